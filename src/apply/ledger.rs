@@ -1,0 +1,183 @@
+//! The ledger: what each install changed, so uninstall can reverse exactly that.
+//! Files shared by several installs (one whatap.conf for two Tomcats) are restored only
+//! when the last install that uses them is removed.
+
+use super::atomic::sha256_hex;
+use crate::error::{Error, Result};
+use crate::plan::{Action, KeyRecord, Ownership, Plan};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "ledger.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ledger {
+    pub version: u32,
+    pub installs: Vec<InstallRecord>,
+    pub files: Vec<FileRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstallRecord {
+    /// `<runtime>:<target>`: one record per runtime instance.
+    pub id: String,
+    pub runtime: String,
+    pub target: PathBuf,
+    pub method: String,
+    pub installed_at: u64,
+    pub paths: Vec<PathBuf>,
+    pub dirs_created: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub path: PathBuf,
+    /// `created` (did not exist before the first install) or `modified`.
+    pub action: Action,
+    pub original_sha256: Option<String>,
+    /// File name under `<state>/backups/` holding the original bytes.
+    pub backup: Option<String>,
+    pub written_sha256: String,
+    pub ownership: Ownership,
+}
+
+impl Ledger {
+    pub fn path(state_dir: &Path) -> PathBuf {
+        state_dir.join(FILE_NAME)
+    }
+
+    pub fn load(state_dir: &Path) -> Result<Ledger> {
+        let path = Self::path(state_dir);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::refused(
+                    format!("{}: the ledger is not valid JSON ({e})", path.display()),
+                    "restore it from a backup or move it aside; nothing was changed",
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger {
+                version: VERSION,
+                ..Ledger::default()
+            }),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    pub fn save(&self, state_dir: &Path) -> Result<()> {
+        super::ensure_private_dir(state_dir)?;
+        let path = Self::path(state_dir);
+        let current = fs::read(&path).ok();
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        bytes.push(b'\n');
+        super::atomic::write(
+            &path,
+            &super::atomic::WriteSpec {
+                bytes: &bytes,
+                expect: current.as_deref(),
+                create_mode: 0o600,
+                create_owner: None,
+                validation: crate::plan::Validation::None,
+            },
+        )
+    }
+
+    pub fn install(&self, id: &str) -> Option<&InstallRecord> {
+        self.installs.iter().find(|i| i.id == id)
+    }
+
+    pub fn file(&self, path: &Path) -> Option<&FileRecord> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Other installs that also use `path`.
+    pub fn other_users(&self, path: &Path, except_id: &str) -> Vec<&str> {
+        self.installs
+            .iter()
+            .filter(|i| i.id != except_id && i.paths.iter().any(|p| p == path))
+            .map(|i| i.id.as_str())
+            .collect()
+    }
+
+    /// Records an install plan about to be applied; keeps the first original of every file.
+    pub fn record_install(&mut self, id: &str, runtime: &str, target: &Path, method: &str, plan: &Plan) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let index = match self.installs.iter().position(|i| i.id == id) {
+            Some(index) => index,
+            None => {
+                self.installs.push(InstallRecord {
+                    id: id.to_string(),
+                    runtime: runtime.to_string(),
+                    target: target.to_path_buf(),
+                    method: method.to_string(),
+                    installed_at: now,
+                    paths: Vec::new(),
+                    dirs_created: Vec::new(),
+                });
+                self.installs.len() - 1
+            }
+        };
+        self.installs[index].method = method.to_string();
+        self.installs[index].installed_at = now;
+        for dir in &plan.dirs {
+            if !self.installs[index].dirs_created.contains(&dir.path) {
+                self.installs[index].dirs_created.push(dir.path.clone());
+            }
+        }
+        for edit in &plan.edits {
+            let Some(after) = &edit.after else { continue };
+            if !self.installs[index].paths.contains(&edit.path) {
+                self.installs[index].paths.push(edit.path.clone());
+            }
+            let written = sha256_hex(after);
+            match self.files.iter_mut().find(|f| f.path == edit.path) {
+                Some(record) => {
+                    record.written_sha256 = written;
+                    record.ownership = merge_ownership(&record.ownership, &edit.ownership);
+                }
+                None => {
+                    let original = edit.before.as_deref().map(sha256_hex);
+                    self.files.push(FileRecord {
+                        path: edit.path.clone(),
+                        action: if edit.before.is_some() { Action::Modified } else { Action::Created },
+                        backup: original.clone(),
+                        original_sha256: original,
+                        written_sha256: written,
+                        ownership: edit.ownership.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Forgets an install and every file no other install uses.
+    pub fn forget_install(&mut self, id: &str) {
+        self.installs.retain(|i| i.id != id);
+        let used: Vec<PathBuf> = self.installs.iter().flat_map(|i| i.paths.clone()).collect();
+        self.files.retain(|f| used.contains(&f.path));
+    }
+
+    pub fn referenced_backups(&self) -> Vec<String> {
+        self.files.iter().filter_map(|f| f.backup.clone()).collect()
+    }
+}
+
+fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
+    match (old, new) {
+        (Ownership::Keys { keys: old_keys }, Ownership::Keys { keys: new_keys }) => {
+            let mut keys: Vec<KeyRecord> = old_keys.clone();
+            for new_key in new_keys {
+                match keys.iter_mut().find(|k| k.key == new_key.key) {
+                    Some(existing) => existing.after = new_key.after.clone(),
+                    None => keys.push(new_key.clone()),
+                }
+            }
+            Ownership::Keys { keys }
+        }
+        _ => new.clone(),
+    }
+}

@@ -1,0 +1,158 @@
+//! The command line, as clap derive structs. No I/O here: `settings` turns this into typed,
+//! validated settings once.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "whatap",
+    version,
+    about = "Install WhaTap APM agents safely and find out why monitoring does not work",
+    long_about = "Install WhaTap APM agents safely and find out why monitoring does not work.\n\n\
+        Every change is a plan: shown as a diff (--dry-run), confirmed (or --yes), applied \
+        atomically with a backup and a ledger, and reversible with `whatap uninstall`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// One JSON document on stdout; human text goes to stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Assume yes; required for changes when stdin is not a TTY or CI=true
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Build and show the plan (a unified diff of every file); change nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Ledger, backups and lock
+    #[arg(long, global = true, env = "WHATAP_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Message language (default from LANG / LC_ALL)
+    #[arg(long, global = true, env = "WHATAP_LANG", value_enum)]
+    pub lang: Option<Lang>,
+    /// More detail
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colour (also NO_COLOR)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the runtimes found on this host
+    Detect,
+    /// Detect -> plan -> show -> confirm -> apply -> verify
+    Install(Box<InstallArgs>),
+    /// Reverse what install recorded
+    Uninstall(TargetArgs),
+    /// Diagnose; exit 1 when any error-level finding
+    Doctor(DoctorArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct TargetArgs {
+    /// Runtime kind
+    #[arg(long, value_enum)]
+    pub runtime: Option<RuntimeKind>,
+    /// The runtime's home (CATALINA_HOME, ...)
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// The instance dir where it differs from home (CATALINA_BASE, ...)
+    #[arg(long, value_name = "DIR")]
+    pub base: Option<PathBuf>,
+    /// The running process; home/base are read from its command line
+    #[arg(long)]
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeKind {
+    Tomcat,
+    Jboss,
+    Wildfly,
+    Weblogic,
+    Websphere,
+    Jeus,
+    Jetty,
+    Resin,
+    Springboot,
+    Php,
+    Python,
+    Infra,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Project access key
+    #[arg(long, env = "WHATAP_LICENSE", hide_env_values = true)]
+    pub license: Option<String>,
+    /// Collector hosts, `/`-separated as in whatap.conf (commas accepted)
+    #[arg(long, env = "WHATAP_HOST", value_name = "H1/H2")]
+    pub host: Option<String>,
+    /// The whatap.agent.tracer-X.Y.Z.jar to install
+    #[arg(long, value_name = "PATH")]
+    pub agent_jar: Option<PathBuf>,
+    /// The unpacked agent distribution (a directory holding the tracer jar)
+    #[arg(long, value_name = "PATH")]
+    pub agent_archive: Option<PathBuf>,
+    /// Where the agent jar and whatap.conf go (default: <base>/whatap)
+    #[arg(long, value_name = "DIR")]
+    pub whatap_home: Option<PathBuf>,
+    /// -Dwhatap.port: the service port, when the agent cannot detect it
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// -Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}
+    #[arg(long, value_name = "PATTERN")]
+    pub name: Option<String>,
+    /// -Dwhatap.oname: a fixed application name
+    #[arg(long, value_name = "NAME")]
+    pub oname: Option<String>,
+    /// whatap.conf cypher_level
+    #[arg(long, value_parser = ["128", "256"])]
+    pub cypher_level: Option<String>,
+    /// Any other whatap.conf key (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Where the option goes (Tomcat: setenv, catalina)
+    #[arg(long, value_name = "NAME")]
+    pub method: Option<String>,
+    /// Pick the newest whatap.agent.tracer-*.jar at each start
+    #[arg(long)]
+    pub latest_jar: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Skip collector and firewall checks
+    #[arg(long)]
+    pub no_network: bool,
+    /// Print the catalog of finding ids (what doctor checks) and exit
+    #[arg(long)]
+    pub list_rules: bool,
+}

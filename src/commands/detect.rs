@@ -1,0 +1,43 @@
+use crate::error::Result;
+use crate::runtimes::Detection;
+use crate::ui::Printer;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct DetectReport {
+    command: &'static str,
+    runtimes: Vec<Detection>,
+}
+
+pub fn run(printer: &Printer) -> Result<u8> {
+    let runtimes = crate::detect::detect_all();
+    if printer.json {
+        printer.json(&DetectReport { command: "detect", runtimes });
+        return Ok(0);
+    }
+    if runtimes.is_empty() {
+        printer.report("No runtimes found.\n");
+        return Ok(0);
+    }
+    let mut text = String::new();
+    for d in &runtimes {
+        text.push_str(&format!(
+            "{} {}  home {}",
+            printer.bold(&d.runtime),
+            d.version.as_deref().unwrap_or("(version unknown)"),
+            d.home.display()
+        ));
+        if let Some(base) = d.base.as_ref().filter(|b| **b != d.home) {
+            text.push_str(&format!("  base {}", base.display()));
+        }
+        if let Some(pid) = d.pid {
+            text.push_str(&format!("  pid {pid}"));
+        }
+        if let Some(user) = &d.user {
+            text.push_str(&format!("  user {user}"));
+        }
+        text.push_str(&format!("  agent {}\n", format!("{:?}", d.agent).to_lowercase()));
+    }
+    printer.report(&text);
+    Ok(0)
+}

@@ -1,0 +1,66 @@
+use super::{ChangeReport, confirm_and_apply};
+use crate::apply::{self, ledger::Ledger, lock};
+use crate::detect::process;
+use crate::error::{Error, Result};
+use crate::plan::{Plan, reverse};
+use crate::runtimes::tomcat;
+use crate::settings::{Settings, TargetSettings};
+use crate::ui::Printer;
+
+pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
+    super::install::require_supported(target.runtime)?;
+    // No state dir means nothing was ever installed; do not create one to find that out.
+    let _lock = if settings.dry_run || !settings.state_dir.exists() {
+        None
+    } else {
+        Some(lock::acquire(&settings.state_dir)?)
+    };
+    let mut ledger = Ledger::load(&settings.state_dir)?;
+    let id = if target.is_empty() {
+        match ledger.installs.as_slice() {
+            [] => None,
+            [only] => Some(only.id.clone()),
+            many => {
+                let list: Vec<String> = many.iter().map(|i| format!("--base {}", i.target.display())).collect();
+                return Err(Error::usage(
+                    format!("{} installs recorded; choose one: {}", many.len(), list.join(" | ")),
+                    "add --home/--base (or --pid) to pick the one to remove",
+                ));
+            }
+        }
+    } else {
+        let processes = process::java_processes(&process::proc_root());
+        Some(tomcat::resolve(target, &processes)?.id())
+    };
+    let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
+        let report = ChangeReport::new("uninstall", tomcat::NAME, Default::default(), settings, &Plan::default(), printer);
+        printer.note("Nothing recorded to uninstall.");
+        report_nothing(printer, report);
+        return Ok(0);
+    };
+    let reversal = reverse::plan_uninstall(&ledger, &install, &settings.state_dir)?;
+    let mut report = ChangeReport::new("uninstall", &install.runtime, install.target.clone(), settings, &reversal.plan, printer);
+    report.warnings = reversal.warnings;
+    report.next_steps = vec![format!("restart {} so the agent is no longer loaded", install.runtime)];
+    let state_dir = settings.state_dir.clone();
+    let forget = |ledger: &mut Ledger| -> Result<()> {
+        ledger.forget_install(&install.id);
+        ledger.save(&state_dir)?;
+        apply::collect_garbage(&state_dir, &ledger.referenced_backups());
+        Ok(())
+    };
+    if !reversal.plan.changes_anything() && !settings.dry_run {
+        // Every file is already back to its original: just forget the record.
+        forget(&mut ledger)?;
+    }
+    confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
+        apply::apply(plan, &state_dir)?;
+        forget(&mut ledger)
+    })
+}
+
+fn report_nothing(printer: &Printer, report: ChangeReport) {
+    if printer.json {
+        printer.json(&report);
+    }
+}

@@ -1,0 +1,128 @@
+//! Running processes from `/proc`: command line, owner, executable. Read directly (not through
+//! a process-table crate) so `doctor` stays instant: only `cmdline` and `status` are opened.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub pid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub args: Vec<String>,
+}
+
+impl Process {
+    /// Value of `-Dname=value` on a Java command line (last one wins, as in the JVM).
+    pub fn system_property(&self, name: &str) -> Option<&str> {
+        java_property(&self.args, name)
+    }
+
+    /// Every `-javaagent:` argument, in order.
+    pub fn javaagents(&self) -> Vec<&str> {
+        javaagents(&self.args)
+    }
+
+    pub fn is_java(&self) -> bool {
+        self.args
+            .first()
+            .and_then(|a| Path::new(a).file_name())
+            .is_some_and(|name| name == "java" || name == "java.exe")
+    }
+}
+
+pub fn java_property<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let prefix = format!("-D{name}=");
+    args.iter().rev().find_map(|a| a.strip_prefix(&prefix))
+}
+
+pub fn javaagents(args: &[String]) -> Vec<&str> {
+    args.iter().filter_map(|a| a.strip_prefix("-javaagent:")).collect()
+}
+
+/// Splits a NUL-separated `/proc/PID/cmdline`.
+pub fn parse_cmdline(raw: &[u8]) -> Vec<String> {
+    raw.split(|&b| b == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .collect()
+}
+
+fn parse_ids(status: &str, field: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .and_then(|effective| effective.parse().ok())
+}
+
+pub fn read(proc_root: &Path, pid: u32) -> Option<Process> {
+    let dir = proc_root.join(pid.to_string());
+    let args = parse_cmdline(&fs::read(dir.join("cmdline")).ok()?);
+    if args.is_empty() {
+        return None;
+    }
+    let status = fs::read_to_string(dir.join("status")).ok()?;
+    Some(Process {
+        pid,
+        uid: parse_ids(&status, "Uid:")?,
+        gid: parse_ids(&status, "Gid:")?,
+        args,
+    })
+}
+
+/// Every Java process visible to us.
+pub fn java_processes(proc_root: &Path) -> Vec<Process> {
+    let Ok(entries) = fs::read_dir(proc_root) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Process> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| read(proc_root, pid))
+        .filter(Process::is_java)
+        .collect();
+    found.sort_by_key(|p| p.pid);
+    found
+}
+
+/// User name for a uid, from /etc/passwd (no NSS call: instant and side-effect free).
+pub fn user_name(uid: u32) -> Option<String> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+pub fn proc_root() -> PathBuf {
+    PathBuf::from("/proc")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_java_command_line() {
+        let raw = b"/usr/bin/java\0-Dcatalina.base=/a\0-javaagent:/w/whatap.agent.tracer-2.2.jar\0-Dcatalina.base=/b\0org.apache.catalina.startup.Bootstrap\0start\0";
+        let args = parse_cmdline(raw);
+        assert_eq!(java_property(&args, "catalina.base"), Some("/b"));
+        assert_eq!(javaagents(&args), vec!["/w/whatap.agent.tracer-2.2.jar"]);
+    }
+
+    #[test]
+    fn reads_effective_uid() {
+        let status = "Name:\tjava\nUid:\t1000\t997\t997\t997\nGid:\t5\t6\t6\t6\n";
+        assert_eq!(parse_ids(status, "Uid:"), Some(997));
+        assert_eq!(parse_ids(status, "Gid:"), Some(6));
+    }
+
+    #[test]
+    fn sees_this_test_process() {
+        let me = read(&proc_root(), std::process::id()).expect("own process");
+        assert!(!me.args.is_empty());
+    }
+}

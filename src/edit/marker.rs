@@ -1,0 +1,294 @@
+//! Marker blocks: the guide's `########## WHATAP ############` lines around what we insert.
+//!
+//! Insertion and removal are exact inverses, byte for byte: a block appended to a file that
+//! lacks a final newline is itself written without one, so removing it also removes the line
+//! break that was added in front of it.
+
+use super::eol::{Eol, has_terminator, line_body, split_lines};
+use serde::{Deserialize, Serialize};
+
+pub const MARKER: &str = "########## WHATAP ############";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarkerStyle {
+    /// POSIX shell and properties-like files: the marker is a comment line on its own.
+    Shell,
+    /// Windows batch files: `rem ########## WHATAP ############`.
+    Bat,
+}
+
+impl MarkerStyle {
+    pub fn marker_line(self) -> String {
+        match self {
+            MarkerStyle::Shell => MARKER.to_string(),
+            MarkerStyle::Bat => format!("rem {MARKER}"),
+        }
+    }
+
+    fn is_marker(self, body: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        match self {
+            MarkerStyle::Shell => text == MARKER,
+            MarkerStyle::Bat => {
+                let lower = text.to_ascii_lowercase();
+                lower
+                    .strip_prefix("rem")
+                    .or_else(|| lower.strip_prefix("@rem"))
+                    .or_else(|| lower.strip_prefix("::"))
+                    .is_some_and(|rest| rest.trim() == MARKER.to_ascii_lowercase())
+            }
+        }
+    }
+
+    /// Lines that belong to a script's opening header (shebang, comments, blanks).
+    fn is_header_line(self, body: &[u8], first: bool) -> bool {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.is_empty() {
+            return true;
+        }
+        match self {
+            MarkerStyle::Shell => text.starts_with('#') || (first && text.starts_with("#!")),
+            MarkerStyle::Bat => {
+                let lower = text.to_ascii_lowercase();
+                lower == "@echo off"
+                    || lower == "rem"
+                    || lower.starts_with("rem ")
+                    || lower.starts_with("@rem")
+                    || lower.starts_with("::")
+            }
+        }
+    }
+}
+
+/// Where an existing block sits: 0-based line indexes of its two marker lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockSpan {
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkerError {
+    #[error("line {line}: WHATAP marker without its closing marker")]
+    Unclosed { line: usize },
+    #[error("line {line}: a second WHATAP block (the first starts at line {first})")]
+    Duplicate { line: usize, first: usize },
+}
+
+impl MarkerError {
+    /// 1-based line number the error points at.
+    pub fn line(&self) -> usize {
+        match self {
+            MarkerError::Unclosed { line } | MarkerError::Duplicate { line, .. } => *line,
+        }
+    }
+}
+
+/// Finds the single WHATAP block, if any.
+pub fn find_block(content: &[u8], style: MarkerStyle) -> Result<Option<BlockSpan>, MarkerError> {
+    let markers: Vec<usize> = split_lines(content)
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| style.is_marker(line_body(line)))
+        .map(|(i, _)| i)
+        .collect();
+    match markers.as_slice() {
+        [] => Ok(None),
+        [only] => Err(MarkerError::Unclosed { line: only + 1 }),
+        [start, end] => Ok(Some(BlockSpan {
+            start: *start,
+            end: *end,
+        })),
+        [first, _, third, ..] => Err(MarkerError::Duplicate {
+            line: third + 1,
+            first: first + 1,
+        }),
+    }
+}
+
+/// The lines between the markers, as text without terminators.
+pub fn block_inner(content: &[u8], span: BlockSpan) -> Vec<String> {
+    split_lines(content)[span.start + 1..span.end]
+        .iter()
+        .map(|line| String::from_utf8_lossy(line_body(line)).into_owned())
+        .collect()
+}
+
+/// Renders a complete block (markers included) without a final line break.
+pub fn render_block(style: MarkerStyle, inner: &[String], eol: Eol) -> Vec<u8> {
+    let marker = style.marker_line();
+    let mut out = Vec::new();
+    for (i, line) in std::iter::once(&marker)
+        .chain(inner.iter())
+        .chain(std::iter::once(&marker))
+        .enumerate()
+    {
+        if i > 0 {
+            out.extend_from_slice(eol.as_bytes());
+        }
+        out.extend_from_slice(line.as_bytes());
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertAt {
+    /// After the last line.
+    End,
+    /// After the leading shebang/comment/blank lines, before the first command.
+    AfterHeader,
+}
+
+/// Inserts a block; the caller has checked that the file has none.
+pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: InsertAt) -> Vec<u8> {
+    let eol = Eol::detect(content, Eol::Lf);
+    let block = render_block(style, inner, eol);
+    let lines = split_lines(content);
+    let index = match at {
+        InsertAt::End => lines.len(),
+        InsertAt::AfterHeader => lines
+            .iter()
+            .enumerate()
+            .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
+            .unwrap_or(lines.len()),
+    };
+    let mut out = Vec::with_capacity(content.len() + block.len() + 4);
+    if index == lines.len() {
+        out.extend_from_slice(content);
+        match lines.last() {
+            None => {
+                out.extend_from_slice(&block);
+                out.extend_from_slice(eol.as_bytes());
+            }
+            Some(last) if has_terminator(last) => {
+                out.extend_from_slice(&block);
+                out.extend_from_slice(eol.as_bytes());
+            }
+            // No final newline: add one in front and leave the block without one (see module doc).
+            Some(_) => {
+                out.extend_from_slice(eol.as_bytes());
+                out.extend_from_slice(&block);
+            }
+        }
+    } else {
+        for line in &lines[..index] {
+            out.extend_from_slice(line);
+        }
+        out.extend_from_slice(&block);
+        out.extend_from_slice(eol.as_bytes());
+        for line in &lines[index..] {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// Replaces the block at `span` with one holding `inner`, keeping its position and ending.
+pub fn replace_block(content: &[u8], span: BlockSpan, style: MarkerStyle, inner: &[String]) -> Vec<u8> {
+    let eol = Eol::detect(content, Eol::Lf);
+    let lines = split_lines(content);
+    let mut out = Vec::with_capacity(content.len());
+    for line in &lines[..span.start] {
+        out.extend_from_slice(line);
+    }
+    out.extend_from_slice(&render_block(style, inner, eol));
+    let closing = lines[span.end];
+    if has_terminator(closing) {
+        out.extend_from_slice(&closing[line_body(closing).len()..]);
+    }
+    for line in &lines[span.end + 1..] {
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// Removes the block at `span`: the exact inverse of `insert_block`.
+pub fn remove_block(content: &[u8], span: BlockSpan) -> Vec<u8> {
+    let lines = split_lines(content);
+    let closing_terminated = has_terminator(lines[span.end]);
+    let mut out = Vec::with_capacity(content.len());
+    for (i, line) in lines[..span.start].iter().enumerate() {
+        let is_last_kept = i + 1 == span.start;
+        if is_last_kept && !closing_terminated && span.end + 1 == lines.len() {
+            out.extend_from_slice(line_body(line));
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    for line in &lines[span.end + 1..] {
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inner() -> Vec<String> {
+        vec!["JAVA_OPTS=\"${JAVA_OPTS} -javaagent:/w/a.jar \"".to_string()]
+    }
+
+    fn round_trip(original: &[u8], style: MarkerStyle, at: InsertAt) {
+        let installed = insert_block(original, style, &inner(), at);
+        let span = find_block(&installed, style).unwrap().expect("block present");
+        assert_eq!(block_inner(&installed, span), inner());
+        assert_eq!(remove_block(&installed, span), original, "{:?}", String::from_utf8_lossy(original));
+        let replaced = replace_block(&installed, span, style, &inner());
+        assert_eq!(replaced, installed);
+    }
+
+    #[test]
+    fn insert_then_remove_is_identity() {
+        let samples: [&[u8]; 9] = [
+            b"",
+            b"\n",
+            b"#!/bin/sh\n# c\n\nA=1\n",
+            b"#!/bin/sh\nA=1",
+            b"# only comments\n",
+            b"# only comments",
+            b"@echo off\r\nrem x\r\nsetlocal\r\n",
+            b"@echo off\r\nrem x\r\nsetlocal",
+            b"mixed\r\nends\nhere",
+        ];
+        for sample in samples {
+            for style in [MarkerStyle::Shell, MarkerStyle::Bat] {
+                for at in [InsertAt::End, InsertAt::AfterHeader] {
+                    round_trip(sample, style, at);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn header_insertion_lands_before_first_command() {
+        let out = insert_block(b"#!/bin/sh\n# doc\n\ncygwin=false\n", MarkerStyle::Shell, &inner(), InsertAt::AfterHeader);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("#!/bin/sh\n# doc\n\n########## WHATAP"));
+        assert!(text.ends_with("############\ncygwin=false\n"));
+    }
+
+    #[test]
+    fn crlf_files_get_crlf_blocks() {
+        let out = insert_block(b"@echo off\r\nsetlocal\r\n", MarkerStyle::Bat, &inner(), InsertAt::AfterHeader);
+        assert!(!String::from_utf8(out.clone()).unwrap().replace("\r\n", "").contains('\n'));
+        assert!(out.starts_with(b"@echo off\r\nrem ########## WHATAP ############\r\n"));
+    }
+
+    #[test]
+    fn reports_broken_markers_by_line() {
+        let one = format!("a\n{MARKER}\nb\n");
+        assert_eq!(find_block(one.as_bytes(), MarkerStyle::Shell), Err(MarkerError::Unclosed { line: 2 }));
+        let three = format!("{MARKER}\n{MARKER}\n{MARKER}\n");
+        assert_eq!(find_block(three.as_bytes(), MarkerStyle::Shell).unwrap_err().line(), 3);
+    }
+
+    #[test]
+    fn bat_marker_is_case_insensitive() {
+        let text = format!("REM {MARKER}\r\nx\r\n@rem {MARKER}\r\n");
+        assert_eq!(find_block(text.as_bytes(), MarkerStyle::Bat).unwrap(), Some(BlockSpan { start: 0, end: 2 }));
+    }
+}

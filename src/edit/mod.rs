@@ -1,0 +1,10 @@
+//! Runtime-agnostic text edits: marker blocks in shell/.bat files and whatap.conf merges.
+//! Everything here is pure (bytes in, bytes out); only `apply` touches disk.
+
+pub mod conf;
+pub mod eol;
+pub mod marker;
+pub mod template;
+
+pub use eol::Eol;
+pub use marker::MarkerStyle;

@@ -1,0 +1,3 @@
+//! Network checks: can this host reach the collectors?
+
+pub mod collector;

@@ -1,0 +1,81 @@
+//! Unified diff of a plan, as `--dry-run` and the confirmation prompt show it.
+
+use super::{Action, Edit, Plan};
+use similar::{ChangeTag, TextDiff};
+
+/// Renders every changed file; `redact` hides secrets (the license) in what is shown.
+pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    for edit in &plan.edits {
+        if edit.action() == Action::Unchanged {
+            continue;
+        }
+        out.push_str(&render_edit(edit, redact));
+    }
+    for dir in &plan.remove_dirs {
+        out.push_str(&format!("remove directory if empty: {}\n", dir.display()));
+    }
+    out
+}
+
+fn render_edit(edit: &Edit, redact: &dyn Fn(&str) -> String) -> String {
+    let path = edit.path.display().to_string();
+    let old_name = if edit.before.is_some() { format!("a{path}") } else { "/dev/null".into() };
+    let new_name = if edit.after.is_some() { format!("b{path}") } else { "/dev/null".into() };
+    if edit.binary {
+        let what = match edit.action() {
+            Action::Created => "created",
+            Action::Deleted => "deleted",
+            _ => "replaced",
+        };
+        return format!("Binary file {path} {what}\n");
+    }
+    let before = String::from_utf8_lossy(edit.before.as_deref().unwrap_or_default());
+    let after = String::from_utf8_lossy(edit.after.as_deref().unwrap_or_default());
+    let diff = TextDiff::from_lines(before.as_ref(), after.as_ref());
+    let mut out = format!("--- {old_name}\n+++ {new_name}\n");
+    if let Some(via) = &edit.via {
+        out = format!("# {} -> {path}\n{out}", via.display());
+    }
+    for group in diff.grouped_ops(3) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old = first.old_range().start..last.old_range().end;
+        let new = first.new_range().start..last.new_range().end;
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            hunk_range(old.start, old.len()),
+            hunk_range(new.start, new.len())
+        ));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                let value = change.value();
+                let body = value.strip_suffix('\n').unwrap_or(value);
+                let (body, cr) = match body.strip_suffix('\r') {
+                    Some(b) => (b, "\u{240d}"),
+                    None => (body, ""),
+                };
+                out.push(sign);
+                out.push_str(&redact(body));
+                out.push_str(cr);
+                out.push('\n');
+                if !value.ends_with('\n') {
+                    out.push_str("\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+fn hunk_range(start: usize, len: usize) -> String {
+    match len {
+        0 => format!("{start},0"),
+        1 => format!("{}", start + 1),
+        _ => format!("{},{}", start + 1, len),
+    }
+}

@@ -1,0 +1,127 @@
+//! The uninstall plan, built from the ledger and the files as they are now:
+//! - a file that is exactly what we wrote gets its original bytes back (or is deleted);
+//! - a file a person edited since loses only our part (block or keys) and keeps their edits;
+//! - a block that was itself altered is refused, naming the file and line.
+
+use super::{Edit, Ownership, Plan, Validation};
+use crate::apply::atomic::sha256_hex;
+use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
+use crate::apply::read_backup;
+use crate::edit::{conf, marker};
+use crate::error::{Error, Result};
+use crate::plan::Action;
+use std::fs;
+use std::path::Path;
+
+pub struct Reversal {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+}
+
+pub fn plan_uninstall(ledger: &Ledger, install: &InstallRecord, state_dir: &Path) -> Result<Reversal> {
+    let mut plan = Plan::default();
+    let mut warnings = Vec::new();
+    for path in install.paths.iter().rev() {
+        let others = ledger.other_users(path, &install.id);
+        if !others.is_empty() {
+            warnings.push(format!("{}: kept, still used by {}", path.display(), others.join(", ")));
+            continue;
+        }
+        let Some(record) = ledger.file(path) else { continue };
+        if let Some(edit) = reverse_file(record, state_dir, &mut warnings)? {
+            plan.edits.push(edit);
+        }
+    }
+    plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
+    Ok(Reversal { plan, warnings })
+}
+
+fn edit(record: &FileRecord, before: Vec<u8>, after: Option<Vec<u8>>) -> Edit {
+    Edit {
+        path: record.path.clone(),
+        via: None,
+        before: Some(before),
+        after,
+        create_mode: 0o644,
+        create_owner: None,
+        validation: Validation::None,
+        ownership: record.ownership.clone(),
+        binary: matches!(record.ownership, Ownership::Whole),
+    }
+}
+
+fn reverse_file(record: &FileRecord, state_dir: &Path, warnings: &mut Vec<String>) -> Result<Option<Edit>> {
+    let path = &record.path;
+    let current = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if record.action == Action::Modified {
+                warnings.push(format!("{}: no longer exists; its original was not put back", path.display()));
+            }
+            return Ok(None);
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let sha = sha256_hex(&current);
+    if Some(&sha) == record.original_sha256.as_ref() {
+        return Ok(None);
+    }
+    if sha == record.written_sha256 {
+        let original = match &record.backup {
+            Some(name) => Some(read_backup(state_dir, name)?),
+            None => None,
+        };
+        return Ok(Some(edit(record, current, original)));
+    }
+    // A person changed the file after we wrote it: take out only what is ours.
+    let after = match &record.ownership {
+        Ownership::Whole => {
+            warnings.push(format!("{}: changed since install; left in place", path.display()));
+            return Ok(None);
+        }
+        Ownership::Block { style, text } => {
+            let span = match marker::find_block(&current, *style) {
+                Ok(Some(span)) => span,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(altered(path, e.line())),
+            };
+            let eol = crate::edit::Eol::detect(&current, crate::edit::Eol::Lf);
+            let inner = marker::block_inner(&current, span);
+            let ours = String::from_utf8_lossy(&marker::render_block(*style, &inner, eol)).replace("\r\n", "\n");
+            if &ours != text {
+                let differs = first_difference(text, &ours);
+                return Err(altered(path, span.start + 1 + differs));
+            }
+            marker::remove_block(&current, span)
+        }
+        Ownership::Keys { keys } => {
+            let now = conf::parse(&current);
+            let mut changes = Vec::new();
+            for key in keys {
+                if now.get(&key.key) == key.after.as_ref() {
+                    changes.push((key.key.as_str(), key.before.as_deref()));
+                } else {
+                    warnings.push(format!("{}: {} was changed since install; kept", path.display(), key.key));
+                }
+            }
+            conf::merge(&current, &changes)
+        }
+    };
+    let after = if after.is_empty() && record.action == Action::Created { None } else { Some(after) };
+    Ok(Some(edit(record, current, after)))
+}
+
+fn first_difference(expected: &str, found: &str) -> usize {
+    expected
+        .lines()
+        .zip(found.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| expected.lines().count().min(found.lines().count()))
+}
+
+fn altered(path: &Path, line: usize) -> Error {
+    Error::refused(
+        format!("{}:{line}: the WHATAP block was edited since install; not removing it", path.display()),
+        "restore the block as installed or remove it by hand, then run `whatap uninstall` again",
+    )
+}

@@ -1,0 +1,140 @@
+//! Reading a file we are about to plan an edit for, with the safety checks that must pass
+//! before any plan is shown: symlinks resolved and contained, no hard links, regular files only,
+//! writable.
+
+use crate::error::{Error, Result};
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// Larger files are not startup scripts or configs; refuse rather than load them.
+const MAX_TEXT_FILE: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct TargetFile {
+    /// The file that is really edited.
+    pub real: PathBuf,
+    /// The path as given, when it is a symlink to `real`.
+    pub via: Option<PathBuf>,
+    /// None: the file does not exist yet.
+    pub content: Option<Vec<u8>>,
+}
+
+/// Canonical forms of the directories a runtime owns, plus what their symlinked children
+/// point at (Debian's `/var/lib/tomcat10/conf -> /etc/tomcat10`).
+pub fn owned_roots(dirs: &[&Path]) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for dir in dirs {
+        if let Ok(real) = fs::canonicalize(dir) {
+            roots.push(real);
+        }
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                    if let Ok(real) = fs::canonicalize(entry.path()) {
+                        if real.is_dir() {
+                            roots.push(real);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    roots
+}
+
+/// A text file (script, config): refused above 16 MiB.
+pub fn read(path: &Path, roots: &[PathBuf]) -> Result<TargetFile> {
+    read_limited(path, roots, Some(MAX_TEXT_FILE))
+}
+
+/// A binary file we replace whole (the agent jar): no size limit.
+pub fn read_binary(path: &Path, roots: &[PathBuf]) -> Result<TargetFile> {
+    read_limited(path, roots, None)
+}
+
+fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<TargetFile> {
+    let link = fs::symlink_metadata(path);
+    let (real, via) = match &link {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let real = fs::canonicalize(path).map_err(|_| {
+                Error::refused(
+                    format!("{}: symlink points at a file that does not exist", path.display()),
+                    "fix or remove the dangling symlink, then run again",
+                )
+            })?;
+            (real, Some(path.to_path_buf()))
+        }
+        _ => (absolute_parent(path), None),
+    };
+    if !roots.iter().any(|root| real.starts_with(root)) {
+        return Err(Error::refused(
+            format!(
+                "{}: resolves to {}, outside the runtime's directories",
+                path.display(),
+                real.display()
+            ),
+            "whatap edits only files the runtime owns; replace the symlink with a regular file",
+        ));
+    }
+    let meta = match fs::metadata(&real) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(TargetFile { real, via, content: None });
+        }
+        Err(e) => return Err(Error::io(&real, e)),
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() || kind.is_fifo() || kind.is_socket() || kind.is_block_device() || kind.is_char_device() {
+        return Err(Error::refused(
+            format!("{}: not a regular file", real.display()),
+            "move it aside; whatap edits only regular files",
+        ));
+    }
+    if meta.nlink() > 1 {
+        return Err(Error::refused(
+            format!("{}: has {} hard links; an atomic rename would split them", real.display(), meta.nlink()),
+            "replace the hard link with a copy (cp --remove-destination), then run again",
+        ));
+    }
+    if limit.is_some_and(|limit| meta.len() > limit) {
+        return Err(Error::refused(
+            format!("{}: {} bytes is too large for a startup or config file", real.display(), meta.len()),
+            "check that the right file is targeted",
+        ));
+    }
+    if meta.mode() & 0o222 == 0 {
+        return Err(Error::refused(
+            format!("{}: is read-only (mode {:o})", real.display(), meta.mode() & 0o7777),
+            "make it writable (chmod u+w) if it should be changed, then run again",
+        ));
+    }
+    let content = fs::read(&real).map_err(|e| Error::io(&real, e))?;
+    Ok(TargetFile { real, via, content: Some(content) })
+}
+
+/// Refuses when the directory a file will be written in is not writable (read-only mount).
+pub fn check_dir_writable(dir: &Path) -> Result<()> {
+    let Ok(c_path) = CString::new(dir.as_os_str().as_bytes()) else {
+        return Err(Error::usage(format!("{}: path contains a NUL byte", dir.display()), "pass a valid path"));
+    };
+    // SAFETY: access() reads a NUL-terminated path we own.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(Error::refused(
+            format!("{}: not writable ({err})", dir.display()),
+            "run as the owner or root, on a read-write file system",
+        ));
+    }
+    Ok(())
+}
+
+/// `path` with its parent canonicalized, so `..` and symlinked directories are resolved.
+fn absolute_parent(path: &Path) -> PathBuf {
+    match (path.parent().and_then(|p| fs::canonicalize(p).ok()), path.file_name()) {
+        (Some(parent), Some(name)) => parent.join(name),
+        _ => path.to_path_buf(),
+    }
+}

@@ -1,0 +1,296 @@
+//! Flags > environment > defaults, resolved and validated once. Nothing below `commands/`
+//! reads clap or `std::env`.
+
+use crate::cli::{self, Cli, RuntimeKind};
+use crate::error::{Error, Result};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/whatap";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub json: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub state_dir: PathBuf,
+    pub lang: Lang,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: bool,
+    /// A person can answer prompts: stdin and stderr are terminals and CI is not set.
+    pub interactive: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TargetSettings {
+    pub runtime: Option<RuntimeKind>,
+    pub home: Option<PathBuf>,
+    pub base: Option<PathBuf>,
+    pub pid: Option<u32>,
+}
+
+impl TargetSettings {
+    pub fn is_empty(&self) -> bool {
+        self.home.is_none() && self.base.is_none() && self.pid.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InstallSettings {
+    pub target: TargetSettings,
+    pub license: String,
+    pub hosts: Vec<String>,
+    pub agent_jar: Option<PathBuf>,
+    pub agent_archive: Option<PathBuf>,
+    pub whatap_home: Option<PathBuf>,
+    pub port: Option<u16>,
+    pub name: Option<String>,
+    pub oname: Option<String>,
+    /// whatap.conf keys beyond license and host, in flag order.
+    pub conf: Vec<(String, String)>,
+    pub method: Option<String>,
+    pub latest_jar: bool,
+}
+
+impl InstallSettings {
+    /// Every whatap.conf key this install sets.
+    pub fn conf_keys(&self) -> Vec<(String, String)> {
+        let mut keys = vec![
+            ("license".to_string(), self.license.clone()),
+            ("whatap.server.host".to_string(), self.hosts.join("/")),
+        ];
+        keys.extend(self.conf.iter().cloned());
+        keys
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DoctorSettings {
+    pub target: TargetSettings,
+    pub network: bool,
+    pub list_rules: bool,
+}
+
+pub struct Environment {
+    pub ci: bool,
+    pub no_color: bool,
+    pub locale: Option<String>,
+    pub stdin_tty: bool,
+    pub stderr_tty: bool,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        Environment {
+            ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
+            no_color: var("NO_COLOR").is_some(),
+            locale: var("LC_ALL").or_else(|| var("LC_MESSAGES")).or_else(|| var("LANG")),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
+    let g = &cli.global;
+    let lang = match g.lang {
+        Some(cli::Lang::Ko) => Lang::Ko,
+        Some(cli::Lang::En) => Lang::En,
+        None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
+        None => Lang::En,
+    };
+    Settings {
+        json: g.json,
+        yes: g.yes,
+        dry_run: g.dry_run,
+        state_dir: g.state_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+        lang,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
+        interactive: env.stdin_tty && env.stderr_tty && !env.ci,
+    }
+}
+
+pub fn target(args: &cli::TargetArgs) -> TargetSettings {
+    TargetSettings {
+        runtime: args.runtime,
+        home: args.home.clone(),
+        base: args.base.clone(),
+        pid: args.pid,
+    }
+}
+
+pub fn doctor(args: &cli::DoctorArgs) -> DoctorSettings {
+    DoctorSettings {
+        target: target(&args.target),
+        network: !args.no_network,
+        list_rules: args.list_rules,
+    }
+}
+
+pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
+    let license = match args.license.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(Error::usage(
+                "--license is required",
+                "pass --license KEY or set WHATAP_LICENSE (the project access key from the WhaTap console)",
+            ));
+        }
+        Some(license) => validate_license(license)?,
+    };
+    let hosts = match args.host.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(Error::usage(
+                "--host is required",
+                "pass --host with the collector addresses from the console, e.g. --host 1.2.3.4/5.6.7.8",
+            ));
+        }
+        Some(hosts) => parse_hosts(hosts)?,
+    };
+    let mut conf = Vec::new();
+    if let Some(level) = &args.cypher_level {
+        conf.push(("cypher_level".to_string(), level.clone()));
+    }
+    for pair in &args.set {
+        conf.push(parse_set(pair)?);
+    }
+    for path in [&args.agent_jar, &args.agent_archive, &args.whatap_home].into_iter().flatten() {
+        if path.as_os_str().is_empty() {
+            return Err(Error::usage("an empty path was given", "give the path of the file or directory"));
+        }
+    }
+    Ok(InstallSettings {
+        target: target(&args.target),
+        license,
+        hosts,
+        agent_jar: args.agent_jar.clone(),
+        agent_archive: args.agent_archive.clone(),
+        whatap_home: args.whatap_home.clone(),
+        port: args.port,
+        name: args.name.clone(),
+        oname: args.oname.clone(),
+        conf,
+        method: args.method.clone(),
+        latest_jar: args.latest_jar,
+    })
+}
+
+/// License keys are opaque tokens: letters, digits and `-_+/=.`; never echoed back in full.
+fn validate_license(license: &str) -> Result<String> {
+    let ok_chars = license
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.'));
+    if !ok_chars || license.len() < 8 || license.len() > 256 {
+        return Err(Error::usage(
+            format!("--license {}: not a license key (letters, digits and - only, 8 to 256 characters)", crate::ui::mask::mask(license)),
+            "copy the access key from the WhaTap console: project > management > agent install",
+        ));
+    }
+    Ok(license.to_string())
+}
+
+/// `1.2.3.4/5.6.7.8` or `a.example,b.example`: hosts only (the port is whatap.server.port).
+pub fn parse_hosts(raw: &str) -> Result<Vec<String>> {
+    let mut hosts = Vec::new();
+    for part in raw.split(['/', ',']).map(str::trim) {
+        if part.is_empty() {
+            if raw.contains("://") {
+                return Err(bad_host(raw, "a URL is not a host"));
+            }
+            continue;
+        }
+        if !is_host(part) {
+            return Err(bad_host(part, "not a host name or IP address"));
+        }
+        hosts.push(part.to_string());
+    }
+    if hosts.is_empty() {
+        return Err(bad_host(raw, "no host given"));
+    }
+    Ok(hosts)
+}
+
+fn bad_host(value: &str, why: &str) -> Error {
+    Error::usage(
+        format!("--host {value:?}: {why}"),
+        "give collector hosts as in whatap.conf: --host 1.2.3.4/5.6.7.8 (no scheme, no port)",
+    )
+}
+
+fn is_host(value: &str) -> bool {
+    if value.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    value.len() <= 253
+        && value.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn parse_set(pair: &str) -> Result<(String, String)> {
+    let hint = "use --set KEY=VALUE, e.g. --set whatap.server.port=6600";
+    let Some((key, value)) = pair.split_once('=') else {
+        return Err(Error::usage(format!("--set {pair:?}: missing '='"), hint));
+    };
+    let key = key.trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return Err(Error::usage(format!("--set {pair:?}: {key:?} is not a whatap.conf key"), hint));
+    }
+    if matches!(key, "license" | "whatap.server.host") {
+        return Err(Error::usage(
+            format!("--set {key}: use --license / --host for this key"),
+            "pass it with its own flag so it is validated (and masked)",
+        ));
+    }
+    if value.contains(['\n', '\r', '\0']) {
+        return Err(Error::usage(format!("--set {key}: the value contains a line break"), hint));
+    }
+    Ok((key.to_string(), value.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_accept_slashes_and_commas() {
+        assert_eq!(parse_hosts("1.2.3.4/5.6.7.8").unwrap(), ["1.2.3.4", "5.6.7.8"]);
+        assert_eq!(parse_hosts("a.example, b.example").unwrap(), ["a.example", "b.example"]);
+        assert_eq!(parse_hosts("::1").unwrap(), ["::1"]);
+    }
+
+    #[test]
+    fn hosts_refuse_urls_and_injection() {
+        for bad in ["https://x.example", "x;rm -rf /", "a b", "$(id)", "", "/"] {
+            assert!(parse_hosts(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn license_shape() {
+        assert!(validate_license("x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502").is_ok());
+        for bad in ["short", "has space in it", "quote\"inside-key", "new\nline-key"] {
+            assert!(validate_license(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn set_pairs() {
+        assert_eq!(parse_set("a.b=c").unwrap(), ("a.b".to_string(), "c".to_string()));
+        assert!(parse_set("license=x").is_err());
+        assert!(parse_set("novalue").is_err());
+    }
+}

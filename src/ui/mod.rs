@@ -1,0 +1,6 @@
+//! Everything that reaches the terminal: the printer (text or JSON), prompts, messages.
+
+pub mod mask;
+pub mod printer;
+
+pub use printer::Printer;

@@ -1,0 +1,19 @@
+// Stands in for the proprietary whatap.agent.tracer jar in tests: when the JVM loads it as a
+// -javaagent, premain writes a marker file (the path from -Dwhatap.stub.marker, else
+// "stub-agent.loaded" beside the jar) holding the PID and the agent arguments.
+import java.io.File;
+import java.io.FileWriter;
+import java.lang.instrument.Instrumentation;
+
+public class WhatapStub {
+    public static void premain(String args, Instrumentation inst) throws Exception {
+        String path = System.getProperty("whatap.stub.marker");
+        if (path == null) {
+            File jar = new File(WhatapStub.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            path = new File(jar.getParentFile(), "stub-agent.loaded").getPath();
+        }
+        try (FileWriter out = new FileWriter(path, true)) {
+            out.write("pid=" + ProcessHandle.current().pid() + " args=" + args + "\n");
+        }
+    }
+}
