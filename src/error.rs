@@ -6,11 +6,17 @@ use std::path::PathBuf;
 pub enum Error {
     /// Bad flag or bad input: nothing was changed.
     #[error("{message}")]
-    Usage { message: String, hint: Option<String> },
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
 
     /// Refused for safety (file changed, block altered, lock held, confirmation needed).
     #[error("{message}")]
-    Refused { message: String, hint: Option<String> },
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
 
     /// Applying the plan failed; every file already written was restored.
     #[error("apply failed and was rolled back: {message}")]

@@ -25,10 +25,17 @@ fn main() -> ExitCode {
         Command::Detect => ("detect", commands::detect::run(&printer)),
         Command::Install(args) => (
             "install",
-            settings::install(args).and_then(|install| commands::install::run(&settings, &install, &printer)),
+            settings::install(args)
+                .and_then(|install| commands::install::run(&settings, &install, &printer)),
         ),
-        Command::Uninstall(args) => ("uninstall", commands::uninstall::run(&settings, &settings::target(args), &printer)),
-        Command::Doctor(args) => ("doctor", commands::doctor::run(&settings, &settings::doctor(args), &printer)),
+        Command::Uninstall(args) => (
+            "uninstall",
+            commands::uninstall::run(&settings, &settings::target(args), &printer),
+        ),
+        Command::Doctor(args) => (
+            "doctor",
+            commands::doctor::run(&settings, &settings::doctor(args), &printer),
+        ),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
     };
     match result {

@@ -92,7 +92,9 @@ impl Environment {
         Environment {
             ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
             no_color: var("NO_COLOR").is_some(),
-            locale: var("LC_ALL").or_else(|| var("LC_MESSAGES")).or_else(|| var("LANG")),
+            locale: var("LC_ALL")
+                .or_else(|| var("LC_MESSAGES"))
+                .or_else(|| var("LANG")),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
         }
@@ -111,7 +113,10 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         json: g.json,
         yes: g.yes,
         dry_run: g.dry_run,
-        state_dir: g.state_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+        state_dir: g
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
         lang,
         quiet: g.quiet,
         verbose: g.verbose,
@@ -163,9 +168,15 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     for pair in &args.set {
         conf.push(parse_set(pair)?);
     }
-    for path in [&args.agent_jar, &args.agent_archive, &args.whatap_home].into_iter().flatten() {
+    for path in [&args.agent_jar, &args.agent_archive, &args.whatap_home]
+        .into_iter()
+        .flatten()
+    {
         if path.as_os_str().is_empty() {
-            return Err(Error::usage("an empty path was given", "give the path of the file or directory"));
+            return Err(Error::usage(
+                "an empty path was given",
+                "give the path of the file or directory",
+            ));
         }
     }
     Ok(InstallSettings {
@@ -191,7 +202,10 @@ fn validate_license(license: &str) -> Result<String> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.'));
     if !ok_chars || license.len() < 8 || license.len() > 256 {
         return Err(Error::usage(
-            format!("--license {}: not a license key (letters, digits and - only, 8 to 256 characters)", crate::ui::mask::mask(license)),
+            format!(
+                "--license {}: not a license key (letters, digits and - only, 8 to 256 characters)",
+                crate::ui::mask::mask(license)
+            ),
             "copy the access key from the WhaTap console: project > management > agent install",
         ));
     }
@@ -246,8 +260,15 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
         return Err(Error::usage(format!("--set {pair:?}: missing '='"), hint));
     };
     let key = key.trim();
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(Error::usage(format!("--set {pair:?}: {key:?} is not a whatap.conf key"), hint));
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(Error::usage(
+            format!("--set {pair:?}: {key:?} is not a whatap.conf key"),
+            hint,
+        ));
     }
     if matches!(key, "license" | "whatap.server.host") {
         return Err(Error::usage(
@@ -256,7 +277,10 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
         ));
     }
     if value.contains(['\n', '\r', '\0']) {
-        return Err(Error::usage(format!("--set {key}: the value contains a line break"), hint));
+        return Err(Error::usage(
+            format!("--set {key}: the value contains a line break"),
+            hint,
+        ));
     }
     Ok((key.to_string(), value.trim().to_string()))
 }
@@ -267,8 +291,14 @@ mod tests {
 
     #[test]
     fn hosts_accept_slashes_and_commas() {
-        assert_eq!(parse_hosts("1.2.3.4/5.6.7.8").unwrap(), ["1.2.3.4", "5.6.7.8"]);
-        assert_eq!(parse_hosts("a.example, b.example").unwrap(), ["a.example", "b.example"]);
+        assert_eq!(
+            parse_hosts("1.2.3.4/5.6.7.8").unwrap(),
+            ["1.2.3.4", "5.6.7.8"]
+        );
+        assert_eq!(
+            parse_hosts("a.example, b.example").unwrap(),
+            ["a.example", "b.example"]
+        );
         assert_eq!(parse_hosts("::1").unwrap(), ["::1"]);
     }
 
@@ -282,14 +312,22 @@ mod tests {
     #[test]
     fn license_shape() {
         assert!(validate_license("x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502").is_ok());
-        for bad in ["short", "has space in it", "quote\"inside-key", "new\nline-key"] {
+        for bad in [
+            "short",
+            "has space in it",
+            "quote\"inside-key",
+            "new\nline-key",
+        ] {
             assert!(validate_license(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn set_pairs() {
-        assert_eq!(parse_set("a.b=c").unwrap(), ("a.b".to_string(), "c".to_string()));
+        assert_eq!(
+            parse_set("a.b=c").unwrap(),
+            ("a.b".to_string(), "c".to_string())
+        );
         assert!(parse_set("license=x").is_err());
         assert!(parse_set("novalue").is_err());
     }

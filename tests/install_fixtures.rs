@@ -11,7 +11,8 @@ use std::path::Path;
 const TARBALLS: &[&str] = &["tomcat7", "tomcat8.5", "tomcat9", "tomcat10.1", "tomcat11"];
 
 fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
 }
 
 /// The plan's diff with temp paths replaced, for golden files.
@@ -23,7 +24,11 @@ fn planned_diff(dir: &Path, home: &Path, extra: &[&str]) -> String {
         .args(["--dry-run", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let diff = json(&out.stdout)["diff"].as_str().unwrap().to_string();
     diff.replace(&dir.display().to_string(), "[TMP]")
 }
@@ -33,10 +38,23 @@ fn install_then_uninstall_restores(name: &str, extra: &[&str]) -> String {
     let state = dir.path().join("state");
     let before = tree_bytes(&home);
     let diff = planned_diff(dir.path(), &home, extra);
-    whatap(&state).args(install_args(&home)).args(extra).arg("--yes").assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .args(extra)
+        .arg("--yes")
+        .assert()
+        .success();
     assert_ne!(tree_bytes(&home), before, "{name}: install changed nothing");
-    whatap(&state).args(["uninstall", "--yes", "--home"]).arg(&home).assert().success();
-    assert_eq!(tree_bytes(&home), before, "{name}: uninstall did not restore every byte");
+    whatap(&state)
+        .args(["uninstall", "--yes", "--home"])
+        .arg(&home)
+        .assert()
+        .success();
+    assert_eq!(
+        tree_bytes(&home),
+        before,
+        "{name}: uninstall did not restore every byte"
+    );
     diff
 }
 
@@ -60,7 +78,15 @@ fn catalina_method_on_every_tarball_layout() {
 fn latest_jar_and_jvm_options() {
     let diff = install_then_uninstall_restores(
         "tomcat9",
-        &["--latest-jar", "--port", "8080", "--name", "{type}-{ip2}-{ip3}-{port}", "--cypher-level", "256"],
+        &[
+            "--latest-jar",
+            "--port",
+            "8080",
+            "--name",
+            "{type}-{ip2}-{ip3}-{port}",
+            "--cypher-level",
+            "256",
+        ],
     );
     insta::assert_snapshot!("latest-jar-options", diff);
 }
@@ -72,10 +98,19 @@ fn windows_tree_gets_crlf_bat_blocks() {
         insta::assert_snapshot!(format!("windows-{method}"), diff);
     }
     let (dir, home) = fixture("tomcat9-windows");
-    whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").assert().success();
+    whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
     let setenv = fs::read(home.join("bin/setenv.bat")).unwrap();
-    let lone_lf = setenv.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') || setenv.first() == Some(&b'\n');
-    assert!(!lone_lf, "setenv.bat has a bare LF: {}", String::from_utf8_lossy(&setenv));
+    let lone_lf =
+        setenv.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') || setenv.first() == Some(&b'\n');
+    assert!(
+        !lone_lf,
+        "setenv.bat has a bare LF: {}",
+        String::from_utf8_lossy(&setenv)
+    );
     assert!(String::from_utf8_lossy(&setenv).contains("if x%JAVA_OPTS:whatap=%==x%JAVA_OPTS% ("));
 }
 
@@ -84,19 +119,31 @@ fn setenv_without_final_newline_round_trips() {
     let diff = install_then_uninstall_restores("tomcat9-setenv-no-newline", &[]);
     insta::assert_snapshot!("setenv-no-newline", diff);
     let (_dir, home) = fixture("tomcat9-setenv-no-newline");
-    assert!(!fs::read(home.join("bin/setenv.sh")).unwrap().ends_with(b"\n"));
+    assert!(
+        !fs::read(home.join("bin/setenv.sh"))
+            .unwrap()
+            .ends_with(b"\n")
+    );
 }
 
 #[test]
 fn second_install_changes_nothing() {
     let (dir, home) = fixture("tomcat10.1");
     let state = dir.path().join("state");
-    whatap(&state).args(install_args(&home)).arg("--yes").assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
     let bytes = tree_bytes(&home);
     let mtimes = tree_mtimes(&home);
     let ledger = fs::read(state.join("ledger.json")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = whatap(&state).args(install_args(&home)).args(["--yes", "--json"]).output().unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let report = json(&out.stdout);
     assert_eq!(report["changed"], false);
@@ -114,10 +161,17 @@ fn dry_run_writes_nothing() {
     let state = dir.path().join("state");
     let bytes = tree_bytes(&home);
     let mtimes = tree_mtimes(&home);
-    let out = whatap(&state).args(install_args(&home)).args(["--dry-run", "--yes"]).output().unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .args(["--dry-run", "--yes"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("+++ b") && text.contains("########## WHATAP ############"), "{text}");
+    assert!(
+        text.contains("+++ b") && text.contains("########## WHATAP ############"),
+        "{text}"
+    );
     assert_eq!(tree_bytes(&home), bytes);
     assert_eq!(tree_mtimes(&home), mtimes);
     assert!(!state.exists(), "the state dir was created by a dry run");
@@ -128,7 +182,11 @@ fn uninstall_keeps_edits_made_after_install() {
     let (dir, home) = fixture("tomcat9-setenv-no-newline");
     let state = dir.path().join("state");
     let original = fs::read(home.join("bin/setenv.sh")).unwrap();
-    whatap(&state).args(install_args(&home)).arg("--yes").assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
     let mut edited = fs::read(home.join("bin/setenv.sh")).unwrap();
     edited.splice(0..0, b"# added by a person after install\n".iter().copied());
     fs::write(home.join("bin/setenv.sh"), &edited).unwrap();
@@ -137,28 +195,44 @@ fn uninstall_keeps_edits_made_after_install() {
     let mut conf_text = fs::read_to_string(&conf).unwrap();
     conf_text.push_str("hook_method_patterns=com.example.*\n");
     fs::write(&conf, conf_text).unwrap();
-    whatap(&state).args(["uninstall", "--yes"]).assert().success();
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
     let mut expected = b"# added by a person after install\n".to_vec();
     expected.extend_from_slice(&original);
     assert_eq!(fs::read(home.join("bin/setenv.sh")).unwrap(), expected);
-    assert_eq!(fs::read_to_string(&conf).unwrap(), "hook_method_patterns=com.example.*\n");
+    assert_eq!(
+        fs::read_to_string(&conf).unwrap(),
+        "hook_method_patterns=com.example.*\n"
+    );
 }
 
 #[test]
 fn uninstall_refuses_an_altered_block() {
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
-    whatap(&state).args(install_args(&home)).args(["--yes", "--method", "catalina"]).assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .args(["--yes", "--method", "catalina"])
+        .assert()
+        .success();
     let catalina = home.join("bin/catalina.sh");
     let text = fs::read_to_string(&catalina).unwrap();
     let altered = text.replace("-javaagent:", "-Xmx1g -javaagent:");
     fs::write(&catalina, &altered).unwrap();
     let line = altered.lines().position(|l| l.contains("-Xmx1g")).unwrap() + 1;
     let tree = tree_bytes(&home);
-    let out = whatap(&state).args(["uninstall", "--yes"]).output().unwrap();
+    let out = whatap(&state)
+        .args(["uninstall", "--yes"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{}:{line}:", catalina.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:{line}:", catalina.display())),
+        "{stderr}"
+    );
     assert_eq!(tree_bytes(&home), tree, "a refused uninstall touched files");
 }
 
@@ -168,10 +242,17 @@ fn read_only_target_is_refused_untouched() {
     let setenv = home.join("bin/setenv.sh");
     fs::set_permissions(&setenv, fs::Permissions::from_mode(0o444)).unwrap();
     let tree = tree_bytes(&home);
-    let out = whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").output().unwrap();
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("setenv.sh") && stderr.contains("read-only"), "{stderr}");
+    assert!(
+        stderr.contains("setenv.sh") && stderr.contains("read-only"),
+        "{stderr}"
+    );
     assert_eq!(tree_bytes(&home), tree);
 }
 
@@ -182,10 +263,22 @@ fn symlinked_setenv_edits_the_target_inside_the_tree() {
     fs::write(&real, "# real\n").unwrap();
     std::os::unix::fs::symlink("../conf/setenv-real.sh", home.join("bin/setenv.sh")).unwrap();
     let state = dir.path().join("state");
-    whatap(&state).args(install_args(&home)).arg("--yes").assert().success();
-    assert!(fs::symlink_metadata(home.join("bin/setenv.sh")).unwrap().file_type().is_symlink());
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
+    assert!(
+        fs::symlink_metadata(home.join("bin/setenv.sh"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(fs::read_to_string(&real).unwrap().contains("WHATAP"));
-    whatap(&state).args(["uninstall", "--yes"]).assert().success();
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
     assert_eq!(fs::read_to_string(&real).unwrap(), "# real\n");
 }
 
@@ -195,18 +288,37 @@ fn symlink_out_of_the_tree_and_hard_links_are_refused() {
     let outside = dir.path().join("passwd");
     fs::write(&outside, "root:x:0:0::/root:/bin/sh\n").unwrap();
     std::os::unix::fs::symlink(&outside, home.join("bin/setenv.sh")).unwrap();
-    let out = whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside the runtime"));
-    assert_eq!(fs::read_to_string(&outside).unwrap(), "root:x:0:0::/root:/bin/sh\n");
+    assert_eq!(
+        fs::read_to_string(&outside).unwrap(),
+        "root:x:0:0::/root:/bin/sh\n"
+    );
 
     let (dir, home) = fixture("tomcat9");
     fs::write(home.join("bin/setenv.sh"), "# shared\n").unwrap();
     fs::hard_link(home.join("bin/setenv.sh"), dir.path().join("other-link")).unwrap();
-    let out = whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").output().unwrap();
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("hard links"));
-    assert_eq!(fs::read_to_string(home.join("bin/setenv.sh")).unwrap(), "# shared\n");
+    assert_eq!(
+        fs::read_to_string(home.join("bin/setenv.sh")).unwrap(),
+        "# shared\n"
+    );
 }
 
 #[test]
@@ -218,23 +330,143 @@ fn bad_input_is_one_line_exit_2_and_touches_nothing() {
     let jar = stub_jar().display().to_string();
     let home_s = home.display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["--home", &home_s, "--host", "127.0.0.1", "--agent-jar", &jar], "--license"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "https://x.example", "--agent-jar", &jar], "--host"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "1.2.3.4;reboot", "--agent-jar", &jar], "--host"),
-        (vec!["--home", "/nonexistent/tomcat", "--license", LICENSE, "--host", "127.0.0.1", "--agent-jar", &jar], "--home"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "127.0.0.1", "--agent-jar", not_a_jar.to_str().unwrap()], "--agent-jar"),
-        (vec!["--home", &home_s, "--license", "bad key\"", "--host", "127.0.0.1", "--agent-jar", &jar], "--license"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "127.0.0.1", "--agent-jar", &jar, "--name", "$(reboot)"], "--name"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "127.0.0.1", "--agent-jar", &jar, "--method", "nope"], "--method"),
-        (vec!["--home", &home_s, "--license", LICENSE, "--host", "127.0.0.1", "--agent-jar", &jar, "--whatap-home", "/tmp/a b"], "--whatap-home"),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+            ],
+            "--license",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "https://x.example",
+                "--agent-jar",
+                &jar,
+            ],
+            "--host",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "1.2.3.4;reboot",
+                "--agent-jar",
+                &jar,
+            ],
+            "--host",
+        ),
+        (
+            vec![
+                "--home",
+                "/nonexistent/tomcat",
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+            ],
+            "--home",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                not_a_jar.to_str().unwrap(),
+            ],
+            "--agent-jar",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                "bad key\"",
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+            ],
+            "--license",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+                "--name",
+                "$(reboot)",
+            ],
+            "--name",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+                "--method",
+                "nope",
+            ],
+            "--method",
+        ),
+        (
+            vec![
+                "--home",
+                &home_s,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+                "--agent-jar",
+                &jar,
+                "--whatap-home",
+                "/tmp/a b",
+            ],
+            "--whatap-home",
+        ),
     ];
     let tree = tree_bytes(&home);
     for (args, flag) in cases {
-        let out = whatap(&state).arg("install").args(&args).arg("--yes").output().unwrap();
+        let out = whatap(&state)
+            .arg("install")
+            .args(&args)
+            .arg("--yes")
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         let first = stderr.lines().next().unwrap_or_default();
-        assert!(first.starts_with("error: ") && first.contains(flag), "{args:?}: {stderr}");
+        assert!(
+            first.starts_with("error: ") && first.contains(flag),
+            "{args:?}: {stderr}"
+        );
         assert!(!stderr.contains(LICENSE), "license leaked: {stderr}");
         assert_eq!(tree_bytes(&home), tree, "{args:?} touched the tree");
         assert!(!state.exists(), "{args:?} created the state dir");
@@ -252,16 +484,35 @@ fn license_is_never_printed_in_full() {
         vec!["--yes", "--json"],
     ];
     for extra in runs {
-        let out = whatap(&state).args(install_args(&home)).args(&extra).output().unwrap();
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = whatap(&state)
+            .args(install_args(&home))
+            .args(&extra)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(!all.contains(LICENSE), "{extra:?}: {all}");
         if extra.contains(&"--dry-run") {
-            assert!(all.contains(&format!("****{LICENSE_TAIL}")), "{extra:?}: {all}");
+            assert!(
+                all.contains(&format!("****{LICENSE_TAIL}")),
+                "{extra:?}: {all}"
+            );
         }
     }
     for extra in [vec!["--dry-run", "-v"], vec!["--yes", "-v", "--json"]] {
-        let out = whatap(&state).arg("uninstall").args(&extra).output().unwrap();
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = whatap(&state)
+            .arg("uninstall")
+            .args(&extra)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(out.status.success(), "{all}");
         assert!(!all.contains(LICENSE), "uninstall {extra:?}: {all}");
     }
@@ -272,13 +523,24 @@ fn without_yes_and_without_a_terminal_the_plan_is_shown_and_exit_is_3() {
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
     let tree = tree_bytes(&home);
-    let out = whatap(&state).args(install_args(&home)).env("CI", "true").output().unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .env("CI", "true")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("+++ b") && stdout.contains("-javaagent:"), "{stdout}");
+    assert!(
+        stdout.contains("+++ b") && stdout.contains("-javaagent:"),
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
     assert_eq!(tree_bytes(&home), tree);
-    let out = whatap(&state).args(install_args(&home)).arg("--json").output().unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .arg("--json")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let report = json(&out.stdout);
     assert_eq!(report["changed"], false);
@@ -296,7 +558,11 @@ fn a_held_lock_refuses_a_second_writer() {
     // SAFETY: flock on our own descriptor.
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
     let tree = tree_bytes(&home);
-    let out = whatap(&state).args(install_args(&home)).arg("--yes").output().unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("lock held"));
     assert_eq!(tree_bytes(&home), tree);
@@ -310,10 +576,23 @@ fn setenv_in_home_is_used_when_the_base_has_none() {
     let base = dir.path().join("base");
     fs::create_dir_all(base.join("logs")).unwrap();
     let state = dir.path().join("state");
-    whatap(&state).args(install_args(&home)).arg("--base").arg(&base).arg("--yes").assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--base")
+        .arg(&base)
+        .arg("--yes")
+        .assert()
+        .success();
     assert!(!base.join("bin/setenv.sh").exists());
-    assert!(fs::read_to_string(home.join("bin/setenv.sh")).unwrap().contains("WHATAP"));
-    assert!(base.join("whatap/whatap.conf").exists(), "whatap home defaults to <base>/whatap");
+    assert!(
+        fs::read_to_string(home.join("bin/setenv.sh"))
+            .unwrap()
+            .contains("WHATAP")
+    );
+    assert!(
+        base.join("whatap/whatap.conf").exists(),
+        "whatap home defaults to <base>/whatap"
+    );
 }
 
 #[test]
@@ -326,9 +605,17 @@ fn an_agent_set_elsewhere_is_not_added_twice() {
         "cygwin=false\nJAVA_OPTS=\"$JAVA_OPTS -javaagent:/opt/whatap/whatap.agent.tracer-2.2.0.jar\"\n",
     );
     fs::write(&catalina, &text).unwrap();
-    let out = whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").output().unwrap();
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("catalina.sh:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("catalina.sh:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!home.join("bin/setenv.sh").exists());
 }
 
@@ -338,7 +625,11 @@ fn whatap_conf_is_private_and_merged() {
     let whatap_home = dir.path().join("agent");
     fs::create_dir_all(&whatap_home).unwrap();
     let conf = whatap_home.join("whatap.conf");
-    fs::write(&conf, "# site comment\r\nlicense=old-license-key-0000\r\nprofile_sql=true\r\n").unwrap();
+    fs::write(
+        &conf,
+        "# site comment\r\nlicense=old-license-key-0000\r\nprofile_sql=true\r\n",
+    )
+    .unwrap();
     fs::set_permissions(&conf, fs::Permissions::from_mode(0o640)).unwrap();
     let state = dir.path().join("state");
     whatap(&state)
@@ -350,19 +641,35 @@ fn whatap_conf_is_private_and_merged() {
         .success();
     assert_eq!(
         fs::read_to_string(&conf).unwrap(),
-        format!("# site comment\r\nlicense={LICENSE}\r\nprofile_sql=true\r\nwhatap.server.host=127.0.0.1\r\nwhatap.server.port=6601\r\n")
+        format!(
+            "# site comment\r\nlicense={LICENSE}\r\nprofile_sql=true\r\nwhatap.server.host=127.0.0.1\r\nwhatap.server.port=6601\r\n"
+        )
     );
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(fs::metadata(&conf).unwrap().mode() & 0o777, 0o640, "an existing file keeps its mode");
-    whatap(&state).args(["uninstall", "--yes"]).assert().success();
+    assert_eq!(
+        fs::metadata(&conf).unwrap().mode() & 0o777,
+        0o640,
+        "an existing file keeps its mode"
+    );
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
     assert_eq!(
         fs::read_to_string(&conf).unwrap(),
         "# site comment\r\nlicense=old-license-key-0000\r\nprofile_sql=true\r\n"
     );
 
     let (dir, home) = fixture("tomcat9");
-    whatap(&dir.path().join("state")).args(install_args(&home)).arg("--yes").assert().success();
+    whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
     let created = home.join("whatap/whatap.conf");
     assert_eq!(fs::metadata(&created).unwrap().mode() & 0o777, 0o600);
-    assert_eq!(fs::metadata(dir.path().join("state")).unwrap().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(dir.path().join("state")).unwrap().mode() & 0o777,
+        0o700
+    );
 }

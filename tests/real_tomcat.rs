@@ -16,7 +16,11 @@ const DEBIAN_HOME: &str = "/usr/share/tomcat10";
 const DEBIAN_CONF: &str = "/etc/tomcat10";
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A CATALINA_BASE of our own: Debian's conf, a loopback HTTP port, one page.
@@ -25,11 +29,24 @@ fn make_base(root: &Path, port: u16) -> PathBuf {
     for dir in ["conf", "logs", "temp", "work", "webapps/ROOT"] {
         fs::create_dir_all(base.join(dir)).unwrap();
     }
-    for file in ["catalina.properties", "context.xml", "logging.properties", "tomcat-users.xml", "web.xml"] {
-        fs::copy(Path::new(DEBIAN_CONF).join(file), base.join("conf").join(file)).unwrap();
+    for file in [
+        "catalina.properties",
+        "context.xml",
+        "logging.properties",
+        "tomcat-users.xml",
+        "web.xml",
+    ] {
+        fs::copy(
+            Path::new(DEBIAN_CONF).join(file),
+            base.join("conf").join(file),
+        )
+        .unwrap();
     }
     let server = fs::read_to_string(Path::new(DEBIAN_CONF).join("server.xml")).unwrap();
-    let server = server.replace("port=\"8080\"", &format!("port=\"{port}\" address=\"127.0.0.1\""));
+    let server = server.replace(
+        "port=\"8080\"",
+        &format!("port=\"{port}\" address=\"127.0.0.1\""),
+    );
     fs::write(base.join("conf/server.xml"), server).unwrap();
     fs::write(base.join("webapps/ROOT/index.html"), "hello from tomcat\n").unwrap();
     base
@@ -53,7 +70,10 @@ impl Tomcat {
             .env("CATALINA_HOME", &self.home)
             .env("CATALINA_BASE", &self.base)
             .env("CATALINA_PID", self.pid_file())
-            .env("JAVA_OPTS", format!("-Dwhatap.stub.marker={}", self.marker.display()))
+            .env(
+                "JAVA_OPTS",
+                format!("-Dwhatap.stub.marker={}", self.marker.display()),
+            )
             .status()
             .unwrap();
         assert!(status.success(), "catalina.sh start failed");
@@ -63,10 +83,18 @@ impl Tomcat {
                 assert!(body.contains("hello from tomcat"), "{body}");
                 break;
             }
-            assert!(Instant::now() < deadline, "Tomcat did not answer: {}", self.catalina_out());
+            assert!(
+                Instant::now() < deadline,
+                "Tomcat did not answer: {}",
+                self.catalina_out()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
-        fs::read_to_string(self.pid_file()).unwrap().trim().parse().unwrap()
+        fs::read_to_string(self.pid_file())
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Debian's server.xml disables the shutdown port: stop by PID.
@@ -75,7 +103,10 @@ impl Tomcat {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Path::new(&format!("/proc/{pid}")).exists() {
             if Instant::now() > deadline {
-                Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+                Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status()
+                    .unwrap();
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -113,24 +144,39 @@ fn doctor(state: &Path, tomcat: &Tomcat) -> (i32, serde_json::Value) {
         .arg(&tomcat.base)
         .output()
         .unwrap();
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
 }
 
 fn ids(report: &serde_json::Value) -> Vec<String> {
-    report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Everything we compare after uninstall: the base minus what Tomcat itself writes.
 fn config_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     tree_bytes(dir)
         .into_iter()
-        .filter(|(p, _)| !["logs", "temp", "work", "conf/Catalina"].iter().any(|skip| p.starts_with(skip)))
+        .filter(|(p, _)| {
+            !["logs", "temp", "work", "conf/Catalina"]
+                .iter()
+                .any(|skip| p.starts_with(skip))
+        })
         .collect()
 }
 
 #[test]
 fn setenv_install_on_a_running_debian_tomcat() {
-    if !must_have("tomcat10 (Debian package)", Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists()) {
+    if !must_have(
+        "tomcat10 (Debian package)",
+        Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists(),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -142,7 +188,10 @@ fn setenv_install_on_a_running_debian_tomcat() {
         base: PathBuf::new(),
         marker: dir.path().join("agent.marker"),
     };
-    let tomcat = Tomcat { base: make_base(dir.path(), tomcat.port), ..tomcat };
+    let tomcat = Tomcat {
+        base: make_base(dir.path(), tomcat.port),
+        ..tomcat
+    };
     let original = config_bytes(&tomcat.base);
 
     // Running without the agent; install while it runs, as operators do.
@@ -152,13 +201,29 @@ fn setenv_install_on_a_running_debian_tomcat() {
         .args(install_args(&tomcat.home))
         .arg("--base")
         .arg(&tomcat.base)
-        .args(["--set", &format!("whatap.server.port={}", collector.local_addr().unwrap().port())])
+        .args([
+            "--set",
+            &format!(
+                "whatap.server.port={}",
+                collector.local_addr().unwrap().port()
+            ),
+        ])
         .args(["--yes", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(report["next_steps"][0].as_str().unwrap().contains(&format!("PID {pid}")), "{report}");
+    assert!(
+        report["next_steps"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("PID {pid}")),
+        "{report}"
+    );
     let (code, findings) = doctor(&state, &tomcat);
     assert_eq!(code, 1, "{findings}");
     assert_eq!(ids(&findings), ["agent-not-loaded"], "{findings}");
@@ -185,13 +250,26 @@ fn setenv_install_on_a_running_debian_tomcat() {
     assert_eq!(me["base"], tomcat.base.display().to_string());
     drop(running);
 
-    whatap(&state).args(["uninstall", "--yes", "--home"]).arg(&tomcat.home).arg("--base").arg(&tomcat.base).assert().success();
-    assert_same_tree(&config_bytes(&tomcat.base), &original, "base after uninstall");
+    whatap(&state)
+        .args(["uninstall", "--yes", "--home"])
+        .arg(&tomcat.home)
+        .arg("--base")
+        .arg(&tomcat.base)
+        .assert()
+        .success();
+    assert_same_tree(
+        &config_bytes(&tomcat.base),
+        &original,
+        "base after uninstall",
+    );
 }
 
 #[test]
 fn catalina_method_on_a_copy_of_catalina_home() {
-    if !must_have("tomcat10 (Debian package)", Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists()) {
+    if !must_have(
+        "tomcat10 (Debian package)",
+        Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists(),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -214,13 +292,28 @@ fn catalina_method_on_a_copy_of_catalina_home() {
         .args(["--method", "catalina", "--latest-jar", "--yes"])
         .assert()
         .success();
-    assert!(fs::read_to_string(tomcat.home.join("bin/catalina.sh")).unwrap().contains("########## WHATAP ############"));
+    assert!(
+        fs::read_to_string(tomcat.home.join("bin/catalina.sh"))
+            .unwrap()
+            .contains("########## WHATAP ############")
+    );
     let pid = tomcat.start();
     let running = Running(&tomcat, pid);
     let marker = fs::read_to_string(&tomcat.marker).expect("stub agent marker");
     assert!(marker.contains(&format!("pid={pid}")), "{marker}");
     drop(running);
-    whatap(&state).args(["uninstall", "--yes"]).assert().success();
-    assert_same_tree(&tree_bytes(&tomcat.home), &original_home, "home after uninstall");
-    assert_same_tree(&config_bytes(&tomcat.base), &original_base, "base after uninstall");
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
+    assert_same_tree(
+        &tree_bytes(&tomcat.home),
+        &original_home,
+        "home after uninstall",
+    );
+    assert_same_tree(
+        &config_bytes(&tomcat.base),
+        &original_base,
+        "base after uninstall",
+    );
 }

@@ -21,7 +21,10 @@ pub struct WriteSpec<'a> {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -61,7 +64,9 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     let temp_path = temp.path().to_path_buf();
     let io = |e| Error::io(&temp_path, e);
     temp.write_all(spec.bytes).map_err(io)?;
-    temp.as_file().set_permissions(fs::Permissions::from_mode(mode)).map_err(io)?;
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io)?;
     if let Some((uid, gid)) = owner {
         fchown(temp.as_file(), uid, gid).map_err(io)?;
     }
@@ -120,7 +125,9 @@ fn validate_shell(temp: &Path, target: &Path) -> Result<()> {
             message: format!(
                 "{}: the edited script does not pass `sh -n`: {}",
                 target.display(),
-                detail.trim().replace(&temp.display().to_string(), &target.display().to_string())
+                detail
+                    .trim()
+                    .replace(&temp.display().to_string(), &target.display().to_string())
             ),
         });
     }
@@ -162,8 +169,15 @@ mod tests {
             create_owner: None,
             validation: Validation::Shell,
         };
-        assert!(matches!(write(&path, &spec), Err(Error::ApplyFailed { .. })));
+        assert!(matches!(
+            write(&path, &spec),
+            Err(Error::ApplyFailed { .. })
+        ));
         assert!(!path.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no temp file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temp file left"
+        );
     }
 }

@@ -69,7 +69,8 @@ impl Ledger {
         super::ensure_private_dir(state_dir)?;
         let path = Self::path(state_dir);
         let current = fs::read(&path).ok();
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
         bytes.push(b'\n');
         super::atomic::write(
             &path,
@@ -101,7 +102,14 @@ impl Ledger {
     }
 
     /// Records an install plan about to be applied; keeps the first original of every file.
-    pub fn record_install(&mut self, id: &str, runtime: &str, target: &Path, method: &str, plan: &Plan) {
+    pub fn record_install(
+        &mut self,
+        id: &str,
+        runtime: &str,
+        target: &Path,
+        method: &str,
+        plan: &Plan,
+    ) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -143,7 +151,11 @@ impl Ledger {
                     let original = edit.before.as_deref().map(sha256_hex);
                     self.files.push(FileRecord {
                         path: edit.path.clone(),
-                        action: if edit.before.is_some() { Action::Modified } else { Action::Created },
+                        action: if edit.before.is_some() {
+                            Action::Modified
+                        } else {
+                            Action::Created
+                        },
                         backup: original.clone(),
                         original_sha256: original,
                         written_sha256: written,

@@ -25,7 +25,10 @@ pub fn acquire(state_dir: &Path) -> Result<LockGuard> {
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
             return Err(Error::refused(
-                format!("{}: another whatap is changing this host (lock held)", path.display()),
+                format!(
+                    "{}: another whatap is changing this host (lock held)",
+                    path.display()
+                ),
                 "wait for it to finish, then run the command again",
             ));
         }

@@ -63,7 +63,9 @@ fn write_backup(state_dir: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Deletes backups no ledger entry points at any more.
 pub fn collect_garbage(state_dir: &Path, keep: &[String]) {
-    let Ok(entries) = fs::read_dir(backups_dir(state_dir)) else { return };
+    let Ok(entries) = fs::read_dir(backups_dir(state_dir)) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !keep.contains(&name) {

@@ -12,7 +12,10 @@ struct DetectReport {
 pub fn run(printer: &Printer) -> Result<u8> {
     let runtimes = crate::detect::detect_all();
     if printer.json {
-        printer.json(&DetectReport { command: "detect", runtimes });
+        printer.json(&DetectReport {
+            command: "detect",
+            runtimes,
+        });
         return Ok(0);
     }
     if runtimes.is_empty() {
@@ -36,7 +39,10 @@ pub fn run(printer: &Printer) -> Result<u8> {
         if let Some(user) = &d.user {
             text.push_str(&format!("  user {user}"));
         }
-        text.push_str(&format!("  agent {}\n", format!("{:?}", d.agent).to_lowercase()));
+        text.push_str(&format!(
+            "  agent {}\n",
+            format!("{:?}", d.agent).to_lowercase()
+        ));
     }
     printer.report(&text);
     Ok(0)

@@ -27,7 +27,10 @@ struct RulesReport {
 fn list_rules(settings: &Settings, printer: &Printer) -> u8 {
     let rules = doctor::catalog::rules();
     if printer.json {
-        printer.json(&RulesReport { command: "doctor", rules });
+        printer.json(&RulesReport {
+            command: "doctor",
+            rules,
+        });
         return 0;
     }
     let mut text = String::new();
@@ -69,19 +72,29 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         collectors.extend(inspection.collectors);
     }
     if doctor.network && !collectors.is_empty() {
-        let mut endpoints: Vec<(String, u16)> = collectors.iter().map(|c| (c.host.clone(), c.port)).collect();
+        let mut endpoints: Vec<(String, u16)> = collectors
+            .iter()
+            .map(|c| (c.host.clone(), c.port))
+            .collect();
         endpoints.sort();
         endpoints.dedup();
         let probes = collector::probe_all(&endpoints, NETWORK_TIMEOUT);
         for c in &collectors {
-            let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else { continue };
+            let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
+                continue;
+            };
             if let Some(error) = &probe.error {
                 let address = probe.address.map(|a| format!(" ({a})")).unwrap_or_default();
                 facts.push(
                     Fact::new(
                         "collector-unreachable",
                         &c.target,
-                        format!("{}:{}{address}: {error} (from {})", c.host, c.port, c.conf.display()),
+                        format!(
+                            "{}:{}{address}: {error} (from {})",
+                            c.host,
+                            c.port,
+                            c.conf.display()
+                        ),
                     )
                     .with("host", c.host.clone())
                     .with("port", c.port.to_string()),
@@ -89,11 +102,18 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             }
         }
     }
-    let mut findings: Vec<Finding> = facts.into_iter().map(|f| f.into_finding(settings.lang)).collect();
+    let mut findings: Vec<Finding> = facts
+        .into_iter()
+        .map(|f| f.into_finding(settings.lang))
+        .collect();
     doctor::sort(&mut findings);
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     if printer.json {
-        printer.json(&DoctorReport { command: "doctor", ok, findings });
+        printer.json(&DoctorReport {
+            command: "doctor",
+            ok,
+            findings,
+        });
     } else {
         printer.report(&render(printer, &targets, &findings));
     }
@@ -103,11 +123,22 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
 fn render(printer: &Printer, targets: &[tomcat::Tomcat], findings: &[Finding]) -> String {
     let mut text = String::new();
     if targets.is_empty() {
-        text.push_str("No supported runtime found on this host (looked for running JVMs and Tomcat trees).\n");
+        text.push_str(
+            "No supported runtime found on this host (looked for running JVMs and Tomcat trees).\n",
+        );
     }
     for t in targets {
-        let pid = t.process.as_ref().map(|p| format!(", PID {}", p.pid)).unwrap_or_default();
-        text.push_str(&format!("{} {} ({}{pid})\n", printer.bold("tomcat"), t.base.display(), t.version.as_deref().unwrap_or("version unknown")));
+        let pid = t
+            .process
+            .as_ref()
+            .map(|p| format!(", PID {}", p.pid))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{} {} ({}{pid})\n",
+            printer.bold("tomcat"),
+            t.base.display(),
+            t.version.as_deref().unwrap_or("version unknown")
+        ));
     }
     for f in findings {
         let tag = match f.severity {

@@ -12,7 +12,10 @@ pub fn require_supported(runtime: Option<RuntimeKind>) -> Result<()> {
     match runtime {
         None | Some(RuntimeKind::Tomcat) => Ok(()),
         Some(other) => Err(Error::usage(
-            format!("--runtime {}: not supported by this version yet", format!("{other:?}").to_lowercase()),
+            format!(
+                "--runtime {}: not supported by this version yet",
+                format!("{other:?}").to_lowercase()
+            ),
             "supported now: --runtime tomcat",
         )),
     }
@@ -33,14 +36,27 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
         Some(lock::acquire(&settings.state_dir)?)
     };
     let mut ledger = Ledger::load(&settings.state_dir)?;
-    let mut report = ChangeReport::new("install", tomcat::NAME, target.base.clone(), settings, &planned.plan, printer);
+    let mut report = ChangeReport::new(
+        "install",
+        tomcat::NAME,
+        target.base.clone(),
+        settings,
+        &planned.plan,
+        printer,
+    );
     report.next_steps = planned.next_steps.clone();
     report.warnings = planned.warnings.clone();
     let state_dir = settings.state_dir.clone();
     confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
         let before = ledger.clone();
         // The ledger is written first: a crash mid-apply still leaves a way back.
-        ledger.record_install(&target.id(), tomcat::NAME, &target.base, planned.method.name(), plan);
+        ledger.record_install(
+            &target.id(),
+            tomcat::NAME,
+            &target.base,
+            planned.method.name(),
+            plan,
+        );
         ledger.save(&state_dir)?;
         if let Err(error) = apply::apply(plan, &state_dir) {
             before.save(&state_dir)?;

@@ -37,7 +37,14 @@ pub struct FileReport {
 }
 
 impl ChangeReport {
-    pub fn new(command: &'static str, runtime: &str, target: PathBuf, settings: &Settings, plan: &Plan, printer: &Printer) -> ChangeReport {
+    pub fn new(
+        command: &'static str,
+        runtime: &str,
+        target: PathBuf,
+        settings: &Settings,
+        plan: &Plan,
+        printer: &Printer,
+    ) -> ChangeReport {
         let files = plan
             .edits
             .iter()
@@ -79,11 +86,18 @@ impl ChangeReport {
             (_, true, _) => "Plan (dry run, nothing changed)",
             ("install", _, true) => "Installed",
             ("uninstall", _, true) => "Uninstalled",
-            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => "Plan (not applied)",
+            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
+                "Plan (not applied)"
+            }
             (_, _, false) => "Nothing to change",
             _ => "Done",
         };
-        text.push_str(&format!("{} {} {}\n", printer.bold(verb), self.runtime, self.target.display()));
+        text.push_str(&format!(
+            "{} {} {}\n",
+            printer.bold(verb),
+            self.runtime,
+            self.target.display()
+        ));
         for file in &self.files {
             let action = format!("{:?}", file.action).to_lowercase();
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
@@ -123,7 +137,10 @@ pub fn confirm_and_apply(
                 .interact()
                 .unwrap_or(false);
             if !go {
-                return Err(Error::refused("not confirmed; nothing was changed", "answer yes, or pass --yes"));
+                return Err(Error::refused(
+                    "not confirmed; nothing was changed",
+                    "answer yes, or pass --yes",
+                ));
             }
         } else {
             report.print(printer, true);
@@ -150,7 +167,10 @@ fn verify(plan: &Plan) -> Result<()> {
         let now = std::fs::read(&edit.path).ok();
         if now != edit.after {
             return Err(Error::ApplyFailed {
-                message: format!("{}: content differs from the plan after writing", edit.path.display()),
+                message: format!(
+                    "{}: content differs from the plan after writing",
+                    edit.path.display()
+                ),
             });
         }
     }

@@ -21,9 +21,16 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             [] => None,
             [only] => Some(only.id.clone()),
             many => {
-                let list: Vec<String> = many.iter().map(|i| format!("--base {}", i.target.display())).collect();
+                let list: Vec<String> = many
+                    .iter()
+                    .map(|i| format!("--base {}", i.target.display()))
+                    .collect();
                 return Err(Error::usage(
-                    format!("{} installs recorded; choose one: {}", many.len(), list.join(" | ")),
+                    format!(
+                        "{} installs recorded; choose one: {}",
+                        many.len(),
+                        list.join(" | ")
+                    ),
                     "add --home/--base (or --pid) to pick the one to remove",
                 ));
             }
@@ -33,15 +40,32 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         Some(tomcat::resolve(target, &processes)?.id())
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
-        let report = ChangeReport::new("uninstall", tomcat::NAME, Default::default(), settings, &Plan::default(), printer);
+        let report = ChangeReport::new(
+            "uninstall",
+            tomcat::NAME,
+            Default::default(),
+            settings,
+            &Plan::default(),
+            printer,
+        );
         printer.note("Nothing recorded to uninstall.");
         report_nothing(printer, report);
         return Ok(0);
     };
     let reversal = reverse::plan_uninstall(&ledger, &install, &settings.state_dir)?;
-    let mut report = ChangeReport::new("uninstall", &install.runtime, install.target.clone(), settings, &reversal.plan, printer);
+    let mut report = ChangeReport::new(
+        "uninstall",
+        &install.runtime,
+        install.target.clone(),
+        settings,
+        &reversal.plan,
+        printer,
+    );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![format!("restart {} so the agent is no longer loaded", install.runtime)];
+    report.next_steps = vec![format!(
+        "restart {} so the agent is no longer loaded",
+        install.runtime
+    )];
     let state_dir = settings.state_dir.clone();
     let forget = |ledger: &mut Ledger| -> Result<()> {
         ledger.forget_install(&install.id);

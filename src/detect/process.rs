@@ -37,7 +37,9 @@ pub fn java_property<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 pub fn javaagents(args: &[String]) -> Vec<&str> {
-    args.iter().filter_map(|a| a.strip_prefix("-javaagent:")).collect()
+    args.iter()
+        .filter_map(|a| a.strip_prefix("-javaagent:"))
+        .collect()
 }
 
 /// Splits a NUL-separated `/proc/PID/cmdline`.

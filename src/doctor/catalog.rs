@@ -82,8 +82,16 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), ids.len(), "duplicate ids");
         for rule in rules() {
-            assert!(!rule.title.en.is_empty() && !rule.title.ko.is_empty(), "{}", rule.id);
-            assert!(!rule.fix.en.is_empty() && !rule.fix.ko.is_empty(), "{}", rule.id);
+            assert!(
+                !rule.title.en.is_empty() && !rule.title.ko.is_empty(),
+                "{}",
+                rule.id
+            );
+            assert!(
+                !rule.fix.en.is_empty() && !rule.fix.ko.is_empty(),
+                "{}",
+                rule.id
+            );
         }
     }
 

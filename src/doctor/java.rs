@@ -54,21 +54,31 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             Ok(block) => block,
             Err((file, error)) => {
                 out.facts.push(
-                    Fact::new("block-malformed", label, format!("{}:{}: {error}", file.display(), error.line()))
-                        .with("file", file.display().to_string()),
+                    Fact::new(
+                        "block-malformed",
+                        label,
+                        format!("{}:{}: {error}", file.display(), error.line()),
+                    )
+                    .with("file", file.display().to_string()),
                 );
                 continue;
             }
         };
         configured = true;
-        let Some(value) = java::jar_in_block(&block.inner) else { continue };
+        let Some(value) = java::jar_in_block(&block.inner) else {
+            continue;
+        };
         let (jar, exists) = resolve_jar(&value);
         if !exists {
             out.facts.push(
                 Fact::new(
                     "agent-jar-missing",
                     label,
-                    format!("{}:{}: -javaagent:{value}", block.file.display(), block.line),
+                    format!(
+                        "{}:{}: -javaagent:{value}",
+                        block.file.display(),
+                        block.line
+                    ),
                 )
                 .with("jar", value.clone()),
             );
@@ -79,7 +89,12 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     }
     let agents: Vec<&str> = target
         .process
-        .map(|p| p.javaagents().into_iter().filter(|a| java::is_whatap_agent(a)).collect())
+        .map(|p| {
+            p.javaagents()
+                .into_iter()
+                .filter(|a| java::is_whatap_agent(a))
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(process) = target.process {
         match agents.len() {
@@ -87,7 +102,10 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 Fact::new(
                     "agent-not-loaded",
                     label,
-                    format!("PID {}: no -javaagent for WhaTap on its command line", process.pid),
+                    format!(
+                        "PID {}: no -javaagent for WhaTap on its command line",
+                        process.pid
+                    ),
                 )
                 .with("restart", target.restart.clone()),
             ),
@@ -98,7 +116,11 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 format!(
                     "PID {}: {}",
                     process.pid,
-                    agents.iter().map(|a| format!("-javaagent:{a}")).collect::<Vec<_>>().join(" ")
+                    agents
+                        .iter()
+                        .map(|a| format!("-javaagent:{a}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
             )),
         }
@@ -110,7 +132,11 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
         }
     }
     if !configured && agents.is_empty() {
-        out.facts.push(Fact::new("agent-not-configured", label, "no WHATAP block in the startup files, no -javaagent for WhaTap"));
+        out.facts.push(Fact::new(
+            "agent-not-configured",
+            label,
+            "no WHATAP block in the startup files, no -javaagent for WhaTap",
+        ));
     }
     confs.sort();
     confs.dedup();
@@ -126,9 +152,13 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
         Err(e) => {
             for key in ["license", "whatap.server.host"] {
                 out.facts.push(
-                    Fact::new("conf-missing-key", label, format!("{}: {e}", path.display()))
-                        .with("key", key)
-                        .with("file", path.display().to_string()),
+                    Fact::new(
+                        "conf-missing-key",
+                        label,
+                        format!("{}: {e}", path.display()),
+                    )
+                    .with("key", key)
+                    .with("file", path.display().to_string()),
                 );
             }
             return;
@@ -137,9 +167,13 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
     for key in ["license", "whatap.server.host"] {
         if keys.get(key).is_none_or(|v| v.trim().is_empty()) {
             out.facts.push(
-                Fact::new("conf-missing-key", label, format!("{}: no {key}=", path.display()))
-                    .with("key", key)
-                    .with("file", path.display().to_string()),
+                Fact::new(
+                    "conf-missing-key",
+                    label,
+                    format!("{}: no {key}=", path.display()),
+                )
+                .with("key", key)
+                .with("file", path.display().to_string()),
             );
         }
     }
@@ -148,7 +182,11 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or(DEFAULT_PORT);
     if let Some(hosts) = keys.get("whatap.server.host") {
-        for host in hosts.split(['/', ',']).map(str::trim).filter(|h| !h.is_empty()) {
+        for host in hosts
+            .split(['/', ','])
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
             out.collectors.push(CollectorRef {
                 target: label.to_string(),
                 conf: path.to_path_buf(),

@@ -44,7 +44,9 @@ pub fn parse(content: &[u8]) -> BTreeMap<String, String> {
         .into_iter()
         .map(|(key, entry)| {
             let body = line_body(lines[entry.line]);
-            let value = String::from_utf8_lossy(&body[entry.value_start..]).trim_end().to_string();
+            let value = String::from_utf8_lossy(&body[entry.value_start..])
+                .trim_end()
+                .to_string();
             (key, value)
         })
         .collect()
@@ -117,8 +119,17 @@ mod tests {
     #[test]
     fn sets_in_place_and_appends() {
         let original = b"# comment\r\nlicense = old\r\nfoo=bar\r\n";
-        let out = merge(original, &[("license", Some("NEW")), ("whatap.server.host", Some("1.2.3.4"))]);
-        assert_eq!(out, b"# comment\r\nlicense = NEW\r\nfoo=bar\r\nwhatap.server.host=1.2.3.4\r\n");
+        let out = merge(
+            original,
+            &[
+                ("license", Some("NEW")),
+                ("whatap.server.host", Some("1.2.3.4")),
+            ],
+        );
+        assert_eq!(
+            out,
+            b"# comment\r\nlicense = NEW\r\nfoo=bar\r\nwhatap.server.host=1.2.3.4\r\n"
+        );
         let map = parse(&out);
         assert_eq!(map["license"], "NEW");
         assert_eq!(map["foo"], "bar");

@@ -187,7 +187,12 @@ pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: In
 }
 
 /// Replaces the block at `span` with one holding `inner`, keeping its position and ending.
-pub fn replace_block(content: &[u8], span: BlockSpan, style: MarkerStyle, inner: &[String]) -> Vec<u8> {
+pub fn replace_block(
+    content: &[u8],
+    span: BlockSpan,
+    style: MarkerStyle,
+    inner: &[String],
+) -> Vec<u8> {
     let eol = Eol::detect(content, Eol::Lf);
     let lines = split_lines(content);
     let mut out = Vec::with_capacity(content.len());
@@ -234,9 +239,16 @@ mod tests {
 
     fn round_trip(original: &[u8], style: MarkerStyle, at: InsertAt) {
         let installed = insert_block(original, style, &inner(), at);
-        let span = find_block(&installed, style).unwrap().expect("block present");
+        let span = find_block(&installed, style)
+            .unwrap()
+            .expect("block present");
         assert_eq!(block_inner(&installed, span), inner());
-        assert_eq!(remove_block(&installed, span), original, "{:?}", String::from_utf8_lossy(original));
+        assert_eq!(
+            remove_block(&installed, span),
+            original,
+            "{:?}",
+            String::from_utf8_lossy(original)
+        );
         let replaced = replace_block(&installed, span, style, &inner());
         assert_eq!(replaced, installed);
     }
@@ -265,7 +277,12 @@ mod tests {
 
     #[test]
     fn header_insertion_lands_before_first_command() {
-        let out = insert_block(b"#!/bin/sh\n# doc\n\ncygwin=false\n", MarkerStyle::Shell, &inner(), InsertAt::AfterHeader);
+        let out = insert_block(
+            b"#!/bin/sh\n# doc\n\ncygwin=false\n",
+            MarkerStyle::Shell,
+            &inner(),
+            InsertAt::AfterHeader,
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("#!/bin/sh\n# doc\n\n########## WHATAP"));
         assert!(text.ends_with("############\ncygwin=false\n"));
@@ -273,22 +290,43 @@ mod tests {
 
     #[test]
     fn crlf_files_get_crlf_blocks() {
-        let out = insert_block(b"@echo off\r\nsetlocal\r\n", MarkerStyle::Bat, &inner(), InsertAt::AfterHeader);
-        assert!(!String::from_utf8(out.clone()).unwrap().replace("\r\n", "").contains('\n'));
+        let out = insert_block(
+            b"@echo off\r\nsetlocal\r\n",
+            MarkerStyle::Bat,
+            &inner(),
+            InsertAt::AfterHeader,
+        );
+        assert!(
+            !String::from_utf8(out.clone())
+                .unwrap()
+                .replace("\r\n", "")
+                .contains('\n')
+        );
         assert!(out.starts_with(b"@echo off\r\nrem ########## WHATAP ############\r\n"));
     }
 
     #[test]
     fn reports_broken_markers_by_line() {
         let one = format!("a\n{MARKER}\nb\n");
-        assert_eq!(find_block(one.as_bytes(), MarkerStyle::Shell), Err(MarkerError::Unclosed { line: 2 }));
+        assert_eq!(
+            find_block(one.as_bytes(), MarkerStyle::Shell),
+            Err(MarkerError::Unclosed { line: 2 })
+        );
         let three = format!("{MARKER}\n{MARKER}\n{MARKER}\n");
-        assert_eq!(find_block(three.as_bytes(), MarkerStyle::Shell).unwrap_err().line(), 3);
+        assert_eq!(
+            find_block(three.as_bytes(), MarkerStyle::Shell)
+                .unwrap_err()
+                .line(),
+            3
+        );
     }
 
     #[test]
     fn bat_marker_is_case_insensitive() {
         let text = format!("REM {MARKER}\r\nx\r\n@rem {MARKER}\r\n");
-        assert_eq!(find_block(text.as_bytes(), MarkerStyle::Bat).unwrap(), Some(BlockSpan { start: 0, end: 2 }));
+        assert_eq!(
+            find_block(text.as_bytes(), MarkerStyle::Bat).unwrap(),
+            Some(BlockSpan { start: 0, end: 2 })
+        );
     }
 }

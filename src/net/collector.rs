@@ -113,12 +113,19 @@ mod tests {
             l.local_addr().unwrap().port()
         };
         let probes = probe_all(
-            &[("127.0.0.1".into(), open), ("127.0.0.1".into(), closed), ("name.invalid".into(), 1)],
+            &[
+                ("127.0.0.1".into(), open),
+                ("127.0.0.1".into(), closed),
+                ("name.invalid".into(), 1),
+            ],
             Duration::from_secs(2),
         );
         assert_eq!(probes[0].error, None);
         assert_eq!(probes[1].error.as_deref(), Some("refused"));
         // Without a resolver this may also run out of time; it must never connect.
-        assert!(matches!(probes[2].error.as_deref(), Some("DNS") | Some("timed out")));
+        assert!(matches!(
+            probes[2].error.as_deref(),
+            Some("DNS") | Some("timed out")
+        ));
     }
 }

@@ -20,8 +20,16 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
 
 fn render_edit(edit: &Edit, redact: &dyn Fn(&str) -> String) -> String {
     let path = edit.path.display().to_string();
-    let old_name = if edit.before.is_some() { format!("a{path}") } else { "/dev/null".into() };
-    let new_name = if edit.after.is_some() { format!("b{path}") } else { "/dev/null".into() };
+    let old_name = if edit.before.is_some() {
+        format!("a{path}")
+    } else {
+        "/dev/null".into()
+    };
+    let new_name = if edit.after.is_some() {
+        format!("b{path}")
+    } else {
+        "/dev/null".into()
+    };
     if edit.binary {
         let what = match edit.action() {
             Action::Created => "created",

@@ -3,9 +3,9 @@
 
 use super::target::{self, TargetFile};
 use super::{Edit, KeyRecord, Ownership, Validation};
+use crate::edit::Eol;
 use crate::edit::conf;
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
-use crate::edit::Eol;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -24,22 +24,34 @@ fn edit_for(file: TargetFile, after: Vec<u8>, ownership: Ownership) -> Edit {
 }
 
 /// Inserts or replaces the WHATAP block in a script.
-pub fn block(path: &Path, roots: &[PathBuf], style: MarkerStyle, inner: &[String], at: InsertAt) -> Result<Edit> {
+pub fn block(
+    path: &Path,
+    roots: &[PathBuf],
+    style: MarkerStyle,
+    inner: &[String],
+    at: InsertAt,
+) -> Result<Edit> {
     let file = target::read(path, roots)?;
     let current = file.content.clone().unwrap_or_default();
-    let after = match marker::find_block(&current, style).map_err(|e| broken_block(&file.real, &e))? {
-        Some(span) => marker::replace_block(&current, span, style, inner),
-        None if file.content.is_none() => {
-            // A new file gets the style's native ending (CRLF for .bat) and a final newline.
-            let eol = if style == MarkerStyle::Bat { Eol::Crlf } else { Eol::Lf };
-            let mut bytes = marker::render_block(style, inner, eol);
-            bytes.extend_from_slice(eol.as_bytes());
-            bytes
-        }
-        None => marker::insert_block(&current, style, inner, at),
-    };
+    let after =
+        match marker::find_block(&current, style).map_err(|e| broken_block(&file.real, &e))? {
+            Some(span) => marker::replace_block(&current, span, style, inner),
+            None if file.content.is_none() => {
+                // A new file gets the style's native ending (CRLF for .bat) and a final newline.
+                let eol = if style == MarkerStyle::Bat {
+                    Eol::Crlf
+                } else {
+                    Eol::Lf
+                };
+                let mut bytes = marker::render_block(style, inner, eol);
+                bytes.extend_from_slice(eol.as_bytes());
+                bytes
+            }
+            None => marker::insert_block(&current, style, inner, at),
+        };
     let eol = Eol::detect(&after, Eol::Lf);
-    let text = String::from_utf8_lossy(&marker::render_block(style, inner, eol)).replace("\r\n", "\n");
+    let text =
+        String::from_utf8_lossy(&marker::render_block(style, inner, eol)).replace("\r\n", "\n");
     let mut edit = edit_for(file, after, Ownership::Block { style, text });
     if style == MarkerStyle::Shell {
         edit.validation = Validation::Shell;
@@ -56,7 +68,12 @@ pub fn broken_block(path: &Path, error: &marker::MarkerError) -> Error {
 }
 
 /// Sets keys in a `key=value` file (whatap.conf); created with `mode` when absent.
-pub fn keys(path: &Path, roots: &[PathBuf], changes: &[(String, String)], mode: u32) -> Result<Edit> {
+pub fn keys(
+    path: &Path,
+    roots: &[PathBuf],
+    changes: &[(String, String)],
+    mode: u32,
+) -> Result<Edit> {
     let file = target::read(path, roots)?;
     let current = file.content.clone().unwrap_or_default();
     let existing = conf::parse(&current);
@@ -68,7 +85,10 @@ pub fn keys(path: &Path, roots: &[PathBuf], changes: &[(String, String)], mode: 
             after: Some(value.clone()),
         })
         .collect();
-    let pairs: Vec<conf::KeyChange<'_>> = changes.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))).collect();
+    let pairs: Vec<conf::KeyChange<'_>> = changes
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+        .collect();
     let after = conf::merge(&current, &pairs);
     let mut edit = edit_for(file, after, Ownership::Keys { keys: records });
     edit.create_mode = mode;

@@ -18,16 +18,26 @@ pub struct Reversal {
     pub warnings: Vec<String>,
 }
 
-pub fn plan_uninstall(ledger: &Ledger, install: &InstallRecord, state_dir: &Path) -> Result<Reversal> {
+pub fn plan_uninstall(
+    ledger: &Ledger,
+    install: &InstallRecord,
+    state_dir: &Path,
+) -> Result<Reversal> {
     let mut plan = Plan::default();
     let mut warnings = Vec::new();
     for path in install.paths.iter().rev() {
         let others = ledger.other_users(path, &install.id);
         if !others.is_empty() {
-            warnings.push(format!("{}: kept, still used by {}", path.display(), others.join(", ")));
+            warnings.push(format!(
+                "{}: kept, still used by {}",
+                path.display(),
+                others.join(", ")
+            ));
             continue;
         }
-        let Some(record) = ledger.file(path) else { continue };
+        let Some(record) = ledger.file(path) else {
+            continue;
+        };
         if let Some(edit) = reverse_file(record, state_dir, &mut warnings)? {
             plan.edits.push(edit);
         }
@@ -50,13 +60,20 @@ fn edit(record: &FileRecord, before: Vec<u8>, after: Option<Vec<u8>>) -> Edit {
     }
 }
 
-fn reverse_file(record: &FileRecord, state_dir: &Path, warnings: &mut Vec<String>) -> Result<Option<Edit>> {
+fn reverse_file(
+    record: &FileRecord,
+    state_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Edit>> {
     let path = &record.path;
     let current = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if record.action == Action::Modified {
-                warnings.push(format!("{}: no longer exists; its original was not put back", path.display()));
+                warnings.push(format!(
+                    "{}: no longer exists; its original was not put back",
+                    path.display()
+                ));
             }
             return Ok(None);
         }
@@ -76,7 +93,10 @@ fn reverse_file(record: &FileRecord, state_dir: &Path, warnings: &mut Vec<String
     // A person changed the file after we wrote it: take out only what is ours.
     let after = match &record.ownership {
         Ownership::Whole => {
-            warnings.push(format!("{}: changed since install; left in place", path.display()));
+            warnings.push(format!(
+                "{}: changed since install; left in place",
+                path.display()
+            ));
             return Ok(None);
         }
         Ownership::Block { style, text } => {
@@ -87,7 +107,8 @@ fn reverse_file(record: &FileRecord, state_dir: &Path, warnings: &mut Vec<String
             };
             let eol = crate::edit::Eol::detect(&current, crate::edit::Eol::Lf);
             let inner = marker::block_inner(&current, span);
-            let ours = String::from_utf8_lossy(&marker::render_block(*style, &inner, eol)).replace("\r\n", "\n");
+            let ours = String::from_utf8_lossy(&marker::render_block(*style, &inner, eol))
+                .replace("\r\n", "\n");
             if &ours != text {
                 let differs = first_difference(text, &ours);
                 return Err(altered(path, span.start + 1 + differs));
@@ -101,13 +122,21 @@ fn reverse_file(record: &FileRecord, state_dir: &Path, warnings: &mut Vec<String
                 if now.get(&key.key) == key.after.as_ref() {
                     changes.push((key.key.as_str(), key.before.as_deref()));
                 } else {
-                    warnings.push(format!("{}: {} was changed since install; kept", path.display(), key.key));
+                    warnings.push(format!(
+                        "{}: {} was changed since install; kept",
+                        path.display(),
+                        key.key
+                    ));
                 }
             }
             conf::merge(&current, &changes)
         }
     };
-    let after = if after.is_empty() && record.action == Action::Created { None } else { Some(after) };
+    let after = if after.is_empty() && record.action == Action::Created {
+        None
+    } else {
+        Some(after)
+    };
     Ok(Some(edit(record, current, after)))
 }
 
@@ -121,7 +150,10 @@ fn first_difference(expected: &str, found: &str) -> usize {
 
 fn altered(path: &Path, line: usize) -> Error {
     Error::refused(
-        format!("{}:{line}: the WHATAP block was edited since install; not removing it", path.display()),
+        format!(
+            "{}:{line}: the WHATAP block was edited since install; not removing it",
+            path.display()
+        ),
         "restore the block as installed or remove it by hand, then run `whatap uninstall` again",
     )
 }

@@ -61,7 +61,10 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
         Ok(meta) if meta.file_type().is_symlink() => {
             let real = fs::canonicalize(path).map_err(|_| {
                 Error::refused(
-                    format!("{}: symlink points at a file that does not exist", path.display()),
+                    format!(
+                        "{}: symlink points at a file that does not exist",
+                        path.display()
+                    ),
                     "fix or remove the dangling symlink, then run again",
                 )
             })?;
@@ -82,12 +85,21 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
     let meta = match fs::metadata(&real) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(TargetFile { real, via, content: None });
+            return Ok(TargetFile {
+                real,
+                via,
+                content: None,
+            });
         }
         Err(e) => return Err(Error::io(&real, e)),
     };
     let kind = meta.file_type();
-    if kind.is_dir() || kind.is_fifo() || kind.is_socket() || kind.is_block_device() || kind.is_char_device() {
+    if kind.is_dir()
+        || kind.is_fifo()
+        || kind.is_socket()
+        || kind.is_block_device()
+        || kind.is_char_device()
+    {
         return Err(Error::refused(
             format!("{}: not a regular file", real.display()),
             "move it aside; whatap edits only regular files",
@@ -95,30 +107,49 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
     }
     if meta.nlink() > 1 {
         return Err(Error::refused(
-            format!("{}: has {} hard links; an atomic rename would split them", real.display(), meta.nlink()),
+            format!(
+                "{}: has {} hard links; an atomic rename would split them",
+                real.display(),
+                meta.nlink()
+            ),
             "replace the hard link with a copy (cp --remove-destination), then run again",
         ));
     }
     if limit.is_some_and(|limit| meta.len() > limit) {
         return Err(Error::refused(
-            format!("{}: {} bytes is too large for a startup or config file", real.display(), meta.len()),
+            format!(
+                "{}: {} bytes is too large for a startup or config file",
+                real.display(),
+                meta.len()
+            ),
             "check that the right file is targeted",
         ));
     }
     if meta.mode() & 0o222 == 0 {
         return Err(Error::refused(
-            format!("{}: is read-only (mode {:o})", real.display(), meta.mode() & 0o7777),
+            format!(
+                "{}: is read-only (mode {:o})",
+                real.display(),
+                meta.mode() & 0o7777
+            ),
             "make it writable (chmod u+w) if it should be changed, then run again",
         ));
     }
     let content = fs::read(&real).map_err(|e| Error::io(&real, e))?;
-    Ok(TargetFile { real, via, content: Some(content) })
+    Ok(TargetFile {
+        real,
+        via,
+        content: Some(content),
+    })
 }
 
 /// Refuses when the directory a file will be written in is not writable (read-only mount).
 pub fn check_dir_writable(dir: &Path) -> Result<()> {
     let Ok(c_path) = CString::new(dir.as_os_str().as_bytes()) else {
-        return Err(Error::usage(format!("{}: path contains a NUL byte", dir.display()), "pass a valid path"));
+        return Err(Error::usage(
+            format!("{}: path contains a NUL byte", dir.display()),
+            "pass a valid path",
+        ));
     };
     // SAFETY: access() reads a NUL-terminated path we own.
     if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0 {
@@ -133,7 +164,10 @@ pub fn check_dir_writable(dir: &Path) -> Result<()> {
 
 /// `path` with its parent canonicalized, so `..` and symlinked directories are resolved.
 fn absolute_parent(path: &Path) -> PathBuf {
-    match (path.parent().and_then(|p| fs::canonicalize(p).ok()), path.file_name()) {
+    match (
+        path.parent().and_then(|p| fs::canonicalize(p).ok()),
+        path.file_name(),
+    ) {
         (Some(parent), Some(name)) => parent.join(name),
         _ => path.to_path_buf(),
     }

@@ -29,7 +29,9 @@ pub type BlockScan = std::result::Result<FoundBlock, (PathBuf, MarkerError)>;
 pub fn scan_blocks(files: &[PathBuf], style: MarkerStyle) -> Vec<BlockScan> {
     let mut found = Vec::new();
     for file in files {
-        let Ok(content) = fs::read(file) else { continue };
+        let Ok(content) = fs::read(file) else {
+            continue;
+        };
         match marker::find_block(&content, style) {
             Ok(Some(span)) => found.push(Ok(FoundBlock {
                 file: file.clone(),
@@ -63,14 +65,18 @@ pub fn newest_jar_in(dir: &Path) -> Option<PathBuf> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_tracer_jar_name))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_tracer_jar_name)
+        })
         .collect();
     jars.sort_by_key(|p| version_key(p.file_name().and_then(|n| n.to_str()).unwrap_or("")));
     jars.pop()
 }
 
 fn version_key(name: &str) -> Vec<(u64, String)> {
-    name.split(|c: char| c == '.' || c == '-')
+    name.split(['.', '-'])
         .map(|part| match part.parse::<u64>() {
             Ok(n) => (n, String::new()),
             Err(_) => (0, part.to_string()),
@@ -99,23 +105,34 @@ pub fn check_jar(flag: &str, path: &Path) -> Result<()> {
 /// and the eval in catalina.sh, unchanged. Anything else is refused, never escaped.
 fn is_plain(c: char, allow_backslash: bool) -> bool {
     c.is_alphanumeric()
-        || matches!(c, '_' | '.' | '/' | '-' | '+' | ',' | ':' | '@' | '=' | '{' | '}')
+        || matches!(
+            c,
+            '_' | '.' | '/' | '-' | '+' | ',' | ':' | '@' | '=' | '{' | '}'
+        )
         || (allow_backslash && c == '\\')
 }
 
 pub fn check_plain(flag: &str, value: &str, style: MarkerStyle) -> Result<()> {
     let allow_backslash = style == MarkerStyle::Bat;
     if value.is_empty() {
-        return Err(Error::usage(format!("{flag}: empty value"), format!("give {flag} a value")));
+        return Err(Error::usage(
+            format!("{flag}: empty value"),
+            format!("give {flag} a value"),
+        ));
     }
     if let Some(bad) = value.chars().find(|&c| !is_plain(c, allow_backslash)) {
         return Err(Error::usage(
-            format!("{flag} {value:?}: the character {bad:?} cannot be written safely into a startup script"),
+            format!(
+                "{flag} {value:?}: the character {bad:?} cannot be written safely into a startup script"
+            ),
             format!("use a value of letters, digits and . / - _ + , : @ = {{ }} for {flag}"),
         ));
     }
     if value.contains("{{") {
-        return Err(Error::usage(format!("{flag} {value:?}: `{{{{` is not allowed"), "remove the doubled braces"));
+        return Err(Error::usage(
+            format!("{flag} {value:?}: `{{{{` is not allowed"),
+            "remove the doubled braces",
+        ));
     }
     Ok(())
 }
@@ -148,7 +165,11 @@ pub fn agent_block(
 ) -> Result<Vec<String>> {
     let home = whatap_home.to_string_lossy();
     // A Windows path (C:\whatap) joins with `\`; a Unix one keeps `/` even in a .bat.
-    let separator = if style == MarkerStyle::Bat && home.contains('\\') { "\\" } else { "/" };
+    let separator = if style == MarkerStyle::Bat && home.contains('\\') {
+        "\\"
+    } else {
+        "/"
+    };
     let jar = format!("{}{separator}{jar_name}", home.trim_end_matches(separator));
     let (name, text) = match (style, latest) {
         (MarkerStyle::Shell, false) => ("javaagent.sh", SH_BLOCK),
@@ -159,7 +180,12 @@ pub fn agent_block(
     template::render(
         name,
         text,
-        &[("var", var), ("jar", &jar), ("whatap_home", &home), ("options", options)],
+        &[
+            ("var", var),
+            ("jar", &jar),
+            ("whatap_home", &home),
+            ("options", options),
+        ],
     )
 }
 
@@ -167,7 +193,11 @@ pub fn agent_block(
 pub fn jar_in_block(lines: &[String]) -> Option<String> {
     let home = lines
         .iter()
-        .find_map(|l| l.trim().strip_prefix("WHATAP_HOME=").or_else(|| l.trim().strip_prefix("set WHATAP_HOME=")))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("WHATAP_HOME=")
+                .or_else(|| l.trim().strip_prefix("set WHATAP_HOME="))
+        })
         .map(str::to_string);
     lines.iter().find_map(|line| {
         let start = line.find("-javaagent:")? + "-javaagent:".len();
@@ -190,7 +220,11 @@ mod tests {
     fn newest_jar_uses_version_order() {
         let dir = tempfile::tempdir().unwrap();
         for v in ["2.2.9", "2.2.10", "2.1.30"] {
-            fs::write(dir.path().join(format!("whatap.agent.tracer-{v}.jar")), b"PK\x03\x04").unwrap();
+            fs::write(
+                dir.path().join(format!("whatap.agent.tracer-{v}.jar")),
+                b"PK\x03\x04",
+            )
+            .unwrap();
         }
         fs::write(dir.path().join("other.jar"), b"").unwrap();
         let newest = newest_jar_in(dir.path()).unwrap();
@@ -199,17 +233,45 @@ mod tests {
 
     #[test]
     fn block_names_the_jar() {
-        let lines = agent_block(MarkerStyle::Shell, "JAVA_OPTS", Path::new("/w/"), "whatap.agent.tracer-1.jar", false, " -Dwhatap.port=8080").unwrap();
-        assert_eq!(lines[1], "JAVA_OPTS=\"${JAVA_OPTS} -javaagent:/w/whatap.agent.tracer-1.jar -Dwhatap.port=8080 \"");
-        assert_eq!(jar_in_block(&lines).as_deref(), Some("/w/whatap.agent.tracer-1.jar"));
-        let latest = agent_block(MarkerStyle::Shell, "JAVA_OPTS", Path::new("/w"), "x.jar", true, "").unwrap();
-        assert_eq!(jar_in_block(&latest).as_deref(), Some("/w/whatap.agent.tracer-*.jar"));
+        let lines = agent_block(
+            MarkerStyle::Shell,
+            "JAVA_OPTS",
+            Path::new("/w/"),
+            "whatap.agent.tracer-1.jar",
+            false,
+            " -Dwhatap.port=8080",
+        )
+        .unwrap();
+        assert_eq!(
+            lines[1],
+            "JAVA_OPTS=\"${JAVA_OPTS} -javaagent:/w/whatap.agent.tracer-1.jar -Dwhatap.port=8080 \""
+        );
+        assert_eq!(
+            jar_in_block(&lines).as_deref(),
+            Some("/w/whatap.agent.tracer-1.jar")
+        );
+        let latest = agent_block(
+            MarkerStyle::Shell,
+            "JAVA_OPTS",
+            Path::new("/w"),
+            "x.jar",
+            true,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            jar_in_block(&latest).as_deref(),
+            Some("/w/whatap.agent.tracer-*.jar")
+        );
     }
 
     #[test]
     fn refuses_shell_metacharacters() {
         for bad in ["a b", "a\"b", "$(id)", "`id`", "a;b", "a\nb", "a%b", "a'b"] {
-            assert!(check_plain("--name", bad, MarkerStyle::Shell).is_err(), "{bad:?}");
+            assert!(
+                check_plain("--name", bad, MarkerStyle::Shell).is_err(),
+                "{bad:?}"
+            );
         }
         assert!(check_plain("--name", "{type}-{ip2}-{port}", MarkerStyle::Shell).is_ok());
         assert!(check_plain("--whatap-home", "C:\\whatap", MarkerStyle::Bat).is_ok());
@@ -219,7 +281,9 @@ mod tests {
     #[test]
     fn recognises_whatap_agents() {
         assert!(is_whatap_agent("/opt/whatap/whatap.agent.tracer-2.2.0.jar"));
-        assert!(is_whatap_agent("/opt/whatap/whatap.agent.tracer-2.2.0.jar=opts"));
+        assert!(is_whatap_agent(
+            "/opt/whatap/whatap.agent.tracer-2.2.0.jar=opts"
+        ));
         assert!(!is_whatap_agent("/opt/other/jolokia.jar"));
     }
 }

@@ -69,7 +69,11 @@ impl Tomcat {
     }
 
     fn script(&self, dir: &Path, stem: &str) -> PathBuf {
-        let ext = if self.style == MarkerStyle::Bat { "bat" } else { "sh" };
+        let ext = if self.style == MarkerStyle::Bat {
+            "bat"
+        } else {
+            "sh"
+        };
         dir.join("bin").join(format!("{stem}.{ext}"))
     }
 
@@ -82,7 +86,11 @@ impl Tomcat {
     pub fn setenv_script(&self) -> PathBuf {
         let in_base = self.script(&self.base, "setenv");
         let in_home = self.script(&self.home, "setenv");
-        if !in_base.exists() && in_home.exists() { in_home } else { in_base }
+        if !in_base.exists() && in_home.exists() {
+            in_home
+        } else {
+            in_base
+        }
     }
 
     /// Every file catalina.sh reads options from, in the order it reads them.
@@ -139,14 +147,25 @@ impl Tomcat {
             AgentState::None
         };
         let mut details = std::collections::BTreeMap::new();
-        details.insert("layout".to_string(), if self.style == MarkerStyle::Bat { "windows" } else { "unix" }.to_string());
+        details.insert(
+            "layout".to_string(),
+            if self.style == MarkerStyle::Bat {
+                "windows"
+            } else {
+                "unix"
+            }
+            .to_string(),
+        );
         Detection {
             runtime: NAME.to_string(),
             version: self.version.clone(),
             home: self.home.clone(),
             base: Some(self.base.clone()),
             pid: self.process.as_ref().map(|p| p.pid),
-            user: self.process.as_ref().and_then(|p| process::user_name(p.uid)),
+            user: self
+                .process
+                .as_ref()
+                .and_then(|p| process::user_name(p.uid)),
             agent,
             details,
         }
@@ -175,7 +194,11 @@ fn debian_base(home: &Path) -> Option<PathBuf> {
 fn build(home: &Path, base: &Path, process: Option<Process>) -> Tomcat {
     let home = canonical(home);
     let base = canonical(base);
-    let style = if home.join("bin/catalina.sh").is_file() { MarkerStyle::Shell } else { MarkerStyle::Bat };
+    let style = if home.join("bin/catalina.sh").is_file() {
+        MarkerStyle::Shell
+    } else {
+        MarkerStyle::Bat
+    };
     Tomcat {
         version: version(&home),
         home,
@@ -188,13 +211,18 @@ fn build(home: &Path, base: &Path, process: Option<Process>) -> Tomcat {
 /// From RELEASE-NOTES (tarballs), else `lib/catalina.jar`'s ServerInfo.properties (Debian).
 pub fn version(home: &Path) -> Option<String> {
     if let Ok(notes) = fs::read_to_string(home.join("RELEASE-NOTES")) {
-        if let Some(v) = notes.lines().find_map(|l| l.trim().strip_prefix("Apache Tomcat Version ")) {
+        if let Some(v) = notes
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Apache Tomcat Version "))
+        {
             return Some(v.trim().to_string());
         }
     }
     let jar = fs::File::open(home.join("lib/catalina.jar")).ok()?;
     let mut archive = zip::ZipArchive::new(jar).ok()?;
-    let mut entry = archive.by_name("org/apache/catalina/util/ServerInfo.properties").ok()?;
+    let mut entry = archive
+        .by_name("org/apache/catalina/util/ServerInfo.properties")
+        .ok()?;
     let mut text = String::new();
     entry.read_to_string(&mut text).ok()?;
     text.lines()
@@ -208,7 +236,10 @@ fn from_process(p: &Process) -> Option<Tomcat> {
         return None;
     }
     let home = PathBuf::from(p.system_property("catalina.home")?);
-    let base = p.system_property("catalina.base").map(PathBuf::from).unwrap_or_else(|| home.clone());
+    let base = p
+        .system_property("catalina.base")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.clone());
     Some(build(&home, &base, Some(p.clone())))
 }
 
@@ -216,7 +247,9 @@ fn from_process(p: &Process) -> Option<Tomcat> {
 pub fn detect(processes: &[Process]) -> Vec<Tomcat> {
     let mut found: Vec<Tomcat> = processes.iter().filter_map(from_process).collect();
     for (parent, prefix) in SEARCH_GLOBS {
-        let Ok(entries) = fs::read_dir(parent) else { continue };
+        let Ok(entries) = fs::read_dir(parent) else {
+            continue;
+        };
         let mut dirs: Vec<PathBuf> = entries
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
@@ -249,25 +282,37 @@ fn check_dir(flag: &str, dir: &Path) -> Result<()> {
 pub fn resolve(target: &TargetSettings, processes: &[Process]) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
         let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(format!("--pid {pid}: no such process"), "check the PID with `ps -ef | grep java`")
+            Error::usage(
+                format!("--pid {pid}: no such process"),
+                "check the PID with `ps -ef | grep java`",
+            )
         })?;
         return from_process(&p).ok_or_else(|| {
             Error::usage(
-                format!("--pid {pid}: not a Tomcat JVM (no {BOOTSTRAP_CLASS} with -Dcatalina.home)"),
+                format!(
+                    "--pid {pid}: not a Tomcat JVM (no {BOOTSTRAP_CLASS} with -Dcatalina.home)"
+                ),
                 "give --home/--base for a Tomcat that is not running",
             )
         });
     }
     let running_for = |base: &Path| {
         let base = canonical(base);
-        processes.iter().filter_map(from_process).find(|t| t.base == base).and_then(|t| t.process)
+        processes
+            .iter()
+            .filter_map(from_process)
+            .find(|t| t.base == base)
+            .and_then(|t| t.process)
     };
     match (&target.home, &target.base) {
         (Some(home), base) => {
             check_dir("--home", home)?;
             if !is_tomcat_home(home) {
                 return Err(Error::usage(
-                    format!("--home {}: not a Tomcat home (no bin/catalina.sh or bin/catalina.bat)", home.display()),
+                    format!(
+                        "--home {}: not a Tomcat home (no bin/catalina.sh or bin/catalina.bat)",
+                        home.display()
+                    ),
                     "give --home the CATALINA_HOME directory (the one with bin/catalina.sh)",
                 ));
             }
@@ -284,13 +329,17 @@ pub fn resolve(target: &TargetSettings, processes: &[Process]) -> Result<Tomcat>
         (None, Some(base)) => {
             check_dir("--base", base)?;
             if let Some(process) = running_for(base) {
-                return from_process(&process).ok_or_else(|| Error::Internal("process vanished".into()));
+                return from_process(&process)
+                    .ok_or_else(|| Error::Internal("process vanished".into()));
             }
             if is_tomcat_home(base) {
                 return Ok(build(base, base, None));
             }
             Err(Error::usage(
-                format!("--base {}: Tomcat is not running from it and it has no bin/catalina.sh", base.display()),
+                format!(
+                    "--base {}: Tomcat is not running from it and it has no bin/catalina.sh",
+                    base.display()
+                ),
                 "also give --home CATALINA_HOME",
             ))
         }
@@ -311,7 +360,11 @@ fn pick_one(mut found: Vec<Tomcat>) -> Result<Tomcat> {
                 .map(|t| format!("--home {} --base {}", t.home.display(), t.base.display()))
                 .collect();
             Err(Error::usage(
-                format!("{} Tomcats found; choose one: {}", found.len(), list.join(" | ")),
+                format!(
+                    "{} Tomcats found; choose one: {}",
+                    found.len(),
+                    list.join(" | ")
+                ),
                 "add --home/--base (or --pid) to pick the one to change",
             ))
         }
@@ -341,7 +394,10 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
         }
         let jar = java::newest_jar_in(archive).ok_or_else(|| {
             Error::usage(
-                format!("--agent-archive {}: no whatap.agent.tracer-*.jar inside", archive.display()),
+                format!(
+                    "--agent-archive {}: no whatap.agent.tracer-*.jar inside",
+                    archive.display()
+                ),
                 "pass the directory the agent archive was unpacked into",
             )
         })?;
@@ -350,7 +406,10 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
     }
     let jar = java::newest_jar_in(whatap_home).ok_or_else(|| {
         Error::usage(
-            format!("no agent jar: --agent-jar not given and none in {}", whatap_home.display()),
+            format!(
+                "no agent jar: --agent-jar not given and none in {}",
+                whatap_home.display()
+            ),
             "pass --agent-jar whatap.agent.tracer-X.Y.Z.jar (or --agent-archive DIR)",
         )
     })?;
@@ -385,16 +444,27 @@ fn stray_agent_lines(tomcat: &Tomcat, managed: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for block in tomcat.blocks()? {
         if block.file != managed {
-            found.push(format!("{}:{}: a WHATAP block", block.file.display(), block.line));
+            found.push(format!(
+                "{}:{}: a WHATAP block",
+                block.file.display(),
+                block.line
+            ));
         }
     }
     for file in tomcat.startup_files() {
-        let Ok(content) = fs::read(&file) else { continue };
+        let Ok(content) = fs::read(&file) else {
+            continue;
+        };
         let span = marker::find_block(&content, tomcat.style).ok().flatten();
         for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
             let inside = span.is_some_and(|s| i >= s.start && i <= s.end);
-            let comment = line.trim_start().starts_with('#') || line.trim_start().to_ascii_lowercase().starts_with("rem");
-            if !inside && !comment && line.contains("-javaagent:") && line.to_ascii_lowercase().contains("whatap") {
+            let comment = line.trim_start().starts_with('#')
+                || line.trim_start().to_ascii_lowercase().starts_with("rem");
+            if !inside
+                && !comment
+                && line.contains("-javaagent:")
+                && line.to_ascii_lowercase().contains("whatap")
+            {
                 found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
             }
         }
@@ -417,13 +487,24 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
     };
     if whatap_home.exists() && !whatap_home.is_dir() {
         return Err(Error::usage(
-            format!("--whatap-home {}: exists and is not a directory", whatap_home.display()),
+            format!(
+                "--whatap-home {}: exists and is not a directory",
+                whatap_home.display()
+            ),
             "give a directory for the agent files",
         ));
     }
-    java::check_plain("--whatap-home", &whatap_home.to_string_lossy(), MarkerStyle::Shell)?;
+    java::check_plain(
+        "--whatap-home",
+        &whatap_home.to_string_lossy(),
+        MarkerStyle::Shell,
+    )?;
     let source = agent_jar_source(settings, &whatap_home)?;
-    let jar_name = source.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let jar_name = source
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     if settings.latest_jar && !java::is_tracer_jar_name(&jar_name) {
         return Err(Error::usage(
             format!("--latest-jar: {jar_name} is not named whatap.agent.tracer-*.jar"),
@@ -440,7 +521,10 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
     let stray = stray_agent_lines(tomcat, &script)?;
     if !stray.is_empty() {
         return Err(Error::refused(
-            format!("the agent is already set elsewhere, it would load twice: {}", stray.join("; ")),
+            format!(
+                "the agent is already set elsewhere, it would load twice: {}",
+                stray.join("; ")
+            ),
             "remove that line or block (or install with the --method that manages it), then run again",
         ));
     }
@@ -457,11 +541,23 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
         copy.create_owner = Some(owner);
         plan.edits.push(copy);
     }
-    let mut conf = edits::keys(&whatap_home.join("whatap.conf"), &roots, &settings.conf_keys(), 0o600)?;
+    let mut conf = edits::keys(
+        &whatap_home.join("whatap.conf"),
+        &roots,
+        &settings.conf_keys(),
+        0o600,
+    )?;
     conf.create_owner = Some(owner);
     plan.edits.push(conf);
 
-    let inner = java::agent_block(style, "JAVA_OPTS", &whatap_home, &jar_name, settings.latest_jar, &options)?;
+    let inner = java::agent_block(
+        style,
+        "JAVA_OPTS",
+        &whatap_home,
+        &jar_name,
+        settings.latest_jar,
+        &options,
+    )?;
     let at = match method {
         Method::Setenv => InsertAt::End,
         Method::Catalina => InsertAt::AfterHeader,
@@ -471,11 +567,14 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
             target::check_dir_writable(dir)?;
         }
     }
-    plan.edits.push(edits::block(&script, &roots, style, &inner, at)?);
+    plan.edits
+        .push(edits::block(&script, &roots, style, &inner, at)?);
 
     let mut warnings = Vec::new();
     if style == MarkerStyle::Bat {
-        warnings.push("Windows tree: the .bat block takes effect when Tomcat starts on Windows".to_string());
+        warnings.push(
+            "Windows tree: the .bat block takes effect when Tomcat starts on Windows".to_string(),
+        );
     }
     let next_steps = vec![restart_hint(tomcat)];
     Ok(InstallPlan {
@@ -489,15 +588,33 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
 pub fn restart_hint(tomcat: &Tomcat) -> String {
     let debian = tomcat.home.starts_with("/usr/share") && tomcat.base.starts_with("/var/lib");
     let how = if debian {
-        let unit = tomcat.home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let unit = tomcat
+            .home
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         format!("systemctl restart {unit}")
     } else if tomcat.style == MarkerStyle::Bat {
-        format!("{}\\bin\\shutdown.bat, then startup.bat", tomcat.home.display())
+        format!(
+            "{}\\bin\\shutdown.bat, then startup.bat",
+            tomcat.home.display()
+        )
     } else if tomcat.process.is_some() {
-        let env = format!("CATALINA_HOME={} CATALINA_BASE={}", tomcat.home.display(), tomcat.base.display());
-        format!("{env} {home}/bin/shutdown.sh, then {env} {home}/bin/startup.sh", home = tomcat.home.display())
+        let env = format!(
+            "CATALINA_HOME={} CATALINA_BASE={}",
+            tomcat.home.display(),
+            tomcat.base.display()
+        );
+        format!(
+            "{env} {home}/bin/shutdown.sh, then {env} {home}/bin/startup.sh",
+            home = tomcat.home.display()
+        )
     } else {
-        let env = format!("CATALINA_HOME={} CATALINA_BASE={}", tomcat.home.display(), tomcat.base.display());
+        let env = format!(
+            "CATALINA_HOME={} CATALINA_BASE={}",
+            tomcat.home.display(),
+            tomcat.base.display()
+        );
         format!("{env} {}/bin/startup.sh", tomcat.home.display())
     };
     match &tomcat.process {

@@ -10,14 +10,18 @@ pub fn mask(secret: &str) -> String {
 /// `license=VALUE` lines (whatap.conf content shown in diffs), whatever the license is.
 fn license_lines() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"(?m)^([-+ ]?\s*license\s*=\s*)([^\s\u{240d}]+)").expect("valid regex"))
+    RE.get_or_init(|| {
+        regex::Regex::new(r"(?m)^([-+ ]?\s*license\s*=\s*)([^\s\u{240d}]+)").expect("valid regex")
+    })
 }
 
 /// Replaces every occurrence of each secret in `text`, and any `license=` value, by its
 /// masked form.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = license_lines()
-        .replace_all(text, |caps: &regex::Captures<'_>| format!("{}{}", &caps[1], mask(&caps[2])))
+        .replace_all(text, |caps: &regex::Captures<'_>| {
+            format!("{}{}", &caps[1], mask(&caps[2]))
+        })
         .into_owned();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
         if out.contains(secret.as_str()) {
@@ -35,7 +39,13 @@ mod tests {
     fn keeps_only_the_last_four() {
         assert_eq!(mask("abcdefghij1234"), "**********1234");
         assert_eq!(mask("short"), "*****");
-        assert_eq!(redact("license=abcdefghij1234\n", &["abcdefghij1234".into()]), "license=**********1234\n");
-        assert_eq!(redact("-license = zyxwvutsrq9876\u{240d}\n", &[]), "-license = **********9876\u{240d}\n");
+        assert_eq!(
+            redact("license=abcdefghij1234\n", &["abcdefghij1234".into()]),
+            "license=**********1234\n"
+        );
+        assert_eq!(
+            redact("-license = zyxwvutsrq9876\u{240d}\n", &[]),
+            "-license = **********9876\u{240d}\n"
+        );
     }
 }

@@ -35,7 +35,11 @@ impl Printer {
     }
 
     fn style(&self, style: Style) -> Style {
-        if self.color { style.force_styling(true) } else { style.force_styling(false) }
+        if self.color {
+            style.force_styling(true)
+        } else {
+            style.force_styling(false)
+        }
     }
 
     pub fn bold(&self, text: &str) -> String {
@@ -43,7 +47,9 @@ impl Printer {
     }
 
     pub fn red(&self, text: &str) -> String {
-        self.style(Style::new().red().bold()).apply_to(text).to_string()
+        self.style(Style::new().red().bold())
+            .apply_to(text)
+            .to_string()
     }
 
     pub fn yellow(&self, text: &str) -> String {
@@ -60,7 +66,8 @@ impl Printer {
 
     /// The command's result: JSON on stdout, or nothing here for text (use `report`).
     pub fn json<T: Serialize>(&self, value: &T) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        let text = serde_json::to_string_pretty(value)
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", self.redact(&text));
     }
@@ -120,7 +127,12 @@ impl Printer {
             return;
         }
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{} {}", self.red("error:"), self.redact(&error.to_string()));
+        let _ = writeln!(
+            err,
+            "{} {}",
+            self.red("error:"),
+            self.redact(&error.to_string())
+        );
         if let Some(hint) = error.hint() {
             let _ = writeln!(err, "  {} {}", self.yellow("hint:"), self.redact(hint));
         }

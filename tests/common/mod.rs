@@ -39,7 +39,8 @@ pub fn copy_tree(from: &Path, to: &Path) {
         } else if kind.is_symlink() {
             // Relative links (Debian's bin/tomcat-juli.jar -> ../../java/...) would dangle in
             // the copy: point at what the original resolves to.
-            let target = fs::canonicalize(entry.path()).unwrap_or_else(|_| fs::read_link(entry.path()).unwrap());
+            let target = fs::canonicalize(entry.path())
+                .unwrap_or_else(|_| fs::read_link(entry.path()).unwrap());
             std::os::unix::fs::symlink(target, &dest).unwrap();
         } else {
             fs::copy(entry.path(), &dest).unwrap();
@@ -59,13 +60,21 @@ pub fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
 pub fn tree_bytes(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut map = BTreeMap::new();
     fn walk(dir: &Path, root: &Path, map: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let kind = entry.file_type().unwrap();
             let rel = path.strip_prefix(root).unwrap().to_path_buf();
             if kind.is_symlink() {
-                map.insert(rel, fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes());
+                map.insert(
+                    rel,
+                    fs::read_link(&path)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                );
             } else if kind.is_dir() {
                 map.insert(rel.join(""), Vec::new());
                 walk(&path, root, map);
@@ -97,7 +106,15 @@ pub fn assert_same_tree(
 pub fn tree_mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
     tree_bytes(root)
         .keys()
-        .map(|rel| (rel.clone(), fs::symlink_metadata(root.join(rel)).unwrap().modified().unwrap()))
+        .map(|rel| {
+            (
+                rel.clone(),
+                fs::symlink_metadata(root.join(rel))
+                    .unwrap()
+                    .modified()
+                    .unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -115,8 +132,15 @@ pub fn stub_jar() -> PathBuf {
         if !jar.exists() {
             let build = tempfile::tempdir_in(&out).unwrap();
             let src = repo().join("tests/stub-agent/WhatapStub.java");
-            run(process::Command::new("javac").args(["--release", "11", "-d"]).arg(build.path()).arg(&src));
-            fs::write(build.path().join("MANIFEST.MF"), "Premain-Class: WhatapStub\n").unwrap();
+            run(process::Command::new("javac")
+                .args(["--release", "11", "-d"])
+                .arg(build.path())
+                .arg(&src));
+            fs::write(
+                build.path().join("MANIFEST.MF"),
+                "Premain-Class: WhatapStub\n",
+            )
+            .unwrap();
             let tmp_jar = build.path().join("stub.jar");
             run(process::Command::new("jar")
                 .arg("cfm")

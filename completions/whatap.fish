@@ -1,0 +1,159 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_whatap_global_optspecs
+    string join \n json y/yes dry-run state-dir= lang= v/verbose q/quiet no-color h/help V/version
+end
+
+function __fish_whatap_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_whatap_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_whatap_using_subcommand
+    set -l cmd (__fish_whatap_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c whatap -n "__fish_whatap_needs_command" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_needs_command" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_needs_command" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_needs_command" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_needs_command" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_needs_command" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_needs_command" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_needs_command" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c whatap -n "__fish_whatap_needs_command" -s V -l version -d 'Print version'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "detect" -d 'List the runtimes found on this host'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "uninstall" -d 'Reverse what install recorded'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l runtime -d 'Runtime kind' -r -f -a "tomcat\t''
+jboss\t''
+wildfly\t''
+weblogic\t''
+websphere\t''
+jeus\t''
+jetty\t''
+resin\t''
+springboot\t''
+php\t''
+python\t''
+infra\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The unpacked agent distribution (a directory holding the tracer jar)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l port -d '-Dwhatap.port: the service port, when the agent cannot detect it' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwhatap.oname: a fixed application name' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -d 'whatap.conf cypher_level' -r -f -a "128\t''
+256\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes (Tomcat: setenv, catalina)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l latest-jar -d 'Pick the newest whatap.agent.tracer-*.jar at each start'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l runtime -d 'Runtime kind' -r -f -a "tomcat\t''
+jboss\t''
+wildfly\t''
+weblogic\t''
+websphere\t''
+jeus\t''
+jetty\t''
+resin\t''
+springboot\t''
+php\t''
+python\t''
+infra\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l runtime -d 'Runtime kind' -r -f -a "tomcat\t''
+jboss\t''
+wildfly\t''
+weblogic\t''
+websphere\t''
+jeus\t''
+jetty\t''
+resin\t''
+springboot\t''
+php\t''
+python\t''
+infra\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-network -d 'Skip collector and firewall checks'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l list-rules -d 'Print the catalog of finding ids (what doctor checks) and exit'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "detect" -d 'List the runtimes found on this host'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "uninstall" -d 'Reverse what install recorded'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
