@@ -679,7 +679,11 @@ fn reinstall_with_new_options_still_uninstalls_to_the_original() {
     let (dir, home) = fixture("tomcat9-setenv-no-newline");
     let state = dir.path().join("state");
     let before = tree_bytes(&home);
-    whatap(&state).args(install_args(&home)).arg("--yes").assert().success();
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
     let out = whatap(&state)
         .args(install_args(&home))
         .args(["--port", "8080", "--cypher-level", "256", "--yes", "--json"])
@@ -688,9 +692,27 @@ fn reinstall_with_new_options_still_uninstalls_to_the_original() {
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["changed"], true);
-    assert!(fs::read_to_string(home.join("bin/setenv.sh")).unwrap().contains("-Dwhatap.port=8080"));
-    whatap(&state).args(["uninstall", "--yes"]).assert().success();
+    assert!(
+        fs::read_to_string(home.join("bin/setenv.sh"))
+            .unwrap()
+            .contains("-Dwhatap.port=8080")
+    );
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
     assert_same_tree(&tree_bytes(&home), &before, "after reinstall + uninstall");
-    assert!(!state.join("ledger.json").exists() || fs::read_to_string(state.join("ledger.json")).unwrap().contains("\"installs\": []"));
-    assert_eq!(fs::read_dir(state.join("backups")).map(|d| d.count()).unwrap_or(0), 0, "stale backups left");
+    assert!(
+        !state.join("ledger.json").exists()
+            || fs::read_to_string(state.join("ledger.json"))
+                .unwrap()
+                .contains("\"installs\": []")
+    );
+    assert_eq!(
+        fs::read_dir(state.join("backups"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0,
+        "stale backups left"
+    );
 }

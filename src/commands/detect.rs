@@ -10,7 +10,11 @@ struct DetectReport {
 }
 
 pub fn run(printer: &Printer) -> Result<u8> {
-    let runtimes = crate::detect::detect_all();
+    let host = crate::detect::Host::scan();
+    let runtimes: Vec<Detection> = crate::runtimes::detect_all(&host)
+        .iter()
+        .map(|r| r.detection())
+        .collect();
     if printer.json {
         printer.json(&DetectReport {
             command: "detect",

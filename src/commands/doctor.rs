@@ -1,8 +1,8 @@
-use crate::detect::process;
-use crate::doctor::{self, Fact, Finding, catalog::Severity, java::JavaTarget};
+use crate::detect::Host;
+use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
 use crate::net::collector;
-use crate::runtimes::tomcat;
+use crate::runtimes::{self, Runtime};
 use crate::settings::{DoctorSettings, Settings};
 use crate::ui::Printer;
 use serde::Serialize;
@@ -52,22 +52,20 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     if doctor.list_rules {
         return Ok(list_rules(settings, printer));
     }
-    super::install::require_supported(doctor.target.runtime)?;
-    let processes = process::java_processes(&process::proc_root());
+    let host = Host::scan();
     let targets = if doctor.target.is_empty() {
-        tomcat::detect(&processes)
+        let wanted = doctor.target.runtime.map(runtimes::kind_name);
+        runtimes::detect_all(&host)
+            .into_iter()
+            .filter(|r| wanted.is_none_or(|w| w == r.kind()))
+            .collect()
     } else {
-        vec![tomcat::resolve(&doctor.target, &processes)?]
+        vec![runtimes::resolve(&doctor.target, &host)?]
     };
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     for t in &targets {
-        let inspection = doctor::java::inspect(&JavaTarget {
-            label: format!("tomcat {}", t.base.display()),
-            blocks: t.scan_blocks(),
-            process: t.process.as_ref(),
-            restart: tomcat::restart_hint(t),
-        });
+        let inspection = t.inspect();
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
     }
@@ -120,7 +118,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     Ok(if ok { 0 } else { 1 })
 }
 
-fn render(printer: &Printer, targets: &[tomcat::Tomcat], findings: &[Finding]) -> String {
+fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding]) -> String {
     let mut text = String::new();
     if targets.is_empty() {
         text.push_str(
@@ -128,16 +126,13 @@ fn render(printer: &Printer, targets: &[tomcat::Tomcat], findings: &[Finding]) -
         );
     }
     for t in targets {
-        let pid = t
-            .process
-            .as_ref()
-            .map(|p| format!(", PID {}", p.pid))
-            .unwrap_or_default();
+        let d = t.detection();
+        let pid = d.pid.map(|p| format!(", PID {p}")).unwrap_or_default();
+        let version = d.version.as_deref().unwrap_or("version unknown");
         text.push_str(&format!(
-            "{} {} ({}{pid})\n",
-            printer.bold("tomcat"),
-            t.base.display(),
-            t.version.as_deref().unwrap_or("version unknown")
+            "{} {} ({version}{pid})\n",
+            printer.bold(t.kind()),
+            t.target().display()
         ));
     }
     for f in findings {

@@ -1,14 +1,13 @@
 use super::{ChangeReport, confirm_and_apply};
 use crate::apply::{self, ledger::Ledger, lock};
-use crate::detect::process;
+use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, reverse};
-use crate::runtimes::tomcat;
+use crate::runtimes;
 use crate::settings::{Settings, TargetSettings};
 use crate::ui::Printer;
 
 pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
-    super::install::require_supported(target.runtime)?;
     // No state dir means nothing was ever installed; do not create one to find that out.
     let _lock = if settings.dry_run || !settings.state_dir.exists() {
         None
@@ -36,13 +35,12 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             }
         }
     } else {
-        let processes = process::java_processes(&process::proc_root());
-        Some(tomcat::resolve(target, &processes)?.id())
+        Some(runtimes::resolve(target, &Host::scan())?.id())
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
         let report = ChangeReport::new(
             "uninstall",
-            tomcat::NAME,
+            target.runtime.map(runtimes::kind_name).unwrap_or_default(),
             Default::default(),
             settings,
             &Plan::default(),

@@ -2,13 +2,21 @@
 
 pub mod process;
 
-use crate::runtimes::{Detection, tomcat};
+use process::Process;
 
-/// Everything `whatap detect` reports, in a stable order.
-pub fn detect_all() -> Vec<Detection> {
-    let processes = process::java_processes(&process::proc_root());
-    tomcat::detect(&processes)
-        .iter()
-        .map(tomcat::Tomcat::detection)
-        .collect()
+/// One look at the host, taken once per command and shared by every runtime's detection.
+pub struct Host {
+    pub processes: Vec<Process>,
+}
+
+impl Host {
+    pub fn scan() -> Host {
+        Host {
+            processes: process::all(&process::proc_root()),
+        }
+    }
+
+    pub fn java_processes(&self) -> impl Iterator<Item = &Process> {
+        self.processes.iter().filter(|p| p.is_java())
+    }
 }

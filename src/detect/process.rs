@@ -73,8 +73,8 @@ pub fn read(proc_root: &Path, pid: u32) -> Option<Process> {
     })
 }
 
-/// Every Java process visible to us.
-pub fn java_processes(proc_root: &Path) -> Vec<Process> {
+/// Every process visible to us, by PID.
+pub fn all(proc_root: &Path) -> Vec<Process> {
     let Ok(entries) = fs::read_dir(proc_root) else {
         return Vec::new();
     };
@@ -82,7 +82,6 @@ pub fn java_processes(proc_root: &Path) -> Vec<Process> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| read(proc_root, pid))
-        .filter(Process::is_java)
         .collect();
     found.sort_by_key(|p| p.pid);
     found

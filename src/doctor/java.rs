@@ -1,7 +1,7 @@
 //! Checks every Java runtime shares: the block, the jar it names, whatap.conf beside the jar,
 //! and the running JVM's `-javaagent` options.
 
-use super::Fact;
+use super::{CollectorRef, Fact, Inspection};
 use crate::detect::process::Process;
 use crate::edit::conf;
 use crate::net::collector::DEFAULT_PORT;
@@ -14,21 +14,6 @@ pub struct JavaTarget<'a> {
     pub blocks: Vec<BlockScan>,
     pub process: Option<&'a Process>,
     pub restart: String,
-}
-
-/// A collector an agent will talk to, with the whatap.conf that names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectorRef {
-    pub target: String,
-    pub conf: PathBuf,
-    pub host: String,
-    pub port: u16,
-}
-
-#[derive(Default)]
-pub struct Inspection {
-    pub facts: Vec<Fact>,
-    pub collectors: Vec<CollectorRef>,
 }
 
 /// The jar a `-javaagent` value or block refers to, resolving the `--latest-jar` pattern.

@@ -7,6 +7,7 @@ pub mod java;
 use catalog::Severity;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::settings::Lang;
 
@@ -55,6 +56,22 @@ impl Fact {
             fix: catalog::fill(rule.fix.get(lang), &self.details),
         }
     }
+}
+
+/// A collector an agent will talk to, with the whatap.conf that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectorRef {
+    pub target: String,
+    pub conf: PathBuf,
+    pub host: String,
+    pub port: u16,
+}
+
+/// What inspecting one runtime instance found: facts, and collectors to probe.
+#[derive(Default)]
+pub struct Inspection {
+    pub facts: Vec<Fact>,
+    pub collectors: Vec<CollectorRef>,
 }
 
 /// Errors first, then warnings, then info; stable within each.

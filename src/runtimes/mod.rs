@@ -4,9 +4,126 @@
 pub mod java;
 pub mod tomcat;
 
+use crate::cli::RuntimeKind;
+use crate::detect::Host;
+use crate::doctor::Inspection;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::settings::{InstallSettings, TargetSettings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// One runtime instance on this host (a Tomcat base, a PHP SAPI, ...): what every command
+/// needs from it. Each runtime file implements this; the commands never name a runtime.
+pub trait Runtime {
+    /// `tomcat`, `php`, ... as in `--runtime`.
+    fn kind(&self) -> &'static str;
+    /// The ledger id: stable for the same instance across runs.
+    fn id(&self) -> String;
+    /// The directory reported as `target` (CATALINA_BASE, ...).
+    fn target(&self) -> PathBuf;
+    fn detection(&self) -> Detection;
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan>;
+    /// What doctor finds for this instance (no network: the command probes collectors).
+    fn inspect(&self) -> Inspection;
+}
+
+/// An install plan with what to tell the operator around it.
+pub struct InstallPlan {
+    pub plan: Plan,
+    /// The `--method` used, recorded in the ledger.
+    pub method: String,
+    pub next_steps: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Every runtime instance detection finds, in a stable order.
+pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
+    let mut found: Vec<Box<dyn Runtime>> = Vec::new();
+    found.extend(
+        tomcat::detect(host)
+            .into_iter()
+            .map(|t| Box::new(t) as Box<dyn Runtime>),
+    );
+    found
+}
+
+/// The instance the target flags name, or the only one detection finds.
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
+    let kind = target.runtime;
+    if target.is_empty() {
+        let wanted = kind.map(kind_name);
+        let found: Vec<Box<dyn Runtime>> = detect_all(host)
+            .into_iter()
+            .filter(|r| wanted.is_none_or(|w| w == r.kind()))
+            .collect();
+        return pick_one(found);
+    }
+    match kind {
+        None | Some(RuntimeKind::Tomcat) => Ok(Box::new(tomcat::resolve(target, host)?)),
+        Some(other) => Err(unsupported(other)),
+    }
+}
+
+pub fn kind_name(kind: RuntimeKind) -> &'static str {
+    match kind {
+        RuntimeKind::Tomcat => "tomcat",
+        RuntimeKind::Jboss => "jboss",
+        RuntimeKind::Wildfly => "wildfly",
+        RuntimeKind::Weblogic => "weblogic",
+        RuntimeKind::Websphere => "websphere",
+        RuntimeKind::Jeus => "jeus",
+        RuntimeKind::Jetty => "jetty",
+        RuntimeKind::Resin => "resin",
+        RuntimeKind::Springboot => "springboot",
+        RuntimeKind::Php => "php",
+        RuntimeKind::Python => "python",
+        RuntimeKind::Infra => "infra",
+    }
+}
+
+/// Runtimes whose support is not built yet get a clear refusal, not a guess.
+pub fn unsupported(kind: RuntimeKind) -> Error {
+    Error::usage(
+        format!(
+            "--runtime {}: not supported by this version yet",
+            kind_name(kind)
+        ),
+        "supported now: --runtime tomcat",
+    )
+}
+
+fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
+    match found.len() {
+        0 => Err(Error::usage(
+            "no supported runtime found (none running, no Tomcat in /usr/share, /opt, /usr/local, /srv)",
+            "give --home (and --base if it differs), or --pid of the running server",
+        )),
+        1 => Ok(found.remove(0)),
+        _ => {
+            let list: Vec<String> = found
+                .iter()
+                .map(|r| {
+                    let d = r.detection();
+                    let base = d
+                        .base
+                        .map(|b| format!(" --base {}", b.display()))
+                        .unwrap_or_default();
+                    format!("--runtime {} --home {}{base}", r.kind(), d.home.display())
+                })
+                .collect();
+            Err(Error::usage(
+                format!(
+                    "{} runtimes found; choose one: {}",
+                    found.len(),
+                    list.join(" | ")
+                ),
+                "add --runtime/--home/--base (or --pid) to pick the one to change",
+            ))
+        }
+    }
+}
 
 /// Whether the WhaTap agent is set up for a runtime: in its startup files, in its process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

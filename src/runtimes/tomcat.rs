@@ -2,8 +2,10 @@
 //! Debian's split layout (`/usr/share/tomcatN` + `/var/lib/tomcatN`), Windows trees (.bat).
 
 use super::java::{self, FoundBlock};
-use super::{AgentState, Detection};
+use super::{AgentState, Detection, InstallPlan, Runtime};
+use crate::detect::Host;
 use crate::detect::process::{self, Process};
+use crate::doctor::{self, Inspection};
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::plan::{DirCreate, Plan, edits, target};
@@ -64,10 +66,6 @@ pub struct Tomcat {
 }
 
 impl Tomcat {
-    pub fn id(&self) -> String {
-        format!("{NAME}:{}", self.base.display())
-    }
-
     fn script(&self, dir: &Path, stem: &str) -> PathBuf {
         let ext = if self.style == MarkerStyle::Bat {
             "bat"
@@ -244,8 +242,8 @@ fn from_process(p: &Process) -> Option<Tomcat> {
 }
 
 /// Running Tomcats first, then trees in the usual places that no running one covers.
-pub fn detect(processes: &[Process]) -> Vec<Tomcat> {
-    let mut found: Vec<Tomcat> = processes.iter().filter_map(from_process).collect();
+pub fn detect(host: &Host) -> Vec<Tomcat> {
+    let mut found: Vec<Tomcat> = host.java_processes().filter_map(from_process).collect();
     for (parent, prefix) in SEARCH_GLOBS {
         let Ok(entries) = fs::read_dir(parent) else {
             continue;
@@ -279,7 +277,7 @@ fn check_dir(flag: &str, dir: &Path) -> Result<()> {
 }
 
 /// The Tomcat the target flags name, or the only one detection finds.
-pub fn resolve(target: &TargetSettings, processes: &[Process]) -> Result<Tomcat> {
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
         let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
             Error::usage(
@@ -298,8 +296,7 @@ pub fn resolve(target: &TargetSettings, processes: &[Process]) -> Result<Tomcat>
     }
     let running_for = |base: &Path| {
         let base = canonical(base);
-        processes
-            .iter()
+        host.java_processes()
             .filter_map(from_process)
             .find(|t| t.base == base)
             .and_then(|t| t.process)
@@ -343,39 +340,10 @@ pub fn resolve(target: &TargetSettings, processes: &[Process]) -> Result<Tomcat>
                 "also give --home CATALINA_HOME",
             ))
         }
-        (None, None) => pick_one(detect(processes)),
-    }
-}
-
-fn pick_one(mut found: Vec<Tomcat>) -> Result<Tomcat> {
-    match found.len() {
-        0 => Err(Error::usage(
-            "no Tomcat found (none running, none in /usr/share, /opt, /usr/local, /srv)",
-            "give --home CATALINA_HOME (and --base CATALINA_BASE if it differs)",
+        (None, None) => Err(Error::Internal(
+            "resolve without a target: use runtimes::resolve".into(),
         )),
-        1 => Ok(found.remove(0)),
-        _ => {
-            let list: Vec<String> = found
-                .iter()
-                .map(|t| format!("--home {} --base {}", t.home.display(), t.base.display()))
-                .collect();
-            Err(Error::usage(
-                format!(
-                    "{} Tomcats found; choose one: {}",
-                    found.len(),
-                    list.join(" | ")
-                ),
-                "add --home/--base (or --pid) to pick the one to change",
-            ))
-        }
     }
-}
-
-pub struct InstallPlan {
-    pub plan: Plan,
-    pub method: Method,
-    pub next_steps: Vec<String>,
-    pub warnings: Vec<String>,
 }
 
 /// The agent jar to install: --agent-jar, else the newest in --agent-archive, else the newest
@@ -472,7 +440,7 @@ fn stray_agent_lines(tomcat: &Tomcat, managed: &Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
-pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPlan> {
+fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPlan> {
     let method = Method::parse(settings.method.as_deref())?;
     let style = tomcat.style;
     let whatap_home = match &settings.whatap_home {
@@ -579,7 +547,7 @@ pub fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<Insta
     let next_steps = vec![restart_hint(tomcat)];
     Ok(InstallPlan {
         plan,
-        method,
+        method: method.name().to_string(),
         next_steps,
         warnings,
     })
@@ -620,5 +588,36 @@ pub fn restart_hint(tomcat: &Tomcat) -> String {
     match &tomcat.process {
         Some(p) => format!("restart Tomcat (PID {}) so the agent loads: {how}", p.pid),
         None => format!("start Tomcat so the agent loads: {how}"),
+    }
+}
+
+impl Runtime for Tomcat {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        format!("{NAME}:{}", self.base.display())
+    }
+
+    fn target(&self) -> PathBuf {
+        self.base.clone()
+    }
+
+    fn detection(&self) -> Detection {
+        Tomcat::detection(self)
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        doctor::java::inspect(&doctor::java::JavaTarget {
+            label: format!("{NAME} {}", self.base.display()),
+            blocks: self.scan_blocks(),
+            process: self.process.as_ref(),
+            restart: restart_hint(self),
+        })
     }
 }
