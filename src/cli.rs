@@ -155,4 +155,10 @@ pub struct DoctorArgs {
     /// Print the catalog of finding ids (what doctor checks) and exit
     #[arg(long)]
     pub list_rules: bool,
+    /// Also scan this log file (repeatable)
+    #[arg(long = "log", value_name = "FILE")]
+    pub logs: Vec<PathBuf>,
+    /// Scan whole logs, not only their last 8 MiB
+    #[arg(long)]
+    pub full: bool,
 }

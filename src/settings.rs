@@ -76,6 +76,8 @@ pub struct DoctorSettings {
     pub target: TargetSettings,
     pub network: bool,
     pub list_rules: bool,
+    pub logs: Vec<PathBuf>,
+    pub full: bool,
 }
 
 pub struct Environment {
@@ -139,6 +141,8 @@ pub fn doctor(args: &cli::DoctorArgs) -> DoctorSettings {
         target: target(&args.target),
         network: !args.no_network,
         list_rules: args.list_rules,
+        logs: args.logs.clone(),
+        full: args.full,
     }
 }
 

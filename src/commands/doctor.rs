@@ -1,11 +1,11 @@
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
-use crate::net::collector;
 use crate::runtimes::{self, Runtime};
 use crate::settings::{DoctorSettings, Settings};
 use crate::ui::Printer;
 use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
@@ -64,42 +64,40 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     };
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
+    let mut udp_ports = Vec::new();
+    let mut logs: Vec<(String, PathBuf)> = doctor
+        .logs
+        .iter()
+        .map(|l| (format!("log {}", l.display()), l.clone()))
+        .collect();
     for t in &targets {
         let inspection = t.inspect();
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
+        logs.extend(inspection.logs);
+        udp_ports.extend(inspection.udp_ports);
     }
-    if doctor.network && !collectors.is_empty() {
-        let mut endpoints: Vec<(String, u16)> = collectors
-            .iter()
-            .map(|c| (c.host.clone(), c.port))
-            .collect();
-        endpoints.sort();
-        endpoints.dedup();
-        let probes = collector::probe_all(&endpoints, NETWORK_TIMEOUT);
-        for c in &collectors {
-            let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
-                continue;
-            };
-            if let Some(error) = &probe.error {
-                let address = probe.address.map(|a| format!(" ({a})")).unwrap_or_default();
-                facts.push(
-                    Fact::new(
-                        "collector-unreachable",
-                        &c.target,
-                        format!(
-                            "{}:{}{address}: {error} (from {})",
-                            c.host,
-                            c.port,
-                            c.conf.display()
-                        ),
-                    )
-                    .with("host", c.host.clone())
-                    .with("port", c.port.to_string()),
-                );
+    let tail = if doctor.full {
+        None
+    } else {
+        Some(doctor::logs::DEFAULT_TAIL)
+    };
+    // Logs and network are independent and each may take a moment: run them side by side.
+    let (log_facts, network_facts) = std::thread::scope(|scope| {
+        let network = scope.spawn(|| {
+            if doctor.network {
+                let mut facts = doctor::network::inspect(&collectors, NETWORK_TIMEOUT);
+                facts.extend(doctor::network::udp_conflicts(&udp_ports));
+                facts
+            } else {
+                Vec::new()
             }
-        }
-    }
+        });
+        let logs = doctor::logs::facts(&logs, tail);
+        (logs, network.join().unwrap_or_default())
+    });
+    facts.extend(log_facts);
+    facts.extend(network_facts);
     let mut findings: Vec<Finding> = facts
         .into_iter()
         .map(|f| f.into_finding(settings.lang))

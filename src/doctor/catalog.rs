@@ -38,6 +38,18 @@ pub struct Rule {
     pub implemented: bool,
     pub title: Words,
     pub fix: Words,
+    /// Log lines that show this failure; scanned by `doctor::logs`.
+    #[serde(default)]
+    pub log: Vec<LogPattern>,
+}
+
+/// A log pattern: `literal` is a substring every match contains (the fast prefilter),
+/// `example` a real-format line that must match (checked by a unit test).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogPattern {
+    pub literal: String,
+    pub regex: String,
+    pub example: String,
 }
 
 #[derive(Debug, Deserialize)]

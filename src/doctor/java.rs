@@ -126,9 +126,31 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     confs.sort();
     confs.dedup();
     for path in confs {
+        if let Some(home) = path.parent() {
+            out.logs
+                .extend(agent_logs(home).into_iter().map(|log| (label.clone(), log)));
+        }
         inspect_conf(label, &path, &mut out);
     }
     out
+}
+
+/// The agent's own logs: `$WHATAP_HOME/logs/whatap-*.log`.
+pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(whatap_home.join("logs")) else {
+        return Vec::new();
+    };
+    let mut logs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("whatap") && n.ends_with(".log"))
+        })
+        .collect();
+    logs.sort();
+    logs
 }
 
 fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {

@@ -3,6 +3,8 @@
 
 pub mod catalog;
 pub mod java;
+pub mod logs;
+pub mod network;
 
 use catalog::Severity;
 use serde::Serialize;
@@ -72,6 +74,10 @@ pub struct CollectorRef {
 pub struct Inspection {
     pub facts: Vec<Fact>,
     pub collectors: Vec<CollectorRef>,
+    /// Logs worth scanning for this instance (agent logs, server logs), with their target.
+    pub logs: Vec<(String, PathBuf)>,
+    /// UDP ports this instance's agent needs (`net_udp_port`), with their target.
+    pub udp_ports: Vec<(String, u16)>,
 }
 
 /// Errors first, then warnings, then info; stable within each.

@@ -613,11 +613,17 @@ impl Runtime for Tomcat {
     }
 
     fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: format!("{NAME} {}", self.base.display()),
+        let label = format!("{NAME} {}", self.base.display());
+        let mut inspection = doctor::java::inspect(&doctor::java::JavaTarget {
+            label: label.clone(),
             blocks: self.scan_blocks(),
             process: self.process.as_ref(),
             restart: restart_hint(self),
-        })
+        });
+        let catalina_out = self.base.join("logs/catalina.out");
+        if catalina_out.is_file() {
+            inspection.logs.push((label, catalina_out));
+        }
+        inspection
     }
 }

@@ -1,0 +1,346 @@
+//! Log scanning: every catalog log pattern in one streaming pass per file. An Aho-Corasick
+//! automaton over each pattern's required literal finds candidate lines in large chunks; only
+//! those lines meet the regex. Memory stays constant (one chunk plus one partial line).
+
+use super::Fact;
+use super::catalog::{self, Rule};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const CHUNK: usize = 1 << 20;
+/// A line longer than this is cut: a log line of megabytes is not a message worth reading.
+const MAX_LINE: usize = 4 << 20;
+/// What "recent" means without `--full`: the last bytes of each log.
+pub const DEFAULT_TAIL: u64 = 8 << 20;
+const EVIDENCE_CHARS: usize = 300;
+
+struct Pattern {
+    rule: &'static Rule,
+    regex: Regex,
+}
+
+struct Matcher {
+    literals: AhoCorasick,
+    /// For each literal, the patterns that require it.
+    patterns: Vec<Vec<Pattern>>,
+}
+
+fn matcher() -> &'static Matcher {
+    static MATCHER: OnceLock<Matcher> = OnceLock::new();
+    MATCHER.get_or_init(|| {
+        let mut literals: Vec<&str> = Vec::new();
+        let mut patterns: Vec<Vec<Pattern>> = Vec::new();
+        for rule in catalog::rules() {
+            for log in &rule.log {
+                let regex = Regex::new(&log.regex).expect("catalog regexes compile (unit test)");
+                let index = match literals.iter().position(|l| *l == log.literal) {
+                    Some(i) => i,
+                    None => {
+                        literals.push(&log.literal);
+                        patterns.push(Vec::new());
+                        literals.len() - 1
+                    }
+                };
+                patterns[index].push(Pattern { rule, regex });
+            }
+        }
+        Matcher {
+            literals: AhoCorasick::new(&literals).expect("literals build an automaton"),
+            patterns,
+        }
+    })
+}
+
+/// The first line that matched a rule in one file, and how many lines matched.
+#[derive(Debug, Clone)]
+pub struct LogHit {
+    pub rule: &'static str,
+    pub file: PathBuf,
+    /// 1-based, when known (the whole file was read from the start).
+    pub line: Option<u64>,
+    pub text: String,
+    pub count: u64,
+    /// Named captures of the first match (e.g. the denied permission).
+    pub captures: BTreeMap<String, String>,
+}
+
+impl LogHit {
+    pub fn evidence(&self) -> String {
+        let place = match self.line {
+            Some(line) => format!("{}:{line}", self.file.display()),
+            None => format!("{} (recent part)", self.file.display()),
+        };
+        let times = if self.count > 1 {
+            format!(" ({} lines)", self.count)
+        } else {
+            String::new()
+        };
+        format!("{place}: {}{times}", self.text)
+    }
+}
+
+/// Scans one file; `tail` limits it to its last bytes (None: the whole file).
+pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = tail.map_or(0, |t| len.saturating_sub(t));
+    let mut skip_partial = start > 0;
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let matcher = matcher();
+    let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
+    let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut line_no: u64 = 0;
+    let count_lines = start == 0;
+    loop {
+        let old = buffer.len();
+        buffer.resize(old + CHUNK, 0);
+        let read = file.read(&mut buffer[old..])?;
+        buffer.truncate(old + read);
+        let eof = read == 0;
+        if skip_partial {
+            // Starting mid-file: the first (partial) line is not a whole message.
+            match memchr::memchr(b'\n', &buffer) {
+                Some(i) => {
+                    buffer.drain(..=i);
+                    skip_partial = false;
+                }
+                None if eof => break,
+                None => {
+                    buffer.clear();
+                    continue;
+                }
+            }
+        }
+        let complete = if eof {
+            buffer.len()
+        } else {
+            match memchr::memrchr(b'\n', &buffer) {
+                Some(i) => i + 1,
+                None if buffer.len() > MAX_LINE => buffer.len(),
+                None => continue,
+            }
+        };
+        scan_chunk(
+            &buffer[..complete],
+            matcher,
+            path,
+            count_lines,
+            &mut line_no,
+            &mut hits,
+        );
+        buffer.drain(..complete);
+        if eof {
+            break;
+        }
+    }
+    Ok(hits.into_values().collect())
+}
+
+fn scan_chunk(
+    chunk: &[u8],
+    matcher: &Matcher,
+    path: &Path,
+    count_lines: bool,
+    line_no: &mut u64,
+    hits: &mut BTreeMap<&'static str, LogHit>,
+) {
+    let mut counted_to = 0usize;
+    let mut done_to = 0usize;
+    for found in matcher.literals.find_iter(chunk) {
+        if found.start() < done_to {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &chunk[..found.start()]).map_or(0, |i| i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &chunk[found.end()..]).map_or(chunk.len(), |i| found.end() + i);
+        if count_lines {
+            *line_no += memchr::memchr_iter(b'\n', &chunk[counted_to..line_start]).count() as u64;
+            counted_to = line_start;
+        }
+        done_to = line_end;
+        let line = String::from_utf8_lossy(&chunk[line_start..line_end]);
+        let line = line.trim_end_matches('\r');
+        // Every literal present on the line may name other patterns too; a rule counts once.
+        let mut seen: Vec<&str> = Vec::new();
+        for literal in matcher.literals.find_iter(line.as_bytes()) {
+            for pattern in &matcher.patterns[literal.pattern().as_usize()] {
+                if seen.contains(&pattern.rule.id.as_str()) {
+                    continue;
+                }
+                let Some(caps) = pattern.regex.captures(line) else {
+                    continue;
+                };
+                seen.push(pattern.rule.id.as_str());
+                let entry = hits
+                    .entry(pattern.rule.id.as_str())
+                    .or_insert_with(|| LogHit {
+                        rule: pattern.rule.id.as_str(),
+                        file: path.to_path_buf(),
+                        line: count_lines.then_some(*line_no + 1),
+                        text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
+                        count: 0,
+                        captures: pattern
+                            .regex
+                            .capture_names()
+                            .flatten()
+                            .filter_map(|name| {
+                                Some((name.to_string(), caps.name(name)?.as_str().to_string()))
+                            })
+                            .collect(),
+                    });
+                entry.count += 1;
+            }
+        }
+    }
+    if count_lines {
+        *line_no += memchr::memchr_iter(b'\n', &chunk[counted_to..]).count() as u64;
+    }
+}
+
+/// Scans every `(target, file)` in parallel and turns hits into facts; unreadable files are
+/// skipped (doctor reports what it can see), a file listed twice is read once.
+pub fn facts(files: &[(String, PathBuf)], tail: Option<u64>) -> Vec<Fact> {
+    let mut unique: Vec<&(String, PathBuf)> = Vec::new();
+    for entry in files {
+        if !unique.iter().any(|u| u.1 == entry.1) {
+            unique.push(entry);
+        }
+    }
+    let scanned: Vec<(&String, Vec<LogHit>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = unique
+            .iter()
+            .map(|(target, file)| (target, scope.spawn(move || scan_file(file, tail))))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|(target, h)| Some((target, h.join().ok()?.ok()?)))
+            .collect()
+    });
+    scanned
+        .into_iter()
+        .flat_map(|(target, hits)| hits.into_iter().map(move |hit| fact(target, hit)))
+        .collect()
+}
+
+fn fact(target: &str, hit: LogHit) -> Fact {
+    let mut fact = Fact::new(hit.rule, target, hit.evidence());
+    fact.details.extend(hit.captures.clone());
+    if let Some(permission) = hit.captures.get("permission") {
+        fact.details
+            .insert("line".into(), policy_line(permission, &hit.captures));
+    }
+    fact
+}
+
+/// The java.policy line that grants exactly what was denied.
+fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String {
+    if permission == "java.security.AllPermission" {
+        return "permission java.security.AllPermission;".into();
+    }
+    let target = captures
+        .get("target")
+        .map(String::as_str)
+        .unwrap_or_default();
+    match captures.get("action") {
+        Some(action) => format!("permission {permission} \"{target}\", \"{action}\";"),
+        None => format!("permission {permission} \"{target}\";"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn every_example_fires_its_own_rule_and_nothing_else() {
+        for rule in catalog::rules() {
+            for log in &rule.log {
+                assert!(
+                    log.example.contains(&log.literal),
+                    "{}: example lacks literal",
+                    rule.id
+                );
+                let mut file = tempfile::NamedTempFile::new().unwrap();
+                writeln!(file, "INFO quiet line\n{}\nINFO after", log.example).unwrap();
+                let hits = scan_file(file.path(), None).unwrap();
+                let ids: Vec<&str> = hits.iter().map(|h| h.rule).collect();
+                assert_eq!(ids, [rule.id.as_str()], "example of {}", rule.id);
+                assert_eq!(hits[0].line, Some(2));
+            }
+        }
+    }
+
+    #[test]
+    fn counts_lines_across_chunks_and_reads_only_the_tail() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let filler = "x".repeat(100);
+        for _ in 0..30_000 {
+            writeln!(file, "{filler}").unwrap();
+        }
+        writeln!(
+            file,
+            "java.lang.ClassNotFoundException: whatap.agent.trace.TraceMain from [Module]"
+        )
+        .unwrap();
+        for _ in 0..30_000 {
+            writeln!(file, "{filler}").unwrap();
+        }
+        let hits = scan_file(file.path(), None).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].line, Some(30_001));
+        assert!(
+            scan_file(file.path(), Some(1000)).unwrap().is_empty(),
+            "the hit is not in the tail"
+        );
+    }
+
+    #[test]
+    fn policy_lines_name_the_exact_permission() {
+        let caps = |t: &str, a: Option<&str>| {
+            let mut m = BTreeMap::new();
+            m.insert("target".to_string(), t.to_string());
+            if let Some(a) = a {
+                m.insert("action".to_string(), a.to_string());
+            }
+            m
+        };
+        assert_eq!(
+            policy_line(
+                "java.io.FilePermission",
+                &caps("/whatap/whatap.conf", Some("read"))
+            ),
+            "permission java.io.FilePermission \"/whatap/whatap.conf\", \"read\";"
+        );
+        assert_eq!(
+            policy_line(
+                "java.security.AllPermission",
+                &caps("<all permissions>", Some("<all actions>"))
+            ),
+            "permission java.security.AllPermission;"
+        );
+        assert_eq!(
+            policy_line("java.lang.RuntimePermission", &caps("getClassLoader", None)),
+            "permission java.lang.RuntimePermission \"getClassLoader\";"
+        );
+    }
+
+    #[test]
+    fn crlf_and_invalid_utf8_lines_still_match() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(
+            b"\xff\xfe junk\r\nERROR ClassNotFoundException: whatap.agent.trace.TraceMain \xc0\r\n",
+        )
+        .unwrap();
+        let hits = scan_file(file.path(), None).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert!(!hits[0].text.ends_with('\r'));
+    }
+}

@@ -1,0 +1,95 @@
+//! Network facts: collectors that cannot be reached, and why.
+
+use super::{CollectorRef, Fact};
+use crate::detect::process;
+use crate::net::{collector, firewall, udp};
+use std::time::Duration;
+
+/// Probes every distinct collector once, in parallel, under `timeout` overall.
+pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
+    let mut endpoints: Vec<(String, u16)> = collectors
+        .iter()
+        .map(|c| (c.host.clone(), c.port))
+        .collect();
+    endpoints.sort();
+    endpoints.dedup();
+    if endpoints.is_empty() {
+        return Vec::new();
+    }
+    let probes = collector::probe_all(&endpoints, timeout);
+    let mut facts = Vec::new();
+    let ruleset = firewall::read_ruleset();
+    for c in collectors {
+        let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
+            continue;
+        };
+        if let (Some(ruleset), Some(addr)) = (&ruleset, probe.address) {
+            for block in firewall::blocks(ruleset, addr.ip(), c.port) {
+                facts.push(
+                    Fact::new(
+                        "firewall-blocks-collector",
+                        &c.target,
+                        format!("{} (TCP to {addr}, from {})", block.describe(), c.conf.display()),
+                    )
+                    .with("host", c.host.clone())
+                    .with("port", c.port.to_string())
+                    .with("rule", block.describe()),
+                );
+            }
+        }
+        let Some(error) = &probe.error else { continue };
+        let address = probe.address.map(|a| format!(" ({a})")).unwrap_or_default();
+        facts.push(
+            Fact::new(
+                "collector-unreachable",
+                &c.target,
+                format!(
+                    "{}:{}{address}: {error} (from {})",
+                    c.host,
+                    c.port,
+                    c.conf.display()
+                ),
+            )
+            .with("host", c.host.clone())
+            .with("port", c.port.to_string()),
+        );
+    }
+    facts
+}
+
+/// A UDP port an agent needs (`net_udp_port`, default 6600) held by a process that is not a
+/// WhaTap agent.
+pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
+    let proc_root = process::proc_root();
+    let mut facts = Vec::new();
+    for (target, port) in ports {
+        for pid in udp::owners(&proc_root, *port) {
+            let Some(owner) = process::read(&proc_root, pid) else { continue };
+            let command = owner.args.join(" ");
+            if command.to_ascii_lowercase().contains("whatap") {
+                continue;
+            }
+            facts.push(
+                Fact::new("udp-port-conflict", target, format!("UDP {port} held by PID {pid}: {command}"))
+                    .with("port", port.to_string()),
+            );
+        }
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_agent_holding_the_udp_port_is_a_conflict() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let facts = udp_conflicts(&[("php".into(), port)]);
+        assert_eq!(facts.len(), 1);
+        assert!(facts[0].evidence.contains(&format!("PID {}", std::process::id())));
+        drop(socket);
+        assert!(udp_conflicts(&[("php".into(), port)]).is_empty());
+    }
+}
