@@ -129,11 +129,13 @@ infra\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-network -d 'Skip collector and firewall checks'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l list-rules -d 'Print the catalog of finding ids (what doctor checks) and exit'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l full -d 'Scan whole logs, not only their last 8 MiB'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'

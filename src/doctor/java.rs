@@ -109,6 +109,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 ),
             )),
         }
+        out.facts.extend(super::jvm::inspect(label, process, !agents.is_empty(), configured));
         for agent in &agents {
             let (jar, _) = resolve_jar(agent);
             if let Some(dir) = jar.parent() {
@@ -129,6 +130,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
         if let Some(home) = path.parent() {
             out.logs
                 .extend(agent_logs(home).into_iter().map(|log| (label.clone(), log)));
+            out.facts.extend(sigar_not_executable(label, home));
         }
         inspect_conf(label, &path, &mut out);
     }
@@ -202,4 +204,26 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
             });
         }
     }
+}
+
+/// Sigar's native libraries in `$WHATAP_HOME/lib1` must be executable to load.
+fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = fs::read_dir(whatap_home.join("lib1")) else {
+        return Vec::new();
+    };
+    let mut locked: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "so"))
+        .filter(|p| fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 == 0))
+        .collect();
+    locked.sort();
+    locked
+        .into_iter()
+        .map(|lib| {
+            Fact::new("sigar-not-executable", label, format!("{}: not executable", lib.display()))
+                .with("file", lib.display().to_string())
+        })
+        .collect()
 }

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod java;
+pub mod jvm;
 pub mod logs;
 pub mod network;
 

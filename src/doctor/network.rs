@@ -2,7 +2,9 @@
 
 use super::{CollectorRef, Fact};
 use crate::detect::process;
-use crate::net::{collector, firewall, udp};
+use crate::net::sockets::{self, Proto};
+use crate::net::{collector, firewall};
+use std::path::Path;
 use std::time::Duration;
 
 /// Probes every distinct collector once, in parallel, under `timeout` overall.
@@ -63,12 +65,12 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
     let proc_root = process::proc_root();
     let mut facts = Vec::new();
     for (target, port) in ports {
-        for pid in udp::owners(&proc_root, *port) {
+        for pid in sockets::owners(&proc_root, Proto::Udp, *port) {
             let Some(owner) = process::read(&proc_root, pid) else { continue };
-            let command = owner.args.join(" ");
-            if command.to_ascii_lowercase().contains("whatap") {
+            if is_agent(&owner) {
                 continue;
             }
+            let command = owner.args.join(" ");
             facts.push(
                 Fact::new("udp-port-conflict", target, format!("UDP {port} held by PID {pid}: {command}"))
                     .with("port", port.to_string()),
@@ -76,6 +78,21 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
         }
     }
     facts
+}
+
+/// The agents' own daemons (named in the guide) or a JVM running the Java agent.
+const AGENT_DAEMONS: &[&str] = &["whatap_php", "whatap-php", "whatap_python", "whatap_infrad"];
+
+
+fn is_agent(p: &process::Process) -> bool {
+    let name = p
+        .args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    AGENT_DAEMONS.contains(&name.as_str())
+        || p.javaagents().iter().any(|a| crate::runtimes::java::is_whatap_agent(a))
 }
 
 #[cfg(test)]

@@ -2,4 +2,4 @@
 
 pub mod collector;
 pub mod firewall;
-pub mod udp;
+pub mod sockets;
