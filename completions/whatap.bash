@@ -125,7 +125,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --no-network --list-rules --log --full --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

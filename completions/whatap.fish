@@ -136,6 +136,7 @@ ko\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-network -d 'Skip collector and firewall checks'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l list-rules -d 'Print the catalog of finding ids (what doctor checks) and exit'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l full -d 'Scan whole logs, not only their last 8 MiB'
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l fix -d 'Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'

@@ -161,4 +161,7 @@ pub struct DoctorArgs {
     /// Scan whole logs, not only their last 8 MiB
     #[arg(long)]
     pub full: bool,
+    /// Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded
+    #[arg(long)]
+    pub fix: bool,
 }

@@ -78,6 +78,7 @@ pub struct DoctorSettings {
     pub list_rules: bool,
     pub logs: Vec<PathBuf>,
     pub full: bool,
+    pub fix: bool,
 }
 
 pub struct Environment {
@@ -143,6 +144,7 @@ pub fn doctor(args: &cli::DoctorArgs) -> DoctorSettings {
         list_rules: args.list_rules,
         logs: args.logs.clone(),
         full: args.full,
+        fix: args.fix,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
-use crate::plan::{Action, KeyRecord, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, ModeChange, Ownership, Plan};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,18 @@ pub struct InstallRecord {
     pub installed_at: u64,
     pub paths: Vec<PathBuf>,
     pub dirs_created: Vec<PathBuf>,
+    /// Permission changes (doctor --fix), each with the mode it had first.
+    #[serde(default)]
+    pub modes: Vec<ModeChange>,
+}
+
+/// What names an install record.
+#[derive(Debug, Clone, Copy)]
+pub struct InstallKey<'a> {
+    pub id: &'a str,
+    pub runtime: &'a str,
+    pub target: &'a Path,
+    pub method: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,14 +114,13 @@ impl Ledger {
     }
 
     /// Records an install plan about to be applied; keeps the first original of every file.
-    pub fn record_install(
-        &mut self,
-        id: &str,
-        runtime: &str,
-        target: &Path,
-        method: &str,
-        plan: &Plan,
-    ) {
+    pub fn record_install(&mut self, key: &InstallKey<'_>, plan: &Plan) {
+        let InstallKey {
+            id,
+            runtime,
+            target,
+            method,
+        } = *key;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -125,6 +136,7 @@ impl Ledger {
                     installed_at: now,
                     paths: Vec::new(),
                     dirs_created: Vec::new(),
+                    modes: Vec::new(),
                 });
                 self.installs.len() - 1
             }
@@ -134,6 +146,13 @@ impl Ledger {
         for dir in &plan.dirs {
             if !self.installs[index].dirs_created.contains(&dir.path) {
                 self.installs[index].dirs_created.push(dir.path.clone());
+            }
+        }
+        for change in &plan.modes {
+            let modes = &mut self.installs[index].modes;
+            match modes.iter_mut().find(|m| m.path == change.path) {
+                Some(existing) => existing.after = change.after,
+                None => modes.push(change.clone()),
             }
         }
         for edit in &plan.edits {

@@ -7,7 +7,7 @@ pub mod ledger;
 pub mod lock;
 
 use crate::error::{Error, Result};
-use crate::plan::{Action, Edit, Plan, Validation};
+use crate::plan::{Action, Edit, ModeChange, Plan, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -74,6 +74,24 @@ pub fn collect_garbage(state_dir: &Path, keep: &[String]) {
     }
 }
 
+/// Records the plan in the ledger first (a crash mid-apply still leaves a way back), then
+/// applies it; on failure the ledger goes back to what it was.
+pub fn apply_recorded(
+    plan: &Plan,
+    state_dir: &Path,
+    ledger: &mut ledger::Ledger,
+    install: &ledger::InstallKey<'_>,
+) -> Result<()> {
+    let before = ledger.clone();
+    ledger.record_install(install, plan);
+    ledger.save(state_dir)?;
+    if let Err(error) = apply(plan, state_dir) {
+        before.save(state_dir)?;
+        return Err(error);
+    }
+    Ok(())
+}
+
 /// Applies the plan; on any failure, restores what was already written and returns
 /// `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3).
 pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
@@ -86,6 +104,7 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
     }
     let mut created_dirs: Vec<&Path> = Vec::new();
     let mut done: Vec<&Edit> = Vec::new();
+    let mut modes_done: Vec<&ModeChange> = Vec::new();
     let result = (|| {
         for dir in &plan.dirs {
             fs::DirBuilder::new()
@@ -104,6 +123,10 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
             apply_edit(edit)?;
             done.push(edit);
         }
+        for change in &plan.modes {
+            set_mode(change, change.before, change.after)?;
+            modes_done.push(change);
+        }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
             let _ = fs::remove_dir(dir);
@@ -111,6 +134,9 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
         Ok(())
     })();
     if let Err(error) = result {
+        for change in modes_done.iter().rev() {
+            let _ = set_mode(change, change.after, change.before);
+        }
         for edit in done.iter().rev() {
             undo_edit(edit);
         }
@@ -125,6 +151,23 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Changes a file's mode from `from` to `to`, refusing if it is no longer `from`.
+fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let path = &change.path;
+    let now = fs::metadata(path).map_err(|e| Error::io(path, e))?.mode() & 0o7777;
+    if now != from {
+        return Err(Error::refused(
+            format!(
+                "{}: mode is {now:04o}, the plan expected {from:04o}",
+                path.display()
+            ),
+            "run the command again to plan against the current mode",
+        ));
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
 }
 
 fn apply_edit(edit: &Edit) -> Result<()> {

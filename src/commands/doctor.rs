@@ -1,3 +1,5 @@
+use super::{ChangeReport, Outcome, confirm_and_apply};
+use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
@@ -5,7 +7,7 @@ use crate::runtimes::{self, Runtime};
 use crate::settings::{DoctorSettings, Settings};
 use crate::ui::Printer;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
@@ -16,7 +18,13 @@ struct DoctorReport {
     command: &'static str,
     ok: bool,
     findings: Vec<Finding>,
+    /// With --fix: the plan of safe fixes and what was done with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<ChangeReport>,
 }
+
+/// Record for the fixes in the ledger, so `whatap uninstall` can take them back.
+const FIX_ID: &str = "doctor-fix";
 
 #[derive(Serialize)]
 struct RulesReport {
@@ -98,22 +106,65 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     });
     facts.extend(log_facts);
     facts.extend(network_facts);
+    let fix = if doctor.fix {
+        Some(fix(settings, printer, &facts)?)
+    } else {
+        None
+    };
     let mut findings: Vec<Finding> = facts
         .into_iter()
         .map(|f| f.into_finding(settings.lang))
         .collect();
     doctor::sort(&mut findings);
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
+    let code = if ok { 0 } else { 1 };
     if printer.json {
+        let fix_code = fix.as_ref().map_or(0, |o| o.code);
         printer.json(&DoctorReport {
             command: "doctor",
             ok,
             findings,
+            fix: fix.map(|o| o.report),
         });
-    } else {
-        printer.report(&render(printer, &targets, &findings));
+        return Ok(code.max(fix_code));
     }
-    Ok(if ok { 0 } else { 1 })
+    printer.report(&render(printer, &targets, &findings));
+    match fix {
+        Some(outcome) => {
+            printer.report("\n");
+            outcome.print(printer);
+            Ok(code.max(outcome.code))
+        }
+        None => Ok(code),
+    }
+}
+
+/// Plans the safe fixes, confirms, applies and records them like an install.
+fn fix(settings: &Settings, printer: &Printer, facts: &[Fact]) -> Result<Outcome> {
+    let plan = doctor::fix_plan(facts);
+    let _lock = if settings.dry_run || !plan.changes_anything() {
+        None
+    } else {
+        Some(lock::acquire(&settings.state_dir)?)
+    };
+    let mut ledger = Ledger::load(&settings.state_dir)?;
+    let report = ChangeReport::new(
+        "fix",
+        "doctor",
+        PathBuf::from("/"),
+        settings,
+        &plan,
+        printer,
+    );
+    let key = InstallKey {
+        id: FIX_ID,
+        runtime: "doctor",
+        target: Path::new("/"),
+        method: "fix",
+    };
+    confirm_and_apply(settings, printer, &plan, report, |plan| {
+        apply::apply_recorded(plan, &settings.state_dir, &mut ledger, &key)
+    })
 }
 
 fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding]) -> String {

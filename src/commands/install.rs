@@ -1,5 +1,5 @@
-use super::{ChangeReport, confirm_and_apply};
-use crate::apply::{self, ledger::Ledger, lock};
+use super::{ChangeReport, confirm_and_apply, finish};
+use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::error::Result;
 use crate::runtimes;
@@ -30,22 +30,16 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     );
     report.next_steps = planned.next_steps.clone();
     report.warnings = planned.warnings.clone();
-    let state_dir = settings.state_dir.clone();
-    confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
-        let before = ledger.clone();
-        // The ledger is written first: a crash mid-apply still leaves a way back.
-        ledger.record_install(
-            &target.id(),
-            target.kind(),
-            &target.target(),
-            &planned.method,
-            plan,
-        );
-        ledger.save(&state_dir)?;
-        if let Err(error) = apply::apply(plan, &state_dir) {
-            before.save(&state_dir)?;
-            return Err(error);
-        }
-        Ok(())
-    })
+    let id = target.id();
+    let base = target.target();
+    let key = InstallKey {
+        id: &id,
+        runtime: target.kind(),
+        target: &base,
+        method: &planned.method,
+    };
+    let outcome = confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
+        apply::apply_recorded(plan, &settings.state_dir, &mut ledger, &key)
+    });
+    finish(outcome, printer)
 }

@@ -112,21 +112,52 @@ impl ChangeReport {
     }
 }
 
-/// Shows the plan, asks (or requires --yes), applies through `apply`, verifies, reports.
+/// What `confirm_and_apply` did, for the caller to print alone or inside its own report.
+pub struct Outcome {
+    pub code: u8,
+    pub report: ChangeReport,
+    show_diff: bool,
+    /// Set when the change needed a confirmation nobody could give.
+    refusal: Option<Error>,
+}
+
+impl Outcome {
+    pub fn print(&self, printer: &Printer) {
+        self.report.print(printer, self.show_diff);
+        if let Some(refusal) = &self.refusal {
+            if !printer.json {
+                printer.error(self.report.command, refusal);
+            }
+        }
+    }
+}
+
+/// Prints the outcome as the command's whole output and returns its exit code.
+pub fn finish(outcome: Result<Outcome>, printer: &Printer) -> Result<u8> {
+    let outcome = outcome?;
+    outcome.print(printer);
+    Ok(outcome.code)
+}
+
+/// Shows the plan, asks (or requires --yes), applies through `apply`, verifies.
 pub fn confirm_and_apply(
     settings: &Settings,
     printer: &Printer,
     plan: &Plan,
     mut report: ChangeReport,
     apply: impl FnOnce(&Plan) -> Result<()>,
-) -> Result<u8> {
+) -> Result<Outcome> {
+    let outcome = |code, report, show_diff, refusal| Outcome {
+        code,
+        report,
+        show_diff,
+        refusal,
+    };
     if !plan.changes_anything() {
-        report.print(printer, false);
-        return Ok(0);
+        return Ok(outcome(0, report, false, None));
     }
     if settings.dry_run {
-        report.print(printer, true);
-        return Ok(0);
+        return Ok(outcome(0, report, true, None));
     }
     if !settings.yes {
         if settings.interactive && !settings.json {
@@ -143,22 +174,17 @@ pub fn confirm_and_apply(
                 ));
             }
         } else {
-            report.print(printer, true);
             let refusal = Error::refused(
                 "confirmation needed: no terminal to ask on (or CI=true); nothing was changed",
                 "review the plan above, then run the same command with --yes",
             );
-            if !printer.json {
-                printer.error(report.command, &refusal);
-            }
-            return Ok(refusal.exit_code());
+            return Ok(outcome(refusal.exit_code(), report, true, Some(refusal)));
         }
     }
     apply(plan)?;
     verify(plan)?;
     report.changed = true;
-    report.print(printer, settings.verbose);
-    Ok(0)
+    Ok(outcome(0, report, settings.verbose, None))
 }
 
 /// After apply: every file holds exactly the planned bytes.

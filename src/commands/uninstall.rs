@@ -1,4 +1,4 @@
-use super::{ChangeReport, confirm_and_apply};
+use super::{ChangeReport, confirm_and_apply, finish};
 use crate::apply::{self, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::error::{Error, Result};
@@ -75,10 +75,11 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         // Every file is already back to its original: just forget the record.
         forget(&mut ledger)?;
     }
-    confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
+    let outcome = confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
         apply::apply(plan, &state_dir)?;
         forget(&mut ledger)
-    })
+    });
+    finish(outcome, printer)
 }
 
 fn report_nothing(printer: &Printer, report: ChangeReport) {

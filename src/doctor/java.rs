@@ -109,7 +109,12 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 ),
             )),
         }
-        out.facts.extend(super::jvm::inspect(label, process, !agents.is_empty(), configured));
+        out.facts.extend(super::jvm::inspect(
+            label,
+            process,
+            !agents.is_empty(),
+            configured,
+        ));
         for agent in &agents {
             let (jar, _) = resolve_jar(agent);
             if let Some(dir) = jar.parent() {
@@ -212,18 +217,32 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
     let Ok(entries) = fs::read_dir(whatap_home.join("lib1")) else {
         return Vec::new();
     };
-    let mut locked: Vec<PathBuf> = entries
+    let mut locked: Vec<(PathBuf, u32)> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "so"))
-        .filter(|p| fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 == 0))
+        .filter_map(|p| {
+            let mode = fs::metadata(&p).ok()?.permissions().mode() & 0o7777;
+            (mode & 0o111 == 0).then_some((p, mode))
+        })
         .collect();
     locked.sort();
     locked
         .into_iter()
-        .map(|lib| {
-            Fact::new("sigar-not-executable", label, format!("{}: not executable", lib.display()))
-                .with("file", lib.display().to_string())
+        .map(|(lib, mode)| {
+            let mut fact = Fact::new(
+                "sigar-not-executable",
+                label,
+                format!("{}: mode {mode:04o}", lib.display()),
+            )
+            .with("file", lib.display().to_string());
+            // The guide's `chmod +x`: execute for whoever may read.
+            fact.remedy = Some(super::Remedy::Mode(crate::plan::ModeChange {
+                path: lib,
+                before: mode,
+                after: mode | ((mode & 0o444) >> 2),
+            }));
+            fact
         })
         .collect()
 }

@@ -27,19 +27,30 @@ pub fn is_j9(java_home: &Path) -> bool {
 
 /// Option value without the `-D` prefix, and whether it names `whatap` (or is `*`).
 fn allows_whatap(value: &str) -> bool {
-    value.split(',').map(str::trim).any(|p| p == "*" || p.starts_with("whatap"))
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|p| p == "*" || p.starts_with("whatap"))
 }
 
 /// Process-level facts for a JVM; `agent_on_command_line` says whether a WhaTap -javaagent is
 /// there, `configured` whether the startup files set one up.
-pub fn inspect(label: &str, p: &Process, agent_on_command_line: bool, configured: bool) -> Vec<Fact> {
+pub fn inspect(
+    label: &str,
+    p: &Process,
+    agent_on_command_line: bool,
+    configured: bool,
+) -> Vec<Fact> {
     let mut facts = Vec::new();
     let j9 = java_home(p.pid).is_some_and(|home| is_j9(&home));
     if j9 && configured && !agent_on_command_line {
         facts.push(Fact::new(
             "ibm-jdk-attach",
             label,
-            format!("PID {}: IBM J9/OpenJ9 JVM without -javaagent for WhaTap", p.pid),
+            format!(
+                "PID {}: IBM J9/OpenJ9 JVM without -javaagent for WhaTap",
+                p.pid
+            ),
         ));
     }
     if !agent_on_command_line {
@@ -54,7 +65,10 @@ pub fn inspect(label: &str, p: &Process, agent_on_command_line: bool, configured
             ));
         }
     }
-    let websphere = p.args.iter().any(|a| a.starts_with("com.ibm.ws.") || a.starts_with("com.ibm.wsspi."));
+    let websphere = p
+        .args
+        .iter()
+        .any(|a| a.starts_with("com.ibm.ws.") || a.starts_with("com.ibm.wsspi."));
     if websphere {
         let value = p.system_property("com.ibm.ws.classloader.server.alwaysAllowedPackages");
         if !value.is_some_and(allows_whatap) {
@@ -75,7 +89,10 @@ pub fn inspect(label: &str, p: &Process, agent_on_command_line: bool, configured
         facts.push(Fact::new(
             "port-not-detected",
             label,
-            format!("PID {}: listens on no TCP port and has no -Dwhatap.port", p.pid),
+            format!(
+                "PID {}: listens on no TCP port and has no -Dwhatap.port",
+                p.pid
+            ),
         ));
     }
     facts
@@ -101,8 +118,15 @@ mod tests {
     #[test]
     fn osgi_and_websphere_options_must_let_whatap_through() {
         let _listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let ws = process(&["java", "-Dorg.osgi.framework.bootdelegation=com.ibm.*", "com.ibm.ws.runtime.WsServer"]);
-        assert_eq!(ids(&inspect("t", &ws, true, true)), ["osgi-bootdelegation", "websphere-allowed-packages"]);
+        let ws = process(&[
+            "java",
+            "-Dorg.osgi.framework.bootdelegation=com.ibm.*",
+            "com.ibm.ws.runtime.WsServer",
+        ]);
+        assert_eq!(
+            ids(&inspect("t", &ws, true, true)),
+            ["osgi-bootdelegation", "websphere-allowed-packages"]
+        );
         let ok = process(&[
             "java",
             "-Dorg.osgi.framework.bootdelegation=com.ibm.*,whatap.*",
@@ -117,7 +141,11 @@ mod tests {
     #[test]
     fn j9_is_read_from_the_release_file() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("release"), "IMPLEMENTOR=\"Eclipse OpenJ9\"\nJVM_VARIANT=\"Openj9\"\n").unwrap();
+        fs::write(
+            dir.path().join("release"),
+            "IMPLEMENTOR=\"Eclipse OpenJ9\"\nJVM_VARIANT=\"Openj9\"\n",
+        )
+        .unwrap();
         assert!(is_j9(dir.path()));
         fs::write(dir.path().join("release"), "IMPLEMENTOR=\"Debian\"\n").unwrap();
         assert!(!is_j9(dir.path()));

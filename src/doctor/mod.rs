@@ -31,6 +31,26 @@ pub struct Fact {
     pub target: String,
     pub evidence: String,
     pub details: BTreeMap<String, String>,
+    /// A fix safe enough for `doctor --fix` to plan.
+    pub remedy: Option<Remedy>,
+}
+
+/// Safe fixes: each becomes part of a plan (shown, confirmed, applied, recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    Mode(crate::plan::ModeChange),
+}
+
+/// The plan for every remedy among `facts`.
+pub fn fix_plan(facts: &[Fact]) -> crate::plan::Plan {
+    let mut plan = crate::plan::Plan::default();
+    for remedy in facts.iter().filter_map(|f| f.remedy.as_ref()) {
+        match remedy {
+            Remedy::Mode(change) if !plan.modes.contains(change) => plan.modes.push(change.clone()),
+            Remedy::Mode(_) => {}
+        }
+    }
+    plan
 }
 
 impl Fact {
@@ -40,6 +60,7 @@ impl Fact {
             target: target.to_string(),
             evidence: evidence.into(),
             details: BTreeMap::new(),
+            remedy: None,
         }
     }
 

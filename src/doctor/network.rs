@@ -31,7 +31,11 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
                     Fact::new(
                         "firewall-blocks-collector",
                         &c.target,
-                        format!("{} (TCP to {addr}, from {})", block.describe(), c.conf.display()),
+                        format!(
+                            "{} (TCP to {addr}, from {})",
+                            block.describe(),
+                            c.conf.display()
+                        ),
                     )
                     .with("host", c.host.clone())
                     .with("port", c.port.to_string())
@@ -66,14 +70,20 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
     let mut facts = Vec::new();
     for (target, port) in ports {
         for pid in sockets::owners(&proc_root, Proto::Udp, *port) {
-            let Some(owner) = process::read(&proc_root, pid) else { continue };
+            let Some(owner) = process::read(&proc_root, pid) else {
+                continue;
+            };
             if is_agent(&owner) {
                 continue;
             }
             let command = owner.args.join(" ");
             facts.push(
-                Fact::new("udp-port-conflict", target, format!("UDP {port} held by PID {pid}: {command}"))
-                    .with("port", port.to_string()),
+                Fact::new(
+                    "udp-port-conflict",
+                    target,
+                    format!("UDP {port} held by PID {pid}: {command}"),
+                )
+                .with("port", port.to_string()),
             );
         }
     }
@@ -83,7 +93,6 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
 /// The agents' own daemons (named in the guide) or a JVM running the Java agent.
 const AGENT_DAEMONS: &[&str] = &["whatap_php", "whatap-php", "whatap_python", "whatap_infrad"];
 
-
 fn is_agent(p: &process::Process) -> bool {
     let name = p
         .args
@@ -92,7 +101,9 @@ fn is_agent(p: &process::Process) -> bool {
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     AGENT_DAEMONS.contains(&name.as_str())
-        || p.javaagents().iter().any(|a| crate::runtimes::java::is_whatap_agent(a))
+        || p.javaagents()
+            .iter()
+            .any(|a| crate::runtimes::java::is_whatap_agent(a))
 }
 
 #[cfg(test)]
@@ -105,7 +116,11 @@ mod tests {
         let port = socket.local_addr().unwrap().port();
         let facts = udp_conflicts(&[("php".into(), port)]);
         assert_eq!(facts.len(), 1);
-        assert!(facts[0].evidence.contains(&format!("PID {}", std::process::id())));
+        assert!(
+            facts[0]
+                .evidence
+                .contains(&format!("PID {}", std::process::id()))
+        );
         drop(socket);
         assert!(udp_conflicts(&[("php".into(), port)]).is_empty());
     }

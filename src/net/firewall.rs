@@ -23,8 +23,14 @@ pub struct Block {
 impl Block {
     pub fn describe(&self) -> String {
         match self.handle {
-            Some(handle) => format!("nft table {} chain {} rule handle {handle}: {}", self.table, self.chain, self.verdict),
-            None => format!("nft table {} chain {}: policy {}", self.table, self.chain, self.verdict),
+            Some(handle) => format!(
+                "nft table {} chain {} rule handle {handle}: {}",
+                self.table, self.chain, self.verdict
+            ),
+            None => format!(
+                "nft table {} chain {}: policy {}",
+                self.table, self.chain, self.verdict
+            ),
         }
     }
 }
@@ -50,18 +56,29 @@ pub fn blocks(ruleset: &Value, addr: IpAddr, port: u16) -> Vec<Block> {
     };
     let mut found = Vec::new();
     for item in items {
-        let Some(chain) = item.get("chain") else { continue };
+        let Some(chain) = item.get("chain") else {
+            continue;
+        };
         if chain.get("hook").and_then(Value::as_str) != Some("output")
             || chain.get("type").and_then(Value::as_str) != Some("filter")
         {
             continue;
         }
-        let family = chain.get("family").and_then(Value::as_str).unwrap_or_default();
+        let family = chain
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !family_carries(family, addr) {
             continue;
         }
-        let table = chain.get("table").and_then(Value::as_str).unwrap_or_default();
-        let name = chain.get("name").and_then(Value::as_str).unwrap_or_default();
+        let table = chain
+            .get("table")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = chain
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let rules = items.iter().filter_map(|i| i.get("rule")).filter(|r| {
             r.get("family").and_then(Value::as_str) == Some(family)
                 && r.get("table").and_then(Value::as_str) == Some(table)
@@ -69,7 +86,11 @@ pub fn blocks(ruleset: &Value, addr: IpAddr, port: u16) -> Vec<Block> {
         });
         let mut verdict = None;
         for rule in rules {
-            let exprs = rule.get("expr").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let exprs = rule
+                .get("expr")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             if let Some(v) = rule_verdict(exprs, addr, port) {
                 verdict = Some((v, rule.get("handle").and_then(Value::as_u64)));
                 break;
@@ -85,7 +106,10 @@ pub fn blocks(ruleset: &Value, addr: IpAddr, port: u16) -> Vec<Block> {
             }),
             Some(_) => {}
             None => {
-                let policy = chain.get("policy").and_then(Value::as_str).unwrap_or("accept");
+                let policy = chain
+                    .get("policy")
+                    .and_then(Value::as_str)
+                    .unwrap_or("accept");
                 if policy == "drop" {
                     found.push(Block {
                         table,
@@ -117,9 +141,15 @@ fn rule_verdict(exprs: &[Value], addr: IpAddr, port: u16) -> Option<String> {
             if !match_holds(m, addr, port)? {
                 return None;
             }
-        } else if let Some(key) = ["drop", "reject", "accept"].iter().find(|k| expr.get(**k).is_some()) {
+        } else if let Some(key) = ["drop", "reject", "accept"]
+            .iter()
+            .find(|k| expr.get(**k).is_some())
+        {
             verdict = Some(key.to_string());
-        } else if expr.get("counter").is_some() || expr.get("log").is_some() || expr.get("limit").is_some() {
+        } else if expr.get("counter").is_some()
+            || expr.get("log").is_some()
+            || expr.get("limit").is_some()
+        {
             continue;
         } else {
             // jump, goto, queue, set updates...: not a verdict we can follow.
@@ -143,9 +173,15 @@ fn match_holds(m: &Value, addr: IpAddr, port: u16) -> Option<bool> {
         let protocol = payload.get("protocol").and_then(Value::as_str)?;
         let field = payload.get("field").and_then(Value::as_str)?;
         match (protocol, field) {
-            ("tcp" | "th", "dport") => value_contains(right, &|v| v.as_u64() == Some(u64::from(port)), &|lo, hi| {
-                (lo.as_u64()?..=hi.as_u64()?).contains(&u64::from(port)).into()
-            })?,
+            ("tcp" | "th", "dport") => value_contains(
+                right,
+                &|v| v.as_u64() == Some(u64::from(port)),
+                &|lo, hi| {
+                    (lo.as_u64()?..=hi.as_u64()?)
+                        .contains(&u64::from(port))
+                        .into()
+                },
+            )?,
             ("ip" | "ip6", "daddr") => {
                 if (protocol == "ip") != addr.is_ipv4() {
                     false
@@ -157,7 +193,11 @@ fn match_holds(m: &Value, addr: IpAddr, port: u16) -> Option<bool> {
         }
     } else if let Some(meta) = left.get("meta") {
         match meta.get("key").and_then(Value::as_str)? {
-            "l4proto" => value_contains(right, &|v| v.as_str() == Some("tcp") || v.as_u64() == Some(6), &|_, _| None)?,
+            "l4proto" => value_contains(
+                right,
+                &|v| v.as_str() == Some("tcp") || v.as_u64() == Some(6),
+                &|_, _| None,
+            )?,
             "nfproto" => value_contains(
                 right,
                 &|v| v.as_str() == Some(if addr.is_ipv4() { "ipv4" } else { "ipv6" }),
@@ -172,7 +212,11 @@ fn match_holds(m: &Value, addr: IpAddr, port: u16) -> Option<bool> {
 }
 
 /// Does `right` (a value, a set or a range) contain what `is` recognises?
-fn value_contains(right: &Value, is: &dyn Fn(&Value) -> bool, in_range: &dyn Fn(&Value, &Value) -> Option<bool>) -> Option<bool> {
+fn value_contains(
+    right: &Value,
+    is: &dyn Fn(&Value) -> bool,
+    in_range: &dyn Fn(&Value, &Value) -> Option<bool>,
+) -> Option<bool> {
     if let Some(set) = right.get("set").and_then(Value::as_array) {
         let mut any = false;
         for element in set {
@@ -196,7 +240,10 @@ fn value_contains(right: &Value, is: &dyn Fn(&Value) -> bool, in_range: &dyn Fn(
 fn addr_matches(value: &Value, addr: IpAddr) -> bool {
     if let Some(prefix) = value.get("prefix") {
         let (Some(net), Some(len)) = (
-            prefix.get("addr").and_then(Value::as_str).and_then(|a| a.parse::<IpAddr>().ok()),
+            prefix
+                .get("addr")
+                .and_then(Value::as_str)
+                .and_then(|a| a.parse::<IpAddr>().ok()),
             prefix.get("len").and_then(Value::as_u64),
         ) else {
             return false;
@@ -213,7 +260,11 @@ fn in_prefix(addr: IpAddr, net: IpAddr, len: u32) -> bool {
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) if len <= 128 => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -232,7 +283,9 @@ mod tests {
     }
 
     fn rule(handle: u64, exprs: &str) -> String {
-        format!(r#",{{"rule":{{"family":"inet","table":"t","chain":"out","handle":{handle},"expr":[{exprs}]}}}}"#)
+        format!(
+            r#",{{"rule":{{"family":"inet","table":"t","chain":"out","handle":{handle},"expr":[{exprs}]}}}}"#
+        )
     }
 
     const DPORT_SET: &str = r#"{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":{"set":[6600,7000]}}}"#;
@@ -242,8 +295,17 @@ mod tests {
     #[test]
     fn finds_drop_rules_by_port_and_address() {
         let addr: IpAddr = "10.1.2.3".parse().unwrap();
-        let set = ruleset(&rule(3, &format!(r#"{DADDR_NET},{DPORT_SET},{{"counter":null}},{{"drop":null}}"#)), "accept");
-        assert_eq!(blocks(&set, addr, 6600)[0].describe(), "nft table inet t chain out rule handle 3: drop");
+        let set = ruleset(
+            &rule(
+                3,
+                &format!(r#"{DADDR_NET},{DPORT_SET},{{"counter":null}},{{"drop":null}}"#),
+            ),
+            "accept",
+        );
+        assert_eq!(
+            blocks(&set, addr, 6600)[0].describe(),
+            "nft table inet t chain out rule handle 3: drop"
+        );
         assert!(blocks(&set, addr, 6601).is_empty());
         assert!(blocks(&set, "10.2.0.1".parse().unwrap(), 6600).is_empty());
     }
@@ -252,7 +314,11 @@ mod tests {
     fn accept_before_drop_wins_and_policy_drop_counts() {
         let addr: IpAddr = "10.1.2.3".parse().unwrap();
         let accept_first = ruleset(
-            &format!("{}{}", rule(2, &format!(r#"{DPORT_SET},{{"accept":null}}"#)), rule(3, r#"{"drop":null}"#)),
+            &format!(
+                "{}{}",
+                rule(2, &format!(r#"{DPORT_SET},{{"accept":null}}"#)),
+                rule(3, r#"{"drop":null}"#)
+            ),
             "drop",
         );
         assert!(blocks(&accept_first, addr, 6600).is_empty());
@@ -262,7 +328,10 @@ mod tests {
 
     #[test]
     fn rules_it_cannot_read_are_not_blamed() {
-        let set = ruleset(&rule(5, &format!(r#"{IIF},{DPORT_SET},{{"drop":null}}"#)), "accept");
+        let set = ruleset(
+            &rule(5, &format!(r#"{IIF},{DPORT_SET},{{"drop":null}}"#)),
+            "accept",
+        );
         assert!(blocks(&set, "10.1.2.3".parse().unwrap(), 6600).is_empty());
     }
 }

@@ -26,16 +26,23 @@ const TCP_LISTEN: &str = "0A";
 fn bound(proc_root: &Path, proto: Proto) -> Vec<(u16, u64)> {
     let mut found = Vec::new();
     for table in proto.tables() {
-        let Ok(text) = fs::read_to_string(proc_root.join(table)) else { continue };
+        let Ok(text) = fs::read_to_string(proc_root.join(table)) else {
+            continue;
+        };
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state), Some(inode)) = (fields.get(1), fields.get(3), fields.get(9)) else {
+            let (Some(local), Some(state), Some(inode)) =
+                (fields.get(1), fields.get(3), fields.get(9))
+            else {
                 continue;
             };
             if proto == Proto::Tcp && *state != TCP_LISTEN {
                 continue;
             }
-            let port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            let port = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
             if let (Some(port), Ok(inode)) = (port, inode.parse::<u64>()) {
                 found.push((port, inode));
             }
@@ -53,22 +60,35 @@ fn socket_inodes_of(proc_root: &Path, pid: u32) -> Vec<u64> {
         .filter_map(|fd| fs::read_link(fd.path()).ok())
         .filter_map(|link| {
             let link = link.to_str()?;
-            link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+            link.strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
         })
         .collect()
 }
 
 /// PIDs of the processes holding local `port`.
 pub fn owners(proc_root: &Path, proto: Proto, port: u16) -> Vec<u32> {
-    let inodes: Vec<u64> = bound(proc_root, proto).into_iter().filter(|(p, _)| *p == port).map(|(_, i)| i).collect();
+    let inodes: Vec<u64> = bound(proc_root, proto)
+        .into_iter()
+        .filter(|(p, _)| *p == port)
+        .map(|(_, i)| i)
+        .collect();
     if inodes.is_empty() {
         return Vec::new();
     }
-    let Ok(entries) = fs::read_dir(proc_root) else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(proc_root) else {
+        return Vec::new();
+    };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| socket_inodes_of(proc_root, *pid).iter().any(|i| inodes.contains(i)))
+        .filter(|pid| {
+            socket_inodes_of(proc_root, *pid)
+                .iter()
+                .any(|i| inodes.contains(i))
+        })
         .collect()
 }
 
@@ -93,7 +113,10 @@ mod tests {
     fn finds_this_process_holding_a_udp_port() {
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = socket.local_addr().unwrap().port();
-        assert_eq!(owners(Path::new("/proc"), Proto::Udp, port), vec![std::process::id()]);
+        assert_eq!(
+            owners(Path::new("/proc"), Proto::Udp, port),
+            vec![std::process::id()]
+        );
         drop(socket);
         assert!(owners(Path::new("/proc"), Proto::Udp, port).is_empty());
     }

@@ -12,6 +12,14 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
         }
         out.push_str(&render_edit(edit, redact));
     }
+    for mode in &plan.modes {
+        out.push_str(&format!(
+            "mode {:04o} -> {:04o} {}\n",
+            mode.before,
+            mode.after,
+            mode.path.display()
+        ));
+    }
     for dir in &plan.remove_dirs {
         out.push_str(&format!("remove directory if empty: {}\n", dir.display()));
     }

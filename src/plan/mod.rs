@@ -85,10 +85,19 @@ pub struct DirCreate {
     pub owner: Option<(u32, u32)>,
 }
 
+/// A permission change on an existing file (content untouched).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeChange {
+    pub path: PathBuf,
+    pub before: u32,
+    pub after: u32,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub dirs: Vec<DirCreate>,
     pub edits: Vec<Edit>,
+    pub modes: Vec<ModeChange>,
     /// Directories to remove (if empty) after the edits, deepest first.
     pub remove_dirs: Vec<PathBuf>,
 }
@@ -97,6 +106,7 @@ impl Plan {
     pub fn changes_anything(&self) -> bool {
         !self.dirs.is_empty()
             || !self.remove_dirs.is_empty()
+            || !self.modes.is_empty()
             || self.edits.iter().any(|e| e.action() != Action::Unchanged)
     }
 }

@@ -3,7 +3,7 @@
 //! - a file a person edited since loses only our part (block or keys) and keeps their edits;
 //! - a block that was itself altered is refused, naming the file and line.
 
-use super::{Edit, Ownership, Plan, Validation};
+use super::{Edit, ModeChange, Ownership, Plan, Validation};
 use crate::apply::atomic::sha256_hex;
 use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
 use crate::apply::read_backup;
@@ -40,6 +40,17 @@ pub fn plan_uninstall(
         };
         if let Some(edit) = reverse_file(record, state_dir, &mut warnings)? {
             plan.edits.push(edit);
+        }
+    }
+    for change in &install.modes {
+        use std::os::unix::fs::MetadataExt;
+        // Only a mode still as we set it goes back; a person's later chmod is theirs.
+        if fs::metadata(&change.path).is_ok_and(|m| m.mode() & 0o7777 == change.after) {
+            plan.modes.push(ModeChange {
+                path: change.path.clone(),
+                before: change.after,
+                after: change.before,
+            });
         }
     }
     plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
