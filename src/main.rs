@@ -34,7 +34,8 @@ fn main() -> ExitCode {
         ),
         Command::Doctor(args) => (
             "doctor",
-            commands::doctor::run(&settings, &settings::doctor(args), &printer),
+            settings::doctor(args)
+                .and_then(|doctor| commands::doctor::run(&settings, &doctor, &printer)),
         ),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
     };

@@ -137,15 +137,21 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
     }
 }
 
-pub fn doctor(args: &cli::DoctorArgs) -> DoctorSettings {
-    DoctorSettings {
+pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
+    if let Some(missing) = args.logs.iter().find(|l| !l.is_file()) {
+        return Err(Error::usage(
+            format!("--log {}: no such file", missing.display()),
+            "give the path of a log file to scan (repeat --log for several)",
+        ));
+    }
+    Ok(DoctorSettings {
         target: target(&args.target),
         network: !args.no_network,
         list_rules: args.list_rules,
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
-    }
+    })
 }
 
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {

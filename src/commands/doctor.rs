@@ -3,11 +3,12 @@ use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
+use crate::plan::Plan;
 use crate::runtimes::{self, Runtime};
 use crate::settings::{DoctorSettings, Settings};
 use crate::ui::Printer;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
@@ -18,13 +19,10 @@ struct DoctorReport {
     command: &'static str,
     ok: bool,
     findings: Vec<Finding>,
-    /// With --fix: the plan of safe fixes and what was done with it.
+    /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<ChangeReport>,
+    fixes: Option<Vec<ChangeReport>>,
 }
-
-/// Record for the fixes in the ledger, so `whatap uninstall` can take them back.
-const FIX_ID: &str = "doctor-fix";
 
 #[derive(Serialize)]
 struct RulesReport {
@@ -78,8 +76,13 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
+    let mut fix_plans = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
+        let plan = doctor::fix_plan(&inspection.facts);
+        if plan.changes_anything() {
+            fix_plans.push((t, plan));
+        }
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
@@ -106,8 +109,12 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     });
     facts.extend(log_facts);
     facts.extend(network_facts);
-    let fix = if doctor.fix {
-        Some(fix(settings, printer, &facts)?)
+    let fixes = if doctor.fix {
+        let mut outcomes = Vec::new();
+        for (target, plan) in &fix_plans {
+            outcomes.push(fix(settings, printer, target.as_ref(), plan)?);
+        }
+        Some(outcomes)
     } else {
         None
     };
@@ -118,31 +125,41 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     doctor::sort(&mut findings);
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     let code = if ok { 0 } else { 1 };
+    let code = fixes.iter().flatten().map(|o| o.code).fold(code, u8::max);
     if printer.json {
-        let fix_code = fix.as_ref().map_or(0, |o| o.code);
         printer.json(&DoctorReport {
             command: "doctor",
             ok,
             findings,
-            fix: fix.map(|o| o.report),
+            fixes: fixes.map(|outcomes| outcomes.into_iter().map(|o| o.report).collect()),
         });
-        return Ok(code.max(fix_code));
+        return Ok(code);
     }
     printer.report(&render(printer, &targets, &findings));
-    match fix {
-        Some(outcome) => {
-            printer.report("\n");
-            outcome.print(printer);
-            Ok(code.max(outcome.code))
+    match fixes {
+        Some(outcomes) if outcomes.is_empty() => {
+            printer.report("\n--fix: nothing found that is safe to fix automatically.\n")
         }
-        None => Ok(code),
+        Some(outcomes) => {
+            for outcome in outcomes {
+                printer.report("\n");
+                outcome.print(printer);
+            }
+        }
+        None => {}
     }
+    Ok(code)
 }
 
-/// Plans the safe fixes, confirms, applies and records them like an install.
-fn fix(settings: &Settings, printer: &Printer, facts: &[Fact]) -> Result<Outcome> {
-    let plan = doctor::fix_plan(facts);
-    let _lock = if settings.dry_run || !plan.changes_anything() {
+/// Confirms, applies and records a runtime's safe fixes like an install, in the same ledger
+/// record, so `whatap uninstall` of that runtime also takes them back.
+fn fix(
+    settings: &Settings,
+    printer: &Printer,
+    target: &dyn Runtime,
+    plan: &Plan,
+) -> Result<Outcome> {
+    let _lock = if settings.dry_run {
         None
     } else {
         Some(lock::acquire(&settings.state_dir)?)
@@ -150,19 +167,25 @@ fn fix(settings: &Settings, printer: &Printer, facts: &[Fact]) -> Result<Outcome
     let mut ledger = Ledger::load(&settings.state_dir)?;
     let report = ChangeReport::new(
         "fix",
-        "doctor",
-        PathBuf::from("/"),
+        target.kind(),
+        target.target(),
         settings,
-        &plan,
+        plan,
         printer,
     );
+    let id = target.id();
+    let base = target.target();
+    // An existing install keeps its method; a runtime never installed by us gets "fix".
+    let method = ledger
+        .install(&id)
+        .map_or("fix".to_string(), |i| i.method.clone());
     let key = InstallKey {
-        id: FIX_ID,
-        runtime: "doctor",
-        target: Path::new("/"),
-        method: "fix",
+        id: &id,
+        runtime: target.kind(),
+        target: &base,
+        method: &method,
     };
-    confirm_and_apply(settings, printer, &plan, report, |plan| {
+    confirm_and_apply(settings, printer, plan, report, |plan| {
         apply::apply_recorded(plan, &settings.state_dir, &mut ledger, &key)
     })
 }
