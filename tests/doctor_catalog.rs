@@ -484,3 +484,41 @@ fn which(tool: &str) -> bool {
         .iter()
         .any(|p| p.is_file())
 }
+
+#[test]
+fn a_plain_java_app_with_the_agent_twice_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let copy = dir.path().join("whatap.agent.tracer-0.0.2.jar");
+    fs::copy(stub_jar(), &copy).unwrap();
+    let mut child = Command::new("java")
+        .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
+        .arg(format!("-javaagent:{}", stub_jar().display()))
+        .arg(format!("-javaagent:{}", copy.display()))
+        .arg("-cp")
+        .arg(stub_jar())
+        .arg("WhatapStub")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fs::read_to_string(&marker)
+        .map(|m| m.lines().count())
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(Instant::now() < deadline, "stub agents did not load");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, report) = doctor_json(dir.path(), &["--no-network"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let label = format!("java PID {}", child.id());
+    let mine: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == label.as_str())
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(mine[0], "agent-duplicate", "{report}");
+}

@@ -88,6 +88,13 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
     }
+    if doctor.target.is_empty() {
+        let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
+        let others = doctor::java::inspect_other_jvms(&host, &covered);
+        facts.extend(others.facts);
+        collectors.extend(others.collectors);
+        logs.extend(others.logs);
+    }
     let tail = if doctor.full {
         None
     } else {

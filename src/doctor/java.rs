@@ -246,3 +246,28 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
         })
         .collect()
 }
+
+/// JVMs running the WhaTap agent that no detected runtime covers (a `java -jar` app, a server
+/// this version does not know): their agent options are still checked.
+pub fn inspect_other_jvms(host: &crate::detect::Host, covered: &[u32]) -> Inspection {
+    let mut out = Inspection::default();
+    for process in host.java_processes().filter(|p| !covered.contains(&p.pid)) {
+        if !process
+            .javaagents()
+            .iter()
+            .any(|a| java::is_whatap_agent(a))
+        {
+            continue;
+        }
+        let found = inspect(&JavaTarget {
+            label: format!("java PID {}", process.pid),
+            blocks: Vec::new(),
+            process: Some(process),
+            restart: "restart the JVM".to_string(),
+        });
+        out.facts.extend(found.facts);
+        out.collectors.extend(found.collectors);
+        out.logs.extend(found.logs);
+    }
+    out
+}

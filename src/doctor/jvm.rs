@@ -41,8 +41,18 @@ pub fn inspect(
     agent_on_command_line: bool,
     configured: bool,
 ) -> Vec<Fact> {
-    let mut facts = Vec::new();
     let j9 = java_home(p.pid).is_some_and(|home| is_j9(&home));
+    inspect_vm(label, p, agent_on_command_line, configured, j9)
+}
+
+fn inspect_vm(
+    label: &str,
+    p: &Process,
+    agent_on_command_line: bool,
+    configured: bool,
+    j9: bool,
+) -> Vec<Fact> {
+    let mut facts = Vec::new();
     if j9 && configured && !agent_on_command_line {
         facts.push(Fact::new(
             "ibm-jdk-attach",
@@ -136,6 +146,23 @@ mod tests {
         assert!(inspect("t", &ok, true, true).is_empty());
         // Without the agent on the command line these options do not matter.
         assert!(inspect("t", &ws, false, false).is_empty());
+    }
+
+    #[test]
+    fn j9_without_javaagent_is_flagged() {
+        let p = process(&["java", "-Dwhatap.port=8080", "Main"]);
+        assert_eq!(
+            ids(&inspect_vm("t", &p, false, true, true)),
+            ["ibm-jdk-attach"]
+        );
+        assert!(inspect_vm("t", &p, false, true, false).is_empty());
+        let with_agent = process(&[
+            "java",
+            "-javaagent:/w/whatap.agent.tracer-2.jar",
+            "-Dwhatap.port=8080",
+            "Main",
+        ]);
+        assert!(inspect_vm("t", &with_agent, true, true, true).is_empty());
     }
 
     #[test]
