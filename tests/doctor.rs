@@ -6,9 +6,7 @@ mod common;
 use common::*;
 use std::fs;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -193,68 +191,21 @@ fn korean_words_come_from_the_catalog() {
     assert!(text.contains("jar 파일이 없습니다"), "{text}");
 }
 
-/// A real JVM with Tomcat's command-line shape, running the stub's idle main.
-struct Jvm(Child);
-
-impl Jvm {
-    fn start(home: &Path, agents: &[&Path]) -> Jvm {
-        let mut cmd = Command::new("java");
-        cmd.arg(format!("-Dcatalina.home={}", home.display()))
-            .arg(format!("-Dcatalina.base={}", home.display()))
-            .arg(format!(
-                "-Dwhatap.stub.marker={}",
-                home.join("marker").display()
-            ));
-        for agent in agents {
-            cmd.arg(format!("-javaagent:{}", agent.display()));
-        }
-        let child = cmd
-            .arg("-cp")
-            .arg(stub_jar())
-            .args([
-                "WhatapStub",
-                "org.apache.catalina.startup.Bootstrap",
-                "start",
-            ])
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        // Wait until the agents ran (or, without agents, a moment for the JVM to exist).
-        while !agents.is_empty()
-            && fs::read_to_string(home.join("marker"))
-                .map(|m| m.lines().count())
-                .unwrap_or(0)
-                < agents.len()
-        {
-            assert!(Instant::now() < deadline, "stub agent did not load");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Jvm(child)
-    }
-}
-
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn live_jvm_without_the_configured_agent_is_agent_not_loaded() {
     let setup = installed();
-    let jvm = Jvm::start(&setup.home, &[]);
+    let jvm = Jvm::start(Some(&setup.home), &setup.home.join("marker"), &[], &[]);
     let (code, report) = doctor(&setup);
     assert_eq!(code, 1);
     assert_eq!(ids(&report), ["agent-not-loaded"], "{report}");
     let evidence = report["findings"][0]["evidence"].as_str().unwrap();
     assert!(
-        evidence.contains(&format!("PID {}", jvm.0.id())),
+        evidence.contains(&format!("PID {}", jvm.pid())),
         "{evidence}"
     );
     // --pid finds the same Tomcat from the process's command line.
     let out = whatap(&setup.state)
-        .args(["doctor", "--json", "--pid", &jvm.0.id().to_string()])
+        .args(["doctor", "--json", "--pid", &jvm.pid().to_string()])
         .output()
         .unwrap();
     let by_pid: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -265,7 +216,12 @@ fn live_jvm_without_the_configured_agent_is_agent_not_loaded() {
 fn live_jvm_with_the_agent_twice_is_agent_duplicate() {
     let setup = installed();
     let installed_jar = setup.home.join("whatap/whatap.agent.tracer-0.0.1.jar");
-    let jvm = Jvm::start(&setup.home, &[&installed_jar, &stub_jar()]);
+    let jvm = Jvm::start(
+        Some(&setup.home),
+        &setup.home.join("marker"),
+        &[&installed_jar, &stub_jar()],
+        &[],
+    );
     let (code, report) = doctor(&setup);
     assert_eq!(code, 1);
     // The second jar has no whatap.conf beside it: reported too, as it should be.
@@ -274,10 +230,15 @@ fn live_jvm_with_the_agent_twice_is_agent_duplicate() {
         report["findings"][0]["evidence"]
             .as_str()
             .unwrap()
-            .contains(&format!("PID {}", jvm.0.id()))
+            .contains(&format!("PID {}", jvm.pid()))
     );
     drop(jvm);
-    let jvm = Jvm::start(&setup.home, &[&installed_jar]);
+    let jvm = Jvm::start(
+        Some(&setup.home),
+        &setup.home.join("marker"),
+        &[&installed_jar],
+        &[],
+    );
     let (code, report) = doctor(&setup);
     assert_eq!(code, 0, "{report}");
     drop(jvm);

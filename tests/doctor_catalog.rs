@@ -9,8 +9,7 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 #[derive(serde::Deserialize)]
 struct Catalog {
@@ -266,46 +265,6 @@ fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
     );
 }
 
-/// A real JVM shaped like Tomcat (the stub's idle main) with extra options.
-struct Jvm(Child);
-
-impl Jvm {
-    fn start(home: &Path, options: &[&str]) -> Jvm {
-        let marker = home.join("marker");
-        let child = Command::new("java")
-            .arg(format!("-Dcatalina.home={}", home.display()))
-            .arg(format!("-Dcatalina.base={}", home.display()))
-            .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
-            .arg(format!(
-                "-javaagent:{}",
-                home.join("whatap/whatap.agent.tracer-0.0.1.jar").display()
-            ))
-            .args(options)
-            .arg("-cp")
-            .arg(stub_jar())
-            .args([
-                "WhatapStub",
-                "org.apache.catalina.startup.Bootstrap",
-                "start",
-            ])
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !marker.exists() {
-            assert!(Instant::now() < deadline, "stub agent did not load");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Jvm(child)
-    }
-}
-
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn live_jvm_options_and_ports() {
     let (dir, home) = fixture("tomcat9");
@@ -316,13 +275,21 @@ fn live_jvm_options_and_ports() {
         .assert()
         .success();
     let home_arg = home.display().to_string();
+    let agent = home.join("whatap/whatap.agent.tracer-0.0.1.jar");
     {
-        let _jvm = Jvm::start(&home, &["-Dorg.osgi.framework.bootdelegation=com.sun.*"]);
+        let _jvm = Jvm::start(
+            Some(&home),
+            &home.join("marker"),
+            &[&agent],
+            &["-Dorg.osgi.framework.bootdelegation=com.sun.*"],
+        );
         let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
         assert_eq!(ids(&report), ["osgi-bootdelegation", "port-not-detected"]);
     }
     let _jvm = Jvm::start(
-        &home,
+        Some(&home),
+        &home.join("marker"),
+        &[&agent],
         &[
             "-Dorg.osgi.framework.bootdelegation=com.sun.*,whatap.*",
             "-Dwhatap.port=8080",
@@ -491,28 +458,10 @@ fn a_plain_java_app_with_the_agent_twice_is_still_checked() {
     let marker = dir.path().join("marker");
     let copy = dir.path().join("whatap.agent.tracer-0.0.2.jar");
     fs::copy(stub_jar(), &copy).unwrap();
-    let mut child = Command::new("java")
-        .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
-        .arg(format!("-javaagent:{}", stub_jar().display()))
-        .arg(format!("-javaagent:{}", copy.display()))
-        .arg("-cp")
-        .arg(stub_jar())
-        .arg("WhatapStub")
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while fs::read_to_string(&marker)
-        .map(|m| m.lines().count())
-        .unwrap_or(0)
-        < 2
-    {
-        assert!(Instant::now() < deadline, "stub agents did not load");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let jvm = Jvm::start(None, &marker, &[&stub_jar(), &copy], &[]);
     let (_, report) = doctor_json(dir.path(), &["--no-network"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    let label = format!("java PID {}", child.id());
+    let label = format!("java PID {}", jvm.pid());
+    drop(jvm);
     let mine: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()

@@ -186,3 +186,60 @@ pub fn must_have(part: &str, present: bool) -> bool {
     eprintln!("SKIPPED: {part} is not installed (run .ci/run to install it)");
     false
 }
+
+/// A real JVM running the stub agent's idle main, shaped like Tomcat when `tomcat_home` is
+/// given (`-Dcatalina.home/base` + the Bootstrap class name), killed on drop.
+pub struct Jvm(pub process::Child);
+
+impl Jvm {
+    /// Starts it and waits until every agent in `agents` wrote its line to `marker`.
+    pub fn start(
+        tomcat_home: Option<&Path>,
+        marker: &Path,
+        agents: &[&Path],
+        options: &[&str],
+    ) -> Jvm {
+        let _ = fs::remove_file(marker);
+        let mut cmd = process::Command::new("java");
+        if let Some(home) = tomcat_home {
+            cmd.arg(format!("-Dcatalina.home={}", home.display()))
+                .arg(format!("-Dcatalina.base={}", home.display()));
+        }
+        cmd.arg(format!("-Dwhatap.stub.marker={}", marker.display()));
+        for agent in agents {
+            cmd.arg(format!("-javaagent:{}", agent.display()));
+        }
+        cmd.args(options)
+            .arg("-cp")
+            .arg(stub_jar())
+            .arg("WhatapStub");
+        if tomcat_home.is_some() {
+            cmd.args(["org.apache.catalina.startup.Bootstrap", "start"]);
+        }
+        let jvm = Jvm(cmd.spawn().unwrap());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while fs::read_to_string(marker)
+            .map(|m| m.lines().count())
+            .unwrap_or(0)
+            < agents.len()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "stub agent did not load"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        jvm
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Jvm {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
