@@ -57,6 +57,17 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    pub python: PythonSettings,
+}
+
+/// The Python runtime's install flags (`--python`, `--app-name`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct PythonSettings {
+    pub interpreter: Option<PathBuf>,
+    pub app_name: Option<String>,
+    pub app_process_name: Option<String>,
+    pub unit: Option<String>,
+    pub start_script: Option<PathBuf>,
 }
 
 impl InstallSettings {
@@ -76,6 +87,8 @@ pub struct DoctorSettings {
     pub target: TargetSettings,
     pub network: bool,
     pub list_rules: bool,
+    /// Extra logs to scan (`--log`).
+    pub logs: Vec<PathBuf>,
 }
 
 pub struct Environment {
@@ -139,6 +152,7 @@ pub fn doctor(args: &cli::DoctorArgs) -> DoctorSettings {
         target: target(&args.target),
         network: !args.no_network,
         list_rules: args.list_rules,
+        logs: args.logs.clone(),
     }
 }
 
@@ -168,9 +182,15 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     for pair in &args.set {
         conf.push(parse_set(pair)?);
     }
-    for path in [&args.agent_jar, &args.agent_archive, &args.whatap_home]
-        .into_iter()
-        .flatten()
+    for path in [
+        &args.agent_jar,
+        &args.agent_archive,
+        &args.whatap_home,
+        &args.python,
+        &args.start_script,
+    ]
+    .into_iter()
+    .flatten()
     {
         if path.as_os_str().is_empty() {
             return Err(Error::usage(
@@ -192,6 +212,13 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         conf,
         method: args.method.clone(),
         latest_jar: args.latest_jar,
+        python: PythonSettings {
+            interpreter: args.python.clone(),
+            app_name: args.app_name.clone(),
+            app_process_name: args.app_process_name.clone(),
+            unit: args.unit.clone(),
+            start_script: args.start_script.clone(),
+        },
     })
 }
 

@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     for t in &targets {
-        let inspection = t.inspect();
+        let inspection = t.inspect_logs(&doctor.logs);
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
     }

@@ -126,16 +126,17 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     confs.sort();
     confs.dedup();
     for path in confs {
-        inspect_conf(label, &path, &mut out);
+        inspect_conf(label, &path, &["license", "whatap.server.host"], &mut out);
     }
     out
 }
 
-fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
+/// whatap.conf: each `required` key set; its collectors for the network probe.
+pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspection) {
     let keys = match fs::read(path) {
         Ok(bytes) => conf::parse(&bytes),
         Err(e) => {
-            for key in ["license", "whatap.server.host"] {
+            for &key in required {
                 out.facts.push(
                     Fact::new(
                         "conf-missing-key",
@@ -149,7 +150,7 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
             return;
         }
     };
-    for key in ["license", "whatap.server.host"] {
+    for &key in required {
         if keys.get(key).is_none_or(|v| v.trim().is_empty()) {
             out.facts.push(
                 Fact::new(

@@ -2,7 +2,9 @@
 //! renders them. Checks are functions from what they inspect to findings.
 
 pub mod catalog;
+pub mod infra;
 pub mod java;
+pub mod python;
 
 use catalog::Severity;
 use serde::Serialize;
