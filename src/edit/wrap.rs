@@ -274,6 +274,7 @@ pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
             let mut value = value.trim().to_string();
             while value.ends_with('\\') {
                 value.pop();
+                value.truncate(value.trim_end().len());
                 match lines.next() {
                     Some((_, next)) => {
                         value.push(' ');
@@ -424,7 +425,7 @@ mod tests {
                 .to_vec();
         let dropin = b"[Service]\nExecStart=\nExecStart=-/srv/venv/bin/gunicorn app\n".to_vec();
         let found = exec_starts(&[("u".into(), unit.clone())]);
-        assert_eq!(found[0].value, "/usr/bin/gunicorn  -b :80 app");
+        assert_eq!(found[0].value, "/usr/bin/gunicorn -b :80 app");
         let found = exec_starts(&[("u".into(), unit), ("d".into(), dropin)]);
         assert_eq!(found.len(), 1);
         assert_eq!(

@@ -581,6 +581,14 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
         &py.interpreter,
         app.app.as_ref().and_then(AppProcess::interpreter),
     ) {
+        (Some(flag), _) if !flag.to_string_lossy().contains('/') => {
+            wrap::which(&flag.to_string_lossy()).ok_or_else(|| {
+                Error::usage(
+                    format!("--python {}: not found in PATH", flag.display()),
+                    "give the interpreter's full path or the virtualenv directory",
+                )
+            })?
+        }
         (Some(flag), _) => interpreter_flag(&absolute("--python", flag)?)?,
         (None, Some(found)) => found,
         (None, None) => program
