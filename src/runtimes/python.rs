@@ -647,6 +647,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
     let prefix = wrap::prefix(&home_text, &agent_text);
     match &target {
         WrapTarget::Script(path) => {
+            let supervisor_program = script_line.as_ref().and_then(|(l, _)| l.program.clone());
             if let Some((line, offset)) = script_line {
                 let after = line.wrapped(&prefix, offset);
                 let mut edit = edits::lines(
@@ -663,10 +664,13 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                 }
                 plan.edits.push(edit);
             }
-            next_steps.push(format!(
-                "restart the app with {} so whatap_python starts",
-                path.display()
-            ));
+            next_steps.push(match supervisor_program {
+                Some(program) => format!("supervisorctl update && supervisorctl restart {program}"),
+                None => format!(
+                    "restart the app with {} so whatap_python starts",
+                    path.display()
+                ),
+            });
         }
         WrapTarget::Unit(unit) => {
             let content = wrap::systemd_dropin(

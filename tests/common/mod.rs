@@ -225,8 +225,12 @@ impl Reaper {
 
     pub fn kill_all(&mut self) {
         for group in self.groups.drain(..) {
-            // SAFETY: kill(2) on a process group this test created.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
+            // SAFETY: kill(2) on a process group this test created, then reaping our children
+            // in it so no zombie is left.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+                while libc::waitpid(-group, std::ptr::null_mut(), 0) > 0 {}
+            }
         }
         for pid in self.pids.drain(..) {
             // SAFETY: kill(2) on a PID this test recorded.
