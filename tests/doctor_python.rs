@@ -8,9 +8,8 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const FULL_CONF: &str = "license=x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502\nwhatap.server.host=127.0.0.1\napp_name=demo\napp_process_name=gunicorn\napm_enabled=true\n";
 
@@ -176,7 +175,7 @@ fn conf_keys_the_vendor_needs() {
 }
 
 /// A Python "app" process (a real interpreter running a .py file) in its own group.
-fn start_app(python: &Path, dir: &Path, env: &[(&str, String)], reaper: &mut Reaper) -> Child {
+fn start_app(python: &Path, dir: &Path, env: &[(&str, String)], reaper: &mut Reaper) -> u32 {
     let script = dir.join("app.py");
     fs::write(&script, "import time\ntime.sleep(120)\n").unwrap();
     let mut cmd = Command::new(python);
@@ -184,34 +183,28 @@ fn start_app(python: &Path, dir: &Path, env: &[(&str, String)], reaper: &mut Rea
         .env_remove("PYTHONPATH")
         .env_remove("WHATAP_HOME")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
+        .stderr(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap();
-    reaper.group(&child);
+    let pid = reaper.spawn(&mut cmd);
     // Wait until the interpreter has exec'd (its cmdline shows the script).
-    let pid = child.id();
     assert!(wait_for(std::time::Duration::from_secs(5), || {
         fs::read(format!("/proc/{pid}/cmdline"))
             .is_ok_and(|c| String::from_utf8_lossy(&c).contains("app.py"))
     }));
-    child
+    pid
 }
 
 /// A stand-in for the vendor's native binary: `sleep` under the name `name`, run from `cwd`.
-fn start_named(name: &str, cwd: &Path, reaper: &mut Reaper) -> Child {
+fn start_named(name: &str, cwd: &Path, reaper: &mut Reaper) {
     let binary = cwd.join(name);
     fs::copy("/bin/sleep", &binary).unwrap();
-    let child = Command::new(format!("./{name}"))
-        .arg("120")
-        .current_dir(cwd)
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    reaper.group(&child);
-    child
+    reaper.spawn(
+        Command::new(format!("./{name}"))
+            .arg("120")
+            .current_dir(cwd),
+    );
 }
 
 fn bootstrap_dir(venv: &Path) -> String {
@@ -235,7 +228,7 @@ fn app_process_rules() {
 
     // Started without whatap-start-agent.
     let plain = start_app(&python, home.dir.path(), &[], &mut reaper);
-    let pid = plain.id().to_string();
+    let pid = plain.to_string();
     let (ids, report) = home.doctor(&["--pid", &pid]);
     assert_eq!(ids, ["python-not-wrapped"], "{report}");
 
@@ -247,7 +240,7 @@ fn app_process_rules() {
     let app_dir = home.dir.path().join("wrapped");
     fs::create_dir(&app_dir).unwrap();
     let wrapped = start_app(&python, &app_dir, &wrapped_env, &mut reaper);
-    let pid = wrapped.id().to_string();
+    let pid = wrapped.to_string();
     let (ids, report) = home.doctor(&["--pid", &pid]);
     assert!(
         ids.contains(&"python-agent-not-running".to_string()),
@@ -287,7 +280,7 @@ fn package_missing_in_the_apps_interpreter() {
     );
     let mut reaper = Reaper::default();
     let app = start_app(&bare.join("bin/python3"), home.dir.path(), &[], &mut reaper);
-    let (ids, report) = home.doctor(&["--pid", &app.id().to_string()]);
+    let (ids, report) = home.doctor(&["--pid", &app.to_string()]);
     assert!(
         ids.contains(&"python-package-missing".to_string()),
         "{report}"

@@ -10,7 +10,6 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -145,16 +144,14 @@ fn gunicorn_through_the_wrapped_start_script() {
     assert_eq!(again["changed"], false);
 
     let mut reaper = Reaper::default();
-    let mut app = Command::new(&script)
-        .current_dir(&app_dir)
-        .env_remove("WHATAP_HOME")
-        .env_remove("PYTHONPATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    reaper.group(&app);
+    reaper.spawn(
+        Command::new(&script)
+            .current_dir(&app_dir)
+            .env_remove("WHATAP_HOME")
+            .env_remove("PYTHONPATH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     // The agent runs in its own session: record it as soon as it appears.
     let agent_up = wait_for(Duration::from_secs(20), || {
         let agents = pids_named_in("whatap_python", &home);
@@ -204,7 +201,6 @@ fn gunicorn_through_the_wrapped_start_script() {
     assert_eq!(found["details"]["server"], "gunicorn");
 
     reaper.kill_all();
-    app.wait().unwrap();
     assert!(
         wait_for(Duration::from_secs(5), || pids_named_in(
             "whatap_python",

@@ -205,32 +205,37 @@ pub fn python_venv() -> Option<PathBuf> {
     .then_some(venv)
 }
 
-/// Processes a test started: killed (SIGKILL, whole process groups) when dropped, so nothing
-/// is left running even when an assertion fails.
+/// Processes a test started: killed (SIGKILL, whole process groups) and reaped when dropped,
+/// so nothing is left running even when an assertion fails.
 #[derive(Default)]
 pub struct Reaper {
-    groups: Vec<i32>,
+    children: Vec<process::Child>,
     pids: Vec<i32>,
 }
 
 impl Reaper {
-    /// Watches a child started with `process_group(0)`: its group is killed on drop.
-    pub fn group(&mut self, child: &process::Child) {
-        self.groups.push(child.id() as i32);
+    /// Spawns `cmd` as the leader of a new process group; returns its PID.
+    pub fn spawn(&mut self, cmd: &mut process::Command) -> u32 {
+        use std::os::unix::process::CommandExt;
+        let child = cmd
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        let pid = child.id();
+        self.children.push(child);
+        pid
     }
 
+    /// Also kill this PID (a process that left our groups, like a daemonised agent).
     pub fn pid(&mut self, pid: u32) {
         self.pids.push(pid as i32);
     }
 
     pub fn kill_all(&mut self) {
-        for group in self.groups.drain(..) {
-            // SAFETY: kill(2) on a process group this test created, then reaping our children
-            // in it so no zombie is left.
-            unsafe {
-                libc::kill(-group, libc::SIGKILL);
-                while libc::waitpid(-group, std::ptr::null_mut(), 0) > 0 {}
-            }
+        for mut child in self.children.drain(..) {
+            // SAFETY: kill(2) on a process group this test created.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
         }
         for pid in self.pids.drain(..) {
             // SAFETY: kill(2) on a PID this test recorded.
