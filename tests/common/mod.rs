@@ -280,3 +280,12 @@ pub fn wait_for(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -
     }
     check()
 }
+
+/// A loopback TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
