@@ -199,8 +199,22 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             ));
         }
     }
+    let mut target = target(&args.target);
+    // A Python app is identified by its WHATAP_HOME: --whatap-home names the same directory.
+    if target.runtime == Some(RuntimeKind::Python) {
+        match (&target.home, &args.whatap_home) {
+            (Some(home), Some(whatap_home)) if home != whatap_home => {
+                return Err(Error::usage(
+                    "--home and --whatap-home differ; for --runtime python both name WHATAP_HOME",
+                    "give one of them",
+                ));
+            }
+            (None, Some(whatap_home)) => target.home = Some(whatap_home.clone()),
+            _ => {}
+        }
+    }
     Ok(InstallSettings {
-        target: target(&args.target),
+        target,
         license,
         hosts,
         agent_jar: args.agent_jar.clone(),

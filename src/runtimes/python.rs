@@ -138,8 +138,23 @@ pub fn agent_pids(host: &Host, whatap_home: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// The path with symlinks resolved as far as it exists, so the ledger id of a WHATAP_HOME is
+/// the same before install (absent) and after (created).
 fn canonical(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    let mut missing = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            return missing.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
 }
 
 fn home_of(app: &AppProcess) -> PathBuf {
@@ -481,11 +496,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
         }
     }
     let target = wrap_target(app, settings)?;
-    let mut roots = vec![if home.exists() {
-        canonical(&home)
-    } else {
-        home.clone()
-    }];
+    let mut roots = vec![canonical(&home), home.clone()];
     let mut plan = Plan::default();
     let mut next_steps = Vec::new();
     let mut warnings = Vec::new();
@@ -565,11 +576,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
             server = server.or_else(|| wrap::find_start(command).map(|s| s.server));
             program = Some(first);
             if let Some(dir) = unit.dropin.parent() {
-                roots.push(if dir.exists() {
-                    canonical(dir)
-                } else {
-                    dir.to_path_buf()
-                });
+                roots.push(canonical(dir));
                 plan.dirs.extend(DirCreate::missing(dir, None));
             }
             exec_start = Some(start.value.clone());
