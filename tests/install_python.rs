@@ -305,3 +305,35 @@ fn infra_conf_created_from_nothing_and_removed() {
     uninstall(&state, "infra", &home);
     assert!(!home.exists(), "{:?}", tree_bytes(dir.path()));
 }
+
+#[test]
+fn script_edited_after_install_loses_only_our_wrapping() {
+    let Some(venv) = python_venv() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("start.sh");
+    let original = "#!/bin/sh\nexport LANG=C\nnohup gunicorn -b 127.0.0.1:8000 app:application &\n";
+    fs::write(&script, original).unwrap();
+    let home = dir.path().join("whatap");
+    let state = dir.path().join("state");
+    let install = || {
+        python_install(&state, &home, &venv)
+            .arg("--start-script")
+            .arg(&script)
+            .arg("--yes")
+            .assert()
+            .success();
+    };
+    install();
+    let wrapped = fs::read_to_string(&script).unwrap();
+    assert!(wrapped.contains("\nnohup env WHATAP_HOME="), "{wrapped}");
+    // A person adds a line; a reinstall keeps it and does not wrap twice.
+    fs::write(&script, format!("{wrapped}echo started\n")).unwrap();
+    install();
+    let again = fs::read_to_string(&script).unwrap();
+    assert_eq!(again.matches("whatap-start-agent").count(), 1, "{again}");
+    uninstall(&state, "python", &home);
+    assert_eq!(
+        fs::read_to_string(&script).unwrap(),
+        format!("{original}echo started\n")
+    );
+}
