@@ -209,3 +209,131 @@ fn gunicorn_through_the_wrapped_start_script() {
         .success();
     assert_eq!(fs::read_to_string(&script).unwrap(), original);
 }
+
+/// Real supervisord (PyPI) running gunicorn: `install --pid` finds the program file through
+/// supervisord's own config, wraps its `command =`, `supervisorctl update` restarts it through
+/// whatap-start-agent, and uninstall restores the file.
+#[test]
+fn supervisor_program_found_from_the_running_app() {
+    let Some(venv) = python_venv() else { return };
+    if !must_have(
+        "supervisor in the test venv",
+        venv.join("bin/supervisord").is_file(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let app_dir = root.join("app");
+    fs::create_dir_all(root.join("conf.d")).unwrap();
+    fs::create_dir(&app_dir).unwrap();
+    fs::write(app_dir.join("app.py"), APP).unwrap();
+    let port = free_port();
+    let main = root.join("supervisord.conf");
+    fs::write(
+        &main,
+        format!(
+            "[unix_http_server]\nfile={r}/supervisor.sock\n\n[supervisord]\nlogfile={r}/supervisord.log\npidfile={r}/supervisord.pid\nnodaemon=true\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n[supervisorctl]\nserverurl=unix://{r}/supervisor.sock\n\n[include]\nfiles = conf.d/*.conf\n",
+            r = root.display()
+        ),
+    )
+    .unwrap();
+    let program = root.join("conf.d/demo.conf");
+    let original = format!(
+        "; the demo app\n[program:demo]\ndirectory = {}\ncommand = {} -b 127.0.0.1:{port} --workers 1 app:application\nstopasgroup = true\nkillasgroup = true\n",
+        app_dir.display(),
+        venv.join("bin/gunicorn").display()
+    );
+    fs::write(&program, &original).unwrap();
+    let home = root.join("whatap");
+    let state = root.join("state");
+    let (collector_port, _) = collector();
+    let mut reaper = Reaper::default();
+    let supervisord = reaper.spawn(
+        Command::new(venv.join("bin/supervisord"))
+            .arg("-c")
+            .arg(&main)
+            .env_remove("WHATAP_HOME")
+            .env_remove("PYTHONPATH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(
+        wait_for(Duration::from_secs(20), || http_get(port).is_some()),
+        "gunicorn under supervisord does not answer"
+    );
+    // The gunicorn master: supervisord's child.
+    let master = fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/status"))
+                .is_ok_and(|s| s.contains(&format!("PPid:\t{supervisord}\n")))
+        })
+        .expect("gunicorn master under supervisord");
+    reaper.pid(master);
+    let out = whatap(&state)
+        .args([
+            "install",
+            "--runtime",
+            "python",
+            "--pid",
+            &master.to_string(),
+        ])
+        .arg("--whatap-home")
+        .arg(&home)
+        .args(["--license", LICENSE, "--host", "127.0.0.1"])
+        .args(["--set", &format!("whatap.server.port={collector_port}")])
+        .arg("--yes")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("supervisorctl update && supervisorctl restart demo"),
+        "{stdout}"
+    );
+    let wrapped = fs::read_to_string(&program).unwrap();
+    assert!(
+        wrapped.contains(&format!(
+            "command = env WHATAP_HOME={} {}",
+            home.display(),
+            venv.join("bin/whatap-start-agent").display()
+        )),
+        "{wrapped}"
+    );
+    let ctl = Command::new(venv.join("bin/supervisorctl"))
+        .arg("-c")
+        .arg(&main)
+        .arg("update")
+        .output()
+        .unwrap();
+    assert!(ctl.status.success(), "{ctl:?}");
+    let agent_up = wait_for(Duration::from_secs(20), || {
+        let agents = pids_named_in("whatap_python", &home);
+        agents.iter().for_each(|&pid| reaper.pid(pid));
+        !agents.is_empty()
+    });
+    assert!(agent_up, "supervisorctl update did not start whatap_python");
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            http_get(port).is_some_and(|r| r.contains("hello from gunicorn"))
+        }),
+        "the wrapped app does not answer"
+    );
+    let ids = doctor_ids(&state, &home);
+    assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
+    reaper.kill_all();
+    whatap(&state)
+        .args(["uninstall", "--runtime", "python", "--home"])
+        .arg(&home)
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(&program).unwrap(), original);
+}

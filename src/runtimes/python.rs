@@ -42,6 +42,8 @@ pub struct AppProcess {
     pub cwd: Option<PathBuf>,
     /// The systemd unit it runs in, from its cgroup.
     pub unit: Option<String>,
+    /// The supervisor program file and program name, when supervisord started it.
+    pub supervisor: Option<(PathBuf, String)>,
 }
 
 impl AppProcess {
@@ -111,6 +113,138 @@ fn cgroup_unit(pid: u32) -> Option<String> {
     })
 }
 
+/// Where supervisord reads its configuration when not given `-c`.
+const SUPERVISOR_CONFS: &[&str] = &[
+    "/etc/supervisor/supervisord.conf",
+    "/etc/supervisord.conf",
+    "/usr/local/etc/supervisord.conf",
+];
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `-c FILE`, `-cFILE`, `--configuration FILE`, `--configuration=FILE`.
+fn config_arg(args: &[String]) -> Option<String> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "-c" || arg == "--configuration" {
+            return iter.next().cloned();
+        }
+        if let Some(value) = arg
+            .strip_prefix("--configuration=")
+            .or_else(|| arg.strip_prefix("-c").filter(|v| !v.is_empty()))
+        {
+            return Some(value.to_string());
+        }
+    }
+    None
+}
+
+/// `*` and `?` in one path component, as supervisor's `[include] files =` globs use them.
+fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.split_first(), name.split_first()) {
+        (None, None) => true,
+        (Some((b'*', rest)), _) => {
+            wildcard(rest, name) || (!name.is_empty() && wildcard(pattern, &name[1..]))
+        }
+        (Some((b'?', rest)), Some((_, name_rest))) => wildcard(rest, name_rest),
+        (Some((p, rest)), Some((n, name_rest))) if p == n => wildcard(rest, name_rest),
+        _ => false,
+    }
+}
+
+/// supervisord's main file and every file its `[include] files =` names.
+fn supervisor_files(main: &Path) -> Vec<PathBuf> {
+    let mut files = vec![main.to_path_buf()];
+    let Ok(text) = fs::read_to_string(main) else {
+        return files;
+    };
+    let dir = main.parent().unwrap_or(Path::new("/"));
+    let mut in_include = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_include = trimmed == "[include]";
+            continue;
+        }
+        let Some(("files", patterns)) = trimmed.split_once('=').map(|(k, v)| (k.trim(), v)) else {
+            continue;
+        };
+        if !in_include {
+            continue;
+        }
+        for pattern in patterns.split_whitespace() {
+            let pattern = dir.join(pattern);
+            let (Some(parent), Some(name)) = (pattern.parent(), pattern.file_name()) else {
+                continue;
+            };
+            let mut matched: Vec<PathBuf> = fs::read_dir(parent)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| {
+                            wildcard(name.as_encoded_bytes(), e.file_name().as_encoded_bytes())
+                        })
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default();
+            matched.sort();
+            files.extend(matched);
+        }
+    }
+    files
+}
+
+/// Does a `command =` value start this argv (directly, or through its `#!` interpreter)?
+fn same_command(command: &str, argv: &[String]) -> bool {
+    let words: Vec<&str> = command
+        .split_whitespace()
+        .map(|w| w.trim_matches(['"', '\'']))
+        .collect();
+    let matches = |argv: &[String]| {
+        words.len() == argv.len()
+            && words
+                .iter()
+                .zip(argv)
+                .enumerate()
+                .all(|(i, (w, a))| w == a || (i == 0 && basename(w) == basename(a)))
+    };
+    matches(argv) || argv.split_first().is_some_and(|(_, rest)| matches(rest))
+}
+
+/// The supervisor program that started `p`: found through its parent supervisord's config.
+fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
+    let parent = process::read(&process::proc_root(), parent_pid(p.pid)?)?;
+    if !parent
+        .args
+        .iter()
+        .take(2)
+        .any(|a| basename(a) == "supervisord")
+    {
+        return None;
+    }
+    let main = match config_arg(&parent.args) {
+        Some(conf) if conf.starts_with('/') => PathBuf::from(conf),
+        Some(conf) => fs::read_link(format!("/proc/{}/cwd", parent.pid))
+            .ok()?
+            .join(conf),
+        None => SUPERVISOR_CONFS
+            .iter()
+            .map(PathBuf::from)
+            .find(|c| c.is_file())?,
+    };
+    supervisor_files(&main).into_iter().find_map(|file| {
+        let content = fs::read(&file).ok()?;
+        let scan = wrap::scan_start_file(&content);
+        scan.starts.into_iter().find_map(|(line, offset)| {
+            let program = line.program.clone()?;
+            same_command(&line.original[offset..], &p.args).then(|| (file.clone(), program))
+        })
+    })
+}
+
 fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
     Some(AppProcess {
@@ -118,6 +252,7 @@ fn app_process(p: &Process) -> Option<AppProcess> {
         environ: read_environ(p.pid),
         cwd: fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
         unit: cgroup_unit(p.pid),
+        supervisor: supervisor_program(p),
         process: p.clone(),
     })
 }
@@ -310,7 +445,8 @@ fn interpreter_flag(path: &Path) -> Result<PathBuf> {
 
 /// Where the start command gets wrapped.
 enum WrapTarget {
-    Script(PathBuf),
+    /// A script or supervisor file; for supervisor, the program when known.
+    Script(PathBuf, Option<String>),
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
@@ -396,13 +532,23 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
         ));
     }
     if let Some(script) = &py.start_script {
-        return Ok(WrapTarget::Script(absolute("--start-script", script)?));
+        let path = absolute("--start-script", script)?;
+        let program = is_supervisor(Some(&path))
+            .then(|| py.unit.clone())
+            .flatten();
+        return Ok(WrapTarget::Script(path, program));
     }
     if let Some(unit) = &py.unit {
         return Ok(WrapTarget::Unit(unit_files(unit)?));
     }
-    match app.app.as_ref().and_then(|a| a.unit.clone()) {
-        Some(unit) => Ok(WrapTarget::Unit(unit_files(&unit)?)),
+    let Some(found) = &app.app else {
+        return Ok(WrapTarget::Print);
+    };
+    if let Some((file, program)) = &found.supervisor {
+        return Ok(WrapTarget::Script(file.clone(), Some(program.clone())));
+    }
+    match &found.unit {
+        Some(unit) => Ok(WrapTarget::Unit(unit_files(unit)?)),
         None => Ok(WrapTarget::Print),
     }
 }
@@ -508,13 +654,8 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
     let mut script_line = None;
     let mut exec_start = None;
     match &target {
-        WrapTarget::Script(path) => {
-            let program_name = if is_supervisor(Some(path)) {
-                py.unit.as_deref()
-            } else {
-                None
-            };
-            script_line = script_start(path, program_name)?;
+        WrapTarget::Script(path, program_name) => {
+            script_line = script_start(path, program_name.as_deref())?;
             match &script_line {
                 Some((line, _)) => {
                     program = Some(line.start.program.clone());
@@ -653,7 +794,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
 
     let prefix = wrap::prefix(&home_text, &agent_text);
     match &target {
-        WrapTarget::Script(path) => {
+        WrapTarget::Script(path, _) => {
             let supervisor_program = script_line.as_ref().and_then(|(l, _)| l.program.clone());
             if let Some((line, offset)) = script_line {
                 let after = line.wrapped(&prefix, offset);
@@ -709,7 +850,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
     Ok(InstallPlan {
         plan,
         method: match target {
-            WrapTarget::Script(_) => "start-script",
+            WrapTarget::Script(..) => "start-script",
             WrapTarget::Unit(_) => "systemd",
             WrapTarget::Print => "manual",
         }
@@ -788,5 +929,43 @@ impl Runtime for PythonApp {
 
     fn inspect_logs(&self, logs: &[PathBuf]) -> Inspection {
         doctor::python::inspect(self, logs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &str) -> Vec<String> {
+        words.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn supervisor_config_lookup_helpers() {
+        assert_eq!(
+            config_arg(&argv(
+                "/usr/bin/python3 /usr/bin/supervisord -n -c /etc/s.conf"
+            )),
+            Some("/etc/s.conf".to_string())
+        );
+        assert_eq!(
+            config_arg(&argv("supervisord --configuration=/x.conf")),
+            Some("/x.conf".to_string())
+        );
+        assert_eq!(config_arg(&argv("supervisord -n")), None);
+        assert!(wildcard(b"*.conf", b"app.conf"));
+        assert!(wildcard(b"app?.ini", b"app1.ini"));
+        assert!(!wildcard(b"*.conf", b"app.ini"));
+        // gunicorn's /proc cmdline carries the interpreter its #! names.
+        let running = argv("/srv/venv/bin/python3 /srv/venv/bin/gunicorn -b :8000 app:app");
+        assert!(same_command(
+            "/srv/venv/bin/gunicorn -b :8000 app:app",
+            &running
+        ));
+        assert!(same_command("gunicorn -b :8000 app:app", &running[1..]));
+        assert!(!same_command(
+            "/srv/venv/bin/gunicorn -b :9000 app:app",
+            &running
+        ));
     }
 }

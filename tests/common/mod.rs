@@ -233,8 +233,17 @@ impl Reaper {
 
     pub fn kill_all(&mut self) {
         for mut child in self.children.drain(..) {
-            // SAFETY: kill(2) on a process group this test created.
-            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let group = -(child.id() as i32);
+            // SIGTERM first: a supervisor (supervisord) then stops the children it put in
+            // groups of their own. SAFETY: kill(2) on a process group this test created.
+            unsafe { libc::kill(group, libc::SIGTERM) };
+            let stopped = wait_for(std::time::Duration::from_secs(5), || {
+                child.try_wait().is_ok_and(|s| s.is_some())
+            });
+            if !stopped {
+                // SAFETY: as above.
+                unsafe { libc::kill(group, libc::SIGKILL) };
+            }
             let _ = child.wait();
         }
         for pid in self.pids.drain(..) {
