@@ -27,7 +27,15 @@ impl Home {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("whatap");
         fs::create_dir_all(home.join("logs")).unwrap();
-        fs::write(home.join("whatap.conf"), conf).unwrap();
+        // A UDP port nobody holds, so the host's own 6600 never decides a test.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        drop(udp);
+        fs::write(
+            home.join("whatap.conf"),
+            format!("{conf}net_udp_port={port}\n"),
+        )
+        .unwrap();
         fs::write(home.join("logs/whatap-hook.log"), QUIET_HOOK).unwrap();
         fs::write(home.join("logs/whatap-boot-20261127.log"), QUIET_BOOT).unwrap();
         Home { dir, home }
@@ -328,4 +336,26 @@ fn infra_rules() {
     let (ids, report) = doctor_json(dir.path(), &target, &[]);
     assert!(ids.is_empty(), "{report}");
     reaper.kill_all();
+}
+
+#[test]
+fn udp_port_held_by_another_process() {
+    let home = Home::new(FULL_CONF);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let conf = home.home.join("whatap.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    fs::write(&conf, format!("{text}net_udp_port={port}\n")).unwrap();
+    let (ids, report) = home.doctor(&[]);
+    assert_eq!(ids, ["udp-port-conflict"], "{report}");
+    assert!(
+        evidence(&report, "udp-port-conflict").starts_with(&format!(
+            "UDP {port} (net_udp_port) is held by PID {}",
+            std::process::id()
+        )),
+        "{report}"
+    );
+    drop(socket);
+    let (ids, report) = home.doctor(&[]);
+    assert!(ids.is_empty(), "{report}");
 }

@@ -11,6 +11,8 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+/// The agent's default `net_udp_port`.
+const DEFAULT_UDP_PORT: u16 = 6600;
 /// Logs are scanned from their end: recent starts are what matter, and doctor stays fast.
 const TAIL_BYTES: u64 = 256 * 1024;
 
@@ -147,6 +149,31 @@ fn package_installed(interpreter: &Path) -> Option<bool> {
     looked.then_some(false)
 }
 
+/// The agent listens for the app's data on UDP `net_udp_port` (6600): another owner breaks it.
+fn udp_port(
+    label: &str,
+    keys: &std::collections::BTreeMap<String, String>,
+    agents: &[u32],
+    out: &mut Inspection,
+) {
+    let port = keys
+        .get("net_udp_port")
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(DEFAULT_UDP_PORT);
+    let others: Vec<String> = crate::net::udp::port_owners(Path::new("/proc"), port)
+        .into_iter()
+        .filter(|(pid, name)| !agents.contains(pid) && name != AGENT_PROCESS)
+        .map(|(pid, name)| format!("PID {pid} ({name})"))
+        .collect();
+    if !others.is_empty() {
+        out.facts.push(Fact::new(
+            "udp-port-conflict",
+            label,
+            format!("UDP {port} (net_udp_port) is held by {}", others.join(", ")),
+        ));
+    }
+}
+
 pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
     let mut out = Inspection::default();
     let label = format!("python {}", app.whatap_home.display());
@@ -162,6 +189,7 @@ pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
         let keys = fs::read(&conf_path)
             .map(|b| conf::parse(&b))
             .unwrap_or_default();
+        udp_port(&label, &keys, &app.agents, &mut out);
         if keys.get("apm_enabled").map(String::as_str) != Some("true") {
             out.facts.push(
                 Fact::new(

@@ -1,3 +1,4 @@
-//! Network checks: can this host reach the collectors?
+//! Network checks: can this host reach the collectors? who holds the agent's UDP port?
 
 pub mod collector;
+pub mod udp;
