@@ -122,7 +122,7 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
     let mut text = String::new();
     if targets.is_empty() {
         text.push_str(
-            "No supported runtime found on this host (looked for running JVMs and Tomcat trees).\n",
+            "No supported runtime found on this host (looked for running JVMs, Tomcat trees, Python apps and the infra agent).\n",
         );
     }
     for t in targets {
