@@ -108,6 +108,22 @@ fn systemd_unit_gets_a_dropin_that_uninstall_removes() {
         original,
         "the unit itself is not edited"
     );
+    // WHATAP_HOME belongs to the unit's User=: the agent writes its logs there.
+    let www_data = fs::read_to_string("/etc/passwd")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("www-data:x:")?
+                .split(':')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+    // SAFETY: geteuid() has no preconditions.
+    if let (Some(uid), 0) = (www_data, unsafe { libc::geteuid() }) {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(fs::metadata(&home).unwrap().uid(), uid);
+    }
     let dropin = fs::read_to_string(units.join("myapp.service.d/whatap.conf")).unwrap();
     assert!(dropin.contains(&format!("Environment=WHATAP_HOME={}\n", home.display())));
     assert!(dropin.contains("\nExecStart=\n"));

@@ -159,6 +159,8 @@ pub struct StartLine {
     pub start: StartCommand,
     /// For supervisor files: the `[program:NAME]` the line belongs to.
     pub program: Option<String>,
+    /// For supervisor files: the program's `user =`, the user the app runs as.
+    pub user: Option<String>,
 }
 
 impl StartLine {
@@ -198,6 +200,7 @@ pub fn scan_start_file(content: &[u8]) -> StartScan {
             .starts_with("[program:")
     });
     let mut section: Option<String> = None;
+    let mut users: std::collections::BTreeMap<String, String> = Default::default();
     for (index, raw) in lines.iter().enumerate() {
         let Ok(now) = std::str::from_utf8(line_body(raw)) else {
             continue;
@@ -209,6 +212,12 @@ pub fn scan_start_file(content: &[u8]) -> StartScan {
                 .and_then(|s| s.strip_suffix(']'))
                 .map(str::to_string);
             continue;
+        }
+        if let (Some(program), Some(("user", user))) = (
+            &section,
+            trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim())),
+        ) {
+            users.insert(program.clone(), user.to_string());
         }
         let original = unwrap(now);
         let value_offset = if scan.supervisor {
@@ -231,10 +240,14 @@ pub fn scan_start_file(content: &[u8]) -> StartScan {
                     original,
                     start,
                     program: section.clone(),
+                    user: None,
                 },
                 value_offset,
             ));
         }
+    }
+    for (line, _) in &mut scan.starts {
+        line.user = line.program.as_ref().and_then(|p| users.get(p).cloned());
     }
     scan
 }
@@ -295,6 +308,27 @@ pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
         }
     }
     found
+}
+
+/// The unit's `User=` (the last assignment wins, as in systemd).
+pub fn unit_user(files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
+    let mut user = None;
+    for (_, content) in files {
+        let mut in_service = false;
+        for line in String::from_utf8_lossy(content).lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_service = trimmed == "[Service]";
+            } else if let Some(("User", value)) =
+                trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
+            {
+                if in_service {
+                    user = Some(value.to_string()).filter(|v| !v.is_empty());
+                }
+            }
+        }
+    }
+    user
 }
 
 /// Splits systemd's special executable prefixes (`-`, `+`, `!`, `!!`, `:`, `@`) off a value.
@@ -412,6 +446,9 @@ mod tests {
         assert_eq!(scan.starts.len(), 1);
         let (line, offset) = &scan.starts[0];
         assert_eq!(line.program.as_deref(), Some("app-uwsgi"));
+        assert_eq!(line.user, None);
+        let with_user = scan_start_file(b"[program:a]\ncommand = gunicorn app\nuser = www-data\n");
+        assert_eq!(with_user.starts[0].0.user.as_deref(), Some("www-data"));
         assert_eq!(
             line.wrapped(&prefix("/w", "/v/whatap-start-agent"), *offset),
             "command = env WHATAP_HOME=/w /v/whatap-start-agent /usr/local/bin/uwsgi --ini /x.ini"
@@ -424,6 +461,10 @@ mod tests {
             b"[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/gunicorn \\\n  -b :80 app\n"
                 .to_vec();
         let dropin = b"[Service]\nExecStart=\nExecStart=-/srv/venv/bin/gunicorn app\n".to_vec();
+        assert_eq!(
+            unit_user(&[("u".into(), b"[Service]\nUser=app\n".to_vec())]).as_deref(),
+            Some("app")
+        );
         let found = exec_starts(&[("u".into(), unit.clone())]);
         assert_eq!(found[0].value, "/usr/bin/gunicorn -b :80 app");
         let found = exec_starts(&[("u".into(), unit), ("d".into(), dropin)]);

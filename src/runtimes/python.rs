@@ -666,7 +666,12 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                     path.display()
                 )),
             }
-            owner = owner.or_else(|| owner_of(path));
+            owner = owner
+                .or_else(|| {
+                    let user = script_line.as_ref()?.0.user.as_deref()?;
+                    process::user_ids(user)
+                })
+                .or_else(|| owner_of(path));
             if let Some(dir) = path.parent() {
                 roots.push(canonical(dir));
             }
@@ -721,6 +726,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                 plan.dirs.extend(DirCreate::missing(dir, None));
             }
             exec_start = Some(start.value.clone());
+            owner = owner.or_else(|| process::user_ids(&wrap::unit_user(&unit.sources)?));
         }
         WrapTarget::Print => {}
     }
