@@ -68,13 +68,7 @@ fn doctor_json(dir: &Path, target: &[&str], extra: &[&str]) -> (Vec<String>, ser
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let ids = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect();
-    (ids, report)
+    (finding_ids(&report), report)
 }
 
 fn evidence<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {

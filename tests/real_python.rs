@@ -60,12 +60,16 @@ fn doctor_ids(state: &Path, home: &Path) -> Vec<String> {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
+    finding_ids(&report)
+}
+
+fn uninstall(state: &Path, home: &Path) {
+    whatap(state)
+        .args(["uninstall", "--runtime", "python", "--home"])
+        .arg(home)
+        .arg("--yes")
+        .assert()
+        .success();
 }
 
 #[test]
@@ -201,12 +205,7 @@ fn gunicorn_through_the_wrapped_start_script() {
         .is_empty()),
         "the agent is still running"
     );
-    whatap(&state)
-        .args(["uninstall", "--runtime", "python", "--home"])
-        .arg(&home)
-        .arg("--yes")
-        .assert()
-        .success();
+    uninstall(&state, &home);
     assert_eq!(fs::read_to_string(&script).unwrap(), original);
 }
 
@@ -329,11 +328,6 @@ fn supervisor_program_found_from_the_running_app() {
     let ids = doctor_ids(&state, &home);
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
     reaper.kill_all();
-    whatap(&state)
-        .args(["uninstall", "--runtime", "python", "--home"])
-        .arg(&home)
-        .arg("--yes")
-        .assert()
-        .success();
+    uninstall(&state, &home);
     assert_eq!(fs::read_to_string(&program).unwrap(), original);
 }

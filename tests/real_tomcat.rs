@@ -142,15 +142,6 @@ fn doctor(state: &Path, tomcat: &Tomcat) -> (i32, serde_json::Value) {
     )
 }
 
-fn ids(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Everything we compare after uninstall: the base minus what Tomcat itself writes.
 fn config_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     tree_bytes(dir)
@@ -218,7 +209,7 @@ fn setenv_install_on_a_running_debian_tomcat() {
     );
     let (code, findings) = doctor(&state, &tomcat);
     assert_eq!(code, 1, "{findings}");
-    assert_eq!(ids(&findings), ["agent-not-loaded"], "{findings}");
+    assert_eq!(finding_ids(&findings), ["agent-not-loaded"], "{findings}");
     assert!(!tomcat.marker.exists(), "the agent loaded before a restart");
     drop(running);
 

@@ -298,3 +298,13 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The finding ids of a `doctor --json` report, in order.
+pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
