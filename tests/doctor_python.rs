@@ -178,6 +178,16 @@ fn conf_keys_the_vendor_needs() {
 
 /// A Python "app" process (a real interpreter running a .py file) in its own group.
 fn start_app(python: &Path, dir: &Path, env: &[(&str, String)], reaper: &mut Reaper) -> u32 {
+    start_app_as(python, dir, env, None, reaper)
+}
+
+fn start_app_as(
+    python: &Path,
+    dir: &Path,
+    env: &[(&str, String)],
+    uid: Option<u32>,
+    reaper: &mut Reaper,
+) -> u32 {
     let script = dir.join("app.py");
     fs::write(&script, "import time\ntime.sleep(120)\n").unwrap();
     let mut cmd = Command::new(python);
@@ -188,6 +198,10 @@ fn start_app(python: &Path, dir: &Path, env: &[(&str, String)], reaper: &mut Rea
         .stderr(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
+    }
+    if let Some(uid) = uid {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(uid).gid(uid).current_dir("/");
     }
     let pid = reaper.spawn(&mut cmd);
     // Wait until the interpreter has exec'd (its cmdline shows the script).
@@ -352,4 +366,47 @@ fn udp_port_held_by_another_process() {
     drop(socket);
     let (ids, report) = home.doctor(&[]);
     assert!(ids.is_empty(), "{report}");
+}
+
+#[test]
+fn permission_denied_for_the_apps_user() {
+    // Debian's interpreter: one the unprivileged app user can run (a venv may link into /root).
+    let python = Path::new("/usr/bin/python3");
+    if !must_have("/usr/bin/python3", python.is_file()) {
+        return;
+    }
+    // SAFETY: geteuid() has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: needs root to start the app as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path, mode: u32| {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let home = Home::new(FULL_CONF);
+    mode(home.dir.path(), 0o755);
+    mode(&home.home, 0o755);
+    mode(&home.home.join("logs"), 0o755);
+    let mut reaper = Reaper::default();
+    // The app runs as nobody (65534): root owns WHATAP_HOME, as after a careless `sudo`.
+    let pid = start_app_as(python, home.dir.path(), &[], Some(65534), &mut reaper).to_string();
+    let (ids, report) = home.doctor(&["--pid", &pid]);
+    assert!(ids.contains(&"python-log-error".to_string()), "{report}");
+    assert!(
+        evidence(&report, "python-log-error").contains("not writable as the app's user (uid 65534")
+    );
+    assert!(!ids.contains(&"python-conf-error".to_string()), "{report}");
+    mode(&home.home.join("whatap.conf"), 0o600);
+    let (ids, report) = home.doctor(&["--pid", &pid]);
+    assert!(ids.contains(&"python-conf-error".to_string()), "{report}");
+    // The guide's fix (chmod) makes both quiet.
+    mode(&home.home.join("whatap.conf"), 0o644);
+    mode(&home.home.join("logs"), 0o777);
+    let (ids, report) = home.doctor(&["--pid", &pid]);
+    assert!(
+        !ids.iter()
+            .any(|i| i == "python-log-error" || i == "python-conf-error"),
+        "{report}"
+    );
 }

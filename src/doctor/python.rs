@@ -9,6 +9,7 @@ use crate::edit::conf;
 use crate::runtimes::python::{AGENT_PROCESS, PythonApp};
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The agent's default `net_udp_port`.
@@ -125,6 +126,94 @@ pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
     logs.into_iter().filter(|p| p.is_file()).collect()
 }
 
+/// Who a process is for file access: effective uid, effective gid and supplementary groups.
+struct Identity {
+    uid: u32,
+    groups: Vec<u32>,
+}
+
+fn identity(pid: u32) -> Option<Identity> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .filter_map(|v| v.parse::<u32>().ok())
+                    .collect::<Vec<_>>()
+            })
+    };
+    let uid = *field("Uid:")?.get(1)?;
+    let mut groups = vec![*field("Gid:")?.get(1)?];
+    groups.extend(field("Groups:").unwrap_or_default());
+    Some(Identity { uid, groups })
+}
+
+/// May `who` access `path` with `want` (r=4, w=2, x=1), including search on every ancestor?
+fn may(who: &Identity, path: &Path, want: u32) -> bool {
+    if who.uid == 0 {
+        return true;
+    }
+    let bits = |p: &Path, want: u32| {
+        fs::metadata(p).is_ok_and(|m| {
+            let mode = m.mode();
+            let granted = if m.uid() == who.uid {
+                mode >> 6
+            } else if who.groups.contains(&m.gid()) {
+                mode >> 3
+            } else {
+                mode
+            };
+            granted & want == want
+        })
+    };
+    path.ancestors().skip(1).all(|dir| bits(dir, 1)) && bits(path, want)
+}
+
+/// The guide's "Permission denied" cases, checked before the package has to log them: the
+/// app's user must read whatap.conf and write `logs/` (or create it).
+fn permissions(label: &str, home: &Path, pid: u32, out: &mut Inspection) {
+    let Some(who) = identity(pid) else {
+        return;
+    };
+    let conf = home.join("whatap.conf");
+    if conf.exists() && !may(&who, &conf, 4) {
+        out.facts.push(
+            Fact::new(
+                "python-conf-error",
+                label,
+                format!(
+                    "{}: not readable by the app's user (uid {}, PID {pid})",
+                    conf.display(),
+                    who.uid
+                ),
+            )
+            .with("file", conf.display().to_string()),
+        );
+    }
+    let logs = home.join("logs");
+    let (dir, what) = if logs.is_dir() {
+        (logs.as_path(), "not writable")
+    } else {
+        (home, "cannot create logs/ in it")
+    };
+    if home.exists() && !may(&who, dir, 2 | 1) {
+        out.facts.push(
+            Fact::new(
+                "python-log-error",
+                label,
+                format!(
+                    "{}: {what} as the app's user (uid {}, PID {pid})",
+                    dir.display(),
+                    who.uid
+                ),
+            )
+            .with("file", dir.display().to_string()),
+        );
+    }
+}
+
 /// Is whatap-python importable from the app's interpreter? Looked up on disk (no interpreter
 /// started): `<prefix>/lib/python*/site-packages/whatap`.
 fn package_installed(interpreter: &Path) -> Option<bool> {
@@ -210,6 +299,7 @@ pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
     }
     if let Some(process) = &app.app {
         let pid = process.process.pid;
+        permissions(&label, &app.whatap_home, pid, &mut out);
         match wrapped {
             Some(true) if app.agents.is_empty() => out.facts.push(Fact::new(
                 "python-agent-not-running",
