@@ -794,7 +794,8 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
     keys.push(("apm_enabled".into(), "true".into()));
     keys.extend(settings.conf.iter().cloned());
     plan.dirs.splice(0..0, DirCreate::missing(&home, owner));
-    let mut conf_edit = edits::keys(&conf_path, &roots, &keys, 0o644)?;
+    // 0600 like the other runtimes: it holds the license; owned by the app's user, who reads it.
+    let mut conf_edit = edits::keys(&conf_path, &roots, &keys, 0o600)?;
     conf_edit.create_owner = owner;
     plan.edits.push(conf_edit);
 
