@@ -265,7 +265,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --unit --start-script --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +328,26 @@ _whatap() {
                     return 0
                     ;;
                 --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-process-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-script)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -78,6 +78,11 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes (Tomcat: setenv, catalina)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'Python: the systemd unit (name or unit file path) whose ExecStart gets wrapped' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'Python: a start script or supervisor program file whose start command gets wrapped' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"

@@ -143,6 +143,21 @@ pub struct InstallArgs {
     /// Pick the newest whatap.agent.tracer-*.jar at each start
     #[arg(long)]
     pub latest_jar: bool,
+    /// Python: the app's interpreter, or its virtualenv directory
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Python: whatap.conf app_name
+    #[arg(long, value_name = "NAME")]
+    pub app_name: Option<String>,
+    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)
+    #[arg(long, value_name = "NAME")]
+    pub app_process_name: Option<String>,
+    /// Python: the systemd unit (name or unit file path) whose ExecStart gets wrapped
+    #[arg(long, value_name = "NAME")]
+    pub unit: Option<String>,
+    /// Python: a start script or supervisor program file whose start command gets wrapped
+    #[arg(long, value_name = "PATH")]
+    pub start_script: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,17 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    pub python: PythonSettings,
+}
+
+/// The Python runtime's install flags (`--python`, `--app-name`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct PythonSettings {
+    pub interpreter: Option<PathBuf>,
+    pub app_name: Option<String>,
+    pub app_process_name: Option<String>,
+    pub unit: Option<String>,
+    pub start_script: Option<PathBuf>,
 }
 
 impl InstallSettings {
@@ -180,9 +191,15 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     for pair in &args.set {
         conf.push(parse_set(pair)?);
     }
-    for path in [&args.agent_jar, &args.agent_archive, &args.whatap_home]
-        .into_iter()
-        .flatten()
+    for path in [
+        &args.agent_jar,
+        &args.agent_archive,
+        &args.whatap_home,
+        &args.python,
+        &args.start_script,
+    ]
+    .into_iter()
+    .flatten()
     {
         if path.as_os_str().is_empty() {
             return Err(Error::usage(
@@ -191,8 +208,22 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             ));
         }
     }
+    let mut target = target(&args.target);
+    // A Python app is identified by its WHATAP_HOME: --whatap-home names the same directory.
+    if target.runtime == Some(RuntimeKind::Python) {
+        match (&target.home, &args.whatap_home) {
+            (Some(home), Some(whatap_home)) if home != whatap_home => {
+                return Err(Error::usage(
+                    "--home and --whatap-home differ; for --runtime python both name WHATAP_HOME",
+                    "give one of them",
+                ));
+            }
+            (None, Some(whatap_home)) => target.home = Some(whatap_home.clone()),
+            _ => {}
+        }
+    }
     Ok(InstallSettings {
-        target: target(&args.target),
+        target,
         license,
         hosts,
         agent_jar: args.agent_jar.clone(),
@@ -204,6 +235,13 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         conf,
         method: args.method.clone(),
         latest_jar: args.latest_jar,
+        python: PythonSettings {
+            interpreter: args.python.clone(),
+            app_name: args.app_name.clone(),
+            app_process_name: args.app_process_name.clone(),
+            unit: args.unit.clone(),
+            start_script: args.start_script.clone(),
+        },
     })
 }
 

@@ -15,14 +15,6 @@ use std::time::{Duration, Instant};
 const DEBIAN_HOME: &str = "/usr/share/tomcat10";
 const DEBIAN_CONF: &str = "/etc/tomcat10";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A CATALINA_BASE of our own: Debian's conf, a loopback HTTP port, one page.
 fn make_base(root: &Path, port: u16) -> PathBuf {
     let base = root.join("base");
@@ -150,15 +142,6 @@ fn doctor(state: &Path, tomcat: &Tomcat) -> (i32, serde_json::Value) {
     )
 }
 
-fn ids(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Everything we compare after uninstall: the base minus what Tomcat itself writes.
 fn config_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     tree_bytes(dir)
@@ -226,7 +209,7 @@ fn setenv_install_on_a_running_debian_tomcat() {
     );
     let (code, findings) = doctor(&state, &tomcat);
     assert_eq!(code, 1, "{findings}");
-    assert_eq!(ids(&findings), ["agent-not-loaded"], "{findings}");
+    assert_eq!(finding_ids(&findings), ["agent-not-loaded"], "{findings}");
     assert!(!tomcat.marker.exists(), "the agent loaded before a restart");
     drop(running);
 

@@ -7,7 +7,7 @@ pub mod ledger;
 pub mod lock;
 
 use crate::error::{Error, Result};
-use crate::plan::{Action, Edit, ModeChange, Plan, Validation};
+use crate::plan::{Action, Edit, ModeChange, Plan, RunStep, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -95,6 +95,10 @@ pub fn apply_recorded(
 /// Applies the plan; on any failure, restores what was already written and returns
 /// `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3).
 pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
+    // Programs first: when one fails, no file has been touched yet.
+    for step in &plan.run {
+        run_step(step)?;
+    }
     for edit in &plan.edits {
         if edit.action() != Action::Unchanged {
             if let Some(before) = &edit.before {
@@ -168,6 +172,29 @@ fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
         ));
     }
     fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
+}
+
+fn run_step(step: &RunStep) -> Result<()> {
+    let output = std::process::Command::new(&step.program)
+        .args(&step.args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::ApplyFailed {
+            message: format!("{}: {e}", step.display()),
+        })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+    Err(Error::ApplyFailed {
+        message: format!(
+            "`{}` failed ({}): {}; no file was changed",
+            step.display(),
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ),
+    })
 }
 
 fn apply_edit(edit: &Edit) -> Result<()> {

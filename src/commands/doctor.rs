@@ -78,7 +78,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .collect();
     let mut fix_plans = Vec::new();
     for t in &targets {
-        let inspection = t.inspect();
+        let inspection = t.inspect_logs(&doctor.logs);
         let plan = doctor::fix_plan(&inspection.facts);
         if plan.changes_anything() {
             fix_plans.push((t, plan));
@@ -201,7 +201,7 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
     let mut text = String::new();
     if targets.is_empty() {
         text.push_str(
-            "No supported runtime found on this host (looked for running JVMs and Tomcat trees).\n",
+            "No supported runtime found on this host (looked for running JVMs, Tomcat trees, Python apps and the infra agent).\n",
         );
     }
     for t in targets {

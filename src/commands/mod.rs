@@ -24,6 +24,9 @@ pub struct ChangeReport {
     pub changed: bool,
     pub dry_run: bool,
     pub files: Vec<FileReport>,
+    /// Programs the plan runs on apply (pip into the app's interpreter), as typed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub run: Vec<String>,
     pub diff: String,
     pub next_steps: Vec<String>,
     pub warnings: Vec<String>,
@@ -66,6 +69,11 @@ impl ChangeReport {
             changed: false,
             dry_run: settings.dry_run,
             files,
+            run: plan
+                .run
+                .iter()
+                .map(|s| printer.redact(&s.display()))
+                .collect(),
             diff: diff::render(plan, &|s| printer.redact(s)),
             next_steps: Vec::new(),
             warnings: Vec::new(),
@@ -98,6 +106,9 @@ impl ChangeReport {
             self.runtime,
             self.target.display()
         ));
+        for step in &self.run {
+            text.push_str(&format!("  {:<9} {step}\n", "run"));
+        }
         for file in &self.files {
             let action = format!("{:?}", file.action).to_lowercase();
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));

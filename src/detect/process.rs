@@ -98,6 +98,20 @@ pub fn user_name(uid: u32) -> Option<String> {
     })
 }
 
+/// (uid, gid) of a user name, from /etc/passwd.
+pub fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        match fields.as_slice() {
+            [user, _, uid, gid, ..] if *user == name => {
+                Some((uid.parse().ok()?, gid.parse().ok()?))
+            }
+            _ => None,
+        }
+    })
+}
+
 pub fn proc_root() -> PathBuf {
     PathBuf::from("/proc")
 }

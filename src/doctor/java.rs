@@ -137,7 +137,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 .extend(agent_logs(home).into_iter().map(|log| (label.clone(), log)));
             out.facts.extend(sigar_not_executable(label, home));
         }
-        inspect_conf(label, &path, &mut out);
+        inspect_conf(label, &path, &["license", "whatap.server.host"], &mut out);
     }
     out
 }
@@ -160,11 +160,12 @@ pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
     logs
 }
 
-fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
+/// whatap.conf: each `required` key set; its collectors for the network probe.
+pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspection) {
     let keys = match fs::read(path) {
         Ok(bytes) => conf::parse(&bytes),
         Err(e) => {
-            for key in ["license", "whatap.server.host"] {
+            for &key in required {
                 out.facts.push(
                     Fact::new(
                         "conf-missing-key",
@@ -178,7 +179,7 @@ fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
             return;
         }
     };
-    for key in ["license", "whatap.server.host"] {
+    for &key in required {
         if keys.get(key).is_none_or(|v| v.trim().is_empty()) {
             out.facts.push(
                 Fact::new(

@@ -2,10 +2,12 @@
 //! renders them. Checks are functions from what they inspect to findings.
 
 pub mod catalog;
+pub mod infra;
 pub mod java;
 pub mod jvm;
 pub mod logs;
 pub mod network;
+pub mod python;
 
 use catalog::Severity;
 use serde::Serialize;

@@ -3,8 +3,10 @@
 
 pub mod conf;
 pub mod eol;
+pub mod lines;
 pub mod marker;
 pub mod template;
+pub mod wrap;
 
 pub use eol::Eol;
 pub use marker::MarkerStyle;

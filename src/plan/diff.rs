@@ -6,6 +6,9 @@ use similar::{ChangeTag, TextDiff};
 /// Renders every changed file; `redact` hides secrets (the license) in what is shown.
 pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
     let mut out = String::new();
+    for step in &plan.run {
+        out.push_str(&format!("run: {}\n", redact(&step.display())));
+    }
     for edit in &plan.edits {
         if edit.action() == Action::Unchanged {
             continue;

@@ -2,7 +2,7 @@
 //! `key=value` config, a copied file. Each reads the current file and computes the new bytes.
 
 use super::target::{self, TargetFile};
-use super::{Edit, KeyRecord, Ownership, Validation};
+use super::{Edit, KeyRecord, LineRecord, Ownership, Validation};
 use crate::edit::Eol;
 use crate::edit::conf;
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
@@ -102,4 +102,38 @@ pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let mut edit = edit_for(file, bytes, Ownership::Whole);
     edit.binary = true;
     Ok(edit)
+}
+
+/// A whole file whose content we define (a systemd drop-in); removed again on uninstall.
+pub fn whole(path: &Path, roots: &[PathBuf], content: Vec<u8>) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    Ok(edit_for(file, content, Ownership::Whole))
+}
+
+/// One line to rewrite: its text now, its text before we ever touched it, its new text.
+pub struct LineSwap {
+    pub now: String,
+    pub original: String,
+    pub after: String,
+}
+
+/// Rewrites whole lines in place (a wrapped start command); the ledger keeps each original.
+pub fn lines(path: &Path, roots: &[PathBuf], swaps: Vec<LineSwap>) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    let current = file.content.clone().unwrap_or_default();
+    let pairs: Vec<(&str, &str)> = swaps
+        .iter()
+        .map(|s| (s.now.as_str(), s.after.as_str()))
+        .collect();
+    let after = crate::edit::lines::replace_lines(&current, &pairs).ok_or_else(|| {
+        Error::Internal(format!("{}: line to rewrite vanished", file.real.display()))
+    })?;
+    let records = swaps
+        .into_iter()
+        .map(|s| LineRecord {
+            before: s.original,
+            after: s.after,
+        })
+        .collect();
+    Ok(edit_for(file, after, Ownership::Lines { lines: records }))
 }

@@ -38,6 +38,14 @@ pub enum Ownership {
     Block { style: MarkerStyle, text: String },
     /// Keys we set in a `key=value` file: each with the value it had before (None: absent).
     Keys { keys: Vec<KeyRecord> },
+    /// Lines we rewrote in place (a wrapped start command): each line's text before and after.
+    Lines { lines: Vec<LineRecord> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRecord {
+    pub before: String,
+    pub after: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,8 +101,51 @@ pub struct ModeChange {
     pub after: u32,
 }
 
+impl DirCreate {
+    /// Directories to create for `dir`, parents first; the leaf gets `owner`.
+    pub fn missing(dir: &std::path::Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
+        let mut missing = Vec::new();
+        let mut current = Some(dir);
+        while let Some(d) = current {
+            if d.exists() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            current = d.parent();
+        }
+        missing
+            .into_iter()
+            .rev()
+            .map(|path| DirCreate {
+                owner: if path == dir { owner } else { None },
+                path,
+                mode: 0o755,
+            })
+            .collect()
+    }
+}
+
+/// A program the plan runs on apply, outside the file edits (pip into the app's own
+/// interpreter). Run directly, never through a shell; not recorded in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunStep {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl RunStep {
+    /// The command as an operator would type it.
+    pub fn display(&self) -> String {
+        let mut words = vec![self.program.display().to_string()];
+        words.extend(self.args.iter().cloned());
+        words.join(" ")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// Programs run before any file is written.
+    pub run: Vec<RunStep>,
     pub dirs: Vec<DirCreate>,
     pub edits: Vec<Edit>,
     pub modes: Vec<ModeChange>,
@@ -104,7 +155,8 @@ pub struct Plan {
 
 impl Plan {
     pub fn changes_anything(&self) -> bool {
-        !self.dirs.is_empty()
+        !self.run.is_empty()
+            || !self.dirs.is_empty()
             || !self.remove_dirs.is_empty()
             || !self.modes.is_empty()
             || self.edits.iter().any(|e| e.action() != Action::Unchanged)

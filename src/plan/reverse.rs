@@ -7,7 +7,7 @@ use super::{Edit, ModeChange, Ownership, Plan, Validation};
 use crate::apply::atomic::sha256_hex;
 use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
 use crate::apply::read_backup;
-use crate::edit::{conf, marker};
+use crate::edit::{conf, lines, marker};
 use crate::error::{Error, Result};
 use crate::plan::Action;
 use std::fs;
@@ -141,6 +141,24 @@ fn reverse_file(
                 }
             }
             conf::merge(&current, &changes)
+        }
+        Ownership::Lines { lines: records } => {
+            let swaps: Vec<(&str, &str)> = records
+                .iter()
+                .map(|r| (r.after.as_str(), r.before.as_str()))
+                .collect();
+            match lines::replace_lines(&current, &swaps) {
+                Some(after) => after,
+                None => {
+                    return Err(Error::refused(
+                        format!(
+                            "{}: the wrapped start command was edited since install; not changing it",
+                            path.display()
+                        ),
+                        "remove `env WHATAP_HOME=... whatap-start-agent` from the command by hand",
+                    ));
+                }
+            }
         }
     };
     let after = if after.is_empty() && record.action == Action::Created {

@@ -1,7 +1,9 @@
 //! One file per runtime: where its options live and what block goes there. The engine
 //! (`edit`, `plan`, `apply`) does the writing.
 
+pub mod infra;
 pub mod java;
+pub mod python;
 pub mod tomcat;
 
 use crate::cli::RuntimeKind;
@@ -27,6 +29,10 @@ pub trait Runtime {
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan>;
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
+    /// `inspect`, also reading the logs given with `doctor --log`.
+    fn inspect_logs(&self, _logs: &[PathBuf]) -> Inspection {
+        self.inspect()
+    }
 }
 
 /// An install plan with what to tell the operator around it.
@@ -46,13 +52,24 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .into_iter()
             .map(|t| Box::new(t) as Box<dyn Runtime>),
     );
+    found.extend(
+        python::detect(host)
+            .into_iter()
+            .map(|p| Box::new(p) as Box<dyn Runtime>),
+    );
+    found.extend(
+        infra::detect(host)
+            .into_iter()
+            .map(|i| Box::new(i) as Box<dyn Runtime>),
+    );
     found
 }
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
     let kind = target.runtime;
-    if target.is_empty() {
+    // Infra has one fixed home: no detection needed to pick it.
+    if target.is_empty() && kind != Some(RuntimeKind::Infra) {
         let wanted = kind.map(kind_name);
         let found: Vec<Box<dyn Runtime>> = detect_all(host)
             .into_iter()
@@ -62,6 +79,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
     }
     match kind {
         None | Some(RuntimeKind::Tomcat) => Ok(Box::new(tomcat::resolve(target, host)?)),
+        Some(RuntimeKind::Python) => Ok(Box::new(python::resolve(target, host)?)),
+        Some(RuntimeKind::Infra) => Ok(Box::new(infra::resolve(target, host)?)),
         Some(other) => Err(unsupported(other)),
     }
 }
@@ -90,7 +109,7 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat",
+        "supported now: --runtime tomcat, python, infra",
     )
 }
 

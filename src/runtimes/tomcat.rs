@@ -385,28 +385,6 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
     Ok(jar)
 }
 
-/// Directories to create for `dir`, parents first; the leaf gets `owner`.
-fn missing_dirs(dir: &Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
-    let mut missing = Vec::new();
-    let mut current = Some(dir);
-    while let Some(d) = current {
-        if d.exists() {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        current = d.parent();
-    }
-    missing
-        .into_iter()
-        .rev()
-        .map(|path| DirCreate {
-            owner: if path == dir { owner } else { None },
-            path,
-            mode: 0o755,
-        })
-        .collect()
-}
-
 /// Another `-javaagent` for WhaTap outside the block we manage would load the agent twice.
 fn stray_agent_lines(tomcat: &Tomcat, managed: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
@@ -499,9 +477,10 @@ fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPl
     let roots = tomcat.owned_roots(Some(&whatap_home));
     let owner = tomcat.runtime_owner();
     let mut plan = Plan::default();
-    plan.dirs.extend(missing_dirs(&whatap_home, Some(owner)));
+    plan.dirs
+        .extend(DirCreate::missing(&whatap_home, Some(owner)));
     if let Some(bin) = script.parent() {
-        plan.dirs.extend(missing_dirs(bin, None));
+        plan.dirs.extend(DirCreate::missing(bin, None));
     }
     let dest = whatap_home.join(&jar_name);
     if canonical(&source) != canonical(&dest) {

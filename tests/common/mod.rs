@@ -243,3 +243,125 @@ impl Drop for Jvm {
         let _ = self.0.wait();
     }
 }
+
+/// The venv `.ci/run` fills with whatap-python and gunicorn from PyPI
+/// (`WHATAP_TEST_VENV` overrides the path). None (after `must_have`) when it is missing.
+pub fn python_venv() -> Option<PathBuf> {
+    let venv = std::env::var_os("WHATAP_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/whatap-test/venv"));
+    let ready =
+        venv.join("bin/whatap-start-agent").is_file() && venv.join("bin/gunicorn").is_file();
+    must_have(
+        &format!(
+            "a venv with whatap-python and gunicorn at {}",
+            venv.display()
+        ),
+        ready,
+    )
+    .then_some(venv)
+}
+
+/// Processes a test started: killed (SIGKILL, whole process groups) and reaped when dropped,
+/// so nothing is left running even when an assertion fails.
+#[derive(Default)]
+pub struct Reaper {
+    children: Vec<process::Child>,
+    pids: Vec<i32>,
+}
+
+impl Reaper {
+    /// Spawns `cmd` as the leader of a new process group; returns its PID.
+    pub fn spawn(&mut self, cmd: &mut process::Command) -> u32 {
+        use std::os::unix::process::CommandExt;
+        let child = cmd
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+
+    /// Also kill this PID (a process that left our groups, like a daemonised agent).
+    pub fn pid(&mut self, pid: u32) {
+        self.pids.push(pid as i32);
+    }
+
+    pub fn kill_all(&mut self) {
+        for mut child in self.children.drain(..) {
+            let group = -(child.id() as i32);
+            // SIGTERM first: a supervisor (supervisord) then stops the children it put in
+            // groups of their own. SAFETY: kill(2) on a process group this test created.
+            unsafe { libc::kill(group, libc::SIGTERM) };
+            let stopped = wait_for(std::time::Duration::from_secs(5), || {
+                child.try_wait().is_ok_and(|s| s.is_some())
+            });
+            if !stopped {
+                // SAFETY: as above.
+                unsafe { libc::kill(group, libc::SIGKILL) };
+            }
+            let _ = child.wait();
+        }
+        for pid in self.pids.drain(..) {
+            // SAFETY: kill(2) on a PID this test recorded.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+/// PIDs whose executable name is `name` and whose working directory is `cwd`.
+pub fn pids_named_in(name: &str, cwd: &Path) -> Vec<u32> {
+    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let first = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+            let first = String::from_utf8_lossy(first);
+            first.rsplit('/').next() == Some(name)
+                && fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd)
+        })
+        .collect()
+}
+
+/// Polls `check` until it holds or `timeout` passes.
+pub fn wait_for(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    check()
+}
+
+/// A loopback TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The finding ids of a `doctor --json` report, in order.
+pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,376 @@
+//! whatap-python checks: everything the vendor's `whatap-doctor` checks (whatap.conf and its
+//! keys, the package, the agent process) and more: the app is started through
+//! `whatap-start-agent`, `apm_enabled=true` (without it the wrapper starts no agent), and the
+//! errors the package writes to `whatap-hook.log`, the native agent's `whatap-boot-*.log` /
+//! `whatap_python.log`, or the app's own stdout (`--log`).
+
+use super::{Fact, Inspection};
+use crate::edit::conf;
+use crate::runtimes::python::{AGENT_PROCESS, PythonApp};
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The agent's default `net_udp_port`.
+const DEFAULT_UDP_PORT: u16 = 6600;
+/// Logs are scanned from their end: recent starts are what matter, and doctor stays fast.
+const TAIL_BYTES: u64 = 256 * 1024;
+
+/// (rule, case-insensitive needle). Needles are the package's own messages (whatap/__init__.py,
+/// whatap/scripts, the native agent) and the guide's wording of them.
+const LOG_PATTERNS: &[(&str, &str)] = &[
+    // The guide: the conf cannot be created / read.
+    ("python-conf-error", "CONF FILE ERROR"),
+    ("python-conf-error", "CONF READ ERROR"),
+    // The package: init_config() cannot write whatap.conf, write_file() cannot write WHATAP_HOME.
+    ("python-conf-error", "WHATAP: PERMISSION ERROR"),
+    ("python-conf-error", "WHATAP: WHATAP HOME ERROR"),
+    ("python-conf-error", "WHATAP: config parse error"),
+    ("python-conf-error", "WHATAP: OPTION ERROR"),
+    ("python-conf-error", "WHATAP: $WHATAP_HOME is empty"),
+    // The guide: logs/ cannot be created / written; the package's own spelling of both.
+    ("python-log-error", "LOG FILE ERROR"),
+    ("python-log-error", "WHATAP: LOG FILE WRITE ERROR"),
+    ("python-log-error", "WHATAP: LOGGING ERROR"),
+    // The package: the native agent did not start or died.
+    ("python-log-error", "AGENT ERROR:"),
+    ("python-log-error", "startup failed"),
+    ("python-log-error", "WHATAP_AGENT_EXITED"),
+    ("python-log-error", "hook.log write failed"),
+    // The native agent and the guide: the collector refused the key or host.
+    ("license-invalid", "invalid license key"),
+    ("license-invalid", "license or whatap.server.host error"),
+    ("license-invalid", "license or whatp.server.host error"),
+];
+
+/// The rule a log line fires, if any.
+pub fn classify(line: &str) -> Option<&'static str> {
+    let lower = line.to_ascii_lowercase();
+    LOG_PATTERNS
+        .iter()
+        .find(|(_, needle)| lower.contains(&needle.to_ascii_lowercase()))
+        .map(|(rule, _)| *rule)
+}
+
+/// The last `TAIL_BYTES` of a file, and the 1-based number of its first whole line.
+fn tail(path: &Path) -> Option<(String, usize)> {
+    let mut file = fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let start = len.saturating_sub(TAIL_BYTES);
+    let mut skipped_lines = 0;
+    if start > 0 {
+        // Count lines before the tail so evidence names the real line number.
+        let mut head = Vec::new();
+        (&mut file).take(start).read_to_end(&mut head).ok()?;
+        skipped_lines = head.iter().filter(|&&b| b == b'\n').count();
+        file.seek(SeekFrom::Start(start)).ok()?;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if start > 0 {
+        // Drop the partial first line.
+        match text.find('\n') {
+            Some(i) => {
+                text.drain(..=i);
+                skipped_lines += 1;
+            }
+            None => text.clear(),
+        }
+    }
+    Some((text, skipped_lines + 1))
+}
+
+/// One fact per rule per log: its last occurrence is the evidence.
+pub fn scan_log(label: &str, path: &Path, out: &mut Vec<Fact>) {
+    let Some((text, first_line)) = tail(path) else {
+        return;
+    };
+    let mut last: Vec<(&'static str, usize, &str)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(rule) = classify(line) {
+            last.retain(|(r, _, _)| *r != rule);
+            last.push((rule, first_line + i, line.trim()));
+        }
+    }
+    for (rule, line, text) in last {
+        out.push(
+            Fact::new(rule, label, format!("{}:{line}: {text}", path.display()))
+                .with("file", path.display().to_string()),
+        );
+    }
+}
+
+/// The package's logs in `WHATAP_HOME/logs`: the hook log, the newest boot log, the native log.
+pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
+    let dir = whatap_home.join("logs");
+    let mut logs = vec![dir.join("whatap-hook.log")];
+    let mut boots: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("whatap-boot-") && n.ends_with(".log"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // whatap-boot-YYYYMMDD.log: the name sorts by date.
+    boots.sort();
+    logs.extend(boots.pop());
+    logs.push(dir.join(format!("{AGENT_PROCESS}.log")));
+    logs.into_iter().filter(|p| p.is_file()).collect()
+}
+
+/// Who a process is for file access: effective uid, effective gid and supplementary groups.
+struct Identity {
+    uid: u32,
+    groups: Vec<u32>,
+}
+
+fn identity(pid: u32) -> Option<Identity> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .filter_map(|v| v.parse::<u32>().ok())
+                    .collect::<Vec<_>>()
+            })
+    };
+    let uid = *field("Uid:")?.get(1)?;
+    let mut groups = vec![*field("Gid:")?.get(1)?];
+    groups.extend(field("Groups:").unwrap_or_default());
+    Some(Identity { uid, groups })
+}
+
+/// May `who` access `path` with `want` (r=4, w=2, x=1), including search on every ancestor?
+fn may(who: &Identity, path: &Path, want: u32) -> bool {
+    if who.uid == 0 {
+        return true;
+    }
+    let bits = |p: &Path, want: u32| {
+        fs::metadata(p).is_ok_and(|m| {
+            let mode = m.mode();
+            let granted = if m.uid() == who.uid {
+                mode >> 6
+            } else if who.groups.contains(&m.gid()) {
+                mode >> 3
+            } else {
+                mode
+            };
+            granted & want == want
+        })
+    };
+    path.ancestors().skip(1).all(|dir| bits(dir, 1)) && bits(path, want)
+}
+
+/// The guide's "Permission denied" cases, checked before the package has to log them: the
+/// app's user must read whatap.conf and write `logs/` (or create it).
+fn permissions(label: &str, home: &Path, pid: u32, out: &mut Inspection) {
+    let Some(who) = identity(pid) else {
+        return;
+    };
+    let conf = home.join("whatap.conf");
+    if conf.exists() && !may(&who, &conf, 4) {
+        out.facts.push(
+            Fact::new(
+                "python-conf-error",
+                label,
+                format!(
+                    "{}: not readable by the app's user (uid {}, PID {pid})",
+                    conf.display(),
+                    who.uid
+                ),
+            )
+            .with("file", conf.display().to_string()),
+        );
+    }
+    let logs = home.join("logs");
+    let (dir, what) = if logs.is_dir() {
+        (logs.as_path(), "not writable")
+    } else {
+        (home, "cannot create logs/ in it")
+    };
+    if home.exists() && !may(&who, dir, 2 | 1) {
+        out.facts.push(
+            Fact::new(
+                "python-log-error",
+                label,
+                format!(
+                    "{}: {what} as the app's user (uid {}, PID {pid})",
+                    dir.display(),
+                    who.uid
+                ),
+            )
+            .with("file", dir.display().to_string()),
+        );
+    }
+}
+
+/// Is whatap-python importable from the app's interpreter? Looked up on disk (no interpreter
+/// started): `<prefix>/lib/python*/site-packages/whatap`.
+fn package_installed(interpreter: &Path) -> Option<bool> {
+    let prefix = interpreter.parent()?.parent()?;
+    let lib = fs::read_dir(prefix.join("lib")).ok()?;
+    let mut looked = false;
+    for entry in lib.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("python") {
+            continue;
+        }
+        for site in ["site-packages", "dist-packages"] {
+            let dir = entry.path().join(site);
+            if dir.is_dir() {
+                looked = true;
+                if dir.join("whatap").is_dir() {
+                    return Some(true);
+                }
+            }
+        }
+    }
+    looked.then_some(false)
+}
+
+/// The agent listens for the app's data on UDP `net_udp_port` (6600): another owner breaks it.
+fn udp_port(
+    label: &str,
+    keys: &std::collections::BTreeMap<String, String>,
+    agents: &[u32],
+    out: &mut Inspection,
+) {
+    let port = keys
+        .get("net_udp_port")
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(DEFAULT_UDP_PORT);
+    let others: Vec<String> = crate::net::udp::port_owners(Path::new("/proc"), port)
+        .into_iter()
+        .filter(|(pid, name)| !agents.contains(pid) && name != AGENT_PROCESS)
+        .map(|(pid, name)| format!("PID {pid} ({name})"))
+        .collect();
+    if !others.is_empty() {
+        out.facts.push(Fact::new(
+            "udp-port-conflict",
+            label,
+            format!("UDP {port} (net_udp_port) is held by {}", others.join(", ")),
+        ));
+    }
+}
+
+pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
+    let mut out = Inspection::default();
+    let label = format!("python {}", app.whatap_home.display());
+    let conf_path = app.whatap_home.join("whatap.conf");
+    let wrapped = app.app.as_ref().and_then(|a| a.wrapped());
+    if conf_path.is_file() || wrapped == Some(true) {
+        super::java::inspect_conf(
+            &label,
+            &conf_path,
+            &["license", "whatap.server.host", "app_name"],
+            &mut out,
+        );
+        let keys = fs::read(&conf_path)
+            .map(|b| conf::parse(&b))
+            .unwrap_or_default();
+        udp_port(&label, &keys, &app.agents, &mut out);
+        if keys.get("apm_enabled").map(String::as_str) != Some("true") {
+            out.facts.push(
+                Fact::new(
+                    "conf-missing-key",
+                    &label,
+                    format!(
+                        "{}: apm_enabled is {}; whatap-start-agent starts no agent unless it is `true`",
+                        conf_path.display(),
+                        keys.get("apm_enabled")
+                            .map(|v| format!("{v:?}"))
+                            .unwrap_or_else(|| "not set".to_string())
+                    ),
+                )
+                .with("key", "apm_enabled=true")
+                .with("file", conf_path.display().to_string()),
+            );
+        }
+    }
+    if let Some(process) = &app.app {
+        let pid = process.process.pid;
+        permissions(&label, &app.whatap_home, pid, &mut out);
+        match wrapped {
+            Some(true) if app.agents.is_empty() => out.facts.push(Fact::new(
+                "python-agent-not-running",
+                &label,
+                format!(
+                    "PID {pid} ({}) runs through whatap-start-agent, but no {AGENT_PROCESS} runs from {}",
+                    process.server,
+                    app.whatap_home.display()
+                ),
+            )),
+            Some(false) => out.facts.push(Fact::new(
+                "python-not-wrapped",
+                &label,
+                format!(
+                    "PID {pid}: {} (no whatap bootstrap on its PYTHONPATH)",
+                    process.process.args.join(" ")
+                ),
+            )),
+            _ => {}
+        }
+        if let Some(interpreter) = process.interpreter() {
+            if package_installed(&interpreter) == Some(false) {
+                out.facts.push(
+                    Fact::new(
+                        "python-package-missing",
+                        &label,
+                        format!(
+                            "PID {pid} runs {}; no whatap package in its site-packages",
+                            interpreter.display()
+                        ),
+                    )
+                    .with("python", interpreter.display().to_string()),
+                );
+            }
+        }
+    }
+    for log in agent_logs(&app.whatap_home).iter().chain(extra_logs) {
+        scan_log(&label, log, &mut out.facts);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_the_package_messages() {
+        // Formats: hook.log `[%Y-%m-%d  %H:%M:%S] : <id> - <message>`, native `YYYY/MM/DD hh:mm:ss`.
+        let cases = [
+            (
+                "WHATAP: PERMISSION ERROR: [Errno 13] Permission denied: '/srv/whatap/whatap.conf'",
+                Some("python-conf-error"),
+            ),
+            (
+                "WHATAP: LOGGING ERROR: [Errno 13] Permission denied: '/srv/whatap/logs/whatap-hook.log'",
+                Some("python-log-error"),
+            ),
+            (
+                "[2026-11-27  00:42:38] : WHATAP_AGENT_START_FAILED - WHATAP: native APM startup failed",
+                Some("python-log-error"),
+            ),
+            (
+                "2026/11/27 00:42:50 invalid license key error.",
+                Some("license-invalid"),
+            ),
+            ("[2026-11-27  00:42:38] : WA000 - WHATAP AGENT START!", None),
+            ("2026/11/27 00:42:38 [WA001-01] Start agent ", None),
+        ];
+        for (line, rule) in cases {
+            assert_eq!(classify(line), rule, "{line}");
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! Wrapping a Python app's start command with `whatap-start-agent`, as text: find the one line
+//! that starts the app (a shell/upstart script, a supervisor `command =`, a systemd
+//! `ExecStart=`), insert `env WHATAP_HOME=<home> <agent> ` before the command word, and
+//! recognise our own wrapping again so a reinstall rewrites it and an uninstall can undo it.
+
+use super::eol::{line_body, split_lines};
+use regex::Regex;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The vendor's wrapper script (a console script of whatap-python).
+pub const START_AGENT: &str = "whatap-start-agent";
+
+/// Programs that serve a Python web app (the guide's examples and their peers).
+const APP_SERVERS: &[&str] = &[
+    "gunicorn",
+    "uwsgi",
+    "uvicorn",
+    "daphne",
+    "hypercorn",
+    "waitress-serve",
+    "flask",
+];
+
+/// Words that may come before the command word on a start line.
+const PREFIX_WORDS: &[&str] = &["exec", "nohup", "setsid", "command", "env"];
+
+/// What a start line runs: the app server it recognised and where its command word starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartCommand {
+    pub server: String,
+    /// Byte offset of the command word inside the text that was searched.
+    pub offset: usize,
+    /// The command word as written (`/srv/venv/bin/gunicorn`, `python3`).
+    pub program: String,
+}
+
+/// The wrapping we write: `env WHATAP_HOME=<home> <agent> `.
+pub fn prefix(home: &str, agent: &str) -> String {
+    format!("env WHATAP_HOME={home} {agent} ")
+}
+
+fn ours() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"env WHATAP_HOME=\S+ \S*whatap-start-agent ").expect("valid regex")
+    })
+}
+
+/// The text with our wrapping taken out (the original start command), if it has it.
+pub fn unwrap(text: &str) -> String {
+    ours().replacen(text, 1, "").into_owned()
+}
+
+/// Wrapped by someone else (by hand): `whatap-start-agent` is there, but not our form.
+pub fn wrapped_by_hand(text: &str) -> bool {
+    !ours().is_match(text) && text.contains(START_AGENT)
+}
+
+fn basename(word: &str) -> &str {
+    let word = word.trim_matches(['"', '\'']);
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+/// Words of `text` with their byte offsets (whitespace-separated, no shell parsing).
+fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+/// The Python app server a command runs, from its command word and arguments.
+fn server_of(program: &str, args: &[&str]) -> Option<String> {
+    let name = basename(program);
+    if APP_SERVERS.contains(&name) {
+        return Some(name.to_string());
+    }
+    if !name.starts_with("python") {
+        return None;
+    }
+    let mut args = args.iter().map(|a| a.trim_matches(['"', '\'']));
+    while let Some(arg) = args.next() {
+        if arg == "-m" {
+            return args
+                .next()
+                .filter(|m| APP_SERVERS.contains(m))
+                .map(str::to_string);
+        }
+        if arg.starts_with('-') {
+            continue;
+        }
+        let script = basename(arg);
+        if APP_SERVERS.contains(&script) {
+            return Some(script.to_string());
+        }
+        if script == "manage.py" {
+            return Some("django".to_string());
+        }
+        return script.ends_with(".py").then(|| "python".to_string());
+    }
+    None
+}
+
+/// The start command on one line of text, if the line runs a Python app.
+pub fn find_start(text: &str) -> Option<StartCommand> {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        return None;
+    }
+    let words = words(text);
+    let first = words
+        .iter()
+        .position(|(_, w)| !PREFIX_WORDS.contains(w) && !is_assignment(w))?;
+    let (offset, program) = words[first];
+    let args: Vec<&str> = words[first + 1..].iter().map(|(_, w)| *w).collect();
+    let server = server_of(program, &args)?;
+    Some(StartCommand {
+        server,
+        offset,
+        program: program.trim_matches(['"', '\'']).to_string(),
+    })
+}
+
+/// The same command as a process's argv (`/proc/PID/cmdline`): which server it is.
+pub fn server_of_argv(args: &[String]) -> Option<String> {
+    let (program, rest) = args.split_first()?;
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    server_of(program, &rest)
+}
+
+/// A line of a start file that runs the app, with its text now and without our wrapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartLine {
+    /// 1-based.
+    pub line: usize,
+    pub now: String,
+    pub original: String,
+    pub start: StartCommand,
+    /// For supervisor files: the `[program:NAME]` the line belongs to.
+    pub program: Option<String>,
+    /// For supervisor files: the program's `user =`, the user the app runs as.
+    pub user: Option<String>,
+}
+
+impl StartLine {
+    /// The line wrapped with `prefix` (computed from the original, so reinstalling rewrites).
+    pub fn wrapped(&self, prefix: &str, value_offset: usize) -> String {
+        let at = value_offset + self.start.offset;
+        format!("{}{prefix}{}", &self.original[..at], &self.original[at..])
+    }
+}
+
+/// What a start file holds: the lines that start the app, and lines wrapped by hand.
+#[derive(Debug, Default)]
+pub struct StartScan {
+    /// (line, value offset inside the line: 0 for scripts, after `command =` for supervisor).
+    pub starts: Vec<(StartLine, usize)>,
+    pub by_hand: Vec<usize>,
+    pub supervisor: bool,
+}
+
+fn supervisor_command(body: &str) -> Option<usize> {
+    let (key, _) = body.split_once('=')?;
+    if key.trim() != "command" {
+        return None;
+    }
+    let eq = body.find('=')?;
+    let rest = &body[eq + 1..];
+    Some(eq + 1 + (rest.len() - rest.trim_start().len()))
+}
+
+/// Finds the start lines in a shell/upstart script or a supervisor program file.
+pub fn scan_start_file(content: &[u8]) -> StartScan {
+    let mut scan = StartScan::default();
+    let lines = split_lines(content);
+    scan.supervisor = lines.iter().any(|l| {
+        String::from_utf8_lossy(line_body(l))
+            .trim_start()
+            .starts_with("[program:")
+    });
+    let mut section: Option<String> = None;
+    let mut users: std::collections::BTreeMap<String, String> = Default::default();
+    for (index, raw) in lines.iter().enumerate() {
+        let Ok(now) = std::str::from_utf8(line_body(raw)) else {
+            continue;
+        };
+        let trimmed = now.trim();
+        if scan.supervisor && trimmed.starts_with('[') {
+            section = trimmed
+                .strip_prefix("[program:")
+                .and_then(|s| s.strip_suffix(']'))
+                .map(str::to_string);
+            continue;
+        }
+        if let (Some(program), Some(("user", user))) = (
+            &section,
+            trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim())),
+        ) {
+            users.insert(program.clone(), user.to_string());
+        }
+        let original = unwrap(now);
+        let value_offset = if scan.supervisor {
+            match (&section, supervisor_command(&original)) {
+                (Some(_), Some(offset)) => offset,
+                _ => continue,
+            }
+        } else {
+            0
+        };
+        if wrapped_by_hand(&original) {
+            scan.by_hand.push(index + 1);
+            continue;
+        }
+        if let Some(start) = find_start(&original[value_offset..]) {
+            scan.starts.push((
+                StartLine {
+                    line: index + 1,
+                    now: now.to_string(),
+                    original,
+                    start,
+                    program: section.clone(),
+                    user: None,
+                },
+                value_offset,
+            ));
+        }
+    }
+    for (line, _) in &mut scan.starts {
+        line.user = line.program.as_ref().and_then(|p| users.get(p).cloned());
+    }
+    scan
+}
+
+/// One `ExecStart=` of a unit, where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecStart {
+    /// The value with continuation lines joined.
+    pub value: String,
+    pub file: std::path::PathBuf,
+    pub line: usize,
+}
+
+/// The `ExecStart=` values in effect after reading the unit and its drop-ins in order
+/// (an empty `ExecStart=` resets the list, as systemd does).
+pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
+    let mut found: Vec<ExecStart> = Vec::new();
+    for (file, content) in files {
+        let text = String::from_utf8_lossy(content);
+        let mut in_service = false;
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_service = trimmed == "[Service]";
+                continue;
+            }
+            let Some(value) = trimmed.strip_prefix("ExecStart") else {
+                continue;
+            };
+            let Some(value) = value.trim_start().strip_prefix('=') else {
+                continue;
+            };
+            if !in_service {
+                continue;
+            }
+            let mut value = value.trim().to_string();
+            while value.ends_with('\\') {
+                value.pop();
+                value.truncate(value.trim_end().len());
+                match lines.next() {
+                    Some((_, next)) => {
+                        value.push(' ');
+                        value.push_str(next.trim());
+                    }
+                    None => break,
+                }
+            }
+            if value.is_empty() {
+                found.clear();
+            } else {
+                found.push(ExecStart {
+                    value,
+                    file: file.clone(),
+                    line: index + 1,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The unit's `User=` (the last assignment wins, as in systemd).
+pub fn unit_user(files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
+    let mut user = None;
+    for (_, content) in files {
+        let mut in_service = false;
+        for line in String::from_utf8_lossy(content).lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_service = trimmed == "[Service]";
+            } else if let Some(("User", value)) =
+                trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
+            {
+                if in_service {
+                    user = Some(value.to_string()).filter(|v| !v.is_empty());
+                }
+            }
+        }
+    }
+    user
+}
+
+/// Splits systemd's special executable prefixes (`-`, `+`, `!`, `!!`, `:`, `@`) off a value.
+pub fn exec_prefix(value: &str) -> (&str, &str) {
+    let end = value
+        .find(|c: char| !matches!(c, '-' | '+' | '!' | ':' | '@'))
+        .unwrap_or(value.len());
+    (&value[..end], &value[end..])
+}
+
+/// The drop-in that starts a unit through the agent wrapper.
+pub fn systemd_dropin(home: &str, agent: &str, exec_start: &str) -> String {
+    let (special, command) = exec_prefix(exec_start);
+    format!(
+        "# Written by `whatap install --runtime python`: starts the app through {START_AGENT}.\n\
+         # `whatap uninstall` removes it; then run `systemctl daemon-reload`.\n\
+         [Service]\n\
+         Environment=WHATAP_HOME={home}\n\
+         ExecStart=\n\
+         ExecStart={special}{agent} {command}\n"
+    )
+}
+
+/// The interpreter a script runs with, from its `#!` line (`#!/usr/bin/env python3` included).
+pub fn shebang_interpreter(script: &Path) -> Option<std::path::PathBuf> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let mut file = std::fs::File::open(script).ok()?;
+    let n = file.read(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head[..n]);
+    let line = text.lines().next()?.strip_prefix("#!")?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let interpreter = match words.as_slice() {
+        [env, name, ..] if basename(env) == "env" => which(name)?,
+        [path, ..] => std::path::PathBuf::from(path),
+        [] => return None,
+    };
+    basename(&interpreter.to_string_lossy())
+        .starts_with("python")
+        .then_some(interpreter)
+}
+
+/// A program name looked up in PATH, as a shell would.
+pub fn which(name: &str) -> Option<std::path::PathBuf> {
+    if name.contains('/') {
+        return Some(std::path::PathBuf::from(name));
+    }
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_guide_start_commands() {
+        for (line, server) in [
+            ("exec gunicorn myapp.wsgi", "gunicorn"),
+            ("  uwsgi --ini myapp.ini", "uwsgi"),
+            ("python manage.py runserver", "django"),
+            (
+                "FOO=1 nohup /srv/venv/bin/python3 -m uvicorn app:app &",
+                "uvicorn",
+            ),
+            (
+                "command = /usr/local/bin/uwsgi --ini /home/blog/uwsgi.ini",
+                "",
+            ),
+        ] {
+            let found = find_start(line);
+            if server.is_empty() {
+                assert!(found.is_none(), "{line}");
+            } else {
+                assert_eq!(found.expect(line).server, server, "{line}");
+            }
+        }
+        for line in [
+            "# gunicorn app",
+            "python3 -c 'print(1)'",
+            "echo gunicorn",
+            "",
+        ] {
+            assert!(find_start(line).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn wrap_and_unwrap_are_inverse() {
+        let content = b"#!/bin/sh\nexec gunicorn -b 127.0.0.1:8000 app:application\n";
+        let scan = scan_start_file(content);
+        let (line, offset) = &scan.starts[0];
+        let p = prefix("/srv/whatap", "/venv/bin/whatap-start-agent");
+        let wrapped = line.wrapped(&p, *offset);
+        assert_eq!(
+            wrapped,
+            "exec env WHATAP_HOME=/srv/whatap /venv/bin/whatap-start-agent gunicorn -b 127.0.0.1:8000 app:application"
+        );
+        assert_eq!(unwrap(&wrapped), line.now);
+        // Scanning the wrapped text finds the same original again.
+        let again = scan_start_file(format!("{wrapped}\n").as_bytes());
+        assert_eq!(again.starts[0].0.original, line.now);
+        assert!(wrapped_by_hand("exec whatap-start-agent gunicorn app"));
+        assert!(!wrapped_by_hand(&wrapped));
+    }
+
+    #[test]
+    fn supervisor_command_is_wrapped_after_the_key() {
+        let content = b"[program:app-uwsgi]\ncommand = /usr/local/bin/uwsgi --ini /x.ini\n\n[program:nginx-app]\ncommand = /usr/sbin/nginx\n";
+        let scan = scan_start_file(content);
+        assert!(scan.supervisor);
+        assert_eq!(scan.starts.len(), 1);
+        let (line, offset) = &scan.starts[0];
+        assert_eq!(line.program.as_deref(), Some("app-uwsgi"));
+        assert_eq!(line.user, None);
+        let with_user = scan_start_file(b"[program:a]\ncommand = gunicorn app\nuser = www-data\n");
+        assert_eq!(with_user.starts[0].0.user.as_deref(), Some("www-data"));
+        assert_eq!(
+            line.wrapped(&prefix("/w", "/v/whatap-start-agent"), *offset),
+            "command = env WHATAP_HOME=/w /v/whatap-start-agent /usr/local/bin/uwsgi --ini /x.ini"
+        );
+    }
+
+    #[test]
+    fn exec_start_resets_and_continuations() {
+        let unit =
+            b"[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/gunicorn \\\n  -b :80 app\n"
+                .to_vec();
+        let dropin = b"[Service]\nExecStart=\nExecStart=-/srv/venv/bin/gunicorn app\n".to_vec();
+        assert_eq!(
+            unit_user(&[("u".into(), b"[Service]\nUser=app\n".to_vec())]).as_deref(),
+            Some("app")
+        );
+        let found = exec_starts(&[("u".into(), unit.clone())]);
+        assert_eq!(found[0].value, "/usr/bin/gunicorn -b :80 app");
+        let found = exec_starts(&[("u".into(), unit), ("d".into(), dropin)]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            exec_prefix(&found[0].value),
+            ("-", "/srv/venv/bin/gunicorn app")
+        );
+        assert!(
+            systemd_dropin("/w", "/v/whatap-start-agent", &found[0].value)
+                .contains("ExecStart=-/v/whatap-start-agent /srv/venv/bin/gunicorn app\n")
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The infrastructure agent (`whatap-infra` from the vendor's apt/yum repository): this
+//! product writes its `conf/whatap.conf` (license, whatap.server.host, createdtime) the way the
+//! guide's `echo ... | tee` lines do, keeping every other key; the package step is printed.
+
+use super::{AgentState, Detection, InstallPlan, Runtime};
+use crate::detect::Host;
+use crate::doctor::{self, Inspection};
+use crate::error::{Error, Result};
+use crate::plan::{DirCreate, Plan, edits, target};
+use crate::settings::{InstallSettings, TargetSettings};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const NAME: &str = "infra";
+pub const DEFAULT_HOME: &str = "/usr/whatap/infra";
+/// The daemon the package runs (`/usr/whatap/infra/whatap_infrad`).
+pub const DAEMON: &str = "whatap_infrad";
+
+#[derive(Debug, Clone)]
+pub struct Infra {
+    pub home: PathBuf,
+    pub pid: Option<u32>,
+}
+
+impl Infra {
+    pub fn conf(&self) -> PathBuf {
+        self.home.join("conf/whatap.conf")
+    }
+
+    pub fn installed(&self) -> bool {
+        self.home.join(DAEMON).is_file()
+    }
+}
+
+fn daemon_pid(host: &Host) -> Option<u32> {
+    host.processes
+        .iter()
+        .find(|p| {
+            p.args
+                .first()
+                .and_then(|a| Path::new(a).file_name())
+                .is_some_and(|n| n == DAEMON)
+        })
+        .map(|p| p.pid)
+}
+
+/// The package's home when it is installed or its daemon runs.
+pub fn detect(host: &Host) -> Vec<Infra> {
+    let pid = daemon_pid(host);
+    let home = PathBuf::from(DEFAULT_HOME);
+    if pid.is_none() && !home.is_dir() {
+        return Vec::new();
+    }
+    vec![Infra { home, pid }]
+}
+
+/// `--home DIR` (default /usr/whatap/infra).
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Infra> {
+    if target.pid.is_some() || target.base.is_some() {
+        return Err(Error::usage(
+            "--runtime infra takes only --home",
+            "give --home DIR when the agent is not in /usr/whatap/infra",
+        ));
+    }
+    let home = match &target.home {
+        Some(home) if home.is_relative() => {
+            return Err(Error::usage(
+                format!("--home {}: must be an absolute path", home.display()),
+                "give the infra agent's home from /, e.g. --home /usr/whatap/infra",
+            ));
+        }
+        Some(home) => home.clone(),
+        None => PathBuf::from(DEFAULT_HOME),
+    };
+    if home.exists() && !home.is_dir() {
+        return Err(Error::usage(
+            format!("--home {}: not a directory", home.display()),
+            "give the infra agent's home directory",
+        ));
+    }
+    Ok(Infra {
+        home,
+        pid: daemon_pid(host),
+    })
+}
+
+fn now_nanos() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_else(|_| "0".to_string())
+}
+
+fn plan_install(infra: &Infra, settings: &InstallSettings) -> Result<InstallPlan> {
+    let conf = infra.conf();
+    let conf_dir = infra.home.join("conf");
+    let mut keys = settings.conf_keys();
+    // createdtime marks the first registration (`date +%s%N`); a reinstall keeps it.
+    let existing = std::fs::read(&conf)
+        .map(|b| crate::edit::conf::parse(&b))
+        .unwrap_or_default();
+    if !existing.contains_key("createdtime") {
+        keys.push(("createdtime".to_string(), now_nanos()));
+    }
+    let root = infra
+        .home
+        .ancestors()
+        .find(|d| d.is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    target::check_dir_writable(&root)?;
+    let roots = if infra.home.exists() {
+        target::owned_roots(&[infra.home.as_path()])
+    } else {
+        vec![infra.home.clone()]
+    };
+    let mut plan = Plan::default();
+    plan.dirs.extend(DirCreate::missing(&conf_dir, None));
+    plan.edits.push(edits::keys(&conf, &roots, &keys, 0o600)?);
+    let mut next_steps = Vec::new();
+    if !infra.installed() {
+        next_steps.push(
+            "install the package from WhaTap's repository (Debian/Ubuntu): \
+             wget http://repo.whatap.io/debian/release.gpg -O - | sudo apt-key add - && \
+             wget http://repo.whatap.io/debian/whatap-repo_1.0_all.deb && \
+             sudo dpkg -i whatap-repo_1.0_all.deb && sudo apt-get update && \
+             sudo apt-get install whatap-infra"
+                .to_string(),
+        );
+        next_steps.push(
+            "(RHEL/CentOS/Amazon Linux): sudo rpm --import http://repo.whatap.io/centos/release.gpg && \
+             sudo rpm -Uvh http://repo.whatap.io/centos/5/noarch/whatap-repo-1.0-1.noarch.rpm && \
+             sudo yum install whatap-infra"
+                .to_string(),
+        );
+    }
+    next_steps.push("sudo service whatap-infra restart".to_string());
+    Ok(InstallPlan {
+        plan,
+        method: "conf".to_string(),
+        next_steps,
+        warnings: Vec::new(),
+    })
+}
+
+impl Runtime for Infra {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        format!("{NAME}:{}", self.home.display())
+    }
+
+    fn target(&self) -> PathBuf {
+        self.home.clone()
+    }
+
+    fn detection(&self) -> Detection {
+        let agent = match (self.pid, self.conf().is_file()) {
+            (Some(_), _) => AgentState::Loaded,
+            (None, true) => AgentState::Configured,
+            (None, false) => AgentState::None,
+        };
+        Detection {
+            runtime: NAME.to_string(),
+            version: std::fs::read_to_string(self.home.join("VERSION"))
+                .ok()
+                .map(|v| v.trim().to_string()),
+            home: self.home.clone(),
+            base: None,
+            pid: self.pid,
+            user: None,
+            agent,
+            details: BTreeMap::new(),
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        doctor::infra::inspect(self)
+    }
+}
