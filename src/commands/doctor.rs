@@ -103,13 +103,12 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     // Logs and network are independent and each may take a moment: run them side by side.
     let (log_facts, network_facts) = std::thread::scope(|scope| {
         let network = scope.spawn(|| {
+            // The UDP port is local, so it is checked even with --no-network.
+            let mut facts = doctor::network::udp_conflicts(&udp_ports);
             if doctor.network {
-                let mut facts = doctor::network::inspect(&collectors, NETWORK_TIMEOUT);
-                facts.extend(doctor::network::udp_conflicts(&udp_ports));
-                facts
-            } else {
-                Vec::new()
+                facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
             }
+            facts
         });
         let logs = doctor::logs::facts(&logs, tail);
         (logs, network.join().unwrap_or_default())

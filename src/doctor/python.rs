@@ -238,29 +238,14 @@ fn package_installed(interpreter: &Path) -> Option<bool> {
     looked.then_some(false)
 }
 
-/// The agent listens for the app's data on UDP `net_udp_port` (6600): another owner breaks it.
-fn udp_port(
-    label: &str,
-    keys: &std::collections::BTreeMap<String, String>,
-    agents: &[u32],
-    out: &mut Inspection,
-) {
+/// The agent listens for the app's data on UDP `net_udp_port` (6600): another owner breaks it
+/// (checked with every other runtime's ports by `doctor::network::udp_conflicts`).
+fn udp_port(label: &str, keys: &std::collections::BTreeMap<String, String>, out: &mut Inspection) {
     let port = keys
         .get("net_udp_port")
         .and_then(|p| p.trim().parse::<u16>().ok())
         .unwrap_or(DEFAULT_UDP_PORT);
-    let others: Vec<String> = crate::net::udp::port_owners(Path::new("/proc"), port)
-        .into_iter()
-        .filter(|(pid, name)| !agents.contains(pid) && name != AGENT_PROCESS)
-        .map(|(pid, name)| format!("PID {pid} ({name})"))
-        .collect();
-    if !others.is_empty() {
-        out.facts.push(Fact::new(
-            "udp-port-conflict",
-            label,
-            format!("UDP {port} (net_udp_port) is held by {}", others.join(", ")),
-        ));
-    }
+    out.udp_ports.push((label.to_string(), port));
 }
 
 pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
@@ -278,7 +263,7 @@ pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
         let keys = fs::read(&conf_path)
             .map(|b| conf::parse(&b))
             .unwrap_or_default();
-        udp_port(&label, &keys, &app.agents, &mut out);
+        udp_port(&label, &keys, &mut out);
         if keys.get("apm_enabled").map(String::as_str) != Some("true") {
             out.facts.push(
                 Fact::new(

@@ -3,4 +3,3 @@
 pub mod collector;
 pub mod firewall;
 pub mod sockets;
-pub mod udp;
