@@ -4,7 +4,7 @@
 
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
-use crate::plan::{Action, KeyRecord, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, Link, Ownership, Plan};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,9 @@ pub struct InstallRecord {
     pub installed_at: u64,
     pub paths: Vec<PathBuf>,
     pub dirs_created: Vec<PathBuf>,
+    /// Symlinks this install created; absent in ledgers written before links existed.
+    #[serde(default)]
+    pub links_created: Vec<Link>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +128,7 @@ impl Ledger {
                     installed_at: now,
                     paths: Vec::new(),
                     dirs_created: Vec::new(),
+                    links_created: Vec::new(),
                 });
                 self.installs.len() - 1
             }
@@ -134,6 +138,11 @@ impl Ledger {
         for dir in &plan.dirs {
             if !self.installs[index].dirs_created.contains(&dir.path) {
                 self.installs[index].dirs_created.push(dir.path.clone());
+            }
+        }
+        for link in &plan.links {
+            if !self.installs[index].links_created.contains(link) {
+                self.installs[index].links_created.push(link.clone());
             }
         }
         for edit in &plan.edits {

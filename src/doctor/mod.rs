@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod java;
+pub mod php;
 
 use catalog::Severity;
 use serde::Serialize;

@@ -95,6 +95,12 @@ pub fn keys(
     Ok(edit)
 }
 
+/// A file that is ours whole (PHP's whatap.ini), with exactly these bytes.
+pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    Ok(edit_for(file, bytes, Ownership::Whole))
+}
+
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;

@@ -42,6 +42,12 @@ pub fn plan_uninstall(
             plan.edits.push(edit);
         }
     }
+    plan.remove_links = install
+        .links_created
+        .iter()
+        .filter(|l| l.is_in_place())
+        .cloned()
+        .collect();
     plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
     Ok(Reversal { plan, warnings })
 }
