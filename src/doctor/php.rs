@@ -67,8 +67,8 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
                 .into_iter()
                 .filter_map(|f| Some((fs::metadata(&f).ok()?.modified().ok()?, f)))
                 .max();
-            // /proc's start time is exact only to about a second.
-            let slack = Duration::from_secs(2);
+            // /proc's boot time has whole seconds: the start time is early by up to one.
+            let slack = Duration::from_secs(1);
             if let Some((changed, file)) = newest.filter(|(t, _)| *t > started + slack) {
                 out.facts.push(Fact::new(
                     "php-restart-needed",

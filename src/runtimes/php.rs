@@ -1287,4 +1287,52 @@ mod tests {
         assert_eq!(extension_line("extension=opcache.so"), None);
         assert_eq!(extension_line(";; comment"), None);
     }
+
+    /// Every upstream php.ini in the shared corpus: the [whatap] section inserted, replaced,
+    /// paused, resumed and removed gives back the exact bytes.
+    #[test]
+    fn corpus_php_ini_round_trips() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/php-ini");
+        let Ok(entries) = fs::read_dir(&corpus) else {
+            eprintln!("SKIPPED: no php.ini corpus at {}", corpus.display());
+            return;
+        };
+        let inner: Vec<String> = [
+            "[whatap]",
+            "extension=whatap.so",
+            "whatap.license=x41pl22ek7jhv",
+            "whatap.server.host=127.0.0.1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut checked = 0;
+        for entry in entries.flatten() {
+            let original = fs::read(entry.path()).unwrap();
+            let name = entry.file_name();
+            let installed =
+                marker::insert_block(&original, MarkerStyle::Ini, &inner, InsertAt::End);
+            let span = marker::find_block(&installed, MarkerStyle::Ini)
+                .unwrap()
+                .expect("block");
+            assert_eq!(
+                marker::replace_block(&installed, span, MarkerStyle::Ini, &inner),
+                installed,
+                "{name:?}: install twice != once"
+            );
+            let paused: Vec<String> = marker::block_inner(&installed, span)
+                .iter()
+                .map(|l| toggled(l, Toggle::Pause))
+                .collect();
+            assert!(paused.contains(&";extension=whatap.so".to_string()));
+            let resumed: Vec<String> = paused.iter().map(|l| toggled(l, Toggle::Resume)).collect();
+            assert_eq!(resumed, inner, "{name:?}: resume != install");
+            assert_eq!(
+                marker::remove_block(&installed, span),
+                original,
+                "{name:?}: not byte-identical"
+            );
+            checked += 1;
+        }
+        assert!(checked > 0);
+    }
 }
