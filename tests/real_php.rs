@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::{LICENSE, LICENSE_TAIL, assert_same_tree, must_have, repo, tree_bytes, whatap};
+use common::{
+    LICENSE, LICENSE_TAIL, assert_same_tree, free_port, must_have, repo, tree_bytes, whatap,
+};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -116,14 +118,6 @@ fn json(output: &std::process::Output) -> serde_json::Value {
     })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -188,15 +182,23 @@ fn start_fpm(dir: &Path, port: u16) -> Server {
         ),
     )
     .unwrap();
-    let mut child = Command::new(FPM)
+    spawn_server(
+        Command::new(FPM).arg("-F").arg("-y").arg(&conf),
+        port,
+        "php-fpm",
+    )
+}
+
+/// Starts a server in its own process group (prefork signals its whole group on shutdown)
+/// and waits until it listens on `port`.
+fn spawn_server(command: &mut Command, port: u16, what: &str) -> Server {
+    let mut child = command
         .process_group(0)
-        .args(["-F", "-y"])
-        .arg(&conf)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(port, &mut child, "php-fpm");
+    wait_for_port(port, &mut child, what);
     Server { child }
 }
 
@@ -220,17 +222,14 @@ fn start_apache(dir: &Path, root: &Path, port: u16) -> Server {
         ),
     )
     .unwrap();
-    // Prefork signals its whole process group on shutdown: give it its own.
-    let mut child = Command::new(APACHE)
-        .process_group(0)
-        .args(["-DFOREGROUND", "-f"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port, &mut child, "apache2");
-    Server { child }
+    spawn_server(
+        Command::new(APACHE)
+            .arg("-DFOREGROUND")
+            .arg("-f")
+            .arg(&conf),
+        port,
+        "apache2",
+    )
 }
 
 fn http_get(port: u16, path: &str) -> String {
@@ -421,6 +420,47 @@ fn loaded_everywhere(run: &Path, www: &Path) -> [(bool, String); 3] {
     ]
 }
 
+/// `whatap ARGS` with a private state dir.
+fn whatap_run<S: AsRef<std::ffi::OsStr>>(
+    state: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> std::process::Output {
+    whatap(state).args(args).output().unwrap()
+}
+
+/// `whatap ARGS --json`, which must succeed: its JSON document.
+fn whatap_ok<S: AsRef<std::ffi::OsStr>>(
+    state: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> serde_json::Value {
+    let mut args: Vec<std::ffi::OsString> =
+        args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    if !args.iter().any(|a| a == "--json") {
+        args.push("--json".into());
+    }
+    let out = whatap_run(state, &args);
+    assert!(
+        out.status.success(),
+        "whatap {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+fn finding_ids(doctor: &serde_json::Value) -> Vec<String> {
+    doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn php_args<'a>(first: &'a [&'a str], bins: &'a [&'a str]) -> Vec<&'a str> {
+    first.iter().chain(bins).copied().collect()
+}
+
 #[test]
 fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     if !have_php() || !have_servers() {
@@ -431,121 +471,74 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let before = guard.etc.clone();
     let archive = archive();
     let state = tempfile::tempdir().unwrap();
+    let state = state.path();
     let run = web_root();
     let www = web_root();
     let bins = ["--php-bin", PHP, "--php-bin", FPM];
+    let install: Vec<String> = install_args(archive.path())
+        .into_iter()
+        .chain(bins.map(String::from))
+        .collect();
+    let loaded = || loaded_everywhere(run.path(), www.path());
+    let none = |found: &[(bool, String); 3]| found.iter().all(|(loaded, _)| !loaded);
 
-    let [cli, fpm, apache] = loaded_everywhere(run.path(), www.path());
-    assert!(
-        !cli.0 && !fpm.0 && !apache.0,
-        "whatap loaded before install"
-    );
+    assert!(none(&loaded()), "whatap loaded before install");
 
     // A running FPM master older than the install: doctor says restart.
-    let fpm_port = free_port();
-    let old_fpm = start_fpm(run.path(), fpm_port);
+    let old_fpm = start_fpm(run.path(), free_port());
     // Start times from /proc are exact to a second; make "older" unambiguous.
     std::thread::sleep(Duration::from_millis(1500));
-    let out = whatap(state.path())
-        .args(install_args(archive.path()))
-        .args(bins)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json(&out);
+    let report = whatap_ok(state, &install);
     assert_eq!(report["changed"], true);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = report.to_string();
     assert!(!text.contains(LICENSE) && text.contains(LICENSE_TAIL));
-    assert!(Path::new(&format!("{ETC_PHP}/mods-available/whatap.ini")).is_file());
+    let shared = PathBuf::from(format!("{ETC_PHP}/mods-available/whatap.ini"));
+    assert!(shared.is_file());
     for sapi in ["cli", "fpm", "apache2"] {
         let link = PathBuf::from(format!("{ETC_PHP}/{sapi}/conf.d/20-whatap.ini"));
-        assert_eq!(
-            fs::read_link(&link).unwrap(),
-            PathBuf::from(format!("{ETC_PHP}/mods-available/whatap.ini"))
-        );
+        assert_eq!(fs::read_link(&link).unwrap(), shared);
     }
-    let doctor = whatap(state.path())
-        .args(["doctor", "--runtime", "php", "--no-network", "--json"])
-        .args(["--php-bin", FPM])
-        .output()
-        .unwrap();
-    let findings = json(&doctor)["findings"].clone();
+    let doctor = whatap_ok(
+        state,
+        php_args(
+            &["doctor", "--runtime", "php", "--no-network"],
+            &["--php-bin", FPM],
+        ),
+    );
     assert!(
-        findings
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["id"] == "php-restart-needed"),
-        "{findings}"
+        finding_ids(&doctor).contains(&"php-restart-needed".into()),
+        "{doctor}"
     );
     drop(old_fpm);
 
-    let again = whatap(state.path())
-        .args(install_args(archive.path()))
-        .args(bins)
-        .output()
-        .unwrap();
-    assert!(again.status.success());
-    assert_eq!(
-        json(&again)["changed"],
-        false,
-        "second install changed something"
-    );
+    let again = whatap_ok(state, &install);
+    assert_eq!(again["changed"], false, "second install changed something");
 
-    let [cli, fpm, apache] = loaded_everywhere(run.path(), www.path());
+    let [cli, fpm, apache] = loaded();
     assert!(cli.0, "php -m does not list whatap after install");
     assert_eq!(fpm, (true, "FPHP".to_string()));
     assert_eq!(apache, (true, "APHP".to_string()));
-    let doctor = whatap(state.path())
-        .args(["doctor", "--runtime", "php", "--no-network", "--json"])
-        .args(bins)
-        .output()
-        .unwrap();
+    let doctor = whatap_ok(
+        state,
+        php_args(&["doctor", "--runtime", "php", "--no-network"], &bins),
+    );
+    assert_eq!(finding_ids(&doctor), Vec::<String>::new());
+
+    whatap_ok(
+        state,
+        php_args(&["install", "--runtime", "php", "--pause", "--yes"], &bins),
+    );
+    assert!(none(&loaded()), "still loaded after --pause");
+    whatap_ok(
+        state,
+        php_args(&["install", "--runtime", "php", "--resume", "--yes"], &bins),
+    );
     assert!(
-        doctor.status.success(),
-        "{}",
-        String::from_utf8_lossy(&doctor.stdout)
+        loaded().iter().all(|(l, _)| *l),
+        "not loaded after --resume"
     );
 
-    let pause = whatap(state.path())
-        .args(["install", "--runtime", "php", "--pause", "--yes", "--json"])
-        .args(bins)
-        .output()
-        .unwrap();
-    assert!(
-        pause.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pause.stderr)
-    );
-    let [cli, fpm, apache] = loaded_everywhere(run.path(), www.path());
-    assert!(!cli.0 && !fpm.0 && !apache.0, "still loaded after --pause");
-
-    let resume = whatap(state.path())
-        .args(["install", "--runtime", "php", "--resume", "--yes", "--json"])
-        .args(bins)
-        .output()
-        .unwrap();
-    assert!(
-        resume.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resume.stderr)
-    );
-    let [cli, fpm, apache] = loaded_everywhere(run.path(), www.path());
-    assert!(cli.0 && fpm.0 && apache.0, "not loaded after --resume");
-
-    let out = whatap(state.path())
-        .args(["uninstall", "--runtime", "php", "--yes", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
     assert_same_tree(
         &tree_bytes(Path::new(ETC_PHP)),
         &before,
@@ -612,33 +605,30 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
     for original in &files {
         let dir = tempfile::tempdir().unwrap();
         let state = tempfile::tempdir().unwrap();
+        let state = state.path();
         let ini = dir.path().join("php.ini");
         let bytes = fs::read(original).unwrap();
         fs::write(&ini, &bytes).unwrap();
         let php = private_php(dir.path(), &format!("-c {}", ini.display()));
         let name = original.file_name().unwrap().to_string_lossy().into_owned();
-        let php_arg = ["--php-bin", php.to_str().unwrap()];
-        let install = || {
-            whatap(state.path())
-                .args(install_args(archive.path()))
-                .args(php_arg)
-                .output()
-                .unwrap()
+        let bins = ["--php-bin", php.to_str().unwrap()];
+        let install: Vec<String> = install_args(archive.path())
+            .into_iter()
+            .chain(bins.map(String::from))
+            .collect();
+        let loads = || {
+            let modules = Command::new(&php).arg("-m").output().unwrap();
+            lists_whatap(&String::from_utf8_lossy(&modules.stdout))
         };
 
         if !php_accepts(&php) {
-            assert_refused(&install(), 2, "Error: Not found PHP API");
+            assert_refused(&whatap_run(state, &install), 2, "Error: Not found PHP API");
             assert_eq!(fs::read(&ini).unwrap(), bytes, "{name}: touched on refusal");
             assert!(!dir.path().join("ext/whatap.so").exists(), "{name}");
             continue;
         }
         accepted += 1;
-        let out = install();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        whatap_ok(state, &install);
         let installed = fs::read(&ini).unwrap();
         assert!(
             installed.starts_with(&bytes),
@@ -649,37 +639,26 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
             tail.contains("[whatap]") && tail.contains("extension=whatap.so"),
             "{name}"
         );
-        let modules = Command::new(&php).arg("-m").output().unwrap();
-        assert!(
-            lists_whatap(&String::from_utf8_lossy(&modules.stdout)),
-            "{name}: not loaded"
+        assert!(loads(), "{name}: not loaded");
+        whatap_ok(
+            state,
+            php_args(&["install", "--runtime", "php", "--pause", "--yes"], &bins),
         );
-        for toggle in ["--pause", "--resume"] {
-            let out = whatap(state.path())
-                .args(["install", "--runtime", "php", toggle, "--yes"])
-                .args(php_arg)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{name} {toggle}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let modules = Command::new(&php).arg("-m").output().unwrap();
-            let loaded = lists_whatap(&String::from_utf8_lossy(&modules.stdout));
-            assert_eq!(loaded, toggle == "--resume", "{name} after {toggle}");
-        }
+        assert!(!loads(), "{name}: loaded after --pause");
+        whatap_ok(
+            state,
+            php_args(&["install", "--runtime", "php", "--resume", "--yes"], &bins),
+        );
+        assert!(loads(), "{name}: not loaded after --resume");
         assert_eq!(
             fs::read(&ini).unwrap(),
             installed,
             "{name}: resume != install"
         );
 
-        let again = install();
-        assert!(again.status.success());
+        let again = whatap_ok(state, &install);
         assert_eq!(
-            json(&again)["changed"],
-            false,
+            again["changed"], false,
             "{name}: second install changed something"
         );
         assert_eq!(
@@ -688,15 +667,9 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
             "{name}: install twice != once"
         );
 
-        let out = whatap(state.path())
-            .args(["uninstall", "--runtime", "php", "--yes"])
-            .args(php_arg)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        whatap_ok(
+            state,
+            php_args(&["uninstall", "--runtime", "php", "--yes"], &bins),
         );
         assert_eq!(
             fs::read(&ini).unwrap(),
@@ -724,6 +697,31 @@ fn assert_refused(out: &std::process::Output, code: i32, says: &str) -> String {
     text
 }
 
+/// `whatap doctor` for one PHP binary: exit code and finding ids.
+fn doctor_php(state: &Path, php: &Path) -> (Option<i32>, Vec<String>) {
+    let out = whatap_run(
+        state,
+        [
+            "doctor".as_ref(),
+            "--runtime".as_ref(),
+            "php".as_ref(),
+            "--no-network".as_ref(),
+            "--json".as_ref(),
+            "--php-bin".as_ref(),
+            php.as_os_str(),
+        ],
+    );
+    (out.status.code(), finding_ids(&json(&out)))
+}
+
+/// `install` with the stub archive `archive` for the PHP binary `php`.
+fn install_php(state: &Path, archive: &Path, php: &Path) -> std::process::Output {
+    let mut args: Vec<std::ffi::OsString> =
+        install_args(archive).into_iter().map(Into::into).collect();
+    args.extend(["--php-bin".into(), php.as_os_str().to_owned()]);
+    whatap_run(state, args)
+}
+
 #[test]
 fn broken_php_on_path_is_refused_and_diagnosed() {
     if !have_php() {
@@ -731,6 +729,7 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
     }
     let archive = archive();
     let state = tempfile::tempdir().unwrap();
+    let state = state.path();
     let bin = tempfile::tempdir().unwrap();
     let broken = bin.path().join("php");
     fs::write(
@@ -747,7 +746,8 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
     let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
     let etc_before = tree_bytes(Path::new("/etc/php"));
 
-    let out = whatap(state.path())
+    // Every PHP found, one of them broken: nothing is written anywhere.
+    let out = whatap(state)
         .env("PATH", &path)
         .args(install_args(archive.path()))
         .output()
@@ -755,33 +755,14 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
     let text = assert_refused(&out, 2, "Error: Not found PHP API");
     assert!(text.contains(&broken.display().to_string()), "{text}");
     assert!(
-        !state.path().join("ledger.json").exists(),
+        !state.join("ledger.json").exists(),
         "ledger written on refusal"
     );
     assert_same_tree(&tree_bytes(Path::new("/etc/php")), &etc_before, "/etc/php");
 
-    let doctor = whatap(state.path())
-        .args([
-            "doctor",
-            "--runtime",
-            "php",
-            "--no-network",
-            "--json",
-            "--php-bin",
-        ])
-        .arg(&broken)
-        .output()
-        .unwrap();
-    assert_eq!(doctor.status.code(), Some(1));
-    let findings = json(&doctor)["findings"].clone();
-    assert!(
-        findings
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["id"] == "php-api-not-found"),
-        "{findings}"
-    );
+    let (code, ids) = doctor_php(state, &broken);
+    assert_eq!(code, Some(1));
+    assert_eq!(ids, ["php-api-not-found"]);
 }
 
 #[test]
@@ -794,18 +775,14 @@ fn module_for_another_api_is_refused_and_nothing_is_written() {
     fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
     let php = private_php(dir.path(), &format!("-c {}", ini.display()));
     let state = tempfile::tempdir().unwrap();
+    let state = state.path();
     let before = tree_bytes(dir.path());
 
-    // Only a module for another API in the archive.
+    // Only modules for another API or thread safety in the archive.
     let other = tempfile::tempdir().unwrap();
     fs::copy(stub_module(), other.path().join("whatap_20210902.so")).unwrap();
     fs::copy(stub_module(), other.path().join("whatap_zts_20220829.so")).unwrap();
-    let out = whatap(state.path())
-        .args(install_args(other.path()))
-        .arg("--php-bin")
-        .arg(&php)
-        .output()
-        .unwrap();
+    let out = install_php(state, other.path(), &php);
     let text = assert_refused(&out, 2, &format!("no whatap_{}.so", php_api()));
     assert!(text.contains("whatap_20210902.so"), "{text}");
 
@@ -816,19 +793,23 @@ fn module_for_another_api_is_refused_and_nothing_is_written() {
         b"not a module",
     )
     .unwrap();
-    let out = whatap(state.path())
-        .args(install_args(fake.path()))
-        .arg("--php-bin")
-        .arg(&php)
-        .output()
-        .unwrap();
-    assert_refused(&out, 2, "does not load into");
+    assert_refused(
+        &install_php(state, fake.path(), &php),
+        2,
+        "does not load into",
+    );
     assert_same_tree(
         &tree_bytes(dir.path()),
         &before,
         "private PHP after refusals",
     );
-    assert!(!state.path().join("ledger.json").exists());
+    assert!(!state.join("ledger.json").exists());
+
+    // A whatap.so already in extension_dir that this PHP cannot load: doctor names it.
+    fs::write(dir.path().join("ext/whatap.so"), b"not a module").unwrap();
+    let (code, ids) = doctor_php(state, &php);
+    assert_eq!(code, Some(1));
+    assert!(ids.contains(&"php-api-mismatch".to_string()), "{ids:?}");
 }
 
 #[test]
@@ -840,34 +821,10 @@ fn php_without_any_ini_is_refused_and_diagnosed() {
     let php = private_php(dir.path(), "-n");
     let state = tempfile::tempdir().unwrap();
     let archive = archive();
-    let out = whatap(state.path())
-        .args(install_args(archive.path()))
-        .arg("--php-bin")
-        .arg(&php)
-        .output()
-        .unwrap();
+    let out = install_php(state.path(), archive.path(), &php);
     assert_refused(&out, 2, "Error: Not found PHP ini directory");
     assert!(!dir.path().join("ext/whatap.so").exists());
-
-    let doctor = whatap(state.path())
-        .args([
-            "doctor",
-            "--runtime",
-            "php",
-            "--no-network",
-            "--json",
-            "--php-bin",
-        ])
-        .arg(&php)
-        .output()
-        .unwrap();
-    let findings = json(&doctor)["findings"].clone();
-    assert!(
-        findings
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["id"] == "php-ini-dir-not-found"),
-        "{findings}"
-    );
+    let (code, ids) = doctor_php(state.path(), &php);
+    assert_eq!(code, Some(1));
+    assert_eq!(ids, ["php-ini-dir-not-found"]);
 }
