@@ -374,6 +374,15 @@ impl Drop for HostPhpGuard {
     }
 }
 
+/// A file a test creates outside its temp dirs, removed even when the test fails.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 fn have_servers() -> bool {
     must_have("php8.2-fpm", Path::new(FPM).exists())
         && must_have(
@@ -483,6 +492,30 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let none = |found: &[(bool, String); 3]| found.iter().all(|(loaded, _)| !loaded);
 
     assert!(none(&loaded()), "whatap loaded before install");
+    // The guide's service script: install fills its export lines, uninstall empties them.
+    let service = RemoveOnDrop(PathBuf::from("/etc/init.d/whatap-php"));
+    assert!(
+        !service.0.exists(),
+        "a real whatap-php service script is installed"
+    );
+    let service_before = "#!/bin/sh\nexport WHATAP_PHP_BIN=\nexport WHATAP_PHP_EXT_HOME=\nexport WHATAP_PHP_EXT_SRC=\ncase \"$1\" in\n  start) ;;\nesac\n";
+    fs::write(&service.0, service_before).unwrap();
+    fs::set_permissions(&service.0, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // The CLI (and Apache, same PHP) first: FPM does not load it, and doctor says so.
+    let first = whatap_ok(
+        state,
+        install_args(archive.path())
+            .into_iter()
+            .chain(["--php-bin".into(), PHP.into()]),
+    )
+    .to_string();
+    assert!(!first.contains(LICENSE) && first.contains(LICENSE_TAIL));
+    let (code, ids) = doctor_php(state, Path::new(FPM));
+    assert_eq!(
+        (code, ids),
+        (Some(1), vec!["php-module-not-loaded".to_string()])
+    );
 
     // A running FPM master older than the install: doctor says restart.
     let old_fpm = start_fpm(run.path(), free_port());
@@ -490,25 +523,24 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     std::thread::sleep(Duration::from_millis(1500));
     let report = whatap_ok(state, &install);
     assert_eq!(report["changed"], true);
-    let text = report.to_string();
-    assert!(!text.contains(LICENSE) && text.contains(LICENSE_TAIL));
+    let script = fs::read_to_string(&service.0).unwrap();
+    assert!(
+        script.contains(&format!("export WHATAP_PHP_BIN={PHP}\n")),
+        "{script}"
+    );
+    assert!(script.contains(&format!(
+        "export WHATAP_PHP_EXT_HOME=/usr/lib/php/{}\n",
+        php_api()
+    )));
+    assert!(!report.to_string().contains(LICENSE));
     let shared = PathBuf::from(format!("{ETC_PHP}/mods-available/whatap.ini"));
     assert!(shared.is_file());
     for sapi in ["cli", "fpm", "apache2"] {
         let link = PathBuf::from(format!("{ETC_PHP}/{sapi}/conf.d/20-whatap.ini"));
         assert_eq!(fs::read_link(&link).unwrap(), shared);
     }
-    let doctor = whatap_ok(
-        state,
-        php_args(
-            &["doctor", "--runtime", "php", "--no-network"],
-            &["--php-bin", FPM],
-        ),
-    );
-    assert!(
-        finding_ids(&doctor).contains(&"php-restart-needed".into()),
-        "{doctor}"
-    );
+    let (_, ids) = doctor_php(state, Path::new(FPM));
+    assert_eq!(ids, ["php-restart-needed"]);
     drop(old_fpm);
 
     let again = whatap_ok(state, &install);
@@ -539,6 +571,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     );
 
     whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
+    assert_eq!(fs::read_to_string(&service.0).unwrap(), service_before);
     assert_same_tree(
         &tree_bytes(Path::new(ETC_PHP)),
         &before,

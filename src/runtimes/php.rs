@@ -4,7 +4,7 @@
 //! each SAPI's scan dir (Debian: `mods-available` + a `conf.d` symlink), or a marked `[whatap]`
 //! section at the end of php.ini when PHP has no scan dir.
 
-use super::{AgentState, Detection, InstallPlan, Runtime};
+use super::{AgentState, Detection, InstallPlan, Runtime, java};
 use crate::detect::Host;
 use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
@@ -463,6 +463,12 @@ impl PhpSapi {
     /// (paused); None: not installed here.
     pub fn extension_state(&self) -> Option<bool> {
         let target = self.ini_target().ok()?;
+        if let IniTarget::Debian { shared, link, .. } = &target {
+            // The shared file enables nothing for a SAPI whose conf.d does not link it.
+            if fs::read_link(link).ok().as_ref() != Some(shared) {
+                return None;
+            }
+        }
         let content = fs::read(target.extension_file()).ok()?;
         let lines: Vec<String> = match &target {
             IniTarget::PhpIni { .. } => {
@@ -904,9 +910,6 @@ fn plan_sapi(
     let target = sapi.ini_target()?;
     let roots = sapi.roots();
     let label = sapi.label();
-    if let Some(toggle) = settings.toggle {
-        return plan_toggle(sapi, &target, &roots, toggle, plan, warnings);
-    }
     let source = module_source(settings.agent_archive.as_deref(), sapi)?;
     sapi.check_module(&source).map_err(|why| {
         Error::usage(
@@ -1021,12 +1024,13 @@ fn plan_link(link: &Path, target_file: &Path, plan: &mut Plan) -> Result<()> {
 
 fn plan_toggle(
     sapi: &PhpSapi,
-    target: &IniTarget,
-    roots: &[PathBuf],
     toggle: Toggle,
     plan: &mut Plan,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let target = sapi.ini_target()?;
+    let roots = sapi.roots();
+    let roots = roots.as_slice();
     let file = target.extension_file();
     let not_installed = || {
         Error::usage(
@@ -1042,7 +1046,7 @@ fn plan_toggle(
     if sapi.extension_state().is_none() {
         return Err(not_installed());
     }
-    let edit = match target {
+    let edit = match &target {
         IniTarget::PhpIni { file } => {
             let content = fs::read(file).map_err(|e| Error::io(file, e))?;
             let span = marker::find_block(&content, MarkerStyle::Ini)
@@ -1060,6 +1064,60 @@ fn plan_toggle(
         }
     };
     push_edit(plan, edit, warnings, &sapi.label());
+    Ok(())
+}
+
+/// The guide's service script, which reads these `export` lines to find PHP and the module.
+const SERVICE_SCRIPT: &str = "/etc/init.d/whatap-php";
+
+/// Fills `export WHATAP_PHP_BIN=` / `WHATAP_PHP_EXT_HOME=` / `WHATAP_PHP_EXT_SRC=` in the
+/// whatap-php service script when it is installed; lines it lacks are not appended (after
+/// the script's `case` they would never run).
+fn plan_service_env(
+    group: &PhpGroup,
+    settings: &InstallSettings,
+    plan: &mut Plan,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let script = Path::new(SERVICE_SCRIPT);
+    if !script.is_file() {
+        return Ok(());
+    }
+    let Some(cli) = group
+        .sapis
+        .iter()
+        .find(|s| s.sapi == Sapi::Cli && s.server.is_none())
+    else {
+        warnings.push(format!(
+            "{SERVICE_SCRIPT}: no PHP command line binary chosen; WHATAP_PHP_BIN left as it is"
+        ));
+        return Ok(());
+    };
+    let info = cli.info()?;
+    let source = module_source(settings.agent_archive.as_deref(), cli)?;
+    let values = [
+        ("export WHATAP_PHP_BIN", Some(cli.binary.clone())),
+        ("export WHATAP_PHP_EXT_HOME", info.extension_dir.clone()),
+        ("export WHATAP_PHP_EXT_SRC", Some(source)),
+    ];
+    let roots = target::owned_roots(&[script.parent().unwrap_or(Path::new("/"))]);
+    let existing = crate::edit::conf::parse(&fs::read(script).map_err(|e| Error::io(script, e))?);
+    let mut keys = Vec::new();
+    for (key, value) in values {
+        match value {
+            Some(value) if existing.contains_key(key) => {
+                let value = value.display().to_string();
+                java::check_plain(key, &value, MarkerStyle::Shell)?;
+                keys.push((key.to_string(), value));
+            }
+            _ => warnings.push(format!("{SERVICE_SCRIPT}: no `{key}=` line; not set")),
+        }
+    }
+    if !keys.is_empty() {
+        let mut edit = edits::keys(script, &roots, &keys, 0o755)?;
+        edit.validation = crate::plan::Validation::Shell;
+        plan.edits.push(edit);
+    }
     Ok(())
 }
 
@@ -1117,12 +1175,33 @@ impl Runtime for PhpGroup {
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
         let mut plan = Plan::default();
         let mut warnings = Vec::new();
-        // A broken PHP among the chosen ones stops everything before anything is written.
-        for sapi in &self.sapis {
-            sapi.info()?;
-        }
-        for sapi in &self.sapis {
-            plan_sapi(sapi, settings, &mut plan, &mut warnings)?;
+        match settings.toggle {
+            None => {
+                // A broken PHP among the chosen ones stops everything before anything is written.
+                for sapi in &self.sapis {
+                    sapi.info()?;
+                }
+                for sapi in &self.sapis {
+                    plan_sapi(sapi, settings, &mut plan, &mut warnings)?;
+                }
+                plan_service_env(self, settings, &mut plan, &mut warnings)?;
+            }
+            Some(toggle) => {
+                // Switching the agent off must work even when another PHP is broken or was
+                // never set up: those are skipped with a warning.
+                let mut first_error = None;
+                for sapi in &self.sapis {
+                    if let Err(error) = plan_toggle(sapi, toggle, &mut plan, &mut warnings) {
+                        warnings.push(format!("{}: skipped: {error}", sapi.label()));
+                        first_error.get_or_insert(error);
+                    }
+                }
+                if plan.edits.is_empty() {
+                    if let Some(error) = first_error {
+                        return Err(error);
+                    }
+                }
+            }
         }
         let mut next_steps: Vec<String> = self.sapis.iter().filter_map(restart_hint).collect();
         next_steps.dedup();
