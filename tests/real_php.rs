@@ -457,6 +457,19 @@ fn whatap_ok<S: AsRef<std::ffi::OsStr>>(
     json(&out)
 }
 
+/// A private PHP's install touches only its own temp dir, never the host's /etc/php.
+fn assert_files_under(report: &serde_json::Value, dir: &Path) {
+    for file in report["files"].as_array().unwrap() {
+        let path = PathBuf::from(file["path"].as_str().unwrap());
+        assert!(
+            path.starts_with(dir),
+            "{} is outside {}",
+            path.display(),
+            dir.display()
+        );
+    }
+}
+
 fn finding_ids(doctor: &serde_json::Value) -> Vec<String> {
     doctor["findings"]
         .as_array()
@@ -483,7 +496,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let state = state.path();
     let run = web_root();
     let www = web_root();
-    let bins = ["--php-bin", PHP, "--php-bin", FPM];
+    let bins = ["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE];
     let install: Vec<String> = install_args(archive.path())
         .into_iter()
         .chain(bins.map(String::from))
@@ -502,12 +515,12 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     fs::write(&service.0, service_before).unwrap();
     fs::set_permissions(&service.0, fs::Permissions::from_mode(0o755)).unwrap();
 
-    // The CLI (and Apache, same PHP) first: FPM does not load it, and doctor says so.
+    // The CLI and Apache first: FPM does not load it, and doctor says so.
     let first = whatap_ok(
         state,
         install_args(archive.path())
             .into_iter()
-            .chain(["--php-bin".into(), PHP.into()]),
+            .chain(["--php-bin", PHP, "--php-bin", APACHE].map(String::from)),
     )
     .to_string();
     assert!(!first.contains(LICENSE) && first.contains(LICENSE_TAIL));
@@ -661,7 +674,7 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
             continue;
         }
         accepted += 1;
-        whatap_ok(state, &install);
+        assert_files_under(&whatap_ok(state, &install), dir.path());
         let installed = fs::read(&ini).unwrap();
         assert!(
             installed.starts_with(&bytes),
@@ -860,4 +873,28 @@ fn php_without_any_ini_is_refused_and_diagnosed() {
     let (code, ids) = doctor_php(state.path(), &php);
     assert_eq!(code, Some(1));
     assert_eq!(ids, ["php-ini-dir-not-found"]);
+}
+
+#[test]
+fn udp_6600_held_by_another_process_is_reported() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let state = tempfile::tempdir().unwrap();
+    let archive = archive();
+    let installed = install_php(state.path(), archive.path(), &php);
+    assert!(installed.status.success());
+    assert_files_under(&json(&installed), dir.path());
+    assert_eq!(doctor_php(state.path(), &php), (Some(0), vec![]));
+    // This test process stands in for whatever took the whatap-php agent's port.
+    let Ok(_taken) = std::net::UdpSocket::bind("127.0.0.1:6600") else {
+        eprintln!("SKIPPED: UDP 6600 is already taken on this host");
+        return;
+    };
+    let (_, ids) = doctor_php(state.path(), &php);
+    assert_eq!(ids, ["udp-port-conflict"]);
 }

@@ -61,6 +61,23 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
         out.facts
             .push(Fact::new("php-module-not-loaded", &label, why));
     }
+    if state.is_some() {
+        if let Some(holder) = udp_port_holder(AGENT_UDP_PORT) {
+            if !is_whatap_agent(&holder.1) {
+                out.facts.push(
+                    Fact::new(
+                        "udp-port-conflict",
+                        &label,
+                        format!(
+                            "UDP {AGENT_UDP_PORT} is held by PID {} ({}), not by whatap_php",
+                            holder.0, holder.1
+                        ),
+                    )
+                    .with("port", AGENT_UDP_PORT.to_string()),
+                );
+            }
+        }
+    }
     if let (Some(pid), Some(_)) = (sapi.master, state) {
         if let Some(started) = process_start(pid) {
             let newest = config_files(&target, module.as_deref())
@@ -86,6 +103,61 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
         }
     }
     out
+}
+
+/// The port the whatap-php agent listens on for what the extension sends (the guide's
+/// "Net UDP: Listener localhost:6600").
+const AGENT_UDP_PORT: u16 = 6600;
+
+fn is_whatap_agent(command: &str) -> bool {
+    let name = command.rsplit('/').next().unwrap_or(command);
+    name.starts_with("whatap_php") || name.starts_with("whatap-php")
+}
+
+/// The process (PID, command name) bound to local UDP `port`, from /proc/net/udp{,6}.
+fn udp_port_holder(port: u16) -> Option<(u32, String)> {
+    let inodes: Vec<String> = ["/proc/net/udp", "/proc/net/udp6"]
+        .iter()
+        .filter_map(|table| fs::read_to_string(table).ok())
+        .flat_map(|text| udp_inodes(&text, port))
+        .collect();
+    if inodes.is_empty() {
+        return None;
+    }
+    let wanted: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
+    for entry in fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(fds) = fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            fs::read_link(fd.path())
+                .is_ok_and(|link| wanted.iter().any(|w| link.as_os_str() == w.as_str()))
+        });
+        if holds {
+            let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            return Some((pid, comm.trim().to_string()));
+        }
+    }
+    // Bound, but by a process we cannot see (another user without privileges).
+    Some((0, "unknown".to_string()))
+}
+
+/// Socket inodes bound to local `port` in a /proc/net/udp table.
+fn udp_inodes(table: &str, port: u16) -> Vec<String> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields.get(1)?.rsplit_once(':')?.1;
+            (u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| fields.get(9).map(|s| s.to_string()))
+                .flatten()
+        })
+        .collect()
 }
 
 /// Every file whose change the running master has not read yet.
@@ -123,6 +195,23 @@ fn process_start(pid: u32) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_udp_socket_on_a_port() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  12: 0100007F:19C8 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0\n  13: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 77 2 0000000000000000 0\n";
+        assert_eq!(udp_inodes(table, 6600), ["4242"]);
+        assert!(udp_inodes(table, 6601).is_empty());
+        assert!(is_whatap_agent("whatap_php"));
+        assert!(!is_whatap_agent("python3"));
+    }
+
+    #[test]
+    fn sees_its_own_udp_socket() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let (pid, _) = udp_port_holder(port).unwrap();
+        assert_eq!(pid, std::process::id());
+    }
 
     #[test]
     fn own_process_started_in_the_past() {

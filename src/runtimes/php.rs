@@ -682,7 +682,7 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
     let mut out = Vec::new();
     for (httpd, module, threaded) in apache_php_modules() {
         let version = module_version(&module);
-        let cli = clis.iter().find(|c| {
+        let same_php = |c: &&PhpSapi| {
             c.sapi == Sapi::Cli
                 && c.info.as_ref().is_ok_and(|i| {
                     version.as_ref().is_none_or(|v| {
@@ -691,7 +691,21 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
                             .is_some_and(|iv| iv == v || iv.starts_with(&format!("{v}.")))
                     })
                 })
-        });
+        };
+        // Prefer the distribution's CLI (Debian: scan dir /etc/php/X.Y/cli/conf.d) over
+        // wrappers and private builds of the same version.
+        let packaged = |c: &&PhpSapi| {
+            version.as_ref().is_some_and(|v| {
+                c.info.as_ref().is_ok_and(|i| {
+                    i.scan_dir.as_deref() == Some(Path::new(&format!("/etc/php/{v}/cli/conf.d")))
+                })
+            })
+        };
+        let cli = clis
+            .iter()
+            .filter(same_php)
+            .find(packaged)
+            .or_else(|| clis.iter().find(same_php));
         let info = match cli {
             Some(cli) => {
                 let mut info = cli.info.clone().expect("filtered on Ok");
@@ -752,22 +766,52 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
         return Ok(PhpGroup { sapis });
     }
     let mut sapis = Vec::new();
+    let mut servers = Vec::new();
     for bin in &target.php_bins {
         if !executable(bin) {
             return Err(Error::usage(
                 format!("--php-bin {}: not an executable file", bin.display()),
-                "give the path of a php, php-fpm or php-cgi binary (`which php`)",
+                "give the path of a php, php-fpm or php-cgi binary (`which php`), or apache2/httpd for mod_php",
             ));
         }
-        sapis.push(probe_binary(bin, host));
+        if is_httpd(bin) {
+            servers.push(fs::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
+        } else {
+            sapis.push(probe_binary(bin, host));
+        }
     }
-    // Apache's mod_php comes with the PHP whose CLI was named.
-    let apache: Vec<PhpSapi> = apache_sapis(&sapis, host)
-        .into_iter()
-        .filter(|a| sapis.iter().any(|s| s.binary == a.binary))
-        .collect();
-    sapis.extend(apache);
+    if !servers.is_empty() {
+        // mod_php is read through a CLI of the same PHP: the named ones, else the host's.
+        let mut clis = sapis.clone();
+        if apache_sapis(&clis, host).iter().any(|a| a.info.is_err()) {
+            clis.extend(find_binaries(host).iter().map(|b| probe_binary(b, host)));
+        }
+        let apache: Vec<PhpSapi> = apache_sapis(&clis, host)
+            .into_iter()
+            .filter(|a| {
+                a.server.as_ref().is_some_and(|(httpd, _)| {
+                    servers.contains(&fs::canonicalize(httpd).unwrap_or_else(|_| httpd.clone()))
+                })
+            })
+            .collect();
+        if apache.is_empty() {
+            return Err(Error::usage(
+                format!(
+                    "--php-bin {}: this Apache loads no PHP module (no `LoadModule php…` in /etc/apache2/mods-enabled or /etc/httpd/conf.modules.d)",
+                    servers[0].display()
+                ),
+                "enable mod_php (a2enmod php8.2), or name the php-fpm binary instead",
+            ));
+        }
+        sapis.extend(apache);
+    }
     Ok(PhpGroup { sapis })
+}
+
+/// `apache2`, `httpd`: `--php-bin` names Apache to mean its mod_php.
+fn is_httpd(path: &Path) -> bool {
+    let name = file_name(&fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    name == "apache2" || name == "httpd"
 }
 
 /// The module for this PHP from `--agent-archive DIR`: `whatap_<API>.so` or `whatap_zts_<API>.so`.
