@@ -898,3 +898,25 @@ fn udp_6600_held_by_another_process_is_reported() {
     let (_, ids) = doctor_php(state.path(), &php);
     assert_eq!(ids, ["udp-port-conflict"]);
 }
+
+#[test]
+fn whatap_enabled_by_hand_elsewhere_is_refused() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\nextension = \"whatap.so\"\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let state = tempfile::tempdir().unwrap();
+    let archive = archive();
+    let before = tree_bytes(dir.path());
+    let out = install_php(state.path(), archive.path(), &php);
+    let text = assert_refused(&out, 3, "it would load twice");
+    assert!(text.contains(&format!("{}:2:", ini.display())), "{text}");
+    assert_same_tree(
+        &tree_bytes(dir.path()),
+        &before,
+        "private PHP after refusal",
+    );
+}

@@ -162,5 +162,5 @@ pub struct Detection {
     pub pid: Option<u32>,
     pub user: Option<String>,
     pub agent: AgentState,
-    pub details: BTreeMap<String, String>,
+    pub details: BTreeMap<String, serde_json::Value>,
 }

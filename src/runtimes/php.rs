@@ -413,30 +413,30 @@ impl PhpSapi {
     }
 
     pub fn detection(&self) -> Detection {
-        let mut details = BTreeMap::new();
-        details.insert("sapi".to_string(), self.sapi.name().to_string());
+        let mut details: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        details.insert("sapi".into(), self.sapi.name().into());
         let mut version = None;
         match &self.info {
             Ok(info) => {
                 version = info.version.clone();
-                details.insert("api".into(), info.api.clone());
-                details.insert("zts".into(), info.zts.to_string());
                 let show = |p: &Option<PathBuf>| {
                     p.as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
+                        .map(|p| p.display().to_string().into())
+                        .unwrap_or(serde_json::Value::Null)
                 };
+                details.insert("api".into(), info.api.clone().into());
+                details.insert("zts".into(), info.zts.into());
                 details.insert("extension_dir".into(), show(&info.extension_dir));
                 details.insert("ini_file".into(), show(&info.ini_file));
                 details.insert("scan_dir".into(), show(&info.scan_dir));
             }
             Err(why) => {
-                details.insert("error".into(), why.clone());
+                details.insert("error".into(), why.clone().into());
             }
         }
         if let Some((httpd, module)) = &self.server {
-            details.insert("server".into(), httpd.display().to_string());
-            details.insert("module".into(), module.display().to_string());
+            details.insert("server".into(), httpd.display().to_string().into());
+            details.insert("module".into(), module.display().to_string().into());
         }
         let agent = match self.loads_whatap() {
             Some(true) => AgentState::Loaded,
@@ -993,9 +993,24 @@ fn plan_sapi(
             ));
         }
     }
+    let stray = stray_extension_lines(sapi, &target);
+    if !stray.is_empty() {
+        return Err(Error::refused(
+            format!(
+                "{label}: {MODULE_FILE} is already enabled elsewhere, it would load twice: {}",
+                stray.join("; ")
+            ),
+            "comment out or remove that line (or uninstall what wrote it), then run again",
+        ));
+    }
+    let link_dir = match &target {
+        IniTarget::Debian { link, .. } => link.parent(),
+        _ => None,
+    };
     let dirs: Vec<&Path> = [
         Some(extension_dir.as_path()),
         target.extension_file().parent(),
+        link_dir,
     ]
     .into_iter()
     .flatten()
@@ -1041,6 +1056,46 @@ fn plan_sapi(
         }
     }
     Ok(())
+}
+
+/// Active `extension=whatap.so` lines PHP reads outside the files this install manages
+/// (a vendor install.sh's whatap.ini, a hand edit of php.ini): `file:line: text`.
+fn stray_extension_lines(sapi: &PhpSapi, target: &IniTarget) -> Vec<String> {
+    let Ok(info) = &sapi.info else {
+        return Vec::new();
+    };
+    let ours: Vec<PathBuf> = match target {
+        IniTarget::ScanDir { file } => vec![file.clone()],
+        IniTarget::Debian { shared, link, app } => vec![shared.clone(), link.clone(), app.clone()],
+        IniTarget::PhpIni { .. } => Vec::new(),
+    };
+    let mut files: Vec<PathBuf> = info.ini_file.iter().cloned().collect();
+    if let Some(entries) = info.scan_dir.as_ref().and_then(|d| fs::read_dir(d).ok()) {
+        let mut inis: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ini"))
+            .collect();
+        inis.sort();
+        files.extend(inis);
+    }
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !ours.contains(f)) {
+        let Ok(content) = fs::read(file) else {
+            continue;
+        };
+        let block = marker::find_block(&content, MarkerStyle::Ini)
+            .ok()
+            .flatten();
+        for (i, line) in split_lines(&content).iter().enumerate() {
+            let text = String::from_utf8_lossy(line_body(line));
+            let inside = block.is_some_and(|b| i >= b.start && i <= b.end);
+            if !inside && extension_line(&text) == Some(true) {
+                found.push(format!("{}:{}: {}", file.display(), i + 1, text.trim()));
+            }
+        }
+    }
+    found
 }
 
 /// Debian's conf.d symlink to mods-available, as phpenmod makes it.
