@@ -920,3 +920,45 @@ fn whatap_enabled_by_hand_elsewhere_is_refused() {
         "private PHP after refusal",
     );
 }
+
+/// The plan shown by `--dry-run`: the guide's whatap.ini keys in a php.ini section (no scan
+/// dir), and Debian's mods-available file with one conf.d link per SAPI.
+#[test]
+fn dry_run_diffs() {
+    if !have_php() || !have_servers() {
+        return;
+    }
+    let archive = archive();
+    let state = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let dry = |bins: &[&str]| {
+        let mut args: Vec<String> = install_args(archive.path());
+        args.push("--dry-run".into());
+        args.extend(bins.iter().map(|b| b.to_string()));
+        let report = whatap_ok(state.path(), &args);
+        assert_eq!(report["changed"], false);
+        report["diff"]
+            .as_str()
+            .unwrap()
+            .replace(&dir.path().display().to_string(), "<dir>")
+            .replace(&php_api(), "<API>")
+    };
+    insta::assert_snapshot!(
+        "php-ini-section",
+        dry(&["--php-bin", php.to_str().unwrap()])
+    );
+
+    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let before = tree_bytes(Path::new(ETC_PHP));
+    let diff = dry(&["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE]);
+    insta::assert_snapshot!("debian-cli-fpm-apache", diff);
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php after --dry-run",
+    );
+    assert!(!state.path().exists() || !state.path().join("ledger.json").exists());
+}
