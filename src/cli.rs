@@ -85,6 +85,9 @@ pub struct TargetArgs {
     /// The running process; home/base are read from its command line
     #[arg(long)]
     pub pid: Option<u32>,
+    /// PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)
+    #[arg(long = "php-bin", value_name = "PATH")]
+    pub php_bin: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,6 +161,12 @@ pub struct InstallArgs {
     /// Python: a start script or supervisor program file whose start command gets wrapped
     #[arg(long, value_name = "PATH")]
     pub start_script: Option<PathBuf>,
+    /// PHP: comment out `extension=whatap.so` where it was installed (no license needed)
+    #[arg(long, conflicts_with = "resume")]
+    pub pause: bool,
+    /// PHP: uncomment `extension=whatap.so` again after --pause
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,12 +34,21 @@ pub struct TargetSettings {
     pub home: Option<PathBuf>,
     pub base: Option<PathBuf>,
     pub pid: Option<u32>,
+    /// PHP binaries given with --php-bin.
+    pub php_bins: Vec<PathBuf>,
 }
 
 impl TargetSettings {
     pub fn is_empty(&self) -> bool {
-        self.home.is_none() && self.base.is_none() && self.pid.is_none()
+        self.home.is_none() && self.base.is_none() && self.pid.is_none() && self.php_bins.is_empty()
     }
+}
+
+/// `--pause` / `--resume`: switch an installed PHP extension off or on again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    Pause,
+    Resume,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +66,8 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    /// Only switch what is installed on or off; license and hosts are not needed then.
+    pub toggle: Option<Toggle>,
     pub python: PythonSettings,
 }
 
@@ -145,6 +156,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         home: args.home.clone(),
         base: args.base.clone(),
         pid: args.pid,
+        php_bins: args.php_bin.clone(),
     }
 }
 
@@ -166,6 +178,38 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
 }
 
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
+    let toggle = match (args.pause, args.resume) {
+        (true, _) => Some(Toggle::Pause),
+        (_, true) => Some(Toggle::Resume),
+        _ => None,
+    };
+    if let Some(toggle) = toggle {
+        if args.target.runtime.is_some_and(|r| r != RuntimeKind::Php) {
+            return Err(Error::usage(
+                format!("--{}: only PHP installs can be paused", toggle.flag()),
+                "use it with --runtime php",
+            ));
+        }
+        return Ok(InstallSettings {
+            target: TargetSettings {
+                runtime: Some(RuntimeKind::Php),
+                ..target(&args.target)
+            },
+            license: String::new(),
+            hosts: Vec::new(),
+            agent_jar: None,
+            agent_archive: None,
+            whatap_home: None,
+            port: None,
+            name: None,
+            oname: None,
+            conf: Vec::new(),
+            method: None,
+            latest_jar: false,
+            toggle: Some(toggle),
+            python: PythonSettings::default(),
+        });
+    }
     let license = match args.license.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(Error::usage(
@@ -242,7 +286,17 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             unit: args.unit.clone(),
             start_script: args.start_script.clone(),
         },
+        toggle: None,
     })
+}
+
+impl Toggle {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Toggle::Pause => "pause",
+            Toggle::Resume => "resume",
+        }
+    }
 }
 
 /// License keys are opaque tokens: letters, digits and `-_+/=.`; never echoed back in full.

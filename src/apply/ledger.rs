@@ -4,7 +4,7 @@
 
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
-use crate::plan::{Action, KeyRecord, ModeChange, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,9 @@ pub struct InstallRecord {
     pub installed_at: u64,
     pub paths: Vec<PathBuf>,
     pub dirs_created: Vec<PathBuf>,
+    /// Symlinks this install created; absent in ledgers written before links existed.
+    #[serde(default)]
+    pub links_created: Vec<Link>,
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
@@ -137,6 +140,7 @@ impl Ledger {
                     paths: Vec::new(),
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
+                    links_created: Vec::new(),
                 });
                 self.installs.len() - 1
             }
@@ -153,6 +157,11 @@ impl Ledger {
             match modes.iter_mut().find(|m| m.path == change.path) {
                 Some(existing) => existing.after = change.after,
                 None => modes.push(change.clone()),
+            }
+        }
+        for link in &plan.links {
+            if !self.installs[index].links_created.contains(link) {
+                self.installs[index].links_created.push(link.clone());
             }
         }
         for edit in &plan.edits {

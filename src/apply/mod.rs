@@ -7,7 +7,7 @@ pub mod ledger;
 pub mod lock;
 
 use crate::error::{Error, Result};
-use crate::plan::{Action, Edit, ModeChange, Plan, RunStep, Validation};
+use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -109,6 +109,8 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
     let mut created_dirs: Vec<&Path> = Vec::new();
     let mut done: Vec<&Edit> = Vec::new();
     let mut modes_done: Vec<&ModeChange> = Vec::new();
+    let mut removed_links: Vec<&Link> = Vec::new();
+    let mut created_links: Vec<&Link> = Vec::new();
     let result = (|| {
         for dir in &plan.dirs {
             fs::DirBuilder::new()
@@ -123,6 +125,12 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
                 atomic::chown_path(&dir.path, owner)?;
             }
         }
+        for link in &plan.remove_links {
+            if link.is_in_place() {
+                fs::remove_file(&link.path).map_err(|e| Error::io(&link.path, e))?;
+                removed_links.push(link);
+            }
+        }
         for edit in &plan.edits {
             apply_edit(edit)?;
             done.push(edit);
@@ -130,6 +138,11 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
         for change in &plan.modes {
             set_mode(change, change.before, change.after)?;
             modes_done.push(change);
+        }
+        for link in &plan.links {
+            std::os::unix::fs::symlink(&link.target, &link.path)
+                .map_err(|e| Error::io(&link.path, e))?;
+            created_links.push(link);
         }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
@@ -141,11 +154,17 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
         for change in modes_done.iter().rev() {
             let _ = set_mode(change, change.after, change.before);
         }
+        for link in created_links.iter().rev() {
+            let _ = fs::remove_file(&link.path);
+        }
         for edit in done.iter().rev() {
             undo_edit(edit);
         }
         for dir in created_dirs.iter().rev() {
             let _ = fs::remove_dir(dir);
+        }
+        for link in removed_links.iter().rev() {
+            let _ = std::os::unix::fs::symlink(&link.target, &link.path);
         }
         return Err(match error {
             Error::Refused { .. } | Error::ApplyFailed { .. } => error,

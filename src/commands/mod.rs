@@ -48,6 +48,16 @@ impl ChangeReport {
         plan: &Plan,
         printer: &Printer,
     ) -> ChangeReport {
+        let links = plan
+            .links
+            .iter()
+            .map(|l| (l, Action::Created))
+            .chain(plan.remove_links.iter().map(|l| (l, Action::Deleted)))
+            .map(|(l, action)| FileReport {
+                path: l.path.clone(),
+                action,
+                backup: None,
+            });
         let files = plan
             .edits
             .iter()
@@ -61,6 +71,7 @@ impl ChangeReport {
                     _ => None,
                 },
             })
+            .chain(links)
             .collect();
         ChangeReport {
             command,

@@ -15,8 +15,14 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         Some(lock::acquire(&settings.state_dir)?)
     };
     let mut ledger = Ledger::load(&settings.state_dir)?;
-    let id = if target.is_empty() {
-        match ledger.installs.as_slice() {
+    let id = if target.is_empty() && target.runtime != Some(crate::cli::RuntimeKind::Php) {
+        let wanted = target.runtime.map(runtimes::kind_name);
+        let recorded: Vec<_> = ledger
+            .installs
+            .iter()
+            .filter(|i| wanted.is_none_or(|w| i.runtime == w))
+            .collect();
+        match recorded.as_slice() {
             [] => None,
             [only] => Some(only.id.clone()),
             many => {

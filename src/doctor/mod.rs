@@ -7,6 +7,7 @@ pub mod java;
 pub mod jvm;
 pub mod logs;
 pub mod network;
+pub mod php;
 pub mod python;
 
 use catalog::Severity;

@@ -16,6 +16,8 @@ pub enum MarkerStyle {
     Shell,
     /// Windows batch files: `rem ########## WHATAP ############`.
     Bat,
+    /// INI files (php.ini): `; ########## WHATAP ############`.
+    Ini,
 }
 
 impl MarkerStyle {
@@ -23,6 +25,7 @@ impl MarkerStyle {
         match self {
             MarkerStyle::Shell => MARKER.to_string(),
             MarkerStyle::Bat => format!("rem {MARKER}"),
+            MarkerStyle::Ini => format!("; {MARKER}"),
         }
     }
 
@@ -39,6 +42,9 @@ impl MarkerStyle {
                     .or_else(|| lower.strip_prefix("::"))
                     .is_some_and(|rest| rest.trim() == MARKER.to_ascii_lowercase())
             }
+            MarkerStyle::Ini => text
+                .strip_prefix(';')
+                .is_some_and(|rest| rest.trim() == MARKER),
         }
     }
 
@@ -59,6 +65,7 @@ impl MarkerStyle {
                     || lower.starts_with("@rem")
                     || lower.starts_with("::")
             }
+            MarkerStyle::Ini => text.starts_with(';'),
         }
     }
 }
@@ -267,7 +274,7 @@ mod tests {
             b"mixed\r\nends\nhere",
         ];
         for sample in samples {
-            for style in [MarkerStyle::Shell, MarkerStyle::Bat] {
+            for style in [MarkerStyle::Shell, MarkerStyle::Bat, MarkerStyle::Ini] {
                 for at in [InsertAt::End, InsertAt::AfterHeader] {
                     round_trip(sample, style, at);
                 }
@@ -318,6 +325,19 @@ mod tests {
                 .unwrap_err()
                 .line(),
             3
+        );
+    }
+
+    #[test]
+    fn ini_marker_is_a_semicolon_comment() {
+        let text = format!("[PHP]\n;{MARKER}\n[whatap]\n;  {MARKER}\n");
+        assert_eq!(
+            find_block(text.as_bytes(), MarkerStyle::Ini).unwrap(),
+            Some(BlockSpan { start: 1, end: 3 })
+        );
+        assert_eq!(
+            find_block(text.as_bytes(), MarkerStyle::Shell).unwrap(),
+            None
         );
     }
 

@@ -23,6 +23,20 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
             mode.path.display()
         ));
     }
+    for link in &plan.remove_links {
+        out.push_str(&format!(
+            "remove symlink: {} -> {}\n",
+            link.path.display(),
+            link.target.display()
+        ));
+    }
+    for link in &plan.links {
+        out.push_str(&format!(
+            "create symlink: {} -> {}\n",
+            link.path.display(),
+            link.target.display()
+        ));
+    }
     for dir in &plan.remove_dirs {
         out.push_str(&format!("remove directory if empty: {}\n", dir.display()));
     }

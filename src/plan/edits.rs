@@ -95,6 +95,13 @@ pub fn keys(
     Ok(edit)
 }
 
+/// A file that is ours whole (PHP's whatap.ini, a systemd drop-in), with exactly these bytes;
+/// removed again on uninstall.
+pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    Ok(edit_for(file, bytes, Ownership::Whole))
+}
+
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;
@@ -102,12 +109,6 @@ pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let mut edit = edit_for(file, bytes, Ownership::Whole);
     edit.binary = true;
     Ok(edit)
-}
-
-/// A whole file whose content we define (a systemd drop-in); removed again on uninstall.
-pub fn whole(path: &Path, roots: &[PathBuf], content: Vec<u8>) -> Result<Edit> {
-    let file = target::read(path, roots)?;
-    Ok(edit_for(file, content, Ownership::Whole))
 }
 
 /// One line to rewrite: its text now, its text before we ever touched it, its new text.

@@ -142,6 +142,20 @@ impl RunStep {
     }
 }
 
+/// A symlink a plan creates (Debian's `conf.d/20-whatap.ini -> ../../mods-available/whatap.ini`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub path: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Link {
+    /// The link is on disk and points where we made it point.
+    pub fn is_in_place(&self) -> bool {
+        std::fs::read_link(&self.path).is_ok_and(|t| t == self.target)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Programs run before any file is written.
@@ -149,6 +163,10 @@ pub struct Plan {
     pub dirs: Vec<DirCreate>,
     pub edits: Vec<Edit>,
     pub modes: Vec<ModeChange>,
+    /// Symlinks created after the edits (their targets exist by then).
+    pub links: Vec<Link>,
+    /// Symlinks removed before the edits, only while they still point at their target.
+    pub remove_links: Vec<Link>,
     /// Directories to remove (if empty) after the edits, deepest first.
     pub remove_dirs: Vec<PathBuf>,
 }
@@ -159,6 +177,8 @@ impl Plan {
             || !self.dirs.is_empty()
             || !self.remove_dirs.is_empty()
             || !self.modes.is_empty()
+            || !self.links.is_empty()
+            || !self.remove_links.is_empty()
             || self.edits.iter().any(|e| e.action() != Action::Unchanged)
     }
 }

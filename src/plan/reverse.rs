@@ -53,6 +53,12 @@ pub fn plan_uninstall(
             });
         }
     }
+    plan.remove_links = install
+        .links_created
+        .iter()
+        .filter(|l| l.is_in_place())
+        .cloned()
+        .collect();
     plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
     Ok(Reversal { plan, warnings })
 }

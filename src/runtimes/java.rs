@@ -172,10 +172,10 @@ pub fn agent_block(
     };
     let jar = format!("{}{separator}{jar_name}", home.trim_end_matches(separator));
     let (name, text) = match (style, latest) {
-        (MarkerStyle::Shell, false) => ("javaagent.sh", SH_BLOCK),
-        (MarkerStyle::Shell, true) => ("javaagent-latest.sh", SH_LATEST_BLOCK),
         (MarkerStyle::Bat, false) => ("javaagent.bat", BAT_BLOCK),
         (MarkerStyle::Bat, true) => ("javaagent-latest.bat", BAT_LATEST_BLOCK),
+        (_, false) => ("javaagent.sh", SH_BLOCK),
+        (_, true) => ("javaagent-latest.sh", SH_LATEST_BLOCK),
     };
     template::render(
         name,

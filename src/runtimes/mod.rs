@@ -3,6 +3,7 @@
 
 pub mod infra;
 pub mod java;
+pub mod php;
 pub mod python;
 pub mod tomcat;
 
@@ -33,6 +34,20 @@ pub trait Runtime {
     fn inspect_logs(&self, _logs: &[PathBuf]) -> Inspection {
         self.inspect()
     }
+
+    /// The flags that pick this instance, for "several found; choose one" messages.
+    fn selector(&self) -> String {
+        let d = self.detection();
+        let base = d
+            .base
+            .map(|b| format!(" --base {}", b.display()))
+            .unwrap_or_default();
+        format!(
+            "--runtime {} --home {}{base}",
+            self.kind(),
+            d.home.display()
+        )
+    }
 }
 
 /// An install plan with what to tell the operator around it.
@@ -62,12 +77,21 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .into_iter()
             .map(|i| Box::new(i) as Box<dyn Runtime>),
     );
+    found.extend(
+        php::detect(host)
+            .into_iter()
+            .map(|p| Box::new(p) as Box<dyn Runtime>),
+    );
     found
 }
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
     let kind = target.runtime;
+    // PHP installs every PHP found (or each --php-bin) together.
+    if kind == Some(RuntimeKind::Php) || !target.php_bins.is_empty() {
+        return Ok(Box::new(php::resolve(target, host)?));
+    }
     // Infra has one fixed home: no detection needed to pick it.
     if target.is_empty() && kind != Some(RuntimeKind::Infra) {
         let wanted = kind.map(kind_name);
@@ -109,29 +133,24 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, python, infra",
+        "supported now: --runtime tomcat, php, python, infra",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat in /usr/share, /opt, /usr/local, /srv, no PHP)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
         _ => {
-            let list: Vec<String> = found
-                .iter()
-                .map(|r| {
-                    let d = r.detection();
-                    let base = d
-                        .base
-                        .map(|b| format!(" --base {}", b.display()))
-                        .unwrap_or_default();
-                    format!("--runtime {} --home {}{base}", r.kind(), d.home.display())
-                })
-                .collect();
+            let mut list: Vec<String> = Vec::new();
+            for selector in found.iter().map(|r| r.selector()) {
+                if !list.contains(&selector) {
+                    list.push(selector);
+                }
+            }
             Err(Error::usage(
                 format!(
                     "{} runtimes found; choose one: {}",
@@ -163,5 +182,5 @@ pub struct Detection {
     pub pid: Option<u32>,
     pub user: Option<String>,
     pub agent: AgentState,
-    pub details: BTreeMap<String, String>,
+    pub details: BTreeMap<String, serde_json::Value>,
 }

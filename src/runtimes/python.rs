@@ -903,12 +903,15 @@ impl Runtime for PythonApp {
     fn detection(&self) -> Detection {
         let mut details = BTreeMap::new();
         if let Some(app) = &self.app {
-            details.insert("server".to_string(), app.server.clone());
+            details.insert("server".to_string(), app.server.clone().into());
             if let Some(interpreter) = app.interpreter() {
-                details.insert("interpreter".to_string(), interpreter.display().to_string());
+                details.insert(
+                    "interpreter".to_string(),
+                    interpreter.display().to_string().into(),
+                );
             }
             if let Some(unit) = &app.unit {
-                details.insert("unit".to_string(), unit.clone());
+                details.insert("unit".to_string(), unit.clone().into());
             }
         }
         Detection {

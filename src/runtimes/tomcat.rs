@@ -152,7 +152,7 @@ impl Tomcat {
             } else {
                 "unix"
             }
-            .to_string(),
+            .into(),
         );
         Detection {
             runtime: NAME.to_string(),

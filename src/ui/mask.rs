@@ -7,11 +7,13 @@ pub fn mask(secret: &str) -> String {
     format!("{}{tail}", "*".repeat(chars.len() - keep))
 }
 
-/// `license=VALUE` lines (whatap.conf content shown in diffs), whatever the license is.
+/// `license=VALUE` lines (whatap.conf) and `whatap.license=VALUE` (PHP's whatap.ini) shown
+/// in diffs, whatever the license is.
 fn license_lines() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"(?m)^([-+ ]?\s*license\s*=\s*)([^\s\u{240d}]+)").expect("valid regex")
+        regex::Regex::new(r"(?m)^([-+ ]?\s*(?:whatap\.)?license\s*=\s*)([^\s\u{240d}]+)")
+            .expect("valid regex")
     })
 }
 
@@ -46,6 +48,10 @@ mod tests {
         assert_eq!(
             redact("-license = zyxwvutsrq9876\u{240d}\n", &[]),
             "-license = **********9876\u{240d}\n"
+        );
+        assert_eq!(
+            redact("+whatap.license=zyxwvutsrq9876\n", &[]),
+            "+whatap.license=**********9876\n"
         );
     }
 }

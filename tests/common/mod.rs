@@ -175,6 +175,15 @@ pub fn install_args(home: &Path) -> Vec<String> {
     ]
 }
 
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Is this run required to have every real part (CI), or may it skip loudly?
 pub fn must_have(part: &str, present: bool) -> bool {
     if present {
@@ -345,15 +354,6 @@ pub fn wait_for(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     check()
-}
-
-/// A loopback TCP port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The finding ids of a `doctor --json` report, in order.
