@@ -2,6 +2,7 @@
 //! (`edit`, `plan`, `apply`) does the writing.
 
 pub mod java;
+pub mod jetty;
 pub mod tomcat;
 
 use crate::cli::RuntimeKind;
@@ -46,7 +47,27 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .into_iter()
             .map(|t| Box::new(t) as Box<dyn Runtime>),
     );
+    found.extend(
+        jetty::detect(host)
+            .into_iter()
+            .map(|j| Box::new(j) as Box<dyn Runtime>),
+    );
     found
+}
+
+/// The runtime a `--home`/`--base`/`--pid` points at when `--runtime` is not given.
+fn guess_kind(target: &TargetSettings) -> RuntimeKind {
+    if let Some(pid) = target.pid {
+        let process = crate::detect::process::read(&crate::detect::process::proc_root(), pid);
+        if process.as_ref().and_then(jetty::from_process).is_some() {
+            return RuntimeKind::Jetty;
+        }
+        return RuntimeKind::Tomcat;
+    }
+    match target.home.as_ref().or(target.base.as_ref()) {
+        Some(dir) if jetty::is_home(dir) => RuntimeKind::Jetty,
+        _ => RuntimeKind::Tomcat,
+    }
 }
 
 /// The instance the target flags name, or the only one detection finds.
@@ -60,9 +81,10 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
             .collect();
         return pick_one(found);
     }
-    match kind {
-        None | Some(RuntimeKind::Tomcat) => Ok(Box::new(tomcat::resolve(target, host)?)),
-        Some(other) => Err(unsupported(other)),
+    match kind.unwrap_or_else(|| guess_kind(target)) {
+        RuntimeKind::Tomcat => Ok(Box::new(tomcat::resolve(target, host)?)),
+        RuntimeKind::Jetty => Ok(Box::new(jetty::resolve(target, host)?)),
+        other => Err(unsupported(other)),
     }
 }
 
@@ -90,14 +112,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat",
+        "supported now: --runtime tomcat, jetty",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat or Jetty in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
