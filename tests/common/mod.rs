@@ -50,10 +50,29 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// A fresh copy of `fixtures/tomcat/<name>` in a temp dir.
 pub fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    product_fixture("tomcat", name)
+}
+
+/// A fresh copy of `fixtures/<product>/<name>` in a temp dir.
+pub fn product_fixture(product: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join(name);
-    copy_tree(&repo().join("fixtures/tomcat").join(name), &home);
+    copy_tree(&repo().join("fixtures").join(product).join(name), &home);
     (dir, home)
+}
+
+/// A stand-in `java` that prints each argument on its own line: proves the command line a
+/// start script builds without starting a JVM.
+pub fn stub_java(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let java = dir.join("stub-java");
+    fs::write(
+        &java,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n",
+    )
+    .unwrap();
+    fs::set_permissions(&java, fs::Permissions::from_mode(0o755)).unwrap();
+    java
 }
 
 /// Every regular file under `root` with its bytes (symlinks as their target text).
