@@ -2,6 +2,7 @@
 //! (`edit`, `plan`, `apply`) does the writing.
 
 pub mod java;
+pub mod jboss;
 pub mod jetty;
 pub mod tomcat;
 
@@ -48,6 +49,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|t| Box::new(t) as Box<dyn Runtime>),
     );
     found.extend(
+        jboss::detect(host)
+            .into_iter()
+            .map(|j| Box::new(j) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -62,10 +68,14 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         if process.as_ref().and_then(jetty::from_process).is_some() {
             return RuntimeKind::Jetty;
         }
+        if process.as_ref().and_then(jboss::from_process).is_some() {
+            return RuntimeKind::Jboss;
+        }
         return RuntimeKind::Tomcat;
     }
     match target.home.as_ref().or(target.base.as_ref()) {
         Some(dir) if jetty::is_home(dir) => RuntimeKind::Jetty,
+        Some(dir) if jboss::is_home(dir) => RuntimeKind::Jboss,
         _ => RuntimeKind::Tomcat,
     }
 }
@@ -74,16 +84,16 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
     let kind = target.runtime;
     if target.is_empty() {
-        let wanted = kind.map(kind_name);
         let found: Vec<Box<dyn Runtime>> = detect_all(host)
             .into_iter()
-            .filter(|r| wanted.is_none_or(|w| w == r.kind()))
+            .filter(|r| kind.is_none_or(|k| kind_matches(k, r.kind())))
             .collect();
         return pick_one(found);
     }
     match kind.unwrap_or_else(|| guess_kind(target)) {
         RuntimeKind::Tomcat => Ok(Box::new(tomcat::resolve(target, host)?)),
         RuntimeKind::Jetty => Ok(Box::new(jetty::resolve(target, host)?)),
+        RuntimeKind::Jboss | RuntimeKind::Wildfly => Ok(Box::new(jboss::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -105,6 +115,14 @@ pub fn kind_name(kind: RuntimeKind) -> &'static str {
     }
 }
 
+/// Whether a runtime's `kind()` answers `--runtime kind` (WildFly is the modular JBoss).
+pub fn kind_matches(kind: RuntimeKind, name: &str) -> bool {
+    match kind {
+        RuntimeKind::Wildfly => name == jboss::NAME,
+        other => kind_name(other) == name,
+    }
+}
+
 /// Runtimes whose support is not built yet get a clear refusal, not a guess.
 pub fn unsupported(kind: RuntimeKind) -> Error {
     Error::usage(
@@ -112,14 +130,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly)",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat or Jetty in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat, Jetty or JBoss in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
