@@ -71,8 +71,15 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
         fchown(temp.as_file(), uid, gid).map_err(io)?;
     }
     temp.as_file().sync_all().map_err(io)?;
-    if spec.validation == Validation::Shell {
-        validate_shell(&temp_path, path, shell_for(spec.bytes))?;
+    match spec.validation {
+        Validation::Shell => validate_shell(&temp_path, path, shell_for(spec.bytes))?,
+        Validation::Xml => crate::edit::xml::check(spec.bytes).map_err(|e| Error::ApplyFailed {
+            message: format!(
+                "{}: the edited file is not well-formed XML: {e}",
+                path.display()
+            ),
+        })?,
+        Validation::None => {}
     }
     check_unchanged(path, spec.expect)?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;

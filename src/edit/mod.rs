@@ -5,6 +5,7 @@ pub mod conf;
 pub mod eol;
 pub mod marker;
 pub mod template;
+pub mod xml;
 
 pub use eol::Eol;
 pub use marker::MarkerStyle;

@@ -95,6 +95,29 @@ pub fn keys(
     Ok(edit)
 }
 
+/// Splices texts into an existing file (XML, properties): the ledger keeps the texts so
+/// uninstall can take them out again.
+pub fn splice(
+    path: &Path,
+    roots: &[PathBuf],
+    insertions: impl FnOnce(&[u8]) -> Result<Vec<crate::edit::xml::Insertion>>,
+    validation: Validation,
+) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    let Some(current) = file.content.clone() else {
+        return Err(Error::usage(
+            format!("{}: no such file", path.display()),
+            "check --home; this file is part of the runtime's configuration",
+        ));
+    };
+    let insertions = insertions(&current)?;
+    let after = crate::edit::xml::splice(&current, &insertions);
+    let fragments = insertions.into_iter().map(|i| i.text).collect();
+    let mut edit = edit_for(file, after, Ownership::Fragments { fragments });
+    edit.validation = validation;
+    Ok(edit)
+}
+
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;

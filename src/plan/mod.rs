@@ -26,6 +26,8 @@ pub enum Validation {
     None,
     /// `sh -n`: the file must still parse as a shell script.
     Shell,
+    /// The file must still be a well-formed XML document.
+    Xml,
 }
 
 /// What the ledger keeps about our part of a file, so uninstall can remove only that part.
@@ -38,6 +40,9 @@ pub enum Ownership {
     Block { style: MarkerStyle, text: String },
     /// Keys we set in a `key=value` file: each with the value it had before (None: absent).
     Keys { keys: Vec<KeyRecord> },
+    /// Texts we spliced into a file (XML elements, attribute words, a value's tail): removing
+    /// each (found exactly once) gives back the original.
+    Fragments { fragments: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
