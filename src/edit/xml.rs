@@ -29,15 +29,6 @@ impl Element {
     pub fn text<'a>(&self, content: &'a [u8]) -> &'a [u8] {
         &content[self.open_end..self.close_start]
     }
-
-    /// Is this element directly inside `parent`, anywhere below `path` (outermost first)?
-    pub fn is_under(&self, path: &[&str]) -> bool {
-        self.ancestors.len() >= path.len()
-            && self.ancestors[self.ancestors.len() - path.len()..]
-                .iter()
-                .zip(path)
-                .all(|(a, b)| a == b)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,8 +164,7 @@ pub fn attribute_value(content: &[u8], element: &Element, name: &str) -> Option<
             i += 1;
         }
         let key_start = i;
-        while i < tag.len() && !tag[i].is_ascii_whitespace() && tag[i] != b'=' && tag[i] != b'>'
-        {
+        while i < tag.len() && !tag[i].is_ascii_whitespace() && tag[i] != b'=' && tag[i] != b'>' {
             i += 1;
         }
         let key = &tag[key_start..i];
@@ -315,7 +305,6 @@ mod tests {
         assert_eq!(&DOC[found[2].start..found[2].end], b"<b/>");
         assert_eq!(found[3].text(DOC), b"two");
         assert_eq!(found[3].ancestors, ["a"]);
-        assert!(found[3].is_under(&["a"]));
         assert_eq!(indent_at(DOC, first.start), Some(&b"  "[..]));
     }
 

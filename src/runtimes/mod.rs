@@ -4,6 +4,7 @@
 pub mod java;
 pub mod jboss;
 pub mod jetty;
+pub mod jeus;
 pub mod tomcat;
 
 use crate::cli::RuntimeKind;
@@ -54,6 +55,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|j| Box::new(j) as Box<dyn Runtime>),
     );
     found.extend(
+        jeus::detect(host)
+            .into_iter()
+            .map(|j| Box::new(j) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -71,11 +77,15 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         if process.as_ref().and_then(jboss::from_process).is_some() {
             return RuntimeKind::Jboss;
         }
+        if process.as_ref().and_then(jeus::from_process).is_some() {
+            return RuntimeKind::Jeus;
+        }
         return RuntimeKind::Tomcat;
     }
     match target.home.as_ref().or(target.base.as_ref()) {
         Some(dir) if jetty::is_home(dir) => RuntimeKind::Jetty,
         Some(dir) if jboss::is_home(dir) => RuntimeKind::Jboss,
+        Some(dir) if jeus::is_home(dir) => RuntimeKind::Jeus,
         _ => RuntimeKind::Tomcat,
     }
 }
@@ -94,6 +104,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         RuntimeKind::Tomcat => Ok(Box::new(tomcat::resolve(target, host)?)),
         RuntimeKind::Jetty => Ok(Box::new(jetty::resolve(target, host)?)),
         RuntimeKind::Jboss | RuntimeKind::Wildfly => Ok(Box::new(jboss::resolve(target, host)?)),
+        RuntimeKind::Jeus => Ok(Box::new(jeus::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -130,14 +141,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty, jboss (wildfly)",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat, Jetty or JBoss in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat, Jetty, JBoss or JEUS in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),

@@ -1,0 +1,171 @@
+//! JEUS 7/8 domain.xml and JEUS 6 JEUSMain.xml: golden diffs on fixture trees, and a round
+//! trip over every real upstream file in ../shared/corpus/jeus-xml (install: still well-formed,
+//! every server has the agent; uninstall: the exact original bytes).
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+}
+
+fn corpus(dir: &str) -> Vec<PathBuf> {
+    let root = repo().join("../shared/corpus").join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses the whole document with quick-xml (end names checked): well-formed or panic.
+pub fn assert_well_formed(bytes: &[u8], what: &str) {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("{what}: not well-formed: {e}"),
+        }
+    }
+    assert_eq!(depth, 0, "{what}: unbalanced");
+}
+
+fn jeus_install(home: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = install_args(home);
+    args.extend(["--runtime", "jeus", "--port", "8088"].map(String::from));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Install then uninstall on a JEUS tree; returns the diff and the installed bytes of `config`.
+fn round_trip(dir: &Path, home: &Path, config: &Path) -> (String, Vec<u8>) {
+    let state = dir.join("state");
+    let original = fs::read(config).unwrap();
+    let out = whatap(&state)
+        .args(jeus_install(home, &["--dry-run", "--json"]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        config.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = json(&out.stdout)["diff"]
+        .as_str()
+        .unwrap()
+        .replace(&dir.display().to_string(), "[TMP]");
+    whatap(&state)
+        .args(jeus_install(home, &["--yes"]))
+        .assert()
+        .success();
+    let installed = fs::read(config).unwrap();
+    assert_well_formed(&installed, &config.display().to_string());
+    let again = whatap(&state)
+        .args(jeus_install(home, &["--yes", "--json"]))
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&again.stdout)["changed"],
+        false,
+        "{}",
+        config.display()
+    );
+    whatap(&state)
+        .args(["uninstall", "--yes", "--runtime", "jeus", "--home"])
+        .arg(home)
+        .assert()
+        .success();
+    assert!(
+        fs::read(config).unwrap() == original,
+        "{}: uninstall did not restore the bytes",
+        config.display()
+    );
+    (diff, installed)
+}
+
+#[test]
+fn jeus8_domain_xml_with_crlf_tabs_and_comments() {
+    let (dir, home) = product_fixture("jeus", "jeus8");
+    let config = home.join("domains/jeus_domain/config/domain.xml");
+    let (diff, installed) = round_trip(dir.path(), &home, &config);
+    let text = String::from_utf8(installed).unwrap();
+    assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF kept");
+    insta::assert_snapshot!("jeus8-domain", diff);
+}
+
+#[test]
+fn jeus6_command_option() {
+    let (dir, home) = product_fixture("jeus", "jeus6");
+    let config = home.join("config/node1/JEUSMain.xml");
+    let (diff, installed) = round_trip(dir.path(), &home, &config);
+    assert!(
+        String::from_utf8(installed)
+            .unwrap()
+            .contains("-XX:MaxPermSize=128m -javaagent:")
+    );
+    insta::assert_snapshot!("jeus6-main", diff);
+}
+
+#[test]
+fn every_real_jeus_file_round_trips() {
+    let files = corpus("jeus-xml");
+    assert!(files.len() >= 10, "corpus not found");
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("jeus");
+        let config = if name.starts_with("jeus6") {
+            home.join("config/node1/JEUSMain.xml")
+        } else {
+            home.join("domains/d1/config/domain.xml")
+        };
+        fs::create_dir_all(config.parent().unwrap()).unwrap();
+        fs::write(&config, fs::read(&file).unwrap()).unwrap();
+        let original = fs::read(&config).unwrap();
+        let (_, installed) = round_trip(dir.path(), &home, &config);
+        let text = String::from_utf8_lossy(&installed);
+        let servers = String::from_utf8_lossy(&original)
+            .matches("<server>")
+            .count();
+        let agents = text.matches("-javaagent:").count()
+            - String::from_utf8_lossy(&original)
+                .matches("-javaagent:")
+                .count();
+        if name.starts_with("jeus6") {
+            assert!(agents >= 1, "{name}");
+        } else {
+            assert!(
+                agents >= servers.min(1),
+                "{name}: {agents} agents, {servers} servers"
+            );
+        }
+        // Everything before the first insertion is untouched, byte for byte.
+        let first = installed
+            .iter()
+            .zip(&original)
+            .position(|(a, b)| a != b)
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&installed[first..])
+                .trim_start()
+                .starts_with("<jvm-option>-javaagent")
+                || installed[first..].starts_with(b" -javaagent")
+                || String::from_utf8_lossy(&installed[first..])
+                    .trim_start()
+                    .starts_with("<command-option>"),
+            "{name}: first change is not ours"
+        );
+    }
+}
