@@ -287,6 +287,38 @@ pub fn sibling_after(content: &[u8], after: &Element, name: &str, text: &str) ->
     }
 }
 
+/// A new first child element: one level deeper than its parent's indentation (4 spaces, or a
+/// tab when the file indents with tabs).
+pub fn first_child(content: &[u8], parent: &Element, name: &str, text: &str) -> Insertion {
+    let indent = indent_at(content, parent.start).unwrap_or_default();
+    let step = if indent.contains(&b'\t') {
+        "\t"
+    } else {
+        "    "
+    };
+    Insertion {
+        at: parent.open_end,
+        text: format!(
+            "{}{}{step}<{name}>{}</{name}>",
+            newline(content),
+            String::from_utf8_lossy(indent),
+            escape(text)
+        ),
+    }
+}
+
+/// The direct children of `parent` named `name`.
+pub fn children<'a>(all: &'a [Element], parent: &Element, name: &str) -> Vec<&'a Element> {
+    all.iter()
+        .filter(|e| {
+            e.name == name
+                && e.start > parent.start
+                && e.end <= parent.end
+                && e.ancestors.len() == parent.ancestors.len() + 1
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,19 +212,8 @@ fn is_agent_option(text: &[u8]) -> bool {
         .any(java::is_whatap_agent)
 }
 
-fn children<'a>(all: &'a [Element], parent: &Element, name: &str) -> Vec<&'a Element> {
-    all.iter()
-        .filter(|e| {
-            e.name == name
-                && e.start > parent.start
-                && e.end <= parent.end
-                && e.ancestors.len() == parent.ancestors.len() + 1
-        })
-        .collect()
-}
-
 fn child_text(content: &[u8], all: &[Element], parent: &Element, name: &str) -> String {
-    children(all, parent, name)
+    xml::children(all, parent, name)
         .first()
         .map(|e| String::from_utf8_lossy(e.text(content)).trim().to_string())
         .unwrap_or_default()
@@ -247,13 +236,13 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
     }
     for server in servers {
         let name = child_text(content, &all, server, "name");
-        let Some(config) = children(&all, server, "jvm-config").into_iter().next() else {
+        let Some(config) = xml::children(&all, server, "jvm-config").into_iter().next() else {
             return Err(Error::refused(
                 format!("domain.xml: server {name} has no <jvm-config>"),
                 "add <jvm-config> to that server (jeusadmin or WebAdmin), then run again",
             ));
         };
-        let options = children(&all, config, "jvm-option");
+        let options = xml::children(&all, config, "jvm-option");
         if let Some(existing) = options.iter().find(|o| is_agent_option(o.text(content))) {
             if String::from_utf8_lossy(existing.text(content)).trim() == option {
                 continue;
@@ -262,30 +251,10 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
         }
         insertions.push(match options.last() {
             Some(last) => xml::sibling_after(content, last, "jvm-option", option),
-            None => first_child(content, config, "jvm-option", option),
+            None => xml::first_child(content, config, "jvm-option", option),
         });
     }
     Ok(insertions)
-}
-
-/// A first child element: one level deeper than its parent's indentation (4 spaces, or a tab
-/// when the file indents with tabs).
-fn first_child(content: &[u8], parent: &Element, name: &str, text: &str) -> Insertion {
-    let indent = xml::indent_at(content, parent.start).unwrap_or_default();
-    let step = if indent.contains(&b'\t') {
-        "\t"
-    } else {
-        "    "
-    };
-    Insertion {
-        at: parent.open_end,
-        text: format!(
-            "{}{}{step}<{name}>{}</{name}>",
-            xml::newline(content),
-            String::from_utf8_lossy(indent),
-            xml::escape(text)
-        ),
-    }
 }
 
 /// JEUS 6: the options appended to each engine container's `<command-option>`.
@@ -304,7 +273,7 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
     let mut insertions = Vec::new();
     for container in containers {
         let name = child_text(content, &all, container, "name");
-        match children(&all, container, "command-option").first() {
+        match xml::children(&all, container, "command-option").first() {
             Some(command) if command.empty => {
                 return Err(Error::refused(
                     format!("JEUSMain.xml: container {name} has an empty <command-option/>"),
@@ -332,7 +301,7 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
                 });
             }
             None => {
-                let Some(name_element) = children(&all, container, "name").into_iter().next()
+                let Some(name_element) = xml::children(&all, container, "name").into_iter().next()
                 else {
                     return Err(Error::refused(
                         "JEUSMain.xml: an <engine-container> without <name>",

@@ -5,6 +5,7 @@ pub mod java;
 pub mod jboss;
 pub mod jetty;
 pub mod jeus;
+pub mod resin;
 pub mod tomcat;
 
 use crate::cli::RuntimeKind;
@@ -60,6 +61,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|j| Box::new(j) as Box<dyn Runtime>),
     );
     found.extend(
+        resin::detect(host)
+            .into_iter()
+            .map(|r| Box::new(r) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -80,12 +86,16 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         if process.as_ref().and_then(jeus::from_process).is_some() {
             return RuntimeKind::Jeus;
         }
+        if process.as_ref().and_then(resin::from_process).is_some() {
+            return RuntimeKind::Resin;
+        }
         return RuntimeKind::Tomcat;
     }
     match target.home.as_ref().or(target.base.as_ref()) {
         Some(dir) if jetty::is_home(dir) => RuntimeKind::Jetty,
         Some(dir) if jboss::is_home(dir) => RuntimeKind::Jboss,
         Some(dir) if jeus::is_home(dir) => RuntimeKind::Jeus,
+        Some(dir) if resin::is_home(dir) => RuntimeKind::Resin,
         _ => RuntimeKind::Tomcat,
     }
 }
@@ -105,6 +115,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         RuntimeKind::Jetty => Ok(Box::new(jetty::resolve(target, host)?)),
         RuntimeKind::Jboss | RuntimeKind::Wildfly => Ok(Box::new(jboss::resolve(target, host)?)),
         RuntimeKind::Jeus => Ok(Box::new(jeus::resolve(target, host)?)),
+        RuntimeKind::Resin => Ok(Box::new(resin::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -141,14 +152,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat, Jetty, JBoss or JEUS in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat, Jetty, JBoss, JEUS or Resin in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
