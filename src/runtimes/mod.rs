@@ -7,6 +7,7 @@ pub mod jetty;
 pub mod jeus;
 pub mod resin;
 pub mod tomcat;
+pub mod weblogic;
 
 use crate::cli::RuntimeKind;
 use crate::detect::Host;
@@ -66,6 +67,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|r| Box::new(r) as Box<dyn Runtime>),
     );
     found.extend(
+        weblogic::detect(host)
+            .into_iter()
+            .map(|w| Box::new(w) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -89,6 +95,9 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         if process.as_ref().and_then(resin::from_process).is_some() {
             return RuntimeKind::Resin;
         }
+        if process.as_ref().and_then(weblogic::from_process).is_some() {
+            return RuntimeKind::Weblogic;
+        }
         return RuntimeKind::Tomcat;
     }
     match target.home.as_ref().or(target.base.as_ref()) {
@@ -96,6 +105,7 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         Some(dir) if jboss::is_home(dir) => RuntimeKind::Jboss,
         Some(dir) if jeus::is_home(dir) => RuntimeKind::Jeus,
         Some(dir) if resin::is_home(dir) => RuntimeKind::Resin,
+        Some(dir) if weblogic::is_home(dir) => RuntimeKind::Weblogic,
         _ => RuntimeKind::Tomcat,
     }
 }
@@ -116,6 +126,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         RuntimeKind::Jboss | RuntimeKind::Wildfly => Ok(Box::new(jboss::resolve(target, host)?)),
         RuntimeKind::Jeus => Ok(Box::new(jeus::resolve(target, host)?)),
         RuntimeKind::Resin => Ok(Box::new(resin::resolve(target, host)?)),
+        RuntimeKind::Weblogic => Ok(Box::new(weblogic::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -152,14 +163,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin, weblogic",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat, Jetty, JBoss, JEUS or Resin in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running, no Tomcat, Jetty, JBoss, JEUS, Resin or WebLogic in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
