@@ -8,6 +8,7 @@ pub mod jeus;
 pub mod resin;
 pub mod tomcat;
 pub mod weblogic;
+pub mod websphere;
 
 use crate::cli::RuntimeKind;
 use crate::detect::Host;
@@ -72,6 +73,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|w| Box::new(w) as Box<dyn Runtime>),
     );
     found.extend(
+        websphere::detect(host)
+            .into_iter()
+            .map(|w| Box::new(w) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -98,6 +104,9 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         if process.as_ref().and_then(weblogic::from_process).is_some() {
             return RuntimeKind::Weblogic;
         }
+        if process.as_ref().and_then(websphere::from_process).is_some() {
+            return RuntimeKind::Websphere;
+        }
         return RuntimeKind::Tomcat;
     }
     match target.home.as_ref().or(target.base.as_ref()) {
@@ -106,6 +115,7 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         Some(dir) if jeus::is_home(dir) => RuntimeKind::Jeus,
         Some(dir) if resin::is_home(dir) => RuntimeKind::Resin,
         Some(dir) if weblogic::is_home(dir) => RuntimeKind::Weblogic,
+        Some(dir) if websphere::is_home(dir) => RuntimeKind::Websphere,
         _ => RuntimeKind::Tomcat,
     }
 }
@@ -127,6 +137,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         RuntimeKind::Jeus => Ok(Box::new(jeus::resolve(target, host)?)),
         RuntimeKind::Resin => Ok(Box::new(resin::resolve(target, host)?)),
         RuntimeKind::Weblogic => Ok(Box::new(weblogic::resolve(target, host)?)),
+        RuntimeKind::Websphere => Ok(Box::new(websphere::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -163,14 +174,14 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin, weblogic",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin, weblogic, websphere",
     )
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running, no Tomcat, Jetty, JBoss, JEUS, Resin or WebLogic in /usr/share, /opt, /usr/local, /srv)",
+            "no supported runtime found (none running; no Tomcat, Jetty, JBoss, JEUS or Resin in /usr/share, /opt, /usr/local, /srv)",
             "give --home (and --base if it differs), or --pid of the running server",
         )),
         1 => Ok(found.remove(0)),
