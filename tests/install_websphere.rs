@@ -23,7 +23,11 @@ fn generic_jvm_arguments_and_policy() {
         .args(["--yes", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out.stdout);
     let steps = report["next_steps"].to_string();
     assert!(

@@ -109,13 +109,11 @@ pub fn elements(content: &[u8]) -> Result<Vec<Element>, XmlError> {
                 found[index].close_start = before;
                 found[index].end = after;
             }
-            Event::Text(text) if open.is_empty() => {
-                if !text.iter().all(u8::is_ascii_whitespace) {
-                    return Err(XmlError {
-                        line: line_of(content, before),
-                        message: "text outside the root element".to_string(),
-                    });
-                }
+            Event::Text(text) if open.is_empty() && !text.iter().all(u8::is_ascii_whitespace) => {
+                return Err(XmlError {
+                    line: line_of(content, before),
+                    message: "text outside the root element".to_string(),
+                });
             }
             Event::Eof => break,
             _ => {}
@@ -358,7 +356,8 @@ mod tests {
         assert_eq!(insertion.text, "\r\n  <b>-javaagent:/w/x.jar</b>");
         let out = splice(DOC, std::slice::from_ref(&insertion));
         check(&out).unwrap();
-        let (back, missing) = remove_fragments(&out, &[insertion.text.clone()]).unwrap();
+        let (back, missing) =
+            remove_fragments(&out, std::slice::from_ref(&insertion.text)).unwrap();
         assert_eq!(back, DOC);
         assert!(missing.is_empty());
         // The same text inserted twice comes out twice; a third copy is someone else's.

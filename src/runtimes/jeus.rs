@@ -392,7 +392,7 @@ fn plan_install(jeus: &Jeus, settings: &InstallSettings) -> Result<InstallPlan> 
     let option = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
     let roots = target::owned_roots(&[&jeus.home, &spec.whatap_home]);
     let mut plan = crate::plan::Plan::default();
-    let owner = java::runtime_owner(jeus.process.as_ref(), &[jeus.config.clone()]);
+    let owner = java::runtime_owner(jeus.process.as_ref(), std::slice::from_ref(&jeus.config));
     spec.plan_files(settings, &roots, owner, &mut plan)?;
     let generation = jeus.generation;
     plan.edits.push(edits::splice(
