@@ -13,64 +13,26 @@ use std::time::{Duration, Instant};
 
 const PKGS: &str = "-Djboss.modules.system.pkgs=";
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 fn jboss_install(home: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = install_args(home);
-    args.extend(["--runtime", "jboss", "--port", "8080"].map(String::from));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    runtime_install(home, "jboss", 8080, extra)
 }
 
-/// Install (dry run for the diff, then for real, then again: unchanged), then uninstall:
-/// every byte comes back. Returns the diff and leaves the tree installed when `keep`.
-fn round_trip(name: &str, extra: &[&str]) -> String {
+fn jboss_round_trip(name: &str, extra: &[&str]) -> String {
     let (dir, home) = product_fixture("jboss", name);
-    let state = dir.path().join("state");
-    let before = tree_bytes(&home);
-    let out = whatap(&state)
-        .args(jboss_install(&home, extra))
-        .args(["--dry-run", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diff = json(&out.stdout)["diff"]
-        .as_str()
-        .unwrap()
-        .replace(&dir.path().display().to_string(), "[TMP]");
-    whatap(&state)
-        .args(jboss_install(&home, extra))
-        .arg("--yes")
-        .assert()
-        .success();
-    assert_ne!(tree_bytes(&home), before, "{name}: install changed nothing");
-    let again = whatap(&state)
-        .args(jboss_install(&home, extra))
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(json(&again.stdout)["changed"], false, "{name}");
-    whatap(&state)
-        .args(["uninstall", "--yes", "--runtime", "jboss", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
-    assert_same_tree(&tree_bytes(&home), &before, name);
-    diff
+    round_trip(
+        dir.path(),
+        &home,
+        &jboss_install(&home, extra),
+        &runtime_uninstall(&home, "jboss", &[]),
+        || {},
+    )
 }
 
 #[test]
 fn wildfly_standalone_conf() {
     insta::assert_snapshot!(
         "wildfly-standalone",
-        round_trip("wildfly-26.1.3.Final", &[])
+        jboss_round_trip("wildfly-26.1.3.Final", &[])
     );
 }
 
@@ -78,25 +40,25 @@ fn wildfly_standalone_conf() {
 fn wildfly_domain_conf() {
     insta::assert_snapshot!(
         "wildfly-domain",
-        round_trip("wildfly-26.1.3.Final", &["--method", "domain"])
+        jboss_round_trip("wildfly-26.1.3.Final", &["--method", "domain"])
     );
 }
 
 #[test]
 fn eap6_conf_without_final_newline() {
-    insta::assert_snapshot!("eap-6.4", round_trip("jboss-eap-6.4", &[]));
+    insta::assert_snapshot!("eap-6.4", jboss_round_trip("jboss-eap-6.4", &[]));
 }
 
 #[test]
 fn windows_tree_gets_bat_and_ps1_blocks() {
-    let diff = round_trip("wildfly-windows", &[]);
+    let diff = jboss_round_trip("wildfly-windows", &[]);
     assert!(diff.contains("standalone.conf.bat") && diff.contains("standalone.conf.ps1"));
     insta::assert_snapshot!("wildfly-windows", diff);
 }
 
 #[test]
 fn as5_run_conf() {
-    insta::assert_snapshot!("jboss-5.1", round_trip("jboss-5.1.0.GA", &[]));
+    insta::assert_snapshot!("jboss-5.1", jboss_round_trip("jboss-5.1.0.GA", &[]));
 }
 
 /// Installs, then sources `conf` the way the start scripts do and runs the stub `java` with

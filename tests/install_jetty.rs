@@ -9,57 +9,24 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 fn jetty_install(home: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = install_args(home);
-    args.extend(["--runtime", "jetty", "--port", "8080"].map(String::from));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    runtime_install(home, "jetty", 8080, extra)
 }
 
-/// Install (dry run for the diff, then for real), then uninstall: every byte comes back.
-fn round_trip(dir: &Path, home: &Path, tree: &Path, extra: &[&str]) -> String {
-    let state = dir.join("state");
-    let before = tree_bytes(tree);
-    let out = whatap(&state)
-        .args(jetty_install(home, extra))
-        .args(["--dry-run", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diff = json(&out.stdout)["diff"]
-        .as_str()
-        .unwrap()
-        .replace(&dir.display().to_string(), "[TMP]");
-    whatap(&state)
-        .args(jetty_install(home, extra))
-        .arg("--yes")
-        .assert()
-        .success();
-    assert_ne!(tree_bytes(tree), before, "install changed nothing");
-    let again = whatap(&state)
-        .args(jetty_install(home, extra))
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(json(&again.stdout)["changed"], false);
-    let mut uninstall = whatap(&state);
-    uninstall.args(["uninstall", "--yes", "--runtime", "jetty", "--home"]);
-    uninstall.arg(home);
-    if let Some(i) = extra.iter().position(|a| *a == "--base") {
-        uninstall.args(["--base", extra[i + 1]]);
-    }
-    uninstall.assert().success();
-    assert_same_tree(&tree_bytes(tree), &before, "after uninstall");
-    diff
+/// Install, reinstall (no change), uninstall (every byte back); `extra` may hold --base.
+fn jetty_round_trip(dir: &Path, home: &Path, tree: &Path, extra: &[&str]) -> String {
+    let base: Vec<&str> = extra
+        .iter()
+        .position(|a| *a == "--base")
+        .map(|i| vec!["--base", extra[i + 1]])
+        .unwrap_or_default();
+    round_trip(
+        dir,
+        tree,
+        &jetty_install(home, extra),
+        &runtime_uninstall(home, "jetty", &base),
+        || {},
+    )
 }
 
 /// What jetty.sh would exec, one argument a line, with `java` replaced by a printer.
@@ -98,7 +65,7 @@ fn assert_agent_before_jar(args: &[String]) {
 #[test]
 fn jetty_sh_method_on_a_tarball() {
     let (dir, home) = product_fixture("jetty", "jetty-9.4-tarball");
-    let diff = round_trip(dir.path(), &home, &home, &[]);
+    let diff = jetty_round_trip(dir.path(), &home, &home, &[]);
     insta::assert_snapshot!("jetty-sh-tarball", diff);
 
     whatap(&dir.path().join("state2"))
@@ -113,7 +80,7 @@ fn jetty_sh_method_on_a_tarball() {
 #[test]
 fn start_ini_method_keeps_a_missing_final_newline() {
     let (dir, home) = product_fixture("jetty", "jetty-9.4-tarball");
-    let diff = round_trip(dir.path(), &home, &home, &["--method", "start-ini"]);
+    let diff = jetty_round_trip(dir.path(), &home, &home, &["--method", "start-ini"]);
     insta::assert_snapshot!("start-ini-no-final-newline", diff);
 }
 
@@ -123,7 +90,7 @@ fn separate_base_gets_its_own_start_d_file() {
     let home = root.join("home");
     let base = root.join("base");
     let base_arg = base.display().to_string();
-    let diff = round_trip(dir.path(), &home, &root, &["--base", &base_arg]);
+    let diff = jetty_round_trip(dir.path(), &home, &root, &["--base", &base_arg]);
     insta::assert_snapshot!("start-d-jetty12", diff);
 }
 

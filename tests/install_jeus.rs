@@ -6,23 +6,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
-fn corpus(dir: &str) -> Vec<PathBuf> {
-    let root = repo().join("../shared/corpus").join(dir);
-    let mut files: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    files
-}
+use std::path::Path;
 
 /// Parses the whole document with quick-xml (end names checked): well-formed or panic.
 pub fn assert_well_formed(bytes: &[u8], what: &str) {
@@ -40,56 +24,18 @@ pub fn assert_well_formed(bytes: &[u8], what: &str) {
     assert_eq!(depth, 0, "{what}: unbalanced");
 }
 
-fn jeus_install(home: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = install_args(home);
-    args.extend(["--runtime", "jeus", "--port", "8088"].map(String::from));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
 /// Install then uninstall on a JEUS tree; returns the diff and the installed bytes of `config`.
-fn round_trip(dir: &Path, home: &Path, config: &Path) -> (String, Vec<u8>) {
-    let state = dir.join("state");
-    let original = fs::read(config).unwrap();
-    let out = whatap(&state)
-        .args(jeus_install(home, &["--dry-run", "--json"]))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        config.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diff = json(&out.stdout)["diff"]
-        .as_str()
-        .unwrap()
-        .replace(&dir.display().to_string(), "[TMP]");
-    whatap(&state)
-        .args(jeus_install(home, &["--yes"]))
-        .assert()
-        .success();
-    let installed = fs::read(config).unwrap();
-    assert_well_formed(&installed, &config.display().to_string());
-    let again = whatap(&state)
-        .args(jeus_install(home, &["--yes", "--json"]))
-        .output()
-        .unwrap();
-    assert_eq!(
-        json(&again.stdout)["changed"],
-        false,
-        "{}",
-        config.display()
-    );
-    whatap(&state)
-        .args(["uninstall", "--yes", "--runtime", "jeus", "--home"])
-        .arg(home)
-        .assert()
-        .success();
-    assert!(
-        fs::read(config).unwrap() == original,
-        "{}: uninstall did not restore the bytes",
-        config.display()
+fn jeus_round_trip(dir: &Path, home: &Path, config: &Path) -> (String, Vec<u8>) {
+    let mut installed = Vec::new();
+    let diff = round_trip(
+        dir,
+        home,
+        &runtime_install(home, "jeus", 8088, &[]),
+        &runtime_uninstall(home, "jeus", &[]),
+        || {
+            installed = fs::read(config).unwrap();
+            assert_well_formed(&installed, &config.display().to_string());
+        },
     );
     (diff, installed)
 }
@@ -98,7 +44,7 @@ fn round_trip(dir: &Path, home: &Path, config: &Path) -> (String, Vec<u8>) {
 fn jeus8_domain_xml_with_crlf_tabs_and_comments() {
     let (dir, home) = product_fixture("jeus", "jeus8");
     let config = home.join("domains/jeus_domain/config/domain.xml");
-    let (diff, installed) = round_trip(dir.path(), &home, &config);
+    let (diff, installed) = jeus_round_trip(dir.path(), &home, &config);
     let text = String::from_utf8(installed).unwrap();
     assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
     assert!(!text.replace("\r\n", "").contains('\n'), "CRLF kept");
@@ -109,7 +55,7 @@ fn jeus8_domain_xml_with_crlf_tabs_and_comments() {
 fn jeus6_command_option() {
     let (dir, home) = product_fixture("jeus", "jeus6");
     let config = home.join("config/node1/JEUSMain.xml");
-    let (diff, installed) = round_trip(dir.path(), &home, &config);
+    let (diff, installed) = jeus_round_trip(dir.path(), &home, &config);
     assert!(
         String::from_utf8(installed)
             .unwrap()
@@ -134,7 +80,7 @@ fn every_real_jeus_file_round_trips() {
         fs::create_dir_all(config.parent().unwrap()).unwrap();
         fs::write(&config, fs::read(&file).unwrap()).unwrap();
         let original = fs::read(&config).unwrap();
-        let (_, installed) = round_trip(dir.path(), &home, &config);
+        let (_, installed) = jeus_round_trip(dir.path(), &home, &config);
         let text = String::from_utf8_lossy(&installed);
         let servers = String::from_utf8_lossy(&original)
             .matches("<server>")

@@ -9,67 +9,37 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 fn weblogic_install(home: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = install_args(home);
-    args.extend(["--runtime", "weblogic", "--port", "7001"].map(String::from));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    runtime_install(home, "weblogic", 7001, extra)
 }
 
-fn round_trip(name: &str, extra: &[&str]) -> String {
+fn weblogic_round_trip(name: &str, extra: &[&str]) -> String {
     let (dir, home) = product_fixture("weblogic", name);
-    let state = dir.path().join("state");
-    let before = tree_bytes(&home);
-    let out = whatap(&state)
-        .args(weblogic_install(&home, extra))
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diff = json(&out.stdout)["diff"]
-        .as_str()
-        .unwrap()
-        .replace(&dir.path().display().to_string(), "[TMP]");
-    let again = whatap(&state)
-        .args(weblogic_install(&home, extra))
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(json(&again.stdout)["changed"], false);
-    whatap(&state)
-        .args(["uninstall", "--yes", "--runtime", "weblogic", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
-    assert_same_tree(&tree_bytes(&home), &before, name);
-    diff
+    round_trip(
+        dir.path(),
+        &home,
+        &weblogic_install(&home, extra),
+        &runtime_uninstall(&home, "weblogic", &[]),
+        || {},
+    )
 }
 
 #[test]
 fn start_weblogic_sh() {
-    insta::assert_snapshot!("start-weblogic", round_trip("base_domain", &[]));
+    insta::assert_snapshot!("start-weblogic", weblogic_round_trip("base_domain", &[]));
 }
 
 #[test]
 fn set_domain_env_when_asked() {
     insta::assert_snapshot!(
         "set-domain-env",
-        round_trip("base_domain", &["--method", "set-domain-env"])
+        weblogic_round_trip("base_domain", &["--method", "set-domain-env"])
     );
 }
 
 #[test]
 fn windows_domain_cmd() {
-    insta::assert_snapshot!("windows-cmd", round_trip("windows_domain", &[]));
+    insta::assert_snapshot!("windows-cmd", weblogic_round_trip("windows_domain", &[]));
 }
 
 #[test]

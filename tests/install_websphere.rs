@@ -6,56 +6,30 @@ mod common;
 
 use common::*;
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 #[test]
 fn generic_jvm_arguments_and_policy() {
     let (dir, home) = product_fixture("websphere", "AppSrv01");
-    let state = dir.path().join("state");
-    let before = tree_bytes(&home);
-    let mut args = install_args(&home);
-    args.extend(["--runtime", "websphere", "--port", "9080"].map(String::from));
-    let out = whatap(&state)
-        .args(&args)
-        .args(["--yes", "--json"])
+    let install = runtime_install(&home, "websphere", 9080, &[]);
+    let nodeagent = home.join("config/cells/cell01/nodes/node01/servers/nodeagent/server.xml");
+    let nodeagent_before = std::fs::read(&nodeagent).unwrap();
+    let plan = whatap(&dir.path().join("plan-state"))
+        .args(&install)
+        .args(["--dry-run", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json(&out.stdout);
-    let steps = report["next_steps"].to_string();
+    let steps = json(&plan.stdout)["next_steps"].to_string();
     assert!(
         steps.contains("wsadmin.sh -lang jython")
             && steps.contains("/Cell:cell01/Node:node01/Server:server1/")
             && steps.contains("-Xquickstart -Dcom.ibm.xml.xlxp.jaxb.opti.level=3 -javaagent:"),
         "{steps}"
     );
-    let diff = report["diff"]
-        .as_str()
-        .unwrap()
-        .replace(&dir.path().display().to_string(), "[TMP]");
-    insta::assert_snapshot!("appsrv01", diff);
-    let nodeagent = "config/cells/cell01/nodes/node01/servers/nodeagent/server.xml";
-    assert_eq!(
-        std::fs::read(home.join(nodeagent)).unwrap(),
-        before[&std::path::PathBuf::from(nodeagent)]
+    let diff = round_trip(
+        dir.path(),
+        &home,
+        &install,
+        &runtime_uninstall(&home, "websphere", &[]),
+        || assert_eq!(std::fs::read(&nodeagent).unwrap(), nodeagent_before),
     );
-    let again = whatap(&state)
-        .args(&args)
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(json(&again.stdout)["changed"], false);
-    whatap(&state)
-        .args(["uninstall", "--yes", "--runtime", "websphere", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
-    assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
+    insta::assert_snapshot!("appsrv01", diff);
 }

@@ -1,12 +1,13 @@
 //! What every Java runtime shares: the agent jar, the `-javaagent` block, whatap.conf.
 
-use super::AgentState;
+use super::{AgentState, Detection};
 use crate::detect::process::Process;
 use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
 use crate::plan::{DirCreate, Plan, Validation, edits, target};
 use crate::settings::InstallSettings;
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -243,6 +244,72 @@ pub fn agent_state(process: Option<&Process>, scans: &[BlockScan]) -> AgentState
     }
 }
 
+/// The runtime a `--pid` names: the process must exist and `parse` must recognise it.
+pub fn by_pid<T>(
+    pid: u32,
+    parse: impl Fn(&Process) -> Option<T>,
+    not_it: impl FnOnce(u32) -> Error,
+) -> Result<T> {
+    let p = crate::detect::process::read(&crate::detect::process::proc_root(), pid).ok_or_else(
+        || {
+            Error::usage(
+                format!("--pid {pid}: no such process"),
+                "check the PID with `ps -ef | grep java`",
+            )
+        },
+    )?;
+    parse(&p).ok_or_else(|| not_it(pid))
+}
+
+/// What `whatap detect` reports for a JVM runtime instance.
+pub fn detection(
+    runtime: &str,
+    home: &Path,
+    base: Option<&Path>,
+    version: Option<String>,
+    process: Option<&Process>,
+    scans: &[BlockScan],
+    details: BTreeMap<String, String>,
+) -> Detection {
+    Detection {
+        runtime: runtime.to_string(),
+        version,
+        home: home.to_path_buf(),
+        base: base.map(Path::to_path_buf),
+        pid: process.map(|p| p.pid),
+        user: process.and_then(|p| crate::detect::process::user_name(p.uid)),
+        agent: agent_state(process, scans),
+        details,
+    }
+}
+
+/// Directories directly in `parents` whose name starts with one of `prefixes` (any case) and
+/// that `is_home` accepts, sorted per parent: where installs look when nothing runs.
+pub fn homes_in(
+    parents: &[&str],
+    prefixes: &[&str],
+    is_home: impl Fn(&Path) -> bool,
+) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for parent in parents {
+        let Ok(entries) = fs::read_dir(parent) else {
+            continue;
+        };
+        let mut homes: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                prefixes.iter().any(|p| name.starts_with(p))
+            })
+            .map(|e| e.path())
+            .filter(|p| is_home(p))
+            .collect();
+        homes.sort();
+        found.extend(homes);
+    }
+    found
+}
+
 /// A `--home`/`--base` that must be a directory; the hint says what it should hold.
 pub fn check_dir(flag: &str, dir: &Path, holds: &str) -> Result<()> {
     if !dir.is_dir() {
@@ -449,6 +516,28 @@ pub fn stray_agent_lines(
         }
     }
     Ok(found)
+}
+
+/// For runtimes whose options live in XML or properties (no shell, so no `--latest-jar`):
+/// the validated agent, the roots edits may touch, and a plan holding the agent's files.
+/// Returns the `-javaagent:... -D...` text to splice.
+pub fn fixed_agent_plan(
+    settings: &InstallSettings,
+    home: &Path,
+    owner: (u32, u32),
+) -> Result<(AgentSpec, String, Vec<PathBuf>, Plan)> {
+    if settings.latest_jar {
+        return Err(Error::usage(
+            "--latest-jar: this runtime's configuration takes a fixed jar path",
+            "drop --latest-jar (install a new jar with `whatap install --agent-jar` instead)",
+        ));
+    }
+    let spec = AgentSpec::resolve(settings, &home.join("whatap"), MarkerStyle::Shell)?;
+    let agent = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
+    let roots = target::owned_roots(&[home, &spec.whatap_home]);
+    let mut plan = Plan::default();
+    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    Ok((spec, agent, roots, plan))
 }
 
 /// Where a runtime's WHATAP block goes and what it reads: everything but the block's words.

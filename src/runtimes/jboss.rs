@@ -293,25 +293,10 @@ pub fn detect(host: &Host) -> Vec<Jboss> {
             found.push(jboss);
         }
     }
-    for parent in SEARCH_DIRS {
-        let Ok(entries) = fs::read_dir(parent) else {
-            continue;
-        };
-        let mut homes: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| {
-                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-                SEARCH_PREFIXES.iter().any(|p| name.starts_with(p))
-            })
-            .map(|e| e.path())
-            .filter(|p| is_home(p))
-            .collect();
-        homes.sort();
-        for home in homes {
-            if let Some(candidate) = build(&home, Mode::Standalone, None) {
-                if !found.iter().any(|j| j.home == candidate.home) {
-                    found.push(candidate);
-                }
+    for home in java::homes_in(SEARCH_DIRS, SEARCH_PREFIXES, is_home) {
+        if let Some(candidate) = build(&home, Mode::Standalone, None) {
+            if !found.iter().any(|j| j.home == candidate.home) {
+                found.push(candidate);
             }
         }
     }
@@ -320,13 +305,7 @@ pub fn detect(host: &Host) -> Vec<Jboss> {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a JBoss/WildFly JVM"),
                 "give --home JBOSS_HOME for a JBoss that is not running",
@@ -746,19 +725,15 @@ impl Runtime for Jboss {
         details.insert("mode".to_string(), self.mode.name().to_string());
         let layout = if self.windows { "windows" } else { "unix" };
         details.insert("layout".to_string(), layout.to_string());
-        Detection {
-            runtime: NAME.to_string(),
-            version: self.version(),
-            home: self.home.clone(),
-            base: None,
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan_blocks()),
+        java::detection(
+            NAME,
+            &self.home,
+            None,
+            self.version(),
+            self.process.as_ref(),
+            &self.scan_blocks(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

@@ -6,7 +6,7 @@
 use super::java::{self, AgentSpec, BlockInstall};
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{InsertAt, MarkerStyle};
@@ -222,22 +222,10 @@ pub fn detect(host: &Host) -> Vec<Jetty> {
             found.push(jetty);
         }
     }
-    for parent in SEARCH_DIRS {
-        let Ok(entries) = fs::read_dir(parent) else {
-            continue;
-        };
-        let mut homes: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("jetty"))
-            .map(|e| e.path())
-            .filter(|p| is_jetty_home(p))
-            .collect();
-        homes.sort();
-        for home in homes {
-            let candidate = build(&home, &home, None);
-            if !found.iter().any(|j| j.base == candidate.base) {
-                found.push(candidate);
-            }
+    for home in java::homes_in(SEARCH_DIRS, &["jetty"], is_jetty_home) {
+        let candidate = build(&home, &home, None);
+        if !found.iter().any(|j| j.base == candidate.base) {
+            found.push(candidate);
         }
     }
     found
@@ -249,13 +237,7 @@ pub fn is_home(dir: &Path) -> bool {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a Jetty JVM (no start.jar with -Djetty.home)"),
                 "give --home (JETTY_HOME) and --base (JETTY_BASE) for a Jetty that is not running",
@@ -421,19 +403,15 @@ impl Runtime for Jetty {
             "tarball"
         };
         details.insert("layout".to_string(), layout.to_string());
-        Detection {
-            runtime: NAME.to_string(),
-            version: self.version(),
-            home: self.home.clone(),
-            base: Some(self.base.clone()),
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan_blocks()),
+        java::detection(
+            NAME,
+            &self.home,
+            Some(&self.base),
+            self.version(),
+            self.process.as_ref(),
+            &self.scan_blocks(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

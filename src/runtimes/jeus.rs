@@ -3,15 +3,14 @@
 //! appended to each engine container's `<command-option>`. XML is edited by splicing bytes
 //! (`edit::xml`): every other byte of the file stays as it was.
 
-use super::java::{self, AgentSpec};
+use super::java::{self};
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
-use crate::edit::MarkerStyle;
 use crate::edit::xml::{self, Element, Insertion};
 use crate::error::{Error, Result};
-use crate::plan::{Validation, edits, target};
+use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::fs;
@@ -138,27 +137,10 @@ pub fn detect(host: &Host) -> Vec<Jeus> {
             found.push(jeus);
         }
     }
-    for parent in SEARCH_DIRS {
-        let Ok(entries) = fs::read_dir(parent) else {
-            continue;
-        };
-        let mut homes: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .to_ascii_lowercase()
-                    .starts_with("jeus")
-            })
-            .map(|e| e.path())
-            .filter(|p| is_home(p))
-            .collect();
-        homes.sort();
-        for home in homes {
-            if let Ok(candidate) = build(&home, None, None) {
-                if !found.iter().any(|j| j.config == candidate.config) {
-                    found.push(candidate);
-                }
+    for home in java::homes_in(SEARCH_DIRS, &["jeus"], is_home) {
+        if let Ok(candidate) = build(&home, None, None) {
+            if !found.iter().any(|j| j.config == candidate.config) {
+                found.push(candidate);
             }
         }
     }
@@ -167,13 +149,7 @@ pub fn detect(host: &Host) -> Vec<Jeus> {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a JEUS JVM (no -Djeus.home)"),
                 "give --home JEUS_HOME (and --base for the domain or node)",
@@ -382,18 +358,8 @@ fn plan_install(jeus: &Jeus, settings: &InstallSettings) -> Result<InstallPlan> 
             "drop --method",
         ));
     }
-    if settings.latest_jar {
-        return Err(Error::usage(
-            "--latest-jar: JEUS XML takes a fixed jar path",
-            "drop --latest-jar",
-        ));
-    }
-    let spec = AgentSpec::resolve(settings, &jeus.home.join("whatap"), MarkerStyle::Shell)?;
-    let option = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
-    let roots = target::owned_roots(&[&jeus.home, &spec.whatap_home]);
-    let mut plan = crate::plan::Plan::default();
     let owner = java::runtime_owner(jeus.process.as_ref(), std::slice::from_ref(&jeus.config));
-    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    let (_, option, roots, mut plan) = java::fixed_agent_plan(settings, &jeus.home, owner)?;
     let generation = jeus.generation;
     plan.edits.push(edits::splice(
         &jeus.config,
@@ -432,25 +398,19 @@ impl Runtime for Jeus {
     fn detection(&self) -> Detection {
         let mut details = BTreeMap::new();
         details.insert("config".to_string(), self.config.display().to_string());
-        Detection {
-            runtime: NAME.to_string(),
-            version: Some(
-                match self.generation {
-                    Generation::Domain => "7+",
-                    Generation::Main => "6",
-                }
-                .to_string(),
-            ),
-            home: self.home.clone(),
-            base: self.config.parent().map(Path::to_path_buf),
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan()),
+        let version = match self.generation {
+            Generation::Domain => "7+",
+            Generation::Main => "6",
+        };
+        java::detection(
+            NAME,
+            &self.home,
+            self.config.parent(),
+            Some(version.to_string()),
+            self.process.as_ref(),
+            &self.scan(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

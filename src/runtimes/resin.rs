@@ -3,16 +3,15 @@
 //! `conf/resin.xml`'s `<server-default>`. Both are spliced: an existing `jvm_args` keeps its
 //! value and gets ours appended; resin.xml gets one more `<jvm-arg>`.
 
-use super::java::{self, AgentSpec};
+use super::java::{self};
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
-use crate::edit::MarkerStyle;
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, Validation, edits, target};
+use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::fs;
@@ -132,22 +131,10 @@ pub fn detect(host: &Host) -> Vec<Resin> {
             None => found.push(resin),
         }
     }
-    for parent in SEARCH_DIRS {
-        let Ok(entries) = fs::read_dir(parent) else {
-            continue;
-        };
-        let mut homes: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("resin"))
-            .map(|e| e.path())
-            .filter(|p| is_home(p))
-            .collect();
-        homes.sort();
-        for home in homes {
-            let candidate = build(&home, None);
-            if !found.iter().any(|r| r.home == candidate.home) {
-                found.push(candidate);
-            }
+    for home in java::homes_in(SEARCH_DIRS, &["resin"], is_home) {
+        let candidate = build(&home, None);
+        if !found.iter().any(|r| r.home == candidate.home) {
+            found.push(candidate);
         }
     }
     found
@@ -155,13 +142,7 @@ pub fn detect(host: &Host) -> Vec<Resin> {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a Resin JVM (no -Dresin.home)"),
                 "give --home RESIN_HOME for a Resin that is not running",
@@ -297,21 +278,11 @@ pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
 
 fn plan_install(resin: &Resin, settings: &InstallSettings) -> Result<InstallPlan> {
     let method = resin.method(settings.method.as_deref())?;
-    if settings.latest_jar {
-        return Err(Error::usage(
-            "--latest-jar: Resin's configuration takes a fixed jar path",
-            "drop --latest-jar",
-        ));
-    }
-    let spec = AgentSpec::resolve(settings, &resin.home.join("whatap"), MarkerStyle::Shell)?;
-    let options = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
-    let roots = target::owned_roots(&[&resin.home, &spec.whatap_home]);
-    let mut plan = Plan::default();
     let owner = java::runtime_owner(
         resin.process.as_ref(),
         &[resin.home.join("log"), resin.home.clone()],
     );
-    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    let (_, options, roots, mut plan) = java::fixed_agent_plan(settings, &resin.home, owner)?;
     let edit = match method {
         Method::Properties => edits::splice(
             &resin.properties(),
@@ -353,19 +324,15 @@ impl Runtime for Resin {
     }
 
     fn detection(&self) -> Detection {
-        Detection {
-            runtime: NAME.to_string(),
-            version: None,
-            home: self.home.clone(),
-            base: None,
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan()),
-            details: BTreeMap::new(),
-        }
+        java::detection(
+            NAME,
+            &self.home,
+            None,
+            None,
+            self.process.as_ref(),
+            &self.scan(),
+            BTreeMap::new(),
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

@@ -4,7 +4,7 @@
 use super::java;
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
@@ -113,7 +113,6 @@ impl Tomcat {
     }
 
     pub fn detection(&self) -> Detection {
-        let agent = java::agent_state(self.process.as_ref(), &self.scan_blocks());
         let mut details = std::collections::BTreeMap::new();
         details.insert(
             "layout".to_string(),
@@ -124,19 +123,15 @@ impl Tomcat {
             }
             .to_string(),
         );
-        Detection {
-            runtime: NAME.to_string(),
-            version: self.version.clone(),
-            home: self.home.clone(),
-            base: Some(self.base.clone()),
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent,
+        java::detection(
+            NAME,
+            &self.home,
+            Some(&self.base),
+            self.version.clone(),
+            self.process.as_ref(),
+            &self.scan_blocks(),
             details,
-        }
+        )
     }
 }
 
@@ -241,13 +236,7 @@ fn check_dir(flag: &str, dir: &Path) -> Result<()> {
 /// The Tomcat the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!(
                     "--pid {pid}: not a Tomcat JVM (no {BOOTSTRAP_CLASS} with -Dcatalina.home)"

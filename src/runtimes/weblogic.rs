@@ -6,7 +6,7 @@
 use super::java::{self, AgentSpec, BlockInstall};
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{InsertAt, MarkerStyle};
@@ -104,13 +104,7 @@ pub fn detect(host: &Host) -> Vec<Weblogic> {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Weblogic> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a WebLogic JVM with -Ddomain.home"),
                 "give --home DOMAIN_HOME (user_projects/domains/NAME)",
@@ -223,19 +217,15 @@ impl Runtime for Weblogic {
     }
 
     fn detection(&self) -> Detection {
-        Detection {
-            runtime: NAME.to_string(),
-            version: None,
-            home: self.domain.clone(),
-            base: None,
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan_blocks()),
-            details: BTreeMap::new(),
-        }
+        java::detection(
+            NAME,
+            &self.domain,
+            None,
+            None,
+            self.process.as_ref(),
+            &self.scan_blocks(),
+            BTreeMap::new(),
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

@@ -6,15 +6,14 @@
 //! `properties/server.policy` gets the guide's grant block. The equivalent wsadmin command is
 //! printed for operators who must go through the console.
 
-use super::java::{self, AgentSpec};
+use super::java::{self};
 use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
-use crate::edit::MarkerStyle;
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, Validation, edits, target};
+use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::fs;
@@ -125,13 +124,7 @@ pub fn detect(host: &Host) -> Vec<Websphere> {
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!("--pid {pid}: not a WebSphere application server JVM"),
                 "give --home the profile directory",
@@ -342,15 +335,11 @@ fn plan_install(ws: &Websphere, settings: &InstallSettings) -> Result<InstallPla
             "drop --method and --latest-jar",
         ));
     }
-    let spec = AgentSpec::resolve(settings, &ws.profile.join("whatap"), MarkerStyle::Shell)?;
-    let agent = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
-    let roots = target::owned_roots(&[&ws.profile, &spec.whatap_home]);
-    let mut plan = Plan::default();
     let owner = java::runtime_owner(
         ws.process.as_ref(),
         &[ws.profile.join("logs"), ws.profile.clone()],
     );
-    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    let (spec, agent, roots, mut plan) = java::fixed_agent_plan(settings, &ws.profile, owner)?;
     let mut next_steps = vec![ws.restart_hint()];
     for server in &ws.servers {
         let mut value = None;
@@ -414,19 +403,15 @@ impl Runtime for Websphere {
         let mut details = BTreeMap::new();
         let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
         details.insert("servers".to_string(), names.join(","));
-        Detection {
-            runtime: NAME.to_string(),
-            version: None,
-            home: self.profile.clone(),
-            base: None,
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent: java::agent_state(self.process.as_ref(), &self.scan()),
+        java::detection(
+            NAME,
+            &self.profile,
+            None,
+            None,
+            self.process.as_ref(),
+            &self.scan(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {

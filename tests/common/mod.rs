@@ -205,3 +205,83 @@ pub fn must_have(part: &str, present: bool) -> bool {
     eprintln!("SKIPPED: {part} is not installed (run .ci/run to install it)");
     false
 }
+
+pub fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+}
+
+/// Every file of `../shared/corpus/<dir>` (real upstream configs), sorted.
+pub fn corpus(dir: &str) -> Vec<PathBuf> {
+    let root = repo().join("../shared/corpus").join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `install` (with --yes --json), `check` on the installed tree, the same install again (must
+/// change nothing), then `uninstall` (with --yes): `tree` must have every original byte back.
+/// Returns the install's diff with `tmp` shown as [TMP].
+pub fn round_trip(
+    tmp: &Path,
+    tree: &Path,
+    install: &[String],
+    uninstall: &[String],
+    check: impl FnOnce(),
+) -> String {
+    let state = tmp.join("state");
+    let before = tree_bytes(tree);
+    let out = whatap(&state)
+        .args(install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        tree.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let diff = json(&out.stdout)["diff"]
+        .as_str()
+        .unwrap()
+        .replace(&tmp.display().to_string(), "[TMP]");
+    assert_ne!(tree_bytes(tree), before, "install changed nothing");
+    check();
+    let again = whatap(&state)
+        .args(install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&again.stdout)["changed"], false, "{}", tree.display());
+    whatap(&state)
+        .args(uninstall)
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_same_tree(&tree_bytes(tree), &before, "after uninstall");
+    diff
+}
+
+/// `install --runtime KIND --port PORT` args for a fixture home.
+pub fn runtime_install(home: &Path, runtime: &str, port: u16, extra: &[&str]) -> Vec<String> {
+    let mut args = install_args(home);
+    args.extend(["--runtime".to_string(), runtime.to_string()]);
+    args.extend(["--port".to_string(), port.to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// `uninstall --runtime KIND --home HOME` (+ extra).
+pub fn runtime_uninstall(home: &Path, runtime: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["uninstall", "--runtime", runtime, "--home"]
+        .map(String::from)
+        .to_vec();
+    args.push(home.display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
