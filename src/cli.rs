@@ -85,6 +85,15 @@ pub struct TargetArgs {
     /// The running process; home/base are read from its command line
     #[arg(long)]
     pub pid: Option<u32>,
+    /// springboot: the systemd unit that runs the application (a drop-in is written for it)
+    #[arg(long, value_name = "NAME")]
+    pub unit: Option<String>,
+    /// springboot: the script that starts the application (JAVA_TOOL_OPTIONS set at its top)
+    #[arg(long, value_name = "PATH")]
+    pub start_script: Option<PathBuf>,
+    /// springboot: where unit drop-ins go
+    #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
+    pub systemd_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -34,11 +34,18 @@ pub struct TargetSettings {
     pub home: Option<PathBuf>,
     pub base: Option<PathBuf>,
     pub pid: Option<u32>,
+    pub unit: Option<String>,
+    pub start_script: Option<PathBuf>,
+    pub systemd_dir: PathBuf,
 }
 
 impl TargetSettings {
     pub fn is_empty(&self) -> bool {
-        self.home.is_none() && self.base.is_none() && self.pid.is_none()
+        self.home.is_none()
+            && self.base.is_none()
+            && self.pid.is_none()
+            && self.unit.is_none()
+            && self.start_script.is_none()
     }
 }
 
@@ -131,6 +138,9 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         home: args.home.clone(),
         base: args.base.clone(),
         pid: args.pid,
+        unit: args.unit.clone(),
+        start_script: args.start_script.clone(),
+        systemd_dir: args.systemd_dir.clone(),
     }
 }
 

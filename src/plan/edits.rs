@@ -118,6 +118,15 @@ pub fn splice(
     Ok(edit)
 }
 
+/// A text file that is ours whole (a systemd drop-in): created, or unchanged when it already
+/// holds exactly `bytes`.
+pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>, mode: u32) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    let mut edit = edit_for(file, bytes, Ownership::Whole);
+    edit.create_mode = mode;
+    Ok(edit)
+}
+
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;

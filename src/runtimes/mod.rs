@@ -6,6 +6,7 @@ pub mod jboss;
 pub mod jetty;
 pub mod jeus;
 pub mod resin;
+pub mod springboot;
 pub mod tomcat;
 pub mod weblogic;
 pub mod websphere;
@@ -78,6 +79,11 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
             .map(|w| Box::new(w) as Box<dyn Runtime>),
     );
     found.extend(
+        springboot::detect(host)
+            .into_iter()
+            .map(|s| Box::new(s) as Box<dyn Runtime>),
+    );
+    found.extend(
         jetty::detect(host)
             .into_iter()
             .map(|j| Box::new(j) as Box<dyn Runtime>),
@@ -87,6 +93,9 @@ pub fn detect_all(host: &Host) -> Vec<Box<dyn Runtime>> {
 
 /// The runtime a `--home`/`--base`/`--pid` points at when `--runtime` is not given.
 fn guess_kind(target: &TargetSettings) -> RuntimeKind {
+    if target.unit.is_some() || target.start_script.is_some() {
+        return RuntimeKind::Springboot;
+    }
     if let Some(pid) = target.pid {
         let process = crate::detect::process::read(&crate::detect::process::proc_root(), pid);
         if process.as_ref().and_then(jetty::from_process).is_some() {
@@ -106,6 +115,9 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
         }
         if process.as_ref().and_then(websphere::from_process).is_some() {
             return RuntimeKind::Websphere;
+        }
+        if process.as_ref().is_some_and(springboot::is_candidate) {
+            return RuntimeKind::Springboot;
         }
         return RuntimeKind::Tomcat;
     }
@@ -138,6 +150,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         RuntimeKind::Resin => Ok(Box::new(resin::resolve(target, host)?)),
         RuntimeKind::Weblogic => Ok(Box::new(weblogic::resolve(target, host)?)),
         RuntimeKind::Websphere => Ok(Box::new(websphere::resolve(target, host)?)),
+        RuntimeKind::Springboot => Ok(Box::new(springboot::resolve(target, host)?)),
         other => Err(unsupported(other)),
     }
 }
@@ -174,7 +187,7 @@ pub fn unsupported(kind: RuntimeKind) -> Error {
             "--runtime {}: not supported by this version yet",
             kind_name(kind)
         ),
-        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin, weblogic, websphere",
+        "supported now: --runtime tomcat, jetty, jboss (wildfly), jeus, resin, weblogic, websphere, springboot",
     )
 }
 

@@ -142,7 +142,8 @@ pub fn tree_mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
 pub fn stub_jar() -> PathBuf {
     static JAR: OnceLock<PathBuf> = OnceLock::new();
     JAR.get_or_init(|| {
-        let out = repo().join("target/stub-agent");
+        // The directory name changes with the manifest, so an old build is never reused.
+        let out = repo().join("target/stub-agent-2");
         fs::create_dir_all(&out).unwrap();
         let jar = out.join("whatap.agent.tracer-0.0.1.jar");
         let lock = fs::File::create(out.join(".lock")).unwrap();
@@ -157,7 +158,7 @@ pub fn stub_jar() -> PathBuf {
                 .arg(&src));
             fs::write(
                 build.path().join("MANIFEST.MF"),
-                "Premain-Class: WhatapStub\n",
+                "Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n",
             )
             .unwrap();
             let tmp_jar = build.path().join("stub.jar");
