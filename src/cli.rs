@@ -152,6 +152,9 @@ pub struct InstallArgs {
     /// Pick the newest whatap.agent.tracer-*.jar at each start
     #[arg(long)]
     pub latest_jar: bool,
+    /// Also load the agent into the running JVM now (javaagent + onetime attach)
+    #[arg(long)]
+    pub attach: bool,
 }
 
 #[derive(Debug, Args)]

@@ -64,6 +64,8 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    /// Load the agent into the running JVM after install (HotSpot attach).
+    pub attach: bool,
 }
 
 impl InstallSettings {
@@ -202,6 +204,7 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         conf,
         method: args.method.clone(),
         latest_jar: args.latest_jar,
+        attach: args.attach,
     })
 }
 

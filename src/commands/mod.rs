@@ -27,6 +27,16 @@ pub struct ChangeReport {
     pub diff: String,
     pub next_steps: Vec<String>,
     pub warnings: Vec<String>,
+    /// `install --attach`: what loading the agent into the running JVM did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attach: Option<AttachReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttachReport {
+    pub pid: u32,
+    pub ok: bool,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +79,7 @@ impl ChangeReport {
             diff: diff::render(plan, &|s| printer.redact(s)),
             next_steps: Vec::new(),
             warnings: Vec::new(),
+            attach: None,
         }
     }
 
@@ -102,6 +113,17 @@ impl ChangeReport {
             let action = format!("{:?}", file.action).to_lowercase();
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
         }
+        if let Some(attach) = &self.attach {
+            let outcome = if attach.ok {
+                printer.green("attached:")
+            } else {
+                printer.yellow("attach failed:")
+            };
+            text.push_str(&format!(
+                "{outcome} PID {}: {}\n",
+                attach.pid, attach.message
+            ));
+        }
         for warning in &self.warnings {
             text.push_str(&format!("{} {warning}\n", printer.yellow("warning:")));
         }
@@ -118,7 +140,7 @@ pub fn confirm_and_apply(
     printer: &Printer,
     plan: &Plan,
     mut report: ChangeReport,
-    apply: impl FnOnce(&Plan) -> Result<()>,
+    apply: impl FnOnce(&Plan) -> Result<Option<AttachReport>>,
 ) -> Result<u8> {
     if !plan.changes_anything() {
         report.print(printer, false);
@@ -154,9 +176,10 @@ pub fn confirm_and_apply(
             return Ok(refusal.exit_code());
         }
     }
-    apply(plan)?;
+    let attached = apply(plan)?;
     verify(plan)?;
     report.changed = true;
+    report.attach = attached;
     report.print(printer, settings.verbose);
     Ok(0)
 }

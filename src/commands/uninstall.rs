@@ -77,7 +77,8 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     }
     confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
         apply::apply(plan, &state_dir)?;
-        forget(&mut ledger)
+        forget(&mut ledger)?;
+        Ok(None)
     })
 }
 

@@ -1,6 +1,7 @@
 //! One file per runtime: where its options live and what block goes there. The engine
 //! (`edit`, `plan`, `apply`) does the writing.
 
+pub mod attach;
 pub mod java;
 pub mod jboss;
 pub mod jetty;
