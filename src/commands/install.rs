@@ -50,7 +50,7 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     report.next_steps = planned.next_steps.clone();
     report.warnings = planned.warnings.clone();
     let state_dir = settings.state_dir.clone();
-    confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
+    let apply_and_record = |plan: &Plan| {
         let before = ledger.clone();
         // The ledger is written first: a crash mid-apply still leaves a way back.
         ledger.record_install(
@@ -65,9 +65,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
             before.save(&state_dir)?;
             return Err(error);
         }
-        // The install stands whatever attach does: its outcome is reported, the restart
-        // hint still holds.
-        Ok(attach_to.as_ref().map(|(jvm, jar)| {
+        Ok(())
+    };
+    // The install stands whatever attach does: its outcome is reported, the restart hint
+    // still holds.
+    let attach = || {
+        attach_to.as_ref().map(|(jvm, jar)| {
             let outcome = jvm.load_agent(jar, None);
             AttachReport {
                 pid: jvm.pid,
@@ -77,8 +80,16 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
                     Err(e) => format!("{e} ({})", e.hint().unwrap_or_default()),
                 },
             }
-        }))
-    })
+        })
+    };
+    confirm_and_apply(
+        settings,
+        printer,
+        &planned.plan,
+        report,
+        apply_and_record,
+        attach,
+    )
 }
 
 /// The jar an install puts in place: the copied one, else the newest beside whatap.conf.

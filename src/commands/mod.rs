@@ -134,15 +134,20 @@ impl ChangeReport {
     }
 }
 
-/// Shows the plan, asks (or requires --yes), applies through `apply`, verifies, reports.
+/// Shows the plan, asks (or requires --yes), applies through `apply`, verifies, runs `after`
+/// (also when there was nothing to change, never on a dry run), reports.
 pub fn confirm_and_apply(
     settings: &Settings,
     printer: &Printer,
     plan: &Plan,
     mut report: ChangeReport,
-    apply: impl FnOnce(&Plan) -> Result<Option<AttachReport>>,
+    apply: impl FnOnce(&Plan) -> Result<()>,
+    after: impl FnOnce() -> Option<AttachReport>,
 ) -> Result<u8> {
     if !plan.changes_anything() {
+        if !settings.dry_run {
+            report.attach = after();
+        }
         report.print(printer, false);
         return Ok(0);
     }
@@ -176,10 +181,10 @@ pub fn confirm_and_apply(
             return Ok(refusal.exit_code());
         }
     }
-    let attached = apply(plan)?;
+    apply(plan)?;
     verify(plan)?;
     report.changed = true;
-    report.attach = attached;
+    report.attach = after();
     report.print(printer, settings.verbose);
     Ok(0)
 }

@@ -75,11 +75,17 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         // Every file is already back to its original: just forget the record.
         forget(&mut ledger)?;
     }
-    confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
-        apply::apply(plan, &state_dir)?;
-        forget(&mut ledger)?;
-        Ok(None)
-    })
+    confirm_and_apply(
+        settings,
+        printer,
+        &reversal.plan,
+        report,
+        |plan| {
+            apply::apply(plan, &state_dir)?;
+            forget(&mut ledger)
+        },
+        || None,
+    )
 }
 
 fn report_nothing(printer: &Printer, report: ChangeReport) {
