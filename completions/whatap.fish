@@ -66,6 +66,9 @@ infra\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot: the script that starts the application (JAVA_TOOL_OPTIONS set at its top)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
@@ -82,6 +85,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d '
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l latest-jar -d 'Pick the newest whatap.agent.tracer-*.jar at each start'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l attach -d 'Also load the agent into the running JVM now (javaagent + onetime attach)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
@@ -104,6 +108,9 @@ infra\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot: the script that starts the application (JAVA_TOOL_OPTIONS set at its top)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -129,6 +136,9 @@ infra\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot: the script that starts the application (JAVA_TOOL_OPTIONS set at its top)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
