@@ -816,6 +816,74 @@ mod tests {
         assert_eq!(literal_pkgs(b"@echo off\r\n"), None);
     }
 
+    fn fixture(name: &str) -> String {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/jboss")
+            .join(name)
+            .display()
+            .to_string()
+    }
+
+    fn process(list: &[String]) -> Process {
+        Process {
+            pid: 11,
+            uid: 0,
+            gid: 0,
+            args: list.to_vec(),
+        }
+    }
+
+    #[test]
+    fn detects_each_flavor_and_mode_from_a_command_line() {
+        let wildfly = fixture("wildfly-26.1.3.Final");
+        let standalone = from_process(&process(&[
+            "java".into(),
+            "-D[Standalone]".into(),
+            "-jar".into(),
+            format!("{wildfly}/jboss-modules.jar"),
+            "org.jboss.as.standalone".into(),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (standalone.flavor, standalone.mode),
+            (Flavor::Modular, Mode::Standalone)
+        );
+        let server = from_process(&process(&[
+            "java".into(),
+            "-D[Server:server-one]".into(),
+            format!("-Djboss.home.dir={wildfly}"),
+            "-jar".into(),
+            format!("{wildfly}/jboss-modules.jar"),
+            "org.jboss.as.server".into(),
+        ]))
+        .unwrap();
+        assert_eq!(server.mode, Mode::Domain);
+        let as5 = from_process(&process(&[
+            "java".into(),
+            "-classpath".into(),
+            format!("{}/bin/run.jar", fixture("jboss-5.1.0.GA")),
+            "org.jboss.Main".into(),
+        ]))
+        .unwrap();
+        assert_eq!(as5.flavor, Flavor::Legacy);
+        assert!(!as5.windows);
+        let windows = build(
+            Path::new(&fixture("wildfly-windows")),
+            Mode::Standalone,
+            None,
+        )
+        .unwrap();
+        assert!(windows.windows);
+        assert!(
+            from_process(&process(&[
+                "java".into(),
+                "-jar".into(),
+                "/srv/app.jar".into()
+            ]))
+            .is_none()
+        );
+    }
+
     #[test]
     fn pkgs_membership_is_exact() {
         assert!(pkgs_has_whatap("org.jboss.byteman,whatap"));

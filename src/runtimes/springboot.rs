@@ -53,7 +53,10 @@ pub fn app_jar(args: &[String]) -> Option<PathBuf> {
         let jar = args.get(at + 1)?;
         // The servers' own launchers are other runtimes.
         let name = Path::new(jar).file_name()?.to_str()?;
-        if matches!(name, "start.jar" | "jboss-modules.jar" | "run.jar") {
+        if matches!(
+            name,
+            "start.jar" | "jboss-modules.jar" | "run.jar" | "resin.jar"
+        ) {
             return None;
         }
         return Some(PathBuf::from(jar));
