@@ -88,8 +88,7 @@ impl Jvm {
 
     /// Refusals that need no signal: IBM J9/OpenJ9, attach disabled.
     pub fn check_jvm(&self) -> Result<()> {
-        let maps = fs::read_to_string(self.proc_dir.join("maps")).unwrap_or_default();
-        if maps.contains("libj9vm") || maps.contains("libj9prt") {
+        if is_j9(self.pid) {
             return Err(Error::refused(
                 format!(
                     "--attach: PID {} runs an IBM J9/OpenJ9 JVM [ibm-jdk-attach]: the agent collects no transactions when attached",
@@ -209,6 +208,16 @@ impl Jvm {
     }
 }
 
+/// Is the process an IBM J9 / OpenJ9 JVM (its J9 libraries are mapped)?
+pub fn is_j9(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|maps| j9_maps(&maps))
+}
+
+fn j9_maps(maps: &str) -> bool {
+    maps.lines()
+        .any(|l| l.contains("/libj9vm") || l.contains("/libj9prt") || l.contains("/libj9thr"))
+}
+
 /// `<protocol>\0<command>\0<arg>\0<arg>\0<arg>\0`: always three arguments.
 fn request(command: &str, args: &[&str]) -> Vec<u8> {
     let mut out = b"1\0".to_vec();
@@ -303,6 +312,14 @@ mod tests {
         assert_eq!(parse_status(status), Some((997, 996, 7)));
         let old_kernel = "Pid:\t10\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n";
         assert_eq!(parse_status(old_kernel), Some((0, 0, 10)));
+    }
+
+    #[test]
+    fn j9_is_told_by_its_libraries() {
+        let hotspot = "7f00-7f01 r-xp 0 08:01 1 /usr/lib/jvm/java-17/lib/server/libjvm.so\n";
+        let openj9 = "7f00-7f01 r-xp 0 08:01 1 /opt/ibm/java/lib/default/libj9vm29.so\n";
+        assert!(!j9_maps(hotspot));
+        assert!(j9_maps(openj9));
     }
 
     #[test]

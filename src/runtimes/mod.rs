@@ -244,3 +244,116 @@ pub struct Detection {
     pub agent: AgentState,
     pub details: BTreeMap<String, String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::process::Process;
+
+    fn fixture(path: &str) -> String {
+        format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn process(pid: u32, args: Vec<String>) -> Process {
+        Process {
+            pid,
+            uid: 0,
+            gid: 0,
+            args,
+        }
+    }
+
+    /// Detection takes the process list as data: one fake `/proc` command line per runtime.
+    #[test]
+    fn every_runtime_is_detected_from_its_command_line() {
+        let java = || "/usr/lib/jvm/java-17-openjdk-amd64/bin/java".to_string();
+        let host = Host {
+            processes: vec![
+                process(
+                    101,
+                    vec![
+                        java(),
+                        format!("-Dcatalina.home={}", fixture("tomcat/tomcat9")),
+                        "org.apache.catalina.startup.Bootstrap".into(),
+                        "start".into(),
+                    ],
+                ),
+                process(
+                    102,
+                    vec![
+                        java(),
+                        format!("-Djetty.home={}", fixture("jetty/jetty-9.4-tarball")),
+                        "-jar".into(),
+                        format!("{}/start.jar", fixture("jetty/jetty-9.4-tarball")),
+                    ],
+                ),
+                process(
+                    103,
+                    vec![
+                        java(),
+                        "-jar".into(),
+                        format!(
+                            "{}/jboss-modules.jar",
+                            fixture("jboss/wildfly-26.1.3.Final")
+                        ),
+                        "org.jboss.as.standalone".into(),
+                    ],
+                ),
+                process(
+                    104,
+                    vec![
+                        java(),
+                        format!("-Djeus.home={}", fixture("jeus/jeus8")),
+                        "-Djeus.domain.name=jeus_domain".into(),
+                        "jeus.server.Server".into(),
+                    ],
+                ),
+                process(
+                    105,
+                    vec![
+                        java(),
+                        format!("-Dresin.home={}", fixture("resin/resin-4.0.66")),
+                        "com.caucho.server.resin.Resin".into(),
+                    ],
+                ),
+                process(
+                    106,
+                    vec![
+                        java(),
+                        format!("-Ddomain.home={}", fixture("weblogic/base_domain")),
+                        "weblogic.Server".into(),
+                    ],
+                ),
+                process(
+                    107,
+                    vec![
+                        java(),
+                        format!("-Duser.install.root={}", fixture("websphere/AppSrv01")),
+                        "com.ibm.ws.runtime.WsServer".into(),
+                        "config".into(),
+                        "cell01".into(),
+                        "node01".into(),
+                        "server1".into(),
+                    ],
+                ),
+            ],
+        };
+        let mut found: Vec<(u32, &str)> = detect_all(&host)
+            .iter()
+            .filter_map(|r| Some((r.detection().pid?, r.kind())))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (101, "tomcat"),
+                (102, "jetty"),
+                (103, "jboss"),
+                (104, "jeus"),
+                (105, "resin"),
+                (106, "weblogic"),
+                (107, "websphere"),
+            ]
+        );
+    }
+}
