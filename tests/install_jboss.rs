@@ -18,14 +18,7 @@ fn jboss_install(home: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn jboss_round_trip(name: &str, extra: &[&str]) -> String {
-    let (dir, home) = product_fixture("jboss", name);
-    round_trip(
-        dir.path(),
-        &home,
-        &jboss_install(&home, extra),
-        &runtime_uninstall(&home, "jboss", &[]),
-        || {},
-    )
+    fixture_round_trip("jboss", name, "jboss", 8080, extra)
 }
 
 #[test]

@@ -14,14 +14,7 @@ fn weblogic_install(home: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn weblogic_round_trip(name: &str, extra: &[&str]) -> String {
-    let (dir, home) = product_fixture("weblogic", name);
-    round_trip(
-        dir.path(),
-        &home,
-        &weblogic_install(&home, extra),
-        &runtime_uninstall(&home, "weblogic", &[]),
-        || {},
-    )
+    fixture_round_trip("weblogic", name, "weblogic", 7001, extra)
 }
 
 #[test]

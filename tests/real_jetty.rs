@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,14 +16,6 @@ use std::time::{Duration, Instant};
 
 const DEBIAN_HOME: &str = "/usr/share/jetty9";
 const DEFAULT_FILE: &str = "/etc/default/jetty9";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Puts the host's /etc/default/jetty9 back as it was, whatever happens in the test.
 struct RestoreFile {

@@ -15,14 +15,6 @@ use std::time::{Duration, Instant};
 const DEBIAN_HOME: &str = "/usr/share/tomcat10";
 const DEBIAN_CONF: &str = "/etc/tomcat10";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A CATALINA_BASE of our own: Debian's conf, a loopback HTTP port, one page.
 fn make_base(root: &Path, port: u16) -> PathBuf {
     let base = root.join("base");

@@ -73,36 +73,23 @@ pub fn elements(content: &[u8]) -> Result<Vec<Element>, XmlError> {
         let after = reader.buffer_position() as usize;
         let ancestors = || -> Vec<String> { open.iter().map(|&i| found[i].name.clone()).collect() };
         match event {
-            Event::Start(tag) => {
+            Event::Start(ref tag) | Event::Empty(ref tag) => {
                 if open.is_empty() {
                     roots += 1;
                 }
-                let element = Element {
+                let empty = matches!(event, Event::Empty(_));
+                found.push(Element {
                     name: local(tag.name().as_ref()),
                     ancestors: ancestors(),
                     start: before,
                     open_end: after,
                     close_start: after,
                     end: after,
-                    empty: false,
-                };
-                found.push(element);
-                open.push(found.len() - 1);
-            }
-            Event::Empty(tag) => {
-                if open.is_empty() {
-                    roots += 1;
+                    empty,
+                });
+                if !empty {
+                    open.push(found.len() - 1);
                 }
-                let element = Element {
-                    name: local(tag.name().as_ref()),
-                    ancestors: ancestors(),
-                    start: before,
-                    open_end: after,
-                    close_start: after,
-                    end: after,
-                    empty: true,
-                };
-                found.push(element);
             }
             Event::End(_) => {
                 let index = open.pop().expect("quick-xml checks end names");

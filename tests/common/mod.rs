@@ -286,3 +286,30 @@ pub fn runtime_uninstall(home: &Path, runtime: &str, extra: &[&str]) -> Vec<Stri
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh `fixtures/<product>/<name>` through `round_trip` with `--runtime runtime`.
+pub fn fixture_round_trip(
+    product: &str,
+    name: &str,
+    runtime: &str,
+    port: u16,
+    extra: &[&str],
+) -> String {
+    let (dir, home) = product_fixture(product, name);
+    round_trip(
+        dir.path(),
+        &home,
+        &runtime_install(&home, runtime, port, extra),
+        &runtime_uninstall(&home, runtime, &[]),
+        || {},
+    )
+}
