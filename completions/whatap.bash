@@ -125,7 +125,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +148,18 @@ _whatap() {
                     return 0
                     ;;
                 --php-bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -269,7 +281,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --unit --start-script --pause --resume --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --pause --resume --attach --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,6 +304,18 @@ _whatap() {
                     return 0
                     ;;
                 --php-bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -351,14 +375,6 @@ _whatap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --unit)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --start-script)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -375,7 +391,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__uninstall)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +414,18 @@ _whatap() {
                     return 0
                     ;;
                 --php-bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -67,6 +67,9 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l home -d 'The r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
@@ -82,14 +85,13 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Whe
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'Python: the systemd unit (name or unit file path) whose ExecStart gets wrapped' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'Python: a start script or supervisor program file whose start command gets wrapped' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l latest-jar -d 'Pick the newest whatap.agent.tracer-*.jar at each start'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pause -d 'PHP: comment out `extension=whatap.so` where it was installed (no license needed)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l resume -d 'PHP: uncomment `extension=whatap.so` again after --pause'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l attach -d 'Also load the agent into the running JVM now (javaagent + onetime attach)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
@@ -113,6 +115,9 @@ complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l home -d 'The
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -139,6 +144,9 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The ru
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''

@@ -88,6 +88,15 @@ pub struct TargetArgs {
     /// PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)
     #[arg(long = "php-bin", value_name = "PATH")]
     pub php_bin: Vec<PathBuf>,
+    /// springboot, python: the systemd unit that runs the application (a drop-in is written for it)
+    #[arg(long, value_name = "NAME")]
+    pub unit: Option<String>,
+    /// springboot, python: the script (or supervisor program file) that starts the application
+    #[arg(long, value_name = "PATH")]
+    pub start_script: Option<PathBuf>,
+    /// springboot: where unit drop-ins go
+    #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
+    pub systemd_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,18 +164,15 @@ pub struct InstallArgs {
     /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)
     #[arg(long, value_name = "NAME")]
     pub app_process_name: Option<String>,
-    /// Python: the systemd unit (name or unit file path) whose ExecStart gets wrapped
-    #[arg(long, value_name = "NAME")]
-    pub unit: Option<String>,
-    /// Python: a start script or supervisor program file whose start command gets wrapped
-    #[arg(long, value_name = "PATH")]
-    pub start_script: Option<PathBuf>,
     /// PHP: comment out `extension=whatap.so` where it was installed (no license needed)
     #[arg(long, conflicts_with = "resume")]
     pub pause: bool,
     /// PHP: uncomment `extension=whatap.so` again after --pause
     #[arg(long)]
     pub resume: bool,
+    /// Also load the agent into the running JVM now (javaagent + onetime attach)
+    #[arg(long)]
+    pub attach: bool,
 }
 
 #[derive(Debug, Args)]

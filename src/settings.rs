@@ -36,11 +36,19 @@ pub struct TargetSettings {
     pub pid: Option<u32>,
     /// PHP binaries given with --php-bin.
     pub php_bins: Vec<PathBuf>,
+    pub unit: Option<String>,
+    pub start_script: Option<PathBuf>,
+    pub systemd_dir: PathBuf,
 }
 
 impl TargetSettings {
     pub fn is_empty(&self) -> bool {
-        self.home.is_none() && self.base.is_none() && self.pid.is_none() && self.php_bins.is_empty()
+        self.home.is_none()
+            && self.base.is_none()
+            && self.pid.is_none()
+            && self.php_bins.is_empty()
+            && self.unit.is_none()
+            && self.start_script.is_none()
     }
 }
 
@@ -66,6 +74,8 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    /// Load the agent into the running JVM after install (HotSpot attach).
+    pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
     pub python: PythonSettings,
@@ -157,6 +167,9 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         base: args.base.clone(),
         pid: args.pid,
         php_bins: args.php_bin.clone(),
+        unit: args.unit.clone(),
+        start_script: args.start_script.clone(),
+        systemd_dir: args.systemd_dir.clone(),
     }
 }
 
@@ -208,6 +221,7 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             latest_jar: false,
             toggle: Some(toggle),
             python: PythonSettings::default(),
+            attach: false,
         });
     }
     let license = match args.license.as_deref().map(str::trim) {
@@ -240,7 +254,7 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         &args.agent_archive,
         &args.whatap_home,
         &args.python,
-        &args.start_script,
+        &args.target.start_script,
     ]
     .into_iter()
     .flatten()
@@ -283,10 +297,11 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             interpreter: args.python.clone(),
             app_name: args.app_name.clone(),
             app_process_name: args.app_process_name.clone(),
-            unit: args.unit.clone(),
-            start_script: args.start_script.clone(),
+            unit: args.target.unit.clone(),
+            start_script: args.target.start_script.clone(),
         },
         toggle: None,
+        attach: args.attach,
     })
 }
 

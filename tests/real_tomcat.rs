@@ -211,6 +211,31 @@ fn setenv_install_on_a_running_debian_tomcat() {
     assert_eq!(code, 1, "{findings}");
     assert_eq!(finding_ids(&findings), ["agent-not-loaded"], "{findings}");
     assert!(!tomcat.marker.exists(), "the agent loaded before a restart");
+
+    // javaagent + onetime attach: the same install with --attach changes no file and loads
+    // the agent into the running Tomcat now (the stub's agentmain writes the marker).
+    let out = whatap(&state)
+        .args(install_args(&tomcat.home))
+        .arg("--base")
+        .arg(&tomcat.base)
+        .args([
+            "--set",
+            &format!(
+                "whatap.server.port={}",
+                collector.local_addr().unwrap().port()
+            ),
+        ])
+        .args(["--attach", "--yes", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["changed"], false, "{report}");
+    assert_eq!(report["attach"]["ok"], true, "{report}");
+    let attached = fs::read_to_string(&tomcat.marker).expect("agentmain marker");
+    assert!(
+        attached.contains(&format!("agentmain pid={pid}")),
+        "{attached}"
+    );
     drop(running);
 
     // After a restart the real JVM loads the agent from the new setenv.sh.

@@ -71,8 +71,15 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
         fchown(temp.as_file(), uid, gid).map_err(io)?;
     }
     temp.as_file().sync_all().map_err(io)?;
-    if spec.validation == Validation::Shell {
-        validate_shell(&temp_path, path)?;
+    match spec.validation {
+        Validation::Shell => validate_shell(&temp_path, path, shell_for(spec.bytes))?,
+        Validation::Xml => crate::edit::xml::check(spec.bytes).map_err(|e| Error::ApplyFailed {
+            message: format!(
+                "{}: the edited file is not well-formed XML: {e}",
+                path.display()
+            ),
+        })?,
+        Validation::None => {}
     }
     check_unchanged(path, spec.expect)?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
@@ -112,8 +119,18 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(dir, e))
 }
 
-fn validate_shell(temp: &Path, target: &Path) -> Result<()> {
-    let output = Command::new("sh")
+/// The checker a script's shebang asks for: bash scripts (jetty.sh) use syntax `sh -n` rejects.
+fn shell_for(bytes: &[u8]) -> &'static str {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first.starts_with(b"#!") && first.windows(4).any(|w| w == b"bash") {
+        "bash"
+    } else {
+        "sh"
+    }
+}
+
+fn validate_shell(temp: &Path, target: &Path, shell: &str) -> Result<()> {
+    let output = Command::new(shell)
         .arg("-n")
         .arg(temp)
         .stdin(Stdio::null())
@@ -123,7 +140,7 @@ fn validate_shell(temp: &Path, target: &Path) -> Result<()> {
         let detail = String::from_utf8_lossy(&output.stderr);
         return Err(Error::ApplyFailed {
             message: format!(
-                "{}: the edited script does not pass `sh -n`: {}",
+                "{}: the edited script does not pass `{shell} -n`: {}",
                 target.display(),
                 detail
                     .trim()
@@ -137,6 +154,14 @@ fn validate_shell(temp: &Path, target: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bash_scripts_are_checked_with_bash() {
+        assert_eq!(shell_for(b"#!/usr/bin/env bash\nA=(1 2)\n"), "bash");
+        assert_eq!(shell_for(b"#!/bin/bash"), "bash");
+        assert_eq!(shell_for(b"#!/bin/sh\n# bash\n"), "sh");
+        assert_eq!(shell_for(b""), "sh");
+    }
 
     #[test]
     fn keeps_mode_and_replaces_content() {

@@ -218,6 +218,12 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+            Ownership::Fragments {
+                fragments: old.iter().chain(new).cloned().collect(),
+            }
+        }
         _ => new.clone(),
     }
 }

@@ -60,10 +60,10 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     }
     let host = Host::scan();
     let targets = if doctor.target.is_empty() {
-        let wanted = doctor.target.runtime.map(runtimes::kind_name);
+        let wanted = doctor.target.runtime;
         runtimes::detect_all(&host)
             .into_iter()
-            .filter(|r| wanted.is_none_or(|w| w == r.kind()))
+            .filter(|r| wanted.is_none_or(|k| runtimes::kind_matches(k, r.kind())))
             .collect()
     } else {
         vec![runtimes::resolve(&doctor.target, &host)?]

@@ -30,6 +30,16 @@ pub struct ChangeReport {
     pub diff: String,
     pub next_steps: Vec<String>,
     pub warnings: Vec<String>,
+    /// `install --attach`: what loading the agent into the running JVM did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attach: Option<AttachReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttachReport {
+    pub pid: u32,
+    pub ok: bool,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +98,7 @@ impl ChangeReport {
             diff: diff::render(plan, &|s| printer.redact(s)),
             next_steps: Vec::new(),
             warnings: Vec::new(),
+            attach: None,
         }
     }
 
@@ -123,6 +134,17 @@ impl ChangeReport {
         for file in &self.files {
             let action = format!("{:?}", file.action).to_lowercase();
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
+        }
+        if let Some(attach) = &self.attach {
+            let outcome = if attach.ok {
+                printer.green("attached:")
+            } else {
+                printer.yellow("attach failed:")
+            };
+            text.push_str(&format!(
+                "{outcome} PID {}: {}\n",
+                attach.pid, attach.message
+            ));
         }
         for warning in &self.warnings {
             text.push_str(&format!("{} {warning}\n", printer.yellow("warning:")));

@@ -41,6 +41,9 @@ pub struct Rule {
     /// Log lines that show this failure; scanned by `doctor::logs`.
     #[serde(default)]
     pub log: Vec<LogPattern>,
+    /// Words for placeholders a finding may not know (a log alone does not name the tree).
+    #[serde(default)]
+    pub defaults: BTreeMap<String, Words>,
 }
 
 /// A log pattern: `literal` is a substring every match contains (the fast prefilter),

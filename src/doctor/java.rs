@@ -122,6 +122,21 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             }
         }
     }
+    // IBM J9/OpenJ9 without -javaagent: any agent there came by attach, which collects no
+    // transactions on IBM JDKs (the guide: use javaagent).
+    if let Some(process) = target
+        .process
+        .filter(|p| agents.is_empty() && crate::runtimes::attach::is_j9(p.pid))
+    {
+        out.facts.push(Fact::new(
+            "ibm-jdk-attach",
+            label,
+            format!(
+                "PID {}: IBM J9/OpenJ9 JVM without -javaagent for WhaTap",
+                process.pid
+            ),
+        ));
+    }
     if !configured && agents.is_empty() {
         out.facts.push(Fact::new(
             "agent-not-configured",

@@ -279,6 +279,25 @@ mod tests {
     }
 
     #[test]
+    fn findings_from_a_log_alone_leave_no_placeholder_unfilled() {
+        let placeholder = Regex::new(r"\{[a-z_]+\}").unwrap();
+        for rule in catalog::rules() {
+            for log in &rule.log {
+                let mut file = tempfile::NamedTempFile::new().unwrap();
+                writeln!(file, "{}", log.example).unwrap();
+                let targets = [("log".to_string(), file.path().to_path_buf())];
+                for fact in facts(&targets, None) {
+                    for lang in [crate::settings::Lang::En, crate::settings::Lang::Ko] {
+                        let finding = fact.clone().into_finding(lang);
+                        assert!(!placeholder.is_match(&finding.fix), "{}: {}", rule.id, finding.fix);
+                        assert!(!placeholder.is_match(&finding.title), "{}: {}", rule.id, finding.title);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn counts_lines_across_chunks_and_reads_only_the_tail() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         let filler = "x".repeat(100);

@@ -74,13 +74,17 @@ impl Fact {
 
     pub fn into_finding(self, lang: Lang) -> Finding {
         let rule = catalog::rule(self.id);
+        let mut details = self.details;
+        for (key, words) in &rule.defaults {
+            details.entry(key.clone()).or_insert_with(|| words.get(lang).to_string());
+        }
         Finding {
             id: self.id.to_string(),
             severity: rule.severity,
             target: self.target,
-            title: catalog::fill(rule.title.get(lang), &self.details),
+            title: catalog::fill(rule.title.get(lang), &details),
             evidence: self.evidence,
-            fix: catalog::fill(rule.fix.get(lang), &self.details),
+            fix: catalog::fill(rule.fix.get(lang), &details),
         }
     }
 }

@@ -147,6 +147,8 @@ pub enum InsertAt {
     End,
     /// After the leading shebang/comment/blank lines, before the first command.
     AfterHeader,
+    /// Before this 0-based line (the one that consumes the options); past the end: `End`.
+    BeforeLine(usize),
 }
 
 /// Inserts a block; the caller has checked that the file has none.
@@ -161,6 +163,7 @@ pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: In
             .enumerate()
             .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
             .unwrap_or(lines.len()),
+        InsertAt::BeforeLine(index) => index.min(lines.len()),
     };
     let mut out = Vec::with_capacity(content.len() + block.len() + 4);
     if index == lines.len() {
@@ -275,7 +278,11 @@ mod tests {
         ];
         for sample in samples {
             for style in [MarkerStyle::Shell, MarkerStyle::Bat, MarkerStyle::Ini] {
-                for at in [InsertAt::End, InsertAt::AfterHeader] {
+                for at in [
+                    InsertAt::End,
+                    InsertAt::AfterHeader,
+                    InsertAt::BeforeLine(1),
+                ] {
                     round_trip(sample, style, at);
                 }
             }

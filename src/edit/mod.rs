@@ -7,6 +7,7 @@ pub mod lines;
 pub mod marker;
 pub mod template;
 pub mod wrap;
+pub mod xml;
 
 pub use eol::Eol;
 pub use marker::MarkerStyle;

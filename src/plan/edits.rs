@@ -95,11 +95,36 @@ pub fn keys(
     Ok(edit)
 }
 
-/// A file that is ours whole (PHP's whatap.ini, a systemd drop-in), with exactly these bytes;
-/// removed again on uninstall.
-pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>) -> Result<Edit> {
+/// Splices texts into an existing file (XML, properties): the ledger keeps the texts so
+/// uninstall can take them out again.
+pub fn splice(
+    path: &Path,
+    roots: &[PathBuf],
+    insertions: impl FnOnce(&[u8]) -> Result<Vec<crate::edit::xml::Insertion>>,
+    validation: Validation,
+) -> Result<Edit> {
     let file = target::read(path, roots)?;
-    Ok(edit_for(file, bytes, Ownership::Whole))
+    let Some(current) = file.content.clone() else {
+        return Err(Error::usage(
+            format!("{}: no such file", path.display()),
+            "check --home; this file is part of the runtime's configuration",
+        ));
+    };
+    let insertions = insertions(&current)?;
+    let after = crate::edit::xml::splice(&current, &insertions);
+    let fragments = insertions.into_iter().map(|i| i.text).collect();
+    let mut edit = edit_for(file, after, Ownership::Fragments { fragments });
+    edit.validation = validation;
+    Ok(edit)
+}
+
+/// A text file that is ours whole (a systemd drop-in): created, or unchanged when it already
+/// holds exactly `bytes`.
+pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>, mode: u32) -> Result<Edit> {
+    let file = target::read(path, roots)?;
+    let mut edit = edit_for(file, bytes, Ownership::Whole);
+    edit.create_mode = mode;
+    Ok(edit)
 }
 
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.

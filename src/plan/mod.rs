@@ -26,6 +26,8 @@ pub enum Validation {
     None,
     /// `sh -n`: the file must still parse as a shell script.
     Shell,
+    /// The file must still be a well-formed XML document.
+    Xml,
 }
 
 /// What the ledger keeps about our part of a file, so uninstall can remove only that part.
@@ -40,6 +42,9 @@ pub enum Ownership {
     Keys { keys: Vec<KeyRecord> },
     /// Lines we rewrote in place (a wrapped start command): each line's text before and after.
     Lines { lines: Vec<LineRecord> },
+    /// Texts we spliced into a file (XML elements, attribute words, a value's tail): removing
+    /// each (found exactly once) gives back the original.
+    Fragments { fragments: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use super::{Edit, ModeChange, Ownership, Plan, Validation};
 use crate::apply::atomic::sha256_hex;
 use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
 use crate::apply::read_backup;
-use crate::edit::{conf, lines, marker};
+use crate::edit::{conf, lines, marker, xml};
 use crate::error::{Error, Result};
 use crate::plan::Action;
 use std::fs;
@@ -165,6 +165,22 @@ fn reverse_file(
                     ));
                 }
             }
+        }
+        Ownership::Fragments { fragments } => {
+            let (after, missing) = xml::remove_fragments(&current, fragments).map_err(|e| {
+                Error::refused(
+                    format!("{}:{e}", path.display()),
+                    "remove the WhaTap options by hand, then run `whatap uninstall` again",
+                )
+            })?;
+            if !missing.is_empty() {
+                warnings.push(format!(
+                    "{}: {} inserted part(s) were already removed or edited; kept the rest",
+                    path.display(),
+                    missing.len()
+                ));
+            }
+            after
         }
     };
     let after = if after.is_empty() && record.action == Action::Created {

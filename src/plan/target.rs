@@ -27,9 +27,8 @@ pub struct TargetFile {
 pub fn owned_roots(dirs: &[&Path]) -> Vec<PathBuf> {
     let mut roots = Vec::new();
     for dir in dirs {
-        if let Ok(real) = fs::canonicalize(dir) {
-            roots.push(real);
-        }
+        // A directory the plan creates (a new --whatap-home) is owned as well.
+        roots.push(canonical_lenient(dir));
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 if entry.file_type().is_ok_and(|t| t.is_symlink()) {
@@ -164,11 +163,46 @@ pub fn check_dir_writable(dir: &Path) -> Result<()> {
 
 /// `path` with its parent canonicalized, so `..` and symlinked directories are resolved.
 fn absolute_parent(path: &Path) -> PathBuf {
-    match (
-        path.parent().and_then(|p| fs::canonicalize(p).ok()),
-        path.file_name(),
-    ) {
-        (Some(parent), Some(name)) => parent.join(name),
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => canonical_lenient(parent).join(name),
         _ => path.to_path_buf(),
+    }
+}
+
+/// The canonical form of the deepest existing ancestor, with the missing rest appended: what
+/// the path will canonicalize to once the plan creates it.
+fn canonical_lenient(path: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut current = path;
+    loop {
+        if let Ok(real) = fs::canonicalize(current) {
+            return missing.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (current.parent(), current.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                current = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_the_plan_creates_is_owned() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = fs::canonicalize(dir.path()).unwrap();
+        let new_home = dir.path().join("whatap/agent");
+        assert_eq!(canonical_lenient(&new_home), real.join("whatap/agent"));
+        let roots = owned_roots(&[&new_home]);
+        let jar = new_home.join("whatap.agent.tracer-1.jar");
+        let file = read(&jar, &roots).expect("inside the new whatap-home");
+        assert!(file.content.is_none());
+        let outside = read(&dir.path().join("other.jar"), &roots);
+        assert!(outside.is_err());
     }
 }

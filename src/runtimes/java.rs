@@ -1,10 +1,15 @@
 //! What every Java runtime shares: the agent jar, the `-javaagent` block, whatap.conf.
 
-use crate::edit::marker::{self, MarkerError};
+use super::{AgentState, Detection};
+use crate::detect::process::Process;
+use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
+use crate::plan::{DirCreate, Plan, Validation, edits, target};
 use crate::settings::InstallSettings;
+use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const JAR_PREFIX: &str = "whatap.agent.tracer-";
@@ -210,6 +215,386 @@ pub fn jar_in_block(lines: &[String]) -> Option<String> {
         }
         Some(value.to_string())
     })
+}
+
+pub fn canonical(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The user a JVM runs as: the live process, else the owner of the first path that exists.
+pub fn runtime_owner(process: Option<&Process>, candidates: &[PathBuf]) -> (u32, u32) {
+    if let Some(p) = process {
+        return (p.uid, p.gid);
+    }
+    candidates
+        .iter()
+        .find_map(|p| fs::metadata(p).ok())
+        .map(|m| (m.uid(), m.gid()))
+        .unwrap_or((0, 0))
+}
+
+/// Loaded when the JVM has our `-javaagent`, configured when a startup file has our block.
+pub fn agent_state(process: Option<&Process>, scans: &[BlockScan]) -> AgentState {
+    if process.is_some_and(|p| p.javaagents().iter().any(|a| is_whatap_agent(a))) {
+        AgentState::Loaded
+    } else if scans.iter().any(|s| s.is_ok()) {
+        AgentState::Configured
+    } else {
+        AgentState::None
+    }
+}
+
+/// The runtime a `--pid` names: the process must exist and `parse` must recognise it.
+pub fn by_pid<T>(
+    pid: u32,
+    parse: impl Fn(&Process) -> Option<T>,
+    not_it: impl FnOnce(u32) -> Error,
+) -> Result<T> {
+    let p = crate::detect::process::read(&crate::detect::process::proc_root(), pid).ok_or_else(
+        || {
+            Error::usage(
+                format!("--pid {pid}: no such process"),
+                "check the PID with `ps -ef | grep java`",
+            )
+        },
+    )?;
+    parse(&p).ok_or_else(|| not_it(pid))
+}
+
+/// What `whatap detect` reports for a JVM runtime instance.
+pub fn detection(
+    runtime: &str,
+    home: &Path,
+    base: Option<&Path>,
+    version: Option<String>,
+    process: Option<&Process>,
+    scans: &[BlockScan],
+    details: BTreeMap<String, String>,
+) -> Detection {
+    Detection {
+        runtime: runtime.to_string(),
+        version,
+        home: home.to_path_buf(),
+        base: base.map(Path::to_path_buf),
+        pid: process.map(|p| p.pid),
+        user: process.and_then(|p| crate::detect::process::user_name(p.uid)),
+        agent: agent_state(process, scans),
+        details: details.into_iter().map(|(k, v)| (k, v.into())).collect(),
+    }
+}
+
+/// Directories directly in `parents` whose name starts with one of `prefixes` (any case) and
+/// that `is_home` accepts, sorted per parent: where installs look when nothing runs.
+pub fn homes_in(
+    parents: &[&str],
+    prefixes: &[&str],
+    is_home: impl Fn(&Path) -> bool,
+) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for parent in parents {
+        let Ok(entries) = fs::read_dir(parent) else {
+            continue;
+        };
+        let mut homes: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                prefixes.iter().any(|p| name.starts_with(p))
+            })
+            .map(|e| e.path())
+            .filter(|p| is_home(p))
+            .collect();
+        homes.sort();
+        found.extend(homes);
+    }
+    found
+}
+
+/// A `--home`/`--base` that must be a directory; the hint says what it should hold.
+pub fn check_dir(flag: &str, dir: &Path, holds: &str) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::usage(
+            format!("{flag} {}: no such directory", dir.display()),
+            format!("give {flag} the directory that holds {holds}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The agent files an install puts in place, validated before anything is planned.
+#[derive(Debug, Clone)]
+pub struct AgentSpec {
+    pub whatap_home: PathBuf,
+    /// The jar to copy into whatap-home.
+    pub source: PathBuf,
+    pub jar_name: String,
+    /// The `-D` options after `-javaagent` (leading space each).
+    pub options: String,
+}
+
+impl AgentSpec {
+    /// Validates `--whatap-home` (default `default_home`), the jar and the `-D` options for a
+    /// file written in `style`.
+    pub fn resolve(
+        settings: &InstallSettings,
+        default_home: &Path,
+        style: MarkerStyle,
+    ) -> Result<AgentSpec> {
+        let whatap_home = match &settings.whatap_home {
+            Some(dir) if dir.is_relative() => {
+                return Err(Error::usage(
+                    format!("--whatap-home {}: must be an absolute path", dir.display()),
+                    "the path is written into the startup script; give it from /",
+                ));
+            }
+            Some(dir) => dir.clone(),
+            None => default_home.to_path_buf(),
+        };
+        if whatap_home.exists() && !whatap_home.is_dir() {
+            return Err(Error::usage(
+                format!(
+                    "--whatap-home {}: exists and is not a directory",
+                    whatap_home.display()
+                ),
+                "give a directory for the agent files",
+            ));
+        }
+        check_plain(
+            "--whatap-home",
+            &whatap_home.to_string_lossy(),
+            MarkerStyle::Shell,
+        )?;
+        let source = agent_jar_source(settings, &whatap_home)?;
+        let jar_name = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if settings.latest_jar && !is_tracer_jar_name(&jar_name) {
+            return Err(Error::usage(
+                format!("--latest-jar: {jar_name} is not named whatap.agent.tracer-*.jar"),
+                "keep the vendor's jar name so the newest can be picked at start",
+            ));
+        }
+        check_plain("--agent-jar", &jar_name, style)?;
+        let options = agent_options(settings, style)?;
+        Ok(AgentSpec {
+            whatap_home,
+            source,
+            jar_name,
+            options,
+        })
+    }
+
+    /// The installed jar's full path as the JVM will see it.
+    pub fn jar(&self) -> PathBuf {
+        self.whatap_home.join(&self.jar_name)
+    }
+
+    /// Adds whatap-home (owned by the JVM's user), the jar copy and whatap.conf to `plan`.
+    pub fn plan_files(
+        &self,
+        settings: &InstallSettings,
+        roots: &[PathBuf],
+        owner: (u32, u32),
+        plan: &mut Plan,
+    ) -> Result<()> {
+        plan.dirs
+            .extend(missing_dirs(&self.whatap_home, Some(owner)));
+        let dest = self.jar();
+        if canonical(&self.source) != canonical(&dest) {
+            let mut copy = edits::copy(&self.source, &dest, roots)?;
+            copy.create_owner = Some(owner);
+            plan.edits.push(copy);
+        }
+        let mut conf = edits::keys(
+            &self.whatap_home.join("whatap.conf"),
+            roots,
+            &settings.conf_keys(),
+            0o600,
+        )?;
+        conf.create_owner = Some(owner);
+        plan.edits.push(conf);
+        Ok(())
+    }
+}
+
+/// The agent jar to install: --agent-jar, else the newest in --agent-archive, else the newest
+/// already in whatap-home.
+fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<PathBuf> {
+    if let Some(jar) = &settings.agent_jar {
+        check_jar("--agent-jar", jar)?;
+        return Ok(jar.clone());
+    }
+    if let Some(archive) = &settings.agent_archive {
+        if !archive.is_dir() {
+            return Err(Error::usage(
+                format!("--agent-archive {}: not a directory", archive.display()),
+                "unpack the agent archive and pass its directory, or pass --agent-jar",
+            ));
+        }
+        let jar = newest_jar_in(archive).ok_or_else(|| {
+            Error::usage(
+                format!(
+                    "--agent-archive {}: no whatap.agent.tracer-*.jar inside",
+                    archive.display()
+                ),
+                "pass the directory the agent archive was unpacked into",
+            )
+        })?;
+        check_jar("--agent-archive", &jar)?;
+        return Ok(jar);
+    }
+    let jar = newest_jar_in(whatap_home).ok_or_else(|| {
+        Error::usage(
+            format!(
+                "no agent jar: --agent-jar not given and none in {}",
+                whatap_home.display()
+            ),
+            "pass --agent-jar whatap.agent.tracer-X.Y.Z.jar (or --agent-archive DIR)",
+        )
+    })?;
+    check_jar("--whatap-home", &jar)?;
+    Ok(jar)
+}
+
+/// Directories to create for `dir`, parents first; the leaf gets `owner`.
+pub fn missing_dirs(dir: &Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
+    let mut missing = Vec::new();
+    let mut current = Some(dir);
+    while let Some(d) = current {
+        if d.exists() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        current = d.parent();
+    }
+    missing
+        .into_iter()
+        .rev()
+        .map(|path| DirCreate {
+            owner: if path == dir { owner } else { None },
+            path,
+            mode: 0o755,
+        })
+        .collect()
+}
+
+/// Another `-javaagent` for WhaTap outside the block we manage would load the agent twice.
+pub fn stray_agent_lines(
+    files: &[PathBuf],
+    style: MarkerStyle,
+    managed: &Path,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for scan in scan_blocks(files, style) {
+        let block = scan.map_err(|(file, e)| edits::broken_block(&file, &e))?;
+        if block.file != managed {
+            found.push(format!(
+                "{}:{}: a WHATAP block",
+                block.file.display(),
+                block.line
+            ));
+        }
+    }
+    for file in files {
+        let Ok(content) = fs::read(file) else {
+            continue;
+        };
+        let span = marker::find_block(&content, style).ok().flatten();
+        for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
+            let inside = span.is_some_and(|s| i >= s.start && i <= s.end);
+            let comment = line.trim_start().starts_with('#')
+                || line.trim_start().to_ascii_lowercase().starts_with("rem");
+            if !inside
+                && !comment
+                && line.contains("-javaagent:")
+                && line.to_ascii_lowercase().contains("whatap")
+            {
+                found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// For runtimes whose options live in XML or properties (no shell, so no `--latest-jar`):
+/// the validated agent, the roots edits may touch, and a plan holding the agent's files.
+/// Returns the `-javaagent:... -D...` text to splice.
+pub fn fixed_agent_plan(
+    settings: &InstallSettings,
+    home: &Path,
+    owner: (u32, u32),
+) -> Result<(AgentSpec, String, Vec<PathBuf>, Plan)> {
+    if settings.latest_jar {
+        return Err(Error::usage(
+            "--latest-jar: this runtime's configuration takes a fixed jar path",
+            "drop --latest-jar (install a new jar with `whatap install --agent-jar` instead)",
+        ));
+    }
+    let spec = AgentSpec::resolve(settings, &home.join("whatap"), MarkerStyle::Shell)?;
+    let agent = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
+    let roots = target::owned_roots(&[home, &spec.whatap_home]);
+    let mut plan = Plan::default();
+    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    Ok((spec, agent, roots, plan))
+}
+
+/// Where a runtime's WHATAP block goes and what it reads: everything but the block's words.
+pub struct BlockInstall<'a> {
+    /// The file that gets the block.
+    pub script: PathBuf,
+    /// Every file the runtime reads JVM options from (checked for a second agent).
+    pub startup_files: &'a [PathBuf],
+    pub style: MarkerStyle,
+    pub at: InsertAt,
+    /// The runtime's own directories: files outside them (after symlinks) are refused.
+    pub dirs: &'a [&'a Path],
+    /// The user the JVM runs as: owner of whatap-home and the files created in it.
+    pub owner: (u32, u32),
+    /// Whether `sh -n` can check the file (a shell script, not an ini or .ps1).
+    pub shell: bool,
+}
+
+/// The whole install plan for a block-in-a-startup-file runtime: agent files, then the block
+/// `render` builds from the validated agent spec.
+pub fn plan_block_install(
+    install: &BlockInstall<'_>,
+    spec: &AgentSpec,
+    settings: &InstallSettings,
+    render: impl FnOnce(&AgentSpec) -> Result<Vec<String>>,
+) -> Result<Plan> {
+    let stray = stray_agent_lines(install.startup_files, install.style, &install.script)?;
+    if !stray.is_empty() {
+        return Err(Error::refused(
+            format!(
+                "the agent is already set elsewhere, it would load twice: {}",
+                stray.join("; ")
+            ),
+            "remove that line or block (or install with the --method that manages it), then run again",
+        ));
+    }
+    let mut dirs = install.dirs.to_vec();
+    dirs.push(&spec.whatap_home);
+    let roots = target::owned_roots(&dirs);
+    let mut plan = Plan::default();
+    spec.plan_files(settings, &roots, install.owner, &mut plan)?;
+    if let Some(parent) = install.script.parent() {
+        plan.dirs.extend(missing_dirs(parent, None));
+    }
+    let inner = render(spec)?;
+    for path in [&install.script, &spec.whatap_home] {
+        if let Some(dir) = path.ancestors().find(|d| d.is_dir()) {
+            target::check_dir_writable(dir)?;
+        }
+    }
+    let mut block = edits::block(&install.script, &roots, install.style, &inner, install.at)?;
+    if !install.shell {
+        block.validation = Validation::None;
+        block.create_mode = 0o644;
+    }
+    plan.edits.push(block);
+    Ok(plan)
 }
 
 #[cfg(test)]

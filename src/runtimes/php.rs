@@ -1024,7 +1024,7 @@ fn plan_sapi(
             let lines = ini_lines(settings, Some(sapi), false);
             push_edit(
                 plan,
-                edits::whole(file, &roots, with_newlines(&lines))?,
+                edits::whole(file, &roots, with_newlines(&lines), 0o644)?,
                 warnings,
                 &label,
             );
@@ -1033,7 +1033,7 @@ fn plan_sapi(
             let lines = ini_lines(settings, None, true);
             push_edit(
                 plan,
-                edits::whole(shared, &roots, with_newlines(&lines))?,
+                edits::whole(shared, &roots, with_newlines(&lines), 0o644)?,
                 warnings,
                 &label,
             );
@@ -1042,7 +1042,7 @@ fn plan_sapi(
             if !app_lines.is_empty() {
                 push_edit(
                     plan,
-                    edits::whole(app, &roots, with_newlines(&app_lines))?,
+                    edits::whole(app, &roots, with_newlines(&app_lines), 0o644)?,
                     warnings,
                     &label,
                 );
@@ -1159,7 +1159,7 @@ fn plan_toggle(
         }
         _ => {
             let content = fs::read(file).map_err(|e| Error::io(file, e))?;
-            edits::whole(file, roots, toggle_bytes(&content, toggle))?
+            edits::whole(file, roots, toggle_bytes(&content, toggle), 0o644)?
         }
     };
     push_edit(plan, edit, warnings, &sapi.label());

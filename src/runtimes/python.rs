@@ -833,8 +833,12 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                 &agent_text,
                 exec_start.as_deref().unwrap_or_default(),
             );
-            plan.edits
-                .push(edits::whole(&unit.dropin, &roots, content.into_bytes())?);
+            plan.edits.push(edits::whole(
+                &unit.dropin,
+                &roots,
+                content.into_bytes(),
+                0o644,
+            )?);
             next_steps.push(format!(
                 "systemctl daemon-reload && systemctl restart {}",
                 unit.name

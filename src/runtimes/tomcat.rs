@@ -1,18 +1,16 @@
 //! Apache Tomcat 7 to 11: tarball layouts (CATALINA_HOME = CATALINA_BASE or a separate base),
 //! Debian's split layout (`/usr/share/tomcatN` + `/var/lib/tomcatN`), Windows trees (.bat).
 
-use super::java::{self, FoundBlock};
-use super::{AgentState, Detection, InstallPlan, Runtime};
+use super::java;
+use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::{self, Process};
+use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
-use crate::edit::marker::{self, InsertAt, MarkerStyle};
+use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
-use crate::plan::{DirCreate, Plan, edits, target};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const NAME: &str = "tomcat";
@@ -101,49 +99,20 @@ impl Tomcat {
         files
     }
 
-    pub fn owned_roots(&self, whatap_home: Option<&Path>) -> Vec<PathBuf> {
-        let mut dirs = vec![self.home.as_path(), self.base.as_path()];
-        dirs.extend(whatap_home);
-        target::owned_roots(&dirs)
-    }
-
     /// Every WHATAP block in the startup files, or why one is broken.
     pub fn scan_blocks(&self) -> Vec<java::BlockScan> {
         java::scan_blocks(&self.startup_files(), self.style)
     }
 
-    /// The WHATAP blocks in the startup files; a broken one is a refusal.
-    pub fn blocks(&self) -> Result<Vec<FoundBlock>> {
-        self.scan_blocks()
-            .into_iter()
-            .map(|scan| scan.map_err(|(file, e)| edits::broken_block(&file, &e)))
-            .collect()
-    }
-
     /// The user the JVM runs as: the live process, else the owner of `logs/`, else the base.
     pub fn runtime_owner(&self) -> (u32, u32) {
-        if let Some(p) = &self.process {
-            return (p.uid, p.gid);
-        }
-        [self.base.join("logs"), self.base.clone()]
-            .iter()
-            .find_map(|p| fs::metadata(p).ok())
-            .map(|m| (m.uid(), m.gid()))
-            .unwrap_or((0, 0))
+        java::runtime_owner(
+            self.process.as_ref(),
+            &[self.base.join("logs"), self.base.clone()],
+        )
     }
 
     pub fn detection(&self) -> Detection {
-        let agent = if self
-            .process
-            .as_ref()
-            .is_some_and(|p| p.javaagents().iter().any(|a| java::is_whatap_agent(a)))
-        {
-            AgentState::Loaded
-        } else if self.blocks().map(|b| !b.is_empty()).unwrap_or(false) {
-            AgentState::Configured
-        } else {
-            AgentState::None
-        };
         let mut details = std::collections::BTreeMap::new();
         details.insert(
             "layout".to_string(),
@@ -154,19 +123,15 @@ impl Tomcat {
             }
             .into(),
         );
-        Detection {
-            runtime: NAME.to_string(),
-            version: self.version.clone(),
-            home: self.home.clone(),
-            base: Some(self.base.clone()),
-            pid: self.process.as_ref().map(|p| p.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.uid)),
-            agent,
+        java::detection(
+            NAME,
+            &self.home,
+            Some(&self.base),
+            self.version.clone(),
+            self.process.as_ref(),
+            &self.scan_blocks(),
             details,
-        }
+        )
     }
 }
 
@@ -174,9 +139,7 @@ fn is_tomcat_home(dir: &Path) -> bool {
     dir.join("bin/catalina.sh").is_file() || dir.join("bin/catalina.bat").is_file()
 }
 
-fn canonical(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
+use java::canonical;
 
 /// Debian keeps the instance in `/var/lib/tomcatN` beside `/usr/share/tomcatN`.
 fn debian_base(home: &Path) -> Option<PathBuf> {
@@ -267,25 +230,13 @@ pub fn detect(host: &Host) -> Vec<Tomcat> {
 }
 
 fn check_dir(flag: &str, dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::usage(
-            format!("{flag} {}: no such directory", dir.display()),
-            format!("give {flag} the Tomcat directory that holds bin/ and conf/"),
-        ));
-    }
-    Ok(())
+    java::check_dir(flag, dir, "Tomcat's bin/ and conf/")
 }
 
 /// The Tomcat the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
-        let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-            Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
-            )
-        })?;
-        return from_process(&p).ok_or_else(|| {
+        return java::by_pid(pid, from_process, |pid| {
             Error::usage(
                 format!(
                     "--pid {pid}: not a Tomcat JVM (no {BOOTSTRAP_CLASS} with -Dcatalina.home)"
@@ -346,177 +297,37 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     }
 }
 
-/// The agent jar to install: --agent-jar, else the newest in --agent-archive, else the newest
-/// already in whatap-home.
-fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<PathBuf> {
-    if let Some(jar) = &settings.agent_jar {
-        java::check_jar("--agent-jar", jar)?;
-        return Ok(jar.clone());
-    }
-    if let Some(archive) = &settings.agent_archive {
-        if !archive.is_dir() {
-            return Err(Error::usage(
-                format!("--agent-archive {}: not a directory", archive.display()),
-                "unpack the agent archive and pass its directory, or pass --agent-jar",
-            ));
-        }
-        let jar = java::newest_jar_in(archive).ok_or_else(|| {
-            Error::usage(
-                format!(
-                    "--agent-archive {}: no whatap.agent.tracer-*.jar inside",
-                    archive.display()
-                ),
-                "pass the directory the agent archive was unpacked into",
-            )
-        })?;
-        java::check_jar("--agent-archive", &jar)?;
-        return Ok(jar);
-    }
-    let jar = java::newest_jar_in(whatap_home).ok_or_else(|| {
-        Error::usage(
-            format!(
-                "no agent jar: --agent-jar not given and none in {}",
-                whatap_home.display()
-            ),
-            "pass --agent-jar whatap.agent.tracer-X.Y.Z.jar (or --agent-archive DIR)",
-        )
-    })?;
-    java::check_jar("--whatap-home", &jar)?;
-    Ok(jar)
-}
-
-/// Another `-javaagent` for WhaTap outside the block we manage would load the agent twice.
-fn stray_agent_lines(tomcat: &Tomcat, managed: &Path) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    for block in tomcat.blocks()? {
-        if block.file != managed {
-            found.push(format!(
-                "{}:{}: a WHATAP block",
-                block.file.display(),
-                block.line
-            ));
-        }
-    }
-    for file in tomcat.startup_files() {
-        let Ok(content) = fs::read(&file) else {
-            continue;
-        };
-        let span = marker::find_block(&content, tomcat.style).ok().flatten();
-        for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
-            let inside = span.is_some_and(|s| i >= s.start && i <= s.end);
-            let comment = line.trim_start().starts_with('#')
-                || line.trim_start().to_ascii_lowercase().starts_with("rem");
-            if !inside
-                && !comment
-                && line.contains("-javaagent:")
-                && line.to_ascii_lowercase().contains("whatap")
-            {
-                found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
-            }
-        }
-    }
-    Ok(found)
-}
-
 fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPlan> {
     let method = Method::parse(settings.method.as_deref())?;
     let style = tomcat.style;
-    let whatap_home = match &settings.whatap_home {
-        Some(dir) if dir.is_relative() => {
-            return Err(Error::usage(
-                format!("--whatap-home {}: must be an absolute path", dir.display()),
-                "the path is written into the startup script; give it from /",
-            ));
-        }
-        Some(dir) => dir.clone(),
-        None => tomcat.base.join("whatap"),
-    };
-    if whatap_home.exists() && !whatap_home.is_dir() {
-        return Err(Error::usage(
-            format!(
-                "--whatap-home {}: exists and is not a directory",
-                whatap_home.display()
-            ),
-            "give a directory for the agent files",
-        ));
-    }
-    java::check_plain(
-        "--whatap-home",
-        &whatap_home.to_string_lossy(),
-        MarkerStyle::Shell,
-    )?;
-    let source = agent_jar_source(settings, &whatap_home)?;
-    let jar_name = source
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_string();
-    if settings.latest_jar && !java::is_tracer_jar_name(&jar_name) {
-        return Err(Error::usage(
-            format!("--latest-jar: {jar_name} is not named whatap.agent.tracer-*.jar"),
-            "keep the vendor's jar name so the newest can be picked at start",
-        ));
-    }
-    java::check_plain("--agent-jar", &jar_name, style)?;
-    let options = java::agent_options(settings, style)?;
-
+    let spec = java::AgentSpec::resolve(settings, &tomcat.base.join("whatap"), style)?;
     let script = match method {
         Method::Setenv => tomcat.setenv_script(),
         Method::Catalina => tomcat.catalina_script(),
     };
-    let stray = stray_agent_lines(tomcat, &script)?;
-    if !stray.is_empty() {
-        return Err(Error::refused(
-            format!(
-                "the agent is already set elsewhere, it would load twice: {}",
-                stray.join("; ")
-            ),
-            "remove that line or block (or install with the --method that manages it), then run again",
-        ));
-    }
-    let roots = tomcat.owned_roots(Some(&whatap_home));
-    let owner = tomcat.runtime_owner();
-    let mut plan = Plan::default();
-    plan.dirs
-        .extend(DirCreate::missing(&whatap_home, Some(owner)));
-    if let Some(bin) = script.parent() {
-        plan.dirs.extend(DirCreate::missing(bin, None));
-    }
-    let dest = whatap_home.join(&jar_name);
-    if canonical(&source) != canonical(&dest) {
-        let mut copy = edits::copy(&source, &dest, &roots)?;
-        copy.create_owner = Some(owner);
-        plan.edits.push(copy);
-    }
-    let mut conf = edits::keys(
-        &whatap_home.join("whatap.conf"),
-        &roots,
-        &settings.conf_keys(),
-        0o600,
-    )?;
-    conf.create_owner = Some(owner);
-    plan.edits.push(conf);
-
-    let inner = java::agent_block(
+    let startup_files = tomcat.startup_files();
+    let install = java::BlockInstall {
+        script,
+        startup_files: &startup_files,
         style,
-        "JAVA_OPTS",
-        &whatap_home,
-        &jar_name,
-        settings.latest_jar,
-        &options,
-    )?;
-    let at = match method {
-        Method::Setenv => InsertAt::End,
-        Method::Catalina => InsertAt::AfterHeader,
+        at: match method {
+            Method::Setenv => InsertAt::End,
+            Method::Catalina => InsertAt::AfterHeader,
+        },
+        dirs: &[&tomcat.home, &tomcat.base],
+        owner: tomcat.runtime_owner(),
+        shell: style == MarkerStyle::Shell,
     };
-    for path in [&script, &whatap_home] {
-        if let Some(dir) = path.ancestors().find(|d| d.is_dir()) {
-            target::check_dir_writable(dir)?;
-        }
-    }
-    plan.edits
-        .push(edits::block(&script, &roots, style, &inner, at)?);
-
+    let plan = java::plan_block_install(&install, &spec, settings, |spec| {
+        java::agent_block(
+            style,
+            "JAVA_OPTS",
+            &spec.whatap_home,
+            &spec.jar_name,
+            settings.latest_jar,
+            &spec.options,
+        )
+    })?;
     let mut warnings = Vec::new();
     if style == MarkerStyle::Bat {
         warnings.push(

@@ -50,10 +50,29 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// A fresh copy of `fixtures/tomcat/<name>` in a temp dir.
 pub fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    product_fixture("tomcat", name)
+}
+
+/// A fresh copy of `fixtures/<product>/<name>` in a temp dir.
+pub fn product_fixture(product: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join(name);
-    copy_tree(&repo().join("fixtures/tomcat").join(name), &home);
+    copy_tree(&repo().join("fixtures").join(product).join(name), &home);
     (dir, home)
+}
+
+/// A stand-in `java` that prints each argument on its own line: proves the command line a
+/// start script builds without starting a JVM.
+pub fn stub_java(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let java = dir.join("stub-java");
+    fs::write(
+        &java,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n",
+    )
+    .unwrap();
+    fs::set_permissions(&java, fs::Permissions::from_mode(0o755)).unwrap();
+    java
 }
 
 /// Every regular file under `root` with its bytes (symlinks as their target text).
@@ -123,7 +142,8 @@ pub fn tree_mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
 pub fn stub_jar() -> PathBuf {
     static JAR: OnceLock<PathBuf> = OnceLock::new();
     JAR.get_or_init(|| {
-        let out = repo().join("target/stub-agent");
+        // The directory name changes with the manifest, so an old build is never reused.
+        let out = repo().join("target/stub-agent-2");
         fs::create_dir_all(&out).unwrap();
         let jar = out.join("whatap.agent.tracer-0.0.1.jar");
         let lock = fs::File::create(out.join(".lock")).unwrap();
@@ -138,7 +158,7 @@ pub fn stub_jar() -> PathBuf {
                 .arg(&src));
             fs::write(
                 build.path().join("MANIFEST.MF"),
-                "Premain-Class: WhatapStub\n",
+                "Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n",
             )
             .unwrap();
             let tmp_jar = build.path().join("stub.jar");
@@ -364,4 +384,103 @@ pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|f| f["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A JSON document from a command's stdout.
+pub fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+}
+
+/// Every file of `../shared/corpus/<dir>` (real upstream configs), sorted.
+pub fn corpus(dir: &str) -> Vec<PathBuf> {
+    let root = repo().join("../shared/corpus").join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `install` (with --yes --json), `check` on the installed tree, the same install again (must
+/// change nothing), then `uninstall` (with --yes): `tree` must have every original byte back.
+/// Returns the install's diff with `tmp` shown as [TMP].
+pub fn round_trip(
+    tmp: &Path,
+    tree: &Path,
+    install: &[String],
+    uninstall: &[String],
+    check: impl FnOnce(),
+) -> String {
+    let state = tmp.join("state");
+    let before = tree_bytes(tree);
+    let out = whatap(&state)
+        .args(install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        tree.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let diff = json(&out.stdout)["diff"]
+        .as_str()
+        .unwrap()
+        .replace(&tmp.display().to_string(), "[TMP]");
+    assert_ne!(tree_bytes(tree), before, "install changed nothing");
+    check();
+    let again = whatap(&state)
+        .args(install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&again.stdout)["changed"], false, "{}", tree.display());
+    whatap(&state)
+        .args(uninstall)
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_same_tree(&tree_bytes(tree), &before, "after uninstall");
+    diff
+}
+
+/// `install --runtime KIND --port PORT` args for a fixture home.
+pub fn runtime_install(home: &Path, runtime: &str, port: u16, extra: &[&str]) -> Vec<String> {
+    let mut args = install_args(home);
+    args.extend(["--runtime".to_string(), runtime.to_string()]);
+    args.extend(["--port".to_string(), port.to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// `uninstall --runtime KIND --home HOME` (+ extra).
+pub fn runtime_uninstall(home: &Path, runtime: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["uninstall", "--runtime", runtime, "--home"]
+        .map(String::from)
+        .to_vec();
+    args.push(home.display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// A fresh `fixtures/<product>/<name>` through `round_trip` with `--runtime runtime`.
+pub fn fixture_round_trip(
+    product: &str,
+    name: &str,
+    runtime: &str,
+    port: u16,
+    extra: &[&str],
+) -> String {
+    let (dir, home) = product_fixture(product, name);
+    round_trip(
+        dir.path(),
+        &home,
+        &runtime_install(&home, runtime, port, extra),
+        &runtime_uninstall(&home, runtime, &[]),
+        || {},
+    )
 }

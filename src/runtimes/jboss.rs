@@ -1,0 +1,911 @@
+//! JBoss: AS 5 and older (`bin/run.conf`), and the modular servers — JBoss AS 7+, EAP 6+,
+//! WildFly — (`bin/standalone.conf`, `bin/domain.conf`; `.bat` and `.ps1` twins on Windows
+//! trees). On the modular servers deployments see the agent's classes only when `whatap` is in
+//! `jboss.modules.system.pkgs`; the JVM uses the LAST `-Djboss.modules.system.pkgs=`, so the
+//! block merges into the value already set instead of appending a second one that would drop
+//! `org.jboss.byteman` and the rest.
+
+use super::java::{self, AgentSpec, BlockInstall};
+use super::{Detection, InstallPlan, Runtime};
+use crate::detect::Host;
+use crate::detect::process::{self, Process};
+use crate::doctor::{self, Fact, Inspection};
+use crate::edit::marker::{self, InsertAt, MarkerStyle};
+use crate::error::{Error, Result};
+use crate::plan::{Validation, edits, target};
+use crate::settings::{InstallSettings, TargetSettings};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+pub const NAME: &str = "jboss";
+const PKGS: &str = "jboss.modules.system.pkgs";
+const LEGACY_MAIN: &str = "org.jboss.Main";
+/// How much of the end of each log doctor reads: recent errors, instantly.
+const LOG_TAIL: u64 = 1024 * 1024;
+
+const SEARCH_DIRS: &[&str] = &["/opt", "/usr/local", "/srv", "/usr/share"];
+const SEARCH_PREFIXES: &[&str] = &["jboss", "wildfly", "eap"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// JBoss AS 5 and older: `run.sh` sources `run.conf`.
+    Legacy,
+    /// JBoss AS 7+, EAP 6+, WildFly: jboss-modules.
+    Modular,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Standalone,
+    Domain,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Standalone => "standalone",
+            Mode::Domain => "domain",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Jboss {
+    pub home: PathBuf,
+    pub flavor: Flavor,
+    /// A tree with only the Windows scripts (`.bat`, `.ps1`).
+    pub windows: bool,
+    pub mode: Mode,
+    pub process: Option<Process>,
+}
+
+fn conf_stem(flavor: Flavor, mode: Mode) -> &'static str {
+    match (flavor, mode) {
+        (Flavor::Legacy, _) => "run.conf",
+        (Flavor::Modular, Mode::Standalone) => "standalone.conf",
+        (Flavor::Modular, Mode::Domain) => "domain.conf",
+    }
+}
+
+impl Jboss {
+    fn bin(&self, name: &str) -> PathBuf {
+        self.home.join("bin").join(name)
+    }
+
+    /// The files the chosen mode's start script reads options from, each with its marker style.
+    fn conf_files(&self, mode: Mode) -> Vec<(PathBuf, MarkerStyle)> {
+        let stem = conf_stem(self.flavor, mode);
+        if !self.windows {
+            return vec![(self.bin(stem), MarkerStyle::Shell)];
+        }
+        let mut files = vec![(self.bin(&format!("{stem}.bat")), MarkerStyle::Bat)];
+        let ps1 = self.bin(&format!("{stem}.ps1"));
+        if ps1.exists() {
+            files.push((ps1, MarkerStyle::Shell));
+        }
+        files
+    }
+
+    /// Every conf file of every mode (for doctor and the second-agent check).
+    fn all_conf_files(&self) -> Vec<(PathBuf, MarkerStyle)> {
+        let mut files = self.conf_files(Mode::Standalone);
+        if self.flavor == Flavor::Modular {
+            files.extend(self.conf_files(Mode::Domain));
+        }
+        files
+    }
+
+    pub fn scan_blocks(&self) -> Vec<java::BlockScan> {
+        self.all_conf_files()
+            .into_iter()
+            .flat_map(|(file, style)| java::scan_blocks(&[file], style))
+            .collect()
+    }
+
+    fn method(&self, value: Option<&str>) -> Result<Mode> {
+        match (self.flavor, value) {
+            (_, None) => Ok(self.mode),
+            (Flavor::Legacy, Some("run-conf")) => Ok(Mode::Standalone),
+            (Flavor::Modular, Some("standalone")) => Ok(Mode::Standalone),
+            (Flavor::Modular, Some("domain")) => Ok(Mode::Domain),
+            (Flavor::Legacy, Some(other)) => Err(Error::usage(
+                format!("--method {other}: JBoss AS 5 and older take options only in bin/run.conf"),
+                "drop --method (or use --method run-conf)",
+            )),
+            (Flavor::Modular, Some(other)) => Err(Error::usage(
+                format!("--method {other}: JBoss AS 7+/EAP/WildFly offer `standalone` or `domain`"),
+                "use --method standalone (bin/standalone.conf) or --method domain (bin/domain.conf)",
+            )),
+        }
+    }
+
+    fn owner(&self) -> (u32, u32) {
+        let logs = match self.flavor {
+            Flavor::Legacy => self.home.join("server/default/log"),
+            Flavor::Modular => self.home.join("standalone/log"),
+        };
+        java::runtime_owner(self.process.as_ref(), &[logs, self.home.clone()])
+    }
+
+    fn version(&self) -> Option<String> {
+        // version.txt (EAP: "Red Hat JBoss Enterprise Application Platform - Version 7.4.0.GA")
+        // or the product's name in the directory (wildfly-26.1.3.Final, jboss-5.1.0.GA).
+        if let Ok(text) = fs::read_to_string(self.home.join("version.txt")) {
+            if let Some(v) = text.split("Version").nth(1) {
+                return Some(v.trim().to_string());
+            }
+        }
+        let name = self.home.file_name()?.to_str()?;
+        let digit = name.find(|c: char| c.is_ascii_digit())?;
+        Some(name[digit..].to_string())
+    }
+
+    fn restart_hint(&self) -> String {
+        let script = match (self.flavor, self.mode) {
+            (Flavor::Legacy, _) => "run",
+            (_, Mode::Standalone) => "standalone",
+            (_, Mode::Domain) => "domain",
+        };
+        let ext = if self.windows { "bat" } else { "sh" };
+        let how = format!("{}", self.bin(&format!("{script}.{ext}")).display());
+        match &self.process {
+            Some(p) => format!("restart JBoss (PID {}) so the agent loads: {how}", p.pid),
+            None => format!("start JBoss so the agent loads: {how}"),
+        }
+    }
+
+    /// jboss-logmanager jars in the tree, for the `-Xbootclasspath/a` fix.
+    fn logmanager_jar(&self) -> Option<PathBuf> {
+        let mut found = Vec::new();
+        find_files(&self.home.join("modules"), 12, &mut |p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with("jboss-logmanager-") && name.ends_with(".jar") {
+                found.push(p.to_path_buf());
+            }
+        });
+        found.sort();
+        found.pop()
+    }
+
+    /// Server logs doctor reads.
+    fn server_logs(&self) -> Vec<PathBuf> {
+        let mut logs = Vec::new();
+        match self.flavor {
+            Flavor::Legacy => {
+                if let Ok(servers) = fs::read_dir(self.home.join("server")) {
+                    for s in servers.flatten() {
+                        logs.push(s.path().join("log/server.log"));
+                    }
+                }
+            }
+            Flavor::Modular => {
+                logs.push(self.home.join("standalone/log/server.log"));
+                if let Ok(servers) = fs::read_dir(self.home.join("domain/servers")) {
+                    for s in servers.flatten() {
+                        logs.push(s.path().join("log/server.log"));
+                    }
+                }
+            }
+        }
+        logs.sort();
+        logs.retain(|l| l.is_file());
+        logs
+    }
+}
+
+fn find_files(dir: &Path, depth: usize, visit: &mut dyn FnMut(&Path)) {
+    if depth == 0 {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => find_files(&path, depth - 1, visit),
+            Ok(t) if t.is_file() => visit(&path),
+            _ => {}
+        }
+    }
+}
+
+fn flavor_of(home: &Path) -> Option<(Flavor, bool)> {
+    let has = |name: &str| home.join(name).is_file();
+    if has("jboss-modules.jar") {
+        let windows = !has("bin/standalone.conf")
+            && !has("bin/domain.conf")
+            && (has("bin/standalone.conf.bat") || has("bin/domain.conf.bat"));
+        return Some((Flavor::Modular, windows));
+    }
+    if has("bin/run.jar") || has("bin/run.sh") || has("bin/run.bat") {
+        let windows = !has("bin/run.conf") && !has("bin/run.sh") && has("bin/run.conf.bat");
+        return Some((Flavor::Legacy, windows));
+    }
+    None
+}
+
+pub fn is_home(dir: &Path) -> bool {
+    flavor_of(dir).is_some()
+}
+
+fn build(home: &Path, mode: Mode, process: Option<Process>) -> Option<Jboss> {
+    let home = java::canonical(home);
+    let (flavor, windows) = flavor_of(&home)?;
+    Some(Jboss {
+        home,
+        flavor,
+        windows,
+        mode,
+        process,
+    })
+}
+
+/// The home a JBoss command line names: `-Djboss.home.dir`, the jboss-modules.jar it runs, or
+/// (AS 5) the bin/run.jar on its class path.
+fn home_from_args(args: &[String]) -> Option<PathBuf> {
+    if let Some(home) = process::java_property(args, "jboss.home.dir") {
+        return Some(PathBuf::from(home));
+    }
+    for arg in args {
+        for entry in arg.split(':') {
+            let path = Path::new(entry);
+            if entry.ends_with("/jboss-modules.jar") {
+                return path.parent().map(Path::to_path_buf);
+            }
+            if entry.ends_with("/bin/run.jar") {
+                return path.parent()?.parent().map(Path::to_path_buf);
+            }
+        }
+    }
+    None
+}
+
+pub fn from_process(p: &Process) -> Option<Jboss> {
+    let is_jboss = p.args.iter().any(|a| {
+        a == LEGACY_MAIN
+            || a.starts_with("org.jboss.as.")
+            || a.ends_with("/jboss-modules.jar")
+            || a.ends_with("/bin/run.jar")
+    });
+    if !is_jboss {
+        return None;
+    }
+    let domain = p.args.iter().any(|a| {
+        a == "org.jboss.as.host-controller"
+            || a == "org.jboss.as.process-controller"
+            || a == "org.jboss.as.server"
+    });
+    let mode = if domain {
+        Mode::Domain
+    } else {
+        Mode::Standalone
+    };
+    build(&home_from_args(&p.args)?, mode, Some(p.clone()))
+}
+
+pub fn detect(host: &Host) -> Vec<Jboss> {
+    let mut found: Vec<Jboss> = Vec::new();
+    for jboss in host.java_processes().filter_map(from_process) {
+        if !found.iter().any(|j| j.home == jboss.home) {
+            found.push(jboss);
+        }
+    }
+    for home in java::homes_in(SEARCH_DIRS, SEARCH_PREFIXES, is_home) {
+        if let Some(candidate) = build(&home, Mode::Standalone, None) {
+            if !found.iter().any(|j| j.home == candidate.home) {
+                found.push(candidate);
+            }
+        }
+    }
+    found
+}
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
+    if let Some(pid) = target.pid {
+        return java::by_pid(pid, from_process, |pid| {
+            Error::usage(
+                format!("--pid {pid}: not a JBoss/WildFly JVM"),
+                "give --home JBOSS_HOME for a JBoss that is not running",
+            )
+        });
+    }
+    let Some(home) = target.home.as_ref().or(target.base.as_ref()) else {
+        return Err(Error::Internal(
+            "resolve without a target: use runtimes::resolve".into(),
+        ));
+    };
+    java::check_dir(
+        "--home",
+        home,
+        "JBoss's bin/ (and jboss-modules.jar on AS 7+)",
+    )?;
+    let real = java::canonical(home);
+    let running = host
+        .java_processes()
+        .filter_map(from_process)
+        .find(|j| j.home == real);
+    if let Some(running) = running {
+        return Ok(running);
+    }
+    build(home, Mode::Standalone, None).ok_or_else(|| {
+        Error::usage(
+            format!(
+                "--home {}: not a JBoss home (no jboss-modules.jar, no bin/run.sh)",
+                home.display()
+            ),
+            "give --home the JBOSS_HOME directory",
+        )
+    })
+}
+
+/// The shell block: the last `-Djboss.modules.system.pkgs=` in JAVA_OPTS (the one the JVM uses)
+/// or else JBOSS_MODULES_SYSTEM_PKGS, with whatap added; pure POSIX sh, no subprocess.
+fn shell_block(spec: &AgentSpec, latest: bool, modular: bool) -> Result<Vec<String>> {
+    let mut lines = java::agent_block(
+        MarkerStyle::Shell,
+        "JAVA_OPTS",
+        &spec.whatap_home,
+        &spec.jar_name,
+        latest,
+        &spec.options,
+    )?;
+    if !modular {
+        return Ok(lines);
+    }
+    let agent = lines.pop().expect("the template ends with the assignment");
+    // The template's assignment ends `... "`: the merged value goes last, before the quote.
+    let open = agent.strip_suffix('"').unwrap_or(&agent);
+    lines.extend([
+        format!("# whatap joins the last -D{PKGS}= (the one the JVM uses); what is there stays."),
+        "case \"${JAVA_OPTS}\" in".to_string(),
+        format!("  *-D{PKGS}=*) WHATAP_PKGS=${{JAVA_OPTS##*-D{PKGS}=}}; WHATAP_PKGS=${{WHATAP_PKGS%% *}} ;;"),
+        "  *) WHATAP_PKGS=${JBOSS_MODULES_SYSTEM_PKGS} ;;".to_string(),
+        "esac".to_string(),
+        format!("{open}-D{PKGS}=${{WHATAP_PKGS:+${{WHATAP_PKGS}},}}whatap \""),
+    ]);
+    Ok(lines)
+}
+
+/// The last literal `-Djboss.modules.system.pkgs=` value on an active line of a conf file
+/// (None when there is none or it is built from a variable).
+fn literal_pkgs(content: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(content);
+    let key = format!("-D{PKGS}=");
+    let value = text
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start().to_ascii_lowercase();
+            !t.starts_with('#') && !t.starts_with("rem") && !t.starts_with("::")
+        })
+        .filter_map(|l| l.rfind(&key).map(|at| l[at + key.len()..].to_string()))
+        .next_back()?;
+    let value: String = value
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect();
+    (!value.is_empty() && !value.contains(['%', '$']) && !pkgs_has_whatap(&value)).then_some(value)
+}
+
+/// The `.bat` block: JBOSS_MODULES_SYSTEM_PKGS when the conf sets it, else the literal value
+/// the conf passes, with whatap added, last on the line.
+fn bat_block(
+    spec: &AgentSpec,
+    latest: bool,
+    modular: bool,
+    existing: Option<&str>,
+) -> Result<Vec<String>> {
+    let options = if modular {
+        format!("{} -D{PKGS}=%WHATAP_PKGS%", spec.options)
+    } else {
+        spec.options.clone()
+    };
+    let mut lines = java::agent_block(
+        MarkerStyle::Bat,
+        "JAVA_OPTS",
+        &spec.whatap_home,
+        &spec.jar_name,
+        latest,
+        &options,
+    )?;
+    if modular {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("if x%"))
+            .unwrap_or(1);
+        lines.splice(
+            at..at,
+            [
+                format!(
+                    "set \"WHATAP_PKGS={}whatap\"",
+                    existing.map(|e| format!("{e},")).unwrap_or_default()
+                ),
+                "if defined JBOSS_MODULES_SYSTEM_PKGS set \"WHATAP_PKGS=%JBOSS_MODULES_SYSTEM_PKGS%,whatap\"".to_string(),
+            ],
+        );
+    }
+    Ok(lines)
+}
+
+/// The `.ps1` block (JAVA_OPTS is an array there).
+fn ps1_block(spec: &AgentSpec, modular: bool) -> Vec<String> {
+    let mut lines = vec![
+        "# Added by `whatap install`; remove with `whatap uninstall`.".to_string(),
+        "if (-Not (\"$JAVA_OPTS\" -match 'whatap')) {".to_string(),
+        format!("  $JAVA_OPTS += '-javaagent:{}'", spec.jar().display()),
+    ];
+    for option in spec.options.split_whitespace() {
+        lines.push(format!("  $JAVA_OPTS += '{option}'"));
+    }
+    if modular {
+        lines.extend([
+            format!("  $WHATAP_PKGS = @($JAVA_OPTS | Where-Object {{ $_ -like '-D{PKGS}=*' }} | Select-Object -Last 1) -replace '^-D{PKGS}=', ''"),
+            "  if (-Not \"$WHATAP_PKGS\") { $WHATAP_PKGS = $JBOSS_MODULES_SYSTEM_PKGS }".to_string(),
+            format!("  if (\"$WHATAP_PKGS\") {{ $JAVA_OPTS += \"-D{PKGS}=$WHATAP_PKGS,whatap\" }} else {{ $JAVA_OPTS += '-D{PKGS}=whatap' }}"),
+        ]);
+    }
+    lines.push("}".to_string());
+    lines
+}
+
+fn plan_install(jboss: &Jboss, settings: &InstallSettings) -> Result<InstallPlan> {
+    let mode = jboss.method(settings.method.as_deref())?;
+    let files = jboss.conf_files(mode);
+    let (script, style) = files[0].clone();
+    let modular = jboss.flavor == Flavor::Modular;
+    let spec = AgentSpec::resolve(settings, &jboss.home.join("whatap"), style)?;
+    let same_style: Vec<PathBuf> = jboss
+        .all_conf_files()
+        .into_iter()
+        .filter(|(_, s)| *s == style)
+        .map(|(f, _)| f)
+        .collect();
+    let install = BlockInstall {
+        script,
+        startup_files: &same_style,
+        style,
+        // run.conf and standalone.conf set JAVA_OPTS only when it is empty: ours goes after.
+        at: InsertAt::End,
+        dirs: &[&jboss.home],
+        owner: jboss.owner(),
+        shell: style == MarkerStyle::Shell,
+    };
+    let mut plan = java::plan_block_install(&install, &spec, settings, |spec| match style {
+        MarkerStyle::Shell => shell_block(spec, settings.latest_jar, modular),
+        // A JBoss tree is shell or Windows; never ini.
+        MarkerStyle::Bat | MarkerStyle::Ini => {
+            // Read without our own block, so a reinstall sees what the operator's lines pass.
+            let existing = fs::read(&files[0].0).ok().and_then(|c| {
+                let without = match marker::find_block(&c, MarkerStyle::Bat) {
+                    Ok(Some(span)) => marker::remove_block(&c, span),
+                    _ => c,
+                };
+                literal_pkgs(&without)
+            });
+            bat_block(spec, settings.latest_jar, modular, existing.as_deref())
+        }
+    })?;
+    // The PowerShell twin of a Windows tree.
+    for (ps1, _) in files.iter().skip(1) {
+        if settings.latest_jar {
+            return Err(Error::usage(
+                "--latest-jar: the .ps1 twin takes a fixed jar path",
+                "drop --latest-jar for Windows JBoss trees",
+            ));
+        }
+        let stray = java::stray_agent_lines(std::slice::from_ref(ps1), MarkerStyle::Shell, ps1)?;
+        if !stray.is_empty() {
+            return Err(Error::refused(
+                format!("the agent is already set in {}", stray.join("; ")),
+                "remove that line, then run again",
+            ));
+        }
+        let roots = target::owned_roots(&[&jboss.home, &spec.whatap_home]);
+        let mut edit = edits::block(
+            ps1,
+            &roots,
+            MarkerStyle::Shell,
+            &ps1_block(&spec, modular),
+            InsertAt::End,
+        )?;
+        edit.validation = Validation::None;
+        plan.edits.push(edit);
+    }
+    let mut warnings = Vec::new();
+    if jboss.windows {
+        warnings.push(
+            "Windows tree: the .bat/.ps1 blocks take effect when JBoss starts on Windows"
+                .to_string(),
+        );
+    }
+    if mode == Mode::Domain {
+        warnings.push("domain mode: domain.conf sets the process and host controllers' JVM options; servers started by the host controller take theirs from <jvm-options> in host.xml/domain.xml".to_string());
+    }
+    Ok(InstallPlan {
+        plan,
+        method: match jboss.flavor {
+            Flavor::Legacy => "run-conf".to_string(),
+            Flavor::Modular => mode.name().to_string(),
+        },
+        next_steps: vec![jboss.restart_hint()],
+        warnings,
+    })
+}
+
+/// The last `max` bytes of a log, as lines (a cut first line is dropped).
+fn log_tail(path: &Path) -> Vec<String> {
+    let Ok(mut file) = fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(LOG_TAIL);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if start > 0 && !lines.is_empty() {
+        lines.remove(0);
+    }
+    lines
+}
+
+/// The first line of any of `logs` that contains one of `needles`, as `file:line: text`.
+fn log_evidence(logs: &[PathBuf], needles: &[&str]) -> Option<String> {
+    logs.iter().find_map(|log| {
+        log_tail(log)
+            .iter()
+            .find(|l| needles.iter().any(|n| l.contains(n)))
+            .map(|l| format!("{}: {}", log.display(), l.trim()))
+    })
+}
+
+/// Does a pkgs value name the agent's packages?
+fn pkgs_has_whatap(value: &str) -> bool {
+    value.split(',').any(|p| p.trim() == "whatap")
+}
+
+impl Jboss {
+    /// Agent logs: `logs/` beside the jar each block names.
+    fn agent_logs(&self) -> Vec<PathBuf> {
+        let mut logs = Vec::new();
+        for block in self.scan_blocks().into_iter().flatten() {
+            let Some(jar) = java::jar_in_block(&block.inner) else {
+                continue;
+            };
+            let Some(dir) = Path::new(&jar).parent() else {
+                continue;
+            };
+            if let Ok(entries) = fs::read_dir(dir.join("logs")) {
+                logs.extend(
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "log")),
+                );
+            }
+        }
+        logs.sort();
+        logs
+    }
+
+    /// A `-javaagent` for WhaTap in a conf file without whatap in any pkgs value there: the
+    /// hand-written setup the guide warns about.
+    fn config_pkgs_fact(&self, label: &str) -> Option<Fact> {
+        for (file, style) in self.all_conf_files() {
+            let Ok(bytes) = fs::read(&file) else {
+                continue;
+            };
+            if java::scan_blocks(std::slice::from_ref(&file), style)
+                .iter()
+                .any(|s| s.is_ok())
+            {
+                continue; // our block merges whatap in
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let active = |l: &&str| {
+                let t = l.trim_start().to_ascii_lowercase();
+                !t.starts_with('#') && !t.starts_with("rem ")
+            };
+            let agent_line = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| active(l))
+                .find(|(_, l)| {
+                    l.contains("-javaagent:") && l.to_ascii_lowercase().contains("whatap")
+                });
+            let Some((line, _)) = agent_line else {
+                continue;
+            };
+            let merged = text.lines().filter(active).any(|l| {
+                l.split_whitespace()
+                    .filter_map(|w| w.trim_matches('"').strip_prefix(&format!("-D{PKGS}=")))
+                    .any(pkgs_has_whatap)
+            });
+            if !merged {
+                return Some(
+                    Fact::new(
+                        "jboss-modules-system-pkgs",
+                        label,
+                        format!(
+                            "{}:{}: -javaagent for WhaTap without whatap in -D{PKGS}",
+                            file.display(),
+                            line + 1
+                        ),
+                    )
+                    .with("file", file.display().to_string()),
+                );
+            }
+        }
+        None
+    }
+
+    fn jboss_facts(&self, label: &str) -> Vec<Fact> {
+        let mut facts = Vec::new();
+        let server_logs = self.server_logs();
+        let agent_logs = self.agent_logs();
+        let all_logs: Vec<PathBuf> = agent_logs.iter().chain(&server_logs).cloned().collect();
+        if self.flavor == Flavor::Modular {
+            let process_fact = self.process.as_ref().and_then(|p| {
+                let agent = p.javaagents().iter().any(|a| java::is_whatap_agent(a));
+                let pkgs = p.system_property(PKGS).unwrap_or("");
+                (agent && !pkgs_has_whatap(pkgs)).then(|| {
+                    Fact::new(
+                        "jboss-modules-system-pkgs",
+                        label,
+                        format!(
+                            "PID {}: -D{PKGS}={pkgs} (the last one on its command line)",
+                            p.pid
+                        ),
+                    )
+                })
+            });
+            let log_fact = log_evidence(
+                &all_logs,
+                &["ClassNotFoundException: whatap.agent.trace.TraceMain"],
+            )
+            .map(|e| Fact::new("jboss-modules-system-pkgs", label, e));
+            if let Some(fact) = process_fact
+                .or_else(|| self.config_pkgs_fact(label))
+                .or(log_fact)
+            {
+                facts.push(fact);
+            }
+            if let Some(evidence) = log_evidence(
+                &all_logs,
+                &[
+                    "LogManager was not properly installed",
+                    "Could not load Logmanager",
+                    "ClassNotFoundException: org.jboss.logmanager.LogManager",
+                ],
+            ) {
+                let jar = self
+                    .logmanager_jar()
+                    .map(|j| j.display().to_string())
+                    .unwrap_or_else(|| {
+                        format!("{}/modules/.../jboss-logmanager-*.jar", self.home.display())
+                    });
+                facts.push(Fact::new("jboss-logmanager", label, evidence).with("jar", jar));
+            }
+        } else if let Some(evidence) = log_evidence(&all_logs, &["MBeanServerBuilder"]) {
+            facts.push(
+                Fact::new("jboss-mbeanserver", label, evidence)
+                    .with("file", self.bin("run.conf").display().to_string()),
+            );
+        }
+        facts
+    }
+}
+
+impl Runtime for Jboss {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        format!("{NAME}:{}", self.home.display())
+    }
+
+    fn target(&self) -> PathBuf {
+        self.home.clone()
+    }
+
+    fn detection(&self) -> Detection {
+        let mut details = BTreeMap::new();
+        let flavor = match self.flavor {
+            Flavor::Legacy => "as5",
+            Flavor::Modular => "modular",
+        };
+        details.insert("flavor".to_string(), flavor.to_string());
+        details.insert("mode".to_string(), self.mode.name().to_string());
+        let layout = if self.windows { "windows" } else { "unix" };
+        details.insert("layout".to_string(), layout.to_string());
+        java::detection(
+            NAME,
+            &self.home,
+            None,
+            self.version(),
+            self.process.as_ref(),
+            &self.scan_blocks(),
+            details,
+        )
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        let label = format!("{NAME} {}", self.home.display());
+        let mut inspection = doctor::java::inspect(&doctor::java::JavaTarget {
+            label: label.clone(),
+            blocks: self.scan_blocks(),
+            process: self.process.as_ref(),
+            restart: self.restart_hint(),
+        });
+        inspection.facts.extend(self.jboss_facts(&label));
+        inspection
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn home_from_wildfly_and_as5_command_lines() {
+        let wildfly = args(&[
+            "/usr/bin/java",
+            "-D[Standalone]",
+            "-Djboss.modules.system.pkgs=org.jboss.byteman",
+            "-jar",
+            "/opt/wildfly-26.1.3.Final/jboss-modules.jar",
+            "-mp",
+            "/opt/wildfly-26.1.3.Final/modules",
+            "org.jboss.as.standalone",
+        ]);
+        assert_eq!(
+            home_from_args(&wildfly),
+            Some(PathBuf::from("/opt/wildfly-26.1.3.Final"))
+        );
+        let guide = args(&[
+            "/jdk1.7.0_79/bin/java",
+            "-jar",
+            "/jboss-as-7.1.1.Final/jboss-modules.jar",
+            "org.jboss.as.standalone",
+            "-Djboss.home.dir=/jboss-as-7.1.1.Final",
+        ]);
+        assert_eq!(
+            home_from_args(&guide),
+            Some(PathBuf::from("/jboss-as-7.1.1.Final"))
+        );
+        let as5 = args(&[
+            "java",
+            "-Dprogram.name=run.sh",
+            "-classpath",
+            "/opt/jboss-5.1.0.GA/bin/run.jar:/usr/lib/jvm/java/lib/tools.jar",
+            "org.jboss.Main",
+            "-c",
+            "default",
+        ]);
+        assert_eq!(
+            home_from_args(&as5),
+            Some(PathBuf::from("/opt/jboss-5.1.0.GA"))
+        );
+    }
+
+    #[test]
+    fn literal_pkgs_from_a_bat_conf() {
+        let bat = b"rem set \"JAVA_OPTS=-Djboss.modules.system.pkgs=old\"\r\nset \"JAVA_OPTS=%JAVA_OPTS% -Djboss.modules.system.pkgs=org.jboss.byteman\"\r\n";
+        assert_eq!(literal_pkgs(bat).as_deref(), Some("org.jboss.byteman"));
+        assert_eq!(
+            literal_pkgs(
+                b"set \"JAVA_OPTS=-Djboss.modules.system.pkgs=%JBOSS_MODULES_SYSTEM_PKGS%\"\r\n"
+            ),
+            None
+        );
+        assert_eq!(literal_pkgs(b"@echo off\r\n"), None);
+    }
+
+    fn fixture(name: &str) -> String {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/jboss")
+            .join(name)
+            .display()
+            .to_string()
+    }
+
+    fn process(list: &[String]) -> Process {
+        Process {
+            pid: 11,
+            uid: 0,
+            gid: 0,
+            args: list.to_vec(),
+        }
+    }
+
+    #[test]
+    fn detects_each_flavor_and_mode_from_a_command_line() {
+        let wildfly = fixture("wildfly-26.1.3.Final");
+        let standalone = from_process(&process(&[
+            "java".into(),
+            "-D[Standalone]".into(),
+            "-jar".into(),
+            format!("{wildfly}/jboss-modules.jar"),
+            "org.jboss.as.standalone".into(),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (standalone.flavor, standalone.mode),
+            (Flavor::Modular, Mode::Standalone)
+        );
+        let server = from_process(&process(&[
+            "java".into(),
+            "-D[Server:server-one]".into(),
+            format!("-Djboss.home.dir={wildfly}"),
+            "-jar".into(),
+            format!("{wildfly}/jboss-modules.jar"),
+            "org.jboss.as.server".into(),
+        ]))
+        .unwrap();
+        assert_eq!(server.mode, Mode::Domain);
+        let as5 = from_process(&process(&[
+            "java".into(),
+            "-classpath".into(),
+            format!("{}/bin/run.jar", fixture("jboss-5.1.0.GA")),
+            "org.jboss.Main".into(),
+        ]))
+        .unwrap();
+        assert_eq!(as5.flavor, Flavor::Legacy);
+        assert!(!as5.windows);
+        let windows = build(
+            Path::new(&fixture("wildfly-windows")),
+            Mode::Standalone,
+            None,
+        )
+        .unwrap();
+        assert!(windows.windows);
+        assert!(
+            from_process(&process(&[
+                "java".into(),
+                "-jar".into(),
+                "/srv/app.jar".into()
+            ]))
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn pkgs_membership_is_exact() {
+        assert!(pkgs_has_whatap("org.jboss.byteman,whatap"));
+        assert!(!pkgs_has_whatap("org.jboss.byteman,whatapx"));
+        assert!(!pkgs_has_whatap(""));
+    }
+
+    #[test]
+    fn shell_block_merges_into_the_last_pkgs() {
+        let spec = AgentSpec {
+            whatap_home: PathBuf::from("/w"),
+            source: PathBuf::from("/x.jar"),
+            jar_name: "whatap.agent.tracer-2.2.jar".into(),
+            options: " -Dwhatap.port=8080".into(),
+        };
+        let lines = shell_block(&spec, false, true).unwrap();
+        assert_eq!(
+            lines.last().unwrap(),
+            "JAVA_OPTS=\"${JAVA_OPTS} -javaagent:/w/whatap.agent.tracer-2.2.jar -Dwhatap.port=8080 -Djboss.modules.system.pkgs=${WHATAP_PKGS:+${WHATAP_PKGS},}whatap \""
+        );
+        let legacy = shell_block(&spec, false, false).unwrap();
+        assert!(!legacy.join("\n").contains(PKGS));
+    }
+}

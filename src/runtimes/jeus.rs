@@ -1,0 +1,485 @@
+//! TmaxSoft JEUS. JEUS 7/8: `domains/<domain>/config/domain.xml`, one more `<jvm-option>` in
+//! each server's `<jvm-config>`. JEUS 6: `config/<node>/JEUSMain.xml`, the agent options
+//! appended to each engine container's `<command-option>`. XML is edited by splicing bytes
+//! (`edit::xml`): every other byte of the file stays as it was.
+
+use super::java::{self};
+use super::{Detection, InstallPlan, Runtime};
+use crate::detect::Host;
+use crate::detect::process::Process;
+use crate::doctor::{self, Inspection};
+use crate::edit::xml::{self, Element, Insertion};
+use crate::error::{Error, Result};
+use crate::plan::{Validation, edits};
+use crate::settings::{InstallSettings, TargetSettings};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const NAME: &str = "jeus";
+const SEARCH_DIRS: &[&str] = &["/opt", "/usr/local", "/srv", "/home"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// JEUS 7 and 8: domain.xml.
+    Domain,
+    /// JEUS 6: JEUSMain.xml.
+    Main,
+}
+
+#[derive(Debug, Clone)]
+pub struct Jeus {
+    pub home: PathBuf,
+    pub generation: Generation,
+    /// The file that holds the JVM options (domain.xml or JEUSMain.xml).
+    pub config: PathBuf,
+    pub process: Option<Process>,
+}
+
+/// Every domain.xml (JEUS 7/8) or JEUSMain.xml (JEUS 6) under a home.
+fn config_files(home: &Path) -> Vec<(Generation, PathBuf)> {
+    let mut found = Vec::new();
+    for (dir, generation, name) in [
+        ("domains", Generation::Domain, "config/domain.xml"),
+        ("config", Generation::Main, "JEUSMain.xml"),
+    ] {
+        if let Ok(entries) = fs::read_dir(home.join(dir)) {
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path().join(name))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            found.extend(files.into_iter().map(|f| (generation, f)));
+        }
+    }
+    found
+}
+
+pub fn is_home(dir: &Path) -> bool {
+    !config_files(dir).is_empty()
+}
+
+/// The one config the flags or the host name pick: `--base` (a domain or node directory),
+/// else the only one, else (JEUS 6) the node named after this host.
+fn pick_config(home: &Path, base: Option<&Path>) -> Result<(Generation, PathBuf)> {
+    let all = config_files(home);
+    if let Some(base) = base {
+        let base = java::canonical(base);
+        return all
+            .into_iter()
+            .find(|(_, f)| java::canonical(f).starts_with(&base))
+            .ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "--base {}: no config/domain.xml or JEUSMain.xml there",
+                        base.display()
+                    ),
+                    "give --base a JEUS 7/8 domain directory (domains/NAME) or a JEUS 6 node directory (config/NODE)",
+                )
+            });
+    }
+    if all.len() == 1 {
+        return Ok(all.into_iter().next().expect("one"));
+    }
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    if let Some(found) = all.iter().find(|(g, f)| {
+        *g == Generation::Main && f.parent().is_some_and(|d| d.ends_with(host.trim()))
+    }) {
+        return Ok(found.clone());
+    }
+    let list: Vec<String> = all
+        .iter()
+        .filter_map(|(_, f)| {
+            let dir = if f.ends_with("config/domain.xml") {
+                f.parent()?.parent()?
+            } else {
+                f.parent()?
+            };
+            Some(format!("--base {}", dir.display()))
+        })
+        .collect();
+    Err(Error::usage(
+        format!(
+            "{}: {} JEUS configurations; choose one: {}",
+            home.display(),
+            all.len(),
+            list.join(" | ")
+        ),
+        "add --base with the domain (JEUS 7/8) or node (JEUS 6) directory",
+    ))
+}
+
+fn build(home: &Path, base: Option<&Path>, process: Option<Process>) -> Result<Jeus> {
+    let home = java::canonical(home);
+    let (generation, config) = pick_config(&home, base)?;
+    Ok(Jeus {
+        home,
+        generation,
+        config,
+        process,
+    })
+}
+
+/// A JEUS server JVM names its home with `-Djeus.home`, its domain with `-Djeus.domain.name`.
+pub fn from_process(p: &Process) -> Option<Jeus> {
+    let home = PathBuf::from(p.system_property("jeus.home")?);
+    let base = p
+        .system_property("jeus.domain.name")
+        .map(|d| home.join("domains").join(d));
+    build(&home, base.as_deref(), Some(p.clone())).ok()
+}
+
+pub fn detect(host: &Host) -> Vec<Jeus> {
+    let mut found: Vec<Jeus> = Vec::new();
+    for jeus in host.java_processes().filter_map(from_process) {
+        if !found.iter().any(|j| j.config == jeus.config) {
+            found.push(jeus);
+        }
+    }
+    for home in java::homes_in(SEARCH_DIRS, &["jeus"], is_home) {
+        if let Ok(candidate) = build(&home, None, None) {
+            if !found.iter().any(|j| j.config == candidate.config) {
+                found.push(candidate);
+            }
+        }
+    }
+    found
+}
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
+    if let Some(pid) = target.pid {
+        return java::by_pid(pid, from_process, |pid| {
+            Error::usage(
+                format!("--pid {pid}: not a JEUS JVM (no -Djeus.home)"),
+                "give --home JEUS_HOME (and --base for the domain or node)",
+            )
+        });
+    }
+    let Some(home) = target.home.as_ref() else {
+        return Err(Error::usage(
+            "--base without --home: JEUS needs JEUS_HOME",
+            "give --home JEUS_HOME and --base the domain (JEUS 7/8) or node (JEUS 6) directory",
+        ));
+    };
+    java::check_dir("--home", home, "JEUS's domains/ (7/8) or config/ (6)")?;
+    if !is_home(home) {
+        return Err(Error::usage(
+            format!(
+                "--home {}: not a JEUS home (no domains/*/config/domain.xml, no config/*/JEUSMain.xml)",
+                home.display()
+            ),
+            "give --home the JEUS_HOME directory",
+        ));
+    }
+    let mut jeus = build(home, target.base.as_deref(), None)?;
+    jeus.process = host
+        .java_processes()
+        .filter_map(from_process)
+        .find(|j| j.config == jeus.config)
+        .and_then(|j| j.process);
+    Ok(jeus)
+}
+
+fn is_agent_option(text: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(text);
+    text.split_whitespace()
+        .filter_map(|w| w.strip_prefix("-javaagent:"))
+        .any(java::is_whatap_agent)
+}
+
+fn child_text(content: &[u8], all: &[Element], parent: &Element, name: &str) -> String {
+    xml::children(all, parent, name)
+        .first()
+        .map(|e| String::from_utf8_lossy(e.text(content)).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// JEUS 7/8: a `<jvm-option>` after the last one of each server. Servers whose options already
+/// hold exactly ours are left alone; a different WhaTap agent there is a refusal.
+pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
+    let all = xml::elements(content).map_err(|e| bad_xml(&e))?;
+    let mut insertions = Vec::new();
+    let servers: Vec<&Element> = all
+        .iter()
+        .filter(|e| e.name == "server" && e.ancestors.last().is_some_and(|p| p == "servers"))
+        .collect();
+    if servers.is_empty() {
+        return Err(Error::refused(
+            "domain.xml has no <servers><server> entries",
+            "add the server with jeusadmin first, then run again",
+        ));
+    }
+    for server in servers {
+        let name = child_text(content, &all, server, "name");
+        let Some(config) = xml::children(&all, server, "jvm-config").into_iter().next() else {
+            return Err(Error::refused(
+                format!("domain.xml: server {name} has no <jvm-config>"),
+                "add <jvm-config> to that server (jeusadmin or WebAdmin), then run again",
+            ));
+        };
+        let options = xml::children(&all, config, "jvm-option");
+        if let Some(existing) = options.iter().find(|o| is_agent_option(o.text(content))) {
+            if String::from_utf8_lossy(existing.text(content)).trim() == option {
+                continue;
+            }
+            return Err(already_set(&name, existing.text(content)));
+        }
+        insertions.push(match options.last() {
+            Some(last) => xml::sibling_after(content, last, "jvm-option", option),
+            None => xml::first_child(content, config, "jvm-option", option),
+        });
+    }
+    Ok(insertions)
+}
+
+/// JEUS 6: the options appended to each engine container's `<command-option>`.
+pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
+    let all = xml::elements(content).map_err(|e| bad_xml(&e))?;
+    let containers: Vec<&Element> = all
+        .iter()
+        .filter(|e| e.name == "engine-container")
+        .collect();
+    if containers.is_empty() {
+        return Err(Error::refused(
+            "JEUSMain.xml has no <engine-container>",
+            "check that this is the node's JEUSMain.xml",
+        ));
+    }
+    let mut insertions = Vec::new();
+    for container in containers {
+        let name = child_text(content, &all, container, "name");
+        match xml::children(&all, container, "command-option").first() {
+            Some(command) if command.empty => {
+                return Err(Error::refused(
+                    format!("JEUSMain.xml: container {name} has an empty <command-option/>"),
+                    "write it as <command-option></command-option>, then run again",
+                ));
+            }
+            Some(command) => {
+                let text = command.text(content);
+                if is_agent_option(text) {
+                    if String::from_utf8_lossy(text).contains(option) {
+                        continue;
+                    }
+                    return Err(already_set(&name, text));
+                }
+                // Before trailing whitespace, so the value keeps its layout.
+                let trimmed = text.len()
+                    - text
+                        .iter()
+                        .rev()
+                        .take_while(|b| b.is_ascii_whitespace())
+                        .count();
+                insertions.push(Insertion {
+                    at: command.open_end + trimmed,
+                    text: format!(" {}", xml::escape(option)),
+                });
+            }
+            None => {
+                let Some(name_element) = xml::children(&all, container, "name").into_iter().next()
+                else {
+                    return Err(Error::refused(
+                        "JEUSMain.xml: an <engine-container> without <name>",
+                        "check the file with the JEUS 6 schema",
+                    ));
+                };
+                insertions.push(xml::sibling_after(
+                    content,
+                    name_element,
+                    "command-option",
+                    option,
+                ));
+            }
+        }
+    }
+    Ok(insertions)
+}
+
+fn bad_xml(e: &xml::XmlError) -> Error {
+    Error::refused(
+        format!("not well-formed XML, {e}"),
+        "fix the file (JEUS would not start with it either), then run again",
+    )
+}
+
+fn already_set(server: &str, text: &[u8]) -> Error {
+    Error::refused(
+        format!(
+            "server {server}: a WhaTap -javaagent is already set: {}",
+            String::from_utf8_lossy(text).trim()
+        ),
+        "run `whatap uninstall` (or remove it by hand) before installing with other options",
+    )
+}
+
+impl Jeus {
+    fn label(&self) -> String {
+        format!("{NAME} {}", self.config.display())
+    }
+
+    fn restart_hint(&self) -> String {
+        let how = match self.generation {
+            Generation::Domain => "restart each server (jeusadmin: stop-server / start-server)",
+            Generation::Main => "restart the node (jeusadmin: down, then jeus)",
+        };
+        match &self.process {
+            Some(p) => format!("JVM options apply at restart (PID {}): {how}", p.pid),
+            None => format!("JVM options apply at start: {how}"),
+        }
+    }
+
+    /// The agent options a config holds, as found blocks for the shared Java doctor checks.
+    fn scan(&self) -> Vec<java::BlockScan> {
+        let Ok(content) = fs::read(&self.config) else {
+            return Vec::new();
+        };
+        let Ok(all) = xml::elements(&content) else {
+            return Vec::new();
+        };
+        all.iter()
+            .filter(|e| e.name == "jvm-option" || e.name == "command-option")
+            .filter(|e| is_agent_option(e.text(&content)))
+            .map(|e| {
+                Ok(java::FoundBlock {
+                    file: self.config.clone(),
+                    line: content[..e.start].iter().filter(|&&b| b == b'\n').count() + 1,
+                    inner: vec![String::from_utf8_lossy(e.text(&content)).trim().to_string()],
+                })
+            })
+            .collect()
+    }
+}
+
+fn plan_install(jeus: &Jeus, settings: &InstallSettings) -> Result<InstallPlan> {
+    if settings.method.is_some() {
+        return Err(Error::usage(
+            "--method: JEUS has one place for JVM options (domain.xml / JEUSMain.xml)",
+            "drop --method",
+        ));
+    }
+    let owner = java::runtime_owner(jeus.process.as_ref(), std::slice::from_ref(&jeus.config));
+    let (_, option, roots, mut plan) = java::fixed_agent_plan(settings, &jeus.home, owner)?;
+    let generation = jeus.generation;
+    plan.edits.push(edits::splice(
+        &jeus.config,
+        &roots,
+        |content| match generation {
+            Generation::Domain => domain_insertions(content, &option),
+            Generation::Main => main_insertions(content, &option),
+        },
+        Validation::Xml,
+    )?);
+    Ok(InstallPlan {
+        plan,
+        method: match generation {
+            Generation::Domain => "domain-xml",
+            Generation::Main => "jeusmain-xml",
+        }
+        .to_string(),
+        next_steps: vec![jeus.restart_hint()],
+        warnings: Vec::new(),
+    })
+}
+
+impl Runtime for Jeus {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        format!("{NAME}:{}", self.config.display())
+    }
+
+    fn target(&self) -> PathBuf {
+        self.config.clone()
+    }
+
+    fn detection(&self) -> Detection {
+        let mut details = BTreeMap::new();
+        details.insert("config".to_string(), self.config.display().to_string());
+        let version = match self.generation {
+            Generation::Domain => "7+",
+            Generation::Main => "6",
+        };
+        java::detection(
+            NAME,
+            &self.home,
+            self.config.parent(),
+            Some(version.to_string()),
+            self.process.as_ref(),
+            &self.scan(),
+            details,
+        )
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        doctor::java::inspect(&doctor::java::JavaTarget {
+            label: self.label(),
+            blocks: self.scan(),
+            process: self.process.as_ref(),
+            restart: self.restart_hint(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jvm_option_per_server_after_the_last_one() {
+        let doc = b"<domain>\n\t<servers>\n\t\t<server>\n\t\t\t<name>a</name>\n\t\t\t<jvm-config>\n\t\t\t\t<jvm-option>-Xmx1g</jvm-option>\n\t\t\t</jvm-config>\n\t\t</server>\n\t\t<server>\n\t\t\t<name>b</name>\n\t\t\t<jvm-config>\n\t\t\t</jvm-config>\n\t\t</server>\n\t</servers>\n</domain>\n";
+        let insertions = domain_insertions(doc, "-javaagent:/w/whatap.agent.tracer-1.jar").unwrap();
+        let out = xml::splice(doc, &insertions);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("<jvm-option>-Xmx1g</jvm-option>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n"), "{text}");
+        assert!(text.contains("<jvm-config>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n\t\t\t</jvm-config>"), "{text}");
+        // Installed again: nothing more.
+        assert!(
+            domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-2.jar").is_err());
+    }
+
+    #[test]
+    fn command_option_gets_the_agent_appended() {
+        let doc = b"<jeus-system><node><engine-container><name>c1</name><command-option>-Xmx256m\n  </command-option></engine-container><engine-container><name>c2</name></engine-container></node></jeus-system>";
+        let option = "-javaagent:/w/whatap.agent.tracer-1.jar";
+        let out = xml::splice(doc, &main_insertions(doc, option).unwrap());
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("<command-option>-Xmx256m -javaagent:/w/whatap.agent.tracer-1.jar\n  </command-option>"), "{text}");
+        assert!(text.contains("<name>c2</name>\n<command-option>-javaagent:/w/whatap.agent.tracer-1.jar</command-option>"), "{text}");
+        assert!(main_insertions(&out, option).unwrap().is_empty());
+    }
+
+    #[test]
+    fn detects_a_jeus8_server_command_line() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jeus/jeus8");
+        let p = Process {
+            pid: 7,
+            uid: 0,
+            gid: 0,
+            args: vec![
+                "/usr/bin/java".into(),
+                "-server".into(),
+                format!("-Djeus.home={}", fixture.display()),
+                "-Djeus.domain.name=jeus_domain".into(),
+                "-Djeus.server=server1".into(),
+                "jeus.server.Server".into(),
+            ],
+        };
+        let jeus = from_process(&p).expect("a JEUS");
+        assert_eq!(jeus.generation, Generation::Domain);
+        assert!(
+            jeus.config
+                .ends_with("domains/jeus_domain/config/domain.xml")
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! Caucho Resin 4. The server JVM's options come from `conf/resin.properties` (`jvm_args`,
+//! which Resin 4.0.28+ passes to every server) or, in older layouts, from `<jvm-arg>` in
+//! `conf/resin.xml`'s `<server-default>`. Both are spliced: an existing `jvm_args` keeps its
+//! value and gets ours appended; resin.xml gets one more `<jvm-arg>`.
+
+use super::java::{self};
+use super::{Detection, InstallPlan, Runtime};
+use crate::detect::Host;
+use crate::detect::process::Process;
+use crate::doctor::{self, Inspection};
+use crate::edit::eol::{line_body, split_lines};
+use crate::edit::xml::{self, Insertion};
+use crate::error::{Error, Result};
+use crate::plan::{Validation, edits};
+use crate::settings::{InstallSettings, TargetSettings};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const NAME: &str = "resin";
+const SEARCH_DIRS: &[&str] = &["/opt", "/usr/local", "/srv", "/usr/share"];
+const JVM_ARGS: &str = "jvm_args";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Properties,
+    Xml,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resin {
+    pub home: PathBuf,
+    pub process: Option<Process>,
+}
+
+impl Resin {
+    fn properties(&self) -> PathBuf {
+        self.home.join("conf/resin.properties")
+    }
+
+    fn xml(&self) -> PathBuf {
+        self.home.join("conf/resin.xml")
+    }
+
+    fn method(&self, value: Option<&str>) -> Result<Method> {
+        match value {
+            None if self.properties().is_file() => Ok(Method::Properties),
+            None => Ok(Method::Xml),
+            Some("properties") => Ok(Method::Properties),
+            Some("xml") => Ok(Method::Xml),
+            Some(other) => Err(Error::usage(
+                format!(
+                    "--method {other}: Resin offers `properties` (conf/resin.properties jvm_args) or `xml` (conf/resin.xml <jvm-arg>)"
+                ),
+                "use --method properties or --method xml",
+            )),
+        }
+    }
+
+    fn restart_hint(&self) -> String {
+        let how = format!("{}/bin/resin.sh restart", self.home.display());
+        match &self.process {
+            Some(p) => format!("restart Resin (PID {}) so the agent loads: {how}", p.pid),
+            None => format!("start Resin so the agent loads: {how}"),
+        }
+    }
+
+    /// The agent options the config holds, as found blocks for the shared Java checks.
+    fn scan(&self) -> Vec<java::BlockScan> {
+        let mut found = Vec::new();
+        for file in [self.properties(), self.xml()] {
+            let Ok(content) = fs::read(&file) else {
+                continue;
+            };
+            for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
+                let active = !line.trim_start().starts_with('#') && !line.contains("<!--");
+                if active && has_agent(line) {
+                    found.push(Ok(java::FoundBlock {
+                        file: file.clone(),
+                        line: i + 1,
+                        inner: vec![line.trim().to_string()],
+                    }));
+                }
+            }
+        }
+        found
+    }
+}
+
+fn has_agent(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == '<' || c == '>')
+        .filter_map(|w| w.strip_prefix("-javaagent:"))
+        .any(java::is_whatap_agent)
+}
+
+pub fn is_home(dir: &Path) -> bool {
+    dir.join("conf/resin.xml").is_file()
+        && (dir.join("lib/resin.jar").exists() || dir.join("bin/resin.sh").exists())
+}
+
+fn build(home: &Path, process: Option<Process>) -> Resin {
+    Resin {
+        home: java::canonical(home),
+        process,
+    }
+}
+
+/// The Resin server or its watchdog names its home with `-Dresin.home`.
+pub fn from_process(p: &Process) -> Option<Resin> {
+    let home = p.system_property("resin.home")?;
+    p.args
+        .iter()
+        .any(|a| a.starts_with("com.caucho."))
+        .then(|| build(Path::new(home), Some(p.clone())))
+}
+
+pub fn detect(host: &Host) -> Vec<Resin> {
+    let mut found: Vec<Resin> = Vec::new();
+    for resin in host.java_processes().filter_map(from_process) {
+        // The watchdog and the server share a home: the server (with the agent) wins.
+        match found.iter_mut().find(|r| r.home == resin.home) {
+            Some(existing) => {
+                let loaded = resin
+                    .process
+                    .as_ref()
+                    .is_some_and(|p| p.args.iter().any(|a| a == "com.caucho.server.resin.Resin"));
+                if loaded {
+                    *existing = resin;
+                }
+            }
+            None => found.push(resin),
+        }
+    }
+    for home in java::homes_in(SEARCH_DIRS, &["resin"], is_home) {
+        let candidate = build(&home, None);
+        if !found.iter().any(|r| r.home == candidate.home) {
+            found.push(candidate);
+        }
+    }
+    found
+}
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
+    if let Some(pid) = target.pid {
+        return java::by_pid(pid, from_process, |pid| {
+            Error::usage(
+                format!("--pid {pid}: not a Resin JVM (no -Dresin.home)"),
+                "give --home RESIN_HOME for a Resin that is not running",
+            )
+        });
+    }
+    let Some(home) = target.home.as_ref().or(target.base.as_ref()) else {
+        return Err(Error::Internal(
+            "resolve without a target: use runtimes::resolve".into(),
+        ));
+    };
+    java::check_dir("--home", home, "Resin's conf/resin.xml")?;
+    if !home.join("conf/resin.xml").is_file() {
+        return Err(Error::usage(
+            format!(
+                "--home {}: not a Resin home (no conf/resin.xml)",
+                home.display()
+            ),
+            "give --home the RESIN_HOME directory",
+        ));
+    }
+    let mut resin = build(home, None);
+    resin.process = host
+        .java_processes()
+        .filter_map(from_process)
+        .find(|r| r.home == resin.home)
+        .and_then(|r| r.process);
+    Ok(resin)
+}
+
+/// `jvm_args` in resin.properties: ours appended to the active value (Resin's properties take
+/// `key : value` or `key = value`), or a new line when there is none.
+pub fn properties_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
+    let lines = split_lines(content);
+    let mut offset = 0;
+    let mut last_value: Option<(usize, String)> = None;
+    for line in &lines {
+        let body = line_body(line);
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(JVM_ARGS) {
+            let rest = rest.trim_start();
+            if rest.starts_with(':') || rest.starts_with('=') {
+                let value_end = offset + text.trim_end().len();
+                last_value = Some((value_end, text.to_string()));
+            }
+        }
+        offset += line.len();
+    }
+    if let Some((at, line)) = last_value {
+        if has_agent(&line) {
+            if line.contains(options) {
+                return Ok(Vec::new());
+            }
+            return Err(Error::refused(
+                format!(
+                    "resin.properties: a WhaTap -javaagent is already in jvm_args: {}",
+                    line.trim()
+                ),
+                "run `whatap uninstall` (or remove it by hand) before installing with other options",
+            ));
+        }
+        return Ok(vec![Insertion {
+            at,
+            text: format!(" {options}"),
+        }]);
+    }
+    let eol = xml::newline(content);
+    let line = format!("{JVM_ARGS} : {options}");
+    let text = if content.is_empty() || content.ends_with(b"\n") {
+        format!("{line}{eol}")
+    } else {
+        format!("{eol}{line}")
+    };
+    Ok(vec![Insertion {
+        at: content.len(),
+        text,
+    }])
+}
+
+/// `<jvm-arg>` in every `<server-default>` of resin.xml (after the last one there, else first).
+pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
+    let all = xml::elements(content).map_err(|e| {
+        Error::refused(
+            format!("resin.xml: not well-formed XML, {e}"),
+            "fix the file (Resin would not start with it either), then run again",
+        )
+    })?;
+    let defaults: Vec<_> = all.iter().filter(|e| e.name == "server-default").collect();
+    if defaults.is_empty() {
+        return Err(Error::refused(
+            "resin.xml has no <server-default> (Resin 4.0.28+ takes JVM options from resin.properties)",
+            "use --method properties (conf/resin.properties jvm_args)",
+        ));
+    }
+    let mut insertions = Vec::new();
+    for default in defaults {
+        let args = xml::children(&all, default, "jvm-arg");
+        let texts: Vec<String> = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a.text(content)).trim().to_string())
+            .collect();
+        if texts.iter().any(|t| has_agent(t)) {
+            if options
+                .split_whitespace()
+                .all(|o| texts.iter().any(|t| t == o))
+            {
+                continue;
+            }
+            return Err(Error::refused(
+                "resin.xml: a WhaTap -javaagent is already in a <jvm-arg>",
+                "run `whatap uninstall` (or remove it by hand) before installing with other options",
+            ));
+        }
+        // One option per <jvm-arg>: Resin passes each element as one argument.
+        let after = args.last().copied();
+        for option in options.split_whitespace() {
+            let insertion = match after {
+                Some(last) => xml::sibling_after(content, last, "jvm-arg", option),
+                None => xml::first_child(content, default, "jvm-arg", option),
+            };
+            // Later options follow the one just inserted: same place, text appended.
+            match insertions.last_mut() {
+                Some(Insertion { at, text }) if *at == insertion.at => {
+                    text.push_str(&insertion.text)
+                }
+                _ => insertions.push(insertion),
+            }
+        }
+    }
+    Ok(insertions)
+}
+
+fn plan_install(resin: &Resin, settings: &InstallSettings) -> Result<InstallPlan> {
+    let method = resin.method(settings.method.as_deref())?;
+    let owner = java::runtime_owner(
+        resin.process.as_ref(),
+        &[resin.home.join("log"), resin.home.clone()],
+    );
+    let (_, options, roots, mut plan) = java::fixed_agent_plan(settings, &resin.home, owner)?;
+    let edit = match method {
+        Method::Properties => edits::splice(
+            &resin.properties(),
+            &roots,
+            |c| properties_insertions(c, &options),
+            Validation::None,
+        )?,
+        Method::Xml => edits::splice(
+            &resin.xml(),
+            &roots,
+            |c| xml_insertions(c, &options),
+            Validation::Xml,
+        )?,
+    };
+    plan.edits.push(edit);
+    Ok(InstallPlan {
+        plan,
+        method: match method {
+            Method::Properties => "properties",
+            Method::Xml => "xml",
+        }
+        .to_string(),
+        next_steps: vec![resin.restart_hint()],
+        warnings: Vec::new(),
+    })
+}
+
+impl Runtime for Resin {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        format!("{NAME}:{}", self.home.display())
+    }
+
+    fn target(&self) -> PathBuf {
+        self.home.clone()
+    }
+
+    fn detection(&self) -> Detection {
+        java::detection(
+            NAME,
+            &self.home,
+            None,
+            None,
+            self.process.as_ref(),
+            &self.scan(),
+            BTreeMap::new(),
+        )
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        doctor::java::inspect(&doctor::java::JavaTarget {
+            label: format!("{NAME} {}", self.home.display()),
+            blocks: self.scan(),
+            process: self.process.as_ref(),
+            restart: self.restart_hint(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jvm_args_value_is_extended_in_place() {
+        let props = b"# jvm_args  : -Xmx2048m\r\njvm_args  : -Xmx512m  \r\nother : 1\r\n";
+        let ins = properties_insertions(props, "-javaagent:/w/whatap.agent.tracer-1.jar").unwrap();
+        let out = xml::splice(props, &ins);
+        assert_eq!(
+            out,
+            b"# jvm_args  : -Xmx2048m\r\njvm_args  : -Xmx512m -javaagent:/w/whatap.agent.tracer-1.jar  \r\nother : 1\r\n"
+        );
+        assert!(
+            properties_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar")
+                .unwrap()
+                .is_empty()
+        );
+        let none = b"# jvm_args : -Xmx1g";
+        let out = xml::splice(
+            none,
+            &properties_insertions(none, "-javaagent:/w/a.jar").unwrap(),
+        );
+        assert_eq!(out, b"# jvm_args : -Xmx1g\njvm_args : -javaagent:/w/a.jar");
+    }
+
+    #[test]
+    fn jvm_arg_per_option_in_server_default() {
+        let doc = b"<resin>\n  <cluster id=\"app\">\n    <server-default>\n      <jvm-arg>-Xmx512m</jvm-arg>\n    </server-default>\n  </cluster>\n</resin>\n";
+        let out = xml::splice(
+            doc,
+            &xml_insertions(doc, "-javaagent:/w/a.jar -Dwhatap.port=8080").unwrap(),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<resin>\n  <cluster id=\"app\">\n    <server-default>\n      <jvm-arg>-Xmx512m</jvm-arg>\n      <jvm-arg>-javaagent:/w/a.jar</jvm-arg>\n      <jvm-arg>-Dwhatap.port=8080</jvm-arg>\n    </server-default>\n  </cluster>\n</resin>\n"
+        );
+    }
+
+    #[test]
+    fn detects_the_resin_server_jvm() {
+        let p = Process {
+            pid: 9,
+            uid: 0,
+            gid: 0,
+            args: vec![
+                "java".into(),
+                "-Dresin.home=/opt/resin-4.0.66".into(),
+                "com.caucho.server.resin.Resin".into(),
+                "--server".into(),
+                "app-0".into(),
+            ],
+        };
+        assert_eq!(
+            from_process(&p).unwrap().home,
+            Path::new("/opt/resin-4.0.66")
+        );
+    }
+}

@@ -1,0 +1,463 @@
+//! Spring Boot and any plain `java -jar app.jar`. No server config to edit: the agent goes into
+//! JAVA_TOOL_OPTIONS, which every HotSpot JVM reads whatever the command line looks like —
+//! through a systemd drop-in (`<unit>.d/whatap.conf`, the unit found from /proc/PID/cgroup or
+//! given with `--unit`), or at the top of the start script given with `--start-script`. A
+//! JAVA_TOOL_OPTIONS the application already has is kept: ours is appended to it.
+
+use super::java::{self, AgentSpec, BlockInstall};
+use super::{Detection, InstallPlan, Runtime};
+use crate::detect::Host;
+use crate::detect::process::Process;
+use crate::doctor::{self, Inspection};
+use crate::edit::marker::{InsertAt, MarkerStyle};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, edits, target};
+use crate::settings::{InstallSettings, TargetSettings};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const NAME: &str = "springboot";
+const TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+const DROP_IN: &str = "whatap.conf";
+/// Launchers of an executable Spring Boot jar run without `-jar`.
+const BOOT_LAUNCHERS: &[&str] = &[
+    "org.springframework.boot.loader.JarLauncher",
+    "org.springframework.boot.loader.launch.JarLauncher",
+    "org.springframework.boot.loader.PropertiesLauncher",
+    "org.springframework.boot.loader.launch.PropertiesLauncher",
+];
+
+/// Where the agent option goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A drop-in for this systemd unit, in this directory (normally /etc/systemd/system).
+    Unit {
+        unit: String,
+        systemd_dir: PathBuf,
+    },
+    Script(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct SpringBoot {
+    pub place: Place,
+    /// The application jar, when known from a running process.
+    pub jar: Option<PathBuf>,
+    pub process: Option<Process>,
+}
+
+/// The application jar of a `java -jar X` (or Spring Boot launcher) command line.
+pub fn app_jar(args: &[String]) -> Option<PathBuf> {
+    if let Some(at) = args.iter().position(|a| a == "-jar") {
+        let jar = args.get(at + 1)?;
+        // The servers' own launchers are other runtimes.
+        let name = Path::new(jar).file_name()?.to_str()?;
+        if matches!(
+            name,
+            "start.jar" | "jboss-modules.jar" | "run.jar" | "resin.jar"
+        ) {
+            return None;
+        }
+        return Some(PathBuf::from(jar));
+    }
+    if args.iter().any(|a| BOOT_LAUNCHERS.contains(&a.as_str())) {
+        let cp = args.iter().position(|a| a == "-cp" || a == "-classpath")?;
+        return args.get(cp + 1).map(PathBuf::from);
+    }
+    None
+}
+
+/// The systemd service a process runs in, from its /proc/PID/cgroup text.
+pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
+    cgroup.lines().find_map(|line| {
+        let path = line.rsplit(':').next()?;
+        path.split('/')
+            .rev()
+            .find(|part| part.ends_with(".service"))
+            .map(str::to_string)
+    })
+}
+
+/// A variable's value in a NUL-separated /proc/PID/environ.
+fn environ_value(environ: &[u8], name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    environ
+        .split(|&b| b == 0)
+        .map(String::from_utf8_lossy)
+        .find_map(|kv| kv.strip_prefix(&prefix).map(str::to_string))
+}
+
+impl SpringBoot {
+    fn label(&self) -> String {
+        match &self.place {
+            Place::Unit { unit, .. } => format!("{NAME} {unit}"),
+            Place::Script(script) => format!("{NAME} {}", script.display()),
+        }
+    }
+
+    fn drop_in(&self) -> Option<PathBuf> {
+        match &self.place {
+            Place::Unit { unit, systemd_dir } => {
+                Some(systemd_dir.join(format!("{unit}.d")).join(DROP_IN))
+            }
+            Place::Script(_) => None,
+        }
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        match &self.place {
+            Place::Unit { .. } => self.drop_in().into_iter().collect(),
+            Place::Script(script) => vec![script.clone()],
+        }
+    }
+
+    fn scan(&self) -> Vec<java::BlockScan> {
+        java::scan_blocks(&self.files(), MarkerStyle::Shell)
+    }
+
+    /// The JAVA_TOOL_OPTIONS the application runs with now (its environment), to keep.
+    fn current_tool_options(&self) -> Option<String> {
+        let process = self.process.as_ref()?;
+        let environ = fs::read(format!("/proc/{}/environ", process.pid)).ok()?;
+        environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty())
+    }
+
+    fn restart_hint(&self) -> String {
+        match &self.place {
+            Place::Unit { unit, .. } => {
+                format!("systemctl daemon-reload && systemctl restart {unit}")
+            }
+            Place::Script(script) => {
+                format!("restart the application with {}", script.display())
+            }
+        }
+    }
+}
+
+pub fn from_process(p: &Process, systemd_dir: &Path) -> Option<SpringBoot> {
+    let jar = app_jar(&p.args)?;
+    let cgroup = fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
+    let unit = unit_from_cgroup(&cgroup)?;
+    Some(SpringBoot {
+        place: Place::Unit {
+            unit,
+            systemd_dir: systemd_dir.to_path_buf(),
+        },
+        jar: Some(jar),
+        process: Some(p.clone()),
+    })
+}
+
+pub fn detect(host: &Host) -> Vec<SpringBoot> {
+    let dir = Path::new("/etc/systemd/system");
+    host.java_processes()
+        .filter_map(|p| from_process(p, dir))
+        .collect()
+}
+
+pub fn is_candidate(p: &Process) -> bool {
+    app_jar(&p.args).is_some()
+}
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
+    let process = match target.pid {
+        Some(pid) => Some(java::by_pid(
+            pid,
+            |p| is_candidate(p).then(|| p.clone()),
+            |pid| {
+                Error::usage(
+                    format!("--pid {pid}: not a `java -jar` application"),
+                    "give the PID of the application's java process",
+                )
+            },
+        )?),
+        None => None,
+    };
+    let jar = process.as_ref().and_then(|p| app_jar(&p.args));
+    let place = match (&target.unit, &target.start_script) {
+        (Some(unit), None) => Place::Unit {
+            unit: normalize_unit(unit)?,
+            systemd_dir: target.systemd_dir.clone(),
+        },
+        (None, Some(script)) => {
+            if !script.is_file() {
+                return Err(Error::usage(
+                    format!("--start-script {}: no such file", script.display()),
+                    "give the script that starts the application",
+                ));
+            }
+            Place::Script(java::canonical(script))
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(
+                "--unit and --start-script: give one",
+                "a systemd service takes --unit; a script-started one --start-script",
+            ));
+        }
+        (None, None) => {
+            let found = process
+                .as_ref()
+                .and_then(|p| from_process(p, &target.systemd_dir));
+            return found.ok_or_else(|| {
+                Error::usage(
+                    match &process {
+                        Some(p) => format!("--pid {}: not run by a systemd service", p.pid),
+                        None => "springboot: no --pid, --unit or --start-script".to_string(),
+                    },
+                    "give --unit NAME (the service) or --start-script PATH (the script that starts it)",
+                )
+            });
+        }
+    };
+    let _ = host;
+    Ok(SpringBoot {
+        place,
+        jar,
+        process,
+    })
+}
+
+fn normalize_unit(unit: &str) -> Result<String> {
+    let ok = !unit.is_empty()
+        && unit
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@:\\".contains(c))
+        && !unit.contains("..");
+    if !ok {
+        return Err(Error::usage(
+            format!("--unit {unit:?}: not a systemd unit name"),
+            "give the service's name, e.g. --unit myapp or --unit myapp.service",
+        ));
+    }
+    Ok(if unit.ends_with(".service") {
+        unit.to_string()
+    } else {
+        format!("{unit}.service")
+    })
+}
+
+/// The drop-in: JAVA_TOOL_OPTIONS with what the service already has, then the agent. systemd
+/// quotes: the value has no `"` or `\` (checked as plain on the way in).
+fn drop_in_text(existing: Option<&str>, agent: &str) -> Result<String> {
+    let value = match existing {
+        Some(v) => format!("{} {agent}", v.trim()),
+        None => agent.to_string(),
+    };
+    if value.contains(['"', '\\', '\n', '%']) {
+        return Err(Error::refused(
+            format!(
+                "the service's {TOOL_OPTIONS} holds characters a drop-in cannot repeat safely: {value}"
+            ),
+            "set the agent by hand in the unit, or use --start-script",
+        ));
+    }
+    Ok(format!(
+        "# Added by `whatap install`; remove with `whatap uninstall`.\n[Service]\nEnvironment=\"{TOOL_OPTIONS}={value}\"\n"
+    ))
+}
+
+fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallPlan> {
+    if settings.method.is_some() {
+        return Err(Error::usage(
+            "--method: Spring Boot takes --unit or --start-script",
+            "drop --method",
+        ));
+    }
+    let owner = app
+        .process
+        .as_ref()
+        .map(|p| (p.uid, p.gid))
+        .unwrap_or((0, 0));
+    match &app.place {
+        Place::Unit { .. } => {
+            let home = app
+                .jar
+                .as_ref()
+                .and_then(|j| j.parent())
+                .map(Path::to_path_buf)
+                .filter(|d| d.is_absolute())
+                .unwrap_or_else(|| PathBuf::from("/opt"));
+            if settings.whatap_home.is_none() && app.jar.is_none() {
+                return Err(Error::usage(
+                    "--unit without --pid: where the agent goes is not known",
+                    "add --whatap-home DIR (or --pid of the running application)",
+                ));
+            }
+            let (_, agent, _, mut plan) = java::fixed_agent_plan(settings, &home, owner)?;
+            let drop_in = app.drop_in().expect("unit place");
+            let dir = drop_in.parent().expect("drop-in dir").to_path_buf();
+            let roots = target::owned_roots(&[&dir]);
+            let text = drop_in_text(app.current_tool_options().as_deref(), &agent)?;
+            let file = target::read(&drop_in, &roots)?;
+            if let Some(content) = &file.content {
+                if content != text.as_bytes() {
+                    return Err(Error::refused(
+                        format!("{}: exists with other content", drop_in.display()),
+                        "run `whatap uninstall` first (or remove the file), then install again",
+                    ));
+                }
+            }
+            plan.dirs.extend(java::missing_dirs(&dir, None));
+            plan.edits
+                .push(edits::whole(&drop_in, &roots, text.into_bytes(), 0o644)?);
+            Ok(InstallPlan {
+                plan,
+                method: "systemd".to_string(),
+                next_steps: vec![app.restart_hint()],
+                warnings: Vec::new(),
+            })
+        }
+        Place::Script(script) => {
+            let dir = script.parent().unwrap_or(Path::new("/"));
+            let spec = AgentSpec::resolve(settings, &dir.join("whatap"), MarkerStyle::Shell)?;
+            let files = vec![script.clone()];
+            let install = BlockInstall {
+                script: script.clone(),
+                startup_files: &files,
+                style: MarkerStyle::Shell,
+                at: InsertAt::AfterHeader,
+                dirs: &[dir],
+                owner,
+                shell: true,
+            };
+            let plan: Plan = java::plan_block_install(&install, &spec, settings, |spec| {
+                let mut lines = java::agent_block(
+                    MarkerStyle::Shell,
+                    TOOL_OPTIONS,
+                    &spec.whatap_home,
+                    &spec.jar_name,
+                    settings.latest_jar,
+                    &spec.options,
+                )?;
+                lines.push(format!("export {TOOL_OPTIONS}"));
+                Ok(lines)
+            })?;
+            Ok(InstallPlan {
+                plan,
+                method: "start-script".to_string(),
+                next_steps: vec![app.restart_hint()],
+                warnings: Vec::new(),
+            })
+        }
+    }
+}
+
+impl Runtime for SpringBoot {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn id(&self) -> String {
+        self.label().replacen(' ', ":", 1)
+    }
+
+    fn target(&self) -> PathBuf {
+        match &self.place {
+            Place::Unit { .. } => self.drop_in().expect("unit place"),
+            Place::Script(script) => script.clone(),
+        }
+    }
+
+    fn detection(&self) -> Detection {
+        let mut details = BTreeMap::new();
+        if let Place::Unit { unit, .. } = &self.place {
+            details.insert("unit".to_string(), unit.clone());
+        }
+        let home = self.jar.clone().unwrap_or_else(|| self.target());
+        java::detection(
+            NAME,
+            &home,
+            None,
+            None,
+            self.process.as_ref(),
+            &self.scan(),
+            details,
+        )
+    }
+
+    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+        plan_install(self, settings)
+    }
+
+    fn inspect(&self) -> Inspection {
+        doctor::java::inspect(&doctor::java::JavaTarget {
+            label: self.label(),
+            blocks: self.scan(),
+            process: self.process.as_ref(),
+            restart: self.restart_hint(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn app_jar_from_command_lines() {
+        assert_eq!(
+            app_jar(&args(&[
+                "java",
+                "-Xmx1g",
+                "-jar",
+                "/srv/app/app.jar",
+                "--server.port=8081"
+            ])),
+            Some(PathBuf::from("/srv/app/app.jar"))
+        );
+        assert_eq!(
+            app_jar(&args(&[
+                "java",
+                "-cp",
+                "/srv/app",
+                "org.springframework.boot.loader.launch.JarLauncher"
+            ])),
+            Some(PathBuf::from("/srv/app"))
+        );
+        assert_eq!(
+            app_jar(&args(&["java", "-jar", "/opt/jetty/start.jar"])),
+            None
+        );
+        assert_eq!(
+            app_jar(&args(&["java", "org.apache.catalina.startup.Bootstrap"])),
+            None
+        );
+    }
+
+    #[test]
+    fn unit_from_cgroup_v1_and_v2() {
+        assert_eq!(
+            unit_from_cgroup("0::/system.slice/orders.service\n").as_deref(),
+            Some("orders.service")
+        );
+        assert_eq!(
+            unit_from_cgroup("12:pids:/\n1:name=systemd:/system.slice/app@2.service\n").as_deref(),
+            Some("app@2.service")
+        );
+        assert_eq!(unit_from_cgroup("0::/\n"), None);
+        assert_eq!(
+            unit_from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn drop_in_keeps_existing_tool_options() {
+        let text = drop_in_text(Some("-Dfile.encoding=UTF-8"), "-javaagent:/w/a.jar").unwrap();
+        assert!(text.contains(
+            "Environment=\"JAVA_TOOL_OPTIONS=-Dfile.encoding=UTF-8 -javaagent:/w/a.jar\"\n"
+        ));
+        assert!(drop_in_text(Some("-Dx=\"y\""), "-javaagent:/w/a.jar").is_err());
+        assert_eq!(
+            environ_value(b"A=1\0JAVA_TOOL_OPTIONS=-Dq=1\0", TOOL_OPTIONS).as_deref(),
+            Some("-Dq=1")
+        );
+        assert_eq!(normalize_unit("orders").unwrap(), "orders.service");
+        assert!(normalize_unit("../etc").is_err());
+    }
+}
