@@ -69,7 +69,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The ru
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The unpacked agent distribution (a directory holding the tracer jar)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l port -d '-Dwhatap.port: the service port, when the agent cannot detect it' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}' -r
@@ -78,10 +78,12 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes (Tomcat: setenv, catalina)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l latest-jar -d 'Pick the newest whatap.agent.tracer-*.jar at each start'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l offline -d 'No network: --agent-archive comes from the cache or a local path'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'

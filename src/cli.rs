@@ -116,8 +116,8 @@ pub struct InstallArgs {
     /// The whatap.agent.tracer-X.Y.Z.jar to install
     #[arg(long, value_name = "PATH")]
     pub agent_jar: Option<PathBuf>,
-    /// The unpacked agent distribution (a directory holding the tracer jar)
-    #[arg(long, value_name = "PATH")]
+    /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
+    #[arg(long, value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
     /// Where the agent jar and whatap.conf go (default: <base>/whatap)
     #[arg(long, value_name = "DIR")]
@@ -143,6 +143,12 @@ pub struct InstallArgs {
     /// Pick the newest whatap.agent.tracer-*.jar at each start
     #[arg(long)]
     pub latest_jar: bool,
+    /// Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// No network: --agent-archive comes from the cache or a local path
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

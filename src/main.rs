@@ -1,5 +1,6 @@
 //! parse -> resolve settings -> dispatch -> exit code. The only place that exits.
 
+mod agent;
 mod apply;
 mod cli;
 mod commands;

@@ -57,6 +57,10 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    /// Where `agent_archive` comes from before `agent::unpacked` turns it into a directory.
+    pub agent_source: Option<crate::agent::AgentSource>,
+    pub sha256: Option<String>,
+    pub offline: bool,
 }
 
 impl InstallSettings {
@@ -204,7 +208,24 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         conf,
         method: args.method.clone(),
         latest_jar: args.latest_jar,
+        agent_source: args
+            .agent_archive
+            .as_deref()
+            .map(crate::agent::AgentSource::parse),
+        sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
+        offline: args.offline,
     })
+}
+
+fn parse_sha256(raw: &str) -> Result<String> {
+    crate::agent::parse_sha256_text(raw)
+        .filter(|sha| sha.len() == raw.trim().len())
+        .ok_or_else(|| {
+            Error::usage(
+                format!("--sha256 {raw:?}: not a sha256 (64 hexadecimal digits)"),
+                "copy the sha256 published with the agent archive",
+            )
+        })
 }
 
 /// License keys are opaque tokens: letters, digits and `-_+/=.`; never echoed back in full.

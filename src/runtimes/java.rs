@@ -3,6 +3,7 @@
 use crate::edit::marker::{self, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
+use crate::plan::{DirCreate, Edit, edits};
 use crate::settings::InstallSettings;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,58 @@ pub fn check_jar(flag: &str, path: &Path) -> Result<()> {
             "pass the whatap.agent.tracer-X.Y.Z.jar file itself, not an archive or directory",
         )),
     }
+}
+
+/// The rest of an agent distribution (lib1/, extensions, scripts) copied into `whatap_home`
+/// through the plan: every plain file except the tracer jars (the runtime copies the one it
+/// uses) and whatap.conf (written key by key, so the user's keys survive).
+pub fn distribution_edits(
+    dist: &Path,
+    whatap_home: &Path,
+    roots: &[PathBuf],
+    owner: (u32, u32),
+) -> Result<(Vec<DirCreate>, Vec<Edit>)> {
+    let mut dirs = Vec::new();
+    let mut copies = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let mut entries: Vec<_> = fs::read_dir(dist.join(&rel))
+            .map_err(|e| Error::io(dist.join(&rel), e))?
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let rel = rel.join(entry.file_name());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let top = rel.parent() == Some(Path::new(""));
+            let dest = whatap_home.join(&rel);
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if !dest.exists() {
+                    dirs.push(DirCreate {
+                        path: dest,
+                        mode: 0o755,
+                        owner: Some(owner),
+                    });
+                }
+                pending.push(rel);
+            } else if kind.is_file()
+                && !(top && (is_tracer_jar_name(&name) || name == "whatap.conf"))
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let executable = entry
+                    .metadata()
+                    .is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+                let mut copy = edits::copy(&entry.path(), &dest, roots)?;
+                copy.create_mode = if executable { 0o755 } else { 0o644 };
+                copy.create_owner = Some(owner);
+                copies.push(copy);
+            }
+        }
+    }
+    Ok((dirs, copies))
 }
 
 /// Characters that survive being pasted into a shell double-quoted string, a `.bat` `set`,

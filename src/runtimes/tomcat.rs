@@ -509,6 +509,11 @@ fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPl
         copy.create_owner = Some(owner);
         plan.edits.push(copy);
     }
+    if let Some(dist) = &settings.agent_archive {
+        let (dirs, copies) = java::distribution_edits(dist, &whatap_home, &roots, owner)?;
+        plan.dirs.extend(dirs);
+        plan.edits.extend(copies);
+    }
     let mut conf = edits::keys(
         &whatap_home.join("whatap.conf"),
         &roots,

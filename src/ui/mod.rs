@@ -2,5 +2,6 @@
 
 pub mod mask;
 pub mod printer;
+pub mod progress;
 
 pub use printer::Printer;
