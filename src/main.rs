@@ -39,6 +39,7 @@ fn main() -> ExitCode {
                 .and_then(|doctor| commands::doctor::run(&settings, &doctor, &printer)),
         ),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
+        Command::Man { dir } => ("man", commands::completions::man(dir.as_deref())),
     };
     match result {
         Ok(code) => ExitCode::from(code),
