@@ -21,6 +21,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = settings::resolve(&cli, &settings::Environment::from_process());
+    ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
         Command::Detect => ("detect", commands::detect::run(&printer)),

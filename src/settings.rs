@@ -3,6 +3,7 @@
 
 use crate::cli::{self, Cli, RuntimeKind};
 use crate::error::{Error, Result};
+use crate::msg;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -162,8 +163,8 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     let license = match args.license.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(Error::usage(
-                "--license is required",
-                "pass --license KEY or set WHATAP_LICENSE (the project access key from the WhaTap console)",
+                msg!("license-required"),
+                msg!("license-required-hint"),
             ));
         }
         Some(license) => validate_license(license)?,
@@ -171,8 +172,8 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     let hosts = match args.host.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(Error::usage(
-                "--host is required",
-                "pass --host with the collector addresses from the console, e.g. --host 1.2.3.4/5.6.7.8",
+                msg!("host-required"),
+                msg!("host-required-hint"),
             ));
         }
         Some(hosts) => parse_hosts(hosts)?,
@@ -189,10 +190,7 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         .flatten()
     {
         if path.as_os_str().is_empty() {
-            return Err(Error::usage(
-                "an empty path was given",
-                "give the path of the file or directory",
-            ));
+            return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
     Ok(InstallSettings {
@@ -222,24 +220,21 @@ fn parse_sha256(raw: &str) -> Result<String> {
         .filter(|sha| sha.len() == raw.trim().len())
         .ok_or_else(|| {
             Error::usage(
-                format!("--sha256 {raw:?}: not a sha256 (64 hexadecimal digits)"),
-                "copy the sha256 published with the agent archive",
+                msg!("sha256-invalid", value = format!("{raw:?}")),
+                msg!("sha256-invalid-hint"),
             )
         })
 }
 
 /// License keys are opaque tokens: letters, digits and `-_+/=.`; never echoed back in full.
-fn validate_license(license: &str) -> Result<String> {
+pub fn validate_license(license: &str) -> Result<String> {
     let ok_chars = license
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.'));
     if !ok_chars || license.len() < 8 || license.len() > 256 {
         return Err(Error::usage(
-            format!(
-                "--license {}: not a license key (letters, digits and - only, 8 to 256 characters)",
-                crate::ui::mask::mask(license)
-            ),
-            "copy the access key from the WhaTap console: project > management > agent install",
+            msg!("license-invalid", masked = crate::ui::mask::mask(license)),
+            msg!("license-invalid-hint"),
         ));
     }
     Ok(license.to_string())
@@ -251,25 +246,25 @@ pub fn parse_hosts(raw: &str) -> Result<Vec<String>> {
     for part in raw.split(['/', ',']).map(str::trim) {
         if part.is_empty() {
             if raw.contains("://") {
-                return Err(bad_host(raw, "a URL is not a host"));
+                return Err(bad_host(raw, msg!("host-why-url")));
             }
             continue;
         }
         if !is_host(part) {
-            return Err(bad_host(part, "not a host name or IP address"));
+            return Err(bad_host(part, msg!("host-why-name")));
         }
         hosts.push(part.to_string());
     }
     if hosts.is_empty() {
-        return Err(bad_host(raw, "no host given"));
+        return Err(bad_host(raw, msg!("host-why-empty")));
     }
     Ok(hosts)
 }
 
-fn bad_host(value: &str, why: &str) -> Error {
+fn bad_host(value: &str, why: String) -> Error {
     Error::usage(
-        format!("--host {value:?}: {why}"),
-        "give collector hosts as in whatap.conf: --host 1.2.3.4/5.6.7.8 (no scheme, no port)",
+        msg!("host-invalid", value = format!("{value:?}"), why = why),
+        msg!("host-invalid-hint"),
     )
 }
 

@@ -27,8 +27,8 @@ pub fn client() -> Result<Client> {
 
 fn flag_error(url: &str, why: impl std::fmt::Display) -> Error {
     Error::usage(
-        format!("--agent-archive {url}: {why}"),
-        "check the URL and the network (HTTPS_PROXY / NO_PROXY), or pass a downloaded file with --agent-archive PATH",
+        crate::msg!("agent-fetch-failed", url = url, why = why),
+        crate::msg!("agent-fetch-failed-hint"),
     )
 }
 
@@ -78,7 +78,7 @@ pub fn download(client: &Client, url: &str, part: &Path, progress: &dyn Progress
     progress.finish();
     Err(flag_error(
         url,
-        format!("the download failed {ATTEMPTS} times: {last}"),
+        crate::msg!("agent-retries-exhausted", attempts = ATTEMPTS, why = last),
     ))
 }
 
@@ -118,7 +118,7 @@ fn attempt_once(client: &Client, url: &str, part: &Path, progress: &dyn Progress
     let offset = if resumed { have } else { 0 };
     let total = resp.content_length().map(|len| len + offset);
     if total.is_some_and(|t| t > MAX_BYTES) {
-        return Err(flag_error(url, "larger than an agent archive can be"));
+        return Err(flag_error(url, crate::msg!("agent-too-large")));
     }
     let mut file = fs::OpenOptions::new()
         .create(true)
@@ -139,7 +139,7 @@ fn attempt_once(client: &Client, url: &str, part: &Path, progress: &dyn Progress
         file.write_all(&buf[..n]).map_err(|e| Error::io(part, e))?;
         received += n as u64;
         if received > MAX_BYTES {
-            return Err(flag_error(url, "larger than an agent archive can be"));
+            return Err(flag_error(url, crate::msg!("agent-too-large")));
         }
         progress.advance(n as u64);
     }

@@ -10,6 +10,7 @@ pub mod download;
 pub mod unpack;
 
 use crate::error::{Error, Result};
+use crate::msg;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Read;
@@ -115,21 +116,21 @@ pub fn parse_sha256_text(text: &str) -> Option<String> {
 
 fn mismatch(what: &str, expected: &str, actual: &str) -> Error {
     Error::usage(
-        format!(
-            "--agent-archive {what}: sha256 is {actual}, expected {expected}; nothing was installed"
+        msg!(
+            "agent-checksum-mismatch",
+            what = what,
+            actual = actual,
+            expected = expected
         ),
-        "the file is damaged or not the one meant: download it again, or check --sha256",
+        msg!("agent-checksum-mismatch-hint"),
     )
 }
 
 fn from_file(path: &Path, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {
     if !path.is_file() {
         return Err(Error::usage(
-            format!(
-                "--agent-archive {}: no such file or directory",
-                path.display()
-            ),
-            "pass the agent .zip / .tar.gz, the directory it was unpacked into, or an https:// URL",
+            msg!("agent-no-such-path", path = path.display()),
+            msg!("agent-no-such-path-hint"),
         ));
     }
     let actual = sha256_file(path)?;
@@ -152,8 +153,8 @@ fn from_url(url: &str, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {
                 .and_then(parse_sha256_text)
                 .ok_or_else(|| {
                     Error::usage(
-                        format!("--agent-archive {url}: no checksum ({sum_url} not found)"),
-                        "pass --sha256 HEX with the archive's published sha256",
+                        msg!("agent-no-checksum", url = url, sum_url = sum_url),
+                        msg!("agent-no-checksum-hint"),
                     )
                 })?
         }
@@ -192,8 +193,8 @@ fn from_cache(url: &str, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {
         .filter(|dir| dir.is_dir());
     dir.ok_or_else(|| {
         Error::usage(
-            format!("--offline: {url} is not in the cache ({})", cache.display()),
-            "run once with the network to fill the cache, or pass a local .zip / .tar.gz / directory",
+            msg!("agent-offline-miss", url = url, cache = cache.display()),
+            msg!("agent-offline-miss-hint"),
         )
     })
 }
@@ -214,11 +215,8 @@ fn unpack_cached(archive: &Path, sha: &str, cache: &Path) -> Result<PathBuf> {
     }
     let format = unpack::sniff(archive)?.ok_or_else(|| {
         Error::usage(
-            format!(
-                "--agent-archive {}: not a .zip or .tar.gz",
-                archive.display()
-            ),
-            "pass the agent archive as downloaded, or the directory it was unpacked into",
+            msg!("agent-not-archive", path = archive.display()),
+            msg!("agent-not-archive-hint"),
         )
     })?;
     fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;

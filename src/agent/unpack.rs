@@ -3,6 +3,7 @@
 //! agent distribution. Any refusal leaves nothing behind (the caller's staging dir is dropped).
 
 use crate::error::{Error, Result};
+use crate::msg;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
@@ -40,32 +41,34 @@ pub fn sniff(path: &Path) -> Result<Option<Format>> {
 }
 
 /// `name` from the archive as a relative path below the destination, or why it is refused.
-fn safe_relative(name: &str) -> std::result::Result<Option<PathBuf>, &'static str> {
+fn safe_relative(name: &str) -> std::result::Result<Option<PathBuf>, String> {
     if name.contains('\0') {
-        return Err("a NUL byte in the name");
+        return Err(msg!("entry-why-nul"));
     }
     if name.starts_with('/') || name.starts_with('\\') || name.get(1..2) == Some(":") {
-        return Err("an absolute path");
+        return Err(msg!("entry-why-absolute"));
     }
     let mut out = PathBuf::new();
     for component in Path::new(&name.replace('\\', "/")).components() {
         match component {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
-            Component::ParentDir => return Err("a `..` component"),
-            Component::RootDir | Component::Prefix(_) => return Err("an absolute path"),
+            Component::ParentDir => return Err(msg!("entry-why-parent")),
+            Component::RootDir | Component::Prefix(_) => return Err(msg!("entry-why-absolute")),
         }
     }
     Ok((!out.as_os_str().is_empty()).then_some(out))
 }
 
-fn refused(archive: &Path, entry: &str, why: &str) -> Error {
+fn refused(archive: &Path, entry: &str, why: String) -> Error {
     Error::refused(
-        format!(
-            "{}: entry {entry:?} is refused ({why}); nothing was unpacked",
-            archive.display()
+        msg!(
+            "agent-entry-refused",
+            path = archive.display(),
+            entry = format!("{entry:?}"),
+            why = why
         ),
-        "use the agent archive from the WhaTap console; it has only plain files and directories",
+        msg!("agent-entry-refused-hint"),
     )
 }
 
@@ -79,7 +82,7 @@ impl Budget<'_> {
     fn entry(&mut self, name: &str) -> Result<()> {
         self.entries += 1;
         if self.entries > LIMITS.entries {
-            return Err(refused(self.archive, name, "too many entries"));
+            return Err(refused(self.archive, name, msg!("entry-why-count")));
         }
         Ok(())
     }
@@ -101,22 +104,16 @@ impl Budget<'_> {
             .mode(if executable { 0o755 } else { 0o644 })
             .open(dest)
             .map_err(|e| match e.kind() {
-                io::ErrorKind::AlreadyExists => refused(self.archive, name, "a duplicate entry"),
+                io::ErrorKind::AlreadyExists => {
+                    refused(self.archive, name, msg!("entry-why-duplicate"))
+                }
                 _ => Error::io(dest, e),
             })?;
         let allowed = LIMITS.file_bytes.min(LIMITS.total_bytes - self.total);
-        let written = io::copy(&mut data.take(allowed + 1), &mut file).map_err(|e| {
-            Error::usage(
-                format!("{}: {name}: {e}", self.archive.display()),
-                "the archive is damaged: download it again",
-            )
-        })?;
+        let written = io::copy(&mut data.take(allowed + 1), &mut file)
+            .map_err(|e| damaged(self.archive, format!("{name}: {e}")))?;
         if written > allowed {
-            return Err(refused(
-                self.archive,
-                name,
-                "larger than an agent archive can be",
-            ));
+            return Err(refused(self.archive, name, msg!("agent-too-large")));
         }
         self.total += written;
         Ok(())
@@ -139,8 +136,8 @@ pub fn unpack(archive: &Path, format: Format, dest: &Path) -> Result<()> {
 
 fn damaged(archive: &Path, e: impl std::fmt::Display) -> Error {
     Error::usage(
-        format!("{}: not a readable archive: {e}", archive.display()),
-        "pass the agent's .zip or .tar.gz as downloaded (or its unpacked directory)",
+        msg!("agent-damaged", path = archive.display(), why = e),
+        msg!("agent-damaged-hint"),
     )
 }
 
@@ -155,10 +152,10 @@ fn unpack_zip(file: fs::File, dest: &Path, budget: &mut Budget) -> Result<()> {
         let mode = entry.unix_mode().unwrap_or(0);
         let kind = mode & libc::S_IFMT;
         if kind == libc::S_IFLNK {
-            return Err(refused(archive, &name, "a symbolic link"));
+            return Err(refused(archive, &name, msg!("entry-why-symlink")));
         }
         if kind != 0 && kind != libc::S_IFREG && kind != libc::S_IFDIR {
-            return Err(refused(archive, &name, "not a plain file or directory"));
+            return Err(refused(archive, &name, msg!("entry-why-special")));
         }
         let Some(relative) = relative else { continue };
         let path = dest.join(&relative);
@@ -181,11 +178,11 @@ fn unpack_tar(file: fs::File, dest: &Path, budget: &mut Budget) -> Result<()> {
         budget.entry(&name)?;
         let kind = entry.header().entry_type();
         let why = match kind {
-            EntryType::Symlink => Some("a symbolic link"),
-            EntryType::Link => Some("a hard link"),
+            EntryType::Symlink => Some(msg!("entry-why-symlink")),
+            EntryType::Link => Some(msg!("entry-why-hardlink")),
             EntryType::Regular | EntryType::Directory | EntryType::Continuous => None,
             EntryType::XGlobalHeader => continue,
-            _ => Some("not a plain file or directory"),
+            _ => Some(msg!("entry-why-special")),
         };
         if let Some(why) = why {
             return Err(refused(archive, &name, why));

@@ -23,7 +23,7 @@ pub fn run(printer: &Printer) -> Result<u8> {
         return Ok(0);
     }
     if runtimes.is_empty() {
-        printer.report("No runtimes found.\n");
+        printer.report(&format!("{}\n", crate::msg!("detect-none")));
         return Ok(0);
     }
     let mut text = String::new();
@@ -31,7 +31,9 @@ pub fn run(printer: &Printer) -> Result<u8> {
         text.push_str(&format!(
             "{} {}  home {}",
             printer.bold(&d.runtime),
-            d.version.as_deref().unwrap_or("(version unknown)"),
+            d.version
+                .clone()
+                .unwrap_or_else(|| crate::msg!("detect-version-unknown")),
             d.home.display()
         ));
         if let Some(base) = d.base.as_ref().filter(|b| **b != d.home) {

@@ -9,6 +9,7 @@ pub mod uninstall;
 
 use crate::apply::atomic::sha256_hex;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Action, Plan, diff};
 use crate::settings::Settings;
 use crate::ui::Printer;
@@ -83,30 +84,38 @@ impl ChangeReport {
             text.push('\n');
         }
         let verb = match (self.command, self.dry_run, self.changed) {
-            (_, true, _) => "Plan (dry run, nothing changed)",
-            ("install", _, true) => "Installed",
-            ("uninstall", _, true) => "Uninstalled",
+            (_, true, _) => msg!("report-dry-run"),
+            ("install", _, true) => msg!("report-installed"),
+            ("uninstall", _, true) => msg!("report-uninstalled"),
             (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
-                "Plan (not applied)"
+                msg!("report-not-applied")
             }
-            (_, _, false) => "Nothing to change",
-            _ => "Done",
+            (_, _, false) => msg!("report-nothing"),
+            _ => msg!("report-done"),
         };
         text.push_str(&format!(
             "{} {} {}\n",
-            printer.bold(verb),
+            printer.bold(&verb),
             self.runtime,
             self.target.display()
         ));
         for file in &self.files {
-            let action = format!("{:?}", file.action).to_lowercase();
+            let action = match file.action {
+                Action::Created => msg!("action-created"),
+                Action::Modified => msg!("action-modified"),
+                Action::Deleted => msg!("action-deleted"),
+                Action::Unchanged => msg!("action-unchanged"),
+            };
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
         }
         for warning in &self.warnings {
-            text.push_str(&format!("{} {warning}\n", printer.yellow("warning:")));
+            text.push_str(&format!(
+                "{} {warning}\n",
+                printer.yellow(&msg!("label-warning"))
+            ));
         }
         for step in &self.next_steps {
-            text.push_str(&format!("{} {step}\n", printer.bold("next:")));
+            text.push_str(&format!("{} {step}\n", printer.bold(&msg!("label-next"))));
         }
         printer.report(&text);
     }
@@ -163,20 +172,20 @@ pub fn confirm_and_apply(
         if settings.interactive && !settings.json {
             printer.report(&printer.diff_text(&report.diff));
             let go = dialoguer::Confirm::new()
-                .with_prompt("Apply these changes?")
+                .with_prompt(msg!("prompt-apply"))
                 .default(false)
                 .interact()
                 .unwrap_or(false);
             if !go {
                 return Err(Error::refused(
-                    "not confirmed; nothing was changed",
-                    "answer yes, or pass --yes",
+                    msg!("refused-not-confirmed"),
+                    msg!("refused-not-confirmed-hint"),
                 ));
             }
         } else {
             let refusal = Error::refused(
-                "confirmation needed: no terminal to ask on (or CI=true); nothing was changed",
-                "review the plan above, then run the same command with --yes",
+                msg!("refused-no-terminal"),
+                msg!("refused-no-terminal-hint"),
             );
             return Ok(outcome(refusal.exit_code(), report, true, Some(refusal)));
         }
