@@ -109,7 +109,7 @@ pub enum RuntimeKind {
     Infra,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InstallArgs {
     #[command(flatten)]
     pub target: TargetArgs,

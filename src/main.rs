@@ -25,6 +25,9 @@ fn main() -> ExitCode {
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
         Command::Detect => ("detect", commands::detect::run(&printer)),
+        Command::Install(args) if settings.wizard && commands::wizard::wanted(args) => {
+            ("install", commands::wizard::run(&settings, args, &printer))
+        }
         Command::Install(args) => (
             "install",
             settings::install(args)

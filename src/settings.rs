@@ -27,6 +27,9 @@ pub struct Settings {
     pub color: bool,
     /// A person can answer prompts: stdin and stderr are terminals and CI is not set.
     pub interactive: bool,
+    /// `install` may ask for what its flags lack: stdin and stdout are terminals, CI is not
+    /// set, and neither --json nor --yes asks for no questions.
+    pub wizard: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,6 +95,7 @@ pub struct Environment {
     pub locale: Option<String>,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
+    pub stdout_tty: bool,
 }
 
 impl Environment {
@@ -105,6 +109,7 @@ impl Environment {
                 .or_else(|| var("LANG")),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
         }
     }
 }
@@ -130,6 +135,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         verbose: g.verbose,
         color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
+        wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod detect;
 pub mod doctor;
 pub mod install;
 pub mod uninstall;
+pub mod wizard;
 
 use crate::apply::atomic::sha256_hex;
 use crate::error::{Error, Result};
@@ -190,7 +191,11 @@ pub fn confirm_and_apply(
             return Ok(outcome(refusal.exit_code(), report, true, Some(refusal)));
         }
     }
-    apply(plan)?;
+    {
+        // Ctrl-C now would leave the plan half applied: it waits until apply is done.
+        let _held = crate::ui::interrupt::hold();
+        apply(plan)?;
+    }
     verify(plan)?;
     report.changed = true;
     Ok(outcome(0, report, settings.verbose, None))

@@ -38,3 +38,25 @@ pub fn reporter(settings: &Settings, label: &str) -> Box<dyn Progress> {
     bar.set_message(label.to_string());
     Box::new(Bar(bar))
 }
+
+pub struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    pub fn finish(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A spinner on stderr while something is waited for (a terminal only).
+pub fn spinner(label: &str) -> Spinner {
+    if !std::io::stderr().is_terminal() {
+        return Spinner(None);
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(label.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Spinner(Some(bar))
+}

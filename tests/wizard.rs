@@ -1,0 +1,157 @@
+//! The install wizard in a real pseudo-terminal (rexpect): the full happy path on a fixture
+//! Tomcat tree, an invalid license re-prompted, Ctrl-C at a question and at the final
+//! confirmation (nothing changed either time), and no questions at all when CI is set.
+
+mod common;
+
+use common::*;
+use rexpect::session::{PtySession, spawn_command};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+
+fn wizard(state: &Path, home: &Path, ci: bool) -> PtySession {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("whatap"));
+    cmd.env("WHATAP_STATE_DIR", state)
+        .env("TERM", "xterm")
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .env_remove("WHATAP_LICENSE")
+        .env_remove("WHATAP_HOST")
+        .env_remove("WHATAP_LANG")
+        .env_remove("CI")
+        .args(["--no-color", "install", "--home"])
+        .arg(home);
+    if ci {
+        cmd.env("CI", "true");
+    }
+    spawn_command(cmd, Some(30_000)).expect("spawn in a pty")
+}
+
+/// Something listening on the collector port, so the live check answers "reachable".
+fn collector() -> Option<TcpListener> {
+    TcpListener::bind("127.0.0.1:6600").ok()
+}
+
+/// One key press, as typed (`send` alone stays in rexpect's buffer).
+fn key(p: &mut PtySession, keys: &str) {
+    p.send(keys).unwrap();
+    p.flush().unwrap();
+}
+
+fn exit_code(session: &PtySession) -> i32 {
+    match session.process().wait().unwrap() {
+        rexpect::process::WaitStatus::Exited(_, code) => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn happy_path_with_a_license_typed_wrong_first() {
+    let _collector = collector();
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, false);
+    let mut seen = String::new();
+
+    seen += &p.exp_string("License").unwrap();
+    p.send_line("not a key").unwrap();
+    seen += &p.exp_string("not a license key").unwrap();
+    p.send_line(LICENSE).unwrap();
+    seen += &p.exp_string("Collector servers").unwrap();
+    p.send_line("127.0.0.1").unwrap();
+    let (before, status) = p.exp_regex(r"127\.0\.0\.1:6600 (not )?reachable").unwrap();
+    seen += &before;
+    if status.contains("not") {
+        p.exp_string("Install anyway?").unwrap();
+        key(&mut p, "y");
+    }
+    seen += &p.exp_string("a file or directory on this host").unwrap();
+    key(&mut p, "\r");
+    seen += &p.exp_string("Path of the agent").unwrap();
+    p.send_line(stub_jar().to_str().unwrap()).unwrap();
+    seen += &p.exp_string("Change optional settings").unwrap();
+    key(&mut p, "n");
+    seen += &p.exp_string("bin/setenv.sh").unwrap();
+    seen += &p.exp_string("Apply these changes?").unwrap();
+    key(&mut p, "y");
+    seen += &p.exp_string("Installed").unwrap();
+    seen += &p.exp_string("whatap doctor").unwrap();
+    seen += &p.exp_string("The same install without questions").unwrap();
+    let rest = p.exp_eof().unwrap();
+    seen += &rest;
+    assert!(
+        rest.contains("WHATAP_LICENSE=... whatap install --home"),
+        "{rest}"
+    );
+    assert!(rest.contains("--host 127.0.0.1 --agent-jar"), "{rest}");
+    assert_eq!(exit_code(&p), 0, "{seen}");
+    assert!(!seen.contains(LICENSE), "the license was shown in full");
+
+    let setenv = std::fs::read_to_string(home.join("bin/setenv.sh")).unwrap();
+    assert!(setenv.contains("-javaagent:"), "{setenv}");
+    let conf = std::fs::read_to_string(home.join("whatap/whatap.conf")).unwrap();
+    assert!(conf.contains(&format!("license={LICENSE}")));
+    assert!(conf.contains("whatap.server.host=127.0.0.1"));
+}
+
+#[test]
+fn ctrl_c_at_a_question_changes_nothing() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let before = tree_bytes(&home);
+    let mut p = wizard(&state, &home, false);
+    p.exp_string("License").unwrap();
+    p.send_line(LICENSE).unwrap();
+    p.exp_string("Collector servers").unwrap();
+    key(&mut p, "10.0");
+    p.send_control('c').unwrap();
+    p.exp_string("interrupted; nothing was changed").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 130);
+    assert_same_tree(&tree_bytes(&home), &before, "after Ctrl-C");
+    assert!(!state.exists(), "the state dir was created");
+}
+
+#[test]
+fn ctrl_c_at_the_confirmation_changes_nothing() {
+    let _collector = collector();
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let before = tree_bytes(&home);
+    let mut p = wizard(&state, &home, false);
+    p.exp_string("License").unwrap();
+    p.send_line(LICENSE).unwrap();
+    p.exp_string("Collector servers").unwrap();
+    p.send_line("127.0.0.1").unwrap();
+    let (_, status) = p.exp_regex(r"127\.0\.0\.1:6600 (not )?reachable").unwrap();
+    if status.contains("not") {
+        p.exp_string("Install anyway?").unwrap();
+        key(&mut p, "y");
+    }
+    p.exp_string("a file or directory on this host").unwrap();
+    key(&mut p, "\r");
+    p.exp_string("Path of the agent").unwrap();
+    p.send_line(stub_jar().to_str().unwrap()).unwrap();
+    p.exp_string("Change optional settings").unwrap();
+    key(&mut p, "n");
+    p.exp_string("Apply these changes?").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    assert_ne!(exit_code(&p), 0);
+    assert_same_tree(
+        &tree_bytes(&home),
+        &before,
+        "after Ctrl-C at the confirmation",
+    );
+}
+
+#[test]
+fn no_questions_when_ci_is_set() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, true);
+    let out = p.exp_eof().unwrap();
+    assert!(out.contains("--license is required"), "{out}");
+    assert_eq!(exit_code(&p), 2);
+}
