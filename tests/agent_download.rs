@@ -147,30 +147,14 @@ fn distribution_tar_gz() -> Vec<u8> {
     for (i, b) in padding.iter_mut().enumerate() {
         *b = (i * 7 % 251) as u8;
     }
+    let file = |name, data, mode| -> TarEntry { (name, tar::EntryType::Regular, data, mode, None) };
+    let dir = |name| -> TarEntry { (name, tar::EntryType::Directory, &b""[..], 0o755, None) };
     tar_gz(&[
-        ("whatap/", tar::EntryType::Directory, b"", 0o755, None),
-        (
-            "whatap/whatap.agent.tracer-2.2.0.jar",
-            tar::EntryType::Regular,
-            &jar,
-            0o644,
-            None,
-        ),
-        (
-            "whatap/whatap.conf",
-            tar::EntryType::Regular,
-            b"license=\n",
-            0o644,
-            None,
-        ),
-        ("whatap/lib1/", tar::EntryType::Directory, b"", 0o755, None),
-        (
-            "whatap/lib1/libsigar-amd64-linux.so",
-            tar::EntryType::Regular,
-            &padding,
-            0o755,
-            None,
-        ),
+        dir("whatap/"),
+        file("whatap/whatap.agent.tracer-2.2.0.jar", &jar[..], 0o644),
+        file("whatap/whatap.conf", b"license=\n", 0o644),
+        dir("whatap/lib1/"),
+        file("whatap/lib1/libsigar-amd64-linux.so", &padding[..], 0o755),
     ])
 }
 
@@ -204,18 +188,6 @@ fn zip_with(name: &str, data: &[u8]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-fn base_args(home: &Path) -> Vec<String> {
-    vec![
-        "install".into(),
-        "--home".into(),
-        home.display().to_string(),
-        "--license".into(),
-        LICENSE.into(),
-        "--host".into(),
-        "127.0.0.1".into(),
-    ]
-}
-
 fn run(state: &Path, home: &Path, extra: &[&str]) -> std::process::Output {
     whatap(state)
         .env_remove("HTTP_PROXY")
@@ -225,7 +197,7 @@ fn run(state: &Path, home: &Path, extra: &[&str]) -> std::process::Output {
         .env_remove("ALL_PROXY")
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
-        .args(base_args(home))
+        .args(install_args_without_agent(home))
         .args(extra)
         .output()
         .unwrap()
@@ -562,7 +534,7 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
         .env("http_proxy", proxy.url(""))
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
-        .args(base_args(&home))
+        .args(install_args_without_agent(&home))
         .args([
             "--agent-archive",
             "http://agent.invalid/p.tar.gz",
@@ -586,7 +558,7 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
         .env("http_proxy", &dead_url)
         .env("NO_PROXY", "127.0.0.1")
         .env("no_proxy", "127.0.0.1")
-        .args(base_args(&home))
+        .args(install_args_without_agent(&home))
         .args([
             "--agent-archive",
             &direct.url("/d.tar.gz"),

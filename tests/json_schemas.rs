@@ -46,18 +46,8 @@ fn every_command_matches_its_schema() {
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
     let home_s = home.display().to_string();
-    let jar = stub_jar().display().to_string();
-    let install: Vec<&str> = vec![
-        "install",
-        "--home",
-        &home_s,
-        "--license",
-        LICENSE,
-        "--host",
-        "127.0.0.1",
-        "--agent-jar",
-        &jar,
-    ];
+    let install_args = install_args(&home);
+    let install: Vec<&str> = install_args.iter().map(String::as_str).collect();
 
     check(&state, &["detect"], "detect", 0);
     let plan = check(
@@ -113,18 +103,9 @@ fn every_command_matches_its_schema() {
     zip.start_file("../escape", zip::write::SimpleFileOptions::default())
         .unwrap();
     zip.finish().unwrap();
-    let hostile = hostile.display().to_string();
-    let refused = [
-        "install",
-        "--home",
-        &home_s,
-        "--license",
-        LICENSE,
-        "--host",
-        "127.0.0.1",
-        "--agent-archive",
-        &hostile,
-    ];
+    let mut refused = install_args_without_agent(&home);
+    refused.extend(["--agent-archive".into(), hostile.display().to_string()]);
+    let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
     check(&state, &refused, "error", 3);
 }
 

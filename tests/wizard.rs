@@ -46,17 +46,13 @@ fn exit_code(session: &PtySession) -> i32 {
     }
 }
 
-#[test]
-fn happy_path_with_a_license_typed_wrong_first() {
-    let _collector = collector();
-    let (dir, home) = fixture("tomcat9");
-    let state = dir.path().join("state");
-    let mut p = wizard(&state, &home, false);
-    let mut seen = String::new();
-
-    seen += &p.exp_string("License").unwrap();
-    p.send_line("not a key").unwrap();
-    seen += &p.exp_string("not a license key").unwrap();
+/// Answers every question up to "Apply these changes?"; returns what the terminal showed.
+fn answer_until_confirmation(p: &mut PtySession, wrong_license_first: bool) -> String {
+    let mut seen = p.exp_string("License").unwrap();
+    if wrong_license_first {
+        p.send_line("not a key").unwrap();
+        seen += &p.exp_string("not a license key").unwrap();
+    }
     p.send_line(LICENSE).unwrap();
     seen += &p.exp_string("Collector servers").unwrap();
     p.send_line("127.0.0.1").unwrap();
@@ -64,16 +60,26 @@ fn happy_path_with_a_license_typed_wrong_first() {
     seen += &before;
     if status.contains("not") {
         p.exp_string("Install anyway?").unwrap();
-        key(&mut p, "y");
+        key(p, "y");
     }
     seen += &p.exp_string("a file or directory on this host").unwrap();
-    key(&mut p, "\r");
+    key(p, "\r");
     seen += &p.exp_string("Path of the agent").unwrap();
     p.send_line(stub_jar().to_str().unwrap()).unwrap();
     seen += &p.exp_string("Change optional settings").unwrap();
-    key(&mut p, "n");
+    key(p, "n");
     seen += &p.exp_string("bin/setenv.sh").unwrap();
     seen += &p.exp_string("Apply these changes?").unwrap();
+    seen
+}
+
+#[test]
+fn happy_path_with_a_license_typed_wrong_first() {
+    let _collector = collector();
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, false);
+    let mut seen = answer_until_confirmation(&mut p, true);
     key(&mut p, "y");
     seen += &p.exp_string("Installed").unwrap();
     seen += &p.exp_string("whatap doctor").unwrap();
@@ -120,22 +126,7 @@ fn ctrl_c_at_the_confirmation_changes_nothing() {
     let state = dir.path().join("state");
     let before = tree_bytes(&home);
     let mut p = wizard(&state, &home, false);
-    p.exp_string("License").unwrap();
-    p.send_line(LICENSE).unwrap();
-    p.exp_string("Collector servers").unwrap();
-    p.send_line("127.0.0.1").unwrap();
-    let (_, status) = p.exp_regex(r"127\.0\.0\.1:6600 (not )?reachable").unwrap();
-    if status.contains("not") {
-        p.exp_string("Install anyway?").unwrap();
-        key(&mut p, "y");
-    }
-    p.exp_string("a file or directory on this host").unwrap();
-    key(&mut p, "\r");
-    p.exp_string("Path of the agent").unwrap();
-    p.send_line(stub_jar().to_str().unwrap()).unwrap();
-    p.exp_string("Change optional settings").unwrap();
-    key(&mut p, "n");
-    p.exp_string("Apply these changes?").unwrap();
+    answer_until_confirmation(&mut p, false);
     p.send_control('c').unwrap();
     p.exp_eof().unwrap();
     assert_ne!(exit_code(&p), 0);

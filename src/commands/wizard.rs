@@ -13,7 +13,7 @@ use crate::settings::{self, DoctorSettings, Settings, TargetSettings};
 use crate::ui::{self, Printer};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Password, Select};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The wizard runs when the flags leave the license or the collector hosts open.
@@ -59,17 +59,9 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
     }
     if wanted_value(&answers.host) {
         printer.note(&printer.dim(&msg!("wizard-hosts-help")));
-        let hosts: String = asked(
-            Input::with_theme(theme)
-                .with_prompt(msg!("wizard-hosts"))
-                .validate_with(|raw: &String| {
-                    settings::parse_hosts(raw)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-                .interact_text(),
-        )?;
-        answers.host = Some(hosts.trim().to_string());
+        answers.host = ask_text(theme, msg!("wizard-hosts"), false, |raw| {
+            settings::parse_hosts(raw).err().map(|e| e.to_string())
+        })?;
     }
     check_collectors(theme, &answers, printer)?;
     if answers.agent_jar.is_none() && answers.agent_archive.is_none() {
@@ -110,27 +102,29 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
     Ok(code)
 }
 
-fn wanted_value(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(|v| v.trim().is_empty())
+/// A line of text, asked again while `problem` names one; blank only when `optional` (None).
+fn ask_text(
+    theme: &dyn Theme,
+    prompt: String,
+    optional: bool,
+    problem: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>> {
+    let answer: String = asked(
+        Input::with_theme(theme)
+            .with_prompt(prompt)
+            .allow_empty(optional)
+            .validate_with(|raw: &String| match raw.trim() {
+                "" if optional => Ok(()),
+                raw => problem(raw).map_or(Ok(()), Err),
+            })
+            .interact_text(),
+    )?;
+    let answer = answer.trim().to_string();
+    Ok((!answer.is_empty()).then_some(answer))
 }
 
-fn describe(d: &Detection) -> String {
-    let mut text = format!(
-        "{} {}  {}",
-        d.runtime,
-        d.version.as_deref().unwrap_or("?"),
-        d.home.display()
-    );
-    if let Some(base) = d.base.as_ref().filter(|b| **b != d.home) {
-        text.push_str(&format!("  base {}", base.display()));
-    }
-    if let Some(pid) = d.pid {
-        text.push_str(&format!("  PID {pid}"));
-    }
-    if let Some(user) = &d.user {
-        text.push_str(&format!("  {user}"));
-    }
-    text
+fn wanted_value(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(|v| v.trim().is_empty())
 }
 
 /// The targets given as flags, or picked from what detection found, or a typed path.
@@ -156,7 +150,10 @@ fn choose_targets(
     if found.is_empty() {
         printer.note(&msg!("wizard-nothing-detected"));
     } else {
-        let items: Vec<String> = found.iter().map(describe).collect();
+        let items: Vec<String> = found
+            .iter()
+            .map(|d| super::detect::describe(printer, d))
+            .collect();
         let chosen = asked(
             MultiSelect::with_theme(theme)
                 .with_prompt(msg!("wizard-pick-targets"))
@@ -175,21 +172,12 @@ fn choose_targets(
             .collect();
     }
     if picked.is_empty() {
-        let home: String = asked(
-            Input::with_theme(theme)
-                .with_prompt(msg!("wizard-target-path"))
-                .validate_with(|raw: &String| {
-                    if PathBuf::from(raw.trim()).is_dir() {
-                        Ok(())
-                    } else {
-                        Err(msg!("wizard-not-a-directory"))
-                    }
-                })
-                .interact_text(),
-        )?;
+        let home = ask_text(theme, msg!("wizard-target-path"), false, |raw| {
+            (!Path::new(raw).is_dir()).then(|| msg!("wizard-not-a-directory"))
+        })?;
         picked.push(TargetSettings {
             runtime: args.target.runtime,
-            home: Some(PathBuf::from(home.trim())),
+            home: home.map(PathBuf::from),
             ..TargetSettings::default()
         });
     }
@@ -254,19 +242,10 @@ fn choose_agent(theme: &dyn Theme, answers: &mut InstallArgs, printer: &Printer)
     )?;
     match choice {
         0 => {
-            let path: String = asked(
-                Input::with_theme(theme)
-                    .with_prompt(msg!("wizard-agent-path-prompt"))
-                    .validate_with(|raw: &String| {
-                        if PathBuf::from(raw.trim()).exists() {
-                            Ok(())
-                        } else {
-                            Err(msg!("wizard-no-such-path"))
-                        }
-                    })
-                    .interact_text(),
-            )?;
-            let path = PathBuf::from(path.trim());
+            let path = ask_text(theme, msg!("wizard-agent-path-prompt"), false, |raw| {
+                (!Path::new(raw).exists()).then(|| msg!("wizard-no-such-path"))
+            })?;
+            let path = PathBuf::from(path.unwrap_or_default());
             if path.extension().is_some_and(|e| e == "jar") {
                 answers.agent_jar = Some(path);
             } else {
@@ -274,27 +253,16 @@ fn choose_agent(theme: &dyn Theme, answers: &mut InstallArgs, printer: &Printer)
             }
         }
         1 => {
-            let url: String = asked(
-                Input::with_theme(theme)
-                    .with_prompt(msg!("wizard-agent-url-prompt"))
-                    .validate_with(|raw: &String| {
-                        if raw.starts_with("https://") || raw.starts_with("http://") {
-                            Ok(())
-                        } else {
-                            Err(msg!("wizard-not-a-url"))
-                        }
-                    })
-                    .interact_text(),
-            )?;
+            let url = ask_text(theme, msg!("wizard-agent-url-prompt"), false, |raw| {
+                let web = raw.starts_with("https://") || raw.starts_with("http://");
+                (!web).then(|| msg!("wizard-not-a-url"))
+            })?;
             printer.note(&printer.dim(&msg!("wizard-sha256-help")));
-            let sha: String = asked(
-                Input::with_theme(theme)
-                    .with_prompt("sha256")
-                    .allow_empty(true)
-                    .interact_text(),
-            )?;
-            answers.agent_archive = Some(PathBuf::from(url.trim()));
-            answers.sha256 = Some(sha.trim().to_string()).filter(|s| !s.is_empty());
+            answers.sha256 = ask_text(theme, "sha256".into(), true, |raw| {
+                let hex = raw.len() == 64 && raw.chars().all(|c| c.is_ascii_hexdigit());
+                (!hex).then(|| msg!("sha256-invalid", value = raw))
+            })?;
+            answers.agent_archive = url.map(PathBuf::from);
         }
         _ => {}
     }
@@ -316,28 +284,12 @@ fn optional_settings(
         return Ok(());
     }
     printer.note(&printer.dim(&msg!("wizard-name-help")));
-    let name: String = asked(
-        Input::with_theme(theme)
-            .with_prompt("-Dwhatap.name")
-            .allow_empty(true)
-            .interact_text(),
-    )?;
-    answers.name = Some(name.trim().to_string()).filter(|s| !s.is_empty());
+    answers.name = ask_text(theme, "-Dwhatap.name".into(), true, |_| None)?;
     printer.note(&printer.dim(&msg!("wizard-port-help")));
-    let port: String = asked(
-        Input::with_theme(theme)
-            .with_prompt("-Dwhatap.port")
-            .allow_empty(true)
-            .validate_with(|raw: &String| {
-                if raw.trim().is_empty() || raw.trim().parse::<u16>().is_ok_and(|p| p > 0) {
-                    Ok(())
-                } else {
-                    Err(msg!("wizard-not-a-port"))
-                }
-            })
-            .interact_text(),
-    )?;
-    answers.port = port.trim().parse().ok();
+    let port = ask_text(theme, "-Dwhatap.port".into(), true, |raw| {
+        (!raw.parse::<u16>().is_ok_and(|p| p > 0)).then(|| msg!("wizard-not-a-port"))
+    })?;
+    answers.port = port.and_then(|p| p.parse().ok());
     printer.note(&printer.dim(&msg!("wizard-cypher-help")));
     let levels = [msg!("wizard-cypher-default"), "128".into(), "256".into()];
     let level = asked(

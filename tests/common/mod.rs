@@ -162,6 +162,14 @@ fn run(cmd: &mut process::Command) {
 }
 
 pub fn install_args(home: &Path) -> Vec<String> {
+    let mut args = install_args_without_agent(home);
+    args.extend(["--agent-jar".into(), stub_jar().display().to_string()]);
+    args
+}
+
+/// `install` for `home` with the license and a loopback collector; the agent source is left
+/// to the caller.
+pub fn install_args_without_agent(home: &Path) -> Vec<String> {
     vec![
         "install".into(),
         "--home".into(),
@@ -170,8 +178,6 @@ pub fn install_args(home: &Path) -> Vec<String> {
         LICENSE.into(),
         "--host".into(),
         "127.0.0.1".into(),
-        "--agent-jar".into(),
-        stub_jar().display().to_string(),
     ]
 }
 
