@@ -62,6 +62,16 @@ impl Server {
         );
     }
 
+    /// `<path>.sha256` in sha256sum's format.
+    fn put_sum(&self, path: &str, sum: &str) {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.put(
+            &format!("{path}.sha256"),
+            format!("{sum}  {name}\n").as_bytes(),
+            None,
+        );
+    }
+
     fn requests(&self) -> Vec<Request> {
         self.log.lock().unwrap().clone()
     }
@@ -228,16 +238,20 @@ fn unpacked_in_cache(state: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+fn assert_no_partial_download(state: &Path) {
+    let downloads = state.join("cache/agents/downloads");
+    assert!(
+        !downloads.read_dir().unwrap().any(|_| true),
+        "a .part was left"
+    );
+}
+
 #[test]
 fn download_installs_the_whole_distribution_then_offline_reuses_the_cache() {
     let server = Server::start();
     let archive = distribution_tar_gz();
     server.put("/agent/whatap.tar.gz", &archive, None);
-    server.put(
-        "/agent/whatap.tar.gz.sha256",
-        format!("{}  whatap.tar.gz\n", sha256(&archive)).as_bytes(),
-        None,
-    );
+    server.put_sum("/agent/whatap.tar.gz", &sha256(&archive));
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
     let before = tree_bytes(&home);
@@ -311,13 +325,7 @@ fn a_dropped_connection_resumes_with_range() {
         .collect();
     assert_eq!(ranges, [format!("bytes={cut}-")]);
     assert!(home.join("whatap/lib1/libsigar-amd64-linux.so").is_file());
-    assert!(
-        !state
-            .join("cache/agents/downloads")
-            .read_dir()
-            .unwrap()
-            .any(|_| true)
-    );
+    assert_no_partial_download(&state);
 }
 
 #[test]
@@ -325,11 +333,7 @@ fn a_wrong_checksum_is_refused_and_nothing_is_written() {
     let server = Server::start();
     let archive = distribution_tar_gz();
     server.put("/a.tar.gz", &archive, None);
-    server.put(
-        "/a.tar.gz.sha256",
-        format!("{}\n", "0".repeat(64)).as_bytes(),
-        None,
-    );
+    server.put_sum("/a.tar.gz", &"0".repeat(64));
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
     let before = tree_bytes(&home);
@@ -358,13 +362,7 @@ fn a_wrong_checksum_is_refused_and_nothing_is_written() {
         );
         assert_same_tree(&tree_bytes(&home), &before, "after a bad checksum");
         assert!(unpacked_in_cache(&state).is_empty());
-        assert!(
-            !state
-                .join("cache/agents/downloads")
-                .read_dir()
-                .unwrap()
-                .any(|_| true)
-        );
+        assert_no_partial_download(&state);
     }
     // No checksum at all (no --sha256, no .sha256 beside it): refused too.
     server.put("/b.tar.gz", &archive, None);
