@@ -166,7 +166,7 @@ fn choose_targets(
             .map(|i| TargetSettings {
                 runtime: None,
                 home: Some(found[i].home.clone()),
-                base: found[i].base.clone(),
+                base: found[i].base.clone().filter(|b| *b != found[i].home),
                 pid: found[i].pid,
             })
             .collect();

@@ -91,13 +91,13 @@ pub fn check_jar(flag: &str, path: &Path) -> Result<()> {
     let read = fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
     match read {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::usage(
-            format!("{flag} {}: no such file", path.display()),
-            "pass the path of whatap.agent.tracer-X.Y.Z.jar from the agent archive",
+            crate::msg!("jar-missing", flag = flag, path = path.display()),
+            crate::msg!("jar-missing-hint"),
         )),
         Ok(()) if &magic == b"PK\x03\x04" && path.is_file() => Ok(()),
         _ => Err(Error::usage(
-            format!("{flag} {}: not a jar file", path.display()),
-            "pass the whatap.agent.tracer-X.Y.Z.jar file itself, not an archive or directory",
+            crate::msg!("jar-not-a-jar", flag = flag, path = path.display()),
+            crate::msg!("jar-not-a-jar-hint"),
         )),
     }
 }
@@ -169,22 +169,29 @@ pub fn check_plain(flag: &str, value: &str, style: MarkerStyle) -> Result<()> {
     let allow_backslash = style == MarkerStyle::Bat;
     if value.is_empty() {
         return Err(Error::usage(
-            format!("{flag}: empty value"),
-            format!("give {flag} a value"),
+            crate::msg!("value-empty", flag = flag),
+            crate::msg!("value-empty-hint", flag = flag),
         ));
     }
     if let Some(bad) = value.chars().find(|&c| !is_plain(c, allow_backslash)) {
         return Err(Error::usage(
-            format!(
-                "{flag} {value:?}: the character {bad:?} cannot be written safely into a startup script"
+            crate::msg!(
+                "value-unsafe-char",
+                flag = flag,
+                value = format!("{value:?}"),
+                bad = format!("{bad:?}")
             ),
-            format!("use a value of letters, digits and . / - _ + , : @ = {{ }} for {flag}"),
+            crate::msg!("value-unsafe-char-hint", flag = flag),
         ));
     }
     if value.contains("{{") {
         return Err(Error::usage(
-            format!("{flag} {value:?}: `{{{{` is not allowed"),
-            "remove the doubled braces",
+            crate::msg!(
+                "value-double-brace",
+                flag = flag,
+                value = format!("{value:?}")
+            ),
+            crate::msg!("value-double-brace-hint"),
         ));
     }
     Ok(())
