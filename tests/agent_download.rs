@@ -569,3 +569,46 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
     ok(&out);
     assert_eq!(direct.requests().len(), 1);
 }
+
+#[test]
+fn an_unpacked_directory_installs_the_same_way_and_twice_changes_nothing() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let dist = dir.path().join("dist");
+    fs::create_dir_all(dist.join("lib1")).unwrap();
+    fs::copy(stub_jar(), dist.join("whatap.agent.tracer-2.2.0.jar")).unwrap();
+    fs::write(dist.join("whatap.conf"), "license=from-the-archive\n").unwrap();
+    let so = dist.join("lib1/libsigar-amd64-linux.so");
+    fs::write(&so, b"\x7fELF").unwrap();
+    fs::set_permissions(&so, fs::Permissions::from_mode(0o755)).unwrap();
+    let before = tree_bytes(&home);
+    let dist_arg = dist.display().to_string();
+
+    ok(&run(
+        &state,
+        &home,
+        &["--agent-archive", &dist_arg, "--yes"],
+    ));
+    let installed = home.join("whatap/lib1/libsigar-amd64-linux.so");
+    assert_eq!(
+        fs::metadata(&installed).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    let conf = fs::read_to_string(home.join("whatap/whatap.conf")).unwrap();
+    assert!(!conf.contains("from-the-archive"), "{conf}");
+    let out = run(
+        &state,
+        &home,
+        &["--agent-archive", &dist_arg, "--yes", "--json"],
+    );
+    ok(&out);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["changed"], false, "{report}");
+
+    whatap(&state)
+        .args(["uninstall", "--yes", "--home"])
+        .arg(&home)
+        .assert()
+        .success();
+    assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
+}

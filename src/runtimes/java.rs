@@ -114,6 +114,8 @@ pub fn distribution_edits(
     let mut dirs = Vec::new();
     let mut copies = Vec::new();
     let mut pending = vec![PathBuf::new()];
+    let mut entries_seen = 0;
+    let mut bytes = 0;
     while let Some(rel) = pending.pop() {
         let mut entries: Vec<_> = fs::read_dir(dist.join(&rel))
             .map_err(|e| Error::io(dist.join(&rel), e))?
@@ -121,6 +123,17 @@ pub fn distribution_edits(
             .collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
+            // The same bounds as an unpacked archive: a directory given by mistake (a home
+            // or download folder) is refused instead of copied.
+            entries_seen += 1;
+            bytes += entry.metadata().map_or(0, |m| m.len());
+            let limits = crate::agent::unpack::LIMITS;
+            if entries_seen > limits.entries || bytes > limits.total_bytes {
+                return Err(Error::usage(
+                    crate::msg!("agent-dir-too-large", path = dist.display()),
+                    crate::msg!("agent-not-archive-hint"),
+                ));
+            }
             let rel = rel.join(entry.file_name());
             let name = entry.file_name().to_string_lossy().into_owned();
             let top = rel.parent() == Some(Path::new(""));
