@@ -27,7 +27,8 @@ fn asked<T>(answer: dialoguer::Result<T>) -> Result<T> {
 }
 
 pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result<u8> {
-    ui::interrupt::exit_cleanly_on_interrupt(&msg!("wizard-interrupted"));
+    let interrupted = msg!("wizard-interrupted");
+    ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
     let colorful = ColorfulTheme::default();
     let theme: &dyn Theme = if settings.color {
         &colorful
@@ -79,7 +80,12 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
         answers.target.base = target.base.clone();
         answers.target.pid = target.pid;
         let install = settings::install(&answers)?;
-        let installed = super::install::run(settings, &install, printer)?;
+        // Until the confirmation is answered nothing has changed; from then on Ctrl-C is
+        // held off during apply and is an ordinary interrupt afterwards.
+        ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
+        let installed = super::install::run(settings, &install, printer);
+        ui::interrupt::default_on_interrupt();
+        let installed = installed?;
         code = code.max(installed);
         if installed == 0 && !settings.dry_run {
             printer.note(&format!("\n{}", printer.bold(&msg!("wizard-doctor"))));

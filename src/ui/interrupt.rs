@@ -40,6 +40,15 @@ pub fn exit_cleanly_on_interrupt(message: &str) {
     }
 }
 
+/// Ctrl-C ends the process the ordinary way again (once something has changed, "nothing
+/// was changed" would be wrong).
+pub fn default_on_interrupt() {
+    // SAFETY: restoring the default disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
+}
+
 /// Ignores Ctrl-C until dropped, then puts back what was there.
 pub struct Held(libc::sighandler_t);
 
