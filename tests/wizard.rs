@@ -11,6 +11,13 @@ use std::path::Path;
 use std::process::Command;
 
 fn wizard(state: &Path, home: &Path, ci: bool) -> PtySession {
+    let mut cmd = wizard_command(state, ci);
+    cmd.arg("--home").arg(home);
+    spawn_command(cmd, Some(30_000)).expect("spawn in a pty")
+}
+
+/// `whatap install` for a terminal, without a target: step 1 asks for one.
+fn wizard_command(state: &Path, ci: bool) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("whatap"));
     cmd.env("WHATAP_STATE_DIR", state)
         .env("TERM", "xterm")
@@ -20,12 +27,11 @@ fn wizard(state: &Path, home: &Path, ci: bool) -> PtySession {
         .env_remove("WHATAP_HOST")
         .env_remove("WHATAP_LANG")
         .env_remove("CI")
-        .args(["--no-color", "install", "--home"])
-        .arg(home);
+        .args(["--no-color", "install"]);
     if ci {
         cmd.env("CI", "true");
     }
-    spawn_command(cmd, Some(30_000)).expect("spawn in a pty")
+    cmd
 }
 
 /// Something listening on the collector port, so the live check answers "reachable".
@@ -145,4 +151,39 @@ fn no_questions_when_ci_is_set() {
     let out = p.exp_eof().unwrap();
     assert!(out.contains("--license is required"), "{out}");
     assert_eq!(exit_code(&p), 2);
+}
+
+/// Step 1 without --home: whatever detection lists is left unpicked and a path is typed.
+/// The run stops at the confirmation, after the diff showed the typed tree's files.
+#[test]
+fn a_typed_path_when_no_detected_runtime_is_picked() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let detected = whatap(&state).args(["detect", "--json"]).output().unwrap();
+    let detected: serde_json::Value = serde_json::from_slice(&detected.stdout).unwrap();
+    let count = detected["runtimes"].as_array().unwrap().len();
+    let before = tree_bytes(&home);
+
+    let mut p = spawn_command(wizard_command(&state, false), Some(30_000)).unwrap();
+    if count > 0 {
+        p.exp_string("Install the agent into").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if count == 1 {
+            // A single runtime comes preselected: unpick it.
+            key(&mut p, " ");
+        }
+        key(&mut p, "\r");
+    }
+    p.exp_string("Path of the runtime's home").unwrap();
+    p.send_line(home.to_str().unwrap()).unwrap();
+    let seen = answer_until_confirmation(&mut p, false);
+    // The diff's file headers name the typed tree (answer_until_confirmation stops at its
+    // bin/setenv.sh).
+    assert!(
+        seen.contains(&format!("+++ b{}/", home.display())),
+        "{seen}"
+    );
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    assert_same_tree(&tree_bytes(&home), &before, "stopped at the confirmation");
 }
