@@ -5,150 +5,13 @@
 
 mod common;
 
+use common::http::*;
 use common::*;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-/// (request target as sent, Range header).
-type Request = (String, Option<String>);
-
-#[derive(Clone)]
-struct Route {
-    body: Vec<u8>,
-    /// The first full (non-Range) response stops after this many bytes and drops the socket.
-    cut_first_at: Option<usize>,
-}
-
-#[derive(Clone, Default)]
-struct Server {
-    routes: Arc<Mutex<HashMap<String, Route>>>,
-    log: Arc<Mutex<Vec<Request>>>,
-    port: u16,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let server = Server {
-            port: listener.local_addr().unwrap().port(),
-            ..Server::default()
-        };
-        let shared = server.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                shared.serve(stream);
-            }
-        });
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn put(&self, path: &str, body: &[u8], cut_first_at: Option<usize>) {
-        self.routes.lock().unwrap().insert(
-            path.to_string(),
-            Route {
-                body: body.to_vec(),
-                cut_first_at,
-            },
-        );
-    }
-
-    /// `<path>.sha256` in sha256sum's format.
-    fn put_sum(&self, path: &str, sum: &str) {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        self.put(
-            &format!("{path}.sha256"),
-            format!("{sum}  {name}\n").as_bytes(),
-            None,
-        );
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn serve(&self, mut stream: TcpStream) {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
-        let mut range = None;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap() == 0 || header.trim().is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("range") {
-                    range = Some(value.trim().to_string());
-                }
-            }
-        }
-        self.log
-            .lock()
-            .unwrap()
-            .push((target.clone(), range.clone()));
-        // A proxy gets the absolute URL: serve its path.
-        let path = match target.strip_prefix("http://") {
-            Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]).to_string(),
-            None => target,
-        };
-        let mut routes = self.routes.lock().unwrap();
-        let Some(route) = routes.get_mut(&path) else {
-            let _ = stream.write_all(
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-            return;
-        };
-        let len = route.body.len();
-        let start = range
-            .as_deref()
-            .and_then(|r| r.strip_prefix("bytes="))
-            .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
-        let response = match start {
-            Some(start) if start < len => {
-                let mut head = format!(
-                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{len}\r\nConnection: close\r\n\r\n",
-                    len - start,
-                    len - 1
-                )
-                .into_bytes();
-                head.extend_from_slice(&route.body[start..]);
-                head
-            }
-            _ => {
-                let mut head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
-                )
-                .into_bytes();
-                let end = route.cut_first_at.take().unwrap_or(len);
-                head.extend_from_slice(&route.body[..end]);
-                head
-            }
-        };
-        let _ = stream.write_all(&response);
-        let _ = stream.flush();
-        // Drain nothing more: closing now is the "dropped connection" for a cut response.
-        let _ = stream.shutdown(std::net::Shutdown::Both);
-        let _ = reader.read(&mut [0u8; 1]);
-    }
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The vendor layout: one top dir with the tracer jar, whatap.conf and the sigar libraries.
 fn distribution_tar_gz() -> Vec<u8> {
@@ -190,14 +53,6 @@ fn tar_gz(entries: &[TarEntry]) -> Vec<u8> {
     builder.into_inner().unwrap().finish().unwrap()
 }
 
-fn zip_with(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file(name, zip::write::SimpleFileOptions::default())
-        .unwrap();
-    zip.write_all(data).unwrap();
-    zip.finish().unwrap().into_inner()
-}
-
 fn run(state: &Path, home: &Path, extra: &[&str]) -> std::process::Output {
     whatap(state)
         .env_remove("HTTP_PROXY")
@@ -236,6 +91,16 @@ fn unpacked_in_cache(state: &Path) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Uninstall returns every byte, the distribution's files included.
+fn assert_uninstall_restores(state: &Path, home: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
+    whatap(state)
+        .args(["uninstall", "--yes", "--home"])
+        .arg(home)
+        .assert()
+        .success();
+    assert_same_tree(&tree_bytes(home), before, "after uninstall");
 }
 
 fn assert_no_partial_download(state: &Path) {
@@ -289,13 +154,7 @@ fn download_installs_the_whole_distribution_then_offline_reuses_the_cache() {
         "--offline used the network"
     );
 
-    // Uninstall returns every byte, the distribution's files included.
-    whatap(&state)
-        .args(["uninstall", "--yes", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
-    assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
+    assert_uninstall_restores(&state, &home, &before);
 }
 
 #[test]
@@ -605,10 +464,5 @@ fn an_unpacked_directory_installs_the_same_way_and_twice_changes_nothing() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["changed"], false, "{report}");
 
-    whatap(&state)
-        .args(["uninstall", "--yes", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
-    assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
+    assert_uninstall_restores(&state, &home, &before);
 }

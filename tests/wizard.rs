@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::http::{Server, sha256, zip_with};
 use common::*;
 use rexpect::session::{PtySession, spawn_command};
 use std::net::TcpListener;
@@ -52,8 +53,18 @@ fn exit_code(session: &PtySession) -> i32 {
     }
 }
 
+/// Where the wizard is told the agent comes from.
+enum Agent {
+    StubJar,
+    Url(String),
+}
+
 /// Answers every question up to "Apply these changes?"; returns what the terminal showed.
 fn answer_until_confirmation(p: &mut PtySession, wrong_license_first: bool) -> String {
+    answer_with_agent(p, wrong_license_first, Agent::StubJar)
+}
+
+fn answer_with_agent(p: &mut PtySession, wrong_license_first: bool, agent: Agent) -> String {
     let mut seen = p.exp_string("License").unwrap();
     if wrong_license_first {
         p.send_line("not a key").unwrap();
@@ -68,10 +79,24 @@ fn answer_until_confirmation(p: &mut PtySession, wrong_license_first: bool) -> S
         p.exp_string("Install anyway?").unwrap();
         key(p, "y");
     }
-    seen += &p.exp_string("a file or directory on this host").unwrap();
-    key(p, "\r");
-    seen += &p.exp_string("Path of the agent").unwrap();
-    p.send_line(stub_jar().to_str().unwrap()).unwrap();
+    seen += &p
+        .exp_string("the newest tracer jar already in the agent directory")
+        .unwrap();
+    match agent {
+        Agent::StubJar => {
+            key(p, "\r");
+            seen += &p.exp_string("Path of the agent").unwrap();
+            p.send_line(stub_jar().to_str().unwrap()).unwrap();
+        }
+        Agent::Url(url) => {
+            key(p, "\x1b[B");
+            key(p, "\r");
+            seen += &p.exp_string("URL of the agent archive").unwrap();
+            p.send_line(&url).unwrap();
+            seen += &p.exp_string("sha256").unwrap();
+            p.send_line("").unwrap();
+        }
+    }
     seen += &p.exp_string("Change optional settings").unwrap();
     key(p, "n");
     seen += &p.exp_string("bin/setenv.sh").unwrap();
@@ -186,4 +211,29 @@ fn a_typed_path_when_no_detected_runtime_is_picked() {
     p.send_control('c').unwrap();
     p.exp_eof().unwrap();
     assert_same_tree(&tree_bytes(&home), &before, "stopped at the confirmation");
+}
+
+/// The download choice: the archive comes from a URL (its `.sha256` beside it), is unpacked
+/// through the cache and installed; the equivalent command names the URL.
+#[test]
+fn the_agent_downloaded_from_a_url() {
+    let _collector = collector();
+    let server = Server::start();
+    let archive = zip_with(
+        "whatap/whatap.agent.tracer-2.2.0.jar",
+        &std::fs::read(stub_jar()).unwrap(),
+    );
+    server.put("/whatap.zip", &archive, None);
+    server.put_sum("/whatap.zip", &sha256(&archive));
+    let url = server.url("/whatap.zip");
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, false);
+    answer_with_agent(&mut p, false, Agent::Url(url.clone()));
+    key(&mut p, "y");
+    p.exp_string("Installed").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains(&format!("--agent-archive {url}")), "{rest}");
+    assert_eq!(exit_code(&p), 0);
+    assert!(home.join("whatap/whatap.agent.tracer-2.2.0.jar").is_file());
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the binary, fixture copies, the stub agent jar.
 #![allow(dead_code)]
 
+pub mod http;
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
