@@ -466,3 +466,35 @@ fn an_unpacked_directory_installs_the_same_way_and_twice_changes_nothing() {
 
     assert_uninstall_restores(&state, &home, &before);
 }
+
+#[test]
+fn an_archive_with_too_many_entries_is_refused() {
+    let jar = fs::read(stub_jar()).unwrap();
+    let names: Vec<String> = (0..20_001).map(|i| format!("whatap/f{i}")).collect();
+    let mut entries: Vec<TarEntry> = vec![(
+        "whatap/whatap.agent.tracer-2.2.0.jar",
+        tar::EntryType::Regular,
+        &jar,
+        0o644,
+        None,
+    )];
+    entries.extend(
+        names
+            .iter()
+            .map(|n| -> TarEntry { (n, tar::EntryType::Regular, b"", 0o644, None) }),
+    );
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let file = dir.path().join("many.tar.gz");
+    fs::write(&file, tar_gz(&entries)).unwrap();
+    let before = tree_bytes(&home);
+    let out = run(
+        &state,
+        &home,
+        &["--agent-archive", file.to_str().unwrap(), "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too many entries"));
+    assert!(unpacked_in_cache(&state).is_empty());
+    assert_same_tree(&tree_bytes(&home), &before, "too many entries");
+}

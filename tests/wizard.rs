@@ -237,3 +237,28 @@ fn the_agent_downloaded_from_a_url() {
     assert_eq!(exit_code(&p), 0);
     assert!(home.join("whatap/whatap.agent.tracer-2.2.0.jar").is_file());
 }
+
+/// rexpect reads the terminal byte by byte as chars: UTF-8 text arrives one char per byte.
+fn bytes_as_read(text: &str) -> String {
+    text.bytes().map(char::from).collect()
+}
+
+#[test]
+fn questions_in_korean() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut cmd = wizard_command(&state, false);
+    cmd.env("WHATAP_LANG", "ko").arg("--home").arg(&home);
+    let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string(&bytes_as_read("라이선스")).unwrap();
+    p.send_line("짧음").unwrap();
+    p.exp_string(&bytes_as_read("라이선스 키 형식이 아닙니다"))
+        .unwrap();
+    p.send_line(LICENSE).unwrap();
+    p.exp_string(&bytes_as_read("수집 서버")).unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string(&bytes_as_read("중단했습니다. 아무것도 바꾸지 않았습니다"))
+        .unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 130);
+}
