@@ -205,7 +205,10 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
     for t in targets {
         let d = t.detection();
         let pid = d.pid.map(|p| format!(", PID {p}")).unwrap_or_default();
-        let version = d.version.as_deref().unwrap_or("version unknown");
+        let version = d
+            .version
+            .clone()
+            .unwrap_or_else(|| crate::msg!("doctor-version-unknown"));
         text.push_str(&format!(
             "{} {} ({version}{pid})\n",
             printer.bold(t.kind()),

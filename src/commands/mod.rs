@@ -207,10 +207,7 @@ fn verify(plan: &Plan) -> Result<()> {
         let now = std::fs::read(&edit.path).ok();
         if now != edit.after {
             return Err(Error::ApplyFailed {
-                message: format!(
-                    "{}: content differs from the plan after writing",
-                    edit.path.display()
-                ),
+                message: msg!("verify-differs", path = edit.path.display()),
             });
         }
     }
