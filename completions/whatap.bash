@@ -31,6 +31,9 @@ _whatap() {
             whatap,install)
                 cmd="whatap__subcmd__install"
                 ;;
+            whatap,man)
+                cmd="whatap__subcmd__man"
+                ;;
             whatap,uninstall)
                 cmd="whatap__subcmd__uninstall"
                 ;;
@@ -49,6 +52,9 @@ _whatap() {
             whatap__subcmd__help,install)
                 cmd="whatap__subcmd__help__subcmd__install"
                 ;;
+            whatap__subcmd__help,man)
+                cmd="whatap__subcmd__help__subcmd__man"
+                ;;
             whatap__subcmd__help,uninstall)
                 cmd="whatap__subcmd__help__subcmd__uninstall"
                 ;;
@@ -59,7 +65,7 @@ _whatap() {
 
     case "${cmd}" in
         whatap)
-            opts="-y -v -q -h -V --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor completions help"
+            opts="-y -v -q -h -V --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,7 +189,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__help)
-            opts="detect install uninstall doctor completions help"
+            opts="detect install uninstall doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -266,6 +272,20 @@ _whatap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        whatap__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         whatap__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -281,7 +301,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --pause --resume --attach --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --pause --resume --attach --sha256 --offline --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +392,36 @@ _whatap() {
                     return 0
                     ;;
                 --app-process-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ko" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        whatap__subcmd__man)
+            opts="-y -v -q -h --dir --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

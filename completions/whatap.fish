@@ -40,6 +40,7 @@ complete -c whatap -n "__fish_whatap_needs_command" -f -a "install" -d 'Detect -
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "uninstall" -d 'Reverse what install recorded'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c whatap -n "__fish_whatap_using_subcommand detect" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand detect" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
@@ -73,7 +74,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The unpacked agent distribution (a directory holding the tracer jar)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l port -d '-Dwhatap.port: the service port, when the agent cannot detect it' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}' -r
@@ -85,6 +86,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Whe
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -92,6 +94,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l latest-jar -d 
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pause -d 'PHP: comment out `extension=whatap.so` where it was installed (no license needed)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l resume -d 'PHP: uncomment `extension=whatap.so` again after --pause'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l attach -d 'Also load the agent into the running JVM now (javaagent + onetime attach)'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l offline -d 'No network: --agent-archive comes from the cache or a local path'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
@@ -172,9 +175,21 @@ complete -c whatap -n "__fish_whatap_using_subcommand completions" -s v -l verbo
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "detect" -d 'List the runtimes found on this host'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "uninstall" -d 'Reverse what install recorded'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l dir -d 'Write whatap.1 and one page per subcommand into DIR instead' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand man" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "detect" -d 'List the runtimes found on this host'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "uninstall" -d 'Reverse what install recorded'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

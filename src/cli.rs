@@ -69,6 +69,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff): `whatap man | man -l -`
+    Man {
+        /// Write whatap.1 and one page per subcommand into DIR instead
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -115,7 +121,7 @@ pub enum RuntimeKind {
     Infra,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InstallArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -128,8 +134,8 @@ pub struct InstallArgs {
     /// The whatap.agent.tracer-X.Y.Z.jar to install
     #[arg(long, value_name = "PATH")]
     pub agent_jar: Option<PathBuf>,
-    /// The unpacked agent distribution (a directory holding the tracer jar)
-    #[arg(long, value_name = "PATH")]
+    /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
+    #[arg(long, value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
     /// Where the agent jar and whatap.conf go (default: <base>/whatap)
     #[arg(long, value_name = "DIR")]
@@ -173,6 +179,12 @@ pub struct InstallArgs {
     /// Also load the agent into the running JVM now (javaagent + onetime attach)
     #[arg(long)]
     pub attach: bool,
+    /// Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// No network: --agent-archive comes from the cache or a local path
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! parse -> resolve settings -> dispatch -> exit code. The only place that exits.
 
+mod agent;
 mod apply;
 mod cli;
 mod commands;
@@ -20,9 +21,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = settings::resolve(&cli, &settings::Environment::from_process());
+    ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
         Command::Detect => ("detect", commands::detect::run(&printer)),
+        Command::Install(args) if settings.wizard && commands::wizard::wanted(args) => {
+            ("install", commands::wizard::run(&settings, args, &printer))
+        }
         Command::Install(args) => (
             "install",
             settings::install(args)
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
                 .and_then(|doctor| commands::doctor::run(&settings, &doctor, &printer)),
         ),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
+        Command::Man { dir } => ("man", commands::completions::man(dir.as_deref())),
     };
     match result {
         Ok(code) => ExitCode::from(code),

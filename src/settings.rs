@@ -3,6 +3,7 @@
 
 use crate::cli::{self, Cli, RuntimeKind};
 use crate::error::{Error, Result};
+use crate::msg;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -26,6 +27,9 @@ pub struct Settings {
     pub color: bool,
     /// A person can answer prompts: stdin and stderr are terminals and CI is not set.
     pub interactive: bool,
+    /// `install` may ask for what its flags lack: stdin and stdout are terminals, CI is not
+    /// set, and neither --json nor --yes asks for no questions.
+    pub wizard: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +78,10 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
+    /// Where `agent_archive` comes from before `agent::unpacked` turns it into a directory.
+    pub agent_source: Option<crate::agent::AgentSource>,
+    pub sha256: Option<String>,
+    pub offline: bool,
     /// Load the agent into the running JVM after install (HotSpot attach).
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
@@ -119,6 +127,7 @@ pub struct Environment {
     pub locale: Option<String>,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
+    pub stdout_tty: bool,
 }
 
 impl Environment {
@@ -132,6 +141,7 @@ impl Environment {
                 .or_else(|| var("LANG")),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
         }
     }
 }
@@ -157,6 +167,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         verbose: g.verbose,
         color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
+        wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
 }
 
@@ -222,13 +233,16 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             toggle: Some(toggle),
             python: PythonSettings::default(),
             attach: false,
+            agent_source: None,
+            sha256: None,
+            offline: false,
         });
     }
     let license = match args.license.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(Error::usage(
-                "--license is required",
-                "pass --license KEY or set WHATAP_LICENSE (the project access key from the WhaTap console)",
+                msg!("license-required"),
+                msg!("license-required-hint"),
             ));
         }
         Some(license) => validate_license(license)?,
@@ -236,8 +250,8 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     let hosts = match args.host.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(Error::usage(
-                "--host is required",
-                "pass --host with the collector addresses from the console, e.g. --host 1.2.3.4/5.6.7.8",
+                msg!("host-required"),
+                msg!("host-required-hint"),
             ));
         }
         Some(hosts) => parse_hosts(hosts)?,
@@ -260,10 +274,7 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     .flatten()
     {
         if path.as_os_str().is_empty() {
-            return Err(Error::usage(
-                "an empty path was given",
-                "give the path of the file or directory",
-            ));
+            return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
     let mut target = target(&args.target);
@@ -302,6 +313,12 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         },
         toggle: None,
         attach: args.attach,
+        agent_source: args
+            .agent_archive
+            .as_deref()
+            .map(crate::agent::AgentSource::parse),
+        sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
+        offline: args.offline,
     })
 }
 
@@ -314,18 +331,26 @@ impl Toggle {
     }
 }
 
+fn parse_sha256(raw: &str) -> Result<String> {
+    crate::agent::parse_sha256_text(raw)
+        .filter(|sha| sha.len() == raw.trim().len())
+        .ok_or_else(|| {
+            Error::usage(
+                msg!("sha256-invalid", value = format!("{raw:?}")),
+                msg!("sha256-invalid-hint"),
+            )
+        })
+}
+
 /// License keys are opaque tokens: letters, digits and `-_+/=.`; never echoed back in full.
-fn validate_license(license: &str) -> Result<String> {
+pub fn validate_license(license: &str) -> Result<String> {
     let ok_chars = license
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=' | '.'));
     if !ok_chars || license.len() < 8 || license.len() > 256 {
         return Err(Error::usage(
-            format!(
-                "--license {}: not a license key (letters, digits and - only, 8 to 256 characters)",
-                crate::ui::mask::mask(license)
-            ),
-            "copy the access key from the WhaTap console: project > management > agent install",
+            msg!("license-invalid", masked = crate::ui::mask::mask(license)),
+            msg!("license-invalid-hint"),
         ));
     }
     Ok(license.to_string())
@@ -337,25 +362,25 @@ pub fn parse_hosts(raw: &str) -> Result<Vec<String>> {
     for part in raw.split(['/', ',']).map(str::trim) {
         if part.is_empty() {
             if raw.contains("://") {
-                return Err(bad_host(raw, "a URL is not a host"));
+                return Err(bad_host(raw, msg!("host-why-url")));
             }
             continue;
         }
         if !is_host(part) {
-            return Err(bad_host(part, "not a host name or IP address"));
+            return Err(bad_host(part, msg!("host-why-name")));
         }
         hosts.push(part.to_string());
     }
     if hosts.is_empty() {
-        return Err(bad_host(raw, "no host given"));
+        return Err(bad_host(raw, msg!("host-why-empty")));
     }
     Ok(hosts)
 }
 
-fn bad_host(value: &str, why: &str) -> Error {
+fn bad_host(value: &str, why: String) -> Error {
     Error::usage(
-        format!("--host {value:?}: {why}"),
-        "give collector hosts as in whatap.conf: --host 1.2.3.4/5.6.7.8 (no scheme, no port)",
+        msg!("host-invalid", value = format!("{value:?}"), why = why),
+        msg!("host-invalid-hint"),
     )
 }
 

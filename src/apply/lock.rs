@@ -25,11 +25,8 @@ pub fn acquire(state_dir: &Path) -> Result<LockGuard> {
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
             return Err(Error::refused(
-                format!(
-                    "{}: another whatap is changing this host (lock held)",
-                    path.display()
-                ),
-                "wait for it to finish, then run the command again",
+                crate::msg!("lock-held", path = path.display()),
+                crate::msg!("lock-held-hint"),
             ));
         }
         return Err(Error::io(&path, err));

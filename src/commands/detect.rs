@@ -23,31 +23,40 @@ pub fn run(printer: &Printer) -> Result<u8> {
         return Ok(0);
     }
     if runtimes.is_empty() {
-        printer.report("No runtimes found.\n");
+        printer.report(&format!("{}\n", crate::msg!("detect-none")));
         return Ok(0);
     }
     let mut text = String::new();
     for d in &runtimes {
-        text.push_str(&format!(
-            "{} {}  home {}",
-            printer.bold(&d.runtime),
-            d.version.as_deref().unwrap_or("(version unknown)"),
-            d.home.display()
-        ));
-        if let Some(base) = d.base.as_ref().filter(|b| **b != d.home) {
-            text.push_str(&format!("  base {}", base.display()));
-        }
-        if let Some(pid) = d.pid {
-            text.push_str(&format!("  pid {pid}"));
-        }
-        if let Some(user) = &d.user {
-            text.push_str(&format!("  user {user}"));
-        }
-        text.push_str(&format!(
-            "  agent {}\n",
-            format!("{:?}", d.agent).to_lowercase()
-        ));
+        text.push_str(&describe(printer, d));
+        text.push('\n');
     }
     printer.report(&text);
     Ok(0)
+}
+
+/// One line per runtime: kind, version, home, base, PID, user, agent state.
+pub fn describe(printer: &Printer, d: &Detection) -> String {
+    let mut text = format!(
+        "{} {}  home {}",
+        printer.bold(&d.runtime),
+        d.version
+            .clone()
+            .unwrap_or_else(|| crate::msg!("detect-version-unknown")),
+        d.home.display()
+    );
+    if let Some(base) = d.base.as_ref().filter(|b| **b != d.home) {
+        text.push_str(&format!("  base {}", base.display()));
+    }
+    if let Some(pid) = d.pid {
+        text.push_str(&format!("  pid {pid}"));
+    }
+    if let Some(user) = &d.user {
+        text.push_str(&format!("  user {user}"));
+    }
+    text.push_str(&format!(
+        "  agent {}",
+        format!("{:?}", d.agent).to_lowercase()
+    ));
+    text
 }

@@ -144,7 +144,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     printer.report(&render(printer, &targets, &findings));
     match fixes {
         Some(outcomes) if outcomes.is_empty() => {
-            printer.report("\n--fix: nothing found that is safe to fix automatically.\n")
+            printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
         }
         Some(outcomes) => {
             for outcome in outcomes {
@@ -199,14 +199,15 @@ fn fix(
 fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding]) -> String {
     let mut text = String::new();
     if targets.is_empty() {
-        text.push_str(
-            "No supported runtime found on this host (looked for running JVMs, Tomcat trees, Python apps and the infra agent).\n",
-        );
+        text.push_str(&format!("{}\n", crate::msg!("doctor-no-runtime")));
     }
     for t in targets {
         let d = t.detection();
         let pid = d.pid.map(|p| format!(", PID {p}")).unwrap_or_default();
-        let version = d.version.as_deref().unwrap_or("version unknown");
+        let version = d
+            .version
+            .clone()
+            .unwrap_or_else(|| crate::msg!("doctor-version-unknown"));
         text.push_str(&format!(
             "{} {} ({version}{pid})\n",
             printer.bold(t.kind()),
@@ -220,12 +221,19 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
             Severity::Info => printer.dim("info"),
         };
         text.push_str(&format!("\n{tag} [{}] {}\n", f.id, f.title));
-        text.push_str(&format!("  target:   {}\n", f.target));
-        text.push_str(&format!("  evidence: {}\n", f.evidence));
-        text.push_str(&format!("  fix:      {}\n", f.fix));
+        for (label, value) in [
+            (crate::msg!("doctor-label-target"), &f.target),
+            (crate::msg!("doctor-label-evidence"), &f.evidence),
+            (crate::msg!("doctor-label-fix"), &f.fix),
+        ] {
+            text.push_str(&format!("  {label} {value}\n"));
+        }
     }
     if findings.iter().all(|f| f.severity != Severity::Error) && !targets.is_empty() {
-        text.push_str(&format!("\n{}\n", printer.green("No errors found.")));
+        text.push_str(&format!(
+            "\n{}\n",
+            printer.green(&crate::msg!("doctor-no-errors"))
+        ));
     }
     text
 }

@@ -6,12 +6,30 @@ use crate::plan::Plan;
 use crate::runtimes::{self, attach, java};
 use crate::settings::{InstallSettings, Settings};
 use crate::ui::Printer;
+use crate::{agent, ui};
 use std::path::PathBuf;
+
+/// An archive or URL becomes the unpacked directory the runtimes copy from.
+fn with_agent_unpacked(settings: &Settings, install: &InstallSettings) -> Result<InstallSettings> {
+    let mut install = install.clone();
+    if let Some(source) = &install.agent_source {
+        let progress = ui::progress::reporter(settings, "agent");
+        let fetch = agent::Fetch {
+            sha256: install.sha256.as_deref(),
+            offline: install.offline,
+            state_dir: &settings.state_dir,
+            progress: progress.as_ref(),
+        };
+        install.agent_archive = Some(agent::unpacked(source, &fetch)?);
+    }
+    Ok(install)
+}
 
 pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) -> Result<u8> {
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
+    let install = &with_agent_unpacked(settings, install)?;
     // Planning validates every input before anything, even the state dir, is created.
     let planned = target.plan_install(install)?;
     // A JVM that cannot be attached to is refused before anything is written.

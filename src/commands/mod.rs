@@ -6,9 +6,11 @@ pub mod detect;
 pub mod doctor;
 pub mod install;
 pub mod uninstall;
+pub mod wizard;
 
 use crate::apply::atomic::sha256_hex;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Action, Plan, diff};
 use crate::settings::Settings;
 use crate::ui::Printer;
@@ -113,18 +115,18 @@ impl ChangeReport {
             text.push('\n');
         }
         let verb = match (self.command, self.dry_run, self.changed) {
-            (_, true, _) => "Plan (dry run, nothing changed)",
-            ("install", _, true) => "Installed",
-            ("uninstall", _, true) => "Uninstalled",
+            (_, true, _) => msg!("report-dry-run"),
+            ("install", _, true) => msg!("report-installed"),
+            ("uninstall", _, true) => msg!("report-uninstalled"),
             (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
-                "Plan (not applied)"
+                msg!("report-not-applied")
             }
-            (_, _, false) => "Nothing to change",
-            _ => "Done",
+            (_, _, false) => msg!("report-nothing"),
+            _ => msg!("report-done"),
         };
         text.push_str(&format!(
             "{} {} {}\n",
-            printer.bold(verb),
+            printer.bold(&verb),
             self.runtime,
             self.target.display()
         ));
@@ -132,7 +134,12 @@ impl ChangeReport {
             text.push_str(&format!("  {:<9} {step}\n", "run"));
         }
         for file in &self.files {
-            let action = format!("{:?}", file.action).to_lowercase();
+            let action = match file.action {
+                Action::Created => msg!("action-created"),
+                Action::Modified => msg!("action-modified"),
+                Action::Deleted => msg!("action-deleted"),
+                Action::Unchanged => msg!("action-unchanged"),
+            };
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
         }
         if let Some(attach) = &self.attach {
@@ -147,10 +154,13 @@ impl ChangeReport {
             ));
         }
         for warning in &self.warnings {
-            text.push_str(&format!("{} {warning}\n", printer.yellow("warning:")));
+            text.push_str(&format!(
+                "{} {warning}\n",
+                printer.yellow(&msg!("label-warning"))
+            ));
         }
         for step in &self.next_steps {
-            text.push_str(&format!("{} {step}\n", printer.bold("next:")));
+            text.push_str(&format!("{} {step}\n", printer.bold(&msg!("label-next"))));
         }
         printer.report(&text);
     }
@@ -207,25 +217,29 @@ pub fn confirm_and_apply(
         if settings.interactive && !settings.json {
             printer.report(&printer.diff_text(&report.diff));
             let go = dialoguer::Confirm::new()
-                .with_prompt("Apply these changes?")
+                .with_prompt(msg!("prompt-apply"))
                 .default(false)
                 .interact()
                 .unwrap_or(false);
             if !go {
                 return Err(Error::refused(
-                    "not confirmed; nothing was changed",
-                    "answer yes, or pass --yes",
+                    msg!("refused-not-confirmed"),
+                    msg!("refused-not-confirmed-hint"),
                 ));
             }
         } else {
             let refusal = Error::refused(
-                "confirmation needed: no terminal to ask on (or CI=true); nothing was changed",
-                "review the plan above, then run the same command with --yes",
+                msg!("refused-no-terminal"),
+                msg!("refused-no-terminal-hint"),
             );
             return Ok(outcome(refusal.exit_code(), report, true, Some(refusal)));
         }
     }
-    apply(plan)?;
+    {
+        // Ctrl-C now would leave the plan half applied: it waits until apply is done.
+        let _held = crate::ui::interrupt::hold();
+        apply(plan)?;
+    }
     verify(plan)?;
     report.changed = true;
     Ok(outcome(0, report, settings.verbose, None))
@@ -237,10 +251,7 @@ fn verify(plan: &Plan) -> Result<()> {
         let now = std::fs::read(&edit.path).ok();
         if now != edit.after {
             return Err(Error::ApplyFailed {
-                message: format!(
-                    "{}: content differs from the plan after writing",
-                    edit.path.display()
-                ),
+                message: msg!("verify-differs", path = edit.path.display()),
             });
         }
     }

@@ -31,12 +31,12 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
                     .map(|i| format!("--base {}", i.target.display()))
                     .collect();
                 return Err(Error::usage(
-                    format!(
-                        "{} installs recorded; choose one: {}",
-                        many.len(),
-                        list.join(" | ")
+                    crate::msg!(
+                        "uninstall-choose",
+                        count = many.len(),
+                        list = list.join(" | ")
                     ),
-                    "add --home/--base (or --pid) to pick the one to remove",
+                    crate::msg!("uninstall-choose-hint"),
                 ));
             }
         }
@@ -52,7 +52,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             &Plan::default(),
             printer,
         );
-        printer.note("Nothing recorded to uninstall.");
+        printer.note(&crate::msg!("uninstall-nothing"));
         report_nothing(printer, report);
         return Ok(0);
     };
@@ -66,10 +66,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![format!(
-        "restart {} so the agent is no longer loaded",
-        install.runtime
-    )];
+    report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
     let state_dir = settings.state_dir.clone();
     let forget = |ledger: &mut Ledger| -> Result<()> {
         ledger.forget_install(&install.id);

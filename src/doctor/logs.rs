@@ -289,8 +289,18 @@ mod tests {
                 for fact in facts(&targets, None) {
                     for lang in [crate::settings::Lang::En, crate::settings::Lang::Ko] {
                         let finding = fact.clone().into_finding(lang);
-                        assert!(!placeholder.is_match(&finding.fix), "{}: {}", rule.id, finding.fix);
-                        assert!(!placeholder.is_match(&finding.title), "{}: {}", rule.id, finding.title);
+                        assert!(
+                            !placeholder.is_match(&finding.fix),
+                            "{}: {}",
+                            rule.id,
+                            finding.fix
+                        );
+                        assert!(
+                            !placeholder.is_match(&finding.title),
+                            "{}: {}",
+                            rule.id,
+                            finding.title
+                        );
                     }
                 }
             }

@@ -76,7 +76,9 @@ impl Fact {
         let rule = catalog::rule(self.id);
         let mut details = self.details;
         for (key, words) in &rule.defaults {
-            details.entry(key.clone()).or_insert_with(|| words.get(lang).to_string());
+            details
+                .entry(key.clone())
+                .or_insert_with(|| words.get(lang).to_string());
         }
         Finding {
             id: self.id.to_string(),

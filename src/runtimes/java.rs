@@ -5,7 +5,7 @@ use crate::detect::process::Process;
 use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
-use crate::plan::{DirCreate, Plan, Validation, edits, target};
+use crate::plan::{DirCreate, Edit, Plan, Validation, edits, target};
 use crate::settings::InstallSettings;
 use std::collections::BTreeMap;
 use std::fs;
@@ -95,15 +95,80 @@ pub fn check_jar(flag: &str, path: &Path) -> Result<()> {
     let read = fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
     match read {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::usage(
-            format!("{flag} {}: no such file", path.display()),
-            "pass the path of whatap.agent.tracer-X.Y.Z.jar from the agent archive",
+            crate::msg!("jar-missing", flag = flag, path = path.display()),
+            crate::msg!("jar-missing-hint"),
         )),
         Ok(()) if &magic == b"PK\x03\x04" && path.is_file() => Ok(()),
         _ => Err(Error::usage(
-            format!("{flag} {}: not a jar file", path.display()),
-            "pass the whatap.agent.tracer-X.Y.Z.jar file itself, not an archive or directory",
+            crate::msg!("jar-not-a-jar", flag = flag, path = path.display()),
+            crate::msg!("jar-not-a-jar-hint"),
         )),
     }
+}
+
+/// The rest of an agent distribution (lib1/, extensions, scripts) copied into `whatap_home`
+/// through the plan: every plain file except the tracer jars (the runtime copies the one it
+/// uses) and whatap.conf (written key by key, so the user's keys survive).
+pub fn distribution_edits(
+    dist: &Path,
+    whatap_home: &Path,
+    roots: &[PathBuf],
+    owner: (u32, u32),
+) -> Result<(Vec<DirCreate>, Vec<Edit>)> {
+    let mut dirs = Vec::new();
+    let mut copies = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    let mut entries_seen = 0;
+    let mut bytes = 0;
+    while let Some(rel) = pending.pop() {
+        let mut entries: Vec<_> = fs::read_dir(dist.join(&rel))
+            .map_err(|e| Error::io(dist.join(&rel), e))?
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            // The same bounds as an unpacked archive: a directory given by mistake (a home
+            // or download folder) is refused instead of copied.
+            entries_seen += 1;
+            bytes += entry.metadata().map_or(0, |m| m.len());
+            let limits = crate::agent::unpack::LIMITS;
+            if entries_seen > limits.entries || bytes > limits.total_bytes {
+                return Err(Error::usage(
+                    crate::msg!("agent-dir-too-large", path = dist.display()),
+                    crate::msg!("agent-not-archive-hint"),
+                ));
+            }
+            let rel = rel.join(entry.file_name());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let top = rel.parent() == Some(Path::new(""));
+            let dest = whatap_home.join(&rel);
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if !dest.exists() {
+                    dirs.push(DirCreate {
+                        path: dest,
+                        mode: 0o755,
+                        owner: Some(owner),
+                    });
+                }
+                pending.push(rel);
+            } else if kind.is_file()
+                && !(top && (is_tracer_jar_name(&name) || name == "whatap.conf"))
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let executable = entry
+                    .metadata()
+                    .is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+                let mut copy = edits::copy(&entry.path(), &dest, roots)?;
+                copy.create_mode = if executable { 0o755 } else { 0o644 };
+                copy.create_owner = Some(owner);
+                copies.push(copy);
+            }
+        }
+    }
+    Ok((dirs, copies))
 }
 
 /// Characters that survive being pasted into a shell double-quoted string, a `.bat` `set`,
@@ -121,22 +186,29 @@ pub fn check_plain(flag: &str, value: &str, style: MarkerStyle) -> Result<()> {
     let allow_backslash = style == MarkerStyle::Bat;
     if value.is_empty() {
         return Err(Error::usage(
-            format!("{flag}: empty value"),
-            format!("give {flag} a value"),
+            crate::msg!("value-empty", flag = flag),
+            crate::msg!("value-empty-hint", flag = flag),
         ));
     }
     if let Some(bad) = value.chars().find(|&c| !is_plain(c, allow_backslash)) {
         return Err(Error::usage(
-            format!(
-                "{flag} {value:?}: the character {bad:?} cannot be written safely into a startup script"
+            crate::msg!(
+                "value-unsafe-char",
+                flag = flag,
+                value = format!("{value:?}"),
+                bad = format!("{bad:?}")
             ),
-            format!("use a value of letters, digits and . / - _ + , : @ = {{ }} for {flag}"),
+            crate::msg!("value-unsafe-char-hint", flag = flag),
         ));
     }
     if value.contains("{{") {
         return Err(Error::usage(
-            format!("{flag} {value:?}: `{{{{` is not allowed"),
-            "remove the doubled braces",
+            crate::msg!(
+                "value-double-brace",
+                flag = flag,
+                value = format!("{value:?}")
+            ),
+            crate::msg!("value-double-brace-hint"),
         ));
     }
     Ok(())
@@ -400,12 +472,18 @@ impl AgentSpec {
         plan: &mut Plan,
     ) -> Result<()> {
         plan.dirs
-            .extend(missing_dirs(&self.whatap_home, Some(owner)));
+            .extend(DirCreate::missing(&self.whatap_home, Some(owner)));
         let dest = self.jar();
         if canonical(&self.source) != canonical(&dest) {
             let mut copy = edits::copy(&self.source, &dest, roots)?;
             copy.create_owner = Some(owner);
             plan.edits.push(copy);
+        }
+        // The rest of an agent distribution (lib1/, scripts) comes along with the jar.
+        if let Some(dist) = &settings.agent_archive {
+            let (dirs, copies) = distribution_edits(dist, &self.whatap_home, roots, owner)?;
+            plan.dirs.extend(dirs);
+            plan.edits.extend(copies);
         }
         let mut conf = edits::keys(
             &self.whatap_home.join("whatap.conf"),
@@ -456,28 +534,6 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
     })?;
     check_jar("--whatap-home", &jar)?;
     Ok(jar)
-}
-
-/// Directories to create for `dir`, parents first; the leaf gets `owner`.
-pub fn missing_dirs(dir: &Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
-    let mut missing = Vec::new();
-    let mut current = Some(dir);
-    while let Some(d) = current {
-        if d.exists() {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        current = d.parent();
-    }
-    missing
-        .into_iter()
-        .rev()
-        .map(|path| DirCreate {
-            owner: if path == dir { owner } else { None },
-            path,
-            mode: 0o755,
-        })
-        .collect()
 }
 
 /// Another `-javaagent` for WhaTap outside the block we manage would load the agent twice.
@@ -580,7 +636,7 @@ pub fn plan_block_install(
     let mut plan = Plan::default();
     spec.plan_files(settings, &roots, install.owner, &mut plan)?;
     if let Some(parent) = install.script.parent() {
-        plan.dirs.extend(missing_dirs(parent, None));
+        plan.dirs.extend(DirCreate::missing(parent, None));
     }
     let inner = render(spec)?;
     for path in [&install.script, &spec.whatap_home] {

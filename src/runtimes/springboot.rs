@@ -298,7 +298,8 @@ fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallP
                     ));
                 }
             }
-            plan.dirs.extend(java::missing_dirs(&dir, None));
+            plan.dirs
+                .extend(crate::plan::DirCreate::missing(&dir, None));
             plan.edits
                 .push(edits::whole(&drop_in, &roots, text.into_bytes(), 0o644)?);
             Ok(InstallPlan {

@@ -330,9 +330,7 @@ fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPl
     })?;
     let mut warnings = Vec::new();
     if style == MarkerStyle::Bat {
-        warnings.push(
-            "Windows tree: the .bat block takes effect when Tomcat starts on Windows".to_string(),
-        );
+        warnings.push(crate::msg!("tomcat-windows-tree"));
     }
     let next_steps = vec![restart_hint(tomcat)];
     Ok(InstallPlan {
@@ -376,8 +374,8 @@ pub fn restart_hint(tomcat: &Tomcat) -> String {
         format!("{env} {}/bin/startup.sh", tomcat.home.display())
     };
     match &tomcat.process {
-        Some(p) => format!("restart Tomcat (PID {}) so the agent loads: {how}", p.pid),
-        None => format!("start Tomcat so the agent loads: {how}"),
+        Some(p) => crate::msg!("tomcat-restart", pid = p.pid, how = how),
+        None => crate::msg!("tomcat-start", how = how),
     }
 }
 

@@ -1,6 +1,9 @@
 //! Everything that reaches the terminal: the printer (text or JSON), prompts, messages.
 
+pub mod i18n;
+pub mod interrupt;
 pub mod mask;
 pub mod printer;
+pub mod progress;
 
 pub use printer::Printer;

@@ -130,11 +130,12 @@ impl Printer {
         let _ = writeln!(
             err,
             "{} {}",
-            self.red("error:"),
+            self.red(&crate::msg!("label-error")),
             self.redact(&error.to_string())
         );
         if let Some(hint) = error.hint() {
-            let _ = writeln!(err, "  {} {}", self.yellow("hint:"), self.redact(hint));
+            let label = crate::msg!("label-hint");
+            let _ = writeln!(err, "  {} {}", self.yellow(&label), self.redact(hint));
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the binary, fixture copies, the stub agent jar.
 #![allow(dead_code)]
 
+pub mod http;
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
@@ -182,6 +184,14 @@ fn run(cmd: &mut process::Command) {
 }
 
 pub fn install_args(home: &Path) -> Vec<String> {
+    let mut args = install_args_without_agent(home);
+    args.extend(["--agent-jar".into(), stub_jar().display().to_string()]);
+    args
+}
+
+/// `install` for `home` with the license and a loopback collector; the agent source is left
+/// to the caller.
+pub fn install_args_without_agent(home: &Path) -> Vec<String> {
     vec![
         "install".into(),
         "--home".into(),
@@ -190,8 +200,6 @@ pub fn install_args(home: &Path) -> Vec<String> {
         LICENSE.into(),
         "--host".into(),
         "127.0.0.1".into(),
-        "--agent-jar".into(),
-        stub_jar().display().to_string(),
     ]
 }
 

@@ -1,0 +1,229 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'whatap'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'whatap' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'List the runtimes found on this host')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Detect -> plan -> show -> confirm -> apply -> verify')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'whatap;detect' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;install' {
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'Runtime kind')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The runtime''s home (CATALINA_HOME, ...)')
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
+            [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
+            [CompletionResult]::new('--license', '--license', [CompletionResultType]::ParameterName, 'Project access key')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)')
+            [CompletionResult]::new('--agent-jar', '--agent-jar', [CompletionResultType]::ParameterName, 'The whatap.agent.tracer-X.Y.Z.jar to install')
+            [CompletionResult]::new('--agent-archive', '--agent-archive', [CompletionResultType]::ParameterName, 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download')
+            [CompletionResult]::new('--whatap-home', '--whatap-home', [CompletionResultType]::ParameterName, 'Where the agent jar and whatap.conf go (default: <base>/whatap)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, '-Dwhatap.port: the service port, when the agent cannot detect it')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}')
+            [CompletionResult]::new('--oname', '--oname', [CompletionResultType]::ParameterName, '-Dwhatap.oname: a fixed application name')
+            [CompletionResult]::new('--cypher-level', '--cypher-level', [CompletionResultType]::ParameterName, 'whatap.conf cypher_level')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Any other whatap.conf key (repeatable)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes (Tomcat: setenv, catalina)')
+            [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'Python: the app''s interpreter, or its virtualenv directory')
+            [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_name')
+            [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)')
+            [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--latest-jar', '--latest-jar', [CompletionResultType]::ParameterName, 'Pick the newest whatap.agent.tracer-*.jar at each start')
+            [CompletionResult]::new('--pause', '--pause', [CompletionResultType]::ParameterName, 'PHP: comment out `extension=whatap.so` where it was installed (no license needed)')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'PHP: uncomment `extension=whatap.so` again after --pause')
+            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Also load the agent into the running JVM now (javaagent + onetime attach)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'No network: --agent-archive comes from the cache or a local path')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;uninstall' {
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'Runtime kind')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The runtime''s home (CATALINA_HOME, ...)')
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
+            [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;doctor' {
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'Runtime kind')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The runtime''s home (CATALINA_HOME, ...)')
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
+            [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Also scan this log file (repeatable)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--no-network', '--no-network', [CompletionResultType]::ParameterName, 'Skip collector and firewall checks')
+            [CompletionResult]::new('--list-rules', '--list-rules', [CompletionResultType]::ParameterName, 'Print the catalog of finding ids (what doctor checks) and exit')
+            [CompletionResult]::new('--full', '--full', [CompletionResultType]::ParameterName, 'Scan whole logs, not only their last 8 MiB')
+            [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;completions' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;man' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write whatap.1 and one page per subcommand into DIR instead')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'whatap;help' {
+            [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'List the runtimes found on this host')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Detect -> plan -> show -> confirm -> apply -> verify')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'whatap;help;detect' {
+            break
+        }
+        'whatap;help;install' {
+            break
+        }
+        'whatap;help;uninstall' {
+            break
+        }
+        'whatap;help;doctor' {
+            break
+        }
+        'whatap;help;completions' {
+            break
+        }
+        'whatap;help;man' {
+            break
+        }
+        'whatap;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

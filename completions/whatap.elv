@@ -1,0 +1,209 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[whatap] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'whatap'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'whatap'= {
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand detect 'List the runtimes found on this host'
+            cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
+            cand uninstall 'Reverse what install recorded'
+            cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff): `whatap man | man -l -`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'whatap;detect'= {
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;install'= {
+            cand --runtime 'Runtime kind'
+            cand --home 'The runtime''s home (CATALINA_HOME, ...)'
+            cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
+            cand --pid 'The running process; home/base are read from its command line'
+            cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
+            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --systemd-dir 'springboot: where unit drop-ins go'
+            cand --license 'Project access key'
+            cand --host 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)'
+            cand --agent-jar 'The whatap.agent.tracer-X.Y.Z.jar to install'
+            cand --agent-archive 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download'
+            cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap)'
+            cand --port '-Dwhatap.port: the service port, when the agent cannot detect it'
+            cand --name '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}'
+            cand --oname '-Dwhatap.oname: a fixed application name'
+            cand --cypher-level 'whatap.conf cypher_level'
+            cand --set 'Any other whatap.conf key (repeatable)'
+            cand --method 'Where the option goes (Tomcat: setenv, catalina)'
+            cand --python 'Python: the app''s interpreter, or its virtualenv directory'
+            cand --app-name 'Python: whatap.conf app_name'
+            cand --app-process-name 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)'
+            cand --sha256 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --latest-jar 'Pick the newest whatap.agent.tracer-*.jar at each start'
+            cand --pause 'PHP: comment out `extension=whatap.so` where it was installed (no license needed)'
+            cand --resume 'PHP: uncomment `extension=whatap.so` again after --pause'
+            cand --attach 'Also load the agent into the running JVM now (javaagent + onetime attach)'
+            cand --offline 'No network: --agent-archive comes from the cache or a local path'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;uninstall'= {
+            cand --runtime 'Runtime kind'
+            cand --home 'The runtime''s home (CATALINA_HOME, ...)'
+            cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
+            cand --pid 'The running process; home/base are read from its command line'
+            cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
+            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --systemd-dir 'springboot: where unit drop-ins go'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;doctor'= {
+            cand --runtime 'Runtime kind'
+            cand --home 'The runtime''s home (CATALINA_HOME, ...)'
+            cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
+            cand --pid 'The running process; home/base are read from its command line'
+            cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
+            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --systemd-dir 'springboot: where unit drop-ins go'
+            cand --log 'Also scan this log file (repeatable)'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --no-network 'Skip collector and firewall checks'
+            cand --list-rules 'Print the catalog of finding ids (what doctor checks) and exit'
+            cand --full 'Scan whole logs, not only their last 8 MiB'
+            cand --fix 'Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;completions'= {
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;man'= {
+            cand --dir 'Write whatap.1 and one page per subcommand into DIR instead'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;help'= {
+            cand detect 'List the runtimes found on this host'
+            cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
+            cand uninstall 'Reverse what install recorded'
+            cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff): `whatap man | man -l -`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'whatap;help;detect'= {
+        }
+        &'whatap;help;install'= {
+        }
+        &'whatap;help;uninstall'= {
+        }
+        &'whatap;help;doctor'= {
+        }
+        &'whatap;help;completions'= {
+        }
+        &'whatap;help;man'= {
+        }
+        &'whatap;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

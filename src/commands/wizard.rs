@@ -1,0 +1,414 @@
+//! `whatap install` on a terminal without --license / --host: asks for what the flags lack,
+//! then runs the same install as the flags would (plan -> diff -> confirm -> apply), a doctor
+//! pass, and prints the equivalent non-interactive command for CI. Every answer has a flag;
+//! answers already given as flags are not asked. Ctrl-C at any question changes nothing.
+
+use crate::cli::InstallArgs;
+use crate::detect::Host;
+use crate::error::{Error, Result};
+use crate::msg;
+use crate::net::collector;
+use crate::runtimes::{self, Detection};
+use crate::settings::{self, DoctorSettings, Settings, TargetSettings};
+use crate::ui::{self, Printer};
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Input, MultiSelect, Password, Select};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The wizard runs when the flags leave the license or the collector hosts open.
+pub fn wanted(args: &InstallArgs) -> bool {
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+    blank(&args.license) || blank(&args.host)
+}
+
+fn asked<T>(answer: dialoguer::Result<T>) -> Result<T> {
+    answer.map_err(|_| Error::refused(msg!("wizard-interrupted"), msg!("wizard-interrupted-hint")))
+}
+
+pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result<u8> {
+    let interrupted = msg!("wizard-interrupted");
+    ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
+    let colorful = ColorfulTheme::default();
+    let theme: &dyn Theme = if settings.color {
+        &colorful
+    } else {
+        &SimpleTheme
+    };
+    printer.note(&printer.bold(&msg!("wizard-title")));
+    let mut answers = args.clone();
+
+    // 1. Where.
+    let targets = choose_targets(theme, args, printer)?;
+    // 2. License, collectors, agent.
+    if wanted_value(&answers.license) {
+        printer.note(&printer.dim(&msg!("wizard-license-help")));
+        let license = asked(
+            Password::with_theme(theme)
+                .with_prompt(msg!("wizard-license"))
+                .validate_with(|key: &String| {
+                    settings::validate_license(key.trim())
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+                .interact(),
+        )?;
+        answers.license = Some(license.trim().to_string());
+    }
+    if let Some(license) = &answers.license {
+        printer.add_secret(license.trim());
+    }
+    if wanted_value(&answers.host) {
+        printer.note(&printer.dim(&msg!("wizard-hosts-help")));
+        answers.host = ask_text(theme, msg!("wizard-hosts"), false, |raw| {
+            settings::parse_hosts(raw).err().map(|e| e.to_string())
+        })?;
+    }
+    check_collectors(theme, &answers, printer)?;
+    if answers.agent_jar.is_none() && answers.agent_archive.is_none() {
+        choose_agent(theme, &mut answers, printer)?;
+    }
+    // 3. Optional settings.
+    if answers.name.is_none() && answers.port.is_none() && answers.cypher_level.is_none() {
+        optional_settings(theme, &mut answers, printer)?;
+    }
+
+    // 4-7. The same install as the flags: diff, confirm, apply, next steps; then doctor.
+    let mut code = 0;
+    for target in targets {
+        answers.target.home = target.home.clone();
+        answers.target.base = target.base.clone();
+        answers.target.pid = target.pid;
+        let install = settings::install(&answers)?;
+        // Until the confirmation is answered nothing has changed; from then on Ctrl-C is
+        // held off during apply and is an ordinary interrupt afterwards.
+        ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
+        let installed = super::install::run(settings, &install, printer);
+        ui::interrupt::default_on_interrupt();
+        let installed = installed?;
+        code = code.max(installed);
+        if installed == 0 && !settings.dry_run {
+            printer.note(&format!("\n{}", printer.bold(&msg!("wizard-doctor"))));
+            let doctor = DoctorSettings {
+                target: install.target.clone(),
+                network: true,
+                list_rules: false,
+                logs: Vec::new(),
+                full: false,
+                fix: false,
+            };
+            super::doctor::run(settings, &doctor, printer)?;
+        }
+        printer.note(&format!(
+            "\n{}\n  {}",
+            printer.bold(&msg!("wizard-equivalent")),
+            equivalent_command(&answers)
+        ));
+    }
+    Ok(code)
+}
+
+/// A line of text, asked again while `problem` names one; blank only when `optional` (None).
+fn ask_text(
+    theme: &dyn Theme,
+    prompt: String,
+    optional: bool,
+    problem: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>> {
+    let answer: String = asked(
+        Input::with_theme(theme)
+            .with_prompt(prompt)
+            .allow_empty(optional)
+            .validate_with(|raw: &String| match raw.trim() {
+                "" if optional => Ok(()),
+                raw => problem(raw).map_or(Ok(()), Err),
+            })
+            .interact_text(),
+    )?;
+    let answer = answer.trim().to_string();
+    Ok((!answer.is_empty()).then_some(answer))
+}
+
+fn wanted_value(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+/// The targets given as flags, or picked from what detection found, or a typed path.
+fn choose_targets(
+    theme: &dyn Theme,
+    args: &InstallArgs,
+    printer: &Printer,
+) -> Result<Vec<TargetSettings>> {
+    let given = settings::target(&args.target);
+    if !given.is_empty() {
+        return Ok(vec![given]);
+    }
+    let found: Vec<Detection> = runtimes::detect_all(&Host::scan())
+        .iter()
+        .map(|r| r.detection())
+        .filter(|d| {
+            args.target
+                .runtime
+                .is_none_or(|k| runtimes::kind_name(k) == d.runtime)
+        })
+        .collect();
+    let mut picked = Vec::new();
+    if found.is_empty() {
+        printer.note(&msg!("wizard-nothing-detected"));
+    } else {
+        let items: Vec<String> = found
+            .iter()
+            .map(|d| super::detect::describe(printer, d))
+            .collect();
+        let chosen = asked(
+            MultiSelect::with_theme(theme)
+                .with_prompt(msg!("wizard-pick-targets"))
+                .items(&items)
+                .defaults(&vec![found.len() == 1; found.len()])
+                .interact(),
+        )?;
+        picked = chosen
+            .into_iter()
+            .map(|i| TargetSettings {
+                runtime: None,
+                home: Some(found[i].home.clone()),
+                base: found[i].base.clone().filter(|b| *b != found[i].home),
+                pid: found[i].pid,
+                ..crate::settings::target(&args.target)
+            })
+            .collect();
+    }
+    if picked.is_empty() {
+        let home = ask_text(theme, msg!("wizard-target-path"), false, |raw| {
+            (!Path::new(raw).is_dir()).then(|| msg!("wizard-not-a-directory"))
+        })?;
+        picked.push(TargetSettings {
+            runtime: args.target.runtime,
+            home: home.map(PathBuf::from),
+            ..crate::settings::target(&args.target)
+        });
+    }
+    Ok(picked)
+}
+
+/// A live TCP connect to every collector, with a spinner; unreachable ones are not fatal
+/// (the network may open later) but the user decides.
+fn check_collectors(theme: &dyn Theme, answers: &InstallArgs, printer: &Printer) -> Result<()> {
+    let hosts = settings::parse_hosts(answers.host.as_deref().unwrap_or_default())?;
+    let port = answers
+        .set
+        .iter()
+        .find_map(|pair| pair.strip_prefix("whatap.server.port="))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(collector::DEFAULT_PORT);
+    let spinner = ui::progress::spinner(&msg!("wizard-checking", port = port));
+    let targets: Vec<(String, u16)> = hosts.iter().map(|h| (h.clone(), port)).collect();
+    let probes = collector::probe_all(&targets, Duration::from_secs(3));
+    spinner.finish();
+    for probe in &probes {
+        let line = match &probe.error {
+            None => printer.green(&msg!("wizard-reachable", host = probe.host, port = port)),
+            Some(why) => printer.yellow(&msg!(
+                "wizard-unreachable",
+                host = probe.host,
+                port = port,
+                why = why
+            )),
+        };
+        printer.note(&format!("  {line}"));
+    }
+    if probes.iter().all(|p| p.error.is_some()) {
+        let go_on = asked(
+            Confirm::with_theme(theme)
+                .with_prompt(msg!("wizard-continue-unreachable"))
+                .default(false)
+                .interact(),
+        )?;
+        if !go_on {
+            return Err(Error::refused(
+                msg!("wizard-stopped"),
+                msg!("wizard-unreachable-hint"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn choose_agent(theme: &dyn Theme, answers: &mut InstallArgs, printer: &Printer) -> Result<()> {
+    let items = [
+        msg!("wizard-agent-path"),
+        msg!("wizard-agent-url"),
+        msg!("wizard-agent-existing"),
+    ];
+    let choice = asked(
+        Select::with_theme(theme)
+            .with_prompt(msg!("wizard-agent"))
+            .items(&items)
+            .default(0)
+            .interact(),
+    )?;
+    match choice {
+        0 => {
+            let path = ask_text(theme, msg!("wizard-agent-path-prompt"), false, |raw| {
+                (!Path::new(raw).exists()).then(|| msg!("wizard-no-such-path"))
+            })?;
+            let path = PathBuf::from(path.unwrap_or_default());
+            if path.extension().is_some_and(|e| e == "jar") {
+                answers.agent_jar = Some(path);
+            } else {
+                answers.agent_archive = Some(path);
+            }
+        }
+        1 => {
+            let url = ask_text(theme, msg!("wizard-agent-url-prompt"), false, |raw| {
+                let web = raw.starts_with("https://") || raw.starts_with("http://");
+                (!web).then(|| msg!("wizard-not-a-url"))
+            })?;
+            printer.note(&printer.dim(&msg!("wizard-sha256-help")));
+            answers.sha256 = ask_text(theme, "sha256".into(), true, |raw| {
+                let hex = raw.len() == 64 && raw.chars().all(|c| c.is_ascii_hexdigit());
+                (!hex).then(|| msg!("sha256-invalid", value = raw))
+            })?;
+            answers.agent_archive = url.map(PathBuf::from);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn optional_settings(
+    theme: &dyn Theme,
+    answers: &mut InstallArgs,
+    printer: &Printer,
+) -> Result<()> {
+    let change = asked(
+        Confirm::with_theme(theme)
+            .with_prompt(msg!("wizard-optional"))
+            .default(false)
+            .interact(),
+    )?;
+    if !change {
+        return Ok(());
+    }
+    printer.note(&printer.dim(&msg!("wizard-name-help")));
+    answers.name = ask_text(theme, "-Dwhatap.name".into(), true, |_| None)?;
+    printer.note(&printer.dim(&msg!("wizard-port-help")));
+    let port = ask_text(theme, "-Dwhatap.port".into(), true, |raw| {
+        (!raw.parse::<u16>().is_ok_and(|p| p > 0)).then(|| msg!("wizard-not-a-port"))
+    })?;
+    answers.port = port.and_then(|p| p.parse().ok());
+    printer.note(&printer.dim(&msg!("wizard-cypher-help")));
+    let levels = [msg!("wizard-cypher-default"), "128".into(), "256".into()];
+    let level = asked(
+        Select::with_theme(theme)
+            .with_prompt("cypher_level")
+            .items(&levels)
+            .default(0)
+            .interact(),
+    )?;
+    answers.cypher_level = (level > 0).then(|| levels[level].clone());
+    Ok(())
+}
+
+/// The command that does the same without questions; the license stays in the environment.
+fn equivalent_command(answers: &InstallArgs) -> String {
+    let mut words: Vec<String> = vec!["whatap".into(), "install".into()];
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            words.push(name.into());
+            words.push(value);
+        }
+    };
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    flag(
+        "--runtime",
+        answers
+            .target
+            .runtime
+            .map(|k| runtimes::kind_name(k).to_string()),
+    );
+    flag("--home", path(&answers.target.home));
+    flag("--base", path(&answers.target.base));
+    flag("--host", answers.host.clone());
+    flag("--agent-jar", path(&answers.agent_jar));
+    flag("--agent-archive", path(&answers.agent_archive));
+    flag("--sha256", answers.sha256.clone());
+    flag("--whatap-home", path(&answers.whatap_home));
+    flag("--port", answers.port.map(|p| p.to_string()));
+    flag("--name", answers.name.clone());
+    flag("--oname", answers.oname.clone());
+    flag("--cypher-level", answers.cypher_level.clone());
+    flag("--method", answers.method.clone());
+    for pair in &answers.set {
+        flag("--set", Some(pair.clone()));
+    }
+    let mut line = String::from("WHATAP_LICENSE=... ");
+    line.push_str(
+        &words
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    if answers.latest_jar {
+        line.push_str(" --latest-jar");
+    }
+    if answers.offline {
+        line.push_str(" --offline");
+    }
+    line.push_str(" --yes");
+    line
+}
+
+/// Quoted for pasting into sh when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_equivalent_command_parses_back_to_the_same_answers() {
+        let cli = crate::cli::Cli::parse_from([
+            "whatap",
+            "install",
+            "--home",
+            "/opt/tomcat dir",
+            "--host",
+            "1.2.3.4/5.6.7.8",
+            "--agent-jar",
+            "/tmp/a.jar",
+            "--name",
+            "{type}-{ip2}",
+            "--port",
+            "8080",
+        ]);
+        let crate::cli::Command::Install(args) = cli.command else {
+            unreachable!()
+        };
+        let line = equivalent_command(&args);
+        assert_eq!(
+            line,
+            "WHATAP_LICENSE=... whatap install --home '/opt/tomcat dir' --host 1.2.3.4/5.6.7.8 \
+             --agent-jar /tmp/a.jar --port 8080 --name '{type}-{ip2}' --yes"
+        );
+        assert!(!line.contains("--license"));
+    }
+
+    #[test]
+    fn single_quotes_survive() {
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

@@ -1,0 +1,91 @@
+//! English and Korean: --lang, WHATAP_LANG and LANG=ko_KR.UTF-8 pick the language of reports,
+//! next steps, errors and hints (messages/messages.toml; the catalog's completeness is a unit
+//! test in src/ui/i18n.rs).
+
+mod common;
+
+use common::*;
+
+fn stderr_of(cmd: &mut assert_cmd::Command) -> String {
+    String::from_utf8(cmd.output().unwrap().stderr).unwrap()
+}
+
+#[test]
+fn errors_and_hints_follow_the_chosen_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let english = stderr_of(whatap(dir.path()).args(["install", "--host", "127.0.0.1"]));
+    assert!(
+        english.contains("error: --license is required"),
+        "{english}"
+    );
+    assert!(english.contains("hint: pass --license KEY"), "{english}");
+
+    let by_flag =
+        stderr_of(whatap(dir.path()).args(["--lang", "ko", "install", "--host", "127.0.0.1"]));
+    let by_env = stderr_of(whatap(dir.path()).env("WHATAP_LANG", "ko").args([
+        "install",
+        "--host",
+        "127.0.0.1",
+    ]));
+    let by_locale = stderr_of(whatap(dir.path()).env("LANG", "ko_KR.UTF-8").args([
+        "install",
+        "--host",
+        "127.0.0.1",
+    ]));
+    for korean in [&by_flag, &by_env, &by_locale] {
+        assert!(korean.contains("오류: --license가 필요합니다"), "{korean}");
+        assert!(
+            korean.contains("도움말:") && korean.contains("라이선스"),
+            "{korean}"
+        );
+    }
+    // The flag wins over the locale.
+    let flag_wins = stderr_of(whatap(dir.path()).env("LANG", "ko_KR.UTF-8").args([
+        "--lang",
+        "en",
+        "install",
+        "--host",
+        "127.0.0.1",
+    ]));
+    assert!(flag_wins.contains("--license is required"), "{flag_wins}");
+
+    let bad_host = stderr_of(whatap(dir.path()).args([
+        "--lang",
+        "ko",
+        "install",
+        "--license",
+        LICENSE,
+        "--host",
+        "https://x.example",
+    ]));
+    assert!(bad_host.contains("수집 서버"), "{bad_host}");
+}
+
+#[test]
+fn reports_and_next_steps_in_korean() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .args(["--dry-run", "--lang", "ko"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("계획 (dry run"), "{text}");
+    assert!(text.contains("생성"), "{text}");
+    assert!(
+        text.contains("다음 단계: 에이전트가 로드되도록 Tomcat을 시작하세요"),
+        "{text}"
+    );
+    let doctor = whatap(&state)
+        .args(["doctor", "--no-network", "--lang", "ko", "--home"])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(doctor.stdout).unwrap();
+    assert!(
+        text.contains("오류가 없습니다") || text.contains("조치:"),
+        "{text}"
+    );
+}
