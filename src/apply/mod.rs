@@ -3,6 +3,7 @@
 //! reverse order if a later one fails.
 
 pub mod atomic;
+pub mod checkpoint;
 pub mod ledger;
 pub mod lock;
 
@@ -10,16 +11,22 @@ use crate::error::{Error, Result};
 use crate::plan::{Action, Edit, Plan, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// Creates the state dir (and backups/) as 0700: backups hold license keys.
+/// Creates the state dir (and backups/) as 0700, and tightens one that is looser: backups and
+/// the ledger hold license keys.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     if !dir.is_dir() {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
@@ -74,43 +81,49 @@ pub fn collect_garbage(state_dir: &Path, keep: &[String]) {
     }
 }
 
-/// Applies the plan; on any failure, restores what was already written and returns
-/// `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3).
-pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
-    for edit in &plan.edits {
-        if edit.action() != Action::Unchanged {
+/// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
+/// failure, including `commit`'s, restores what was already changed and returns `ApplyFailed`
+/// (exit 4), or the refusal that stopped it (exit 3).
+pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+    let changing: Vec<&Edit> = plan
+        .edits
+        .iter()
+        .filter(|e| e.action() != Action::Unchanged)
+        .collect();
+    let mut created_dirs: Vec<&Path> = Vec::new();
+    let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
+    let mut done: Vec<&Edit> = Vec::new();
+    let result = (|| {
+        for edit in &changing {
             if let Some(before) = &edit.before {
                 write_backup(state_dir, before)?;
             }
         }
-    }
-    let mut created_dirs: Vec<&Path> = Vec::new();
-    let mut done: Vec<&Edit> = Vec::new();
-    let result = (|| {
+        checkpoint::step("apply: backups written")?;
         for dir in &plan.dirs {
-            fs::DirBuilder::new()
-                .mode(dir.mode)
-                .create(&dir.path)
-                .map_err(|e| Error::io(&dir.path, e))?;
+            atomic::create_dir(&dir.path, dir.mode, dir.owner)?;
             created_dirs.push(&dir.path);
-            // The mode is filtered by the umask on creation; set it exactly.
-            fs::set_permissions(&dir.path, fs::Permissions::from_mode(dir.mode))
-                .map_err(|e| Error::io(&dir.path, e))?;
-            if let Some(owner) = dir.owner {
-                atomic::chown_path(&dir.path, owner)?;
-            }
         }
-        for edit in &plan.edits {
-            apply_edit(edit)?;
+        for edit in &changing {
+            // Listed first: a step failing after the rename must still be undone.
             done.push(edit);
+            apply_edit(edit)?;
         }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
-            let _ = fs::remove_dir(dir);
+            if let Ok(meta) = fs::symlink_metadata(dir) {
+                if fs::remove_dir(dir).is_ok() {
+                    removed_dirs.push((dir, meta));
+                    checkpoint::step("apply: directory removed")?;
+                }
+            }
         }
-        Ok(())
+        commit()
     })();
     if let Err(error) = result {
+        for (dir, meta) in removed_dirs.iter().rev() {
+            let _ = atomic::create_dir(dir, meta.mode() & 0o7777, Some((meta.uid(), meta.gid())));
+        }
         for edit in done.iter().rev() {
             undo_edit(edit);
         }
@@ -129,7 +142,7 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
 
 fn apply_edit(edit: &Edit) -> Result<()> {
     match (&edit.before, &edit.after) {
-        (before, Some(after)) if before.as_ref() != Some(after) => atomic::write(
+        (before, Some(after)) => atomic::write(
             &edit.path,
             &WriteSpec {
                 bytes: after,
@@ -140,13 +153,17 @@ fn apply_edit(edit: &Edit) -> Result<()> {
             },
         ),
         (Some(before), None) => atomic::remove(&edit.path, before),
-        _ => Ok(()),
+        (None, None) => Ok(()),
     }
 }
 
-/// Best effort: puts back what `apply_edit` replaced.
+/// Best effort: puts back what `apply_edit` replaced, only while the file still holds what we
+/// wrote (a step that failed before the rename, or a person's change, is left alone).
 fn undo_edit(edit: &Edit) {
     let current = fs::read(&edit.path).ok();
+    if current != edit.after {
+        return;
+    }
     let _ = match &edit.before {
         Some(before) => atomic::write(
             &edit.path,

@@ -42,7 +42,7 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
             plan,
         );
         ledger.save(&state_dir)?;
-        if let Err(error) = apply::apply(plan, &state_dir) {
+        if let Err(error) = apply::apply(plan, &state_dir, || Ok(())) {
             before.save(&state_dir)?;
             return Err(error);
         }

@@ -76,8 +76,8 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         forget(&mut ledger)?;
     }
     confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
-        apply::apply(plan, &state_dir)?;
-        forget(&mut ledger)
+        // Forgetting the install is the commit: if it fails, the files are put back too.
+        apply::apply(plan, &state_dir, || forget(&mut ledger))
     })
 }
 
