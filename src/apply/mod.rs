@@ -92,7 +92,8 @@ pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>)
         .collect();
     let mut created_dirs: Vec<&Path> = Vec::new();
     let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
-    let mut done: Vec<&Edit> = Vec::new();
+    // Each edit begun, with the mode and owner its file had (a deleted one is put back so).
+    let mut done: Vec<(&Edit, Option<(u32, u32, u32)>)> = Vec::new();
     let result = (|| {
         for edit in &changing {
             if let Some(before) = &edit.before {
@@ -106,7 +107,8 @@ pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>)
         }
         for edit in &changing {
             // Listed first: a step failing after the rename must still be undone.
-            done.push(edit);
+            let meta = fs::symlink_metadata(&edit.path).ok();
+            done.push((edit, meta.map(|m| (m.mode() & 0o7777, m.uid(), m.gid()))));
             apply_edit(edit)?;
         }
         for dir in &plan.remove_dirs {
@@ -124,8 +126,8 @@ pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>)
         for (dir, meta) in removed_dirs.iter().rev() {
             let _ = atomic::create_dir(dir, meta.mode() & 0o7777, Some((meta.uid(), meta.gid())));
         }
-        for edit in done.iter().rev() {
-            undo_edit(edit);
+        for (edit, meta) in done.iter().rev() {
+            undo_edit(edit, *meta);
         }
         for dir in created_dirs.iter().rev() {
             let _ = fs::remove_dir(dir);
@@ -159,7 +161,7 @@ fn apply_edit(edit: &Edit) -> Result<()> {
 
 /// Best effort: puts back what `apply_edit` replaced, only while the file still holds what we
 /// wrote (a step that failed before the rename, or a person's change, is left alone).
-fn undo_edit(edit: &Edit) {
+fn undo_edit(edit: &Edit, original: Option<(u32, u32, u32)>) {
     let current = fs::read(&edit.path).ok();
     if current != edit.after {
         return;
@@ -170,11 +172,132 @@ fn undo_edit(edit: &Edit) {
             &WriteSpec {
                 bytes: before,
                 expect: current.as_deref(),
-                create_mode: edit.create_mode,
-                create_owner: edit.create_owner,
+                create_mode: original.map_or(edit.create_mode, |(mode, _, _)| mode),
+                create_owner: original.map(|(_, uid, gid)| (uid, gid)),
                 validation: Validation::None,
             },
         ),
         None => fs::remove_file(&edit.path).map_err(|e| Error::io(&edit.path, e)),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{DirCreate, Ownership};
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::MetadataExt;
+
+    /// Every entry under `root` with its mode and bytes (directories with none).
+    fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
+        let mut map = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).unwrap().flatten() {
+                let meta = entry.metadata().unwrap();
+                let bytes = if meta.is_dir() {
+                    stack.push(entry.path());
+                    Vec::new()
+                } else {
+                    fs::read(entry.path()).unwrap()
+                };
+                map.insert(entry.path(), (meta.mode(), bytes));
+            }
+        }
+        map
+    }
+
+    fn edit(path: PathBuf, before: Option<&[u8]>, after: Option<&[u8]>) -> Edit {
+        Edit {
+            path,
+            via: None,
+            before: before.map(<[u8]>::to_vec),
+            after: after.map(<[u8]>::to_vec),
+            create_mode: 0o640,
+            create_owner: None,
+            validation: Validation::Shell,
+            ownership: Ownership::Whole,
+            binary: false,
+        }
+    }
+
+    /// A plan with every kind of step: a directory created, a file created in it, a script
+    /// modified, a file deleted, a directory removed.
+    fn every_kind_of_step(root: &Path) -> Plan {
+        fs::write(root.join("setenv.sh"), b"A=1\n").unwrap();
+        fs::create_dir(root.join("old")).unwrap();
+        fs::write(root.join("old/agent.jar"), b"PK").unwrap();
+        Plan {
+            dirs: vec![DirCreate {
+                path: root.join("whatap"),
+                mode: 0o755,
+                owner: None,
+            }],
+            edits: vec![
+                edit(root.join("whatap/whatap.conf"), None, Some(b"license=x\n")),
+                edit(root.join("setenv.sh"), Some(b"A=1\n"), Some(b"A=1\nB=2\n")),
+                edit(root.join("old/agent.jar"), Some(b"PK"), None),
+            ],
+            remove_dirs: vec![root.join("old")],
+        }
+    }
+
+    #[test]
+    fn a_failure_at_any_step_leaves_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tree, state) = (dir.path().join("tree"), dir.path().join("state"));
+        fs::create_dir(&tree).unwrap();
+        let plan = every_kind_of_step(&tree);
+        let before = snapshot(&tree);
+        let mut failed = 0;
+        for n in 1.. {
+            checkpoint::fail_at(Some(n));
+            let result = apply(&plan, &state, || checkpoint::step("commit"));
+            checkpoint::fail_at(None);
+            if result.is_ok() {
+                break;
+            }
+            assert!(matches!(result, Err(Error::ApplyFailed { .. })), "{result:?}");
+            assert_eq!(snapshot(&tree), before, "step {n} left a change behind");
+            failed += 1;
+            assert!(n < 100, "apply never completes");
+        }
+        assert!(failed >= 10, "only {failed} steps were exercised");
+        assert_eq!(fs::read(tree.join("setenv.sh")).unwrap(), b"A=1\nB=2\n");
+        assert!(!tree.join("old").exists());
+        assert_eq!(
+            fs::metadata(tree.join("whatap/whatap.conf")).unwrap().mode() & 0o777,
+            0o640
+        );
+    }
+
+    #[test]
+    fn a_stale_temp_file_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("setenv.sh");
+        let outside = dir.path().join("outside");
+        fs::write(&target, b"A=1\n").unwrap();
+        fs::write(&outside, b"secret\n").unwrap();
+        // A killed run's leftover, or a planted symlink under the temp name.
+        std::os::unix::fs::symlink(&outside, atomic::temp_path(&target)).unwrap();
+        apply_edit(&edit(target.clone(), Some(b"A=1\n"), Some(b"A=2\n"))).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"A=2\n");
+        assert_eq!(fs::read(&outside).unwrap(), b"secret\n");
+        assert!(!atomic::temp_path(&target).exists());
+    }
+
+    #[test]
+    fn state_dir_is_tightened_to_0700() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&state).unwrap();
+        write_backup(&state, b"license=x\n").unwrap();
+        for path in [state.clone(), backups_dir(&state)] {
+            assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o700);
+        }
+        let backup = backups_dir(&state).join(sha256_hex(b"license=x\n"));
+        assert_eq!(fs::metadata(backup).unwrap().mode() & 0o777, 0o600);
+    }
 }
