@@ -257,7 +257,10 @@ mod tests {
             if result.is_ok() {
                 break;
             }
-            assert!(matches!(result, Err(Error::ApplyFailed { .. })), "{result:?}");
+            assert!(
+                matches!(result, Err(Error::ApplyFailed { .. })),
+                "{result:?}"
+            );
             assert_eq!(snapshot(&tree), before, "step {n} left a change behind");
             failed += 1;
             assert!(n < 100, "apply never completes");
@@ -266,7 +269,10 @@ mod tests {
         assert_eq!(fs::read(tree.join("setenv.sh")).unwrap(), b"A=1\nB=2\n");
         assert!(!tree.join("old").exists());
         assert_eq!(
-            fs::metadata(tree.join("whatap/whatap.conf")).unwrap().mode() & 0o777,
+            fs::metadata(tree.join("whatap/whatap.conf"))
+                .unwrap()
+                .mode()
+                & 0o777,
             0o640
         );
     }

@@ -67,6 +67,9 @@ pub fn block_bytes(
             None => marker::insert_block(current, style, inner, at),
         },
     };
+    // The block must be found again where it was put: not, say, inside a here-document the
+    // file leaves open at its end. Otherwise the next run could neither update nor remove it.
+    marker::find_block(&after, style)?;
     let eol = Eol::detect(&after, Eol::Lf);
     let text =
         String::from_utf8_lossy(&marker::render_block(style, inner, eol)).replace("\r\n", "\n");
