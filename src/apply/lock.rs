@@ -12,18 +12,30 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub struct LockGuard {
     _files: Vec<File>,
 }
 
+/// How long to wait for a lock before refusing. Short, but long enough for the lock of a run
+/// that was just killed to go: a child it was forking (`sh -n`) holds a copy until it execs.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
 fn try_flock(file: &File, path: &Path, what: &str) -> Result<()> {
-    // SAFETY: flock on a file descriptor we own; the lock is released when `file` closes.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
+    let deadline = Instant::now() + LOCK_WAIT;
+    let err = loop {
+        // SAFETY: flock on a file descriptor we own; the lock is released when `file` closes.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) || Instant::now() > deadline {
+            break err;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
         return Err(Error::refused(
             format!(
@@ -36,7 +48,7 @@ fn try_flock(file: &File, path: &Path, what: &str) -> Result<()> {
     Err(Error::io(path, err))
 }
 
-/// Takes the state dir's lock or refuses at once (exit 3), then removes what a killed run left.
+/// Takes the state dir's lock or refuses (exit 3), then removes what a killed run left.
 pub fn acquire(state_dir: &Path) -> Result<LockGuard> {
     super::ensure_private_dir(state_dir)?;
     let path = state_dir.join("lock");
@@ -54,8 +66,8 @@ pub fn acquire(state_dir: &Path) -> Result<LockGuard> {
 }
 
 /// Locks every directory the plan writes in (the nearest existing one for a directory still to
-/// be created), in a fixed order, and sweeps stale temp files there; refuses at once (exit 3)
-/// when another whatap holds one.
+/// be created), in a fixed order, and sweeps stale temp files there; refuses (exit 3) when
+/// another whatap holds one.
 pub fn acquire_targets(plan: &Plan) -> Result<LockGuard> {
     let mut files = Vec::new();
     for dir in target_dirs(plan) {
@@ -78,6 +90,8 @@ fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
         .filter_map(|p| p.ancestors().skip(1).find(|d| d.is_dir()))
         .map(Path::to_path_buf)
         .collect();
+    // A directory to remove is written in too: a killed run's temp file there would keep it.
+    dirs.extend(plan.remove_dirs.iter().filter(|d| d.is_dir()).cloned());
     dirs.sort();
     dirs.dedup();
     dirs

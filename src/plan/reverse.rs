@@ -73,11 +73,16 @@ fn reverse_file(
                 path.display()
             ));
         }
-        return Ok(None);
+        // Nothing to write, but its directory is locked and swept like the others'.
+        let mut absent = edit(record, Vec::new(), None);
+        absent.before = None;
+        return Ok(Some(absent));
     };
     let sha = sha256_hex(&current);
     if Some(&sha) == record.original_sha256.as_ref() {
-        return Ok(None);
+        // Already as it was; kept in the plan so its directory is locked and swept of any
+        // temp file a killed install left next to it.
+        return Ok(Some(edit(record, current.clone(), Some(current))));
     }
     if sha == record.written_sha256 {
         let original = match &record.backup {
