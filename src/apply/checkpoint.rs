@@ -32,12 +32,6 @@ pub fn fail_at(n: Option<usize>) {
     });
 }
 
-/// Unit tests: how many steps this thread reached since `fail_at`.
-#[cfg(test)]
-pub fn reached() -> usize {
-    hooks::HOOKS.with(|h| h.borrow().reached)
-}
-
 #[cfg(debug_assertions)]
 mod hooks {
     use crate::error::{Error, Result};

@@ -6,7 +6,6 @@ use crate::detect::process::Process;
 use crate::edit::conf;
 use crate::net::collector::DEFAULT_PORT;
 use crate::runtimes::java::{self, BlockScan};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub struct JavaTarget<'a> {
@@ -132,7 +131,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
 }
 
 fn inspect_conf(label: &str, path: &Path, out: &mut Inspection) {
-    let keys = match fs::read(path) {
+    let keys = match crate::plan::target::peek(path) {
         Ok(bytes) => conf::parse(&bytes),
         Err(e) => {
             for key in ["license", "whatap.server.host"] {

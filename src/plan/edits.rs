@@ -119,7 +119,19 @@ pub fn keys_bytes(current: &[u8], changes: &[(String, String)]) -> (Vec<u8>, Own
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;
-    let bytes = std::fs::read(source).map_err(|e| Error::io(source, e))?;
+    // The source is the operator's file, anywhere: it must be a regular file of sane size
+    // (a FIFO would block, a 2 GB file would be loaded whole).
+    let bytes = match target::read_regular_follow(source, target::MAX_BINARY_FILE) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(Error::usage(
+                format!("{}: no such file", source.display()),
+                "pass the path of the file to install",
+            ));
+        }
+        Err(Error::Refused { message, hint }) => return Err(Error::Usage { message, hint }),
+        Err(e) => return Err(e),
+    };
     let mut edit = edit_for(file, bytes, Ownership::Whole);
     edit.binary = true;
     Ok(edit)

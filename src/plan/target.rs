@@ -30,9 +30,7 @@ pub struct TargetFile {
 pub fn owned_roots(dirs: &[&Path]) -> Vec<PathBuf> {
     let mut roots = Vec::new();
     for dir in dirs {
-        if let Ok(real) = fs::canonicalize(dir) {
-            roots.push(real);
-        }
+        roots.push(canonical_lenient(dir));
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 if entry.file_type().is_ok_and(|t| t.is_symlink()) {
@@ -144,6 +142,32 @@ pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> 
     Ok(Some(content))
 }
 
+/// Reads a text file only to look at it (detection, doctor, scans for blocks): a regular file
+/// within the text limit, opened without blocking, so a FIFO or device put in its place
+/// cannot hang the command.
+pub fn peek(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > MAX_TEXT_FILE {
+        return Err(std::io::Error::other("not a regular file of text size"));
+    }
+    let mut content = Vec::with_capacity(meta.len() as usize);
+    (&file).take(MAX_TEXT_FILE).read_to_end(&mut content)?;
+    Ok(content)
+}
+
+/// Like `read_regular`, for a path the operator gave (a symlink to the file is fine).
+pub fn read_regular_follow(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    match fs::canonicalize(path) {
+        Ok(real) => read_regular(&real, Some(limit)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 fn too_large(path: &Path, len: u64) -> Error {
     Error::refused(
         format!(
@@ -200,11 +224,20 @@ pub fn check_dir_writable(dir: &Path) -> Result<()> {
 
 /// `path` with its parent canonicalized, so `..` and symlinked directories are resolved.
 fn absolute_parent(path: &Path) -> PathBuf {
-    match (
-        path.parent().and_then(|p| fs::canonicalize(p).ok()),
-        path.file_name(),
-    ) {
-        (Some(parent), Some(name)) => parent.join(name),
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => canonical_lenient(parent).join(name),
         _ => path.to_path_buf(),
     }
+}
+
+/// `path` canonicalized as far as it exists; the missing rest (a WhaTap home still to be
+/// created) appended as given.
+fn canonical_lenient(path: &Path) -> PathBuf {
+    for existing in path.ancestors() {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
+            return real.join(rest);
+        }
+    }
+    path.to_path_buf()
 }

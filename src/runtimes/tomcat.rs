@@ -208,7 +208,7 @@ fn build(home: &Path, base: &Path, process: Option<Process>) -> Tomcat {
 
 /// From RELEASE-NOTES (tarballs), else `lib/catalina.jar`'s ServerInfo.properties (Debian).
 pub fn version(home: &Path) -> Option<String> {
-    if let Ok(notes) = fs::read_to_string(home.join("RELEASE-NOTES")) {
+    if let Ok(Ok(notes)) = target::peek(&home.join("RELEASE-NOTES")).map(String::from_utf8) {
         if let Some(v) = notes
             .lines()
             .find_map(|l| l.trim().strip_prefix("Apache Tomcat Version "))
@@ -420,7 +420,7 @@ fn stray_agent_lines(tomcat: &Tomcat, managed: &Path) -> Result<Vec<String>> {
         }
     }
     for file in tomcat.startup_files() {
-        let Ok(content) = fs::read(&file) else {
+        let Ok(content) = target::peek(&file) else {
             continue;
         };
         let span = marker::find_block(&content, tomcat.style).ok().flatten();
