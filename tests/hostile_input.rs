@@ -266,8 +266,8 @@ fn paths_with_spaces_newlines_and_shell_metacharacters() {
     let canary = case.canary();
     let evil = format!("$(touch {0}) `touch {0}`; touch {0} \"'", canary.display());
     for whatap_home in [
-        format!("/opt/my whatap"),
-        format!("/opt/line\nbreak"),
+        "/opt/my whatap".to_string(),
+        "/opt/line\nbreak".to_string(),
         format!("/opt/{evil}"),
     ] {
         let tree = tree_bytes(&case.home);

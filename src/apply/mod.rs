@@ -93,7 +93,7 @@ pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>)
     let mut created_dirs: Vec<&Path> = Vec::new();
     let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
     // Each edit begun, with the mode and owner its file had (a deleted one is put back so).
-    let mut done: Vec<(&Edit, Option<(u32, u32, u32)>)> = Vec::new();
+    let mut done: Vec<(&Edit, Option<FileMode>)> = Vec::new();
     let result = (|| {
         for edit in &changing {
             if let Some(before) = &edit.before {
@@ -159,9 +159,12 @@ fn apply_edit(edit: &Edit) -> Result<()> {
     }
 }
 
+/// A file's mode, uid and gid.
+type FileMode = (u32, u32, u32);
+
 /// Best effort: puts back what `apply_edit` replaced, only while the file still holds what we
 /// wrote (a step that failed before the rename, or a person's change, is left alone).
-fn undo_edit(edit: &Edit, original: Option<(u32, u32, u32)>) {
+fn undo_edit(edit: &Edit, original: Option<FileMode>) {
     let current = fs::read(&edit.path).ok();
     if current != edit.after {
         return;
