@@ -311,3 +311,57 @@ fn two_installs_at_once_never_both_write() {
         assert_eq!(setenv.matches("-javaagent:").count(), 1, "round {round}");
     }
 }
+
+#[test]
+fn a_failure_at_every_step_changes_nothing() {
+    stub_jar();
+    let scenario = Scenario::new("tomcat9-setenv-no-newline", &[]);
+    let fail_at = |args: &[String], n: usize| {
+        command(&scenario.state(), args)
+            .env("WHATAP_TEST_FAIL_STEP", n.to_string())
+            .status()
+            .unwrap()
+    };
+    for n in 1.. {
+        reset(&scenario.root, scenario.fixture);
+        let _ = fs::remove_dir_all(scenario.state());
+        let status = fail_at(&scenario.install, n);
+        if status.success() {
+            assert_same_tree(&tree_bytes(&scenario.root), &scenario.new, "install");
+            assert!(n > 15, "install has only {n} steps?");
+            break;
+        }
+        assert!(
+            matches!(status.code(), Some(4 | 5)),
+            "install failing at step {n}"
+        );
+        let context = format!("install failing at step {n}");
+        assert_same_tree(&tree_bytes(&scenario.root), &scenario.old, &context);
+        assert!(
+            !scenario.ledger_records_install(),
+            "{context}: ledger kept it"
+        );
+    }
+    for n in 1.. {
+        let _ = fs::remove_dir_all(&scenario.root);
+        let _ = fs::remove_dir_all(scenario.state());
+        copy_tree(&scenario.installed.join("tree"), &scenario.root);
+        copy_tree(&scenario.installed.join("state"), &scenario.state());
+        let status = fail_at(&scenario.uninstall, n);
+        if status.success() {
+            assert_same_tree(&tree_bytes(&scenario.root), &scenario.old, "uninstall");
+            assert!(n > 5, "uninstall has only {n} steps?");
+            break;
+        }
+        assert!(
+            matches!(status.code(), Some(4 | 5)),
+            "uninstall failing at step {n}"
+        );
+        let context = format!("uninstall failing at step {n}");
+        assert_same_tree(&tree_bytes(&scenario.root), &scenario.new, &context);
+        assert!(
+            scenario.ledger_records_install(),
+            "{context}: ledger forgot it"
+        );
+    }
+}

@@ -186,8 +186,13 @@ pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<(
         let _ = fs::remove_dir(&temp);
     }
     result?;
-    checkpoint::step("mkdir: renamed")?;
-    sync_dir(path.parent().unwrap_or(Path::new("/")))
+    let synced = checkpoint::step("mkdir: renamed")
+        .and_then(|()| sync_dir(path.parent().unwrap_or(Path::new("/"))));
+    if synced.is_err() {
+        // Not reported as created, so the caller's rollback would not remove it.
+        let _ = fs::remove_dir(path);
+    }
+    synced
 }
 
 fn fchown(file: &File, uid: u32, gid: u32) -> std::io::Result<()> {

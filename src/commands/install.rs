@@ -41,8 +41,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
             &planned.method,
             plan,
         );
-        ledger.save(&state_dir)?;
-        if let Err(error) = apply::apply(plan, &state_dir, || Ok(())) {
+        let result = ledger
+            .save(&state_dir)
+            .and_then(|()| apply::apply(plan, &state_dir, || Ok(())));
+        if let Err(error) = result {
+            // Also when the save itself failed after its rename: the ledger must not keep
+            // an install whose files were not written.
             before.save(&state_dir)?;
             return Err(error);
         }

@@ -66,8 +66,15 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     )];
     let state_dir = settings.state_dir.clone();
     let forget = |ledger: &mut Ledger| -> Result<()> {
+        let before = ledger.clone();
         ledger.forget_install(&install.id);
-        ledger.save(&state_dir)?;
+        if let Err(error) = ledger.save(&state_dir) {
+            // Even a save that failed after its rename: the record must stay while the
+            // files are being put back as installed.
+            before.save(&state_dir)?;
+            *ledger = before;
+            return Err(error);
+        }
         apply::collect_garbage(&state_dir, &ledger.referenced_backups());
         Ok(())
     };
