@@ -128,6 +128,8 @@ fn line() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(marker::MARKER.as_bytes().to_vec()),
         1 => Just(format!("REM {}", marker::MARKER).into_bytes()),
         1 => Just(Vec::new()),
+        // A bare carriage return at the end of a line (old Mac endings, stray editors).
+        1 => Just(b"trailing=cr\r".to_vec()),
         // Latin-1 and EUC-KR values.
         1 => Just(b"whatap.name=caf\xe9 \xc7\xd1\xb1\xdb".to_vec()),
         // Any bytes but a line feed; a carriage return mid-line included.
