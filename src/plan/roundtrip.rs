@@ -225,3 +225,55 @@ fn every_writer_creates_and_removes_a_new_file() {
         assert!(uninstall(&created, &ownership).is_empty(), "{name}");
     }
 }
+
+/// Real files: the shared upstream corpus (php.ini, resin, JEUS), the fixture trees and the
+/// host's Tomcat scripts. None holds a marker, so every writer must accept every one of them
+/// (a refusal would be a here-document seen where there is none) and round-trip it.
+#[test]
+fn every_writer_round_trips_real_files() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![manifest.join("fixtures")];
+    let corpus = [
+        manifest.join("../shared/corpus"),
+        "/work/shared/corpus".into(),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir());
+    match corpus {
+        Some(dir) => dirs.push(dir),
+        None => eprintln!("SKIPPED: the shared corpus is not beside the repository"),
+    }
+    dirs.extend(
+        ["/usr/share/tomcat10/bin", "/usr/share/tomcat9/bin"]
+            .map(std::path::PathBuf::from)
+            .into_iter()
+            .filter(|d| d.is_dir()),
+    );
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => dirs.push(path),
+                Ok(kind) if kind.is_file() => files.push(path),
+                _ => {}
+            }
+        }
+    }
+    assert!(files.len() > 10, "{} files", files.len());
+    for path in files {
+        let f = std::fs::read(&path).unwrap();
+        if f.contains(&0) {
+            continue; // a jar beside the scripts: never a target
+        }
+        for (name, write) in WRITERS {
+            let refused = write(Some(&f)).err();
+            assert!(
+                refused.is_none(),
+                "{name} refused {}: {refused:?}",
+                path.display()
+            );
+            check(name, *write, &f).unwrap_or_else(|e| panic!("{name} on {}: {e}", path.display()));
+        }
+    }
+}
