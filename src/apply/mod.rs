@@ -25,6 +25,19 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
             .map_err(|e| Error::io(dir, e))?;
     }
     let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        // Whoever owns it could plant a ledger that makes uninstall "restore" any file.
+        return Err(Error::refused(
+            format!(
+                "{}: owned by uid {}, not by the user running whatap (uid {me})",
+                dir.display(),
+                meta.uid()
+            ),
+            "use a state dir of your own (--state-dir), or chown it if it is yours",
+        ));
+    }
     if meta.mode() & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(dir, e))?;
@@ -293,6 +306,23 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"A=2\n");
         assert_eq!(fs::read(&outside).unwrap(), b"secret\n");
         assert!(!atomic::temp_path(&target).exists());
+    }
+
+    #[test]
+    fn a_state_dir_owned_by_someone_else_is_refused() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only root can hand a directory to another user
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        std::os::unix::fs::chown(&state, Some(4242), Some(4242)).unwrap();
+        assert!(matches!(
+            ensure_private_dir(&state),
+            Err(Error::Refused { .. })
+        ));
+        assert!(lock::acquire(&state).is_err());
     }
 
     #[test]
