@@ -8,6 +8,8 @@ mod detect;
 mod doctor;
 mod edit;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod net;
 mod plan;
 mod runtimes;

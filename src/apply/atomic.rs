@@ -1,13 +1,14 @@
 //! Atomic file replacement: temp file in the same directory, same mode and owner, validated,
 //! fsynced, re-checked against the plan, renamed over the target, directory fsynced.
 
+use super::checkpoint;
 use crate::error::{Error, Result};
 use crate::plan::Validation;
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub struct WriteSpec<'a> {
@@ -28,11 +29,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
+    crate::plan::target::read_regular(path, Some(crate::plan::target::MAX_BINARY_FILE))
 }
 
 /// Refuses when the file is no longer what the plan was built from.
@@ -47,6 +44,62 @@ pub fn check_unchanged(path: &Path, expect: Option<&[u8]>) -> Result<()> {
     Ok(())
 }
 
+/// The temp file (or directory) that `path` is built in before its rename: in the same
+/// directory, named after the target so a run killed half-way leaves a name the next run
+/// recognises (and removes, see `sweep_stale`).
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.as_encoded_bytes())
+        .unwrap_or_default();
+    let tag = &sha256_hex(name)[..16];
+    path.with_file_name(format!("{TEMP_PREFIX}{tag}{TEMP_SUFFIX}"))
+}
+
+const TEMP_PREFIX: &str = ".whatap-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes temp files and (empty) temp directories a killed run left in `dir`. Callers hold
+/// the lock that covers `dir`, so no live whatap is writing them.
+pub fn sweep_stale(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let _ = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => fs::remove_dir(entry.path()),
+            _ => fs::remove_file(entry.path()),
+        };
+    }
+}
+
+/// Removes the temp file on every early return; a completed rename disarms it.
+struct TempGuard<'a> {
+    path: &'a Path,
+    armed: bool,
+}
+
+impl Drop for TempGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(self.path);
+        }
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir(path).map_err(|e| Error::io(path, e)),
+        Ok(_) => fs::remove_file(path).map_err(|e| Error::io(path, e)),
+        Err(_) => Ok(()),
+    }
+}
+
 pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     let dir = path
         .parent()
@@ -56,21 +109,32 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
         Ok(meta) => (meta.mode() & 0o7777, Some((meta.uid(), meta.gid()))),
         Err(_) => (spec.create_mode, spec.create_owner),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".whatap-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    let temp_path = temp.path().to_path_buf();
+    let temp_path = temp_path(path);
+    remove_if_present(&temp_path)?;
+    // O_EXCL: never follows a symlink planted under the temp name; 0600 until the real mode.
+    let mut temp = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp_path)
+        .map_err(|e| Error::io(&temp_path, e))?;
+    let mut guard = TempGuard {
+        path: &temp_path,
+        armed: true,
+    };
     let io = |e| Error::io(&temp_path, e);
+    checkpoint::step("write: temp file created")?;
     temp.write_all(spec.bytes).map_err(io)?;
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io)?;
+    checkpoint::step("write: temp file written")?;
+    // chown before chmod: chown clears set-id bits.
     if let Some((uid, gid)) = owner {
-        fchown(temp.as_file(), uid, gid).map_err(io)?;
+        fchown(&temp, uid, gid).map_err(io)?;
     }
-    temp.as_file().sync_all().map_err(io)?;
+    temp.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io)?;
+    temp.sync_all().map_err(io)?;
+    drop(temp);
+    checkpoint::step("write: temp file synced")?;
     match spec.validation {
         Validation::Shell => validate_shell(&temp_path, path, shell_for(spec.bytes))?,
         Validation::Xml => crate::edit::xml::check(spec.bytes).map_err(|e| Error::ApplyFailed {
@@ -81,18 +145,63 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
         })?,
         Validation::None => {}
     }
+    if spec.validation != Validation::None {
+        checkpoint::step("write: validated")?;
+    }
     check_unchanged(path, spec.expect)?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    fs::rename(&temp_path, path).map_err(|e| Error::io(path, e))?;
+    guard.armed = false;
+    checkpoint::step("write: renamed")?;
     sync_dir(dir)
 }
 
 pub fn remove(path: &Path, expect: &[u8]) -> Result<()> {
     check_unchanged(path, Some(expect))?;
+    checkpoint::step("remove: checked")?;
     fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    checkpoint::step("remove: removed")?;
     if let Some(dir) = path.parent() {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Creates a directory whole: built under a temp name with its mode and owner, then renamed,
+/// so a killed run never leaves it half set up (root-owned where the runtime's user must write).
+pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<()> {
+    let temp = temp_path(path);
+    remove_if_present(&temp)?;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&temp)
+        .map_err(|e| Error::io(&temp, e))?;
+    let result = (|| {
+        checkpoint::step("mkdir: temp dir created")?;
+        if let Some(owner) = owner {
+            chown_path(&temp, owner)?;
+        }
+        // Set exactly: the mode given at creation is filtered by the umask.
+        fs::set_permissions(&temp, fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(&temp, e))?;
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(Error::refused(
+                format!("{}: appeared since the plan was made", path.display()),
+                "run the command again to plan against what is there now",
+            ));
+        }
+        fs::rename(&temp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir(&temp);
+    }
+    result?;
+    let synced = checkpoint::step("mkdir: renamed")
+        .and_then(|()| sync_dir(path.parent().unwrap_or(Path::new("/"))));
+    if synced.is_err() {
+        // Not reported as created, so the caller's rollback would not remove it.
+        let _ = fs::remove_dir(path);
+    }
+    synced
 }
 
 fn fchown(file: &File, uid: u32, gid: u32) -> std::io::Result<()> {

@@ -3,6 +3,7 @@
 //! reverse order if a later one fails.
 
 pub mod atomic;
+pub mod checkpoint;
 pub mod ledger;
 pub mod lock;
 
@@ -10,16 +11,35 @@ use crate::error::{Error, Result};
 use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// Creates the state dir (and backups/) as 0700: backups hold license keys.
+/// Creates the state dir (and backups/) as 0700, and tightens one that is looser: backups and
+/// the ledger hold license keys.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     if !dir.is_dir() {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        // Whoever owns it could plant a ledger that makes uninstall "restore" any file.
+        return Err(Error::refused(
+            format!(
+                "{}: owned by uid {}, not by the user running whatap (uid {me})",
+                dir.display(),
+                meta.uid()
+            ),
+            "use a state dir of your own (--state-dir), or chown it if it is yours",
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
@@ -74,8 +94,8 @@ pub fn collect_garbage(state_dir: &Path, keep: &[String]) {
     }
 }
 
-/// Records the plan in the ledger first (a crash mid-apply still leaves a way back), then
-/// applies it; on failure the ledger goes back to what it was.
+/// Records the plan in the ledger, then applies it; on failure nothing stays changed, the
+/// ledger included.
 pub fn apply_recorded(
     plan: &Plan,
     state_dir: &Path,
@@ -84,46 +104,50 @@ pub fn apply_recorded(
 ) -> Result<()> {
     let before = ledger.clone();
     ledger.record_install(install, plan);
-    ledger.save(state_dir)?;
-    if let Err(error) = apply(plan, state_dir) {
+    // The ledger is written first: a crash mid-apply still leaves a way back.
+    let result = ledger
+        .save(state_dir)
+        .and_then(|()| apply(plan, state_dir, || Ok(())));
+    if let Err(error) = result {
+        // Also when the save itself failed after its rename: the ledger must not keep an
+        // install whose files were not written.
         before.save(state_dir)?;
+        *ledger = before;
         return Err(error);
     }
     Ok(())
 }
 
-/// Applies the plan; on any failure, restores what was already written and returns
-/// `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3).
-pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
+/// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
+/// failure, including `commit`'s, restores what was already changed and returns `ApplyFailed`
+/// (exit 4), or the refusal that stopped it (exit 3).
+pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+    let changing: Vec<&Edit> = plan
+        .edits
+        .iter()
+        .filter(|e| e.action() != Action::Unchanged)
+        .collect();
     // Programs first: when one fails, no file has been touched yet.
     for step in &plan.run {
         run_step(step)?;
     }
-    for edit in &plan.edits {
-        if edit.action() != Action::Unchanged {
+    let mut created_dirs: Vec<&Path> = Vec::new();
+    let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
+    let mut modes_done: Vec<&ModeChange> = Vec::new();
+    let mut removed_links: Vec<&Link> = Vec::new();
+    let mut created_links: Vec<&Link> = Vec::new();
+    // Each edit begun, with the mode and owner its file had (a deleted one is put back so).
+    let mut done: Vec<(&Edit, Option<FileMode>)> = Vec::new();
+    let result = (|| {
+        for edit in &changing {
             if let Some(before) = &edit.before {
                 write_backup(state_dir, before)?;
             }
         }
-    }
-    let mut created_dirs: Vec<&Path> = Vec::new();
-    let mut done: Vec<&Edit> = Vec::new();
-    let mut modes_done: Vec<&ModeChange> = Vec::new();
-    let mut removed_links: Vec<&Link> = Vec::new();
-    let mut created_links: Vec<&Link> = Vec::new();
-    let result = (|| {
+        checkpoint::step("apply: backups written")?;
         for dir in &plan.dirs {
-            fs::DirBuilder::new()
-                .mode(dir.mode)
-                .create(&dir.path)
-                .map_err(|e| Error::io(&dir.path, e))?;
+            atomic::create_dir(&dir.path, dir.mode, dir.owner)?;
             created_dirs.push(&dir.path);
-            // The mode is filtered by the umask on creation; set it exactly.
-            fs::set_permissions(&dir.path, fs::Permissions::from_mode(dir.mode))
-                .map_err(|e| Error::io(&dir.path, e))?;
-            if let Some(owner) = dir.owner {
-                atomic::chown_path(&dir.path, owner)?;
-            }
         }
         for link in &plan.remove_links {
             if link.is_in_place() {
@@ -131,40 +155,50 @@ pub fn apply(plan: &Plan, state_dir: &Path) -> Result<()> {
                 removed_links.push(link);
             }
         }
-        for edit in &plan.edits {
+        for edit in &changing {
+            // Listed first: a step failing after the rename must still be undone.
+            let meta = fs::symlink_metadata(&edit.path).ok();
+            done.push((edit, meta.map(|m| (m.mode() & 0o7777, m.uid(), m.gid()))));
             apply_edit(edit)?;
-            done.push(edit);
-        }
-        for change in &plan.modes {
-            set_mode(change, change.before, change.after)?;
-            modes_done.push(change);
         }
         for link in &plan.links {
             std::os::unix::fs::symlink(&link.target, &link.path)
                 .map_err(|e| Error::io(&link.path, e))?;
             created_links.push(link);
         }
+        for change in &plan.modes {
+            set_mode(change, change.before, change.after)?;
+            modes_done.push(change);
+        }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
-            let _ = fs::remove_dir(dir);
+            if let Ok(meta) = fs::symlink_metadata(dir) {
+                if fs::remove_dir(dir).is_ok() {
+                    removed_dirs.push((dir, meta));
+                    checkpoint::step("apply: directory removed")?;
+                }
+            }
         }
-        Ok(())
+        commit()
     })();
     if let Err(error) = result {
+        for (dir, meta) in removed_dirs.iter().rev() {
+            let _ = atomic::create_dir(dir, meta.mode() & 0o7777, Some((meta.uid(), meta.gid())));
+        }
         for change in modes_done.iter().rev() {
             let _ = set_mode(change, change.after, change.before);
         }
         for link in created_links.iter().rev() {
             let _ = fs::remove_file(&link.path);
         }
-        for edit in done.iter().rev() {
-            undo_edit(edit);
-        }
-        for dir in created_dirs.iter().rev() {
-            let _ = fs::remove_dir(dir);
+        for (edit, meta) in done.iter().rev() {
+            undo_edit(edit, *meta);
         }
         for link in removed_links.iter().rev() {
             let _ = std::os::unix::fs::symlink(&link.target, &link.path);
+        }
+        for dir in created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
         return Err(match error {
             Error::Refused { .. } | Error::ApplyFailed { .. } => error,
@@ -218,7 +252,7 @@ fn run_step(step: &RunStep) -> Result<()> {
 
 fn apply_edit(edit: &Edit) -> Result<()> {
     match (&edit.before, &edit.after) {
-        (before, Some(after)) if before.as_ref() != Some(after) => atomic::write(
+        (before, Some(after)) => atomic::write(
             &edit.path,
             &WriteSpec {
                 bytes: after,
@@ -229,24 +263,176 @@ fn apply_edit(edit: &Edit) -> Result<()> {
             },
         ),
         (Some(before), None) => atomic::remove(&edit.path, before),
-        _ => Ok(()),
+        (None, None) => Ok(()),
     }
 }
 
-/// Best effort: puts back what `apply_edit` replaced.
-fn undo_edit(edit: &Edit) {
+/// A file's mode, uid and gid.
+type FileMode = (u32, u32, u32);
+
+/// Best effort: puts back what `apply_edit` replaced, only while the file still holds what we
+/// wrote (a step that failed before the rename, or a person's change, is left alone).
+fn undo_edit(edit: &Edit, original: Option<FileMode>) {
     let current = fs::read(&edit.path).ok();
+    if current != edit.after {
+        return;
+    }
     let _ = match &edit.before {
         Some(before) => atomic::write(
             &edit.path,
             &WriteSpec {
                 bytes: before,
                 expect: current.as_deref(),
-                create_mode: edit.create_mode,
-                create_owner: edit.create_owner,
+                create_mode: original.map_or(edit.create_mode, |(mode, _, _)| mode),
+                create_owner: original.map(|(_, uid, gid)| (uid, gid)),
                 validation: Validation::None,
             },
         ),
         None => fs::remove_file(&edit.path).map_err(|e| Error::io(&edit.path, e)),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{DirCreate, Ownership};
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::MetadataExt;
+
+    /// Every entry under `root` with its mode and bytes (directories with none).
+    fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
+        let mut map = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).unwrap().flatten() {
+                let meta = entry.metadata().unwrap();
+                let bytes = if meta.is_dir() {
+                    stack.push(entry.path());
+                    Vec::new()
+                } else {
+                    fs::read(entry.path()).unwrap()
+                };
+                map.insert(entry.path(), (meta.mode(), bytes));
+            }
+        }
+        map
+    }
+
+    fn edit(path: PathBuf, before: Option<&[u8]>, after: Option<&[u8]>) -> Edit {
+        Edit {
+            path,
+            via: None,
+            before: before.map(<[u8]>::to_vec),
+            after: after.map(<[u8]>::to_vec),
+            create_mode: 0o640,
+            create_owner: None,
+            validation: Validation::Shell,
+            ownership: Ownership::Whole,
+            binary: false,
+        }
+    }
+
+    /// A plan with every kind of step: a directory created, a file created in it, a script
+    /// modified, a file deleted, a directory removed.
+    fn every_kind_of_step(root: &Path) -> Plan {
+        fs::write(root.join("setenv.sh"), b"A=1\n").unwrap();
+        fs::create_dir(root.join("old")).unwrap();
+        fs::write(root.join("old/agent.jar"), b"PK").unwrap();
+        Plan {
+            dirs: vec![DirCreate {
+                path: root.join("whatap"),
+                mode: 0o755,
+                owner: None,
+            }],
+            edits: vec![
+                edit(root.join("whatap/whatap.conf"), None, Some(b"license=x\n")),
+                edit(root.join("setenv.sh"), Some(b"A=1\n"), Some(b"A=1\nB=2\n")),
+                edit(root.join("old/agent.jar"), Some(b"PK"), None),
+            ],
+            remove_dirs: vec![root.join("old")],
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn a_failure_at_any_step_leaves_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tree, state) = (dir.path().join("tree"), dir.path().join("state"));
+        fs::create_dir(&tree).unwrap();
+        let plan = every_kind_of_step(&tree);
+        let before = snapshot(&tree);
+        let mut failed = 0;
+        for n in 1.. {
+            checkpoint::fail_at(Some(n));
+            let result = apply(&plan, &state, || checkpoint::step("commit"));
+            checkpoint::fail_at(None);
+            if result.is_ok() {
+                break;
+            }
+            assert!(
+                matches!(result, Err(Error::ApplyFailed { .. })),
+                "{result:?}"
+            );
+            assert_eq!(snapshot(&tree), before, "step {n} left a change behind");
+            failed += 1;
+            assert!(n < 100, "apply never completes");
+        }
+        assert!(failed >= 10, "only {failed} steps were exercised");
+        assert_eq!(fs::read(tree.join("setenv.sh")).unwrap(), b"A=1\nB=2\n");
+        assert!(!tree.join("old").exists());
+        assert_eq!(
+            fs::metadata(tree.join("whatap/whatap.conf"))
+                .unwrap()
+                .mode()
+                & 0o777,
+            0o640
+        );
+    }
+
+    #[test]
+    fn a_stale_temp_file_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("setenv.sh");
+        let outside = dir.path().join("outside");
+        fs::write(&target, b"A=1\n").unwrap();
+        fs::write(&outside, b"secret\n").unwrap();
+        // A killed run's leftover, or a planted symlink under the temp name.
+        std::os::unix::fs::symlink(&outside, atomic::temp_path(&target)).unwrap();
+        apply_edit(&edit(target.clone(), Some(b"A=1\n"), Some(b"A=2\n"))).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"A=2\n");
+        assert_eq!(fs::read(&outside).unwrap(), b"secret\n");
+        assert!(!atomic::temp_path(&target).exists());
+    }
+
+    #[test]
+    fn a_state_dir_owned_by_someone_else_is_refused() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only root can hand a directory to another user
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        std::os::unix::fs::chown(&state, Some(4242), Some(4242)).unwrap();
+        assert!(matches!(
+            ensure_private_dir(&state),
+            Err(Error::Refused { .. })
+        ));
+        assert!(lock::acquire(&state).is_err());
+    }
+
+    #[test]
+    fn state_dir_is_tightened_to_0700() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&state).unwrap();
+        write_backup(&state, b"license=x\n").unwrap();
+        for path in [state.clone(), backups_dir(&state)] {
+            assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o700);
+        }
+        let backup = backups_dir(&state).join(sha256_hex(b"license=x\n"));
+        assert_eq!(fs::metadata(backup).unwrap().mode() & 0o777, 0o600);
+    }
 }

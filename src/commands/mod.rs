@@ -201,6 +201,13 @@ pub fn confirm_and_apply(
     mut report: ChangeReport,
     apply: impl FnOnce(&Plan) -> Result<()>,
 ) -> Result<Outcome> {
+    // Held from here to the end: a second whatap on the same files is refused (exit 3), and
+    // temp files a killed run left next to them are swept even when nothing is left to change.
+    let _targets = if settings.dry_run {
+        None
+    } else {
+        Some(crate::apply::lock::acquire_targets(plan)?)
+    };
     let outcome = |code, report, show_diff, refusal| Outcome {
         code,
         report,

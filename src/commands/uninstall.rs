@@ -69,8 +69,15 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
     let state_dir = settings.state_dir.clone();
     let forget = |ledger: &mut Ledger| -> Result<()> {
+        let before = ledger.clone();
         ledger.forget_install(&install.id);
-        ledger.save(&state_dir)?;
+        if let Err(error) = ledger.save(&state_dir) {
+            // Even a save that failed after its rename: the record must stay while the
+            // files are being put back as installed.
+            before.save(&state_dir)?;
+            *ledger = before;
+            return Err(error);
+        }
         apply::collect_garbage(&state_dir, &ledger.referenced_backups());
         Ok(())
     };
@@ -79,8 +86,8 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         forget(&mut ledger)?;
     }
     let outcome = confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
-        apply::apply(plan, &state_dir)?;
-        forget(&mut ledger)
+        // Forgetting the install is the commit: if it fails, the files are put back too.
+        apply::apply(plan, &state_dir, || forget(&mut ledger))
     });
     finish(outcome, printer)
 }

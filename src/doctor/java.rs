@@ -177,7 +177,7 @@ pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
 
 /// whatap.conf: each `required` key set; its collectors for the network probe.
 pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspection) {
-    let keys = match fs::read(path) {
+    let keys = match crate::plan::target::peek(path) {
         Ok(bytes) => conf::parse(&bytes),
         Err(e) => {
             for &key in required {

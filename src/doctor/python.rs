@@ -260,7 +260,7 @@ pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
             &["license", "whatap.server.host", "app_name"],
             &mut out,
         );
-        let keys = fs::read(&conf_path)
+        let keys = crate::plan::target::peek(&conf_path)
             .map(|b| conf::parse(&b))
             .unwrap_or_default();
         udp_port(&label, &keys, &mut out);

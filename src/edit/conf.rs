@@ -1,7 +1,7 @@
 //! whatap.conf: `key=value` lines, `#` comments. Merging sets keys in place (last occurrence,
 //! the one the agent uses) and appends new keys; every other byte stays as it was.
 
-use super::eol::{Eol, has_terminator, line_body, split_lines};
+use super::eol::{Eol, break_after, has_terminator, line_body, split_lines};
 use std::collections::BTreeMap;
 
 /// One key's place in the file.
@@ -39,14 +39,21 @@ fn entries(lines: &[&[u8]]) -> BTreeMap<String, Entry> {
 
 /// Reads every key (last occurrence wins, as in the agent).
 pub fn parse(content: &[u8]) -> BTreeMap<String, String> {
+    parse_raw(content)
+        .into_iter()
+        .map(|(key, value)| (key, value.trim_end().to_string()))
+        .collect()
+}
+
+/// Every key with its value exactly as written (trailing blanks included): what `merge` must
+/// write back to restore the line byte for byte. Key lines are valid UTF-8 (see `key_of`).
+pub fn parse_raw(content: &[u8]) -> BTreeMap<String, String> {
     let lines = split_lines(content);
     entries(&lines)
         .into_iter()
         .map(|(key, entry)| {
             let body = line_body(lines[entry.line]);
-            let value = String::from_utf8_lossy(&body[entry.value_start..])
-                .trim_end()
-                .to_string();
+            let value = String::from_utf8_lossy(&body[entry.value_start..]).into_owned();
             (key, value)
         })
         .collect()
@@ -93,12 +100,19 @@ pub fn merge(content: &[u8], changes: &[KeyChange<'_>]) -> Vec<u8> {
         }
     }
     if !appended.is_empty() {
-        if !out.is_empty() && !out.ends_with(b"\n") {
-            out.extend_from_slice(eol.as_bytes());
-        }
+        // A file without a final line break keeps lacking one: the break goes in front of
+        // each appended line, so removing them later gives the original bytes back.
+        let unterminated = !out.is_empty() && !out.ends_with(b"\n");
         for line in appended {
-            out.extend_from_slice(line.as_bytes());
-            out.extend_from_slice(eol.as_bytes());
+            if unterminated {
+                let last = split_lines(&out).last().copied().unwrap_or_default();
+                let sep = break_after(last, eol);
+                out.extend_from_slice(sep);
+                out.extend_from_slice(line.as_bytes());
+            } else {
+                out.extend_from_slice(line.as_bytes());
+                out.extend_from_slice(eol.as_bytes());
+            }
         }
     }
     out
@@ -144,9 +158,36 @@ mod tests {
 
     #[test]
     fn no_final_newline_and_empty() {
-        assert_eq!(merge(b"a=1", &[("b", Some("2"))]), b"a=1\nb=2\n");
+        assert_eq!(merge(b"a=1", &[("b", Some("2"))]), b"a=1\nb=2");
         assert_eq!(merge(b"", &[("b", Some("2"))]), b"b=2\n");
         assert_eq!(merge(b"a=1\nb=2", &[("b", None)]), b"a=1");
+    }
+
+    /// Uninstall's half of a key change: put every key back to its `before`.
+    fn restore(installed: &[u8], before: &BTreeMap<String, String>, keys: &[&str]) -> Vec<u8> {
+        let changes: Vec<KeyChange<'_>> = keys
+            .iter()
+            .map(|k| (*k, before.get(*k).map(String::as_str)))
+            .collect();
+        merge(installed, &changes)
+    }
+
+    #[test]
+    fn appending_to_a_file_without_final_newline_round_trips() {
+        for original in [&b"a=1"[..], b"a=1\r\nb=2", b"x\r", b"# c"] {
+            let installed = merge(original, &[("k", Some("v")), ("j", Some("w"))]);
+            let before = parse_raw(original);
+            assert_eq!(restore(&installed, &before, &["k", "j"]), original);
+        }
+    }
+
+    #[test]
+    fn values_come_back_with_their_spacing() {
+        let original = b"license = old  \t\nhost=a # comment\n";
+        let before = parse_raw(original);
+        let installed = merge(original, &[("license", Some("NEW")), ("host", Some("b"))]);
+        assert_eq!(installed, b"license = NEW\nhost=b\n");
+        assert_eq!(restore(&installed, &before, &["license", "host"]), original);
     }
 
     #[test]

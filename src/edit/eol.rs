@@ -64,6 +64,17 @@ pub fn has_terminator(line: &[u8]) -> bool {
     line.ends_with(b"\n")
 }
 
+/// The line break to add after an unterminated last line before appending lines. A line that
+/// ends in a bare `\r` gets `\r\n`: taking one line break back off later (`line_body`) then
+/// removes exactly what was added and leaves that `\r` in place.
+pub fn break_after(last: &[u8], eol: Eol) -> &'static [u8] {
+    if last.ends_with(b"\r") {
+        b"\r\n"
+    } else {
+        eol.as_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! lacks a final newline is itself written without one, so removing it also removes the line
 //! break that was added in front of it.
 
-use super::eol::{Eol, has_terminator, line_body, split_lines};
+use super::eol::{Eol, break_after, has_terminator, line_body, split_lines};
 use serde::{Deserialize, Serialize};
 
 pub const MARKER: &str = "########## WHATAP ############";
@@ -51,6 +51,12 @@ impl MarkerStyle {
     /// Lines that belong to a script's opening header (shebang, comments, blanks).
     fn is_header_line(self, body: &[u8], first: bool) -> bool {
         let text = String::from_utf8_lossy(body);
+        // A byte order mark belongs to the first line, which stays first.
+        let text = if first {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            &text
+        };
         let text = text.trim();
         if text.is_empty() {
             return true;
@@ -83,25 +89,37 @@ pub enum MarkerError {
     Unclosed { line: usize },
     #[error("line {line}: a second WHATAP block (the first starts at line {first})")]
     Duplicate { line: usize, first: usize },
+    #[error("line {line}: a WHATAP marker inside a here-document (text the script prints)")]
+    InHereDocument { line: usize },
 }
 
 impl MarkerError {
     /// 1-based line number the error points at.
     pub fn line(&self) -> usize {
         match self {
-            MarkerError::Unclosed { line } | MarkerError::Duplicate { line, .. } => *line,
+            MarkerError::Unclosed { line }
+            | MarkerError::Duplicate { line, .. }
+            | MarkerError::InHereDocument { line } => *line,
         }
     }
 }
 
-/// Finds the single WHATAP block, if any.
+/// Finds the single WHATAP block, if any. A marker line in a shell here-document is data the
+/// script prints, not our block: refused rather than edited.
 pub fn find_block(content: &[u8], style: MarkerStyle) -> Result<Option<BlockSpan>, MarkerError> {
-    let markers: Vec<usize> = split_lines(content)
+    let lines = split_lines(content);
+    let markers: Vec<usize> = lines
         .iter()
         .enumerate()
         .filter(|(_, line)| style.is_marker(line_body(line)))
         .map(|(i, _)| i)
         .collect();
+    if style == MarkerStyle::Shell && !markers.is_empty() {
+        let in_heredoc = super::heredoc::body_lines(&lines);
+        if let Some(&line) = markers.iter().find(|&&i| in_heredoc[i]) {
+            return Err(MarkerError::InHereDocument { line: line + 1 });
+        }
+    }
     match markers.as_slice() {
         [] => Ok(None),
         [only] => Err(MarkerError::Unclosed { line: only + 1 }),
@@ -178,8 +196,8 @@ pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: In
                 out.extend_from_slice(eol.as_bytes());
             }
             // No final newline: add one in front and leave the block without one (see module doc).
-            Some(_) => {
-                out.extend_from_slice(eol.as_bytes());
+            Some(last) => {
+                out.extend_from_slice(break_after(last, eol));
                 out.extend_from_slice(&block);
             }
         }
@@ -345,6 +363,57 @@ mod tests {
         assert_eq!(
             find_block(text.as_bytes(), MarkerStyle::Shell).unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn a_final_bare_carriage_return_survives_the_round_trip() {
+        for sample in [&b"a\r"[..], b"x\ny\r", b"a\r\nb\r", b"\r"] {
+            for style in [MarkerStyle::Shell, MarkerStyle::Bat] {
+                round_trip(sample, style, InsertAt::End);
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_first() {
+        let out = insert_block(
+            b"\xef\xbb\xbf@echo off\r\nsetlocal\r\n",
+            MarkerStyle::Bat,
+            &inner(),
+            InsertAt::AfterHeader,
+        );
+        assert!(out.starts_with(b"\xef\xbb\xbf@echo off\r\nrem ####"));
+        round_trip(
+            b"\xef\xbb\xbf#!/bin/sh\nA=1\n",
+            MarkerStyle::Shell,
+            InsertAt::AfterHeader,
+        );
+    }
+
+    #[test]
+    fn markers_inside_a_here_document_are_refused_not_taken_as_ours() {
+        let text = format!("cat <<'EOF' > x\n{MARKER}\nA=1\n{MARKER}\nEOF\nB=2\n");
+        assert_eq!(
+            find_block(text.as_bytes(), MarkerStyle::Shell),
+            Err(MarkerError::InHereDocument { line: 2 })
+        );
+        let tabbed = format!("f() {{\n\tcat <<-END\n\t{MARKER}\n\tEND\n}}\n");
+        assert_eq!(
+            find_block(tabbed.as_bytes(), MarkerStyle::Shell),
+            Err(MarkerError::InHereDocument { line: 3 })
+        );
+        // After the here-document ends, a real block is found as usual.
+        let after = format!("cat <<EOF\nhello\nEOF\n{MARKER}\nA=1\n{MARKER}\n");
+        assert_eq!(
+            find_block(after.as_bytes(), MarkerStyle::Shell),
+            Ok(Some(BlockSpan { start: 3, end: 5 }))
+        );
+        // `<<` inside quotes or a comment, or an arithmetic shift, starts nothing.
+        let quoted = format!("echo \"<<EOF\" # <<X\nY=$((1<<2))\n{MARKER}\nA=1\n{MARKER}\n");
+        assert_eq!(
+            find_block(quoted.as_bytes(), MarkerStyle::Shell),
+            Ok(Some(BlockSpan { start: 2, end: 4 }))
         );
     }
 

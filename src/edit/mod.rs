@@ -3,6 +3,7 @@
 
 pub mod conf;
 pub mod eol;
+pub mod heredoc;
 pub mod lines;
 pub mod marker;
 pub mod template;

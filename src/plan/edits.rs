@@ -32,32 +32,48 @@ pub fn block(
     at: InsertAt,
 ) -> Result<Edit> {
     let file = target::read(path, roots)?;
-    let current = file.content.clone().unwrap_or_default();
-    let after =
-        match marker::find_block(&current, style).map_err(|e| broken_block(&file.real, &e))? {
-            Some(span) => marker::replace_block(&current, span, style, inner),
-            None if file.content.is_none() => {
-                // A new file gets the style's native ending (CRLF for .bat) and a final newline.
-                let eol = if style == MarkerStyle::Bat {
-                    Eol::Crlf
-                } else {
-                    Eol::Lf
-                };
-                let mut bytes = marker::render_block(style, inner, eol);
-                bytes.extend_from_slice(eol.as_bytes());
-                bytes
-            }
-            None => marker::insert_block(&current, style, inner, at),
-        };
-    let eol = Eol::detect(&after, Eol::Lf);
-    let text =
-        String::from_utf8_lossy(&marker::render_block(style, inner, eol)).replace("\r\n", "\n");
-    let mut edit = edit_for(file, after, Ownership::Block { style, text });
+    let (after, ownership) = block_bytes(file.content.as_deref(), style, inner, at)
+        .map_err(|e| broken_block(&file.real, &e))?;
+    let mut edit = edit_for(file, after, ownership);
     if style == MarkerStyle::Shell {
         edit.validation = Validation::Shell;
         edit.create_mode = 0o755;
     }
     Ok(edit)
+}
+
+/// The bytes a script has with the block in place (`current` None: a new file), and what the
+/// ledger keeps to take it out again. Pure: the round-trip property tests drive it directly.
+pub fn block_bytes(
+    current: Option<&[u8]>,
+    style: MarkerStyle,
+    inner: &[String],
+    at: InsertAt,
+) -> std::result::Result<(Vec<u8>, Ownership), marker::MarkerError> {
+    let after = match current {
+        None => {
+            // A new file gets the style's native ending (CRLF for .bat) and a final newline.
+            let eol = if style == MarkerStyle::Bat {
+                Eol::Crlf
+            } else {
+                Eol::Lf
+            };
+            let mut bytes = marker::render_block(style, inner, eol);
+            bytes.extend_from_slice(eol.as_bytes());
+            bytes
+        }
+        Some(current) => match marker::find_block(current, style)? {
+            Some(span) => marker::replace_block(current, span, style, inner),
+            None => marker::insert_block(current, style, inner, at),
+        },
+    };
+    // The block must be found again where it was put: not, say, inside a here-document the
+    // file leaves open at its end. Otherwise the next run could neither update nor remove it.
+    marker::find_block(&after, style)?;
+    let eol = Eol::detect(&after, Eol::Lf);
+    let text =
+        String::from_utf8_lossy(&marker::render_block(style, inner, eol)).replace("\r\n", "\n");
+    Ok((after, Ownership::Block { style, text }))
 }
 
 pub fn broken_block(path: &Path, error: &marker::MarkerError) -> Error {
@@ -75,9 +91,17 @@ pub fn keys(
     mode: u32,
 ) -> Result<Edit> {
     let file = target::read(path, roots)?;
-    let current = file.content.clone().unwrap_or_default();
-    let existing = conf::parse(&current);
-    let records: Vec<KeyRecord> = changes
+    let (after, ownership) = keys_bytes(file.content.as_deref().unwrap_or_default(), changes);
+    let mut edit = edit_for(file, after, ownership);
+    edit.create_mode = mode;
+    Ok(edit)
+}
+
+/// The bytes a `key=value` file has with `changes` set, and each key's value before (exactly
+/// as written, so uninstall puts back the same bytes). Pure, like `block_bytes`.
+pub fn keys_bytes(current: &[u8], changes: &[(String, String)]) -> (Vec<u8>, Ownership) {
+    let existing = conf::parse_raw(current);
+    let keys: Vec<KeyRecord> = changes
         .iter()
         .map(|(key, value)| KeyRecord {
             key: key.clone(),
@@ -89,10 +113,7 @@ pub fn keys(
         .iter()
         .map(|(k, v)| (k.as_str(), Some(v.as_str())))
         .collect();
-    let after = conf::merge(&current, &pairs);
-    let mut edit = edit_for(file, after, Ownership::Keys { keys: records });
-    edit.create_mode = mode;
-    Ok(edit)
+    (conf::merge(current, &pairs), Ownership::Keys { keys })
 }
 
 /// Splices texts into an existing file (XML, properties): the ledger keeps the texts so
@@ -130,7 +151,19 @@ pub fn whole(path: &Path, roots: &[PathBuf], bytes: Vec<u8>, mode: u32) -> Resul
 /// Copies `source` to `dest` (the agent jar); unchanged when the bytes already match.
 pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
     let file = target::read_binary(dest, roots)?;
-    let bytes = std::fs::read(source).map_err(|e| Error::io(source, e))?;
+    // The source is the operator's file, anywhere: it must be a regular file of sane size
+    // (a FIFO would block, a 2 GB file would be loaded whole).
+    let bytes = match target::read_regular_follow(source, target::MAX_BINARY_FILE) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(Error::usage(
+                format!("{}: no such file", source.display()),
+                "pass the path of the file to install",
+            ));
+        }
+        Err(Error::Refused { message, hint }) => return Err(Error::Usage { message, hint }),
+        Err(e) => return Err(e),
+    };
     let mut edit = edit_for(file, bytes, Ownership::Whole);
     edit.binary = true;
     Ok(edit)

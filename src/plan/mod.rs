@@ -4,6 +4,8 @@
 pub mod diff;
 pub mod edits;
 pub mod reverse;
+#[cfg(test)]
+mod roundtrip;
 pub mod target;
 
 use crate::edit::MarkerStyle;

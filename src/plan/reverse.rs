@@ -83,22 +83,24 @@ fn reverse_file(
     warnings: &mut Vec<String>,
 ) -> Result<Option<Edit>> {
     let path = &record.path;
-    let current = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if record.action == Action::Modified {
-                warnings.push(format!(
-                    "{}: no longer exists; its original was not put back",
-                    path.display()
-                ));
-            }
-            return Ok(None);
+    let Some(current) = super::target::read_regular(path, Some(super::target::MAX_BINARY_FILE))?
+    else {
+        if record.action == Action::Modified {
+            warnings.push(format!(
+                "{}: no longer exists; its original was not put back",
+                path.display()
+            ));
         }
-        Err(e) => return Err(Error::io(path, e)),
+        // Nothing to write, but its directory is locked and swept like the others'.
+        let mut absent = edit(record, Vec::new(), None);
+        absent.before = None;
+        return Ok(Some(absent));
     };
     let sha = sha256_hex(&current);
     if Some(&sha) == record.original_sha256.as_ref() {
-        return Ok(None);
+        // Already as it was; kept in the plan so its directory is locked and swept of any
+        // temp file a killed install left next to it.
+        return Ok(Some(edit(record, current.clone(), Some(current))));
     }
     if sha == record.written_sha256 {
         let original = match &record.backup {
@@ -108,32 +110,52 @@ fn reverse_file(
         return Ok(Some(edit(record, current, original)));
     }
     // A person changed the file after we wrote it: take out only what is ours.
-    let after = match &record.ownership {
-        Ownership::Whole => {
-            warnings.push(format!(
-                "{}: changed since install; left in place",
-                path.display()
-            ));
-            return Ok(None);
-        }
+    if record.ownership == Ownership::Whole {
+        warnings.push(format!(
+            "{}: changed since install; left in place",
+            path.display()
+        ));
+        return Ok(None);
+    }
+    let Some(after) = remove_ours(path, &current, &record.ownership, warnings)? else {
+        return Ok(None);
+    };
+    let after = if after.is_empty() && record.action == Action::Created {
+        None
+    } else {
+        Some(after)
+    };
+    Ok(Some(edit(record, current, after)))
+}
+
+/// `current` without the part `ownership` describes (our block, or our keys put back to their
+/// values before install); None when our part is no longer there. Pure apart from `warnings`.
+pub fn remove_ours(
+    path: &Path,
+    current: &[u8],
+    ownership: &Ownership,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<u8>>> {
+    match ownership {
+        Ownership::Whole => Ok(None),
         Ownership::Block { style, text } => {
-            let span = match marker::find_block(&current, *style) {
+            let span = match marker::find_block(current, *style) {
                 Ok(Some(span)) => span,
                 Ok(None) => return Ok(None),
                 Err(e) => return Err(altered(path, e.line())),
             };
-            let eol = crate::edit::Eol::detect(&current, crate::edit::Eol::Lf);
-            let inner = marker::block_inner(&current, span);
+            let eol = crate::edit::Eol::detect(current, crate::edit::Eol::Lf);
+            let inner = marker::block_inner(current, span);
             let ours = String::from_utf8_lossy(&marker::render_block(*style, &inner, eol))
                 .replace("\r\n", "\n");
             if &ours != text {
                 let differs = first_difference(text, &ours);
                 return Err(altered(path, span.start + 1 + differs));
             }
-            marker::remove_block(&current, span)
+            Ok(Some(marker::remove_block(current, span)))
         }
         Ownership::Keys { keys } => {
-            let now = conf::parse(&current);
+            let now = conf::parse_raw(current);
             let mut changes = Vec::new();
             for key in keys {
                 if now.get(&key.key) == key.after.as_ref() {
@@ -146,28 +168,26 @@ fn reverse_file(
                     ));
                 }
             }
-            conf::merge(&current, &changes)
+            Ok(Some(conf::merge(current, &changes)))
         }
         Ownership::Lines { lines: records } => {
             let swaps: Vec<(&str, &str)> = records
                 .iter()
                 .map(|r| (r.after.as_str(), r.before.as_str()))
                 .collect();
-            match lines::replace_lines(&current, &swaps) {
-                Some(after) => after,
-                None => {
-                    return Err(Error::refused(
-                        format!(
-                            "{}: the wrapped start command was edited since install; not changing it",
-                            path.display()
-                        ),
-                        "remove `env WHATAP_HOME=... whatap-start-agent` from the command by hand",
-                    ));
-                }
+            match lines::replace_lines(current, &swaps) {
+                Some(after) => Ok(Some(after)),
+                None => Err(Error::refused(
+                    format!(
+                        "{}: the wrapped start command was edited since install; not changing it",
+                        path.display()
+                    ),
+                    "remove `env WHATAP_HOME=... whatap-start-agent` from the command by hand",
+                )),
             }
         }
         Ownership::Fragments { fragments } => {
-            let (after, missing) = xml::remove_fragments(&current, fragments).map_err(|e| {
+            let (after, missing) = xml::remove_fragments(current, fragments).map_err(|e| {
                 Error::refused(
                     format!("{}:{e}", path.display()),
                     "remove the WhaTap options by hand, then run `whatap uninstall` again",
@@ -180,15 +200,9 @@ fn reverse_file(
                     missing.len()
                 ));
             }
-            after
+            Ok(Some(after))
         }
-    };
-    let after = if after.is_empty() && record.action == Action::Created {
-        None
-    } else {
-        Some(after)
-    };
-    Ok(Some(edit(record, current, after)))
+    }
 }
 
 fn first_difference(expected: &str, found: &str) -> usize {

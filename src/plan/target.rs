@@ -5,12 +5,15 @@
 use crate::error::{Error, Result};
 use std::ffi::CString;
 use std::fs;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Larger files are not startup scripts or configs; refuse rather than load them.
-const MAX_TEXT_FILE: u64 = 16 * 1024 * 1024;
+pub const MAX_TEXT_FILE: u64 = 16 * 1024 * 1024;
+/// Agent jars are a few MiB; a file this large is not one (and would not fit in memory).
+pub const MAX_BINARY_FILE: u64 = 512 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct TargetFile {
@@ -49,9 +52,9 @@ pub fn read(path: &Path, roots: &[PathBuf]) -> Result<TargetFile> {
     read_limited(path, roots, Some(MAX_TEXT_FILE))
 }
 
-/// A binary file we replace whole (the agent jar): no size limit.
+/// A binary file we replace whole (the agent jar).
 pub fn read_binary(path: &Path, roots: &[PathBuf]) -> Result<TargetFile> {
-    read_limited(path, roots, None)
+    read_limited(path, roots, Some(MAX_BINARY_FILE))
 }
 
 fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<TargetFile> {
@@ -92,38 +95,7 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
         }
         Err(e) => return Err(Error::io(&real, e)),
     };
-    let kind = meta.file_type();
-    if kind.is_dir()
-        || kind.is_fifo()
-        || kind.is_socket()
-        || kind.is_block_device()
-        || kind.is_char_device()
-    {
-        return Err(Error::refused(
-            format!("{}: not a regular file", real.display()),
-            "move it aside; whatap edits only regular files",
-        ));
-    }
-    if meta.nlink() > 1 {
-        return Err(Error::refused(
-            format!(
-                "{}: has {} hard links; an atomic rename would split them",
-                real.display(),
-                meta.nlink()
-            ),
-            "replace the hard link with a copy (cp --remove-destination), then run again",
-        ));
-    }
-    if limit.is_some_and(|limit| meta.len() > limit) {
-        return Err(Error::refused(
-            format!(
-                "{}: {} bytes is too large for a startup or config file",
-                real.display(),
-                meta.len()
-            ),
-            "check that the right file is targeted",
-        ));
-    }
+    check_regular(&real, &meta, limit)?;
     if meta.mode() & 0o222 == 0 {
         return Err(Error::refused(
             format!(
@@ -134,12 +106,102 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
             "make it writable (chmod u+w) if it should be changed, then run again",
         ));
     }
-    let content = fs::read(&real).map_err(|e| Error::io(&real, e))?;
-    Ok(TargetFile {
-        real,
-        via,
-        content: Some(content),
-    })
+    let content = read_regular(&real, limit)?;
+    Ok(TargetFile { real, via, content })
+}
+
+/// Reads a file whatap wrote before (a ledger path, a file about to be replaced): it must
+/// still be a regular file with one link, not a symlink, FIFO or device put there since; None
+/// when it is gone. Opened without following symlinks and without blocking, checked on the
+/// open descriptor, so a swap between the check and the read cannot fool it.
+pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> {
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::refused(
+                format!("{}: is now a symlink", path.display()),
+                "whatap only edits the file it planned for; replace the symlink with the real file",
+            ));
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    check_regular(path, &meta, limit)?;
+    let mut content = Vec::with_capacity(meta.len() as usize);
+    (&file)
+        .take(limit.unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut content)
+        .map_err(|e| Error::io(path, e))?;
+    if limit.is_some_and(|limit| content.len() as u64 > limit) {
+        return Err(too_large(path, content.len() as u64));
+    }
+    Ok(Some(content))
+}
+
+/// Reads a text file only to look at it (detection, doctor, scans for blocks): a regular file
+/// within the text limit, opened without blocking, so a FIFO or device put in its place
+/// cannot hang the command.
+pub fn peek(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > MAX_TEXT_FILE {
+        return Err(std::io::Error::other("not a regular file of text size"));
+    }
+    let mut content = Vec::with_capacity(meta.len() as usize);
+    (&file).take(MAX_TEXT_FILE).read_to_end(&mut content)?;
+    Ok(content)
+}
+
+/// Like `read_regular`, for a path the operator gave (a symlink to the file is fine).
+pub fn read_regular_follow(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+    match fs::canonicalize(path) {
+        Ok(real) => read_regular(&real, Some(limit)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+fn too_large(path: &Path, len: u64) -> Error {
+    Error::refused(
+        format!(
+            "{}: {len} bytes is too large for a startup or config file",
+            path.display(),
+        ),
+        "check that the right file is targeted",
+    )
+}
+
+/// A regular file, with no other hard link (an atomic rename would split them), within `limit`.
+fn check_regular(path: &Path, meta: &fs::Metadata, limit: Option<u64>) -> Result<()> {
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return Err(Error::refused(
+            format!("{}: not a regular file", path.display()),
+            "move it aside; whatap edits only regular files",
+        ));
+    }
+    if meta.nlink() > 1 {
+        return Err(Error::refused(
+            format!(
+                "{}: has {} hard links; an atomic rename would split them",
+                path.display(),
+                meta.nlink()
+            ),
+            "replace the hard link with a copy (cp --remove-destination), then run again",
+        ));
+    }
+    if limit.is_some_and(|limit| meta.len() > limit) {
+        return Err(too_large(path, meta.len()));
+    }
+    Ok(())
 }
 
 /// Refuses when the directory a file will be written in is not writable (read-only mount).
@@ -169,23 +231,16 @@ fn absolute_parent(path: &Path) -> PathBuf {
     }
 }
 
-/// The canonical form of the deepest existing ancestor, with the missing rest appended: what
-/// the path will canonicalize to once the plan creates it.
+/// `path` canonicalized as far as it exists; the missing rest (a WhaTap home still to be
+/// created) appended as given.
 fn canonical_lenient(path: &Path) -> PathBuf {
-    let mut missing = Vec::new();
-    let mut current = path;
-    loop {
-        if let Ok(real) = fs::canonicalize(current) {
-            return missing.iter().rev().fold(real, |acc, part| acc.join(part));
-        }
-        match (current.parent(), current.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                current = parent;
-            }
-            _ => return path.to_path_buf(),
+    for existing in path.ancestors() {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
+            return real.join(rest);
         }
     }
+    path.to_path_buf()
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ fn plan_install(infra: &Infra, settings: &InstallSettings) -> Result<InstallPlan
     let conf_dir = infra.home.join("conf");
     let mut keys = settings.conf_keys();
     // createdtime marks the first registration (`date +%s%N`); a reinstall keeps it.
-    let existing = std::fs::read(&conf)
+    let existing = crate::plan::target::peek(&conf)
         .map(|b| crate::edit::conf::parse(&b))
         .unwrap_or_default();
     if !existing.contains_key("createdtime") {

@@ -34,7 +34,7 @@ pub type BlockScan = std::result::Result<FoundBlock, (PathBuf, MarkerError)>;
 pub fn scan_blocks(files: &[PathBuf], style: MarkerStyle) -> Vec<BlockScan> {
     let mut found = Vec::new();
     for file in files {
-        let Ok(content) = fs::read(file) else {
+        let Ok(content) = crate::plan::target::peek(file) else {
             continue;
         };
         match marker::find_block(&content, style) {
@@ -92,13 +92,17 @@ fn version_key(name: &str) -> Vec<(u64, String)> {
 /// Checks that `path` is a readable jar (zip) file; the error names `flag`.
 pub fn check_jar(flag: &str, path: &Path) -> Result<()> {
     let mut magic = [0u8; 4];
-    let read = fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+    // Only a regular file is opened: opening a FIFO would block.
+    let read = match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(std::io::Error::other("not a regular file")),
+        _ => fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)),
+    };
     match read {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::usage(
             crate::msg!("jar-missing", flag = flag, path = path.display()),
             crate::msg!("jar-missing-hint"),
         )),
-        Ok(()) if &magic == b"PK\x03\x04" && path.is_file() => Ok(()),
+        Ok(()) if &magic == b"PK\x03\x04" => Ok(()),
         _ => Err(Error::usage(
             crate::msg!("jar-not-a-jar", flag = flag, path = path.display()),
             crate::msg!("jar-not-a-jar-hint"),
@@ -554,7 +558,7 @@ pub fn stray_agent_lines(
         }
     }
     for file in files {
-        let Ok(content) = fs::read(file) else {
+        let Ok(content) = crate::plan::target::peek(file) else {
             continue;
         };
         let span = marker::find_block(&content, style).ok().flatten();

@@ -477,7 +477,7 @@ fn plan_install(jboss: &Jboss, settings: &InstallSettings) -> Result<InstallPlan
         // A JBoss tree is shell or Windows; never ini.
         MarkerStyle::Bat | MarkerStyle::Ini => {
             // Read without our own block, so a reinstall sees what the operator's lines pass.
-            let existing = fs::read(&files[0].0).ok().and_then(|c| {
+            let existing = crate::plan::target::peek(&files[0].0).ok().and_then(|c| {
                 let without = match marker::find_block(&c, MarkerStyle::Bat) {
                     Ok(Some(span)) => marker::remove_block(&c, span),
                     _ => c,
@@ -599,7 +599,7 @@ impl Jboss {
     /// hand-written setup the guide warns about.
     fn config_pkgs_fact(&self, label: &str) -> Option<Fact> {
         for (file, style) in self.all_conf_files() {
-            let Ok(bytes) = fs::read(&file) else {
+            let Ok(bytes) = crate::plan::target::peek(&file) else {
                 continue;
             };
             if java::scan_blocks(std::slice::from_ref(&file), style)

@@ -335,7 +335,7 @@ fn plan_install(jetty: &Jetty, settings: &InstallSettings) -> Result<InstallPlan
         ),
         Method::JettySh => {
             let script = jetty.jetty_sh();
-            let content = fs::read(&script).map_err(|e| Error::io(&script, e))?;
+            let content = crate::plan::target::peek(&script).map_err(|e| Error::io(&script, e))?;
             (script, jetty_sh_insert_at(&content))
         }
         Method::StartIni => (jetty.start_ini(), InsertAt::End),

@@ -331,7 +331,7 @@ impl Jeus {
 
     /// The agent options a config holds, as found blocks for the shared Java doctor checks.
     fn scan(&self) -> Vec<java::BlockScan> {
-        let Ok(content) = fs::read(&self.config) else {
+        let Ok(content) = crate::plan::target::peek(&self.config) else {
             return Vec::new();
         };
         let Ok(all) = xml::elements(&content) else {

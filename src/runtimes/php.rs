@@ -469,7 +469,7 @@ impl PhpSapi {
                 return None;
             }
         }
-        let content = fs::read(target.extension_file()).ok()?;
+        let content = crate::plan::target::peek(target.extension_file()).ok()?;
         let lines: Vec<String> = match &target {
             IniTarget::PhpIni { .. } => {
                 let span = marker::find_block(&content, MarkerStyle::Ini).ok()??;
@@ -983,7 +983,7 @@ fn plan_sapi(
     }
     let dest = extension_dir.join(MODULE_FILE);
     if let Some(other) = plan.edits.iter().find(|e| e.path == dest) {
-        if other.after.as_deref() != fs::read(&source).ok().as_deref() {
+        if other.after.as_deref() != crate::plan::target::peek(&source).ok().as_deref() {
             return Err(Error::usage(
                 format!(
                     "{}: two PHPs share this extension_dir but need different modules",
@@ -1081,7 +1081,7 @@ fn stray_extension_lines(sapi: &PhpSapi, target: &IniTarget) -> Vec<String> {
     }
     let mut found = Vec::new();
     for file in files.iter().filter(|f| !ours.contains(f)) {
-        let Ok(content) = fs::read(file) else {
+        let Ok(content) = crate::plan::target::peek(file) else {
             continue;
         };
         let block = marker::find_block(&content, MarkerStyle::Ini)
@@ -1147,7 +1147,7 @@ fn plan_toggle(
     }
     let edit = match &target {
         IniTarget::PhpIni { file } => {
-            let content = fs::read(file).map_err(|e| Error::io(file, e))?;
+            let content = crate::plan::target::peek(file).map_err(|e| Error::io(file, e))?;
             let span = marker::find_block(&content, MarkerStyle::Ini)
                 .map_err(|e| edits::broken_block(file, &e))?
                 .ok_or_else(not_installed)?;
@@ -1158,7 +1158,7 @@ fn plan_toggle(
             edits::block(file, roots, MarkerStyle::Ini, &inner, InsertAt::End)?
         }
         _ => {
-            let content = fs::read(file).map_err(|e| Error::io(file, e))?;
+            let content = crate::plan::target::peek(file).map_err(|e| Error::io(file, e))?;
             edits::whole(file, roots, toggle_bytes(&content, toggle), 0o644)?
         }
     };
@@ -1200,7 +1200,9 @@ fn plan_service_env(
         ("export WHATAP_PHP_EXT_SRC", Some(source)),
     ];
     let roots = target::owned_roots(&[script.parent().unwrap_or(Path::new("/"))]);
-    let existing = crate::edit::conf::parse(&fs::read(script).map_err(|e| Error::io(script, e))?);
+    let existing = crate::edit::conf::parse(
+        &crate::plan::target::peek(script).map_err(|e| Error::io(script, e))?,
+    );
     let mut keys = Vec::new();
     for (key, value) in values {
         match value {

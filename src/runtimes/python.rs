@@ -236,7 +236,7 @@ fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
             .find(|c| c.is_file())?,
     };
     supervisor_files(&main).into_iter().find_map(|file| {
-        let content = fs::read(&file).ok()?;
+        let content = crate::plan::target::peek(&file).ok()?;
         let scan = wrap::scan_start_file(&content);
         scan.starts.into_iter().find_map(|(line, offset)| {
             let program = line.program.clone()?;
@@ -486,7 +486,7 @@ fn unit_files(unit: &str) -> Result<UnitFiles> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let main = fs::read(&unit_file).map_err(|e| {
+    let main = crate::plan::target::peek(&unit_file).map_err(|e| {
         Error::usage(
             format!("--unit {}: {e}", unit_file.display()),
             "give an existing systemd unit name or unit file path",
@@ -507,7 +507,7 @@ fn unit_files(unit: &str) -> Result<UnitFiles> {
     dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
     dropins.dedup();
     for path in dropins {
-        if let Ok(bytes) = fs::read(&path) {
+        if let Ok(bytes) = crate::plan::target::peek(&path) {
             sources.push((path, bytes));
         }
     }
@@ -554,13 +554,13 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
 }
 
 fn is_supervisor(path: Option<&Path>) -> bool {
-    path.and_then(|p| fs::read(p).ok())
+    path.and_then(|p| crate::plan::target::peek(p).ok())
         .is_some_and(|bytes| wrap::scan_start_file(&bytes).supervisor)
 }
 
 /// The one start line of a script / supervisor file to wrap.
 fn script_start(path: &Path, program: Option<&str>) -> Result<Option<(wrap::StartLine, usize)>> {
-    let content = fs::read(path).map_err(|e| {
+    let content = crate::plan::target::peek(path).map_err(|e| {
         Error::usage(
             format!("--start-script {}: {e}", path.display()),
             "give the script (or supervisor program file) that starts the app",
@@ -769,7 +769,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
 
     // whatap.conf as whatap-setting-config writes it; defaults never replace a set value.
     let conf_path = home.join("whatap.conf");
-    let existing = fs::read(&conf_path)
+    let existing = crate::plan::target::peek(&conf_path)
         .map(|b| conf::parse(&b))
         .unwrap_or_default();
     let mut keys = vec![

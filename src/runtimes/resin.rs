@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub const NAME: &str = "resin";
@@ -69,7 +68,7 @@ impl Resin {
     fn scan(&self) -> Vec<java::BlockScan> {
         let mut found = Vec::new();
         for file in [self.properties(), self.xml()] {
-            let Ok(content) = fs::read(&file) else {
+            let Ok(content) = crate::plan::target::peek(&file) else {
                 continue;
             };
             for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {

@@ -8,6 +8,7 @@ use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::plan::target;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::fs;
 use std::io::Read;
@@ -171,7 +172,7 @@ fn build(home: &Path, base: &Path, process: Option<Process>) -> Tomcat {
 
 /// From RELEASE-NOTES (tarballs), else `lib/catalina.jar`'s ServerInfo.properties (Debian).
 pub fn version(home: &Path) -> Option<String> {
-    if let Ok(notes) = fs::read_to_string(home.join("RELEASE-NOTES")) {
+    if let Ok(Ok(notes)) = target::peek(&home.join("RELEASE-NOTES")).map(String::from_utf8) {
         if let Some(v) = notes
             .lines()
             .find_map(|l| l.trim().strip_prefix("Apache Tomcat Version "))

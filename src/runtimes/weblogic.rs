@@ -13,7 +13,6 @@ use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub const NAME: &str = "weblogic";
@@ -163,7 +162,7 @@ fn plan_install(w: &Weblogic, settings: &InstallSettings) -> Result<InstallPlan>
     let (script, at) = match method {
         Method::StartWebLogic => {
             let script = w.script("startWebLogic");
-            let content = fs::read(&script).map_err(|e| Error::io(&script, e))?;
+            let content = crate::plan::target::peek(&script).map_err(|e| Error::io(&script, e))?;
             (script, after_set_domain_env(&content))
         }
         Method::SetDomainEnv => (w.script("setDomainEnv"), InsertAt::End),

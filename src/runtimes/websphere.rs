@@ -303,7 +303,7 @@ impl Websphere {
     fn scan(&self) -> Vec<java::BlockScan> {
         let mut found = Vec::new();
         for server in &self.servers {
-            let Ok(content) = fs::read(&server.xml) else {
+            let Ok(content) = crate::plan::target::peek(&server.xml) else {
                 continue;
             };
             for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {

@@ -99,8 +99,11 @@ pub fn tree_bytes(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             } else if kind.is_dir() {
                 map.insert(rel.join(""), Vec::new());
                 walk(&path, root, map);
-            } else {
+            } else if kind.is_file() {
                 map.insert(rel, fs::read(&path).unwrap());
+            } else {
+                // A FIFO or socket: reading it would block.
+                map.insert(rel, b"<special file>".to_vec());
             }
         }
     }
