@@ -29,6 +29,25 @@ fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
 }
 
+/// Text shaped like XML configs: tags, attributes, comments, CDATA, broken pieces.
+fn hostile_xml() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b"<domain>".to_vec()),
+        Just(b"</domain>".to_vec()),
+        Just(b"<server a=\"1\">".to_vec()),
+        Just(b"</server>".to_vec()),
+        Just(b"<jvm-option>-Xmx1g</jvm-option>".to_vec()),
+        Just(b"<empty/>".to_vec()),
+        Just(b"<!-- <server> -->".to_vec()),
+        Just(b"<![CDATA[</server>]]>".to_vec()),
+        Just(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"  ".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..8),
+    ];
+    proptest::collection::vec(piece, 0..30).prop_map(|p| p.concat())
+}
+
 const SECRET: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 
 proptest! {
@@ -111,6 +130,35 @@ proptest! {
         for line in text.lines() {
             let known = ["-", "+", " ", "@@ ", "\\ No newline", "# ", "Binary file "];
             prop_assert!(line.is_empty() || known.iter().any(|k| line.starts_with(k)), "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn xml_locator(bytes in hostile_xml()) {
+        // Whatever it finds lies inside the file, in order; a well-formed file stays so after
+        // a splice of an element at a found offset.
+        if let Ok(elements) = crate::edit::xml::elements(&bytes) {
+            for e in &elements {
+                prop_assert!(e.start < e.open_end && e.open_end <= e.close_start);
+                prop_assert!(e.close_start <= bytes.len());
+            }
+            if crate::edit::xml::check(&bytes).is_ok() {
+                // A child goes into an element with an end tag; `<empty/>` has no room for one.
+                if let Some(first) = elements.iter().find(|e| e.open_end < e.close_start) {
+                    let insert = crate::edit::xml::first_child(&bytes, first, "jvm-option", "-Dwhatap=1");
+                    let spliced = crate::edit::xml::splice(&bytes, &[insert]);
+                    prop_assert!(crate::edit::xml::check(&spliced).is_ok());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn php_info_parser(text in "(\\PC|\n){0,200}", api in "[0-9]{8}") {
+        let _ = crate::runtimes::php::parse_info(&text);
+        let with_api = format!("{text}\nPHP API => {api}\nThread Safety => enabled\n");
+        if let Some(info) = crate::runtimes::php::parse_info(&with_api) {
+            prop_assert!(!info.api.is_empty());
         }
     }
 

@@ -68,6 +68,15 @@ const WRITERS: &[(&str, Writer)] = &[
         let inner = agent_block(MarkerStyle::Bat);
         block_bytes(f, MarkerStyle::Bat, &inner, InsertAt::AfterHeader).map_err(|e| e.to_string())
     }),
+    ("ini section at end (php.ini without a scan dir)", |f| {
+        let inner = vec!["[whatap]".to_string(), "extension=whatap.so".to_string()];
+        block_bytes(f, MarkerStyle::Ini, &inner, InsertAt::End).map_err(|e| e.to_string())
+    }),
+    ("sh block before a line (jetty.sh, startWebLogic.sh)", |f| {
+        let inner = agent_block(MarkerStyle::Shell);
+        block_bytes(f, MarkerStyle::Shell, &inner, InsertAt::BeforeLine(1))
+            .map_err(|e| e.to_string())
+    }),
     ("whatap.conf keys", |f| {
         Ok(keys_bytes(f.unwrap_or_default(), &conf_keys()))
     }),
