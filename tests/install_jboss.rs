@@ -320,6 +320,66 @@ fn doctor_mbeanserver_on_as5() {
         "{found}"
     );
     assert!(found["fix"].as_str().unwrap().contains("bin/run.conf"));
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|i| **i == "jboss-mbeanserver").count(),
+        1,
+        "one finding per cause: {ids:?}"
+    );
+
+    // --fix adds the option to our block in run.conf, recorded: uninstall still restores it.
+    let run_conf = home.join("bin/run.conf");
+    let out = whatap(&state)
+        .args([
+            "doctor",
+            "--json",
+            "--no-network",
+            "--fix",
+            "--yes",
+            "--runtime",
+            "jboss",
+            "--home",
+        ])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let fixed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fixed["fixes"][0]["changed"], true, "{fixed}");
+    let text = fs::read_to_string(&run_conf).unwrap();
+    assert!(
+        text.contains("-Djboss.platform.mbeanserver=true "),
+        "{text}"
+    );
+    let again = whatap(&state)
+        .args([
+            "doctor",
+            "--json",
+            "--no-network",
+            "--fix",
+            "--yes",
+            "--runtime",
+            "jboss",
+            "--home",
+        ])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        again["fixes"],
+        serde_json::json!([]),
+        "a second --fix has nothing left to do"
+    );
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
+    assert!(!fs::read_to_string(&run_conf).unwrap().contains("WHATAP"));
 }
 
 /// A real JVM with WildFly's command-line shape (the stub's idle main), the agent loaded, and

@@ -113,6 +113,11 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         let logs = doctor::logs::facts(&logs, tail);
         (logs, network.join().unwrap_or_default())
     });
+    // A runtime that already read its own logs (JBoss) reported that cause: one finding each.
+    let log_facts: Vec<Fact> = log_facts
+        .into_iter()
+        .filter(|l| !facts.iter().any(|f| f.id == l.id && f.target == l.target))
+        .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);
     let fixes = if doctor.fix {

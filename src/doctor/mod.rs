@@ -39,9 +39,11 @@ pub struct Fact {
 }
 
 /// Safe fixes: each becomes part of a plan (shown, confirmed, applied, recorded).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Remedy {
     Mode(crate::plan::ModeChange),
+    /// A file edit the runtime computed (an option added to our own block).
+    Edit(Box<crate::plan::Edit>),
 }
 
 /// The plan for every remedy among `facts`.
@@ -51,6 +53,10 @@ pub fn fix_plan(facts: &[Fact]) -> crate::plan::Plan {
         match remedy {
             Remedy::Mode(change) if !plan.modes.contains(change) => plan.modes.push(change.clone()),
             Remedy::Mode(_) => {}
+            Remedy::Edit(edit) if !plan.edits.iter().any(|e| e.path == edit.path) => {
+                plan.edits.push((**edit).clone())
+            }
+            Remedy::Edit(_) => {}
         }
     }
     plan

@@ -646,6 +646,32 @@ impl Jboss {
         None
     }
 
+    /// `doctor --fix` for AS 5's MBeanServerBuilder error: `-Djboss.platform.mbeanserver=true`
+    /// added to the `-javaagent` line of our own block in run.conf (recorded like an install).
+    fn mbeanserver_remedy(&self) -> Option<crate::doctor::Remedy> {
+        const OPTION: &str = "-Djboss.platform.mbeanserver=true";
+        let run_conf = self.bin("run.conf");
+        let block = java::scan_blocks(std::slice::from_ref(&run_conf), MarkerStyle::Shell)
+            .into_iter()
+            .find_map(|scan| scan.ok())?;
+        if block
+            .inner
+            .iter()
+            .any(|l| l.contains("jboss.platform.mbeanserver"))
+        {
+            return None;
+        }
+        let mut inner = block.inner.clone();
+        let line = inner.iter_mut().find(|l| l.contains("-javaagent:"))?;
+        let quote = line.rfind('"')?;
+        line.insert_str(quote, &format!("{OPTION} "));
+        let roots = crate::plan::target::owned_roots(&[&self.home]);
+        let edit =
+            crate::plan::edits::block(&run_conf, &roots, MarkerStyle::Shell, &inner, InsertAt::End)
+                .ok()?;
+        Some(crate::doctor::Remedy::Edit(Box::new(edit)))
+    }
+
     fn jboss_facts(&self, label: &str) -> Vec<Fact> {
         let mut facts = Vec::new();
         let server_logs = self.server_logs();
@@ -694,10 +720,10 @@ impl Jboss {
                 facts.push(Fact::new("jboss-logmanager", label, evidence).with("jar", jar));
             }
         } else if let Some(evidence) = log_evidence(&all_logs, &["MBeanServerBuilder"]) {
-            facts.push(
-                Fact::new("jboss-mbeanserver", label, evidence)
-                    .with("file", self.bin("run.conf").display().to_string()),
-            );
+            let mut fact = Fact::new("jboss-mbeanserver", label, evidence)
+                .with("file", self.bin("run.conf").display().to_string());
+            fact.remedy = self.mbeanserver_remedy();
+            facts.push(fact);
         }
         facts
     }
