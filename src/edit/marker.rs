@@ -224,7 +224,11 @@ pub fn replace_block(
     let lines = split_lines(content);
     // The block keeps its own line ending: re-rendering it in the file's dominant one could
     // change which one dominates, and a second install would then change it again.
-    let eol = if lines[span.start].ends_with(b"\r\n") { Eol::Crlf } else { Eol::Lf };
+    let eol = if lines[span.start].ends_with(b"\r\n") {
+        Eol::Crlf
+    } else {
+        Eol::Lf
+    };
     let mut out = Vec::with_capacity(content.len());
     for line in &lines[..span.start] {
         out.extend_from_slice(line);
@@ -381,7 +385,9 @@ mod tests {
     fn replacing_a_block_in_a_mixed_ending_file_is_stable() {
         // Found by the round-trip property: a LF block in a mostly CRLF file.
         let text = format!("a\r\nb\r\nc\r\n{MARKER}\nold\nold\n{MARKER}\r\nd\r\n");
-        let span = find_block(text.as_bytes(), MarkerStyle::Shell).unwrap().unwrap();
+        let span = find_block(text.as_bytes(), MarkerStyle::Shell)
+            .unwrap()
+            .unwrap();
         let once = replace_block(text.as_bytes(), span, MarkerStyle::Shell, &inner());
         let span = find_block(&once, MarkerStyle::Shell).unwrap().unwrap();
         let twice = replace_block(&once, span, MarkerStyle::Shell, &inner());
