@@ -113,10 +113,16 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         let logs = doctor::logs::facts(&logs, tail);
         (logs, network.join().unwrap_or_default())
     });
-    // A runtime that already read its own logs (JBoss) reported that cause: one finding each.
+    // A runtime that already read its own logs (JBoss, Python) reported that cause: one
+    // finding each, per target and per log file.
     let log_facts: Vec<Fact> = log_facts
         .into_iter()
-        .filter(|l| !facts.iter().any(|f| f.id == l.id && f.target == l.target))
+        .filter(|l| {
+            let file = l.evidence.split(':').next().unwrap_or_default();
+            !facts
+                .iter()
+                .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
+        })
         .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);
