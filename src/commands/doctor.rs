@@ -78,7 +78,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .collect();
     let mut fix_plans = Vec::new();
     for t in &targets {
-        let inspection = t.inspect_logs(&doctor.logs);
+        let inspection = t.inspect();
         let plan = doctor::fix_plan(&inspection.facts);
         if plan.changes_anything() {
             fix_plans.push((t, plan));

@@ -50,7 +50,11 @@ fn matcher() -> &'static Matcher {
             }
         }
         Matcher {
-            literals: AhoCorasick::new(&literals).expect("literals build an automaton"),
+            // Case-blind prefilter: a pattern that cares about case says so in its regex.
+            literals: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&literals)
+                .expect("literals build an automaton"),
             patterns,
         }
     })

@@ -8,99 +8,11 @@ use super::{Fact, Inspection};
 use crate::edit::conf;
 use crate::runtimes::python::{AGENT_PROCESS, PythonApp};
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The agent's default `net_udp_port`.
 const DEFAULT_UDP_PORT: u16 = 6600;
-/// Logs are scanned from their end: recent starts are what matter, and doctor stays fast.
-const TAIL_BYTES: u64 = 256 * 1024;
-
-/// (rule, case-insensitive needle). Needles are the package's own messages (whatap/__init__.py,
-/// whatap/scripts, the native agent) and the guide's wording of them.
-const LOG_PATTERNS: &[(&str, &str)] = &[
-    // The guide: the conf cannot be created / read.
-    ("python-conf-error", "CONF FILE ERROR"),
-    ("python-conf-error", "CONF READ ERROR"),
-    // The package: init_config() cannot write whatap.conf, write_file() cannot write WHATAP_HOME.
-    ("python-conf-error", "WHATAP: PERMISSION ERROR"),
-    ("python-conf-error", "WHATAP: WHATAP HOME ERROR"),
-    ("python-conf-error", "WHATAP: config parse error"),
-    ("python-conf-error", "WHATAP: OPTION ERROR"),
-    ("python-conf-error", "WHATAP: $WHATAP_HOME is empty"),
-    // The guide: logs/ cannot be created / written; the package's own spelling of both.
-    ("python-log-error", "LOG FILE ERROR"),
-    ("python-log-error", "WHATAP: LOG FILE WRITE ERROR"),
-    ("python-log-error", "WHATAP: LOGGING ERROR"),
-    // The package: the native agent did not start or died.
-    ("python-log-error", "AGENT ERROR:"),
-    ("python-log-error", "startup failed"),
-    ("python-log-error", "WHATAP_AGENT_EXITED"),
-    ("python-log-error", "hook.log write failed"),
-    // The native agent and the guide: the collector refused the key or host.
-    ("license-invalid", "invalid license key"),
-    ("license-invalid", "license or whatap.server.host error"),
-    ("license-invalid", "license or whatp.server.host error"),
-];
-
-/// The rule a log line fires, if any.
-pub fn classify(line: &str) -> Option<&'static str> {
-    let lower = line.to_ascii_lowercase();
-    LOG_PATTERNS
-        .iter()
-        .find(|(_, needle)| lower.contains(&needle.to_ascii_lowercase()))
-        .map(|(rule, _)| *rule)
-}
-
-/// The last `TAIL_BYTES` of a file, and the 1-based number of its first whole line.
-fn tail(path: &Path) -> Option<(String, usize)> {
-    let mut file = fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let start = len.saturating_sub(TAIL_BYTES);
-    let mut skipped_lines = 0;
-    if start > 0 {
-        // Count lines before the tail so evidence names the real line number.
-        let mut head = Vec::new();
-        (&mut file).take(start).read_to_end(&mut head).ok()?;
-        skipped_lines = head.iter().filter(|&&b| b == b'\n').count();
-        file.seek(SeekFrom::Start(start)).ok()?;
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    let mut text = String::from_utf8_lossy(&bytes).into_owned();
-    if start > 0 {
-        // Drop the partial first line.
-        match text.find('\n') {
-            Some(i) => {
-                text.drain(..=i);
-                skipped_lines += 1;
-            }
-            None => text.clear(),
-        }
-    }
-    Some((text, skipped_lines + 1))
-}
-
-/// One fact per rule per log: its last occurrence is the evidence.
-pub fn scan_log(label: &str, path: &Path, out: &mut Vec<Fact>) {
-    let Some((text, first_line)) = tail(path) else {
-        return;
-    };
-    let mut last: Vec<(&'static str, usize, &str)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(rule) = classify(line) {
-            last.retain(|(r, _, _)| *r != rule);
-            last.push((rule, first_line + i, line.trim()));
-        }
-    }
-    for (rule, line, text) in last {
-        out.push(
-            Fact::new(rule, label, format!("{}:{line}: {text}", path.display()))
-                .with("file", path.display().to_string()),
-        );
-    }
-}
 
 /// The package's logs in `WHATAP_HOME/logs`: the hook log, the newest boot log, the native log.
 pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
@@ -248,7 +160,7 @@ fn udp_port(label: &str, keys: &std::collections::BTreeMap<String, String>, out:
     out.udp_ports.push((label.to_string(), port));
 }
 
-pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
+pub fn inspect(app: &PythonApp) -> Inspection {
     let mut out = Inspection::default();
     let label = format!("python {}", app.whatap_home.display());
     let conf_path = app.whatap_home.join("whatap.conf");
@@ -321,18 +233,20 @@ pub fn inspect(app: &PythonApp, extra_logs: &[PathBuf]) -> Inspection {
             }
         }
     }
-    for log in agent_logs(&app.whatap_home).iter().chain(extra_logs) {
-        scan_log(&label, log, &mut out.facts);
-    }
+    // Scanned with the catalog's log rules (python-conf-error, python-log-error,
+    // license-invalid) by `doctor::logs`, with every other runtime's logs.
+    out.logs.extend(
+        agent_logs(&app.whatap_home)
+            .into_iter()
+            .map(|log| (label.clone(), log)),
+    );
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn classifies_the_package_messages() {
+    fn the_package_messages_are_in_the_catalog() {
         // Formats: hook.log `[%Y-%m-%d  %H:%M:%S] : <id> - <message>`, native `YYYY/MM/DD hh:mm:ss`.
         let cases = [
             (
@@ -351,11 +265,19 @@ mod tests {
                 "2026/11/27 00:42:50 invalid license key error.",
                 Some("license-invalid"),
             ),
+            (
+                "whatap: permission error: lower case too",
+                Some("python-conf-error"),
+            ),
             ("[2026-11-27  00:42:38] : WA000 - WHATAP AGENT START!", None),
             ("2026/11/27 00:42:38 [WA001-01] Start agent ", None),
         ];
         for (line, rule) in cases {
-            assert_eq!(classify(line), rule, "{line}");
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).unwrap();
+            let hits = crate::doctor::logs::scan_file(file.path(), None).unwrap();
+            let found: Vec<&str> = hits.iter().map(|h| h.rule).collect();
+            assert_eq!(found, rule.into_iter().collect::<Vec<_>>(), "{line}");
         }
     }
 }

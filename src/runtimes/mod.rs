@@ -38,10 +38,6 @@ pub trait Runtime {
     fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan>;
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
-    /// `inspect`, also reading the logs given with `doctor --log`.
-    fn inspect_logs(&self, _logs: &[PathBuf]) -> Inspection {
-        self.inspect()
-    }
 
     /// The flags that pick this instance, for "several found; choose one" messages.
     fn selector(&self) -> String {

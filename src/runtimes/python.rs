@@ -938,11 +938,7 @@ impl Runtime for PythonApp {
     }
 
     fn inspect(&self) -> Inspection {
-        doctor::python::inspect(self, &[])
-    }
-
-    fn inspect_logs(&self, logs: &[PathBuf]) -> Inspection {
-        doctor::python::inspect(self, logs)
+        doctor::python::inspect(self)
     }
 }
 
