@@ -89,3 +89,46 @@ fn reports_and_next_steps_in_korean() {
         "{text}"
     );
 }
+
+/// Refusals from the target-file checks speak Korean too, with paths and modes verbatim.
+#[test]
+fn refused_installs_explain_themselves_in_korean() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let setenv = home.join("bin/setenv.sh");
+    std::fs::write(&setenv, "# setenv\n").unwrap();
+    std::fs::set_permissions(&setenv, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let read_only = whatap(&state)
+        .args(install_args(&home))
+        .args(["--yes", "--lang", "ko"])
+        .output()
+        .unwrap();
+    assert_eq!(read_only.status.code(), Some(3));
+    let text = String::from_utf8(read_only.stderr).unwrap();
+    assert!(text.contains("읽기 전용입니다 (mode 444)"), "{text}");
+    assert!(text.contains("chmod u+w"), "{text}");
+
+    std::fs::remove_file(&setenv).unwrap();
+    let outside = dir.path().join("outside.sh");
+    std::fs::write(&outside, "# outside\n").unwrap();
+    std::os::unix::fs::symlink(&outside, &setenv).unwrap();
+    let symlink = whatap(&state)
+        .args(install_args(&home))
+        .args(["--yes", "--lang", "ko"])
+        .output()
+        .unwrap();
+    assert_eq!(symlink.status.code(), Some(3));
+    let text = String::from_utf8(symlink.stderr).unwrap();
+    assert!(text.contains("런타임 디렉터리 밖의"), "{text}");
+    assert!(text.contains("심볼릭 링크를 일반 파일로"), "{text}");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"# outside\n");
+
+    let english = whatap(&state)
+        .args(install_args(&home))
+        .args(["--yes"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(english.stderr).unwrap();
+    assert!(text.contains("outside the runtime's directories"), "{text}");
+}

@@ -1,6 +1,7 @@
 //! Unified diff of a plan, as `--dry-run` and the confirmation prompt show it.
 
 use super::{Action, Edit, Plan};
+use crate::msg;
 use similar::{ChangeTag, TextDiff};
 
 /// Renders every changed file; `redact` hides secrets (the license) in what is shown.
@@ -56,12 +57,12 @@ fn render_edit(edit: &Edit, redact: &dyn Fn(&str) -> String) -> String {
         "/dev/null".into()
     };
     if edit.binary {
-        let what = match edit.action() {
-            Action::Created => "created",
-            Action::Deleted => "deleted",
-            _ => "replaced",
+        let line = match edit.action() {
+            Action::Created => msg!("diff-binary-created", path = path),
+            Action::Deleted => msg!("diff-binary-deleted", path = path),
+            _ => msg!("diff-binary-replaced", path = path),
         };
-        return format!("Binary file {path} {what}\n");
+        return format!("{line}\n");
     }
     let before = String::from_utf8_lossy(edit.before.as_deref().unwrap_or_default());
     let after = String::from_utf8_lossy(edit.after.as_deref().unwrap_or_default());
