@@ -231,11 +231,9 @@ fn parse_load_reply(reply: &str) -> std::result::Result<(), String> {
         .trim();
     match code.parse::<i32>() {
         Ok(0) => Ok(()),
-        Ok(n) => Err(format!(
-            "Agent_OnAttach returned {n} (the jar's Agent-Class failed or is missing)"
-        )),
+        Ok(n) => Err(msg!("attach-agent-failed", code = n)),
         Err(_) => Err(if code_line.is_empty() {
-            "no reply".to_string()
+            msg!("attach-no-reply")
         } else {
             code_line.to_string()
         }),

@@ -179,7 +179,9 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| msg!("php-cannot-run", error = e))?;
     // Read both pipes on threads so a chatty PHP cannot block on a full pipe.
     let mut out = child.stdout.take().expect("piped");
     let mut err = child.stderr.take().expect("piped");
@@ -200,10 +202,7 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
             Ok(None) if started.elapsed() > PROBE_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {}s",
-                    PROBE_TIMEOUT.as_secs()
-                ));
+                return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(e.to_string()),
@@ -228,12 +227,13 @@ pub fn probe(binary: &Path) -> std::result::Result<PhpInfo, String> {
             .chain(ran.stdout.lines())
             .map(str::trim)
             .find(|l| !l.is_empty())
-            .unwrap_or("no output");
-        let how = if ran.success { "ran" } else { "failed" };
-        format!(
-            "`{} -i` {how} and shows no PHP API ({said})",
-            binary.display()
-        )
+            .map(str::to_string)
+            .unwrap_or_else(|| msg!("php-no-output"));
+        if ran.success {
+            msg!("php-ran-no-api", binary = binary.display(), said = said)
+        } else {
+            msg!("php-failed-no-api", binary = binary.display(), said = said)
+        }
     })
 }
 
@@ -404,7 +404,7 @@ impl PhpSapi {
             })
             .collect();
         Err(if said.is_empty() {
-            "PHP does not list a `whatap` module after loading it".to_string()
+            msg!("php-module-not-listed")
         } else {
             said.join("; ")
         })
@@ -718,10 +718,7 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
                 }
                 Ok(info)
             }
-            None => Err(format!(
-                "no PHP command line binary of the same version as {} to read its settings from",
-                module.display()
-            )),
+            None => Err(msg!("php-apache-no-cli", module = module.display())),
         };
         out.push(PhpSapi {
             binary: cli.map(|c| c.binary.clone()).unwrap_or_default(),
