@@ -8,7 +8,8 @@ use similar::{ChangeTag, TextDiff};
 pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
     let mut out = String::new();
     for step in &plan.run {
-        out.push_str(&format!("run: {}\n", redact(&step.display())));
+        let line = msg!("diff-run", command = redact(&step.display()));
+        out.push_str(&format!("{line}\n"));
     }
     for edit in &plan.edits {
         if edit.action() == Action::Unchanged {
@@ -25,21 +26,24 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
         ));
     }
     for link in &plan.remove_links {
-        out.push_str(&format!(
-            "remove symlink: {} -> {}\n",
-            link.path.display(),
-            link.target.display()
-        ));
+        let line = msg!(
+            "diff-remove-symlink",
+            path = link.path.display(),
+            target = link.target.display()
+        );
+        out.push_str(&format!("{line}\n"));
     }
     for link in &plan.links {
-        out.push_str(&format!(
-            "create symlink: {} -> {}\n",
-            link.path.display(),
-            link.target.display()
-        ));
+        let line = msg!(
+            "diff-create-symlink",
+            path = link.path.display(),
+            target = link.target.display()
+        );
+        out.push_str(&format!("{line}\n"));
     }
     for dir in &plan.remove_dirs {
-        out.push_str(&format!("remove directory if empty: {}\n", dir.display()));
+        let line = msg!("diff-remove-dir", path = dir.display());
+        out.push_str(&format!("{line}\n"));
     }
     out
 }
