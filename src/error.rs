@@ -19,7 +19,7 @@ pub enum Error {
     },
 
     /// Applying the plan failed; every file already written was restored.
-    #[error("apply failed and was rolled back: {message}")]
+    #[error("{}", crate::msg!("apply-failed-rolled-back", message = .message))]
     ApplyFailed { message: String },
 
     /// An I/O error on a named file, outside of apply.

@@ -187,8 +187,8 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
 pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
     if let Some(missing) = args.logs.iter().find(|l| !l.is_file()) {
         return Err(Error::usage(
-            format!("--log {}: no such file", missing.display()),
-            "give the path of a log file to scan (repeat --log for several)",
+            msg!("log-missing", path = missing.display()),
+            msg!("log-missing-hint"),
         ));
     }
     Ok(DoctorSettings {
@@ -210,8 +210,8 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     if let Some(toggle) = toggle {
         if args.target.runtime.is_some_and(|r| r != RuntimeKind::Php) {
             return Err(Error::usage(
-                format!("--{}: only PHP installs can be paused", toggle.flag()),
-                "use it with --runtime php",
+                msg!("toggle-php-only", flag = toggle.flag()),
+                msg!("toggle-php-only-hint"),
             ));
         }
         return Ok(InstallSettings {
@@ -283,8 +283,8 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         match (&target.home, &args.whatap_home) {
             (Some(home), Some(whatap_home)) if home != whatap_home => {
                 return Err(Error::usage(
-                    "--home and --whatap-home differ; for --runtime python both name WHATAP_HOME",
-                    "give one of them",
+                    msg!("python-home-differs"),
+                    msg!("python-home-differs-hint"),
                 ));
             }
             (None, Some(whatap_home)) => target.home = Some(whatap_home.clone()),
@@ -399,9 +399,12 @@ fn is_host(value: &str) -> bool {
 }
 
 fn parse_set(pair: &str) -> Result<(String, String)> {
-    let hint = "use --set KEY=VALUE, e.g. --set whatap.server.port=6600";
+    let hint = || msg!("set-hint");
     let Some((key, value)) = pair.split_once('=') else {
-        return Err(Error::usage(format!("--set {pair:?}: missing '='"), hint));
+        return Err(Error::usage(
+            msg!("set-missing-equals", pair = format!("{pair:?}")),
+            hint(),
+        ));
     };
     let key = key.trim();
     if key.is_empty()
@@ -410,21 +413,22 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
         return Err(Error::usage(
-            format!("--set {pair:?}: {key:?} is not a whatap.conf key"),
-            hint,
+            msg!(
+                "set-bad-key",
+                pair = format!("{pair:?}"),
+                key = format!("{key:?}")
+            ),
+            hint(),
         ));
     }
     if matches!(key, "license" | "whatap.server.host") {
         return Err(Error::usage(
-            format!("--set {key}: use --license / --host for this key"),
-            "pass it with its own flag so it is validated (and masked)",
+            msg!("set-reserved-key", key = key),
+            msg!("set-reserved-key-hint"),
         ));
     }
     if value.contains(['\n', '\r', '\0']) {
-        return Err(Error::usage(
-            format!("--set {key}: the value contains a line break"),
-            hint,
-        ));
+        return Err(Error::usage(msg!("set-line-break", key = key), hint()));
     }
     Ok((key.to_string(), value.trim().to_string()))
 }

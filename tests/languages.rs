@@ -89,3 +89,43 @@ fn reports_and_next_steps_in_korean() {
         "{text}"
     );
 }
+
+/// Refusals from the target-file checks speak Korean too, with paths and modes verbatim.
+#[test]
+fn refused_installs_explain_themselves_in_korean() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let refusal = |lang: &str| {
+        let out = whatap(&state)
+            .args(install_args(&home))
+            .args(["--yes", "--lang", lang])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let setenv = home.join("bin/setenv.sh");
+    std::fs::write(&setenv, "# setenv\n").unwrap();
+    std::fs::set_permissions(&setenv, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let read_only = refusal("ko");
+    assert!(
+        read_only.contains("읽기 전용입니다 (mode 444)"),
+        "{read_only}"
+    );
+    assert!(read_only.contains("chmod u+w"), "{read_only}");
+
+    std::fs::remove_file(&setenv).unwrap();
+    let outside = dir.path().join("outside.sh");
+    std::fs::write(&outside, "# outside\n").unwrap();
+    std::os::unix::fs::symlink(&outside, &setenv).unwrap();
+    let symlink = refusal("ko");
+    assert!(symlink.contains("런타임 디렉터리 밖의"), "{symlink}");
+    assert!(symlink.contains("심볼릭 링크를 일반 파일로"), "{symlink}");
+    let english = refusal("en");
+    assert!(
+        english.contains("outside the runtime's directories"),
+        "{english}"
+    );
+    assert_eq!(std::fs::read(&outside).unwrap(), b"# outside\n");
+}

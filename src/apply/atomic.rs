@@ -3,6 +3,7 @@
 
 use super::checkpoint;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::Validation;
 use std::fs::{self, File};
 use std::io::Write;
@@ -37,8 +38,8 @@ pub fn check_unchanged(path: &Path, expect: Option<&[u8]>) -> Result<()> {
     let current = read_current(path)?;
     if current.as_deref() != expect {
         return Err(Error::refused(
-            format!("{}: changed since the plan was made", path.display()),
-            "run the command again to plan against the new content",
+            msg!("apply-changed-since-plan", path = path.display()),
+            msg!("apply-changed-since-plan-hint"),
         ));
     }
     Ok(())
@@ -138,10 +139,7 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     match spec.validation {
         Validation::Shell => validate_shell(&temp_path, path, shell_for(spec.bytes))?,
         Validation::Xml => crate::edit::xml::check(spec.bytes).map_err(|e| Error::ApplyFailed {
-            message: format!(
-                "{}: the edited file is not well-formed XML: {e}",
-                path.display()
-            ),
+            message: msg!("apply-xml-invalid", path = path.display(), error = e),
         })?,
         Validation::None => {}
     }
@@ -185,8 +183,8 @@ pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<(
             .map_err(|e| Error::io(&temp, e))?;
         if fs::symlink_metadata(path).is_ok() {
             return Err(Error::refused(
-                format!("{}: appeared since the plan was made", path.display()),
-                "run the command again to plan against what is there now",
+                msg!("apply-appeared-since-plan", path = path.display()),
+                msg!("apply-appeared-since-plan-hint"),
             ));
         }
         fs::rename(&temp, path).map_err(|e| Error::io(path, e))
@@ -248,10 +246,11 @@ fn validate_shell(temp: &Path, target: &Path, shell: &str) -> Result<()> {
     if !output.status.success() {
         let detail = String::from_utf8_lossy(&output.stderr);
         return Err(Error::ApplyFailed {
-            message: format!(
-                "{}: the edited script does not pass `{shell} -n`: {}",
-                target.display(),
-                detail
+            message: msg!(
+                "apply-shell-check-failed",
+                path = target.display(),
+                shell = shell,
+                detail = detail
                     .trim()
                     .replace(&temp.display().to_string(), &target.display().to_string())
             ),

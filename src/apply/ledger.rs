@@ -4,6 +4,7 @@
 
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan};
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -68,8 +69,8 @@ impl Ledger {
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::refused(
-                    format!("{}: the ledger is not valid JSON ({e})", path.display()),
-                    "restore it from a backup or move it aside; nothing was changed",
+                    msg!("ledger-invalid", path = path.display(), error = e),
+                    msg!("ledger-invalid-hint"),
                 )
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger {

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod lock;
 
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
 use atomic::{WriteSpec, sha256_hex};
 use std::fs;
@@ -30,12 +31,13 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     if meta.uid() != me {
         // Whoever owns it could plant a ledger that makes uninstall "restore" any file.
         return Err(Error::refused(
-            format!(
-                "{}: owned by uid {}, not by the user running whatap (uid {me})",
-                dir.display(),
-                meta.uid()
+            msg!(
+                "state-dir-foreign-owner",
+                path = dir.display(),
+                owner = meta.uid(),
+                me = me
             ),
-            "use a state dir of your own (--state-dir), or chown it if it is yours",
+            msg!("state-dir-foreign-owner-hint"),
         ));
     }
     if meta.mode() & 0o077 != 0 {
@@ -54,8 +56,8 @@ pub fn read_backup(state_dir: &Path, name: &str) -> Result<Vec<u8>> {
     let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
     if sha256_hex(&bytes) != name {
         return Err(Error::refused(
-            format!("{}: backup does not match its checksum", path.display()),
-            "the state dir was altered; restore the file by hand from a known copy",
+            msg!("backup-checksum-mismatch", path = path.display()),
+            msg!("backup-checksum-mismatch-hint"),
         ));
     }
     Ok(bytes)
@@ -217,11 +219,13 @@ fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
     let now = fs::metadata(path).map_err(|e| Error::io(path, e))?.mode() & 0o7777;
     if now != from {
         return Err(Error::refused(
-            format!(
-                "{}: mode is {now:04o}, the plan expected {from:04o}",
-                path.display()
+            msg!(
+                "apply-mode-changed",
+                path = path.display(),
+                now = format!("{now:04o}"),
+                expected = format!("{from:04o}")
             ),
-            "run the command again to plan against the current mode",
+            msg!("apply-mode-changed-hint"),
         ));
     }
     fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
@@ -241,11 +245,11 @@ fn run_step(step: &RunStep) -> Result<()> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
     Err(Error::ApplyFailed {
-        message: format!(
-            "`{}` failed ({}): {}; no file was changed",
-            step.display(),
-            output.status,
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        message: msg!(
+            "apply-step-failed",
+            step = step.display(),
+            status = output.status,
+            tail = tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
         ),
     })
 }

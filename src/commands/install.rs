@@ -2,6 +2,7 @@ use super::{AttachReport, ChangeReport, confirm_and_apply};
 use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::Plan;
 use crate::runtimes::{self, attach, java};
 use crate::settings::{InstallSettings, Settings};
@@ -36,8 +37,8 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     let attach_to = if install.attach {
         let pid = target.detection().pid.ok_or_else(|| {
             Error::usage(
-                format!("--attach: {} is not running", target.target().display()),
-                "start it (the installed -javaagent loads the agent), or give --pid of the running JVM",
+                msg!("attach-not-running", target = target.target().display()),
+                msg!("attach-not-running-hint"),
             )
         })?;
         let jvm = attach::Jvm::open(pid)?;

@@ -83,15 +83,28 @@ pub struct BlockSpan {
     pub end: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarkerError {
-    #[error("line {line}: WHATAP marker without its closing marker")]
     Unclosed { line: usize },
-    #[error("line {line}: a second WHATAP block (the first starts at line {first})")]
     Duplicate { line: usize, first: usize },
-    #[error("line {line}: a WHATAP marker inside a here-document (text the script prints)")]
     InHereDocument { line: usize },
 }
+
+impl std::fmt::Display for MarkerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&match self {
+            MarkerError::Unclosed { line } => crate::msg!("marker-unclosed", line = line),
+            MarkerError::Duplicate { line, first } => {
+                crate::msg!("marker-duplicate", line = line, first = first)
+            }
+            MarkerError::InHereDocument { line } => {
+                crate::msg!("marker-in-here-document", line = line)
+            }
+        })
+    }
+}
+
+impl std::error::Error for MarkerError {}
 
 impl MarkerError {
     /// 1-based line number the error points at.

@@ -99,7 +99,7 @@ pub fn elements(content: &[u8]) -> Result<Vec<Element>, XmlError> {
             Event::Text(text) if open.is_empty() && !text.iter().all(u8::is_ascii_whitespace) => {
                 return Err(XmlError {
                     line: line_of(content, before),
-                    message: "text outside the root element".to_string(),
+                    message: crate::msg!("xml-text-outside-root"),
                 });
             }
             Event::Eof => break,
@@ -109,13 +109,13 @@ pub fn elements(content: &[u8]) -> Result<Vec<Element>, XmlError> {
     if let Some(&index) = open.last() {
         return Err(XmlError {
             line: line_of(content, found[index].start),
-            message: format!("<{}> is never closed", found[index].name),
+            message: crate::msg!("xml-never-closed", name = found[index].name),
         });
     }
     if roots != 1 {
         return Err(XmlError {
             line: 1,
-            message: format!("{roots} root elements (one expected)"),
+            message: crate::msg!("xml-many-roots", count = roots),
         });
     }
     Ok(found)
@@ -200,11 +200,19 @@ pub fn splice(content: &[u8], insertions: &[Insertion]) -> Vec<u8> {
 }
 
 /// Why inserted fragments could not be taken out again.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FragmentError {
-    #[error("line {line}: what whatap inserted appears more than once")]
     Ambiguous { line: usize },
 }
+
+impl std::fmt::Display for FragmentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let FragmentError::Ambiguous { line } = self;
+        f.write_str(&crate::msg!("xml-fragment-ambiguous", line = line))
+    }
+}
+
+impl std::error::Error for FragmentError {}
 
 /// Removes the fragments: a text inserted k times must be found k times (fewer: the rest
 /// were removed or edited by someone, returned so the caller can say so; more: someone copied

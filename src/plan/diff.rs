@@ -1,13 +1,15 @@
 //! Unified diff of a plan, as `--dry-run` and the confirmation prompt show it.
 
 use super::{Action, Edit, Plan};
+use crate::msg;
 use similar::{ChangeTag, TextDiff};
 
 /// Renders every changed file; `redact` hides secrets (the license) in what is shown.
 pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
     let mut out = String::new();
     for step in &plan.run {
-        out.push_str(&format!("run: {}\n", redact(&step.display())));
+        let line = msg!("diff-run", command = redact(&step.display()));
+        out.push_str(&format!("{line}\n"));
     }
     for edit in &plan.edits {
         if edit.action() == Action::Unchanged {
@@ -24,21 +26,24 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
         ));
     }
     for link in &plan.remove_links {
-        out.push_str(&format!(
-            "remove symlink: {} -> {}\n",
-            link.path.display(),
-            link.target.display()
-        ));
+        let line = msg!(
+            "diff-remove-symlink",
+            path = link.path.display(),
+            target = link.target.display()
+        );
+        out.push_str(&format!("{line}\n"));
     }
     for link in &plan.links {
-        out.push_str(&format!(
-            "create symlink: {} -> {}\n",
-            link.path.display(),
-            link.target.display()
-        ));
+        let line = msg!(
+            "diff-create-symlink",
+            path = link.path.display(),
+            target = link.target.display()
+        );
+        out.push_str(&format!("{line}\n"));
     }
     for dir in &plan.remove_dirs {
-        out.push_str(&format!("remove directory if empty: {}\n", dir.display()));
+        let line = msg!("diff-remove-dir", path = dir.display());
+        out.push_str(&format!("{line}\n"));
     }
     out
 }
@@ -56,12 +61,12 @@ fn render_edit(edit: &Edit, redact: &dyn Fn(&str) -> String) -> String {
         "/dev/null".into()
     };
     if edit.binary {
-        let what = match edit.action() {
-            Action::Created => "created",
-            Action::Deleted => "deleted",
-            _ => "replaced",
+        let line = match edit.action() {
+            Action::Created => msg!("diff-binary-created", path = path),
+            Action::Deleted => msg!("diff-binary-deleted", path = path),
+            _ => msg!("diff-binary-replaced", path = path),
         };
-        return format!("Binary file {path} {what}\n");
+        return format!("{line}\n");
     }
     let before = String::from_utf8_lossy(edit.before.as_deref().unwrap_or_default());
     let after = String::from_utf8_lossy(edit.after.as_deref().unwrap_or_default());

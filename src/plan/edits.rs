@@ -7,6 +7,7 @@ use crate::edit::Eol;
 use crate::edit::conf;
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use std::path::{Path, PathBuf};
 
 fn edit_for(file: TargetFile, after: Vec<u8>, ownership: Ownership) -> Edit {
@@ -79,7 +80,7 @@ pub fn block_bytes(
 pub fn broken_block(path: &Path, error: &marker::MarkerError) -> Error {
     Error::refused(
         format!("{}:{}: {error}", path.display(), error.line()),
-        "fix or remove the WHATAP marker lines by hand, then run again",
+        msg!("marker-broken-hint"),
     )
 }
 
@@ -127,8 +128,8 @@ pub fn splice(
     let file = target::read(path, roots)?;
     let Some(current) = file.content.clone() else {
         return Err(Error::usage(
-            format!("{}: no such file", path.display()),
-            "check --home; this file is part of the runtime's configuration",
+            msg!("no-such-file", path = path.display()),
+            msg!("no-such-file-config-hint"),
         ));
     };
     let insertions = insertions(&current)?;
@@ -157,8 +158,8 @@ pub fn copy(source: &Path, dest: &Path, roots: &[PathBuf]) -> Result<Edit> {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             return Err(Error::usage(
-                format!("{}: no such file", source.display()),
-                "pass the path of the file to install",
+                msg!("no-such-file", path = source.display()),
+                msg!("no-such-file-source-hint"),
             ));
         }
         Err(Error::Refused { message, hint }) => return Err(Error::Usage { message, hint }),

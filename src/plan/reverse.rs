@@ -9,6 +9,7 @@ use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
 use crate::apply::read_backup;
 use crate::edit::{conf, lines, marker, xml};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::Action;
 use std::fs;
 use std::path::Path;
@@ -28,10 +29,10 @@ pub fn plan_uninstall(
     for path in install.paths.iter().rev() {
         let others = ledger.other_users(path, &install.id);
         if !others.is_empty() {
-            warnings.push(format!(
-                "{}: kept, still used by {}",
-                path.display(),
-                others.join(", ")
+            warnings.push(msg!(
+                "uninstall-kept-shared",
+                path = path.display(),
+                others = others.join(", ")
             ));
             continue;
         }
@@ -86,10 +87,7 @@ fn reverse_file(
     let Some(current) = super::target::read_regular(path, Some(super::target::MAX_BINARY_FILE))?
     else {
         if record.action == Action::Modified {
-            warnings.push(format!(
-                "{}: no longer exists; its original was not put back",
-                path.display()
-            ));
+            warnings.push(msg!("uninstall-file-gone", path = path.display()));
         }
         // Nothing to write, but its directory is locked and swept like the others'.
         let mut absent = edit(record, Vec::new(), None);
@@ -111,10 +109,7 @@ fn reverse_file(
     }
     // A person changed the file after we wrote it: take out only what is ours.
     if record.ownership == Ownership::Whole {
-        warnings.push(format!(
-            "{}: changed since install; left in place",
-            path.display()
-        ));
+        warnings.push(msg!("uninstall-file-changed", path = path.display()));
         return Ok(None);
     }
     let Some(after) = remove_ours(path, &current, &record.ownership, warnings)? else {
@@ -161,10 +156,10 @@ pub fn remove_ours(
                 if now.get(&key.key) == key.after.as_ref() {
                     changes.push((key.key.as_str(), key.before.as_deref()));
                 } else {
-                    warnings.push(format!(
-                        "{}: {} was changed since install; kept",
-                        path.display(),
-                        key.key
+                    warnings.push(msg!(
+                        "uninstall-key-changed",
+                        path = path.display(),
+                        key = key.key
                     ));
                 }
             }
@@ -178,11 +173,8 @@ pub fn remove_ours(
             match lines::replace_lines(current, &swaps) {
                 Some(after) => Ok(Some(after)),
                 None => Err(Error::refused(
-                    format!(
-                        "{}: the wrapped start command was edited since install; not changing it",
-                        path.display()
-                    ),
-                    "remove `env WHATAP_HOME=... whatap-start-agent` from the command by hand",
+                    msg!("uninstall-command-edited", path = path.display()),
+                    msg!("uninstall-command-edited-hint"),
                 )),
             }
         }
@@ -190,14 +182,14 @@ pub fn remove_ours(
             let (after, missing) = xml::remove_fragments(current, fragments).map_err(|e| {
                 Error::refused(
                     format!("{}:{e}", path.display()),
-                    "remove the WhaTap options by hand, then run `whatap uninstall` again",
+                    msg!("uninstall-fragments-broken-hint"),
                 )
             })?;
             if !missing.is_empty() {
-                warnings.push(format!(
-                    "{}: {} inserted part(s) were already removed or edited; kept the rest",
-                    path.display(),
-                    missing.len()
+                warnings.push(msg!(
+                    "uninstall-fragments-missing",
+                    path = path.display(),
+                    count = missing.len()
                 ));
             }
             Ok(Some(after))
@@ -215,10 +207,7 @@ fn first_difference(expected: &str, found: &str) -> usize {
 
 fn altered(path: &Path, line: usize) -> Error {
     Error::refused(
-        format!(
-            "{}:{line}: the WHATAP block was edited since install; not removing it",
-            path.display()
-        ),
-        "restore the block as installed or remove it by hand, then run `whatap uninstall` again",
+        msg!("uninstall-block-edited", path = path.display(), line = line),
+        msg!("uninstall-block-edited-hint"),
     )
 }

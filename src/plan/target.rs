@@ -3,6 +3,7 @@
 //! writable.
 
 use crate::error::{Error, Result};
+use crate::msg;
 use std::ffi::CString;
 use std::fs;
 use std::io::Read;
@@ -63,11 +64,8 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
         Ok(meta) if meta.file_type().is_symlink() => {
             let real = fs::canonicalize(path).map_err(|_| {
                 Error::refused(
-                    format!(
-                        "{}: symlink points at a file that does not exist",
-                        path.display()
-                    ),
-                    "fix or remove the dangling symlink, then run again",
+                    msg!("target-symlink-dangling", path = path.display()),
+                    msg!("target-symlink-dangling-hint"),
                 )
             })?;
             (real, Some(path.to_path_buf()))
@@ -76,12 +74,12 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
     };
     if !roots.iter().any(|root| real.starts_with(root)) {
         return Err(Error::refused(
-            format!(
-                "{}: resolves to {}, outside the runtime's directories",
-                path.display(),
-                real.display()
+            msg!(
+                "target-outside-runtime",
+                path = path.display(),
+                real = real.display()
             ),
-            "whatap edits only files the runtime owns; replace the symlink with a regular file",
+            msg!("target-outside-runtime-hint"),
         ));
     }
     let meta = match fs::metadata(&real) {
@@ -98,12 +96,12 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
     check_regular(&real, &meta, limit)?;
     if meta.mode() & 0o222 == 0 {
         return Err(Error::refused(
-            format!(
-                "{}: is read-only (mode {:o})",
-                real.display(),
-                meta.mode() & 0o7777
+            msg!(
+                "target-read-only",
+                path = real.display(),
+                mode = format!("{:o}", meta.mode() & 0o7777)
             ),
-            "make it writable (chmod u+w) if it should be changed, then run again",
+            msg!("target-read-only-hint"),
         ));
     }
     let content = read_regular(&real, limit)?;
@@ -124,8 +122,8 @@ pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err(Error::refused(
-                format!("{}: is now a symlink", path.display()),
-                "whatap only edits the file it planned for; replace the symlink with the real file",
+                msg!("target-now-symlink", path = path.display()),
+                msg!("target-now-symlink-hint"),
             ));
         }
         Err(e) => return Err(Error::io(path, e)),
@@ -171,11 +169,8 @@ pub fn read_regular_follow(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
 
 fn too_large(path: &Path, len: u64) -> Error {
     Error::refused(
-        format!(
-            "{}: {len} bytes is too large for a startup or config file",
-            path.display(),
-        ),
-        "check that the right file is targeted",
+        msg!("target-too-large", path = path.display(), len = len),
+        msg!("target-too-large-hint"),
     )
 }
 
@@ -184,18 +179,18 @@ fn check_regular(path: &Path, meta: &fs::Metadata, limit: Option<u64>) -> Result
     let kind = meta.file_type();
     if !kind.is_file() {
         return Err(Error::refused(
-            format!("{}: not a regular file", path.display()),
-            "move it aside; whatap edits only regular files",
+            msg!("target-not-regular", path = path.display()),
+            msg!("target-not-regular-hint"),
         ));
     }
     if meta.nlink() > 1 {
         return Err(Error::refused(
-            format!(
-                "{}: has {} hard links; an atomic rename would split them",
-                path.display(),
-                meta.nlink()
+            msg!(
+                "target-hard-links",
+                path = path.display(),
+                links = meta.nlink()
             ),
-            "replace the hard link with a copy (cp --remove-destination), then run again",
+            msg!("target-hard-links-hint"),
         ));
     }
     if limit.is_some_and(|limit| meta.len() > limit) {
@@ -208,16 +203,16 @@ fn check_regular(path: &Path, meta: &fs::Metadata, limit: Option<u64>) -> Result
 pub fn check_dir_writable(dir: &Path) -> Result<()> {
     let Ok(c_path) = CString::new(dir.as_os_str().as_bytes()) else {
         return Err(Error::usage(
-            format!("{}: path contains a NUL byte", dir.display()),
-            "pass a valid path",
+            msg!("path-nul-byte", path = dir.display()),
+            msg!("path-nul-byte-hint"),
         ));
     };
     // SAFETY: access() reads a NUL-terminated path we own.
     if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0 {
         let err = std::io::Error::last_os_error();
         return Err(Error::refused(
-            format!("{}: not writable ({err})", dir.display()),
-            "run as the owner or root, on a read-write file system",
+            msg!("dir-not-writable", path = dir.display(), err = err),
+            msg!("dir-not-writable-hint"),
         ));
     }
     Ok(())

@@ -11,6 +11,7 @@
 //! JVM accepts only its own user or root).
 
 use crate::error::{Error, Result};
+use crate::msg;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -60,8 +61,8 @@ impl Jvm {
         let proc_dir = proc_root.join(pid.to_string());
         let status = fs::read_to_string(proc_dir.join("status")).map_err(|_| {
             Error::usage(
-                format!("--attach: no process {pid}"),
-                "check the PID with `ps -ef | grep java`",
+                msg!("attach-no-process", pid = pid),
+                msg!("pid-no-such-process-java-hint"),
             )
         })?;
         let (uid, gid, ns_pid) = parse_status(&status)
@@ -90,22 +91,16 @@ impl Jvm {
     pub fn check_jvm(&self) -> Result<()> {
         if is_j9(self.pid) {
             return Err(Error::refused(
-                format!(
-                    "--attach: PID {} runs an IBM J9/OpenJ9 JVM [ibm-jdk-attach]: the agent collects no transactions when attached",
-                    self.pid
-                ),
-                "install without --attach and restart the JVM: the -javaagent option is what IBM JDKs need",
+                msg!("attach-ibm-jdk", pid = self.pid),
+                msg!("attach-ibm-jdk-hint"),
             ));
         }
         let cmdline = fs::read(self.proc_dir.join("cmdline")).unwrap_or_default();
         let args = crate::detect::process::parse_cmdline(&cmdline);
         if args.iter().any(|a| a == "-XX:+DisableAttachMechanism") {
             return Err(Error::refused(
-                format!(
-                    "--attach: PID {} was started with -XX:+DisableAttachMechanism; it refuses every attach",
-                    self.pid
-                ),
-                "install without --attach and restart the JVM so the -javaagent option loads the agent",
+                msg!("attach-disabled", pid = self.pid),
+                msg!("attach-disabled-hint"),
             ));
         }
         Ok(())
@@ -115,12 +110,8 @@ impl Jvm {
     fn check_jar(&self, jar: &Path) -> Result<()> {
         if !self.inside(&jar.to_string_lossy()).is_file() {
             return Err(Error::refused(
-                format!(
-                    "--attach: {} is not visible inside PID {}'s file system (a container?)",
-                    jar.display(),
-                    self.pid
-                ),
-                "put --whatap-home on a path the container mounts at the same place, or restart instead of attaching",
+                msg!("attach-jar-invisible", path = jar.display(), pid = self.pid),
+                msg!("attach-jar-invisible-hint"),
             ));
         }
         Ok(())
@@ -133,11 +124,8 @@ impl Jvm {
         self.start_listener()?;
         let mut stream = UnixStream::connect(self.socket()).map_err(|e| {
             Error::refused(
-                format!(
-                    "--attach: PID {}: cannot connect to its attach socket: {e}",
-                    self.pid
-                ),
-                "run whatap as root or as the JVM's user",
+                msg!("attach-connect-failed", pid = self.pid, error = e),
+                msg!("attach-as-jvm-user-hint"),
             )
         })?;
         stream
@@ -157,8 +145,8 @@ impl Jvm {
             .map_err(|e| Error::io(self.socket(), e))?;
         parse_load_reply(&reply).map_err(|message| {
             Error::refused(
-                format!("--attach: PID {} did not load the agent: {message}", self.pid),
-                "check the JVM's log; the -javaagent option installed will load it at the next restart",
+                msg!("attach-load-failed", pid = self.pid, message = message),
+                msg!("attach-load-failed-hint"),
             )
         })?;
         Ok(reply.trim().to_string())
@@ -178,11 +166,8 @@ impl Jvm {
         .find(|p| fs::File::create(p).is_ok())
         .ok_or_else(|| {
             Error::refused(
-                format!(
-                    "--attach: cannot create {name} in PID {}'s working directory or /tmp",
-                    self.pid
-                ),
-                "run whatap as root or as the JVM's user",
+                msg!("attach-file-failed", name = name, pid = self.pid),
+                msg!("attach-as-jvm-user-hint"),
             )
         })?;
         // SAFETY: kill(2) with a pid from /proc and a constant signal.
@@ -196,12 +181,12 @@ impl Jvm {
         let _ = fs::remove_file(&trigger);
         if !self.socket().exists() {
             return Err(Error::refused(
-                format!(
-                    "--attach: PID {} did not open its attach listener within {}s",
-                    self.pid,
-                    LISTENER_TIMEOUT.as_secs()
+                msg!(
+                    "attach-listener-timeout",
+                    pid = self.pid,
+                    seconds = LISTENER_TIMEOUT.as_secs()
                 ),
-                "the JVM may not be HotSpot, or may be busy; restart it so the installed -javaagent loads the agent",
+                msg!("attach-listener-timeout-hint"),
             ));
         }
         Ok(())
@@ -246,11 +231,9 @@ fn parse_load_reply(reply: &str) -> std::result::Result<(), String> {
         .trim();
     match code.parse::<i32>() {
         Ok(0) => Ok(()),
-        Ok(n) => Err(format!(
-            "Agent_OnAttach returned {n} (the jar's Agent-Class failed or is missing)"
-        )),
+        Ok(n) => Err(msg!("attach-agent-failed", code = n)),
         Err(_) => Err(if code_line.is_empty() {
-            "no reply".to_string()
+            msg!("attach-no-reply")
         } else {
             code_line.to_string()
         }),
@@ -280,8 +263,8 @@ impl Identity {
                 libc::setegid(egid);
             }
             return Err(Error::refused(
-                format!("--attach: cannot switch to the JVM's user (uid {uid}, gid {gid})"),
-                "run whatap as root or as the JVM's user",
+                msg!("attach-switch-user", uid = uid, gid = gid),
+                msg!("attach-as-jvm-user-hint"),
             ));
         }
         Ok(Identity {

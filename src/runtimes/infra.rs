@@ -6,6 +6,7 @@ use super::{AgentState, Detection, InstallPlan, Runtime};
 use crate::detect::Host;
 use crate::doctor::{self, Inspection};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{DirCreate, Plan, edits, target};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -58,15 +59,15 @@ pub fn detect(host: &Host) -> Vec<Infra> {
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Infra> {
     if target.pid.is_some() || target.base.is_some() {
         return Err(Error::usage(
-            "--runtime infra takes only --home",
-            "give --home DIR when the agent is not in /usr/whatap/infra",
+            msg!("infra-only-home"),
+            msg!("infra-only-home-hint"),
         ));
     }
     let home = match &target.home {
         Some(home) if home.is_relative() => {
             return Err(Error::usage(
-                format!("--home {}: must be an absolute path", home.display()),
-                "give the infra agent's home from /, e.g. --home /usr/whatap/infra",
+                msg!("home-relative", path = home.display()),
+                msg!("infra-home-relative-hint"),
             ));
         }
         Some(home) => home.clone(),
@@ -74,8 +75,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Infra> {
     };
     if home.exists() && !home.is_dir() {
         return Err(Error::usage(
-            format!("--home {}: not a directory", home.display()),
-            "give the infra agent's home directory",
+            msg!("home-not-dir", path = home.display()),
+            msg!("infra-home-not-dir-hint"),
         ));
     }
     Ok(Infra {
@@ -119,14 +120,7 @@ fn plan_install(infra: &Infra, settings: &InstallSettings) -> Result<InstallPlan
     plan.edits.push(edits::keys(&conf, &roots, &keys, 0o600)?);
     let mut next_steps = Vec::new();
     if !infra.installed() {
-        next_steps.push(
-            "install the package from WhaTap's repository (Debian/Ubuntu): \
-             wget http://repo.whatap.io/debian/release.gpg -O - | sudo apt-key add - && \
-             wget http://repo.whatap.io/debian/whatap-repo_1.0_all.deb && \
-             sudo dpkg -i whatap-repo_1.0_all.deb && sudo apt-get update && \
-             sudo apt-get install whatap-infra"
-                .to_string(),
-        );
+        next_steps.push(msg!("infra-install-debian"));
         next_steps.push(
             "(RHEL/CentOS/Amazon Linux): sudo rpm --import http://repo.whatap.io/centos/release.gpg && \
              sudo rpm -Uvh http://repo.whatap.io/centos/5/noarch/whatap-repo-1.0-1.noarch.rpm && \

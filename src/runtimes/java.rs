@@ -5,6 +5,7 @@ use crate::detect::process::Process;
 use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{DirCreate, Edit, Plan, Validation, edits, target};
 use crate::settings::InstallSettings;
 use std::collections::BTreeMap;
@@ -329,8 +330,8 @@ pub fn by_pid<T>(
     let p = crate::detect::process::read(&crate::detect::process::proc_root(), pid).ok_or_else(
         || {
             Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep java`",
+                msg!("pid-no-such-process", pid = pid),
+                msg!("pid-no-such-process-java-hint"),
             )
         },
     )?;
@@ -390,8 +391,8 @@ pub fn homes_in(
 pub fn check_dir(flag: &str, dir: &Path, holds: &str) -> Result<()> {
     if !dir.is_dir() {
         return Err(Error::usage(
-            format!("{flag} {}: no such directory", dir.display()),
-            format!("give {flag} the directory that holds {holds}"),
+            msg!("dir-missing", flag = flag, path = dir.display()),
+            msg!("dir-missing-hint", flag = flag, holds = holds),
         ));
     }
     Ok(())
@@ -419,8 +420,8 @@ impl AgentSpec {
         let whatap_home = match &settings.whatap_home {
             Some(dir) if dir.is_relative() => {
                 return Err(Error::usage(
-                    format!("--whatap-home {}: must be an absolute path", dir.display()),
-                    "the path is written into the startup script; give it from /",
+                    msg!("whatap-home-relative", path = dir.display()),
+                    msg!("whatap-home-relative-hint"),
                 ));
             }
             Some(dir) => dir.clone(),
@@ -428,11 +429,8 @@ impl AgentSpec {
         };
         if whatap_home.exists() && !whatap_home.is_dir() {
             return Err(Error::usage(
-                format!(
-                    "--whatap-home {}: exists and is not a directory",
-                    whatap_home.display()
-                ),
-                "give a directory for the agent files",
+                msg!("whatap-home-not-dir", path = whatap_home.display()),
+                msg!("whatap-home-not-dir-hint"),
             ));
         }
         check_plain(
@@ -448,8 +446,8 @@ impl AgentSpec {
             .to_string();
         if settings.latest_jar && !is_tracer_jar_name(&jar_name) {
             return Err(Error::usage(
-                format!("--latest-jar: {jar_name} is not named whatap.agent.tracer-*.jar"),
-                "keep the vendor's jar name so the newest can be picked at start",
+                msg!("latest-jar-bad-name", jar = jar_name),
+                msg!("latest-jar-bad-name-hint"),
             ));
         }
         check_plain("--agent-jar", &jar_name, style)?;
@@ -511,17 +509,14 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
     if let Some(archive) = &settings.agent_archive {
         if !archive.is_dir() {
             return Err(Error::usage(
-                format!("--agent-archive {}: not a directory", archive.display()),
-                "unpack the agent archive and pass its directory, or pass --agent-jar",
+                msg!("agent-archive-not-dir", path = archive.display()),
+                msg!("agent-archive-not-dir-hint"),
             ));
         }
         let jar = newest_jar_in(archive).ok_or_else(|| {
             Error::usage(
-                format!(
-                    "--agent-archive {}: no whatap.agent.tracer-*.jar inside",
-                    archive.display()
-                ),
-                "pass the directory the agent archive was unpacked into",
+                msg!("agent-archive-no-jar", path = archive.display()),
+                msg!("agent-archive-no-jar-hint"),
             )
         })?;
         check_jar("--agent-archive", &jar)?;
@@ -529,11 +524,8 @@ fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<Pa
     }
     let jar = newest_jar_in(whatap_home).ok_or_else(|| {
         Error::usage(
-            format!(
-                "no agent jar: --agent-jar not given and none in {}",
-                whatap_home.display()
-            ),
-            "pass --agent-jar whatap.agent.tracer-X.Y.Z.jar (or --agent-archive DIR)",
+            msg!("agent-jar-none", path = whatap_home.display()),
+            msg!("agent-jar-none-hint"),
         )
     })?;
     check_jar("--whatap-home", &jar)?;
@@ -550,10 +542,10 @@ pub fn stray_agent_lines(
     for scan in scan_blocks(files, style) {
         let block = scan.map_err(|(file, e)| edits::broken_block(&file, &e))?;
         if block.file != managed {
-            found.push(format!(
-                "{}:{}: a WHATAP block",
-                block.file.display(),
-                block.line
+            found.push(msg!(
+                "stray-block",
+                path = block.file.display(),
+                line = block.line
             ));
         }
     }
@@ -588,8 +580,8 @@ pub fn fixed_agent_plan(
 ) -> Result<(AgentSpec, String, Vec<PathBuf>, Plan)> {
     if settings.latest_jar {
         return Err(Error::usage(
-            "--latest-jar: this runtime's configuration takes a fixed jar path",
-            "drop --latest-jar (install a new jar with `whatap install --agent-jar` instead)",
+            msg!("latest-jar-fixed-path"),
+            msg!("latest-jar-fixed-path-hint"),
         ));
     }
     let spec = AgentSpec::resolve(settings, &home.join("whatap"), MarkerStyle::Shell)?;
@@ -627,11 +619,8 @@ pub fn plan_block_install(
     let stray = stray_agent_lines(install.startup_files, install.style, &install.script)?;
     if !stray.is_empty() {
         return Err(Error::refused(
-            format!(
-                "the agent is already set elsewhere, it would load twice: {}",
-                stray.join("; ")
-            ),
-            "remove that line or block (or install with the --method that manages it), then run again",
+            msg!("agent-set-elsewhere", places = stray.join("; ")),
+            msg!("agent-set-elsewhere-hint"),
         ));
     }
     let mut dirs = install.dirs.to_vec();

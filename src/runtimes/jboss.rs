@@ -12,6 +12,7 @@ use crate::detect::process::{self, Process};
 use crate::doctor::{self, Fact, Inspection};
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Validation, edits, target};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -111,12 +112,12 @@ impl Jboss {
             (Flavor::Modular, Some("standalone")) => Ok(Mode::Standalone),
             (Flavor::Modular, Some("domain")) => Ok(Mode::Domain),
             (Flavor::Legacy, Some(other)) => Err(Error::usage(
-                format!("--method {other}: JBoss AS 5 and older take options only in bin/run.conf"),
-                "drop --method (or use --method run-conf)",
+                msg!("jboss-method-legacy", method = other),
+                msg!("jboss-method-legacy-hint"),
             )),
             (Flavor::Modular, Some(other)) => Err(Error::usage(
-                format!("--method {other}: JBoss AS 7+/EAP/WildFly offer `standalone` or `domain`"),
-                "use --method standalone (bin/standalone.conf) or --method domain (bin/domain.conf)",
+                msg!("jboss-method", method = other),
+                msg!("jboss-method-hint"),
             )),
         }
     }
@@ -151,8 +152,8 @@ impl Jboss {
         let ext = if self.windows { "bat" } else { "sh" };
         let how = format!("{}", self.bin(&format!("{script}.{ext}")).display());
         match &self.process {
-            Some(p) => format!("restart JBoss (PID {}) so the agent loads: {how}", p.pid),
-            None => format!("start JBoss so the agent loads: {how}"),
+            Some(p) => msg!("runtime-restart", runtime = "JBoss", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "JBoss", how = how),
         }
     }
 
@@ -307,8 +308,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a JBoss/WildFly JVM"),
-                "give --home JBOSS_HOME for a JBoss that is not running",
+                msg!("jboss-pid-not-it", pid = pid),
+                msg!("jboss-pid-not-it-hint"),
             )
         });
     }
@@ -317,11 +318,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
             "resolve without a target: use runtimes::resolve".into(),
         ));
     };
-    java::check_dir(
-        "--home",
-        home,
-        "JBoss's bin/ (and jboss-modules.jar on AS 7+)",
-    )?;
+    java::check_dir("--home", home, &msg!("holds-jboss"))?;
     let real = java::canonical(home);
     let running = host
         .java_processes()
@@ -332,11 +329,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
     }
     build(home, Mode::Standalone, None).ok_or_else(|| {
         Error::usage(
-            format!(
-                "--home {}: not a JBoss home (no jboss-modules.jar, no bin/run.sh)",
-                home.display()
-            ),
-            "give --home the JBOSS_HOME directory",
+            msg!("jboss-not-home", path = home.display()),
+            msg!("jboss-not-home-hint"),
         )
     })
 }
@@ -491,15 +485,15 @@ fn plan_install(jboss: &Jboss, settings: &InstallSettings) -> Result<InstallPlan
     for (ps1, _) in files.iter().skip(1) {
         if settings.latest_jar {
             return Err(Error::usage(
-                "--latest-jar: the .ps1 twin takes a fixed jar path",
-                "drop --latest-jar for Windows JBoss trees",
+                msg!("jboss-latest-jar-ps1"),
+                msg!("jboss-latest-jar-ps1-hint"),
             ));
         }
         let stray = java::stray_agent_lines(std::slice::from_ref(ps1), MarkerStyle::Shell, ps1)?;
         if !stray.is_empty() {
             return Err(Error::refused(
-                format!("the agent is already set in {}", stray.join("; ")),
-                "remove that line, then run again",
+                msg!("agent-set-in", places = stray.join("; ")),
+                msg!("agent-set-in-hint"),
             ));
         }
         let roots = target::owned_roots(&[&jboss.home, &spec.whatap_home]);
@@ -515,13 +509,10 @@ fn plan_install(jboss: &Jboss, settings: &InstallSettings) -> Result<InstallPlan
     }
     let mut warnings = Vec::new();
     if jboss.windows {
-        warnings.push(
-            "Windows tree: the .bat/.ps1 blocks take effect when JBoss starts on Windows"
-                .to_string(),
-        );
+        warnings.push(msg!("jboss-windows-tree"));
     }
     if mode == Mode::Domain {
-        warnings.push("domain mode: domain.conf sets the process and host controllers' JVM options; servers started by the host controller take theirs from <jvm-options> in host.xml/domain.xml".to_string());
+        warnings.push(msg!("jboss-domain-mode"));
     }
     Ok(InstallPlan {
         plan,

@@ -11,6 +11,7 @@ use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::fs;
@@ -113,20 +114,15 @@ impl Jetty {
             Some("start-ini") => Method::StartIni,
             Some(other) => {
                 return Err(Error::usage(
-                    format!(
-                        "--method {other}: Jetty offers `default` (Debian's /etc/default/jettyN), `jetty-sh` or `start-ini`"
-                    ),
-                    "use --method jetty-sh (bin/jetty.sh) or --method start-ini (java -jar start.jar)",
+                    msg!("jetty-method", method = other),
+                    msg!("jetty-method-hint"),
                 ));
             }
         };
         if method == Method::JettySh && !self.jetty_sh().is_file() {
             return Err(Error::usage(
-                format!(
-                    "--method jetty-sh: {} does not exist",
-                    self.jetty_sh().display()
-                ),
-                "use --method start-ini when Jetty is started with java -jar start.jar",
+                msg!("jetty-sh-missing", path = self.jetty_sh().display()),
+                msg!("jetty-sh-missing-hint"),
             ));
         }
         Ok(method)
@@ -181,8 +177,8 @@ impl Jetty {
             ),
         };
         match &self.process {
-            Some(p) => format!("restart Jetty (PID {}) so the agent loads: {how}", p.pid),
-            None => format!("start Jetty so the agent loads: {how}"),
+            Some(p) => msg!("runtime-restart", runtime = "Jetty", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "Jetty", how = how),
         }
     }
 }
@@ -239,8 +235,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a Jetty JVM (no start.jar with -Djetty.home)"),
-                "give --home (JETTY_HOME) and --base (JETTY_BASE) for a Jetty that is not running",
+                msg!("jetty-pid-not-it", pid = pid),
+                msg!("jetty-pid-not-it-hint"),
             )
         });
     }
@@ -253,16 +249,16 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
             ));
         }
     };
-    java::check_dir("--home", &home, "Jetty's start.jar")?;
+    java::check_dir("--home", &home, &msg!("holds-jetty-home"))?;
     if !is_jetty_home(&home) {
         return Err(Error::usage(
-            format!("--home {}: not a Jetty home (no start.jar)", home.display()),
-            "give --home the JETTY_HOME directory (the one with start.jar) and --base the JETTY_BASE",
+            msg!("jetty-not-home", path = home.display()),
+            msg!("jetty-not-home-hint"),
         ));
     }
     let base = match &target.base {
         Some(base) => {
-            java::check_dir("--base", base, "start.ini or start.d/")?;
+            java::check_dir("--base", base, &msg!("holds-jetty-base"))?;
             base.clone()
         }
         None => home.clone(),
@@ -323,8 +319,8 @@ fn plan_install(jetty: &Jetty, settings: &InstallSettings) -> Result<InstallPlan
     let method = jetty.method(settings.method.as_deref())?;
     if method == Method::StartIni && settings.latest_jar {
         return Err(Error::usage(
-            "--latest-jar: start.ini takes a fixed jar path, it cannot pick the newest at start",
-            "drop --latest-jar, or use --method jetty-sh",
+            msg!("jetty-latest-jar-start-ini"),
+            msg!("jetty-latest-jar-start-ini-hint"),
         ));
     }
     let spec = AgentSpec::resolve(settings, &jetty.default_whatap_home(), MarkerStyle::Shell)?;
@@ -369,10 +365,7 @@ fn plan_install(jetty: &Jetty, settings: &InstallSettings) -> Result<InstallPlan
     })?;
     let mut warnings = Vec::new();
     if settings.port.is_none() {
-        warnings.push(
-            "no --port: the guide asks for -Dwhatap.port on Jetty (the agent may not detect the HTTP port)"
-                .to_string(),
-        );
+        warnings.push(msg!("jetty-no-port"));
     }
     Ok(InstallPlan {
         plan,

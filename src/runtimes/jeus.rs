@@ -10,6 +10,7 @@ use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::xml::{self, Element, Insertion};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -71,11 +72,8 @@ fn pick_config(home: &Path, base: Option<&Path>) -> Result<(Generation, PathBuf)
             .find(|(_, f)| java::canonical(f).starts_with(&base))
             .ok_or_else(|| {
                 Error::usage(
-                    format!(
-                        "--base {}: no config/domain.xml or JEUSMain.xml there",
-                        base.display()
-                    ),
-                    "give --base a JEUS 7/8 domain directory (domains/NAME) or a JEUS 6 node directory (config/NODE)",
+                    msg!("jeus-base-empty", path = base.display()),
+                    msg!("jeus-base-empty-hint"),
                 )
             });
     }
@@ -100,13 +98,13 @@ fn pick_config(home: &Path, base: Option<&Path>) -> Result<(Generation, PathBuf)
         })
         .collect();
     Err(Error::usage(
-        format!(
-            "{}: {} JEUS configurations; choose one: {}",
-            home.display(),
-            all.len(),
-            list.join(" | ")
+        msg!(
+            "jeus-choose",
+            path = home.display(),
+            count = all.len(),
+            list = list.join(" | ")
         ),
-        "add --base with the domain (JEUS 7/8) or node (JEUS 6) directory",
+        msg!("jeus-choose-hint"),
     ))
 }
 
@@ -151,25 +149,22 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a JEUS JVM (no -Djeus.home)"),
-                "give --home JEUS_HOME (and --base for the domain or node)",
+                msg!("jeus-pid-not-it", pid = pid),
+                msg!("jeus-pid-not-it-hint"),
             )
         });
     }
     let Some(home) = target.home.as_ref() else {
         return Err(Error::usage(
-            "--base without --home: JEUS needs JEUS_HOME",
-            "give --home JEUS_HOME and --base the domain (JEUS 7/8) or node (JEUS 6) directory",
+            msg!("jeus-home-required"),
+            msg!("jeus-home-required-hint"),
         ));
     };
-    java::check_dir("--home", home, "JEUS's domains/ (7/8) or config/ (6)")?;
+    java::check_dir("--home", home, &msg!("holds-jeus"))?;
     if !is_home(home) {
         return Err(Error::usage(
-            format!(
-                "--home {}: not a JEUS home (no domains/*/config/domain.xml, no config/*/JEUSMain.xml)",
-                home.display()
-            ),
-            "give --home the JEUS_HOME directory",
+            msg!("jeus-not-home", path = home.display()),
+            msg!("jeus-not-home-hint"),
         ));
     }
     let mut jeus = build(home, target.base.as_deref(), None)?;
@@ -206,16 +201,16 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
         .collect();
     if servers.is_empty() {
         return Err(Error::refused(
-            "domain.xml has no <servers><server> entries",
-            "add the server with jeusadmin first, then run again",
+            msg!("jeus-no-servers"),
+            msg!("jeus-no-servers-hint"),
         ));
     }
     for server in servers {
         let name = child_text(content, &all, server, "name");
         let Some(config) = xml::children(&all, server, "jvm-config").into_iter().next() else {
             return Err(Error::refused(
-                format!("domain.xml: server {name} has no <jvm-config>"),
-                "add <jvm-config> to that server (jeusadmin or WebAdmin), then run again",
+                msg!("jeus-no-jvm-config", server = name),
+                msg!("jeus-no-jvm-config-hint"),
             ));
         };
         let options = xml::children(&all, config, "jvm-option");
@@ -242,8 +237,8 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
         .collect();
     if containers.is_empty() {
         return Err(Error::refused(
-            "JEUSMain.xml has no <engine-container>",
-            "check that this is the node's JEUSMain.xml",
+            msg!("jeus-no-engine-container"),
+            msg!("jeus-no-engine-container-hint"),
         ));
     }
     let mut insertions = Vec::new();
@@ -252,8 +247,8 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
         match xml::children(&all, container, "command-option").first() {
             Some(command) if command.empty => {
                 return Err(Error::refused(
-                    format!("JEUSMain.xml: container {name} has an empty <command-option/>"),
-                    "write it as <command-option></command-option>, then run again",
+                    msg!("jeus-empty-command-option", container = name),
+                    msg!("jeus-empty-command-option-hint"),
                 ));
             }
             Some(command) => {
@@ -280,8 +275,8 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
                 let Some(name_element) = xml::children(&all, container, "name").into_iter().next()
                 else {
                     return Err(Error::refused(
-                        "JEUSMain.xml: an <engine-container> without <name>",
-                        "check the file with the JEUS 6 schema",
+                        msg!("jeus-container-no-name"),
+                        msg!("jeus-container-no-name-hint"),
                     ));
                 };
                 insertions.push(xml::sibling_after(
@@ -298,18 +293,19 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
 
 fn bad_xml(e: &xml::XmlError) -> Error {
     Error::refused(
-        format!("not well-formed XML, {e}"),
-        "fix the file (JEUS would not start with it either), then run again",
+        msg!("jeus-xml-not-well-formed", error = e),
+        msg!("xml-not-well-formed-hint", runtime = "JEUS"),
     )
 }
 
 fn already_set(server: &str, text: &[u8]) -> Error {
     Error::refused(
-        format!(
-            "server {server}: a WhaTap -javaagent is already set: {}",
-            String::from_utf8_lossy(text).trim()
+        msg!(
+            "jeus-agent-present",
+            server = server,
+            current = String::from_utf8_lossy(text).trim()
         ),
-        "run `whatap uninstall` (or remove it by hand) before installing with other options",
+        msg!("agent-present-hint"),
     )
 }
 
@@ -320,12 +316,12 @@ impl Jeus {
 
     fn restart_hint(&self) -> String {
         let how = match self.generation {
-            Generation::Domain => "restart each server (jeusadmin: stop-server / start-server)",
-            Generation::Main => "restart the node (jeusadmin: down, then jeus)",
+            Generation::Domain => msg!("jeus-restart-servers"),
+            Generation::Main => msg!("jeus-restart-node"),
         };
         match &self.process {
-            Some(p) => format!("JVM options apply at restart (PID {}): {how}", p.pid),
-            None => format!("JVM options apply at start: {how}"),
+            Some(p) => msg!("jeus-restart", pid = p.pid, how = how),
+            None => msg!("jeus-start", how = how),
         }
     }
 
@@ -353,10 +349,7 @@ impl Jeus {
 
 fn plan_install(jeus: &Jeus, settings: &InstallSettings) -> Result<InstallPlan> {
     if settings.method.is_some() {
-        return Err(Error::usage(
-            "--method: JEUS has one place for JVM options (domain.xml / JEUSMain.xml)",
-            "drop --method",
-        ));
+        return Err(Error::usage(msg!("jeus-method"), msg!("drop-method-hint")));
     }
     let owner = java::runtime_owner(jeus.process.as_ref(), std::slice::from_ref(&jeus.config));
     let (_, option, roots, mut plan) = java::fixed_agent_plan(settings, &jeus.home, owner)?;

@@ -19,6 +19,7 @@ use crate::cli::RuntimeKind;
 use crate::detect::Host;
 use crate::doctor::Inspection;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::Plan;
 use crate::settings::{InstallSettings, TargetSettings};
 use serde::Serialize;
@@ -223,8 +224,8 @@ pub fn kind_matches(kind: RuntimeKind, name: &str) -> bool {
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
     match found.len() {
         0 => Err(Error::usage(
-            "no supported runtime found (none running; no Tomcat, Jetty, JBoss, JEUS or Resin in /usr/share, /opt, /usr/local, /srv; no PHP)",
-            "give --home (and --base if it differs), or --pid of the running server",
+            msg!("no-runtime-found"),
+            msg!("no-runtime-found-hint"),
         )),
         1 => Ok(found.remove(0)),
         _ => {
@@ -235,12 +236,12 @@ fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {
                 }
             }
             Err(Error::usage(
-                format!(
-                    "{} runtimes found; choose one: {}",
-                    found.len(),
-                    list.join(" | ")
+                msg!(
+                    "runtimes-choose",
+                    count = found.len(),
+                    list = list.join(" | ")
                 ),
-                "add --runtime/--home/--base (or --pid) to pick the one to change",
+                msg!("runtimes-choose-hint"),
             ))
         }
     }

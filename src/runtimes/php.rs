@@ -10,6 +10,7 @@ use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Edit, Link, Plan, edits, target};
 use crate::settings::{InstallSettings, TargetSettings, Toggle};
 use std::collections::BTreeMap;
@@ -178,7 +179,9 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| msg!("php-cannot-run", error = e))?;
     // Read both pipes on threads so a chatty PHP cannot block on a full pipe.
     let mut out = child.stdout.take().expect("piped");
     let mut err = child.stderr.take().expect("piped");
@@ -199,10 +202,7 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
             Ok(None) if started.elapsed() > PROBE_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {}s",
-                    PROBE_TIMEOUT.as_secs()
-                ));
+                return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(e.to_string()),
@@ -227,12 +227,13 @@ pub fn probe(binary: &Path) -> std::result::Result<PhpInfo, String> {
             .chain(ran.stdout.lines())
             .map(str::trim)
             .find(|l| !l.is_empty())
-            .unwrap_or("no output");
-        let how = if ran.success { "ran" } else { "failed" };
-        format!(
-            "`{} -i` {how} and shows no PHP API ({said})",
-            binary.display()
-        )
+            .map(str::to_string)
+            .unwrap_or_else(|| msg!("php-no-output"));
+        if ran.success {
+            msg!("php-ran-no-api", binary = binary.display(), said = said)
+        } else {
+            msg!("php-failed-no-api", binary = binary.display(), said = said)
+        }
     })
 }
 
@@ -287,8 +288,8 @@ impl PhpSapi {
     pub fn info(&self) -> Result<&PhpInfo> {
         self.info.as_ref().map_err(|why| {
             Error::usage(
-                format!("Error: Not found PHP API: {}: {why}", self.label()),
-                "point at a working PHP with --php-bin PATH (repeatable), e.g. --php-bin /usr/bin/php8.2",
+                msg!("php-api-not-found", label = self.label(), why = why),
+                msg!("php-api-not-found-hint"),
             )
         })
     }
@@ -314,11 +315,8 @@ impl PhpSapi {
         match &info.ini_file {
             Some(file) => Ok(IniTarget::PhpIni { file: file.clone() }),
             None => Err(Error::usage(
-                format!(
-                    "Error: Not found PHP ini directory: {} has no scan dir and loads no php.ini",
-                    self.label()
-                ),
-                "give PHP a php.ini (or build it with --with-config-file-scan-dir), then run again",
+                msg!("php-ini-dir-not-found", label = self.label()),
+                msg!("php-ini-dir-not-found-hint"),
             )),
         }
     }
@@ -406,7 +404,7 @@ impl PhpSapi {
             })
             .collect();
         Err(if said.is_empty() {
-            "PHP does not list a `whatap` module after loading it".to_string()
+            msg!("php-module-not-listed")
         } else {
             said.join("; ")
         })
@@ -720,10 +718,7 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
                 }
                 Ok(info)
             }
-            None => Err(format!(
-                "no PHP command line binary of the same version as {} to read its settings from",
-                module.display()
-            )),
+            None => Err(msg!("php-apache-no-cli", module = module.display())),
         };
         out.push(PhpSapi {
             binary: cli.map(|c| c.binary.clone()).unwrap_or_default(),
@@ -751,16 +746,16 @@ pub fn detect(host: &Host) -> Vec<PhpSapi> {
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
     if target.home.is_some() || target.base.is_some() || target.pid.is_some() {
         return Err(Error::usage(
-            "--home/--base/--pid: PHP is chosen with --php-bin",
-            "pass --php-bin PATH for each php / php-fpm binary (repeatable), or nothing for every PHP found",
+            msg!("php-target-flags"),
+            msg!("php-target-flags-hint"),
         ));
     }
     if target.php_bins.is_empty() {
         let sapis = detect(host);
         if sapis.is_empty() {
             return Err(Error::usage(
-                "no PHP found (PATH, /usr/bin, /usr/sbin, /usr/local/bin, /opt/*/bin, running processes, Apache mod_php)",
-                "pass --php-bin PATH for the php or php-fpm binary to set up",
+                msg!("php-none-found"),
+                msg!("php-none-found-hint"),
             ));
         }
         return Ok(PhpGroup { sapis });
@@ -770,8 +765,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
     for bin in &target.php_bins {
         if !executable(bin) {
             return Err(Error::usage(
-                format!("--php-bin {}: not an executable file", bin.display()),
-                "give the path of a php, php-fpm or php-cgi binary (`which php`), or apache2/httpd for mod_php",
+                msg!("php-bin-not-executable", path = bin.display()),
+                msg!("php-bin-not-executable-hint"),
             ));
         }
         if is_httpd(bin) {
@@ -796,11 +791,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
             .collect();
         if apache.is_empty() {
             return Err(Error::usage(
-                format!(
-                    "--php-bin {}: this Apache loads no PHP module (no `LoadModule php…` in /etc/apache2/mods-enabled or /etc/httpd/conf.modules.d)",
-                    servers[0].display()
-                ),
-                "enable mod_php (a2enmod php8.2), or name the php-fpm binary instead",
+                msg!("php-apache-no-module", path = servers[0].display()),
+                msg!("php-apache-no-module-hint"),
             ));
         }
         sapis.extend(apache);
@@ -824,17 +816,14 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
     };
     let Some(archive) = archive else {
         return Err(Error::usage(
-            format!(
-                "--agent-archive is required: the PHP module {name} for {}",
-                sapi.label()
-            ),
-            "pass --agent-archive DIR, the unpacked agent archive holding whatap_<API>.so files",
+            msg!("php-archive-required", module = name, label = sapi.label()),
+            msg!("php-archive-required-hint"),
         ));
     };
     if !archive.is_dir() {
         return Err(Error::usage(
-            format!("--agent-archive {}: not a directory", archive.display()),
-            "unpack the agent archive and pass its directory",
+            msg!("agent-archive-not-dir", path = archive.display()),
+            msg!("php-archive-not-dir-hint"),
         ));
     }
     // The vendor's packages keep the modules in a subdirectory (modules/x64).
@@ -843,19 +832,21 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
         let mut others = Vec::new();
         walkdir_collect(archive, 3, &mut others);
         let list = if others.is_empty() {
-            "none".to_string()
+            msg!("php-modules-none")
         } else {
             others.join(", ")
         };
         Error::usage(
-            format!(
-                "--agent-archive {}: no {name} for {} (PHP API {}, {}); modules there: {list}",
-                archive.display(),
-                sapi.label(),
-                info.api,
-                if info.zts { "ZTS" } else { "NTS" },
+            msg!(
+                "php-archive-no-module",
+                path = archive.display(),
+                module = name,
+                label = sapi.label(),
+                api = info.api,
+                thread = if info.zts { "ZTS" } else { "NTS" },
+                list = list
             ),
-            "use the agent archive that has a module built for this PHP's API and thread safety",
+            msg!("php-archive-no-module-hint"),
         )
     })
 }
@@ -935,9 +926,10 @@ fn with_newlines(lines: &[String]) -> Vec<u8> {
 /// different bytes (two SAPIs sharing a scan dir) keeps the first and says so.
 fn push_edit(plan: &mut Plan, edit: Edit, warnings: &mut Vec<String>, who: &str) {
     match plan.edits.iter().find(|e| e.path == edit.path) {
-        Some(existing) if existing.after != edit.after => warnings.push(format!(
-            "{}: shared with another PHP SAPI; {who} uses the settings written for that one",
-            edit.path.display()
+        Some(existing) if existing.after != edit.after => warnings.push(msg!(
+            "php-shared-file",
+            path = edit.path.display(),
+            who = who
         )),
         Some(_) => {}
         None => plan.edits.push(edit),
@@ -957,50 +949,52 @@ fn plan_sapi(
     let source = module_source(settings.agent_archive.as_deref(), sapi)?;
     sapi.check_module(&source).map_err(|why| {
         Error::usage(
-            format!(
-                "{}: does not load into {label} (PHP API {}, {}): {why}",
-                source.display(),
-                info.api,
-                if info.zts { "ZTS" } else { "NTS" }
+            msg!(
+                "php-module-does-not-load",
+                path = source.display(),
+                label = label,
+                api = info.api,
+                thread = if info.zts { "ZTS" } else { "NTS" },
+                why = why
             ),
-            "use the whatap_<API>.so built for this PHP (see `php -i | grep 'PHP API'`)",
+            msg!("php-module-does-not-load-hint"),
         )
     })?;
     let extension_dir = info.extension_dir.as_ref().ok_or_else(|| {
         Error::usage(
-            format!("{label}: `-i` shows no extension_dir"),
-            "set extension_dir in php.ini, then run again",
+            msg!("php-no-extension-dir", label = label),
+            msg!("php-no-extension-dir-hint"),
         )
     })?;
     if !extension_dir.is_dir() {
         return Err(Error::usage(
-            format!(
-                "{label}: extension_dir {} does not exist",
-                extension_dir.display()
+            msg!(
+                "php-extension-dir-missing",
+                label = label,
+                path = extension_dir.display()
             ),
-            "fix extension_dir in php.ini, then run again",
+            msg!("php-extension-dir-missing-hint"),
         ));
     }
     let dest = extension_dir.join(MODULE_FILE);
     if let Some(other) = plan.edits.iter().find(|e| e.path == dest) {
         if other.after.as_deref() != crate::plan::target::peek(&source).ok().as_deref() {
             return Err(Error::usage(
-                format!(
-                    "{}: two PHPs share this extension_dir but need different modules",
-                    dest.display()
-                ),
-                "install them one at a time with --php-bin",
+                msg!("php-extension-dir-shared", path = dest.display()),
+                msg!("php-extension-dir-shared-hint"),
             ));
         }
     }
     let stray = stray_extension_lines(sapi, &target);
     if !stray.is_empty() {
         return Err(Error::refused(
-            format!(
-                "{label}: {MODULE_FILE} is already enabled elsewhere, it would load twice: {}",
-                stray.join("; ")
+            msg!(
+                "php-module-enabled-elsewhere",
+                label = label,
+                module = MODULE_FILE,
+                places = stray.join("; ")
             ),
-            "comment out or remove that line (or uninstall what wrote it), then run again",
+            msg!("php-module-enabled-elsewhere-hint"),
         ));
     }
     let link_dir = match &target {
@@ -1109,12 +1103,12 @@ fn plan_link(link: &Path, target_file: &Path, plan: &mut Plan) -> Result<()> {
     }
     if fs::symlink_metadata(link).is_ok() {
         return Err(Error::refused(
-            format!(
-                "{}: exists and is not a link to {}",
-                link.display(),
-                target_file.display()
+            msg!(
+                "php-link-foreign",
+                path = link.display(),
+                target = target_file.display()
             ),
-            "move it aside (it loads whatap another way), then run again",
+            msg!("php-link-foreign-hint"),
         ));
     }
     plan.links.push(wanted);
@@ -1133,13 +1127,14 @@ fn plan_toggle(
     let file = target.extension_file();
     let not_installed = || {
         Error::usage(
-            format!(
-                "--{}: whatap is not installed for {} (no {MODULE_FILE} line in {})",
-                toggle.flag(),
-                sapi.label(),
-                file.display()
+            msg!(
+                "php-toggle-not-installed",
+                flag = toggle.flag(),
+                label = sapi.label(),
+                module = MODULE_FILE,
+                path = file.display()
             ),
-            "install first: whatap install --runtime php --license KEY --host HOSTS --agent-archive DIR",
+            msg!("php-toggle-not-installed-hint"),
         )
     };
     if sapi.extension_state().is_none() {
@@ -1187,9 +1182,7 @@ fn plan_service_env(
         .iter()
         .find(|s| s.sapi == Sapi::Cli && s.server.is_none())
     else {
-        warnings.push(format!(
-            "{SERVICE_SCRIPT}: no PHP command line binary chosen; WHATAP_PHP_BIN left as it is"
-        ));
+        warnings.push(msg!("php-service-no-cli", script = SERVICE_SCRIPT));
         return Ok(());
     };
     let info = cli.info()?;
@@ -1211,7 +1204,11 @@ fn plan_service_env(
                 java::check_plain(key, &value, MarkerStyle::Shell)?;
                 keys.push((key.to_string(), value));
             }
-            _ => warnings.push(format!("{SERVICE_SCRIPT}: no `{key}=` line; not set")),
+            _ => warnings.push(msg!(
+                "php-service-no-key",
+                script = SERVICE_SCRIPT,
+                key = key
+            )),
         }
     }
     if !keys.is_empty() {
@@ -1231,15 +1228,13 @@ fn restart_hint(sapi: &PhpSapi) -> Option<String> {
         Sapi::Cli | Sapi::Cgi => None,
         Sapi::Fpm => {
             let unit = name.strip_prefix("php-fpm").map(|v| format!("php{v}-fpm"));
-            Some(format!(
-                "restart PHP-FPM ({}) so whatap.so is (un)loaded: systemctl restart {}",
-                sapi.binary.display(),
-                unit.unwrap_or(name)
+            Some(msg!(
+                "php-restart-fpm",
+                binary = sapi.binary.display(),
+                unit = unit.unwrap_or(name)
             ))
         }
-        Sapi::Apache => Some(format!(
-            "restart Apache so whatap.so is (un)loaded: systemctl restart {name} (or {name}ctl graceful)"
-        )),
+        Sapi::Apache => Some(msg!("php-restart-apache", name = name)),
     }
 }
 
@@ -1293,7 +1288,11 @@ impl Runtime for PhpGroup {
                 let mut first_error = None;
                 for sapi in &self.sapis {
                     if let Err(error) = plan_toggle(sapi, toggle, &mut plan, &mut warnings) {
-                        warnings.push(format!("{}: skipped: {error}", sapi.label()));
+                        warnings.push(msg!(
+                            "php-sapi-skipped",
+                            label = sapi.label(),
+                            error = error
+                        ));
                         first_error.get_or_insert(error);
                     }
                 }
@@ -1307,7 +1306,7 @@ impl Runtime for PhpGroup {
         let mut next_steps: Vec<String> = self.sapis.iter().filter_map(restart_hint).collect();
         next_steps.dedup();
         if settings.toggle.is_none() && Path::new("/etc/init.d/whatap-php").exists() {
-            next_steps.push("restart the agent service: service whatap-php restart".into());
+            next_steps.push(msg!("php-restart-service"));
         }
         Ok(InstallPlan {
             plan,

@@ -11,6 +11,7 @@ use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
 use crate::edit::wrap::{self, START_AGENT};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{DirCreate, Plan, RunStep, Validation, edits, target};
 use crate::runtimes::java::check_plain;
 use crate::settings::{InstallSettings, TargetSettings};
@@ -337,7 +338,12 @@ fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
     }
     std::env::current_dir()
         .map(|cwd| cwd.join(path))
-        .map_err(|e| Error::usage(format!("{flag} {}: {e}", path.display()), "give it from /"))
+        .map_err(|e| {
+            Error::usage(
+                format!("{flag} {}: {e}", path.display()),
+                msg!("python-absolute-hint"),
+            )
+        })
 }
 
 /// `--home WHATAP_HOME` or `--pid PID` of the app.
@@ -345,14 +351,14 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
     if let Some(pid) = target.pid {
         let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
             Error::usage(
-                format!("--pid {pid}: no such process"),
-                "check the PID with `ps -ef | grep -E 'gunicorn|uwsgi|uvicorn|python'`",
+                msg!("pid-no-such-process", pid = pid),
+                msg!("python-pid-hint"),
             )
         })?;
         let app = app_process(&p).ok_or_else(|| {
             Error::usage(
-                format!("--pid {pid}: not a Python app server (gunicorn, uwsgi, uvicorn, python manage.py, ...)"),
-                "give --home WHATAP_HOME instead",
+                msg!("python-pid-not-it", pid = pid),
+                msg!("python-pid-not-it-hint"),
             )
         })?;
         let home = match &target.home {
@@ -369,8 +375,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
     let home = canonical(&absolute("--home", home)?);
     if home.exists() && !home.is_dir() {
         return Err(Error::usage(
-            format!("--home {}: not a directory", home.display()),
-            "give --home the WHATAP_HOME directory (where whatap.conf and logs/ live)",
+            msg!("home-not-dir", path = home.display()),
+            msg!("python-home-not-dir-hint"),
         ));
     }
     let app = detect(host)
@@ -401,8 +407,8 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
         .output()
         .map_err(|e| {
             Error::usage(
-                format!("--python {}: cannot run it ({e})", path.display()),
-                "give --python the app's interpreter (e.g. /srv/app/venv/bin/python3) or its venv directory",
+                msg!("python-cannot-run", path = path.display(), error = e),
+                msg!("python-interpreter-hint"),
             )
         })?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -414,11 +420,8 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
             has_whatap: found.trim() == "True",
         }),
         _ => Err(Error::usage(
-            format!(
-                "--python {}: not a working Python interpreter",
-                path.display()
-            ),
-            "give --python the app's interpreter (e.g. /srv/app/venv/bin/python3) or its venv directory",
+            msg!("python-not-working", path = path.display()),
+            msg!("python-interpreter-hint"),
         )),
     }
 }
@@ -434,11 +437,8 @@ fn interpreter_flag(path: &Path) -> Result<PathBuf> {
         .find(|p| p.is_file())
         .ok_or_else(|| {
             Error::usage(
-                format!(
-                    "--python {}: a directory without bin/python3",
-                    path.display()
-                ),
-                "give the virtualenv directory or the interpreter itself",
+                msg!("python-dir-no-python3", path = path.display()),
+                msg!("python-dir-no-python3-hint"),
             )
         })
 }
@@ -476,8 +476,12 @@ fn unit_files(unit: &str) -> Result<UnitFiles> {
             .find(|p| p.is_file())
             .ok_or_else(|| {
                 Error::usage(
-                    format!("--unit {unit}: no unit file in {}", UNIT_DIRS.join(", ")),
-                    "check the name with `systemctl status`, or give the unit file's path",
+                    msg!(
+                        "python-unit-missing",
+                        unit = unit,
+                        dirs = UNIT_DIRS.join(", ")
+                    ),
+                    msg!("python-unit-missing-hint"),
                 )
             })?;
         (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
@@ -489,7 +493,7 @@ fn unit_files(unit: &str) -> Result<UnitFiles> {
     let main = crate::plan::target::peek(&unit_file).map_err(|e| {
         Error::usage(
             format!("--unit {}: {e}", unit_file.display()),
-            "give an existing systemd unit name or unit file path",
+            msg!("python-unit-unreadable-hint"),
         )
     })?;
     let mut sources = vec![(unit_file, main)];
@@ -527,8 +531,8 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
     if py.start_script.is_some() && py.unit.is_some() && !is_supervisor(py.start_script.as_deref())
     {
         return Err(Error::usage(
-            "--unit and --start-script both given",
-            "give one: --unit for a systemd service, --start-script for a script or supervisor file (with --unit naming its program)",
+            msg!("python-unit-and-script"),
+            msg!("python-unit-and-script-hint"),
         ));
     }
     if let Some(script) = &py.start_script {
@@ -563,7 +567,7 @@ fn script_start(path: &Path, program: Option<&str>) -> Result<Option<(wrap::Star
     let content = crate::plan::target::peek(path).map_err(|e| {
         Error::usage(
             format!("--start-script {}: {e}", path.display()),
-            "give the script (or supervisor program file) that starts the app",
+            msg!("python-script-unreadable-hint"),
         )
     })?;
     let scan = wrap::scan_start_file(&content);
@@ -575,29 +579,24 @@ fn script_start(path: &Path, program: Option<&str>) -> Result<Option<(wrap::Star
     match starts.len() {
         0 if !scan.by_hand.is_empty() => Ok(None),
         0 => Err(Error::usage(
-            format!(
-                "--start-script {}: no line starts a Python app (gunicorn, uwsgi, uvicorn, python manage.py, ...)",
-                path.display()
-            ),
-            format!(
-                "prefix the start command by hand: env WHATAP_HOME=... {START_AGENT} YOUR_START_COMMAND"
-            ),
+            msg!("python-script-no-start", path = path.display()),
+            msg!("python-script-no-start-hint", agent = START_AGENT),
         )),
         1 => Ok(starts.into_iter().next()),
         _ => Err(Error::usage(
-            format!(
-                "--start-script {}: several lines start a Python app (lines {})",
-                path.display(),
-                starts
+            msg!(
+                "python-script-many-starts",
+                path = path.display(),
+                lines = starts
                     .iter()
                     .map(|(l, _)| l.line.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             if scan.supervisor {
-                "name the supervisor program with --unit NAME".to_string()
+                msg!("python-name-supervisor-program-hint")
             } else {
-                format!("wrap the right one by hand: env WHATAP_HOME=... {START_AGENT} ...")
+                msg!("python-wrap-by-hand-hint", agent = START_AGENT)
             },
         )),
     }
@@ -626,11 +625,8 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
     check_value("--whatap-home", &home.to_string_lossy())?;
     if home.exists() && !home.is_dir() {
         return Err(Error::usage(
-            format!(
-                "WHATAP_HOME {}: exists and is not a directory",
-                home.display()
-            ),
-            "give --whatap-home a directory for whatap.conf and logs/",
+            msg!("python-whatap-home-not-dir", path = home.display()),
+            msg!("python-whatap-home-not-dir-hint"),
         ));
     }
     for (flag, value) in [
@@ -661,9 +657,10 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                     program = Some(line.start.program.clone());
                     server = server.or(Some(line.start.server.clone()));
                 }
-                None => warnings.push(format!(
-                    "{}: the start command already runs through {START_AGENT} (set by hand); left as it is",
-                    path.display()
+                None => warnings.push(msg!(
+                    "python-already-wrapped",
+                    path = path.display(),
+                    agent = START_AGENT
                 )),
             }
             owner = owner
@@ -682,36 +679,31 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                 [one] => one.clone(),
                 [] => {
                     return Err(Error::usage(
-                        format!(
-                            "--unit {}: no ExecStart= in the unit or its drop-ins",
-                            unit.name
-                        ),
-                        "give the unit that starts the app",
+                        msg!("python-unit-no-exec-start", unit = unit.name),
+                        msg!("python-unit-no-exec-start-hint"),
                     ));
                 }
                 many => {
                     return Err(Error::refused(
-                        format!(
-                            "--unit {}: {} ExecStart= lines ({}); which one starts the app is unclear",
-                            unit.name,
-                            many.len(),
-                            many.iter()
+                        msg!(
+                            "python-unit-many-exec-start",
+                            unit = unit.name,
+                            count = many.len(),
+                            places = many
+                                .iter()
                                 .map(|e| format!("{}:{}", e.file.display(), e.line))
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
-                        "wrap the right one by hand in a drop-in",
+                        msg!("python-unit-many-exec-start-hint"),
                     ));
                 }
             };
             let (special, command) = wrap::exec_prefix(&start.value);
             if special.contains('@') {
                 return Err(Error::refused(
-                    format!(
-                        "--unit {}: ExecStart=@ sets argv[0] separately; not wrapped automatically",
-                        unit.name
-                    ),
-                    format!("write a drop-in by hand: ExecStart= then ExecStart={START_AGENT} ..."),
+                    msg!("python-unit-exec-start-at", unit = unit.name),
+                    msg!("python-unit-exec-start-at-hint", agent = START_AGENT),
                 ));
             }
             let first = command
@@ -738,8 +730,8 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
         (Some(flag), _) if !flag.to_string_lossy().contains('/') => {
             wrap::which(&flag.to_string_lossy()).ok_or_else(|| {
                 Error::usage(
-                    format!("--python {}: not found in PATH", flag.display()),
-                    "give the interpreter's full path or the virtualenv directory",
+                    msg!("python-not-in-path", path = flag.display()),
+                    msg!("python-not-in-path-hint"),
                 )
             })?
         }
@@ -750,8 +742,8 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
             .and_then(interpreter_of_program)
             .ok_or_else(|| {
                 Error::usage(
-                    "cannot tell which Python interpreter runs the app",
-                    "give --python PATH (the app's interpreter or its virtualenv directory)",
+                    msg!("python-interpreter-unknown"),
+                    msg!("python-interpreter-unknown-hint"),
                 )
             })?,
     };
@@ -821,10 +813,7 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
             }
             next_steps.push(match supervisor_program {
                 Some(program) => format!("supervisorctl update && supervisorctl restart {program}"),
-                None => format!(
-                    "restart the app with {} so whatap_python starts",
-                    path.display()
-                ),
+                None => msg!("python-restart-script", path = path.display()),
             });
         }
         WrapTarget::Unit(unit) => {
@@ -850,8 +839,10 @@ fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<InstallPl
                 .as_ref()
                 .map(|a| a.process.args.join(" "))
                 .unwrap_or_else(|| "YOUR_APPLICATION_START_COMMAND".to_string());
-            next_steps.push(format!(
-                "start the app through the agent (no unit or script was given to wrap): {prefix}{command}"
+            next_steps.push(msg!(
+                "python-start-through-agent",
+                prefix = prefix,
+                command = command
             ));
         }
     }

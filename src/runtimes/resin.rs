@@ -11,6 +11,7 @@ use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -48,10 +49,8 @@ impl Resin {
             Some("properties") => Ok(Method::Properties),
             Some("xml") => Ok(Method::Xml),
             Some(other) => Err(Error::usage(
-                format!(
-                    "--method {other}: Resin offers `properties` (conf/resin.properties jvm_args) or `xml` (conf/resin.xml <jvm-arg>)"
-                ),
-                "use --method properties or --method xml",
+                msg!("resin-method", method = other),
+                msg!("resin-method-hint"),
             )),
         }
     }
@@ -59,8 +58,8 @@ impl Resin {
     fn restart_hint(&self) -> String {
         let how = format!("{}/bin/resin.sh restart", self.home.display());
         match &self.process {
-            Some(p) => format!("restart Resin (PID {}) so the agent loads: {how}", p.pid),
-            None => format!("start Resin so the agent loads: {how}"),
+            Some(p) => msg!("runtime-restart", runtime = "Resin", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "Resin", how = how),
         }
     }
 
@@ -143,8 +142,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a Resin JVM (no -Dresin.home)"),
-                "give --home RESIN_HOME for a Resin that is not running",
+                msg!("resin-pid-not-it", pid = pid),
+                msg!("resin-pid-not-it-hint"),
             )
         });
     }
@@ -153,14 +152,11 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
             "resolve without a target: use runtimes::resolve".into(),
         ));
     };
-    java::check_dir("--home", home, "Resin's conf/resin.xml")?;
+    java::check_dir("--home", home, &msg!("holds-resin"))?;
     if !home.join("conf/resin.xml").is_file() {
         return Err(Error::usage(
-            format!(
-                "--home {}: not a Resin home (no conf/resin.xml)",
-                home.display()
-            ),
-            "give --home the RESIN_HOME directory",
+            msg!("resin-not-home", path = home.display()),
+            msg!("resin-not-home-hint"),
         ));
     }
     let mut resin = build(home, None);
@@ -197,11 +193,8 @@ pub fn properties_insertions(content: &[u8], options: &str) -> Result<Vec<Insert
                 return Ok(Vec::new());
             }
             return Err(Error::refused(
-                format!(
-                    "resin.properties: a WhaTap -javaagent is already in jvm_args: {}",
-                    line.trim()
-                ),
-                "run `whatap uninstall` (or remove it by hand) before installing with other options",
+                msg!("resin-properties-agent-present", line = line.trim()),
+                msg!("agent-present-hint"),
             ));
         }
         return Ok(vec![Insertion {
@@ -226,15 +219,15 @@ pub fn properties_insertions(content: &[u8], options: &str) -> Result<Vec<Insert
 pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
     let all = xml::elements(content).map_err(|e| {
         Error::refused(
-            format!("resin.xml: not well-formed XML, {e}"),
-            "fix the file (Resin would not start with it either), then run again",
+            msg!("xml-not-well-formed", file = "resin.xml", error = e),
+            msg!("xml-not-well-formed-hint", runtime = "Resin"),
         )
     })?;
     let defaults: Vec<_> = all.iter().filter(|e| e.name == "server-default").collect();
     if defaults.is_empty() {
         return Err(Error::refused(
-            "resin.xml has no <server-default> (Resin 4.0.28+ takes JVM options from resin.properties)",
-            "use --method properties (conf/resin.properties jvm_args)",
+            msg!("resin-no-server-default"),
+            msg!("resin-no-server-default-hint"),
         ));
     }
     let mut insertions = Vec::new();
@@ -252,8 +245,8 @@ pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
                 continue;
             }
             return Err(Error::refused(
-                "resin.xml: a WhaTap -javaagent is already in a <jvm-arg>",
-                "run `whatap uninstall` (or remove it by hand) before installing with other options",
+                msg!("resin-xml-agent-present"),
+                msg!("agent-present-hint"),
             ));
         }
         // One option per <jvm-arg>: Resin passes each element as one argument.

@@ -11,6 +11,7 @@ use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Plan, edits, target};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -129,7 +130,7 @@ impl SpringBoot {
                 format!("systemctl daemon-reload && systemctl restart {unit}")
             }
             Place::Script(script) => {
-                format!("restart the application with {}", script.display())
+                msg!("springboot-restart-script", path = script.display())
             }
         }
     }
@@ -167,8 +168,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
             |p| is_candidate(p).then(|| p.clone()),
             |pid| {
                 Error::usage(
-                    format!("--pid {pid}: not a `java -jar` application"),
-                    "give the PID of the application's java process",
+                    msg!("springboot-pid-not-it", pid = pid),
+                    msg!("springboot-pid-not-it-hint"),
                 )
             },
         )?),
@@ -183,16 +184,16 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
         (None, Some(script)) => {
             if !script.is_file() {
                 return Err(Error::usage(
-                    format!("--start-script {}: no such file", script.display()),
-                    "give the script that starts the application",
+                    msg!("springboot-script-missing", path = script.display()),
+                    msg!("springboot-script-missing-hint"),
                 ));
             }
             Place::Script(java::canonical(script))
         }
         (Some(_), Some(_)) => {
             return Err(Error::usage(
-                "--unit and --start-script: give one",
-                "a systemd service takes --unit; a script-started one --start-script",
+                msg!("springboot-unit-and-script"),
+                msg!("springboot-unit-and-script-hint"),
             ));
         }
         (None, None) => {
@@ -202,10 +203,10 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
             return found.ok_or_else(|| {
                 Error::usage(
                     match &process {
-                        Some(p) => format!("--pid {}: not run by a systemd service", p.pid),
-                        None => "springboot: no --pid, --unit or --start-script".to_string(),
+                        Some(p) => msg!("springboot-not-systemd", pid = p.pid),
+                        None => msg!("springboot-no-place"),
                     },
-                    "give --unit NAME (the service) or --start-script PATH (the script that starts it)",
+                    msg!("springboot-place-hint"),
                 )
             });
         }
@@ -226,8 +227,8 @@ fn normalize_unit(unit: &str) -> Result<String> {
         && !unit.contains("..");
     if !ok {
         return Err(Error::usage(
-            format!("--unit {unit:?}: not a systemd unit name"),
-            "give the service's name, e.g. --unit myapp or --unit myapp.service",
+            msg!("springboot-bad-unit", unit = format!("{unit:?}")),
+            msg!("springboot-bad-unit-hint"),
         ));
     }
     Ok(if unit.ends_with(".service") {
@@ -246,10 +247,12 @@ fn drop_in_text(existing: Option<&str>, agent: &str) -> Result<String> {
     };
     if value.contains(['"', '\\', '\n', '%']) {
         return Err(Error::refused(
-            format!(
-                "the service's {TOOL_OPTIONS} holds characters a drop-in cannot repeat safely: {value}"
+            msg!(
+                "springboot-unsafe-tool-options",
+                variable = TOOL_OPTIONS,
+                value = value
             ),
-            "set the agent by hand in the unit, or use --start-script",
+            msg!("springboot-unsafe-tool-options-hint"),
         ));
     }
     Ok(format!(
@@ -260,8 +263,8 @@ fn drop_in_text(existing: Option<&str>, agent: &str) -> Result<String> {
 fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallPlan> {
     if settings.method.is_some() {
         return Err(Error::usage(
-            "--method: Spring Boot takes --unit or --start-script",
-            "drop --method",
+            msg!("springboot-method"),
+            msg!("drop-method-hint"),
         ));
     }
     let owner = app
@@ -280,8 +283,8 @@ fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallP
                 .unwrap_or_else(|| PathBuf::from("/opt"));
             if settings.whatap_home.is_none() && app.jar.is_none() {
                 return Err(Error::usage(
-                    "--unit without --pid: where the agent goes is not known",
-                    "add --whatap-home DIR (or --pid of the running application)",
+                    msg!("springboot-unit-no-home"),
+                    msg!("springboot-unit-no-home-hint"),
                 ));
             }
             let (_, agent, _, mut plan) = java::fixed_agent_plan(settings, &home, owner)?;
@@ -293,8 +296,8 @@ fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallP
             if let Some(content) = &file.content {
                 if content != text.as_bytes() {
                     return Err(Error::refused(
-                        format!("{}: exists with other content", drop_in.display()),
-                        "run `whatap uninstall` first (or remove the file), then install again",
+                        msg!("springboot-drop-in-exists", path = drop_in.display()),
+                        msg!("springboot-drop-in-exists-hint"),
                     ));
                 }
             }

@@ -8,6 +8,7 @@ use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::target;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::fs;
@@ -41,8 +42,8 @@ impl Method {
             None | Some("setenv") => Ok(Method::Setenv),
             Some("catalina") => Ok(Method::Catalina),
             Some(other) => Err(Error::usage(
-                format!("--method {other}: Tomcat offers `setenv` or `catalina`"),
-                "use --method setenv (default, survives upgrades) or --method catalina (the guide's catalina.sh block)",
+                msg!("tomcat-method", method = other),
+                msg!("tomcat-method-hint"),
             )),
         }
     }
@@ -231,7 +232,7 @@ pub fn detect(host: &Host) -> Vec<Tomcat> {
 }
 
 fn check_dir(flag: &str, dir: &Path) -> Result<()> {
-    java::check_dir(flag, dir, "Tomcat's bin/ and conf/")
+    java::check_dir(flag, dir, &msg!("holds-tomcat"))
 }
 
 /// The Tomcat the target flags name, or the only one detection finds.
@@ -239,10 +240,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!(
-                    "--pid {pid}: not a Tomcat JVM (no {BOOTSTRAP_CLASS} with -Dcatalina.home)"
-                ),
-                "give --home/--base for a Tomcat that is not running",
+                msg!("tomcat-pid-not-it", pid = pid, class = BOOTSTRAP_CLASS),
+                msg!("tomcat-pid-not-it-hint"),
             )
         });
     }
@@ -258,11 +257,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
             check_dir("--home", home)?;
             if !is_tomcat_home(home) {
                 return Err(Error::usage(
-                    format!(
-                        "--home {}: not a Tomcat home (no bin/catalina.sh or bin/catalina.bat)",
-                        home.display()
-                    ),
-                    "give --home the CATALINA_HOME directory (the one with bin/catalina.sh)",
+                    msg!("tomcat-not-home", path = home.display()),
+                    msg!("tomcat-not-home-hint"),
                 ));
             }
             let base = match base {
@@ -285,11 +281,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
                 return Ok(build(base, base, None));
             }
             Err(Error::usage(
-                format!(
-                    "--base {}: Tomcat is not running from it and it has no bin/catalina.sh",
-                    base.display()
-                ),
-                "also give --home CATALINA_HOME",
+                msg!("tomcat-base-alone", path = base.display()),
+                msg!("tomcat-base-alone-hint"),
             ))
         }
         (None, None) => Err(Error::Internal(

@@ -11,6 +11,7 @@ use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,13 +52,18 @@ impl Weblogic {
     }
 
     fn restart_hint(&self) -> String {
-        let how = format!(
-            "{} (and every managed server)",
-            self.script("startWebLogic").display()
+        let how = msg!(
+            "weblogic-restart-how",
+            script = self.script("startWebLogic").display()
         );
         match &self.process {
-            Some(p) => format!("restart WebLogic (PID {}) so the agent loads: {how}", p.pid),
-            None => format!("start WebLogic so the agent loads: {how}"),
+            Some(p) => msg!(
+                "runtime-restart",
+                runtime = "WebLogic",
+                pid = p.pid,
+                how = how
+            ),
+            None => msg!("runtime-start", runtime = "WebLogic", how = how),
         }
     }
 }
@@ -105,8 +111,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Weblogic> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a WebLogic JVM with -Ddomain.home"),
-                "give --home DOMAIN_HOME (user_projects/domains/NAME)",
+                msg!("weblogic-pid-not-it", pid = pid),
+                msg!("weblogic-pid-not-it-hint"),
             )
         });
     }
@@ -115,14 +121,11 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Weblogic> {
             "resolve without a target: use runtimes::resolve".into(),
         ));
     };
-    java::check_dir("--home", domain, "the domain's bin/startWebLogic.sh")?;
+    java::check_dir("--home", domain, &msg!("holds-weblogic"))?;
     if !is_home(domain) {
         return Err(Error::usage(
-            format!(
-                "--home {}: not a WebLogic domain (no bin/startWebLogic.sh or .cmd)",
-                domain.display()
-            ),
-            "give --home the domain directory ($WEBLOGIC_HOME/user_projects/domains/NAME)",
+            msg!("weblogic-not-home", path = domain.display()),
+            msg!("weblogic-not-home-hint"),
         ));
     }
     let mut w = build(domain, None);
@@ -153,8 +156,8 @@ fn plan_install(w: &Weblogic, settings: &InstallSettings) -> Result<InstallPlan>
         Some("set-domain-env") => Method::SetDomainEnv,
         Some(other) => {
             return Err(Error::usage(
-                format!("--method {other}: WebLogic offers `start-weblogic` or `set-domain-env`"),
-                "use --method start-weblogic (bin/startWebLogic.sh, the guide's place) or --method set-domain-env",
+                msg!("weblogic-method", method = other),
+                msg!("weblogic-method-hint"),
             ));
         }
     };

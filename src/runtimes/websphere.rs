@@ -13,6 +13,7 @@ use crate::detect::process::Process;
 use crate::doctor::{self, Inspection};
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::plan::{Validation, edits};
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -92,11 +93,8 @@ fn build(profile: &Path, server: Option<&str>, process: Option<Process>) -> Resu
     }
     if all.is_empty() {
         return Err(Error::usage(
-            format!(
-                "{}: no application server (config/cells/*/nodes/*/servers/*/server.xml)",
-                profile.display()
-            ),
-            "give --home the WebSphere profile directory (e.g. profiles/AppSrv01)",
+            msg!("websphere-no-server", path = profile.display()),
+            msg!("websphere-no-server-hint"),
         ));
     }
     Ok(Websphere {
@@ -126,18 +124,18 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
             Error::usage(
-                format!("--pid {pid}: not a WebSphere application server JVM"),
-                "give --home the profile directory",
+                msg!("websphere-pid-not-it", pid = pid),
+                msg!("websphere-pid-not-it-hint"),
             )
         });
     }
     let Some(profile) = target.home.as_ref() else {
         return Err(Error::usage(
-            "WebSphere needs --home (the profile directory)",
-            "give --home profiles/NAME, and --base .../servers/SERVER to pick one server",
+            msg!("websphere-home-required"),
+            msg!("websphere-home-required-hint"),
         ));
     };
-    java::check_dir("--home", profile, "the profile's config/cells")?;
+    java::check_dir("--home", profile, &msg!("holds-websphere"))?;
     let server = target
         .base
         .as_ref()
@@ -170,14 +168,14 @@ fn option_value(args: &str, prefix: &str) -> Option<(usize, usize)> {
 pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Option<String>)> {
     let all = xml::elements(content).map_err(|e| {
         Error::refused(
-            format!("server.xml: not well-formed XML, {e}"),
-            "fix the file (WebSphere would not start with it either), then run again",
+            msg!("xml-not-well-formed", file = "server.xml", error = e),
+            msg!("xml-not-well-formed-hint", runtime = "WebSphere"),
         )
     })?;
     let Some(jvm) = all.iter().find(|e| e.name == "jvmEntries") else {
         return Err(Error::refused(
-            "server.xml has no <jvmEntries>",
-            "check that this is an application server's server.xml",
+            msg!("websphere-no-jvm-entries"),
+            msg!("websphere-no-jvm-entries-hint"),
         ));
     };
     let Some(span) = xml::attribute_value(content, jvm, "genericJvmArguments") else {
@@ -206,8 +204,8 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
             return Ok((Vec::new(), None));
         }
         return Err(Error::refused(
-            format!("server.xml: a WhaTap -javaagent is already in genericJvmArguments: {current}"),
-            "run `whatap uninstall` (or remove it by hand) before installing with other options",
+            msg!("websphere-agent-present", current = current),
+            msg!("agent-present-hint"),
         ));
     }
     // Offsets inside the attribute value; the same splices give the new value for wsadmin.
@@ -293,10 +291,10 @@ fn wsadmin_command(profile: &Path, server: &Server, value: &str) -> String {
 impl Websphere {
     fn restart_hint(&self) -> String {
         let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
-        format!(
-            "restart {} so the agent loads: {}/bin/stopServer.sh NAME, then startServer.sh NAME",
-            names.join(", "),
-            self.profile.display()
+        msg!(
+            "websphere-restart",
+            servers = names.join(", "),
+            profile = self.profile.display()
         )
     }
 
@@ -331,8 +329,8 @@ impl Websphere {
 fn plan_install(ws: &Websphere, settings: &InstallSettings) -> Result<InstallPlan> {
     if settings.method.is_some() || settings.latest_jar {
         return Err(Error::usage(
-            "--method/--latest-jar: WebSphere takes a fixed jar path in genericJvmArguments",
-            "drop --method and --latest-jar",
+            msg!("websphere-fixed-jar"),
+            msg!("websphere-fixed-jar-hint"),
         ));
     }
     let owner = java::runtime_owner(
@@ -354,10 +352,10 @@ fn plan_install(ws: &Websphere, settings: &InstallSettings) -> Result<InstallPla
             Validation::Xml,
         )?);
         if let Some(value) = value {
-            next_steps.push(format!(
-                "or, through the console / wsadmin, for {}: {}",
-                server.name,
-                wsadmin_command(&ws.profile, server, &value)
+            next_steps.push(msg!(
+                "websphere-wsadmin",
+                server = server.name,
+                command = wsadmin_command(&ws.profile, server, &value)
             ));
         }
     }
@@ -372,10 +370,10 @@ fn plan_install(ws: &Websphere, settings: &InstallSettings) -> Result<InstallPla
             Validation::None,
         )?);
     } else {
-        warnings.push(format!(
-            "{}: not found; with Java 2 security on, add the guide's grant block for {}",
-            policy.display(),
-            spec.whatap_home.display()
+        warnings.push(msg!(
+            "websphere-policy-missing",
+            path = policy.display(),
+            home = spec.whatap_home.display()
         ));
     }
     Ok(InstallPlan {
