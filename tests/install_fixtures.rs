@@ -128,13 +128,7 @@ fn setenv_without_final_newline_round_trips() {
 
 #[test]
 fn second_install_changes_nothing() {
-    let (dir, home) = fixture("tomcat10.1");
-    let state = dir.path().join("state");
-    whatap(&state)
-        .args(install_args(&home))
-        .arg("--yes")
-        .assert()
-        .success();
+    let (_dir, home, state) = installed("tomcat10.1");
     let bytes = tree_bytes(&home);
     let mtimes = tree_mtimes(&home);
     let ledger = fs::read(state.join("ledger.json")).unwrap();

@@ -334,44 +334,32 @@ fn doctor_mbeanserver_on_as5() {
 
     // --fix adds the option to our block in run.conf, recorded: uninstall still restores it.
     let run_conf = home.join("bin/run.conf");
-    let out = whatap(&state)
-        .args([
-            "doctor",
-            "--json",
-            "--no-network",
-            "--fix",
-            "--yes",
-            "--runtime",
-            "jboss",
-            "--home",
-        ])
-        .arg(&home)
-        .output()
-        .unwrap();
-    let fixed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fix = || -> serde_json::Value {
+        let out = whatap(&state)
+            .args([
+                "doctor",
+                "--json",
+                "--no-network",
+                "--fix",
+                "--yes",
+                "--runtime",
+                "jboss",
+                "--home",
+            ])
+            .arg(&home)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let fixed = fix();
     assert_eq!(fixed["fixes"][0]["changed"], true, "{fixed}");
     let text = fs::read_to_string(&run_conf).unwrap();
     assert!(
         text.contains("-Djboss.platform.mbeanserver=true "),
         "{text}"
     );
-    let again = whatap(&state)
-        .args([
-            "doctor",
-            "--json",
-            "--no-network",
-            "--fix",
-            "--yes",
-            "--runtime",
-            "jboss",
-            "--home",
-        ])
-        .arg(&home)
-        .output()
-        .unwrap();
-    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(
-        again["fixes"],
+        fix()["fixes"],
         serde_json::json!([]),
         "a second --fix has nothing left to do"
     );

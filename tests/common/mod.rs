@@ -186,6 +186,19 @@ fn run(cmd: &mut process::Command) {
     assert!(status.success(), "{cmd:?} failed");
 }
 
+/// A fresh copy of `fixtures/tomcat/<name>` with the stub agent installed by the binary:
+/// (temp dir, home, state dir).
+pub fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, home) = fixture(name);
+    let state = dir.path().join("state");
+    whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .assert()
+        .success();
+    (dir, home, state)
+}
+
 pub fn install_args(home: &Path) -> Vec<String> {
     let mut args = install_args_without_agent(home);
     args.extend(["--agent-jar".into(), stub_jar().display().to_string()]);
