@@ -136,7 +136,7 @@ fn every_log_rule_fires_on_its_real_message_and_stays_quiet_without_it() {
 
 #[test]
 fn agent_and_server_logs_are_found_without_flags() {
-    let (dir, home, state) = installed("tomcat9");
+    let (_dir, home, state) = installed("tomcat9");
     fs::create_dir_all(home.join("whatap/logs")).unwrap();
     fs::write(
         home.join("whatap/logs/whatap-tomcat-20261127.log"),
@@ -206,7 +206,7 @@ fn only_the_recent_part_is_read_unless_full() {
 
 #[test]
 fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
-    let (dir, home, state) = installed("tomcat9");
+    let (_dir, home, state) = installed("tomcat9");
     let lib = home.join("whatap/lib1/libsigar-amd64-linux.so");
     fs::create_dir_all(lib.parent().unwrap()).unwrap();
     fs::write(&lib, b"\x7fELF").unwrap();
@@ -255,7 +255,7 @@ fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
 
 #[test]
 fn live_jvm_options_and_ports() {
-    let (dir, home, state) = installed("tomcat9");
+    let (_dir, home, state) = installed("tomcat9");
     let home_arg = home.display().to_string();
     let agent = home.join("whatap/whatap.agent.tracer-0.0.1.jar");
     {
@@ -327,7 +327,7 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
         must_have("permission to create a network namespace (root)", false);
         return;
     };
-    let (dir, home, state) = installed("tomcat9");
+    let (_dir, home, state) = installed("tomcat9");
     // The collector: a listener on 127.0.0.1:6600 inside the namespace.
     let mut listener = ns
         .exec(&[
