@@ -7,7 +7,7 @@ use super::catalog::{self, Rule};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::collections::BTreeMap;
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -258,10 +258,42 @@ fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String 
     }
 }
 
+/// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the
+/// name sorts by date).
+pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("whatap-boot-") && n.ends_with(".log"))
+        })
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn the_newest_boot_log_is_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(newest_boot_log(dir.path()), None);
+        for name in [
+            "whatap-boot-20261125.log",
+            "whatap-boot-20261127.log",
+            "whatap-install-20261128.log",
+        ] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        assert_eq!(
+            newest_boot_log(dir.path()),
+            Some(dir.path().join("whatap-boot-20261127.log"))
+        );
+    }
 
     #[test]
     fn every_example_fires_its_own_rule_and_nothing_else() {

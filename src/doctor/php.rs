@@ -11,26 +11,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Where the whatap-php agent writes (the guide: `/usr/whatap/php/logs/whatap-boot-*.log`).
 const AGENT_LOG_DIR: &str = "/usr/whatap/php/logs";
 
-/// The newest boot log in `dir`: the agent starts a new one each day.
-fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
-    fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("whatap-boot-") && n.ends_with(".log"))
-        })
-        .max()
-}
-
 pub fn inspect(sapi: &PhpSapi) -> Inspection {
     let mut out = Inspection::default();
     let label = sapi.label();
     // Scanned with the catalog's log rules (license rejected, ...), like every agent log.
-    out.logs
-        .extend(newest_boot_log(Path::new(AGENT_LOG_DIR)).map(|log| (label.clone(), log)));
+    out.logs.extend(
+        super::logs::newest_boot_log(Path::new(AGENT_LOG_DIR)).map(|log| (label.clone(), log)),
+    );
     let info = match &sapi.info {
         Ok(info) => info,
         Err(why) => {
@@ -151,23 +138,6 @@ fn process_start(pid: u32) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_newest_boot_log_is_scanned() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(newest_boot_log(dir.path()), None);
-        for name in [
-            "whatap-boot-20261125.log",
-            "whatap-boot-20261127.log",
-            "whatap-install-20261128.log",
-        ] {
-            fs::write(dir.path().join(name), "").unwrap();
-        }
-        assert_eq!(
-            newest_boot_log(dir.path()),
-            Some(dir.path().join("whatap-boot-20261127.log"))
-        );
-    }
 
     #[test]
     fn own_process_started_in_the_past() {

@@ -18,22 +18,7 @@ const DEFAULT_UDP_PORT: u16 = 6600;
 pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
     let dir = whatap_home.join("logs");
     let mut logs = vec![dir.join("whatap-hook.log")];
-    let mut boots: Vec<PathBuf> = fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("whatap-boot-") && n.ends_with(".log"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    // whatap-boot-YYYYMMDD.log: the name sorts by date.
-    boots.sort();
-    logs.extend(boots.pop());
+    logs.extend(super::logs::newest_boot_log(&dir));
     logs.push(dir.join(format!("{AGENT_PROCESS}.log")));
     logs.into_iter().filter(|p| p.is_file()).collect()
 }
