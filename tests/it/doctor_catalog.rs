@@ -1,0 +1,447 @@
+//! The doctor catalog end to end: log rules (from the catalog's own real-format examples),
+//! agent and server logs found by themselves, tail vs --full, sigar modes and --fix, live JVM
+//! options, and the firewall check inside a network namespace with a real nftables rule.
+
+use crate::common::*;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[derive(serde::Deserialize)]
+struct Catalog {
+    rule: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+struct Rule {
+    id: String,
+    #[serde(default)]
+    log: Vec<LogPattern>,
+}
+
+#[derive(serde::Deserialize)]
+struct LogPattern {
+    example: String,
+}
+
+fn catalog() -> Catalog {
+    toml::from_str(&fs::read_to_string(repo().join("rules/catalog.toml")).unwrap()).unwrap()
+}
+
+fn doctor_json(state: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = whatap(state)
+        .arg("doctor")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+/// Findings about the given --log files only (the host may have runtimes of its own).
+fn log_ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"].as_str().unwrap().starts_with("log "))
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn every_log_rule_fires_on_its_real_message_and_stays_quiet_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut file = fs::File::create(&log).unwrap();
+    let mut expected = Vec::new();
+    for rule in catalog().rule.iter().filter(|r| !r.log.is_empty()) {
+        for pattern in &rule.log {
+            writeln!(
+                file,
+                "2026-11-27 10:00:00 INFO starting\n{}",
+                pattern.example
+            )
+            .unwrap();
+        }
+        expected.push(rule.id.clone());
+    }
+    drop(file);
+    let log_arg = log.display().to_string();
+    let (code, report) = doctor_json(dir.path(), &["--no-network", "--log", &log_arg]);
+    assert_eq!(code, 1);
+    expected.sort();
+    assert_eq!(log_ids(&report), expected);
+    let policy = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "java-policy-permission")
+        .unwrap();
+    assert!(
+        policy["fix"]
+            .as_str()
+            .unwrap()
+            .contains(r#"permission java.io.FilePermission "/whatap/whatap.conf", "read";"#),
+        "{policy}"
+    );
+    let mine: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"].as_str().unwrap().starts_with("log "))
+        .collect();
+    let snapshot = serde_json::to_string_pretty(&mine)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "[TMP]");
+    insta::assert_snapshot!("log-rules", snapshot);
+
+    let missing = whatap(dir.path())
+        .args(["doctor", "--log", "/nonexistent/server.log"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .starts_with("error: --log /nonexistent/server.log")
+    );
+
+    fs::write(
+        &log,
+        "INFO Server startup in 3984 ms\nINFO ClassNotFoundException: com.example.Other\n",
+    )
+    .unwrap();
+    let (_, report) = doctor_json(dir.path(), &["--no-network", "--log", &log_arg]);
+    assert_eq!(log_ids(&report), Vec::<String>::new());
+}
+
+#[test]
+fn agent_and_server_logs_are_found_without_flags() {
+    let (_dir, home, state) = installed("tomcat9");
+    fs::create_dir_all(home.join("whatap/logs")).unwrap();
+    fs::write(
+        home.join("whatap/logs/whatap-tomcat-20261127.log"),
+        "ok\nwhatap.error java.security.InvalidKeyException: Illegal key size or default parameters\n",
+    )
+    .unwrap();
+    fs::write(
+        home.join("logs/catalina.out"),
+        "INFO\nINFO\njava.lang.ClassNotFoundException: whatap.agent.trace.TraceMain\n",
+    )
+    .unwrap();
+    let home_arg = home.display().to_string();
+    let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert_eq!(
+        ids(&report),
+        ["jboss-modules-system-pkgs", "jce-illegal-key-size"]
+    );
+    let evidence: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert!(
+        evidence.iter().any(|e| e.contains("catalina.out:3:")),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("whatap-tomcat-20261127.log:2:")),
+        "{evidence:?}"
+    );
+}
+
+#[test]
+fn only_the_recent_part_is_read_unless_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    let mut file = std::io::BufWriter::new(fs::File::create(&log).unwrap());
+    writeln!(
+        file,
+        "java.lang.UnsatisfiedLinkError: /w/lib1/libsigar-amd64-linux.so: failed to map segment"
+    )
+    .unwrap();
+    let filler = format!("{}\n", "INFO request served ".repeat(10));
+    for _ in 0..(10 << 20) / filler.len() {
+        file.write_all(filler.as_bytes()).unwrap();
+    }
+    drop(file);
+    let log_arg = log.display().to_string();
+    let (_, recent) = doctor_json(dir.path(), &["--no-network", "--log", &log_arg]);
+    assert!(
+        log_ids(&recent).is_empty(),
+        "an old line outside the recent 8 MiB fired"
+    );
+    let (_, full) = doctor_json(dir.path(), &["--no-network", "--full", "--log", &log_arg]);
+    assert_eq!(log_ids(&full), ["sigar-not-executable"]);
+    let hit = full["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "sigar-not-executable")
+        .unwrap();
+    assert!(hit["evidence"].as_str().unwrap().contains("big.log:1:"));
+}
+
+#[test]
+fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
+    let (_dir, home, state) = installed("tomcat9");
+    let lib = home.join("whatap/lib1/libsigar-amd64-linux.so");
+    fs::create_dir_all(lib.parent().unwrap()).unwrap();
+    fs::write(&lib, b"\x7fELF").unwrap();
+    fs::set_permissions(&lib, fs::Permissions::from_mode(0o644)).unwrap();
+    let home_arg = home.display().to_string();
+    let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert_eq!(ids(&report), ["sigar-not-executable"]);
+
+    // Without --yes and without a terminal: the fix is planned, not applied (exit 3).
+    let (code, report) = doctor_json(&state, &["--no-network", "--fix", "--home", &home_arg]);
+    assert_eq!(code, 3);
+    assert!(
+        report["fixes"][0]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("mode 0644 -> 0755")
+    );
+    assert_eq!(
+        fs::metadata(&lib).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+
+    let (code, report) = doctor_json(
+        &state,
+        &["--no-network", "--fix", "--yes", "--home", &home_arg],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["fixes"][0]["changed"], true);
+    assert_eq!(
+        fs::metadata(&lib).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert!(ids(&report).is_empty());
+
+    // The fix joined the Tomcat's ledger record: uninstall takes it back with the rest.
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::metadata(&lib).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}
+
+#[test]
+fn live_jvm_options_and_ports() {
+    let (_dir, home, state) = installed("tomcat9");
+    let home_arg = home.display().to_string();
+    let agent = home.join("whatap/whatap.agent.tracer-0.0.1.jar");
+    {
+        let _jvm = Jvm::start(
+            Some(&home),
+            &home.join("marker"),
+            &[&agent],
+            &["-Dorg.osgi.framework.bootdelegation=com.sun.*"],
+        );
+        let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+        assert_eq!(ids(&report), ["osgi-bootdelegation", "port-not-detected"]);
+    }
+    let _jvm = Jvm::start(
+        Some(&home),
+        &home.join("marker"),
+        &[&agent],
+        &[
+            "-Dorg.osgi.framework.bootdelegation=com.sun.*,whatap.*",
+            "-Dwhatap.port=8080",
+        ],
+    );
+    let (code, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert_eq!((code, ids(&report)), (0, Vec::<String>::new()));
+}
+
+/// A network namespace of our own, deleted when the test ends.
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Option<Netns> {
+        let name = format!("whatap-test-{}", std::process::id());
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        let ns = Netns(name);
+        assert!(
+            ns.exec(&["ip", "link", "set", "lo", "up"])
+                .status()
+                .unwrap()
+                .success()
+        );
+        Some(ns)
+    }
+
+    fn exec(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.0]).args(args);
+        cmd
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn an_nftables_drop_rule_is_named_by_table_and_chain() {
+    let tools = which("nft") && which("ip") && which("python3");
+    if !must_have("nftables + iproute2 + python3 (and root for netns)", tools) {
+        return;
+    }
+    let Some(ns) = Netns::create() else {
+        must_have("permission to create a network namespace (root)", false);
+        return;
+    };
+    let (_dir, home, state) = installed("tomcat9");
+    // The collector: a listener on 127.0.0.1:6600 inside the namespace.
+    let mut listener = ns
+        .exec(&[
+            "python3",
+            "-c",
+            "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',6600))\ns.listen(16)\nprint('ready',flush=True)\ntime.sleep(120)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0u8; 5];
+    std::io::Read::read_exact(listener.stdout.as_mut().unwrap(), &mut ready).unwrap();
+    let whatap_bin = assert_cmd::cargo::cargo_bin("whatap");
+    let doctor = |ns: &Netns| -> serde_json::Value {
+        let out = ns
+            .exec(&[
+                whatap_bin.to_str().unwrap(),
+                "doctor",
+                "--json",
+                "--home",
+                home.to_str().unwrap(),
+            ])
+            .env("WHATAP_STATE_DIR", &state)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let reachable = doctor(&ns);
+    assert_eq!(ids(&reachable), Vec::<String>::new(), "{reachable}");
+
+    for rule in [
+        vec!["nft", "add", "table", "inet", "whatap_test"],
+        vec![
+            "nft",
+            "add",
+            "chain",
+            "inet",
+            "whatap_test",
+            "out",
+            "{ type filter hook output priority 0; policy accept; }",
+        ],
+        vec![
+            "nft",
+            "add",
+            "rule",
+            "inet",
+            "whatap_test",
+            "out",
+            "ip",
+            "daddr",
+            "127.0.0.1",
+            "tcp",
+            "dport",
+            "6600",
+            "counter",
+            "drop",
+        ],
+    ] {
+        assert!(ns.exec(&rule).status().unwrap().success(), "{rule:?}");
+    }
+    let blocked = doctor(&ns);
+    assert_eq!(
+        ids(&blocked),
+        ["collector-unreachable", "firewall-blocks-collector"],
+        "{blocked}"
+    );
+    let firewall = blocked["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "firewall-blocks-collector")
+        .unwrap();
+    let evidence = firewall["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("table inet whatap_test chain out") && evidence.contains("drop"),
+        "{evidence}"
+    );
+
+    assert!(
+        ns.exec(&["nft", "delete", "table", "inet", "whatap_test"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(ids(&doctor(&ns)), Vec::<String>::new());
+    let _ = listener.kill();
+    let _ = listener.wait();
+}
+
+fn which(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
+        || [
+            PathBuf::from("/usr/sbin").join(tool),
+            PathBuf::from("/sbin").join(tool),
+        ]
+        .iter()
+        .any(|p| p.is_file())
+}
+
+#[test]
+fn a_plain_java_app_with_the_agent_twice_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let copy = dir.path().join("whatap.agent.tracer-0.0.2.jar");
+    fs::copy(stub_jar(), &copy).unwrap();
+    let jvm = Jvm::start(None, &marker, &[&stub_jar(), &copy], &[]);
+    let (_, report) = doctor_json(dir.path(), &["--no-network"]);
+    let label = format!("java PID {}", jvm.pid());
+    drop(jvm);
+    let mine: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == label.as_str())
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(mine[0], "agent-duplicate", "{report}");
+}

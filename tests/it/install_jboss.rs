@@ -1,0 +1,433 @@
+//! JBoss AS 5 (run.conf), EAP 6.4 and WildFly 26 (standalone.conf / domain.conf) and a
+//! Windows WildFly tree (.bat + .ps1, CRLF) over fixture trees: golden diffs, byte-identical
+//! uninstall, the java command line proved by sourcing the patched conf under a stub `java`
+//! (the jboss.modules.system.pkgs merge), and the JBoss doctor rules.
+
+use crate::common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+const PKGS: &str = "-Djboss.modules.system.pkgs=";
+
+fn jboss_install(home: &Path, extra: &[&str]) -> Vec<String> {
+    runtime_install(home, "jboss", 8080, extra)
+}
+
+fn jboss_round_trip(name: &str, extra: &[&str]) -> String {
+    fixture_round_trip("jboss", name, "jboss", 8080, extra)
+}
+
+#[test]
+fn wildfly_standalone_conf() {
+    insta::assert_snapshot!(
+        "wildfly-standalone",
+        jboss_round_trip("wildfly-26.1.3.Final", &[])
+    );
+}
+
+#[test]
+fn wildfly_domain_conf() {
+    insta::assert_snapshot!(
+        "wildfly-domain",
+        jboss_round_trip("wildfly-26.1.3.Final", &["--method", "domain"])
+    );
+}
+
+#[test]
+fn eap6_conf_without_final_newline() {
+    insta::assert_snapshot!("eap-6.4", jboss_round_trip("jboss-eap-6.4", &[]));
+}
+
+#[test]
+fn windows_tree_gets_bat_and_ps1_blocks() {
+    let diff = jboss_round_trip("wildfly-windows", &[]);
+    assert!(diff.contains("standalone.conf.bat") && diff.contains("standalone.conf.ps1"));
+    insta::assert_snapshot!("wildfly-windows", diff);
+}
+
+#[test]
+fn as5_run_conf() {
+    insta::assert_snapshot!("jboss-5.1", jboss_round_trip("jboss-5.1.0.GA", &[]));
+}
+
+/// Installs, then sources `conf` the way the start scripts do and runs the stub `java` with
+/// JAVA_OPTS: the arguments the real JVM would get.
+fn sourced_args(name: &str, conf: &str, extra: &[&str], env_opts: Option<&str>) -> Vec<String> {
+    let (dir, home) = product_fixture("jboss", name);
+    whatap(&dir.path().join("state"))
+        .args(jboss_install(&home, extra))
+        .arg("--yes")
+        .assert()
+        .success();
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        ". \"$1\"; exec \"$JAVA\" $JAVA_OPTS -jar jboss-modules.jar",
+        "sh",
+    ])
+    .arg(home.join("bin").join(conf))
+    .env("JAVA", stub_java(dir.path()))
+    .env_remove("JBOSS_MODULES_SYSTEM_PKGS");
+    match env_opts {
+        Some(opts) => cmd.env("JAVA_OPTS", opts),
+        None => cmd.env_remove("JAVA_OPTS"),
+    };
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The value the JVM uses: the last `-Djboss.modules.system.pkgs=`.
+fn effective_pkgs(args: &[String]) -> Option<&str> {
+    args.iter().rev().find_map(|a| a.strip_prefix(PKGS))
+}
+
+fn agent_count(args: &[String]) -> usize {
+    args.iter()
+        .filter(|a| a.starts_with("-javaagent:") && a.contains("whatap.agent.tracer-"))
+        .count()
+}
+
+#[test]
+fn pkgs_merge_keeps_what_the_conf_sets() {
+    let args = sourced_args("wildfly-26.1.3.Final", "standalone.conf", &[], None);
+    assert_eq!(
+        effective_pkgs(&args),
+        Some("org.jboss.byteman,whatap"),
+        "{args:?}"
+    );
+    assert_eq!(agent_count(&args), 1, "{args:?}");
+    assert!(args.iter().any(|a| a == "-Dwhatap.port=8080"));
+
+    let domain = sourced_args(
+        "wildfly-26.1.3.Final",
+        "domain.conf",
+        &["--method", "domain"],
+        None,
+    );
+    assert_eq!(effective_pkgs(&domain), Some("org.jboss.byteman,whatap"));
+
+    // Hand-written packages in JAVA_OPTS survive too.
+    let eap = sourced_args("jboss-eap-6.4", "standalone.conf", &[], None);
+    assert_eq!(
+        effective_pkgs(&eap),
+        Some("org.jboss.byteman,com.example.monitor,whatap"),
+        "{eap:?}"
+    );
+
+    // JAVA_OPTS from the environment: the conf skips its defaults; the variable's value stays.
+    let env = sourced_args(
+        "wildfly-26.1.3.Final",
+        "standalone.conf",
+        &[],
+        Some("-Xmx1g"),
+    );
+    assert_eq!(
+        effective_pkgs(&env),
+        Some("org.jboss.byteman,whatap"),
+        "{env:?}"
+    );
+    assert!(env.iter().any(|a| a == "-Xmx1g"));
+
+    // AS 5 has no jboss-modules: the agent only.
+    let as5 = sourced_args("jboss-5.1.0.GA", "run.conf", &[], None);
+    assert_eq!(agent_count(&as5), 1, "{as5:?}");
+    assert_eq!(effective_pkgs(&as5), None);
+}
+
+#[test]
+fn the_start_scripts_pass_the_merged_options() {
+    for (name, script, main) in [
+        (
+            "wildfly-26.1.3.Final",
+            "standalone.sh",
+            "org.jboss.as.standalone",
+        ),
+        ("jboss-5.1.0.GA", "run.sh", "org.jboss.Main"),
+    ] {
+        let (dir, home) = product_fixture("jboss", name);
+        whatap(&dir.path().join("state"))
+            .args(jboss_install(&home, &[]))
+            .arg("--yes")
+            .assert()
+            .success();
+        let out = Command::new(home.join("bin").join(script))
+            .env("JAVA", stub_java(dir.path()))
+            .env_remove("JAVA_OPTS")
+            .env_remove("JBOSS_MODULES_SYSTEM_PKGS")
+            .output()
+            .unwrap();
+        let args: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(agent_count(&args), 1, "{name}: {args:?}");
+        let agent = args
+            .iter()
+            .position(|a| a.starts_with("-javaagent:"))
+            .unwrap();
+        let main_at = args.iter().position(|a| a == main).unwrap();
+        assert!(agent < main_at, "{name}: {args:?}");
+        if name.starts_with("wildfly") {
+            assert_eq!(effective_pkgs(&args), Some("org.jboss.byteman,whatap"));
+        }
+    }
+}
+
+#[test]
+fn bad_method_is_usage_error() {
+    let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
+    let out = whatap(&dir.path().join("state"))
+        .args(jboss_install(&home, &["--method", "domain"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--method domain") && err.contains("hint:"),
+        "{err}"
+    );
+}
+
+fn doctor(state: &Path, args: &[&str]) -> serde_json::Value {
+    let out = whatap(state)
+        .args(["doctor", "--json", "--no-network"])
+        .args(args)
+        .output()
+        .unwrap();
+    json(&out.stdout)
+}
+
+fn finding<'a>(report: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+}
+
+#[test]
+fn doctor_pkgs_from_a_hand_written_conf_and_from_the_log() {
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let state = dir.path().join("state");
+    let home_arg = home.display().to_string();
+    // A hand-written agent line the guide's way, without the pkgs.
+    let conf = home.join("bin/standalone.conf");
+    let mut text = fs::read_to_string(&conf).unwrap();
+    text.push_str(
+        "JAVA_OPTS=\"$JAVA_OPTS -javaagent:/opt/whatap/whatap.agent.tracer-2.2.0.jar\"\n",
+    );
+    fs::write(&conf, text).unwrap();
+    let report = doctor(&state, &["--home", &home_arg]);
+    let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("config finding");
+    assert!(
+        pkgs["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("standalone.conf:"),
+        "{pkgs}"
+    );
+    assert_eq!(pkgs["severity"], "error");
+
+    // Installed by whatap (merged): quiet; the server log's ClassNotFoundException still fires.
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let state = dir.path().join("state");
+    let home_arg = home.display().to_string();
+    whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .assert()
+        .success();
+    let quiet = doctor(&state, &["--home", &home_arg]);
+    assert!(
+        finding(&quiet, "jboss-modules-system-pkgs").is_none(),
+        "{quiet}"
+    );
+    fs::create_dir_all(home.join("standalone/log")).unwrap();
+    fs::write(
+        home.join("standalone/log/server.log"),
+        "11:38:46,148 ERROR [org.apache.catalina.core.ContainerBase.[jboss.web].[default-host].[/].[default]] (http--0.0.0.0-8080-1) Servlet.service() for servlet default threw exception: java.lang.ClassNotFoundException: whatap.agent.trace.TraceMain from [Module \"javax.servlet.api:main\" from local module loader @67d7d474 (roots: /jboss-as-7.1.1.Final/modules)]\n",
+    )
+    .unwrap();
+    let report = doctor(&state, &["--home", &home_arg]);
+    let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("log finding");
+    assert!(
+        pkgs["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("server.log: 11:38:46,148 ERROR"),
+        "{pkgs}"
+    );
+
+    // The logmanager error in the agent's log: the fix names the jar found in the tree.
+    fs::create_dir_all(home.join("whatap/logs")).unwrap();
+    fs::write(
+        home.join("whatap/logs/whatap-boot-20261127.log"),
+        "java.lang.IllegalStateException: The LogManager was not properly installed (you must set the \"java.util.logging.manager\" system property to \"org.jboss.logmanager.LogManager\")\n",
+    )
+    .unwrap();
+    let report = doctor(&state, &["--home", &home_arg]);
+    let logmanager = finding(&report, "jboss-logmanager").expect("logmanager finding");
+    assert!(
+        logmanager["fix"]
+            .as_str()
+            .unwrap()
+            .contains("-Xbootclasspath/a:")
+            && logmanager["fix"]
+                .as_str()
+                .unwrap()
+                .contains("jboss-logmanager-2.1.19.Final.jar"),
+        "{logmanager}"
+    );
+}
+
+#[test]
+fn doctor_mbeanserver_on_as5() {
+    let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
+    let state = dir.path().join("state");
+    whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .assert()
+        .success();
+    fs::create_dir_all(home.join("whatap/logs")).unwrap();
+    fs::write(
+        home.join("whatap/logs/whatap-jboss-20261127.log"),
+        "whatap.error java.lang.ClassCastException: org.jboss.mx.server.MBeanServerImpl cannot be cast (javax.management.MBeanServerBuilder)\n",
+    )
+    .unwrap();
+    let report = doctor(
+        &state,
+        &["--runtime", "jboss", "--home", &home.display().to_string()],
+    );
+    let found = finding(&report, "jboss-mbeanserver").expect("mbeanserver finding");
+    assert!(
+        found["fix"]
+            .as_str()
+            .unwrap()
+            .contains("-Djboss.platform.mbeanserver=true"),
+        "{found}"
+    );
+    assert!(found["fix"].as_str().unwrap().contains("bin/run.conf"));
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|i| **i == "jboss-mbeanserver").count(),
+        1,
+        "one finding per cause: {ids:?}"
+    );
+
+    // --fix adds the option to our block in run.conf, recorded: uninstall still restores it.
+    let run_conf = home.join("bin/run.conf");
+    let fix = || -> serde_json::Value {
+        let out = whatap(&state)
+            .args([
+                "doctor",
+                "--json",
+                "--no-network",
+                "--fix",
+                "--yes",
+                "--runtime",
+                "jboss",
+                "--home",
+            ])
+            .arg(&home)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let fixed = fix();
+    assert_eq!(fixed["fixes"][0]["changed"], true, "{fixed}");
+    let text = fs::read_to_string(&run_conf).unwrap();
+    assert!(
+        text.contains("-Djboss.platform.mbeanserver=true "),
+        "{text}"
+    );
+    assert_eq!(
+        fix()["fixes"],
+        serde_json::json!([]),
+        "a second --fix has nothing left to do"
+    );
+    whatap(&state)
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
+    assert!(!fs::read_to_string(&run_conf).unwrap().contains("WHATAP"));
+}
+
+/// A real JVM with WildFly's command-line shape (the stub's idle main), the agent loaded, and
+/// a pkgs value without whatap: doctor reads it from the process.
+struct Jvm(Child);
+
+impl Drop for Jvm {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn doctor_pkgs_from_the_running_process() {
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let state = dir.path().join("state");
+    let marker: PathBuf = dir.path().join("marker");
+    let child = Command::new("java")
+        .arg("-D[Standalone]")
+        .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
+        .arg(format!("-javaagent:{}", stub_jar().display()))
+        .arg(format!("{PKGS}org.jboss.byteman"))
+        .arg("-cp")
+        .arg(stub_jar())
+        .arg("WhatapStub")
+        .arg("org.jboss.as.standalone")
+        .arg(format!("-Djboss.home.dir={}", home.display()))
+        .spawn()
+        .unwrap();
+    let jvm = Jvm(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "stub agent did not load");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = jvm.0.id().to_string();
+    let report = doctor(&state, &["--pid", &pid]);
+    let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("process finding");
+    assert!(
+        pkgs["evidence"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("PID {pid}: {PKGS}org.jboss.byteman")),
+        "{pkgs}"
+    );
+    // detect sees it as a running JBoss with the agent loaded.
+    let detect = json(
+        &whatap(&state)
+            .args(["detect", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let entry = detect["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pid"].as_u64() == Some(u64::from(jvm.0.id())))
+        .unwrap_or_else(|| panic!("{detect}"))
+        .clone();
+    assert_eq!(entry["runtime"], "jboss");
+    assert_eq!(entry["agent"], "loaded");
+    assert_eq!(entry["details"]["flavor"], "modular");
+}

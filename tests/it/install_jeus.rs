@@ -1,0 +1,115 @@
+//! JEUS 7/8 domain.xml and JEUS 6 JEUSMain.xml: golden diffs on fixture trees, and a round
+//! trip over every real upstream file in ../shared/corpus/jeus-xml (install: still well-formed,
+//! every server has the agent; uninstall: the exact original bytes).
+
+use crate::common::*;
+use std::fs;
+use std::path::Path;
+
+/// Parses the whole document with quick-xml (end names checked): well-formed or panic.
+pub fn assert_well_formed(bytes: &[u8], what: &str) {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("{what}: not well-formed: {e}"),
+        }
+    }
+    assert_eq!(depth, 0, "{what}: unbalanced");
+}
+
+/// Install then uninstall on a JEUS tree; returns the diff and the installed bytes of `config`.
+fn jeus_round_trip(dir: &Path, home: &Path, config: &Path) -> (String, Vec<u8>) {
+    let mut installed = Vec::new();
+    let diff = round_trip(
+        dir,
+        home,
+        &runtime_install(home, "jeus", 8088, &[]),
+        &runtime_uninstall(home, "jeus", &[]),
+        || {
+            installed = fs::read(config).unwrap();
+            assert_well_formed(&installed, &config.display().to_string());
+        },
+    );
+    (diff, installed)
+}
+
+#[test]
+fn jeus8_domain_xml_with_crlf_tabs_and_comments() {
+    let (dir, home) = product_fixture("jeus", "jeus8");
+    let config = home.join("domains/jeus_domain/config/domain.xml");
+    let (diff, installed) = jeus_round_trip(dir.path(), &home, &config);
+    let text = String::from_utf8(installed).unwrap();
+    assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF kept");
+    insta::assert_snapshot!("jeus8-domain", diff);
+}
+
+#[test]
+fn jeus6_command_option() {
+    let (dir, home) = product_fixture("jeus", "jeus6");
+    let config = home.join("config/node1/JEUSMain.xml");
+    let (diff, installed) = jeus_round_trip(dir.path(), &home, &config);
+    assert!(
+        String::from_utf8(installed)
+            .unwrap()
+            .contains("-XX:MaxPermSize=128m -javaagent:")
+    );
+    insta::assert_snapshot!("jeus6-main", diff);
+}
+
+#[test]
+fn every_real_jeus_file_round_trips() {
+    let files = corpus("jeus-xml");
+    assert!(files.len() >= 10, "corpus not found");
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("jeus");
+        let config = if name.starts_with("jeus6") {
+            home.join("config/node1/JEUSMain.xml")
+        } else {
+            home.join("domains/d1/config/domain.xml")
+        };
+        fs::create_dir_all(config.parent().unwrap()).unwrap();
+        fs::write(&config, fs::read(&file).unwrap()).unwrap();
+        let original = fs::read(&config).unwrap();
+        let (_, installed) = jeus_round_trip(dir.path(), &home, &config);
+        let text = String::from_utf8_lossy(&installed);
+        let servers = String::from_utf8_lossy(&original)
+            .matches("<server>")
+            .count();
+        let agents = text.matches("-javaagent:").count()
+            - String::from_utf8_lossy(&original)
+                .matches("-javaagent:")
+                .count();
+        if name.starts_with("jeus6") {
+            assert!(agents >= 1, "{name}");
+        } else {
+            assert!(
+                agents >= servers.min(1),
+                "{name}: {agents} agents, {servers} servers"
+            );
+        }
+        // Everything before the first insertion is untouched, byte for byte.
+        let first = installed
+            .iter()
+            .zip(&original)
+            .position(|(a, b)| a != b)
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&installed[first..])
+                .trim_start()
+                .starts_with("<jvm-option>-javaagent")
+                || installed[first..].starts_with(b" -javaagent")
+                || String::from_utf8_lossy(&installed[first..])
+                    .trim_start()
+                    .starts_with("<command-option>"),
+            "{name}: first change is not ours"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Spring Boot / plain `java -jar`: a real JVM (`java -jar app.jar`, the stub's idle main) found
+//! by PID; the systemd drop-in keeps the JAVA_TOOL_OPTIONS the application already runs with and
+//! adds the agent (proved by starting a JVM with the drop-in's environment: premain runs);
+//! `--start-script` gets JAVA_TOOL_OPTIONS at its top (proved by running the script). Uninstall
+//! removes the drop-in and its directory, and restores the script byte for byte.
+
+use crate::common::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+struct Jvm(Child);
+
+impl Drop for Jvm {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(path: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = fs::read_to_string(path) {
+            if !text.is_empty() {
+                return text;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn app(dir: &Path) -> PathBuf {
+    let jar = dir.join("app/app.jar");
+    fs::create_dir_all(jar.parent().unwrap()).unwrap();
+    fs::copy(stub_jar(), &jar).unwrap();
+    jar
+}
+
+#[test]
+fn systemd_drop_in_keeps_existing_tool_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let jar = app(dir.path());
+    let app_jvm = Jvm(Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .env("JAVA_TOOL_OPTIONS", "-Dfile.encoding=UTF-8")
+        .spawn()
+        .unwrap());
+    let pid = app_jvm.0.id().to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    let systemd = dir.path().join("systemd");
+    let whatap_home = dir.path().join("whatap");
+    let mut install = install_args(Path::new("/unused"));
+    install.drain(0..3); // no --home
+    install.splice(
+        0..0,
+        [
+            "install",
+            "--pid",
+            &pid,
+            "--unit",
+            "orders",
+            "--systemd-dir",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain([systemd.display().to_string()]),
+    );
+    install.extend([
+        "--whatap-home".to_string(),
+        whatap_home.display().to_string(),
+    ]);
+    install.extend(["--port".to_string(), "8081".to_string()]);
+    let state = dir.path().join("state");
+    let out = whatap(&state)
+        .args(&install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out.stdout);
+    assert_eq!(report["runtime"], "springboot");
+    assert!(
+        report["next_steps"]
+            .to_string()
+            .contains("systemctl daemon-reload && systemctl restart orders.service")
+    );
+    let drop_in = systemd.join("orders.service.d/whatap.conf");
+    let text = fs::read_to_string(&drop_in).unwrap();
+    insta::assert_snapshot!(
+        "drop-in",
+        text.replace(&dir.path().display().to_string(), "[TMP]")
+    );
+    // The drop-in's environment, given to a new JVM the way systemd would: the agent loads.
+    let value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Environment=\"JAVA_TOOL_OPTIONS="))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    assert!(
+        value.starts_with("-Dfile.encoding=UTF-8 -javaagent:"),
+        "{value}"
+    );
+    let marker = dir.path().join("marker");
+    let restarted = Jvm(Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .env(
+            "JAVA_TOOL_OPTIONS",
+            format!("{value} -Dwhatap.stub.marker={}", marker.display()),
+        )
+        .spawn()
+        .unwrap());
+    assert!(wait_for(&marker).starts_with("pid="));
+    drop(restarted);
+    drop(app_jvm);
+
+    whatap(&state)
+        .args(["uninstall", "--yes", "--unit", "orders", "--systemd-dir"])
+        .arg(&systemd)
+        .assert()
+        .success();
+    assert!(!drop_in.exists());
+    assert!(
+        !drop_in.parent().unwrap().exists(),
+        "the .d directory we created is gone"
+    );
+}
+
+#[test]
+fn start_script_gets_tool_options_at_its_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let jar = app(dir.path());
+    let script = dir.path().join("app/start.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n# starts the orders service\nexec java -jar {}",
+            jar.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let original = fs::read(&script).unwrap();
+    let state = dir.path().join("state");
+    let mut install = install_args(Path::new("/unused"));
+    install.drain(0..3);
+    install.splice(
+        0..0,
+        [
+            "install".to_string(),
+            "--start-script".to_string(),
+            script.display().to_string(),
+        ],
+    );
+    whatap(&state)
+        .args(&install)
+        .arg("--yes")
+        .assert()
+        .success();
+    // What the application already had in JAVA_TOOL_OPTIONS stays in front of the agent.
+    let marker = dir.path().join("marker");
+    let jvm = Jvm(Command::new(&script)
+        .env(
+            "JAVA_TOOL_OPTIONS",
+            format!("-Dwhatap.stub.marker={}", marker.display()),
+        )
+        .spawn()
+        .unwrap());
+    assert!(wait_for(&marker).starts_with("pid="));
+    drop(jvm);
+    whatap(&state)
+        .args(["uninstall", "--yes", "--start-script"])
+        .arg(&script)
+        .assert()
+        .success();
+    assert_eq!(fs::read(&script).unwrap(), original);
+}
+
+#[test]
+fn pid_outside_any_service_needs_unit_or_script() {
+    let cgroup = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    if cgroup.contains(".service") {
+        eprintln!("SKIPPED: this test runs inside a systemd service");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let jar = app(dir.path());
+    let jvm = Jvm(Command::new("java").arg("-jar").arg(&jar).spawn().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    let mut install = install_args(Path::new("/unused"));
+    install.drain(0..3);
+    install.splice(
+        0..0,
+        [
+            "install".to_string(),
+            "--pid".to_string(),
+            jvm.0.id().to_string(),
+        ],
+    );
+    let out = whatap(&dir.path().join("state"))
+        .args(&install)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not run by a systemd service") && err.contains("--unit"),
+        "{err}"
+    );
+}

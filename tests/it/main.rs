@@ -1,0 +1,32 @@
+//! Every integration test, in one test binary (`cargo test --test it`): one module per area,
+//! sharing the helpers in `common`. One binary links the dependency tree once instead of once
+//! per file. Its tests run in parallel threads of one process, so a test must not change
+//! process-wide state (environment, current directory) and must use its own temp dirs and
+//! free ports.
+
+mod common;
+
+mod agent_download;
+mod attach;
+mod completions;
+mod crash_safety;
+mod doctor;
+mod doctor_catalog;
+mod doctor_python;
+mod hostile_input;
+mod install_fixtures;
+mod install_jboss;
+mod install_jetty;
+mod install_jeus;
+mod install_python;
+mod install_resin;
+mod install_springboot;
+mod install_weblogic;
+mod install_websphere;
+mod json_schemas;
+mod languages;
+mod real_jetty;
+mod real_php;
+mod real_python;
+mod real_tomcat;
+mod wizard;

@@ -1,0 +1,962 @@
+//! End to end on Debian's real PHP 8.2 (CLI, FPM, Apache mod_php) with a real `whatap`
+//! extension built by phpize from tests/php-ext (the stand-in for the proprietary whatap.so).
+//! The tests that change the host's /etc/php hold HOST_PHP and restore it with a Drop guard;
+//! PHP-FPM and Apache are private instances on free loopback ports, never the system services.
+
+use crate::common::{
+    LICENSE, LICENSE_TAIL, assert_same_tree, free_port, must_have, repo, tree_bytes, whatap,
+};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const PHP: &str = "/usr/bin/php8.2";
+const FPM: &str = "/usr/sbin/php-fpm8.2";
+const APACHE: &str = "/usr/sbin/apache2";
+const MOD_PHP: &str = "/usr/lib/apache2/modules/libphp8.2.so";
+const ETC_PHP: &str = "/etc/php/8.2";
+
+/// Tests that change the host's /etc/php run one at a time.
+static HOST_PHP: Mutex<()> = Mutex::new(());
+
+fn have_php() -> bool {
+    must_have(
+        "php8.2-cli + php8.2-dev (phpize)",
+        Path::new(PHP).exists() && Path::new("/usr/bin/phpize8.2").exists(),
+    )
+}
+
+fn php_api() -> String {
+    let out = Command::new("php-config8.2")
+        .arg("--phpapi")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The stub module, built once per `cargo test` run (a file lock serializes test binaries).
+fn stub_module() -> PathBuf {
+    static MODULE: OnceLock<PathBuf> = OnceLock::new();
+    MODULE
+        .get_or_init(|| {
+            let out = repo().join("target/php-ext");
+            fs::create_dir_all(&out).unwrap();
+            let module = out.join(format!("whatap_{}.so", php_api()));
+            let lock = fs::File::create(out.join(".lock")).unwrap();
+            // SAFETY: flock on our own descriptor; released when `lock` drops.
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+            if !module.exists() {
+                let build = tempfile::tempdir_in(&out).unwrap();
+                for name in ["config.m4", "whatap.c"] {
+                    fs::copy(
+                        repo().join("tests/php-ext").join(name),
+                        build.path().join(name),
+                    )
+                    .unwrap();
+                }
+                for (cmd, args) in [
+                    ("phpize8.2", vec![]),
+                    ("./configure", vec!["--with-php-config=php-config8.2"]),
+                    ("make", vec![]),
+                ] {
+                    let status = Command::new(cmd)
+                        .args(&args)
+                        .current_dir(build.path())
+                        .stdout(Stdio::null())
+                        .status()
+                        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+                    assert!(status.success(), "{cmd} failed building the stub module");
+                }
+                fs::rename(build.path().join("modules/whatap.so"), &module).unwrap();
+            }
+            module
+        })
+        .clone()
+}
+
+/// An agent archive directory holding the stub as whatap_<API>.so.
+fn archive() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let module = stub_module();
+    fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
+    dir
+}
+
+fn install_args(archive: &Path) -> Vec<String> {
+    vec![
+        "install".into(),
+        "--runtime".into(),
+        "php".into(),
+        "--license".into(),
+        LICENSE.into(),
+        "--host".into(),
+        "127.0.0.1".into(),
+        "--agent-archive".into(),
+        archive.display().to_string(),
+        "--yes".into(),
+        "--json".into(),
+    ]
+}
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on {port}");
+}
+
+/// A server process that is stopped when the test ends, whatever happens.
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child by its id.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The probe page both servers run: is whatap loaded, with which app name, in which SAPI.
+const PROBE: &str = "<?php echo json_encode(['loaded' => extension_loaded('whatap'), 'app' => ini_get('whatap.app_name'), 'sapi' => PHP_SAPI]);\n";
+
+/// Web root readable by www-data (Apache's children).
+fn web_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(dir.path().join("probe.php"), PROBE).unwrap();
+    fs::set_permissions(
+        dir.path().join("probe.php"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    dir
+}
+
+/// A private PHP-FPM master with one pool on a loopback port; reads Debian's fpm ini files.
+fn start_fpm(dir: &Path, port: u16) -> Server {
+    let conf = dir.join("fpm.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[global]\npid = {d}/fpm.pid\nerror_log = {d}/fpm.log\ndaemonize = no\n\
+             [probe]\nuser = www-data\ngroup = www-data\nlisten = 127.0.0.1:{port}\n\
+             pm = static\npm.max_children = 1\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    spawn_server(
+        Command::new(FPM).arg("-F").arg("-y").arg(&conf),
+        port,
+        "php-fpm",
+    )
+}
+
+/// Starts a server in its own process group (prefork signals its whole group on shutdown)
+/// and waits until it listens on `port`.
+fn spawn_server(command: &mut Command, port: u16, what: &str) -> Server {
+    let mut child = command
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut child, what);
+    Server { child }
+}
+
+/// A private Apache (prefork + mod_php) on a loopback port; reads Debian's apache2 ini files.
+fn start_apache(dir: &Path, root: &Path, port: u16) -> Server {
+    let modules = "/usr/lib/apache2/modules";
+    let conf = dir.join("httpd.conf");
+    fs::write(
+        &conf,
+        format!(
+            "ServerRoot {d}\nDefaultRuntimeDir {d}\nMutex file:{d}\nPidFile {d}/httpd.pid\n\
+             ErrorLog {d}/error.log\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\n\
+             LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so\n\
+             LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+             LoadModule php_module {MOD_PHP}\n\
+             User www-data\nGroup www-data\nStartServers 1\nMinSpareServers 1\nMaxSpareServers 2\n\
+             DocumentRoot {r}\n<Directory {r}>\n  Require all granted\n</Directory>\n\
+             <FilesMatch \"\\.php$\">\n  SetHandler application/x-httpd-php\n</FilesMatch>\n",
+            d = dir.display(),
+            r = root.display(),
+        ),
+    )
+    .unwrap();
+    spawn_server(
+        Command::new(APACHE)
+            .arg("-DFOREGROUND")
+            .arg("-f")
+            .arg(&conf),
+        port,
+        "apache2",
+    )
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+    body.to_string()
+}
+
+fn fcgi_record(kind: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![1, kind, 0, 1];
+    out.extend_from_slice(&(content.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(content);
+    out
+}
+
+fn fcgi_length(out: &mut Vec<u8>, len: usize) {
+    if len < 128 {
+        out.push(len as u8);
+    } else {
+        out.extend_from_slice(&((len as u32) | 0x8000_0000).to_be_bytes());
+    }
+}
+
+/// A minimal FastCGI client: one GET of `script`, returns what PHP wrote to stdout.
+fn fcgi_get(port: u16, script: &Path) -> String {
+    let mut params = Vec::new();
+    let script_name = format!("/{}", script.file_name().unwrap().to_string_lossy());
+    for (key, value) in [
+        ("SCRIPT_FILENAME", script.display().to_string()),
+        ("SCRIPT_NAME", script_name.clone()),
+        ("REQUEST_URI", script_name),
+        ("REQUEST_METHOD", "GET".to_string()),
+        ("SERVER_PROTOCOL", "HTTP/1.1".to_string()),
+        ("GATEWAY_INTERFACE", "CGI/1.1".to_string()),
+    ] {
+        fcgi_length(&mut params, key.len());
+        fcgi_length(&mut params, value.len());
+        params.extend_from_slice(key.as_bytes());
+        params.extend_from_slice(value.as_bytes());
+    }
+    let mut request = fcgi_record(1, &[0, 1, 0, 0, 0, 0, 0, 0]); // BEGIN_REQUEST, responder
+    request.extend(fcgi_record(4, &params));
+    request.extend(fcgi_record(4, &[]));
+    request.extend(fcgi_record(5, &[]));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(&request).unwrap();
+    let mut stdout = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        stream.read_exact(&mut header).unwrap();
+        let len = u16::from_be_bytes([header[4], header[5]]) as usize;
+        let mut content = vec![0u8; len + header[6] as usize];
+        stream.read_exact(&mut content).unwrap();
+        match header[1] {
+            6 => stdout.extend_from_slice(&content[..len]),
+            3 => break,
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&stdout).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(text)
+}
+
+fn probe_json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("probe said {body:?}: {e}"))
+}
+
+fn cli_modules() -> String {
+    let out = Command::new(PHP).arg("-m").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn lists_whatap(modules: &str) -> bool {
+    modules.lines().any(|l| l.trim() == "whatap")
+}
+
+/// Puts /etc/php/8.2 and the module dir back as they were, even when the test fails.
+struct HostPhpGuard {
+    etc: BTreeMap<PathBuf, Vec<u8>>,
+    module: PathBuf,
+    module_before: Option<Vec<u8>>,
+}
+
+impl HostPhpGuard {
+    fn new() -> HostPhpGuard {
+        let module = PathBuf::from(format!("/usr/lib/php/{}/whatap.so", php_api()));
+        HostPhpGuard {
+            etc: tree_bytes(Path::new(ETC_PHP)),
+            module_before: fs::read(&module).ok(),
+            module,
+        }
+    }
+}
+
+impl Drop for HostPhpGuard {
+    fn drop(&mut self) {
+        let root = Path::new(ETC_PHP);
+        let now = tree_bytes(root);
+        for (rel, bytes) in &now {
+            if self.etc.get(rel) != Some(bytes) && !rel.as_os_str().to_string_lossy().ends_with('/')
+            {
+                let _ = fs::remove_file(root.join(rel));
+            }
+        }
+        for (rel, bytes) in &self.etc {
+            let path = root.join(rel);
+            if now.get(rel) == Some(bytes) || rel.as_os_str().to_string_lossy().ends_with('/') {
+                continue;
+            }
+            // tree_bytes keeps a symlink as its target text; everything under /etc/php that
+            // links, links into mods-available.
+            if path.parent().is_some_and(|p| p.ends_with("conf.d")) {
+                let _ = std::os::unix::fs::symlink(String::from_utf8_lossy(bytes).as_ref(), &path);
+            } else {
+                let _ = fs::write(&path, bytes);
+            }
+        }
+        match &self.module_before {
+            Some(bytes) => {
+                let _ = fs::write(&self.module, bytes);
+            }
+            None => {
+                let _ = fs::remove_file(&self.module);
+            }
+        }
+    }
+}
+
+/// A file a test creates outside its temp dirs, removed even when the test fails.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn have_servers() -> bool {
+    must_have("php8.2-fpm", Path::new(FPM).exists())
+        && must_have(
+            "apache2 + libapache2-mod-php8.2",
+            Path::new(APACHE).exists() && Path::new(MOD_PHP).exists(),
+        )
+}
+
+struct Servers {
+    _fpm: Server,
+    _apache: Server,
+    fpm_port: u16,
+    apache_port: u16,
+}
+
+fn start_servers(run: &Path, www: &Path) -> Servers {
+    let fpm_port = free_port();
+    let apache_port = free_port();
+    Servers {
+        _fpm: start_fpm(run, fpm_port),
+        _apache: start_apache(run, www, apache_port),
+        fpm_port,
+        apache_port,
+    }
+}
+
+/// (cli, fpm, apache) probe results: loaded, app name.
+fn loaded_everywhere(run: &Path, www: &Path) -> [(bool, String); 3] {
+    let servers = start_servers(run, www);
+    let fpm = probe_json(&fcgi_get(servers.fpm_port, &www.join("probe.php")));
+    let apache = probe_json(&http_get(servers.apache_port, "/probe.php"));
+    assert_eq!(fpm["sapi"], "fpm-fcgi");
+    assert_eq!(apache["sapi"], "apache2handler");
+    let pick = |v: &serde_json::Value| {
+        (
+            v["loaded"].as_bool().unwrap(),
+            v["app"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    [
+        (lists_whatap(&cli_modules()), String::new()),
+        pick(&fpm),
+        pick(&apache),
+    ]
+}
+
+/// `whatap ARGS` with a private state dir.
+fn whatap_run<S: AsRef<std::ffi::OsStr>>(
+    state: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> std::process::Output {
+    whatap(state).args(args).output().unwrap()
+}
+
+/// `whatap ARGS --json`, which must succeed: its JSON document.
+fn whatap_ok<S: AsRef<std::ffi::OsStr>>(
+    state: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> serde_json::Value {
+    let mut args: Vec<std::ffi::OsString> =
+        args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    if !args.iter().any(|a| a == "--json") {
+        args.push("--json".into());
+    }
+    let out = whatap_run(state, &args);
+    assert!(
+        out.status.success(),
+        "whatap {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+/// A private PHP's install touches only its own temp dir, never the host's /etc/php.
+fn assert_files_under(report: &serde_json::Value, dir: &Path) {
+    for file in report["files"].as_array().unwrap() {
+        let path = PathBuf::from(file["path"].as_str().unwrap());
+        assert!(
+            path.starts_with(dir),
+            "{} is outside {}",
+            path.display(),
+            dir.display()
+        );
+    }
+}
+
+fn finding_ids(doctor: &serde_json::Value) -> Vec<String> {
+    doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn php_args<'a>(first: &'a [&'a str], bins: &'a [&'a str]) -> Vec<&'a str> {
+    first.iter().chain(bins).copied().collect()
+}
+
+#[test]
+fn cli_fpm_and_apache_install_pause_resume_uninstall() {
+    if !have_php() || !have_servers() {
+        return;
+    }
+    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let guard = HostPhpGuard::new();
+    let before = guard.etc.clone();
+    let archive = archive();
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path();
+    let run = web_root();
+    let www = web_root();
+    let bins = ["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE];
+    let install: Vec<String> = install_args(archive.path())
+        .into_iter()
+        .chain(bins.map(String::from))
+        .collect();
+    let loaded = || loaded_everywhere(run.path(), www.path());
+    let none = |found: &[(bool, String); 3]| found.iter().all(|(loaded, _)| !loaded);
+
+    assert!(none(&loaded()), "whatap loaded before install");
+    // The guide's service script: install fills its export lines, uninstall empties them.
+    let service = RemoveOnDrop(PathBuf::from("/etc/init.d/whatap-php"));
+    assert!(
+        !service.0.exists(),
+        "a real whatap-php service script is installed"
+    );
+    let service_before = "#!/bin/sh\nexport WHATAP_PHP_BIN=\nexport WHATAP_PHP_EXT_HOME=\nexport WHATAP_PHP_EXT_SRC=\ncase \"$1\" in\n  start) ;;\nesac\n";
+    fs::write(&service.0, service_before).unwrap();
+    fs::set_permissions(&service.0, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // The CLI and Apache first: FPM does not load it, and doctor says so.
+    let first = whatap_ok(
+        state,
+        install_args(archive.path())
+            .into_iter()
+            .chain(["--php-bin", PHP, "--php-bin", APACHE].map(String::from)),
+    )
+    .to_string();
+    assert!(!first.contains(LICENSE) && first.contains(LICENSE_TAIL));
+    let (code, ids) = doctor_php(state, Path::new(FPM));
+    assert_eq!(
+        (code, ids),
+        (Some(1), vec!["php-module-not-loaded".to_string()])
+    );
+
+    // A running FPM master older than the install: doctor says restart.
+    let old_fpm = start_fpm(run.path(), free_port());
+    // Start times from /proc are exact to a second; make "older" unambiguous.
+    std::thread::sleep(Duration::from_millis(1500));
+    let report = whatap_ok(state, &install);
+    assert_eq!(report["changed"], true);
+    let script = fs::read_to_string(&service.0).unwrap();
+    assert!(
+        script.contains(&format!("export WHATAP_PHP_BIN={PHP}\n")),
+        "{script}"
+    );
+    assert!(script.contains(&format!(
+        "export WHATAP_PHP_EXT_HOME=/usr/lib/php/{}\n",
+        php_api()
+    )));
+    assert!(!report.to_string().contains(LICENSE));
+    let shared = PathBuf::from(format!("{ETC_PHP}/mods-available/whatap.ini"));
+    assert!(shared.is_file());
+    for sapi in ["cli", "fpm", "apache2"] {
+        let link = PathBuf::from(format!("{ETC_PHP}/{sapi}/conf.d/20-whatap.ini"));
+        assert_eq!(fs::read_link(&link).unwrap(), shared);
+    }
+    let (_, ids) = doctor_php(state, Path::new(FPM));
+    assert_eq!(ids, ["php-restart-needed"]);
+    drop(old_fpm);
+
+    let again = whatap_ok(state, &install);
+    assert_eq!(again["changed"], false, "second install changed something");
+
+    let [cli, fpm, apache] = loaded();
+    assert!(cli.0, "php -m does not list whatap after install");
+    assert_eq!(fpm, (true, "FPHP".to_string()));
+    assert_eq!(apache, (true, "APHP".to_string()));
+    let doctor = whatap_ok(
+        state,
+        php_args(&["doctor", "--runtime", "php", "--no-network"], &bins),
+    );
+    assert_eq!(finding_ids(&doctor), Vec::<String>::new());
+
+    whatap_ok(
+        state,
+        php_args(&["install", "--runtime", "php", "--pause", "--yes"], &bins),
+    );
+    assert!(none(&loaded()), "still loaded after --pause");
+    whatap_ok(
+        state,
+        php_args(&["install", "--runtime", "php", "--resume", "--yes"], &bins),
+    );
+    assert!(
+        loaded().iter().all(|(l, _)| *l),
+        "not loaded after --resume"
+    );
+
+    whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
+    assert_eq!(fs::read_to_string(&service.0).unwrap(), service_before);
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after uninstall",
+    );
+    assert_eq!(
+        fs::read(&guard.module).ok(),
+        guard.module_before,
+        "whatap.so left behind"
+    );
+    assert!(!lists_whatap(&cli_modules()));
+}
+
+/// A PHP that reads only `dir/php.ini` (no scan dir) with its own extension_dir.
+fn private_php(dir: &Path, ini_args: &str) -> PathBuf {
+    let ext = dir.join("ext");
+    fs::create_dir_all(&ext).unwrap();
+    let wrapper = dir.join("php");
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nPHP_INI_SCAN_DIR= exec {PHP} {ini_args} -d extension_dir={} \"$@\"\n",
+            ext.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    wrapper
+}
+
+/// Whether PHP 8.2 itself accepts this php.ini (5.x/7.x files set directives 8.x removed).
+fn php_accepts(php: &Path) -> bool {
+    Command::new(php)
+        .args(["-r", ""])
+        .output()
+        .is_ok_and(|o| o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("Fatal"))
+}
+
+/// Every corpus php.ini through the binary, with the real PHP 8.2 reading it (no scan dir):
+/// install appends a [whatap] section PHP loads the module from, install twice == once,
+/// pause/resume switch it, uninstall gives the original bytes back. A file PHP 8.2 refuses
+/// to start with is refused as "Not found PHP API" with nothing written. (The edit engine's
+/// round trip of every corpus file, with no PHP involved, is a unit test in runtimes::php.)
+#[test]
+fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
+    if !have_php() {
+        return;
+    }
+    let archive = archive();
+    let corpus = repo().join("../shared/corpus/php-ini");
+    if !must_have(
+        "the php.ini corpus (../shared/corpus/php-ini)",
+        corpus.is_dir(),
+    ) {
+        return;
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(&corpus)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut accepted = 0;
+    for original in &files {
+        let dir = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let state = state.path();
+        let ini = dir.path().join("php.ini");
+        let bytes = fs::read(original).unwrap();
+        fs::write(&ini, &bytes).unwrap();
+        let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+        let name = original.file_name().unwrap().to_string_lossy().into_owned();
+        let bins = ["--php-bin", php.to_str().unwrap()];
+        let install: Vec<String> = install_args(archive.path())
+            .into_iter()
+            .chain(bins.map(String::from))
+            .collect();
+        let loads = || {
+            let modules = Command::new(&php).arg("-m").output().unwrap();
+            lists_whatap(&String::from_utf8_lossy(&modules.stdout))
+        };
+
+        if !php_accepts(&php) {
+            assert_refused(&whatap_run(state, &install), 2, "Error: Not found PHP API");
+            assert_eq!(fs::read(&ini).unwrap(), bytes, "{name}: touched on refusal");
+            assert!(!dir.path().join("ext/whatap.so").exists(), "{name}");
+            continue;
+        }
+        accepted += 1;
+        assert_files_under(&whatap_ok(state, &install), dir.path());
+        let installed = fs::read(&ini).unwrap();
+        assert!(
+            installed.starts_with(&bytes),
+            "{name}: original bytes not kept in front"
+        );
+        let tail = String::from_utf8_lossy(&installed[bytes.len()..]).into_owned();
+        assert!(
+            tail.contains("[whatap]") && tail.contains("extension=whatap.so"),
+            "{name}"
+        );
+        assert!(loads(), "{name}: not loaded");
+        whatap_ok(
+            state,
+            php_args(&["install", "--runtime", "php", "--pause", "--yes"], &bins),
+        );
+        assert!(!loads(), "{name}: loaded after --pause");
+        whatap_ok(
+            state,
+            php_args(&["install", "--runtime", "php", "--resume", "--yes"], &bins),
+        );
+        assert!(loads(), "{name}: not loaded after --resume");
+        assert_eq!(
+            fs::read(&ini).unwrap(),
+            installed,
+            "{name}: resume != install"
+        );
+
+        let again = whatap_ok(state, &install);
+        assert_eq!(
+            again["changed"], false,
+            "{name}: second install changed something"
+        );
+        assert_eq!(
+            fs::read(&ini).unwrap(),
+            installed,
+            "{name}: install twice != once"
+        );
+
+        whatap_ok(
+            state,
+            php_args(&["uninstall", "--runtime", "php", "--yes"], &bins),
+        );
+        assert_eq!(
+            fs::read(&ini).unwrap(),
+            bytes,
+            "{name}: not byte-identical after uninstall"
+        );
+        assert!(
+            !dir.path().join("ext/whatap.so").exists(),
+            "{name}: module left behind"
+        );
+    }
+    assert!(accepted > 0, "PHP 8.2 accepted none of the corpus files");
+}
+
+/// Refused with `code`, saying `says` and a hint (in the JSON error document on stdout).
+fn assert_refused(out: &std::process::Output, code: i32, says: &str) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(code), "{text}");
+    assert!(text.contains(says), "expected {says:?} in: {text}");
+    assert!(text.contains("\"hint\": \""), "no hint: {text}");
+    text
+}
+
+/// `whatap doctor` for one PHP binary: exit code and finding ids.
+fn doctor_php(state: &Path, php: &Path) -> (Option<i32>, Vec<String>) {
+    let out = whatap_run(
+        state,
+        [
+            "doctor".as_ref(),
+            "--runtime".as_ref(),
+            "php".as_ref(),
+            "--no-network".as_ref(),
+            "--json".as_ref(),
+            "--php-bin".as_ref(),
+            php.as_os_str(),
+        ],
+    );
+    (out.status.code(), finding_ids(&json(&out)))
+}
+
+/// `install` with the stub archive `archive` for the PHP binary `php`.
+fn install_php(state: &Path, archive: &Path, php: &Path) -> std::process::Output {
+    let mut args: Vec<std::ffi::OsString> =
+        install_args(archive).into_iter().map(Into::into).collect();
+    args.extend(["--php-bin".into(), php.as_os_str().to_owned()]);
+    whatap_run(state, args)
+}
+
+#[test]
+fn broken_php_on_path_is_refused_and_diagnosed() {
+    if !have_php() {
+        return;
+    }
+    let archive = archive();
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path();
+    let bin = tempfile::tempdir().unwrap();
+    let broken = bin.path().join("php");
+    fs::write(
+        &broken,
+        "#!/bin/sh\necho 'Segmentation fault' >&2\nexit 139\n",
+    )
+    .unwrap();
+    fs::set_permissions(&broken, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let etc_before = tree_bytes(Path::new("/etc/php"));
+
+    // Every PHP found, one of them broken: nothing is written anywhere.
+    let out = whatap(state)
+        .env("PATH", &path)
+        .args(install_args(archive.path()))
+        .output()
+        .unwrap();
+    let text = assert_refused(&out, 2, "Error: Not found PHP API");
+    assert!(text.contains(&broken.display().to_string()), "{text}");
+    assert!(
+        !state.join("ledger.json").exists(),
+        "ledger written on refusal"
+    );
+    assert_same_tree(&tree_bytes(Path::new("/etc/php")), &etc_before, "/etc/php");
+
+    let (code, ids) = doctor_php(state, &broken);
+    assert_eq!(code, Some(1));
+    assert_eq!(ids, ["php-api-not-found"]);
+}
+
+#[test]
+fn module_for_another_api_is_refused_and_nothing_is_written() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path();
+    let before = tree_bytes(dir.path());
+
+    // Only modules for another API or thread safety in the archive.
+    let other = tempfile::tempdir().unwrap();
+    fs::copy(stub_module(), other.path().join("whatap_20210902.so")).unwrap();
+    fs::copy(stub_module(), other.path().join("whatap_zts_20220829.so")).unwrap();
+    let out = install_php(state, other.path(), &php);
+    let text = assert_refused(&out, 2, &format!("no whatap_{}.so", php_api()));
+    assert!(text.contains("whatap_20210902.so"), "{text}");
+
+    // A file named for this API that PHP cannot load.
+    let fake = tempfile::tempdir().unwrap();
+    fs::write(
+        fake.path().join(format!("whatap_{}.so", php_api())),
+        b"not a module",
+    )
+    .unwrap();
+    assert_refused(
+        &install_php(state, fake.path(), &php),
+        2,
+        "does not load into",
+    );
+    assert_same_tree(
+        &tree_bytes(dir.path()),
+        &before,
+        "private PHP after refusals",
+    );
+    assert!(!state.join("ledger.json").exists());
+
+    // A whatap.so already in extension_dir that this PHP cannot load: doctor names it.
+    fs::write(dir.path().join("ext/whatap.so"), b"not a module").unwrap();
+    let (code, ids) = doctor_php(state, &php);
+    assert_eq!(code, Some(1));
+    assert!(ids.contains(&"php-api-mismatch".to_string()), "{ids:?}");
+}
+
+#[test]
+fn php_without_any_ini_is_refused_and_diagnosed() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let php = private_php(dir.path(), "-n");
+    let state = tempfile::tempdir().unwrap();
+    let archive = archive();
+    let out = install_php(state.path(), archive.path(), &php);
+    assert_refused(&out, 2, "Error: Not found PHP ini directory");
+    assert!(!dir.path().join("ext/whatap.so").exists());
+    let (code, ids) = doctor_php(state.path(), &php);
+    assert_eq!(code, Some(1));
+    assert_eq!(ids, ["php-ini-dir-not-found"]);
+}
+
+#[test]
+fn udp_6600_held_by_another_process_is_reported() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let state = tempfile::tempdir().unwrap();
+    let archive = archive();
+    let installed = install_php(state.path(), archive.path(), &php);
+    assert!(installed.status.success());
+    assert_files_under(&json(&installed), dir.path());
+    assert_eq!(doctor_php(state.path(), &php), (Some(0), vec![]));
+    // This test process stands in for whatever took the whatap-php agent's port.
+    let Ok(_taken) = std::net::UdpSocket::bind("127.0.0.1:6600") else {
+        eprintln!("SKIPPED: UDP 6600 is already taken on this host");
+        return;
+    };
+    let (_, ids) = doctor_php(state.path(), &php);
+    assert_eq!(ids, ["udp-port-conflict"]);
+}
+
+#[test]
+fn whatap_enabled_by_hand_elsewhere_is_refused() {
+    if !have_php() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\nextension = \"whatap.so\"\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let state = tempfile::tempdir().unwrap();
+    let archive = archive();
+    let before = tree_bytes(dir.path());
+    let out = install_php(state.path(), archive.path(), &php);
+    let text = assert_refused(&out, 3, "it would load twice");
+    assert!(text.contains(&format!("{}:2:", ini.display())), "{text}");
+    assert_same_tree(
+        &tree_bytes(dir.path()),
+        &before,
+        "private PHP after refusal",
+    );
+}
+
+/// The plan shown by `--dry-run`: the guide's whatap.ini keys in a php.ini section (no scan
+/// dir), and Debian's mods-available file with one conf.d link per SAPI.
+#[test]
+fn dry_run_diffs() {
+    if !have_php() || !have_servers() {
+        return;
+    }
+    let archive = archive();
+    let state = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("php.ini");
+    fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
+    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let dry = |bins: &[&str]| {
+        let mut args: Vec<String> = install_args(archive.path());
+        args.push("--dry-run".into());
+        args.extend(bins.iter().map(|b| b.to_string()));
+        let report = whatap_ok(state.path(), &args);
+        assert_eq!(report["changed"], false);
+        report["diff"]
+            .as_str()
+            .unwrap()
+            .replace(&dir.path().display().to_string(), "<dir>")
+            .replace(&php_api(), "<API>")
+    };
+    insta::assert_snapshot!(
+        "php-ini-section",
+        dry(&["--php-bin", php.to_str().unwrap()])
+    );
+
+    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let before = tree_bytes(Path::new(ETC_PHP));
+    let diff = dry(&["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE]);
+    insta::assert_snapshot!("debian-cli-fpm-apache", diff);
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php after --dry-run",
+    );
+    assert!(!state.path().exists() || !state.path().join("ledger.json").exists());
+}

@@ -1,0 +1,262 @@
+//! The install wizard in a real pseudo-terminal (rexpect): the full happy path on a fixture
+//! Tomcat tree, an invalid license re-prompted, Ctrl-C at a question and at the final
+//! confirmation (nothing changed either time), and no questions at all when CI is set.
+
+use crate::common::http::{Server, sha256, zip_with};
+use crate::common::*;
+use rexpect::session::{PtySession, spawn_command};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+
+fn wizard(state: &Path, home: &Path, ci: bool) -> PtySession {
+    let mut cmd = wizard_command(state, ci);
+    cmd.arg("--home").arg(home);
+    spawn_command(cmd, Some(30_000)).expect("spawn in a pty")
+}
+
+/// `whatap install` for a terminal, without a target: step 1 asks for one.
+fn wizard_command(state: &Path, ci: bool) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("whatap"));
+    cmd.env("WHATAP_STATE_DIR", state)
+        .env("TERM", "xterm")
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .env_remove("WHATAP_LICENSE")
+        .env_remove("WHATAP_HOST")
+        .env_remove("WHATAP_LANG")
+        .env_remove("CI")
+        .args(["--no-color", "install"]);
+    if ci {
+        cmd.env("CI", "true");
+    }
+    cmd
+}
+
+/// Something listening on the collector port, so the live check answers "reachable".
+fn collector() -> Option<TcpListener> {
+    TcpListener::bind("127.0.0.1:6600").ok()
+}
+
+/// One key press, as typed (`send` alone stays in rexpect's buffer).
+fn key(p: &mut PtySession, keys: &str) {
+    p.send(keys).unwrap();
+    p.flush().unwrap();
+}
+
+fn exit_code(session: &PtySession) -> i32 {
+    match session.process().wait().unwrap() {
+        rexpect::process::WaitStatus::Exited(_, code) => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Where the wizard is told the agent comes from.
+enum Agent {
+    StubJar,
+    Url(String),
+}
+
+/// Answers every question up to "Apply these changes?"; returns what the terminal showed.
+fn answer_until_confirmation(p: &mut PtySession, wrong_license_first: bool) -> String {
+    answer_with_agent(p, wrong_license_first, Agent::StubJar)
+}
+
+fn answer_with_agent(p: &mut PtySession, wrong_license_first: bool, agent: Agent) -> String {
+    let mut seen = p.exp_string("License").unwrap();
+    if wrong_license_first {
+        p.send_line("not a key").unwrap();
+        seen += &p.exp_string("not a license key").unwrap();
+    }
+    p.send_line(LICENSE).unwrap();
+    seen += &p.exp_string("Collector servers").unwrap();
+    p.send_line("127.0.0.1").unwrap();
+    let (before, status) = p.exp_regex(r"127\.0\.0\.1:6600 (not )?reachable").unwrap();
+    seen += &before;
+    if status.contains("not") {
+        p.exp_string("Install anyway?").unwrap();
+        key(p, "y");
+    }
+    seen += &p
+        .exp_string("the newest tracer jar already in the agent directory")
+        .unwrap();
+    match agent {
+        Agent::StubJar => {
+            key(p, "\r");
+            seen += &p.exp_string("Path of the agent").unwrap();
+            p.send_line(stub_jar().to_str().unwrap()).unwrap();
+        }
+        Agent::Url(url) => {
+            key(p, "\x1b[B");
+            key(p, "\r");
+            seen += &p.exp_string("URL of the agent archive").unwrap();
+            p.send_line(&url).unwrap();
+            seen += &p.exp_string("sha256").unwrap();
+            p.send_line("").unwrap();
+        }
+    }
+    seen += &p.exp_string("Change optional settings").unwrap();
+    key(p, "n");
+    seen += &p.exp_string("bin/setenv.sh").unwrap();
+    seen += &p.exp_string("Apply these changes?").unwrap();
+    seen
+}
+
+#[test]
+fn happy_path_with_a_license_typed_wrong_first() {
+    let _collector = collector();
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, false);
+    let mut seen = answer_until_confirmation(&mut p, true);
+    key(&mut p, "y");
+    seen += &p.exp_string("Installed").unwrap();
+    seen += &p.exp_string("whatap doctor").unwrap();
+    seen += &p.exp_string("The same install without questions").unwrap();
+    let rest = p.exp_eof().unwrap();
+    seen += &rest;
+    assert!(
+        rest.contains("WHATAP_LICENSE=... whatap install --home"),
+        "{rest}"
+    );
+    assert!(rest.contains("--host 127.0.0.1 --agent-jar"), "{rest}");
+    assert_eq!(exit_code(&p), 0, "{seen}");
+    assert!(!seen.contains(LICENSE), "the license was shown in full");
+
+    let setenv = std::fs::read_to_string(home.join("bin/setenv.sh")).unwrap();
+    assert!(setenv.contains("-javaagent:"), "{setenv}");
+    let conf = std::fs::read_to_string(home.join("whatap/whatap.conf")).unwrap();
+    assert!(conf.contains(&format!("license={LICENSE}")));
+    assert!(conf.contains("whatap.server.host=127.0.0.1"));
+}
+
+#[test]
+fn ctrl_c_at_a_question_changes_nothing() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let before = tree_bytes(&home);
+    let mut p = wizard(&state, &home, false);
+    p.exp_string("License").unwrap();
+    p.send_line(LICENSE).unwrap();
+    p.exp_string("Collector servers").unwrap();
+    key(&mut p, "10.0");
+    p.send_control('c').unwrap();
+    p.exp_string("interrupted; nothing was changed").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 130);
+    assert_same_tree(&tree_bytes(&home), &before, "after Ctrl-C");
+    assert!(!state.exists(), "the state dir was created");
+}
+
+#[test]
+fn ctrl_c_at_the_confirmation_changes_nothing() {
+    let _collector = collector();
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let before = tree_bytes(&home);
+    let mut p = wizard(&state, &home, false);
+    answer_until_confirmation(&mut p, false);
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    assert_ne!(exit_code(&p), 0);
+    assert_same_tree(
+        &tree_bytes(&home),
+        &before,
+        "after Ctrl-C at the confirmation",
+    );
+}
+
+#[test]
+fn no_questions_when_ci_is_set() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, true);
+    let out = p.exp_eof().unwrap();
+    assert!(out.contains("--license is required"), "{out}");
+    assert_eq!(exit_code(&p), 2);
+}
+
+/// Step 1 without --home: whatever detection lists is left unpicked and a path is typed.
+/// The run stops at the confirmation, after the diff showed the typed tree's files.
+#[test]
+fn a_typed_path_when_no_detected_runtime_is_picked() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let detected = whatap(&state).args(["detect", "--json"]).output().unwrap();
+    let detected: serde_json::Value = serde_json::from_slice(&detected.stdout).unwrap();
+    let count = detected["runtimes"].as_array().unwrap().len();
+    let before = tree_bytes(&home);
+
+    let mut p = spawn_command(wizard_command(&state, false), Some(30_000)).unwrap();
+    if count > 0 {
+        p.exp_string("Install the agent into").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if count == 1 {
+            // A single runtime comes preselected: unpick it.
+            key(&mut p, " ");
+        }
+        key(&mut p, "\r");
+    }
+    p.exp_string("Path of the runtime's home").unwrap();
+    p.send_line(home.to_str().unwrap()).unwrap();
+    let seen = answer_until_confirmation(&mut p, false);
+    // The diff's file headers name the typed tree (answer_until_confirmation stops at its
+    // bin/setenv.sh).
+    assert!(
+        seen.contains(&format!("+++ b{}/", home.display())),
+        "{seen}"
+    );
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    assert_same_tree(&tree_bytes(&home), &before, "stopped at the confirmation");
+}
+
+/// The download choice: the archive comes from a URL (its `.sha256` beside it), is unpacked
+/// through the cache and installed; the equivalent command names the URL.
+#[test]
+fn the_agent_downloaded_from_a_url() {
+    let _collector = collector();
+    let server = Server::start();
+    let archive = zip_with(
+        "whatap/whatap.agent.tracer-2.2.0.jar",
+        &std::fs::read(stub_jar()).unwrap(),
+    );
+    server.put("/whatap.zip", &archive, None);
+    server.put_sum("/whatap.zip", &sha256(&archive));
+    let url = server.url("/whatap.zip");
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut p = wizard(&state, &home, false);
+    answer_with_agent(&mut p, false, Agent::Url(url.clone()));
+    key(&mut p, "y");
+    p.exp_string("Installed").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains(&format!("--agent-archive {url}")), "{rest}");
+    assert_eq!(exit_code(&p), 0);
+    assert!(home.join("whatap/whatap.agent.tracer-2.2.0.jar").is_file());
+}
+
+/// rexpect reads the terminal byte by byte as chars: UTF-8 text arrives one char per byte.
+fn bytes_as_read(text: &str) -> String {
+    text.bytes().map(char::from).collect()
+}
+
+#[test]
+fn questions_in_korean() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    let mut cmd = wizard_command(&state, false);
+    cmd.env("WHATAP_LANG", "ko").arg("--home").arg(&home);
+    let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string(&bytes_as_read("라이선스")).unwrap();
+    p.send_line("짧음").unwrap();
+    p.exp_string(&bytes_as_read("라이선스 키 형식이 아닙니다"))
+        .unwrap();
+    p.send_line(LICENSE).unwrap();
+    p.exp_string(&bytes_as_read("수집 서버")).unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string(&bytes_as_read("중단했습니다. 아무것도 바꾸지 않았습니다"))
+        .unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 130);
+}
