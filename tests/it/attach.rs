@@ -7,17 +7,8 @@ use crate::common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Jvm(Child);
-
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A JVM shaped like Tomcat on `home`, running the stub's idle main (no agent), optionally
 /// through a command prefix (`setpriv ...` to run it as another user).
@@ -47,15 +38,11 @@ fn start(home: &Path, marker: &Path, prefix: &[&str], extra: &[&str]) -> Jvm {
         ]
         .map(String::from),
     );
-    let child = Command::new(program)
-        .args(args)
-        .current_dir(home)
-        .spawn()
-        .unwrap();
+    let jvm = Jvm::spawn(Command::new(program).args(args).current_dir(home));
     // Until the JVM is up (its cmdline shows the main class).
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let cmdline = fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+        let cmdline = fs::read(format!("/proc/{}/cmdline", jvm.pid())).unwrap_or_default();
         if String::from_utf8_lossy(&cmdline).contains("WhatapStub") {
             break;
         }
@@ -63,12 +50,12 @@ fn start(home: &Path, marker: &Path, prefix: &[&str], extra: &[&str]) -> Jvm {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
-    Jvm(child)
+    jvm
 }
 
 fn java_pid(jvm: &Jvm) -> u32 {
     // setpriv execs java: same pid.
-    jvm.0.id()
+    jvm.pid()
 }
 
 fn wait_for_agentmain(marker: &Path, pid: u32) {

@@ -6,8 +6,7 @@
 use crate::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const PKGS: &str = "-Djboss.modules.system.pkgs=";
 
@@ -370,39 +369,25 @@ fn doctor_mbeanserver_on_as5() {
 
 /// A real JVM with WildFly's command-line shape (the stub's idle main), the agent loaded, and
 /// a pkgs value without whatap: doctor reads it from the process.
-struct Jvm(Child);
-
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn doctor_pkgs_from_the_running_process() {
     let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
     let state = dir.path().join("state");
     let marker: PathBuf = dir.path().join("marker");
-    let child = Command::new("java")
-        .arg("-D[Standalone]")
-        .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
-        .arg(format!("-javaagent:{}", stub_jar().display()))
-        .arg(format!("{PKGS}org.jboss.byteman"))
-        .arg("-cp")
-        .arg(stub_jar())
-        .arg("WhatapStub")
-        .arg("org.jboss.as.standalone")
-        .arg(format!("-Djboss.home.dir={}", home.display()))
-        .spawn()
-        .unwrap();
-    let jvm = Jvm(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "stub agent did not load");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let pid = jvm.0.id().to_string();
+    let jvm = Jvm::spawn(
+        Command::new("java")
+            .arg("-D[Standalone]")
+            .arg(format!("-Dwhatap.stub.marker={}", marker.display()))
+            .arg(format!("-javaagent:{}", stub_jar().display()))
+            .arg(format!("{PKGS}org.jboss.byteman"))
+            .arg("-cp")
+            .arg(stub_jar())
+            .arg("WhatapStub")
+            .arg("org.jboss.as.standalone")
+            .arg(format!("-Djboss.home.dir={}", home.display())),
+    );
+    wait_for_marker(&marker, 1);
+    let pid = jvm.pid().to_string();
     let report = doctor(&state, &["--pid", &pid]);
     let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("process finding");
     assert!(
@@ -424,7 +409,7 @@ fn doctor_pkgs_from_the_running_process() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["pid"].as_u64() == Some(u64::from(jvm.0.id())))
+        .find(|r| r["pid"].as_u64() == Some(u64::from(jvm.pid())))
         .unwrap_or_else(|| panic!("{detect}"))
         .clone();
     assert_eq!(entry["runtime"], "jboss");

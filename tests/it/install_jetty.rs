@@ -128,6 +128,8 @@ fn jetty_sh_method_on_a_copy_of_debians_real_jetty_sh() {
     ) {
         return;
     }
+    // That jetty.sh also reads /etc/default/jetty9, where real_jetty writes its block.
+    let _etc = host::hold(&host::ETC_DEFAULT_JETTY9);
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("jetty9");
     copy_tree(real, &home);

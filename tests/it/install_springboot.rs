@@ -8,34 +8,8 @@ use crate::common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-
-struct Jvm(Child);
-
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(path: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = fs::read_to_string(path) {
-            if !text.is_empty() {
-                return text;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::process::Command;
+use std::time::Duration;
 
 fn app(dir: &Path) -> PathBuf {
     let jar = dir.join("app/app.jar");
@@ -48,13 +22,13 @@ fn app(dir: &Path) -> PathBuf {
 fn systemd_drop_in_keeps_existing_tool_options() {
     let dir = tempfile::tempdir().unwrap();
     let jar = app(dir.path());
-    let app_jvm = Jvm(Command::new("java")
-        .arg("-jar")
-        .arg(&jar)
-        .env("JAVA_TOOL_OPTIONS", "-Dfile.encoding=UTF-8")
-        .spawn()
-        .unwrap());
-    let pid = app_jvm.0.id().to_string();
+    let app_jvm = Jvm::spawn(
+        Command::new("java")
+            .arg("-jar")
+            .arg(&jar)
+            .env("JAVA_TOOL_OPTIONS", "-Dfile.encoding=UTF-8"),
+    );
+    let pid = app_jvm.pid().to_string();
     std::thread::sleep(Duration::from_millis(300));
     let systemd = dir.path().join("systemd");
     let whatap_home = dir.path().join("whatap");
@@ -115,16 +89,11 @@ fn systemd_drop_in_keeps_existing_tool_options() {
         "{value}"
     );
     let marker = dir.path().join("marker");
-    let restarted = Jvm(Command::new("java")
-        .arg("-jar")
-        .arg(&jar)
-        .env(
-            "JAVA_TOOL_OPTIONS",
-            format!("{value} -Dwhatap.stub.marker={}", marker.display()),
-        )
-        .spawn()
-        .unwrap());
-    assert!(wait_for(&marker).starts_with("pid="));
+    let restarted = Jvm::spawn(Command::new("java").arg("-jar").arg(&jar).env(
+        "JAVA_TOOL_OPTIONS",
+        format!("{value} -Dwhatap.stub.marker={}", marker.display()),
+    ));
+    assert!(wait_for_marker(&marker, 1).starts_with("pid="));
     drop(restarted);
     drop(app_jvm);
 
@@ -173,14 +142,11 @@ fn start_script_gets_tool_options_at_its_top() {
         .success();
     // What the application already had in JAVA_TOOL_OPTIONS stays in front of the agent.
     let marker = dir.path().join("marker");
-    let jvm = Jvm(Command::new(&script)
-        .env(
-            "JAVA_TOOL_OPTIONS",
-            format!("-Dwhatap.stub.marker={}", marker.display()),
-        )
-        .spawn()
-        .unwrap());
-    assert!(wait_for(&marker).starts_with("pid="));
+    let jvm = Jvm::spawn(Command::new(&script).env(
+        "JAVA_TOOL_OPTIONS",
+        format!("-Dwhatap.stub.marker={}", marker.display()),
+    ));
+    assert!(wait_for_marker(&marker, 1).starts_with("pid="));
     drop(jvm);
     whatap(&state)
         .args(["uninstall", "--yes", "--start-script"])
@@ -199,7 +165,7 @@ fn pid_outside_any_service_needs_unit_or_script() {
     }
     let dir = tempfile::tempdir().unwrap();
     let jar = app(dir.path());
-    let jvm = Jvm(Command::new("java").arg("-jar").arg(&jar).spawn().unwrap());
+    let jvm = Jvm::spawn(Command::new("java").arg("-jar").arg(&jar));
     std::thread::sleep(Duration::from_millis(300));
     let mut install = install_args(Path::new("/unused"));
     install.drain(0..3);
@@ -208,7 +174,7 @@ fn pid_outside_any_service_needs_unit_or_script() {
         [
             "install".to_string(),
             "--pid".to_string(),
-            jvm.0.id().to_string(),
+            jvm.pid().to_string(),
         ],
     );
     let out = whatap(&dir.path().join("state"))

@@ -2,7 +2,8 @@
 //! sharing the helpers in `common`. One binary links the dependency tree once instead of once
 //! per file. Its tests run in parallel threads of one process, so a test must not change
 //! process-wide state (environment, current directory) and must use its own temp dirs and
-//! free ports.
+//! free ports; host-wide things tests of several modules touch are taken in turn through
+//! `common::host`.
 
 mod common;
 

@@ -29,16 +29,20 @@ impl Drop for RestoreFile {
     }
 }
 
-/// jetty.sh run in its own process group, stopped (group and all) when dropped.
-struct Running(Child);
+/// jetty.sh run in its own process group, stopped (group and all) when dropped. `whatap
+/// detect` lists it while it runs.
+struct Running {
+    child: Child,
+    _detectable: host::Shared,
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let group = self.0.id() as i32;
+        let group = self.child.id() as i32;
         // SAFETY: signals the process group this test created (setpgid in `start`).
         unsafe { libc::kill(-group, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.0.try_wait().ok().flatten().is_none() {
+        while self.child.try_wait().ok().flatten().is_none() {
             if Instant::now() > deadline {
                 // SAFETY: as above.
                 unsafe { libc::kill(-group, libc::SIGKILL) };
@@ -49,6 +53,7 @@ impl Drop for Running {
 }
 
 fn start(work: &Path, port: u16) -> Running {
+    let detectable = host::DETECTABLE.shared();
     let child = Command::new("bash")
         .arg(Path::new(DEBIAN_HOME).join("bin/jetty.sh"))
         .arg("run")
@@ -68,7 +73,10 @@ fn start(work: &Path, port: u16) -> Running {
         .process_group(0)
         .spawn()
         .unwrap();
-    Running(child)
+    Running {
+        child,
+        _detectable: detectable,
+    }
 }
 
 fn http_status(port: u16) -> Option<String> {
@@ -112,6 +120,8 @@ fn default_file_install_on_a_running_debian_jetty9() {
     fs::create_dir_all(&work).unwrap();
     let whatap_home = dir.path().join("whatap");
     let port = free_port();
+    // Dropped after `_restore` put the file back.
+    let _etc = host::hold(&host::ETC_DEFAULT_JETTY9);
     let _restore = RestoreFile {
         path: PathBuf::from(DEFAULT_FILE),
         bytes: fs::read(DEFAULT_FILE).unwrap(),

@@ -4,7 +4,7 @@
 //! PHP-FPM and Apache are private instances on free loopback ports, never the system services.
 
 use crate::common::{
-    LICENSE, LICENSE_TAIL, assert_same_tree, free_port, must_have, repo, tree_bytes, whatap,
+    LICENSE, LICENSE_TAIL, assert_same_tree, free_port, host, must_have, repo, tree_bytes, whatap,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -486,7 +486,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     if !have_php() || !have_servers() {
         return;
     }
-    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = host::hold(&HOST_PHP);
     let guard = HostPhpGuard::new();
     let before = guard.etc.clone();
     let archive = archive();
@@ -787,7 +787,7 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = host::hold(&HOST_PHP);
     let etc_before = tree_bytes(Path::new("/etc/php"));
 
     // Every PHP found, one of them broken: nothing is written anywhere.
@@ -949,7 +949,7 @@ fn dry_run_diffs() {
         dry(&["--php-bin", php.to_str().unwrap()])
     );
 
-    let _serial = HOST_PHP.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = host::hold(&HOST_PHP);
     let before = tree_bytes(Path::new(ETC_PHP));
     let diff = dry(&["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE]);
     insta::assert_snapshot!("debian-cli-fpm-apache", diff);

@@ -54,7 +54,9 @@ impl Tomcat {
         self.base.join("temp/tomcat.pid")
     }
 
-    fn start(&self) -> u32 {
+    /// Starts it and waits until it answers; stopped when the `Running` is dropped.
+    fn start(&self) -> Running<'_> {
+        let detectable = host::DETECTABLE.shared();
         let status = Command::new(self.home.join("bin/catalina.sh"))
             .arg("start")
             .env("CATALINA_HOME", &self.home)
@@ -80,11 +82,16 @@ impl Tomcat {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        fs::read_to_string(self.pid_file())
+        let pid = fs::read_to_string(self.pid_file())
             .unwrap()
             .trim()
             .parse()
-            .unwrap()
+            .unwrap();
+        Running {
+            tomcat: self,
+            pid,
+            _detectable: detectable,
+        }
     }
 
     /// Debian's server.xml disables the shutdown port: stop by PID.
@@ -108,12 +115,16 @@ impl Tomcat {
     }
 }
 
-/// Stops Tomcat even when an assertion fails half way.
-struct Running<'a>(&'a Tomcat, u32);
+/// Stops Tomcat even when an assertion fails half way. `whatap detect` lists it while it runs.
+struct Running<'a> {
+    tomcat: &'a Tomcat,
+    pid: u32,
+    _detectable: host::Shared,
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.stop(self.1);
+        self.tomcat.stop(self.pid);
     }
 }
 
@@ -176,8 +187,8 @@ fn setenv_install_on_a_running_debian_tomcat() {
     let original = config_bytes(&tomcat.base);
 
     // Running without the agent; install while it runs, as operators do.
-    let pid = tomcat.start();
-    let running = Running(&tomcat, pid);
+    let running = tomcat.start();
+    let pid = running.pid;
     let out = whatap(&state)
         .args(install_args(&tomcat.home))
         .arg("--base")
@@ -237,8 +248,8 @@ fn setenv_install_on_a_running_debian_tomcat() {
     drop(running);
 
     // After a restart the real JVM loads the agent from the new setenv.sh.
-    let pid = tomcat.start();
-    let running = Running(&tomcat, pid);
+    let running = tomcat.start();
+    let pid = running.pid;
     let marker = fs::read_to_string(&tomcat.marker).expect("stub agent marker");
     assert!(marker.contains(&format!("pid={pid}")), "{marker}");
     let (code, findings) = doctor(&state, &tomcat);
@@ -303,8 +314,8 @@ fn catalina_method_on_a_copy_of_catalina_home() {
             .unwrap()
             .contains("########## WHATAP ############")
     );
-    let pid = tomcat.start();
-    let running = Running(&tomcat, pid);
+    let running = tomcat.start();
+    let pid = running.pid;
     let marker = fs::read_to_string(&tomcat.marker).expect("stub agent marker");
     assert!(marker.contains(&format!("pid={pid}")), "{marker}");
     drop(running);

@@ -180,6 +180,9 @@ fn no_questions_when_ci_is_set() {
 /// The run stops at the confirmation, after the diff showed the typed tree's files.
 #[test]
 fn a_typed_path_when_no_detected_runtime_is_picked() {
+    // What detection lists is counted here and listed again by the wizard: no test may start
+    // or stop a JVM or an app in between.
+    let _unchanged = host::DETECTABLE.exclusive();
     let (dir, home) = fixture("tomcat9");
     let state = dir.path().join("state");
     let detected = whatap(&state).args(["detect", "--json"]).output().unwrap();

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: the binary, fixture copies, the stub agent jar.
 #![allow(dead_code)]
 
+pub mod host;
 pub mod http;
 
 use assert_cmd::Command;
@@ -240,12 +241,26 @@ pub fn must_have(part: &str, present: bool) -> bool {
     false
 }
 
-/// A real JVM running the stub agent's idle main, shaped like Tomcat when `tomcat_home` is
-/// given (`-Dcatalina.home/base` + the Bootstrap class name), killed on drop.
-pub struct Jvm(pub process::Child);
+/// A JVM a test started, killed on drop. `whatap detect` lists it while it runs, so it holds
+/// `host::DETECTABLE` shared.
+pub struct Jvm {
+    child: process::Child,
+    _detectable: host::Shared,
+}
 
 impl Jvm {
-    /// Starts it and waits until every agent in `agents` wrote its line to `marker`.
+    /// Spawns `cmd`, a `java` command line.
+    pub fn spawn(cmd: &mut process::Command) -> Jvm {
+        let detectable = host::DETECTABLE.shared();
+        Jvm {
+            child: cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}")),
+            _detectable: detectable,
+        }
+    }
+
+    /// The stub agent's idle main, shaped like Tomcat when `tomcat_home` is given
+    /// (`-Dcatalina.home/base` + the Bootstrap class name); returns once every agent in
+    /// `agents` wrote its line to `marker`.
     pub fn start(
         tomcat_home: Option<&Path>,
         marker: &Path,
@@ -269,31 +284,37 @@ impl Jvm {
         if tomcat_home.is_some() {
             cmd.args(["org.apache.catalina.startup.Bootstrap", "start"]);
         }
-        let jvm = Jvm(cmd.spawn().unwrap());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while fs::read_to_string(marker)
-            .map(|m| m.lines().count())
-            .unwrap_or(0)
-            < agents.len()
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "stub agent did not load"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let jvm = Jvm::spawn(&mut cmd);
+        wait_for_marker(marker, agents.len());
         jvm
     }
 
     pub fn pid(&self) -> u32 {
-        self.0.id()
+        self.child.id()
     }
 }
 
 impl Drop for Jvm {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (30 s at most) until the stub agent wrote `lines` lines to `marker` (one a load);
+/// returns what it wrote.
+pub fn wait_for_marker(marker: &Path, lines: usize) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = fs::read_to_string(marker).unwrap_or_default();
+        if text.lines().count() >= lines {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stub agent did not load"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
@@ -316,17 +337,22 @@ pub fn python_venv() -> Option<PathBuf> {
 }
 
 /// Processes a test started: killed (SIGKILL, whole process groups) and reaped when dropped,
-/// so nothing is left running even when an assertion fails.
+/// so nothing is left running even when an assertion fails. They are apps and agents `whatap
+/// detect` lists: `host::DETECTABLE` is held shared until they are gone.
 #[derive(Default)]
 pub struct Reaper {
     children: Vec<process::Child>,
     pids: Vec<i32>,
+    detectable: Option<host::Shared>,
 }
 
 impl Reaper {
     /// Spawns `cmd` as the leader of a new process group; returns its PID.
     pub fn spawn(&mut self, cmd: &mut process::Command) -> u32 {
         use std::os::unix::process::CommandExt;
+        if self.detectable.is_none() {
+            self.detectable = Some(host::DETECTABLE.shared());
+        }
         let child = cmd
             .process_group(0)
             .spawn()
@@ -360,6 +386,7 @@ impl Reaper {
             // SAFETY: kill(2) on a PID this test recorded.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
+        self.detectable = None;
     }
 }
 
