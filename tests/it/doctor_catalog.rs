@@ -55,13 +55,9 @@ fn log_ids(report: &serde_json::Value) -> Vec<String> {
     ids
 }
 
+/// The finding ids, sorted.
 fn ids(report: &serde_json::Value) -> Vec<String> {
-    let mut ids: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect();
+    let mut ids = finding_ids(report);
     ids.sort();
     ids
 }

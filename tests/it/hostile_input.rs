@@ -32,14 +32,8 @@ impl Case {
 
     /// Install with some of the standard flags replaced (a flag may be given only once).
     fn install_with(&self, flag: &str, value: &str) -> Output {
-        let mut args = install_args(&self.home);
-        let at = args.iter().position(|a| a == flag);
-        match at {
-            Some(i) => args[i + 1] = value.to_string(),
-            None => args.extend([flag.to_string(), value.to_string()]),
-        }
         whatap(&self.state())
-            .args(&args)
+            .args(with_flag(install_args(&self.home), flag, value))
             .arg("--yes")
             .timeout(std::time::Duration::from_secs(60))
             .output()

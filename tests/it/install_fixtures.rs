@@ -8,11 +8,6 @@ use std::path::Path;
 
 const TARBALLS: &[&str] = &["tomcat7", "tomcat8.5", "tomcat9", "tomcat10.1", "tomcat11"];
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 /// The plan's diff with temp paths replaced, for golden files.
 fn planned_diff(dir: &Path, home: &Path, extra: &[&str]) -> String {
     let state = dir.join("state");
@@ -319,139 +314,26 @@ fn bad_input_is_one_line_exit_2_and_touches_nothing() {
     let state = dir.path().join("state");
     let not_a_jar = dir.path().join("whatap.agent.tracer-9.9.9.jar");
     fs::write(&not_a_jar, "this is text").unwrap();
-    let jar = stub_jar().display().to_string();
-    let home_s = home.display().to_string();
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    // The standard install with one flag left out, changed or added.
+    let good = install_args(&home);
+    let with = |flag: &str, value: &str| with_flag(good.clone(), flag, value);
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (without_flag(good.clone(), "--license"), "--license"),
+        (with("--host", "https://x.example"), "--host"),
+        (with("--host", "1.2.3.4;reboot"), "--host"),
+        (with("--home", "/nonexistent/tomcat"), "--home"),
         (
-            vec![
-                "--home",
-                &home_s,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-            ],
-            "--license",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "https://x.example",
-                "--agent-jar",
-                &jar,
-            ],
-            "--host",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "1.2.3.4;reboot",
-                "--agent-jar",
-                &jar,
-            ],
-            "--host",
-        ),
-        (
-            vec![
-                "--home",
-                "/nonexistent/tomcat",
-                "--license",
-                LICENSE,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-            ],
-            "--home",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                not_a_jar.to_str().unwrap(),
-            ],
+            with("--agent-jar", not_a_jar.to_str().unwrap()),
             "--agent-jar",
         ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                "bad key\"",
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-            ],
-            "--license",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-                "--name",
-                "$(reboot)",
-            ],
-            "--name",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-                "--method",
-                "nope",
-            ],
-            "--method",
-        ),
-        (
-            vec![
-                "--home",
-                &home_s,
-                "--license",
-                LICENSE,
-                "--host",
-                "127.0.0.1",
-                "--agent-jar",
-                &jar,
-                "--whatap-home",
-                "/tmp/a b",
-            ],
-            "--whatap-home",
-        ),
+        (with("--license", "bad key\""), "--license"),
+        (with("--name", "$(reboot)"), "--name"),
+        (with("--method", "nope"), "--method"),
+        (with("--whatap-home", "/tmp/a b"), "--whatap-home"),
     ];
     let tree = tree_bytes(&home);
     for (args, flag) in cases {
-        let out = whatap(&state)
-            .arg("install")
-            .args(&args)
-            .arg("--yes")
-            .output()
-            .unwrap();
+        let out = whatap(&state).args(&args).arg("--yes").output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         let first = stderr.lines().next().unwrap_or_default();

@@ -142,10 +142,6 @@ fn jetty_sh_method_on_a_copy_of_debians_real_jetty_sh() {
         .success();
     let args = jetty_sh_command(&home, &stub_java(dir.path()));
     assert_agent_before_jar(&args);
-    whatap(&state)
-        .args(["uninstall", "--yes", "--runtime", "jetty", "--home"])
-        .arg(&home)
-        .assert()
-        .success();
+    uninstall_runtime(&state, "jetty", &home);
     assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
 }

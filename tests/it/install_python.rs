@@ -16,15 +16,6 @@ fn python_install(state: &Path, home: &Path, venv: &Path) -> assert_cmd::Command
     cmd
 }
 
-fn uninstall(state: &Path, runtime: &str, home: &Path) {
-    whatap(state)
-        .args(["uninstall", "--runtime", runtime, "--home"])
-        .arg(home)
-        .arg("--yes")
-        .assert()
-        .success();
-}
-
 #[test]
 fn supervisor_program_command_is_wrapped_and_restored() {
     let Some(venv) = python_venv() else { return };
@@ -74,7 +65,7 @@ fn supervisor_program_command_is_wrapped_and_restored() {
         wrapped.matches("\r\n").count(),
         original.matches("\r\n").count()
     );
-    uninstall(&state, "python", &home);
+    uninstall_runtime(&state, "python", &home);
     assert_eq!(fs::read_to_string(&program).unwrap(), original);
     assert!(
         !home.exists(),
@@ -137,7 +128,7 @@ fn systemd_unit_gets_a_dropin_that_uninstall_removes() {
         .assert()
         .success()
         .stdout(predicates::str::contains("\"changed\": false"));
-    uninstall(&state, "python", &home);
+    uninstall_runtime(&state, "python", &home);
     let mut after = tree_bytes(dir.path());
     after.retain(|p, _| !p.starts_with("state"));
     assert_same_tree(&after, &before, "after uninstall");
@@ -304,7 +295,7 @@ fn infra_conf_is_merged_with_createdtime_and_restored() {
         .assert()
         .success()
         .stdout(predicates::str::contains("\"changed\": false"));
-    uninstall(&state, "infra", &home);
+    uninstall_runtime(&state, "infra", &home);
     assert_eq!(fs::read_to_string(&conf).unwrap(), original);
 }
 
@@ -316,7 +307,7 @@ fn infra_conf_created_from_nothing_and_removed() {
     infra_install(&state, &home).arg("--yes").assert().success();
     let conf = home.join("conf/whatap.conf");
     assert!(conf_value(&conf, "createdtime").is_some());
-    uninstall(&state, "infra", &home);
+    uninstall_runtime(&state, "infra", &home);
     assert!(!home.exists(), "{:?}", tree_bytes(dir.path()));
 }
 
@@ -345,7 +336,7 @@ fn script_edited_after_install_loses_only_our_wrapping() {
     install();
     let again = fs::read_to_string(&script).unwrap();
     assert_eq!(again.matches("whatap-start-agent").count(), 1, "{again}");
-    uninstall(&state, "python", &home);
+    uninstall_runtime(&state, "python", &home);
     assert_eq!(
         fs::read_to_string(&script).unwrap(),
         format!("{original}echo started\n")

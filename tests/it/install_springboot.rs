@@ -32,21 +32,11 @@ fn systemd_drop_in_keeps_existing_tool_options() {
     std::thread::sleep(Duration::from_millis(300));
     let systemd = dir.path().join("systemd");
     let whatap_home = dir.path().join("whatap");
-    let mut install = install_args(Path::new("/unused"));
-    install.drain(0..3); // no --home
-    install.splice(
-        0..0,
-        [
-            "install",
-            "--pid",
-            &pid,
-            "--unit",
-            "orders",
-            "--systemd-dir",
-        ]
-        .map(String::from)
-        .into_iter()
-        .chain([systemd.display().to_string()]),
+    let mut install = install_args_for(
+        ["--pid", &pid, "--unit", "orders", "--systemd-dir"]
+            .map(String::from)
+            .into_iter()
+            .chain([systemd.display().to_string()]),
     );
     install.extend([
         "--whatap-home".to_string(),
@@ -125,16 +115,7 @@ fn start_script_gets_tool_options_at_its_top() {
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     let original = fs::read(&script).unwrap();
     let state = dir.path().join("state");
-    let mut install = install_args(Path::new("/unused"));
-    install.drain(0..3);
-    install.splice(
-        0..0,
-        [
-            "install".to_string(),
-            "--start-script".to_string(),
-            script.display().to_string(),
-        ],
-    );
+    let install = install_args_for(["--start-script".to_string(), script.display().to_string()]);
     whatap(&state)
         .args(&install)
         .arg("--yes")
@@ -167,16 +148,7 @@ fn pid_outside_any_service_needs_unit_or_script() {
     let jar = app(dir.path());
     let jvm = Jvm::spawn(Command::new("java").arg("-jar").arg(&jar));
     std::thread::sleep(Duration::from_millis(300));
-    let mut install = install_args(Path::new("/unused"));
-    install.drain(0..3);
-    install.splice(
-        0..0,
-        [
-            "install".to_string(),
-            "--pid".to_string(),
-            jvm.pid().to_string(),
-        ],
-    );
+    let install = install_args_for(["--pid".to_string(), jvm.pid().to_string()]);
     let out = whatap(&dir.path().join("state"))
         .args(&install)
         .output()

@@ -88,22 +88,14 @@ fn http_status(port: u16) -> Option<String> {
     body.lines().next().map(str::to_string)
 }
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
-}
-
 fn jetty_args(whatap_home: &Path, port: u16) -> Vec<String> {
-    let mut args = install_args(Path::new(DEBIAN_HOME));
-    args.extend([
-        "--runtime".to_string(),
-        "jetty".to_string(),
-        "--whatap-home".to_string(),
-        whatap_home.display().to_string(),
-        "--port".to_string(),
-        port.to_string(),
-    ]);
-    args
+    let whatap_home = whatap_home.display().to_string();
+    runtime_install(
+        Path::new(DEBIAN_HOME),
+        "jetty",
+        port,
+        &["--whatap-home", &whatap_home],
+    )
 }
 
 #[test]
@@ -223,17 +215,7 @@ fn default_file_install_on_a_running_debian_jetty9() {
     }
     drop(running);
 
-    whatap(&state)
-        .args([
-            "uninstall",
-            "--yes",
-            "--runtime",
-            "jetty",
-            "--home",
-            DEBIAN_HOME,
-        ])
-        .assert()
-        .success();
+    uninstall_runtime(&state, "jetty", Path::new(DEBIAN_HOME));
     assert_eq!(
         fs::read(DEFAULT_FILE).unwrap(),
         original,

@@ -4,7 +4,8 @@
 //! PHP-FPM and Apache are private instances on free loopback ports, never the system services.
 
 use crate::common::{
-    LICENSE, LICENSE_TAIL, assert_same_tree, free_port, host, must_have, repo, tree_bytes, whatap,
+    LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, repo,
+    tree_bytes, whatap,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -468,15 +469,6 @@ fn assert_files_under(report: &serde_json::Value, dir: &Path) {
     }
 }
 
-fn finding_ids(doctor: &serde_json::Value) -> Vec<String> {
-    doctor["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn php_args<'a>(first: &'a [&'a str], bins: &'a [&'a str]) -> Vec<&'a str> {
     first.iter().chain(bins).copied().collect()
 }
@@ -613,6 +605,14 @@ fn private_php(dir: &Path, ini_args: &str) -> PathBuf {
     wrapper
 }
 
+/// A private PHP reading `dir/php.ini`, written with `text` first: (php.ini, the PHP).
+fn php_with_ini(dir: &Path, text: impl AsRef<[u8]>) -> (PathBuf, PathBuf) {
+    let ini = dir.join("php.ini");
+    fs::write(&ini, text).unwrap();
+    let php = private_php(dir, &format!("-c {}", ini.display()));
+    (ini, php)
+}
+
 /// Whether PHP 8.2 itself accepts this php.ini (5.x/7.x files set directives 8.x removed).
 fn php_accepts(php: &Path) -> bool {
     Command::new(php)
@@ -650,10 +650,8 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
         let dir = tempfile::tempdir().unwrap();
         let state = tempfile::tempdir().unwrap();
         let state = state.path();
-        let ini = dir.path().join("php.ini");
         let bytes = fs::read(original).unwrap();
-        fs::write(&ini, &bytes).unwrap();
-        let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+        let (ini, php) = php_with_ini(dir.path(), &bytes);
         let name = original.file_name().unwrap().to_string_lossy().into_owned();
         let bins = ["--php-bin", php.to_str().unwrap()];
         let install: Vec<String> = install_args(archive.path())
@@ -815,9 +813,7 @@ fn module_for_another_api_is_refused_and_nothing_is_written() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ini = dir.path().join("php.ini");
-    fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
-    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let (_, php) = php_with_ini(dir.path(), "[PHP]\nmemory_limit = 64M\n");
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
     let before = tree_bytes(dir.path());
@@ -879,9 +875,7 @@ fn udp_6600_held_by_another_process_is_reported() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ini = dir.path().join("php.ini");
-    fs::write(&ini, "[PHP]\n").unwrap();
-    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
     let state = tempfile::tempdir().unwrap();
     let archive = archive();
     let installed = install_php(state.path(), archive.path(), &php);
@@ -903,9 +897,7 @@ fn whatap_enabled_by_hand_elsewhere_is_refused() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ini = dir.path().join("php.ini");
-    fs::write(&ini, "[PHP]\nextension = \"whatap.so\"\n").unwrap();
-    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let (ini, php) = php_with_ini(dir.path(), "[PHP]\nextension = \"whatap.so\"\n");
     let state = tempfile::tempdir().unwrap();
     let archive = archive();
     let before = tree_bytes(dir.path());
@@ -929,9 +921,7 @@ fn dry_run_diffs() {
     let archive = archive();
     let state = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ini = dir.path().join("php.ini");
-    fs::write(&ini, "[PHP]\nmemory_limit = 64M\n").unwrap();
-    let php = private_php(dir.path(), &format!("-c {}", ini.display()));
+    let (_, php) = php_with_ini(dir.path(), "[PHP]\nmemory_limit = 64M\n");
     let dry = |bins: &[&str]| {
         let mut args: Vec<String> = install_args(archive.path());
         args.push("--dry-run".into());

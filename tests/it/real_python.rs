@@ -61,15 +61,6 @@ fn doctor_ids(state: &Path, home: &Path) -> Vec<String> {
     finding_ids(&report)
 }
 
-fn uninstall(state: &Path, home: &Path) {
-    whatap(state)
-        .args(["uninstall", "--runtime", "python", "--home"])
-        .arg(home)
-        .arg("--yes")
-        .assert()
-        .success();
-}
-
 #[test]
 fn gunicorn_through_the_wrapped_start_script() {
     let Some(venv) = python_venv() else { return };
@@ -203,7 +194,7 @@ fn gunicorn_through_the_wrapped_start_script() {
         .is_empty()),
         "the agent is still running"
     );
-    uninstall(&state, &home);
+    uninstall_runtime(&state, "python", &home);
     assert_eq!(fs::read_to_string(&script).unwrap(), original);
 }
 
@@ -326,6 +317,6 @@ fn supervisor_program_found_from_the_running_app() {
     let ids = doctor_ids(&state, &home);
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
     reaper.kill_all();
-    uninstall(&state, &home);
+    uninstall_runtime(&state, "python", &home);
     assert_eq!(fs::read_to_string(&program).unwrap(), original);
 }

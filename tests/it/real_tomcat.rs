@@ -163,12 +163,16 @@ fn config_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
-#[test]
-fn setenv_install_on_a_running_debian_tomcat() {
-    if !must_have(
+fn have_tomcat10() -> bool {
+    must_have(
         "tomcat10 (Debian package)",
         Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists(),
-    ) {
+    )
+}
+
+#[test]
+fn setenv_install_on_a_running_debian_tomcat() {
+    if !have_tomcat10() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -185,24 +189,27 @@ fn setenv_install_on_a_running_debian_tomcat() {
         ..tomcat
     };
     let original = config_bytes(&tomcat.base);
+    let install = |extra: &[&str]| {
+        whatap(&state)
+            .args(install_args(&tomcat.home))
+            .arg("--base")
+            .arg(&tomcat.base)
+            .args([
+                "--set",
+                &format!(
+                    "whatap.server.port={}",
+                    collector.local_addr().unwrap().port()
+                ),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
 
     // Running without the agent; install while it runs, as operators do.
     let running = tomcat.start();
     let pid = running.pid;
-    let out = whatap(&state)
-        .args(install_args(&tomcat.home))
-        .arg("--base")
-        .arg(&tomcat.base)
-        .args([
-            "--set",
-            &format!(
-                "whatap.server.port={}",
-                collector.local_addr().unwrap().port()
-            ),
-        ])
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
+    let out = install(&["--yes", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -223,20 +230,7 @@ fn setenv_install_on_a_running_debian_tomcat() {
 
     // javaagent + onetime attach: the same install with --attach changes no file and loads
     // the agent into the running Tomcat now (the stub's agentmain writes the marker).
-    let out = whatap(&state)
-        .args(install_args(&tomcat.home))
-        .arg("--base")
-        .arg(&tomcat.base)
-        .args([
-            "--set",
-            &format!(
-                "whatap.server.port={}",
-                collector.local_addr().unwrap().port()
-            ),
-        ])
-        .args(["--attach", "--yes", "--json"])
-        .output()
-        .unwrap();
+    let out = install(&["--attach", "--yes", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["changed"], false, "{report}");
     assert_eq!(report["attach"]["ok"], true, "{report}");
@@ -283,10 +277,7 @@ fn setenv_install_on_a_running_debian_tomcat() {
 
 #[test]
 fn catalina_method_on_a_copy_of_catalina_home() {
-    if !must_have(
-        "tomcat10 (Debian package)",
-        Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists(),
-    ) {
+    if !have_tomcat10() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

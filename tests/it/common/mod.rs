@@ -201,8 +201,40 @@ pub fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 pub fn install_args(home: &Path) -> Vec<String> {
-    let mut args = install_args_without_agent(home);
-    args.extend(["--agent-jar".into(), stub_jar().display().to_string()]);
+    install_args_for(["--home".to_string(), home.display().to_string()])
+}
+
+/// `install` for the target the flags name (`--pid P --unit U`, `--start-script S`, ...) with
+/// the license, a loopback collector and the stub agent jar.
+pub fn install_args_for(target: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut args = vec!["install".to_string()];
+    args.extend(target);
+    args.extend([
+        "--license".into(),
+        LICENSE.into(),
+        "--host".into(),
+        "127.0.0.1".into(),
+        "--agent-jar".into(),
+        stub_jar().display().to_string(),
+    ]);
+    args
+}
+
+/// `args` with the value of `flag` replaced, or `flag value` added when `flag` is not there (a
+/// flag may be given only once).
+pub fn with_flag(mut args: Vec<String>, flag: &str, value: &str) -> Vec<String> {
+    match args.iter().position(|a| a == flag) {
+        Some(i) => args[i + 1] = value.to_string(),
+        None => args.extend([flag.to_string(), value.to_string()]),
+    }
+    args
+}
+
+/// `args` without `flag` and its value.
+pub fn without_flag(mut args: Vec<String>, flag: &str) -> Vec<String> {
+    if let Some(i) = args.iter().position(|a| a == flag) {
+        args.drain(i..i + 2);
+    }
     args
 }
 
@@ -516,6 +548,14 @@ pub fn runtime_uninstall(home: &Path, runtime: &str, extra: &[&str]) -> Vec<Stri
     args.push(home.display().to_string());
     args.extend(extra.iter().map(|s| s.to_string()));
     args
+}
+
+/// `uninstall --runtime KIND --home HOME --yes`, which must succeed.
+pub fn uninstall_runtime(state: &Path, runtime: &str, home: &Path) {
+    whatap(state)
+        .args(runtime_uninstall(home, runtime, &["--yes"]))
+        .assert()
+        .success();
 }
 
 /// A fresh `fixtures/<product>/<name>` through `round_trip` with `--runtime runtime`.
