@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: the binary, fixture copies, the stub agent jar.
-#![allow(dead_code)]
 
 pub mod host;
 pub mod http;
