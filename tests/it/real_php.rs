@@ -1,7 +1,8 @@
 //! End to end on Debian's real PHP 8.2 (CLI, FPM, Apache mod_php) with a real `whatap`
 //! extension built by phpize from tests/php-ext (the stand-in for the proprietary whatap.so).
-//! The tests that change the host's /etc/php hold HOST_PHP and restore it with a Drop guard;
-//! PHP-FPM and Apache are private instances on free loopback ports, never the system services.
+//! The tests that change the host's /etc/php hold `host::HOST_PHP` exclusively and restore it
+//! with a Drop guard, the other installs hold it shared; PHP-FPM and Apache are private
+//! instances on free loopback ports, never the system services.
 
 use crate::common::{
     LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, repo,
@@ -16,7 +17,7 @@ use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const PHP: &str = "/usr/bin/php8.2";
@@ -24,9 +25,6 @@ const FPM: &str = "/usr/sbin/php-fpm8.2";
 const APACHE: &str = "/usr/sbin/apache2";
 const MOD_PHP: &str = "/usr/lib/apache2/modules/libphp8.2.so";
 const ETC_PHP: &str = "/etc/php/8.2";
-
-/// Tests that change the host's /etc/php run one at a time.
-static HOST_PHP: Mutex<()> = Mutex::new(());
 
 fn have_php() -> bool {
     must_have(
@@ -478,7 +476,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     if !have_php() || !have_servers() {
         return;
     }
-    let _serial = host::hold(&HOST_PHP);
+    let _serial = host::HOST_PHP.exclusive();
     let guard = HostPhpGuard::new();
     let before = guard.etc.clone();
     let archive = archive();
@@ -631,6 +629,7 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
     if !have_php() {
         return;
     }
+    let _php = host::HOST_PHP.shared();
     let archive = archive();
     let corpus = repo().join("../shared/corpus/php-ini");
     if !must_have(
@@ -785,7 +784,7 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let _serial = host::hold(&HOST_PHP);
+    let _serial = host::HOST_PHP.exclusive();
     let etc_before = tree_bytes(Path::new("/etc/php"));
 
     // Every PHP found, one of them broken: nothing is written anywhere.
@@ -812,6 +811,7 @@ fn module_for_another_api_is_refused_and_nothing_is_written() {
     if !have_php() {
         return;
     }
+    let _php = host::HOST_PHP.shared();
     let dir = tempfile::tempdir().unwrap();
     let (_, php) = php_with_ini(dir.path(), "[PHP]\nmemory_limit = 64M\n");
     let state = tempfile::tempdir().unwrap();
@@ -857,6 +857,7 @@ fn php_without_any_ini_is_refused_and_diagnosed() {
     if !have_php() {
         return;
     }
+    let _php = host::HOST_PHP.shared();
     let dir = tempfile::tempdir().unwrap();
     let php = private_php(dir.path(), "-n");
     let state = tempfile::tempdir().unwrap();
@@ -874,6 +875,7 @@ fn udp_6600_held_by_another_process_is_reported() {
     if !have_php() {
         return;
     }
+    let _php = host::HOST_PHP.shared();
     let dir = tempfile::tempdir().unwrap();
     let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
     let state = tempfile::tempdir().unwrap();
@@ -896,6 +898,7 @@ fn whatap_enabled_by_hand_elsewhere_is_refused() {
     if !have_php() {
         return;
     }
+    let _php = host::HOST_PHP.shared();
     let dir = tempfile::tempdir().unwrap();
     let (ini, php) = php_with_ini(dir.path(), "[PHP]\nextension = \"whatap.so\"\n");
     let state = tempfile::tempdir().unwrap();
@@ -918,6 +921,8 @@ fn dry_run_diffs() {
     if !have_php() || !have_servers() {
         return;
     }
+    // Both plans read the host: the service script, then /etc/php compared after.
+    let _serial = host::HOST_PHP.exclusive();
     let archive = archive();
     let state = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -939,7 +944,6 @@ fn dry_run_diffs() {
         dry(&["--php-bin", php.to_str().unwrap()])
     );
 
-    let _serial = host::hold(&HOST_PHP);
     let before = tree_bytes(Path::new(ETC_PHP));
     let diff = dry(&["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE]);
     insta::assert_snapshot!("debian-cli-fpm-apache", diff);

@@ -14,6 +14,12 @@ pub static DETECTABLE: Gate = Gate::new();
 /// also when install_jetty runs a copy of that jetty.sh.
 pub static ETC_DEFAULT_JETTY9: Mutex<()> = Mutex::new(());
 
+/// What real_php changes on the host: /etc/php/8.2, the module in /usr/lib/php/API, and
+/// /etc/init.d/whatap-php, which every PHP install edits while it is there (the install for a
+/// private PHP too). Tests that change or compare them hold it exclusively, the other PHP
+/// installs shared.
+pub static HOST_PHP: Gate = Gate::new();
+
 /// Takes one of the locks here; a test that panicked while holding it does not fail the next.
 pub fn hold(lock: &Mutex<()>) -> MutexGuard<'_, ()> {
     lock.lock().unwrap_or_else(|e| e.into_inner())
