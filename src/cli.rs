@@ -81,7 +81,7 @@ pub enum Command {
 pub struct TargetArgs {
     /// Runtime kind
     #[arg(long, value_enum)]
-    pub runtime: Option<RuntimeKind>,
+    pub runtime: Option<RuntimeArg>,
     /// The runtime's home (CATALINA_HOME, ...)
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
@@ -105,8 +105,9 @@ pub struct TargetArgs {
     pub systemd_dir: PathBuf,
 }
 
+/// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuntimeKind {
+pub enum RuntimeArg {
     Tomcat,
     Jboss,
     Wildfly,

@@ -155,9 +155,9 @@ proptest! {
 
     #[test]
     fn php_info_parser(text in "(\\PC|\n){0,200}", api in "[0-9]{8}") {
-        let _ = crate::runtimes::php::parse_info(&text);
+        let _ = crate::runtimes::php::sapi::parse_info(&text);
         let with_api = format!("{text}\nPHP API => {api}\nThread Safety => enabled\n");
-        if let Some(info) = crate::runtimes::php::parse_info(&with_api) {
+        if let Some(info) = crate::runtimes::php::sapi::parse_info(&with_api) {
             prop_assert!(!info.api.is_empty());
         }
     }
@@ -169,7 +169,7 @@ proptest! {
                 prop_assert!(host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)), "{}", host);
             }
         }
-        if crate::runtimes::java::check_plain("--name", &raw, MarkerStyle::Shell).is_ok() {
+        if crate::runtimes::java::agent::check_plain("--name", &raw, MarkerStyle::Shell).is_ok() {
             prop_assert!(!raw.contains(['"', '\'', '$', '`', ' ', ';', '\\', '\n', '%']));
         }
     }

@@ -1,26 +1,24 @@
 //! Flags > environment > defaults, resolved and validated once. Nothing below `commands/`
 //! reads clap or `std::env`.
 
-use crate::cli::{self, Cli, RuntimeKind};
+use crate::agent::AgentSource;
+use crate::apply::state::StateDir;
+use crate::cli::{self, Cli, RuntimeArg};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::runtimes::kind::RuntimeKind;
+use crate::ui::i18n::Lang;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/whatap";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ko,
-}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub json: bool,
     pub yes: bool,
     pub dry_run: bool,
-    pub state_dir: PathBuf,
+    pub state: StateDir,
     pub lang: Lang,
     pub quiet: bool,
     pub verbose: bool,
@@ -43,16 +41,22 @@ pub struct TargetSettings {
     pub unit: Option<String>,
     pub start_script: Option<PathBuf>,
     pub systemd_dir: PathBuf,
+    /// `--whatap-home` (install only): where the agent goes; for Python it also names the
+    /// app, which is known by its WHATAP_HOME.
+    pub whatap_home: Option<PathBuf>,
 }
 
 impl TargetSettings {
+    /// No flag names an instance: detection must find it.
     pub fn is_empty(&self) -> bool {
+        let python_home = self.runtime == Some(RuntimeKind::Python) && self.whatap_home.is_some();
         self.home.is_none()
             && self.base.is_none()
             && self.pid.is_none()
             && self.php_bins.is_empty()
             && self.unit.is_none()
             && self.start_script.is_none()
+            && !python_home
     }
 }
 
@@ -63,14 +67,14 @@ pub enum Toggle {
     Resume,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct InstallSettings {
     pub target: TargetSettings,
     pub license: String,
     pub hosts: Vec<String>,
     pub agent_jar: Option<PathBuf>,
-    pub agent_archive: Option<PathBuf>,
-    pub whatap_home: Option<PathBuf>,
+    /// `--agent-archive` as given; the command resolves it to the files runtimes install.
+    pub agent_source: Option<AgentSource>,
     pub port: Option<u16>,
     pub name: Option<String>,
     pub oname: Option<String>,
@@ -78,8 +82,6 @@ pub struct InstallSettings {
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
     pub latest_jar: bool,
-    /// Where `agent_archive` comes from before `agent::unpacked` turns it into a directory.
-    pub agent_source: Option<crate::agent::AgentSource>,
     pub sha256: Option<String>,
     pub offline: bool,
     /// Load the agent into the running JVM after install (HotSpot attach).
@@ -89,14 +91,13 @@ pub struct InstallSettings {
     pub python: PythonSettings,
 }
 
-/// The Python runtime's install flags (`--python`, `--app-name`, ...).
+/// The Python runtime's install flags (`--python`, `--app-name`, ...); its `--unit` and
+/// `--start-script` are target flags.
 #[derive(Debug, Clone, Default)]
 pub struct PythonSettings {
     pub interpreter: Option<PathBuf>,
     pub app_name: Option<String>,
     pub app_process_name: Option<String>,
-    pub unit: Option<String>,
-    pub start_script: Option<PathBuf>,
 }
 
 impl InstallSettings {
@@ -158,10 +159,11 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         json: g.json,
         yes: g.yes,
         dry_run: g.dry_run,
-        state_dir: g
-            .state_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+        state: StateDir::new(
+            g.state_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+        ),
         lang,
         quiet: g.quiet,
         verbose: g.verbose,
@@ -171,9 +173,27 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
     }
 }
 
+impl RuntimeArg {
+    pub fn kind(self) -> RuntimeKind {
+        match self {
+            RuntimeArg::Tomcat => RuntimeKind::Tomcat,
+            RuntimeArg::Jboss | RuntimeArg::Wildfly => RuntimeKind::Jboss,
+            RuntimeArg::Weblogic => RuntimeKind::Weblogic,
+            RuntimeArg::Websphere => RuntimeKind::Websphere,
+            RuntimeArg::Jeus => RuntimeKind::Jeus,
+            RuntimeArg::Jetty => RuntimeKind::Jetty,
+            RuntimeArg::Resin => RuntimeKind::Resin,
+            RuntimeArg::Springboot => RuntimeKind::Springboot,
+            RuntimeArg::Php => RuntimeKind::Php,
+            RuntimeArg::Python => RuntimeKind::Python,
+            RuntimeArg::Infra => RuntimeKind::Infra,
+        }
+    }
+}
+
 pub fn target(args: &cli::TargetArgs) -> TargetSettings {
     TargetSettings {
-        runtime: args.runtime,
+        runtime: args.runtime.map(RuntimeArg::kind),
         home: args.home.clone(),
         base: args.base.clone(),
         pid: args.pid,
@@ -181,6 +201,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         unit: args.unit.clone(),
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
+        whatap_home: None,
     }
 }
 
@@ -202,13 +223,18 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
 }
 
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
+    install_into(args, target(&args.target))
+}
+
+/// The install settings of `args` for a target chosen another way (the wizard's pick).
+pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<InstallSettings> {
     let toggle = match (args.pause, args.resume) {
         (true, _) => Some(Toggle::Pause),
         (_, true) => Some(Toggle::Resume),
         _ => None,
     };
     if let Some(toggle) = toggle {
-        if args.target.runtime.is_some_and(|r| r != RuntimeKind::Php) {
+        if target.runtime.is_some_and(|r| r != RuntimeKind::Php) {
             return Err(Error::usage(
                 msg!("toggle-php-only", flag = toggle.flag()),
                 msg!("toggle-php-only-hint"),
@@ -217,25 +243,10 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
         return Ok(InstallSettings {
             target: TargetSettings {
                 runtime: Some(RuntimeKind::Php),
-                ..target(&args.target)
+                ..target
             },
-            license: String::new(),
-            hosts: Vec::new(),
-            agent_jar: None,
-            agent_archive: None,
-            whatap_home: None,
-            port: None,
-            name: None,
-            oname: None,
-            conf: Vec::new(),
-            method: None,
-            latest_jar: false,
             toggle: Some(toggle),
-            python: PythonSettings::default(),
-            attach: false,
-            agent_source: None,
-            sha256: None,
-            offline: false,
+            ..InstallSettings::default()
         });
     }
     let license = match args.license.as_deref().map(str::trim) {
@@ -277,27 +288,16 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
-    let mut target = target(&args.target);
-    // A Python app is identified by its WHATAP_HOME: --whatap-home names the same directory.
-    if target.runtime == Some(RuntimeKind::Python) {
-        match (&target.home, &args.whatap_home) {
-            (Some(home), Some(whatap_home)) if home != whatap_home => {
-                return Err(Error::usage(
-                    msg!("python-home-differs"),
-                    msg!("python-home-differs-hint"),
-                ));
-            }
-            (None, Some(whatap_home)) => target.home = Some(whatap_home.clone()),
-            _ => {}
-        }
-    }
+    let target = TargetSettings {
+        whatap_home: args.whatap_home.clone(),
+        ..target
+    };
     Ok(InstallSettings {
         target,
         license,
         hosts,
         agent_jar: args.agent_jar.clone(),
-        agent_archive: args.agent_archive.clone(),
-        whatap_home: args.whatap_home.clone(),
+        agent_source: args.agent_archive.as_deref().map(AgentSource::parse),
         port: args.port,
         name: args.name.clone(),
         oname: args.oname.clone(),
@@ -308,15 +308,9 @@ pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
             interpreter: args.python.clone(),
             app_name: args.app_name.clone(),
             app_process_name: args.app_process_name.clone(),
-            unit: args.target.unit.clone(),
-            start_script: args.target.start_script.clone(),
         },
         toggle: None,
         attach: args.attach,
-        agent_source: args
-            .agent_archive
-            .as_deref()
-            .map(crate::agent::AgentSource::parse),
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
     })

@@ -55,18 +55,19 @@ pub struct Fetch<'a> {
     /// Expected sha256 (lowercase hex), from --sha256.
     pub sha256: Option<&'a str>,
     pub offline: bool,
-    pub state_dir: &'a Path,
+    /// The state dir's agent cache (`StateDir::agent_cache`).
+    pub cache: &'a Path,
     pub progress: &'a dyn Progress,
 }
 
 /// The directory holding the unpacked distribution for `source`.
 pub fn unpacked(source: &AgentSource, fetch: &Fetch) -> Result<PathBuf> {
-    let cache = fetch.state_dir.join("cache/agents");
+    let cache = fetch.cache;
     let dir = match source {
         AgentSource::Dir(dir) => return Ok(dir.clone()),
-        AgentSource::Archive(path) => from_file(path, fetch, &cache)?,
-        AgentSource::Url(url) if fetch.offline => from_cache(url, fetch, &cache)?,
-        AgentSource::Url(url) => from_url(url, fetch, &cache)?,
+        AgentSource::Archive(path) => from_file(path, fetch, cache)?,
+        AgentSource::Url(url) if fetch.offline => from_cache(url, fetch, cache)?,
+        AgentSource::Url(url) => from_url(url, fetch, cache)?,
     };
     Ok(distribution_root(dir))
 }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const FILE_NAME: &str = "ledger.json";
 const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -60,13 +59,9 @@ pub struct FileRecord {
 }
 
 impl Ledger {
-    pub fn path(state_dir: &Path) -> PathBuf {
-        state_dir.join(FILE_NAME)
-    }
-
-    pub fn load(state_dir: &Path) -> Result<Ledger> {
-        let path = Self::path(state_dir);
-        match fs::read(&path) {
+    /// The ledger in `path`; an empty one when there is none yet.
+    pub fn load(path: &Path) -> Result<Ledger> {
+        match fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::refused(
                     msg!("ledger-invalid", path = path.display(), error = e),
@@ -77,19 +72,18 @@ impl Ledger {
                 version: VERSION,
                 ..Ledger::default()
             }),
-            Err(e) => Err(Error::io(&path, e)),
+            Err(e) => Err(Error::io(path, e)),
         }
     }
 
-    pub fn save(&self, state_dir: &Path) -> Result<()> {
-        super::ensure_private_dir(state_dir)?;
-        let path = Self::path(state_dir);
-        let current = fs::read(&path).ok();
+    /// Written atomically (the state dir's privacy is `StateDir::save_ledger`'s to ensure).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let current = fs::read(path).ok();
         let mut bytes =
             serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
         bytes.push(b'\n');
         super::atomic::write(
-            &path,
+            path,
             &super::atomic::WriteSpec {
                 bytes: &bytes,
                 expect: current.as_deref(),

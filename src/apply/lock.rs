@@ -57,20 +57,20 @@ fn try_flock(file: &File, path: &Path, scope: LockScope) -> Result<()> {
     Err(Error::io(path, err))
 }
 
-/// Takes the state dir's lock or refuses (exit 3), then removes what a killed run left.
-pub fn acquire(state_dir: &Path) -> Result<LockGuard> {
-    super::ensure_private_dir(state_dir)?;
-    let path = state_dir.join("lock");
+/// Takes the state dir's lock (`path`) or refuses (exit 3), then removes what a killed run
+/// left in each of `sweep`.
+pub fn acquire(path: &Path, sweep: &[PathBuf]) -> Result<LockGuard> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    try_flock(&file, &path, LockScope::Host)?;
-    sweep_stale(state_dir);
-    sweep_stale(&state_dir.join("backups"));
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    try_flock(&file, path, LockScope::Host)?;
+    for dir in sweep {
+        sweep_stale(dir);
+    }
     Ok(LockGuard { _files: vec![file] })
 }
 

@@ -6,124 +6,21 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod ledger;
 pub mod lock;
+pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
-use atomic::{WriteSpec, sha256_hex};
+use atomic::WriteSpec;
+use state::StateDir;
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-
-/// Creates the state dir (and backups/) as 0700, and tightens one that is looser: backups and
-/// the ledger hold license keys.
-pub fn ensure_private_dir(dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        // Whoever owns it could plant a ledger that makes uninstall "restore" any file.
-        return Err(Error::refused(
-            msg!(
-                "state-dir-foreign-owner",
-                path = dir.display(),
-                owner = meta.uid(),
-                me = me
-            ),
-            msg!("state-dir-foreign-owner-hint"),
-        ));
-    }
-    if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(())
-}
-
-fn backups_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("backups")
-}
-
-pub fn read_backup(state_dir: &Path, name: &str) -> Result<Vec<u8>> {
-    let path = backups_dir(state_dir).join(name);
-    let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    if sha256_hex(&bytes) != name {
-        return Err(Error::refused(
-            msg!("backup-checksum-mismatch", path = path.display()),
-            msg!("backup-checksum-mismatch-hint"),
-        ));
-    }
-    Ok(bytes)
-}
-
-fn write_backup(state_dir: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = backups_dir(state_dir);
-    ensure_private_dir(&dir)?;
-    let name = sha256_hex(bytes);
-    let path = dir.join(&name);
-    if path.exists() && read_backup(state_dir, &name).is_ok() {
-        return Ok(());
-    }
-    atomic::write(
-        &path,
-        &WriteSpec {
-            bytes,
-            expect: fs::read(&path).ok().as_deref(),
-            create_mode: 0o600,
-            create_owner: None,
-            validation: Validation::None,
-        },
-    )
-}
-
-/// Deletes backups no ledger entry points at any more.
-pub fn collect_garbage(state_dir: &Path, keep: &[String]) {
-    let Ok(entries) = fs::read_dir(backups_dir(state_dir)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !keep.contains(&name) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Records the plan in the ledger, then applies it; on failure nothing stays changed, the
-/// ledger included.
-pub fn apply_recorded(
-    plan: &Plan,
-    state_dir: &Path,
-    ledger: &mut ledger::Ledger,
-    install: &ledger::InstallKey<'_>,
-) -> Result<()> {
-    let before = ledger.clone();
-    ledger.record_install(install, plan);
-    // The ledger is written first: a crash mid-apply still leaves a way back.
-    let result = ledger
-        .save(state_dir)
-        .and_then(|()| apply(plan, state_dir, || Ok(())));
-    if let Err(error) = result {
-        // Also when the save itself failed after its rename: the ledger must not keep an
-        // install whose files were not written.
-        before.save(state_dir)?;
-        *ledger = before;
-        return Err(error);
-    }
-    Ok(())
-}
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
 
 /// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
 /// failure, including `commit`'s, restores what was already changed and returns `ApplyFailed`
 /// (exit 4), or the refusal that stopped it (exit 3).
-pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>) -> Result<()> {
     let changing: Vec<&Edit> = plan
         .edits
         .iter()
@@ -143,7 +40,7 @@ pub fn apply(plan: &Plan, state_dir: &Path, commit: impl FnOnce() -> Result<()>)
     let result = (|| {
         for edit in &changing {
             if let Some(before) = &edit.before {
-                write_backup(state_dir, before)?;
+                state.write_backup(before)?;
             }
         }
         checkpoint::step("apply: backups written")?;
@@ -302,6 +199,7 @@ mod tests {
     use crate::plan::{DirCreate, Ownership};
     use std::collections::BTreeMap;
     use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
 
     /// Every entry under `root` with its mode and bytes (directories with none).
     fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
@@ -361,7 +259,10 @@ mod tests {
     #[test]
     fn a_failure_at_any_step_leaves_nothing_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let (tree, state) = (dir.path().join("tree"), dir.path().join("state"));
+        let (tree, state) = (
+            dir.path().join("tree"),
+            StateDir::new(dir.path().join("state")),
+        );
         fs::create_dir(&tree).unwrap();
         let plan = every_kind_of_step(&tree);
         let before = snapshot(&tree);
@@ -406,37 +307,5 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"A=2\n");
         assert_eq!(fs::read(&outside).unwrap(), b"secret\n");
         assert!(!atomic::temp_path(&target).exists());
-    }
-
-    #[test]
-    fn a_state_dir_owned_by_someone_else_is_refused() {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return; // only root can hand a directory to another user
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
-        fs::create_dir(&state).unwrap();
-        std::os::unix::fs::chown(&state, Some(4242), Some(4242)).unwrap();
-        assert!(matches!(
-            ensure_private_dir(&state),
-            Err(Error::Refused { .. })
-        ));
-        assert!(lock::acquire(&state).is_err());
-    }
-
-    #[test]
-    fn state_dir_is_tightened_to_0700() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
-        fs::create_dir(&state).unwrap();
-        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
-        ensure_private_dir(&state).unwrap();
-        write_backup(&state, b"license=x\n").unwrap();
-        for path in [state.clone(), backups_dir(&state)] {
-            assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o700);
-        }
-        let backup = backups_dir(&state).join(sha256_hex(b"license=x\n"));
-        assert_eq!(fs::metadata(backup).unwrap().mode() & 0o777, 0o600);
     }
 }

@@ -11,7 +11,7 @@ struct DetectReport {
 
 pub fn run(printer: &Printer) -> Result<u8> {
     let host = crate::detect::Host::scan();
-    let runtimes: Vec<Detection> = crate::runtimes::detect_all(&host)
+    let runtimes: Vec<Detection> = crate::runtimes::detect(&host, None)
         .iter()
         .map(|r| r.detection())
         .collect();
@@ -39,7 +39,7 @@ pub fn run(printer: &Printer) -> Result<u8> {
 pub fn describe(printer: &Printer, d: &Detection) -> String {
     let mut text = format!(
         "{} {}  home {}",
-        printer.bold(&d.runtime),
+        printer.bold(d.runtime.name()),
         d.version
             .clone()
             .unwrap_or_else(|| crate::msg!("detect-version-unknown")),

@@ -1,5 +1,5 @@
 use super::{ChangeReport, Outcome, confirm_and_apply};
-use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
+use crate::apply::ledger::InstallKey;
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
@@ -60,11 +60,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     }
     let host = Host::scan();
     let targets = if doctor.target.is_empty() {
-        let wanted = doctor.target.runtime;
-        runtimes::detect_all(&host)
-            .into_iter()
-            .filter(|r| wanted.is_none_or(|k| runtimes::kind_matches(k, r.kind())))
-            .collect()
+        runtimes::detect(&host, doctor.target.runtime)
     } else {
         vec![runtimes::resolve(&doctor.target, &host)?]
     };
@@ -90,7 +86,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
-        let others = doctor::java::inspect_other_jvms(&host, &covered);
+        let others = runtimes::java::doctor::inspect_other_jvms(&host, &covered);
         facts.extend(others.facts);
         collectors.extend(others.collectors);
         logs.extend(others.logs);
@@ -176,15 +172,10 @@ fn fix(
     target: &dyn Runtime,
     plan: &Plan,
 ) -> Result<Outcome> {
-    let _lock = if settings.dry_run {
-        None
-    } else {
-        Some(lock::acquire(&settings.state_dir)?)
-    };
-    let mut ledger = Ledger::load(&settings.state_dir)?;
+    let mut transaction = settings.state.begin(!settings.dry_run)?;
     let report = ChangeReport::new(
         "fix",
-        target.kind(),
+        target.kind().name(),
         target.target(),
         settings,
         plan,
@@ -193,17 +184,18 @@ fn fix(
     let id = target.id();
     let base = target.target();
     // An existing install keeps its method; a runtime never installed by us gets "fix".
-    let method = ledger
+    let method = transaction
+        .ledger()
         .install(&id)
         .map_or("fix".to_string(), |i| i.method.clone());
     let key = InstallKey {
         id: &id,
-        runtime: target.kind(),
+        runtime: target.kind().name(),
         target: &base,
         method: &method,
     };
     confirm_and_apply(settings, printer, plan, report, |plan| {
-        apply::apply_recorded(plan, &settings.state_dir, &mut ledger, &key)
+        transaction.apply_recorded(plan, &key)
     })
 }
 
@@ -221,7 +213,7 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
             .unwrap_or_else(|| crate::msg!("doctor-version-unknown"));
         text.push_str(&format!(
             "{} {} ({version}{pid})\n",
-            printer.bold(t.kind()),
+            printer.bold(t.kind().name()),
             t.target().display()
         ));
     }

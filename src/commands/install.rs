@@ -1,38 +1,40 @@
 use super::{AttachReport, ChangeReport, confirm_and_apply};
-use crate::apply::{self, ledger::InstallKey, ledger::Ledger, lock};
+use crate::apply::ledger::InstallKey;
 use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::Plan;
-use crate::runtimes::{self, attach, java};
+use crate::runtimes;
+use crate::runtimes::java::{agent::newest_jar_in, attach};
 use crate::settings::{InstallSettings, Settings};
 use crate::ui::Printer;
 use crate::{agent, ui};
 use std::path::PathBuf;
 
-/// An archive or URL becomes the unpacked directory the runtimes copy from.
-fn with_agent_unpacked(settings: &Settings, install: &InstallSettings) -> Result<InstallSettings> {
-    let mut install = install.clone();
-    if let Some(source) = &install.agent_source {
-        let progress = ui::progress::reporter(settings, "agent");
-        let fetch = agent::Fetch {
-            sha256: install.sha256.as_deref(),
-            offline: install.offline,
-            state_dir: &settings.state_dir,
-            progress: progress.as_ref(),
-        };
-        install.agent_archive = Some(agent::unpacked(source, &fetch)?);
-    }
-    Ok(install)
+/// The agent distribution `--agent-archive` names, as the directory runtimes copy from: a
+/// directory as given, an archive or URL unpacked into the state dir's cache.
+fn agent_files(settings: &Settings, install: &InstallSettings) -> Result<Option<PathBuf>> {
+    let Some(source) = &install.agent_source else {
+        return Ok(None);
+    };
+    let progress = ui::progress::reporter(settings, "agent");
+    let cache = settings.state.agent_cache();
+    let fetch = agent::Fetch {
+        sha256: install.sha256.as_deref(),
+        offline: install.offline,
+        cache: &cache,
+        progress: progress.as_ref(),
+    };
+    agent::unpacked(source, &fetch).map(Some)
 }
 
 pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) -> Result<u8> {
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let install = &with_agent_unpacked(settings, install)?;
+    let dist = agent_files(settings, install)?;
     // Planning validates every input before anything, even the state dir, is created.
-    let planned = target.plan_install(install)?;
+    let planned = target.plan_install(install, dist.as_deref())?;
     // A JVM that cannot be attached to is refused before anything is written.
     let attach_to = if install.attach {
         let pid = target.detection().pid.ok_or_else(|| {
@@ -51,15 +53,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     };
     // A dry run or a no-op changes nothing: no lock, no ledger write. Apply re-checks every
     // file against the plan, so a change made between planning and locking is refused.
-    let _lock = if settings.dry_run || !planned.plan.changes_anything() {
-        None
-    } else {
-        Some(lock::acquire(&settings.state_dir)?)
-    };
-    let mut ledger = Ledger::load(&settings.state_dir)?;
+    let mut transaction = settings
+        .state
+        .begin(!settings.dry_run && planned.plan.changes_anything())?;
     let mut report = ChangeReport::new(
         "install",
-        target.kind(),
+        target.kind().name(),
         target.target(),
         settings,
         &planned.plan,
@@ -71,12 +70,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     let base = target.target();
     let key = InstallKey {
         id: &id,
-        runtime: target.kind(),
+        runtime: target.kind().name(),
         target: &base,
         method: &planned.method,
     };
     let mut outcome = confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
-        apply::apply_recorded(plan, &settings.state_dir, &mut ledger, &key)
+        transaction.apply_recorded(plan, &key)
     })?;
     // Attach once the javaagent option is in place (or already was); never on a dry run or
     // a refused confirmation. The install stands whatever attach does: its outcome is
@@ -110,5 +109,5 @@ fn agent_jar(plan: &Plan) -> Option<PathBuf> {
     plan.edits
         .iter()
         .find(|e| e.path.file_name().is_some_and(|n| n == "whatap.conf"))
-        .and_then(|conf| java::newest_jar_in(conf.path.parent()?))
+        .and_then(|conf| newest_jar_in(conf.path.parent()?))
 }

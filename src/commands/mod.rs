@@ -8,7 +8,6 @@ pub mod install;
 pub mod uninstall;
 pub mod wizard;
 
-use crate::apply::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Action, Plan, diff};
@@ -17,7 +16,7 @@ use crate::ui::Printer;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// The JSON document of install / uninstall (docs/cli.md).
+/// The JSON document of install / uninstall (`../shared/docs/cli.md`).
 #[derive(Debug, Serialize)]
 pub struct ChangeReport {
     pub command: &'static str,
@@ -78,7 +77,7 @@ impl ChangeReport {
                 action: e.action(),
                 backup: match (e.action(), &e.before) {
                     (Action::Modified | Action::Deleted, Some(before)) if command == "install" => {
-                        Some(settings.state_dir.join("backups").join(sha256_hex(before)))
+                        Some(settings.state.backup_of(before))
                     }
                     _ => None,
                 },

@@ -1,22 +1,19 @@
 use super::{ChangeReport, confirm_and_apply, finish};
-use crate::apply::{self, ledger::Ledger, lock};
 use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, reverse};
-use crate::runtimes;
+use crate::runtimes::{self, RuntimeKind};
 use crate::settings::{Settings, TargetSettings};
 use crate::ui::Printer;
 
 pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
     // No state dir means nothing was ever installed; do not create one to find that out.
-    let _lock = if settings.dry_run || !settings.state_dir.exists() {
-        None
-    } else {
-        Some(lock::acquire(&settings.state_dir)?)
-    };
-    let mut ledger = Ledger::load(&settings.state_dir)?;
-    let id = if target.is_empty() && target.runtime != Some(crate::cli::RuntimeKind::Php) {
-        let wanted = target.runtime.map(runtimes::kind_name);
+    let mut transaction = settings
+        .state
+        .begin(!settings.dry_run && settings.state.exists())?;
+    let ledger = transaction.ledger();
+    let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
+        let wanted = target.runtime.map(RuntimeKind::name);
         let recorded: Vec<_> = ledger
             .installs
             .iter()
@@ -46,7 +43,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
         let report = ChangeReport::new(
             "uninstall",
-            target.runtime.map(runtimes::kind_name).unwrap_or_default(),
+            target.runtime.map(RuntimeKind::name).unwrap_or_default(),
             Default::default(),
             settings,
             &Plan::default(),
@@ -56,7 +53,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         report_nothing(printer, report);
         return Ok(0);
     };
-    let reversal = reverse::plan_uninstall(&ledger, &install, &settings.state_dir)?;
+    let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
     let mut report = ChangeReport::new(
         "uninstall",
         &install.runtime,
@@ -67,27 +64,13 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     );
     report.warnings = reversal.warnings;
     report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
-    let state_dir = settings.state_dir.clone();
-    let forget = |ledger: &mut Ledger| -> Result<()> {
-        let before = ledger.clone();
-        ledger.forget_install(&install.id);
-        if let Err(error) = ledger.save(&state_dir) {
-            // Even a save that failed after its rename: the record must stay while the
-            // files are being put back as installed.
-            before.save(&state_dir)?;
-            *ledger = before;
-            return Err(error);
-        }
-        apply::collect_garbage(&state_dir, &ledger.referenced_backups());
-        Ok(())
-    };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
-        forget(&mut ledger)?;
+        transaction.forget(&install.id)?;
     }
     let outcome = confirm_and_apply(settings, printer, &reversal.plan, report, |plan| {
         // Forgetting the install is the commit: if it fails, the files are put back too.
-        apply::apply(plan, &state_dir, || forget(&mut ledger))
+        transaction.apply_forgetting(plan, &install.id)
     });
     finish(outcome, printer)
 }

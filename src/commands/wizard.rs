@@ -8,7 +8,7 @@ use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::net::collector;
-use crate::runtimes::{self, Detection};
+use crate::runtimes::{self, Runtime, RuntimeKind};
 use crate::settings::{self, DoctorSettings, Settings, TargetSettings};
 use crate::ui::{self, Printer};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
@@ -65,7 +65,10 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
         })?;
     }
     check_collectors(theme, &answers, printer)?;
-    if answers.agent_jar.is_none() && answers.agent_archive.is_none() {
+    let takes_agent_files = targets
+        .iter()
+        .any(|t| t.runtime.is_none_or(RuntimeKind::takes_agent_files));
+    if takes_agent_files && answers.agent_jar.is_none() && answers.agent_archive.is_none() {
         choose_agent(theme, &mut answers, printer)?;
     }
     // 3. Optional settings.
@@ -76,10 +79,7 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
     // 4-7. The same install as the flags: diff, confirm, apply, next steps; then doctor.
     let mut code = 0;
     for target in targets {
-        answers.target.home = target.home.clone();
-        answers.target.base = target.base.clone();
-        answers.target.pid = target.pid;
-        let install = settings::install(&answers)?;
+        let install = settings::install_into(&answers, target.clone())?;
         // Until the confirmation is answered nothing has changed; from then on Ctrl-C is
         // held off during apply and is an ordinary interrupt afterwards.
         ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
@@ -102,7 +102,7 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
         printer.note(&format!(
             "\n{}\n  {}",
             printer.bold(&msg!("wizard-equivalent")),
-            equivalent_command(&answers)
+            equivalent_command(&answers, &target)
         ));
     }
     Ok(code)
@@ -133,7 +133,8 @@ fn wanted_value(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(|v| v.trim().is_empty())
 }
 
-/// The targets given as flags, or picked from what detection found, or a typed path.
+/// The targets given as flags, or picked from what detection found (each with its kind), or a
+/// typed path.
 fn choose_targets(
     theme: &dyn Theme,
     args: &InstallArgs,
@@ -143,22 +144,14 @@ fn choose_targets(
     if !given.is_empty() {
         return Ok(vec![given]);
     }
-    let found: Vec<Detection> = runtimes::detect_all(&Host::scan())
-        .iter()
-        .map(|r| r.detection())
-        .filter(|d| {
-            args.target
-                .runtime
-                .is_none_or(|k| runtimes::kind_name(k) == d.runtime)
-        })
-        .collect();
+    let found: Vec<Box<dyn Runtime>> = runtimes::detect(&Host::scan(), given.runtime);
     let mut picked = Vec::new();
     if found.is_empty() {
         printer.note(&msg!("wizard-nothing-detected"));
     } else {
         let items: Vec<String> = found
             .iter()
-            .map(|d| super::detect::describe(printer, d))
+            .map(|r| super::detect::describe(printer, &r.detection()))
             .collect();
         let chosen = asked(
             MultiSelect::with_theme(theme)
@@ -167,28 +160,42 @@ fn choose_targets(
                 .defaults(&vec![found.len() == 1; found.len()])
                 .interact(),
         )?;
-        picked = chosen
-            .into_iter()
-            .map(|i| TargetSettings {
-                runtime: None,
-                home: Some(found[i].home.clone()),
-                base: found[i].base.clone().filter(|b| *b != found[i].home),
-                pid: found[i].pid,
-                ..crate::settings::target(&args.target)
-            })
-            .collect();
+        picked = merge_php(
+            chosen
+                .into_iter()
+                .map(|i| TargetSettings {
+                    systemd_dir: given.systemd_dir.clone(),
+                    ..found[i].selection()
+                })
+                .collect(),
+        );
     }
     if picked.is_empty() {
         let home = ask_text(theme, msg!("wizard-target-path"), false, |raw| {
             (!Path::new(raw).is_dir()).then(|| msg!("wizard-not-a-directory"))
         })?;
         picked.push(TargetSettings {
-            runtime: args.target.runtime,
             home: home.map(PathBuf::from),
-            ..crate::settings::target(&args.target)
+            ..given
         });
     }
     Ok(picked)
+}
+
+/// PHP is installed for every chosen PHP at once (one ledger record): one target naming each.
+fn merge_php(targets: Vec<TargetSettings>) -> Vec<TargetSettings> {
+    let mut merged: Vec<TargetSettings> = Vec::new();
+    for target in targets {
+        let php = target.runtime == Some(RuntimeKind::Php);
+        match merged
+            .iter_mut()
+            .find(|m| php && m.runtime == Some(RuntimeKind::Php))
+        {
+            Some(group) => group.php_bins.extend(target.php_bins),
+            None => merged.push(target),
+        }
+    }
+    merged
 }
 
 /// A live TCP connect to every collector, with a spinner; unreachable ones are not fatal
@@ -311,7 +318,7 @@ fn optional_settings(
 }
 
 /// The command that does the same without questions; the license stays in the environment.
-fn equivalent_command(answers: &InstallArgs) -> String {
+fn equivalent_command(answers: &InstallArgs, target: &TargetSettings) -> String {
     let mut words: Vec<String> = vec!["whatap".into(), "install".into()];
     let mut flag = |name: &str, value: Option<String>| {
         if let Some(value) = value {
@@ -320,15 +327,20 @@ fn equivalent_command(answers: &InstallArgs) -> String {
         }
     };
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    flag("--runtime", target.runtime.map(|k| k.name().to_string()));
+    flag("--home", path(&target.home));
+    flag("--base", path(&target.base));
+    for bin in &target.php_bins {
+        flag("--php-bin", Some(bin.display().to_string()));
+    }
+    flag("--unit", target.unit.clone());
+    flag("--start-script", path(&target.start_script));
+    // A PID changes with every restart: only when nothing else names the instance.
+    let named = target.home.is_some() || !target.php_bins.is_empty() || target.unit.is_some();
     flag(
-        "--runtime",
-        answers
-            .target
-            .runtime
-            .map(|k| runtimes::kind_name(k).to_string()),
+        "--pid",
+        target.pid.filter(|_| !named).map(|p| p.to_string()),
     );
-    flag("--home", path(&answers.target.home));
-    flag("--base", path(&answers.target.base));
     flag("--host", answers.host.clone());
     flag("--agent-jar", path(&answers.agent_jar));
     flag("--agent-archive", path(&answers.agent_archive));
@@ -397,7 +409,7 @@ mod tests {
         let crate::cli::Command::Install(args) = cli.command else {
             unreachable!()
         };
-        let line = equivalent_command(&args);
+        let line = equivalent_command(&args, &settings::target(&args.target));
         assert_eq!(
             line,
             "WHATAP_LICENSE=... whatap install --home '/opt/tomcat dir' --host 1.2.3.4/5.6.7.8 \

@@ -3,6 +3,7 @@
 pub mod process;
 
 use process::Process;
+use std::path::{Path, PathBuf};
 
 /// One look at the host, taken once per command and shared by every runtime's detection.
 pub struct Host {
@@ -19,4 +20,19 @@ impl Host {
     pub fn java_processes(&self) -> impl Iterator<Item = &Process> {
         self.processes.iter().filter(|p| p.is_java())
     }
+}
+
+/// The entries of `dir` whose file name `keep` accepts, sorted by name; none when `dir` cannot
+/// be read.
+pub fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(&keep))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
 }

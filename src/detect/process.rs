@@ -23,6 +23,11 @@ impl Process {
         javaagents(&self.args)
     }
 
+    /// Whether any `-javaagent:` of this process is a WhaTap tracer.
+    pub fn has_whatap_agent(&self) -> bool {
+        self.javaagents().iter().any(|a| is_whatap_agent(a))
+    }
+
     pub fn is_java(&self) -> bool {
         self.args
             .first()
@@ -40,6 +45,15 @@ pub fn javaagents(args: &[String]) -> Vec<&str> {
     args.iter()
         .filter_map(|a| a.strip_prefix("-javaagent:"))
         .collect()
+}
+
+/// Does a `-javaagent:` value point at a WhaTap tracer?
+pub fn is_whatap_agent(value: &str) -> bool {
+    let path = value.split('=').next().unwrap_or(value);
+    Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().contains("whatap"))
 }
 
 /// Splits a NUL-separated `/proc/PID/cmdline`.
@@ -119,6 +133,15 @@ pub fn proc_root() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_whatap_agents() {
+        assert!(is_whatap_agent("/opt/whatap/whatap.agent.tracer-2.2.0.jar"));
+        assert!(is_whatap_agent(
+            "/opt/whatap/whatap.agent.tracer-2.2.0.jar=opts"
+        ));
+        assert!(!is_whatap_agent("/opt/other/jolokia.jar"));
+    }
 
     #[test]
     fn parses_java_command_line() {

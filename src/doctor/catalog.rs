@@ -1,6 +1,6 @@
 //! The rule catalog from `rules/catalog.toml`: ids, severities, words. Data, not code.
 
-use crate::settings::Lang;
+use crate::ui::i18n::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

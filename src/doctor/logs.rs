@@ -7,7 +7,7 @@ use super::catalog::{self, Rule};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -261,16 +261,10 @@ fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String 
 /// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the
 /// name sorts by date).
 pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
-    fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("whatap-boot-") && n.ends_with(".log"))
-        })
-        .max()
+    crate::detect::files_in(dir, |n| {
+        n.starts_with("whatap-boot-") && n.ends_with(".log")
+    })
+    .pop()
 }
 
 #[cfg(test)]
@@ -287,7 +281,7 @@ mod tests {
             "whatap-boot-20261127.log",
             "whatap-install-20261128.log",
         ] {
-            fs::write(dir.path().join(name), "").unwrap();
+            std::fs::write(dir.path().join(name), "").unwrap();
         }
         assert_eq!(
             newest_boot_log(dir.path()),
@@ -323,7 +317,7 @@ mod tests {
                 writeln!(file, "{}", log.example).unwrap();
                 let targets = [("log".to_string(), file.path().to_path_buf())];
                 for fact in facts(&targets, None) {
-                    for lang in [crate::settings::Lang::En, crate::settings::Lang::Ko] {
+                    for lang in [crate::ui::i18n::Lang::En, crate::ui::i18n::Lang::Ko] {
                         let finding = fact.clone().into_finding(lang);
                         assert!(
                             !placeholder.is_match(&finding.fix),

@@ -1,21 +1,19 @@
-//! Doctor: inspect targets against the catalog and return findings (data); the printer
-//! renders them. Checks are functions from what they inspect to findings.
+//! Doctor: what knows no runtime. Findings (data) and their words from the catalog, the log
+//! engine, whatap.conf and network checks, the live-JVM checks. Each runtime's own checks
+//! live in its folder under `runtimes/` and return `Fact`s; the printer renders findings.
 
 pub mod catalog;
-pub mod infra;
-pub mod java;
+pub mod conf;
 pub mod jvm;
 pub mod logs;
 pub mod network;
-pub mod php;
-pub mod python;
 
 use catalog::Severity;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::settings::Lang;
+use crate::ui::i18n::Lang;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {

@@ -100,10 +100,7 @@ fn is_agent(p: &process::Process) -> bool {
         .and_then(|a| Path::new(a).file_name())
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    AGENT_DAEMONS.contains(&name.as_str())
-        || p.javaagents()
-            .iter()
-            .any(|a| crate::runtimes::java::is_whatap_agent(a))
+    AGENT_DAEMONS.contains(&name.as_str()) || p.has_whatap_agent()
 }
 
 #[cfg(test)]

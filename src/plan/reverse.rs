@@ -6,7 +6,7 @@
 use super::{Edit, ModeChange, Ownership, Plan, Validation};
 use crate::apply::atomic::sha256_hex;
 use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
-use crate::apply::read_backup;
+use crate::apply::state::StateDir;
 use crate::edit::{conf, lines, marker, xml};
 use crate::error::{Error, Result};
 use crate::msg;
@@ -22,7 +22,7 @@ pub struct Reversal {
 pub fn plan_uninstall(
     ledger: &Ledger,
     install: &InstallRecord,
-    state_dir: &Path,
+    state: &StateDir,
 ) -> Result<Reversal> {
     let mut plan = Plan::default();
     let mut warnings = Vec::new();
@@ -39,7 +39,7 @@ pub fn plan_uninstall(
         let Some(record) = ledger.file(path) else {
             continue;
         };
-        if let Some(edit) = reverse_file(record, state_dir, &mut warnings)? {
+        if let Some(edit) = reverse_file(record, state, &mut warnings)? {
             plan.edits.push(edit);
         }
     }
@@ -80,7 +80,7 @@ fn edit(record: &FileRecord, before: Vec<u8>, after: Option<Vec<u8>>) -> Edit {
 
 fn reverse_file(
     record: &FileRecord,
-    state_dir: &Path,
+    state: &StateDir,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Edit>> {
     let path = &record.path;
@@ -102,7 +102,7 @@ fn reverse_file(
     }
     if sha == record.written_sha256 {
         let original = match &record.backup {
-            Some(name) => Some(read_backup(state_dir, name)?),
+            Some(name) => Some(state.read_backup(name)?),
             None => None,
         };
         return Ok(Some(edit(record, current, original)));

@@ -20,7 +20,7 @@ use std::path::Path;
 type Writer = fn(Option<&[u8]>) -> Result<(Vec<u8>, Ownership), String>;
 
 fn agent_block(style: MarkerStyle) -> Vec<String> {
-    crate::runtimes::java::agent_block(
+    crate::runtimes::java::agent::agent_block(
         style,
         "JAVA_OPTS",
         Path::new("/opt/whatap"),

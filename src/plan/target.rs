@@ -226,13 +226,23 @@ fn absolute_parent(path: &Path) -> PathBuf {
     }
 }
 
+/// `path` with symlinks resolved, or as given when it does not exist.
+pub fn canonical(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// `path` canonicalized as far as it exists; the missing rest (a WhaTap home still to be
-/// created) appended as given.
-fn canonical_lenient(path: &Path) -> PathBuf {
+/// created) appended as given, so an id is the same before and after install creates it.
+pub fn canonical_lenient(path: &Path) -> PathBuf {
     for existing in path.ancestors() {
         if let Ok(real) = fs::canonicalize(existing) {
             let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
-            return real.join(rest);
+            // Joining "" would add a trailing slash to a path that exists whole.
+            return if rest.as_os_str().is_empty() {
+                real
+            } else {
+                real.join(rest)
+            };
         }
     }
     path.to_path_buf()

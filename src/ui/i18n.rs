@@ -2,7 +2,6 @@
 //! `msg!("id", name = value)` renders one in the language chosen once in `main` (--lang,
 //! WHATAP_LANG, LANG). Doctor findings keep their words in `rules/catalog.toml`.
 
-use crate::settings::Lang;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -15,6 +14,12 @@ const CATALOG: &str = include_str!("../../messages/messages.toml");
 struct Entry {
     en: String,
     ko: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ko,
 }
 
 static KOREAN: AtomicBool = AtomicBool::new(false);

@@ -4,21 +4,30 @@
 //! given with `--unit`), or at the top of the start script given with `--start-script`. A
 //! JAVA_TOOL_OPTIONS the application already has is kept: ours is appended to it.
 
-use super::java::{self, AgentSpec, BlockInstall};
-use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
 use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Plan, edits, target};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "springboot";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Springboot,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(is_candidate),
+    is_home: None,
+    needs_no_target: false,
+};
+
 const TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
 const DROP_IN: &str = "whatap.conf";
 /// Launchers of an executable Spring Boot jar run without `-jar`.
@@ -90,13 +99,6 @@ fn environ_value(environ: &[u8], name: &str) -> Option<String> {
 }
 
 impl SpringBoot {
-    fn label(&self) -> String {
-        match &self.place {
-            Place::Unit { unit, .. } => format!("{NAME} {unit}"),
-            Place::Script(script) => format!("{NAME} {}", script.display()),
-        }
-    }
-
     fn drop_in(&self) -> Option<PathBuf> {
         match &self.place {
             Place::Unit { unit, systemd_dir } => {
@@ -113,26 +115,11 @@ impl SpringBoot {
         }
     }
 
-    fn scan(&self) -> Vec<java::BlockScan> {
-        java::scan_blocks(&self.files(), MarkerStyle::Shell)
-    }
-
     /// The JAVA_TOOL_OPTIONS the application runs with now (its environment), to keep.
     fn current_tool_options(&self) -> Option<String> {
         let process = self.process.as_ref()?;
         let environ = fs::read(format!("/proc/{}/environ", process.pid)).ok()?;
         environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty())
-    }
-
-    fn restart_hint(&self) -> String {
-        match &self.place {
-            Place::Unit { unit, .. } => {
-                format!("systemctl daemon-reload && systemctl restart {unit}")
-            }
-            Place::Script(script) => {
-                msg!("springboot-restart-script", path = script.display())
-            }
-        }
     }
 }
 
@@ -157,7 +144,7 @@ pub fn detect(host: &Host) -> Vec<SpringBoot> {
         .collect()
 }
 
-pub fn is_candidate(p: &Process) -> bool {
+fn is_candidate(p: &Process) -> bool {
     app_jar(&p.args).is_some()
 }
 
@@ -188,7 +175,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
                     msg!("springboot-script-missing-hint"),
                 ));
             }
-            Place::Script(java::canonical(script))
+            Place::Script(target::canonical(script))
         }
         (Some(_), Some(_)) => {
             return Err(Error::usage(
@@ -260,101 +247,8 @@ fn drop_in_text(existing: Option<&str>, agent: &str) -> Result<String> {
     ))
 }
 
-fn plan_install(app: &SpringBoot, settings: &InstallSettings) -> Result<InstallPlan> {
-    if settings.method.is_some() {
-        return Err(Error::usage(
-            msg!("springboot-method"),
-            msg!("drop-method-hint"),
-        ));
-    }
-    let owner = app
-        .process
-        .as_ref()
-        .map(|p| (p.uid, p.gid))
-        .unwrap_or((0, 0));
-    match &app.place {
-        Place::Unit { .. } => {
-            let home = app
-                .jar
-                .as_ref()
-                .and_then(|j| j.parent())
-                .map(Path::to_path_buf)
-                .filter(|d| d.is_absolute())
-                .unwrap_or_else(|| PathBuf::from("/opt"));
-            if settings.whatap_home.is_none() && app.jar.is_none() {
-                return Err(Error::usage(
-                    msg!("springboot-unit-no-home"),
-                    msg!("springboot-unit-no-home-hint"),
-                ));
-            }
-            let (_, agent, _, mut plan) = java::fixed_agent_plan(settings, &home, owner)?;
-            let drop_in = app.drop_in().expect("unit place");
-            let dir = drop_in.parent().expect("drop-in dir").to_path_buf();
-            let roots = target::owned_roots(&[&dir]);
-            let text = drop_in_text(app.current_tool_options().as_deref(), &agent)?;
-            let file = target::read(&drop_in, &roots)?;
-            if let Some(content) = &file.content {
-                if content != text.as_bytes() {
-                    return Err(Error::refused(
-                        msg!("springboot-drop-in-exists", path = drop_in.display()),
-                        msg!("springboot-drop-in-exists-hint"),
-                    ));
-                }
-            }
-            plan.dirs
-                .extend(crate::plan::DirCreate::missing(&dir, None));
-            plan.edits
-                .push(edits::whole(&drop_in, &roots, text.into_bytes(), 0o644)?);
-            Ok(InstallPlan {
-                plan,
-                method: "systemd".to_string(),
-                next_steps: vec![app.restart_hint()],
-                warnings: Vec::new(),
-            })
-        }
-        Place::Script(script) => {
-            let dir = script.parent().unwrap_or(Path::new("/"));
-            let spec = AgentSpec::resolve(settings, &dir.join("whatap"), MarkerStyle::Shell)?;
-            let files = vec![script.clone()];
-            let install = BlockInstall {
-                script: script.clone(),
-                startup_files: &files,
-                style: MarkerStyle::Shell,
-                at: InsertAt::AfterHeader,
-                dirs: &[dir],
-                owner,
-                shell: true,
-            };
-            let plan: Plan = java::plan_block_install(&install, &spec, settings, |spec| {
-                let mut lines = java::agent_block(
-                    MarkerStyle::Shell,
-                    TOOL_OPTIONS,
-                    &spec.whatap_home,
-                    &spec.jar_name,
-                    settings.latest_jar,
-                    &spec.options,
-                )?;
-                lines.push(format!("export {TOOL_OPTIONS}"));
-                Ok(lines)
-            })?;
-            Ok(InstallPlan {
-                plan,
-                method: "start-script".to_string(),
-                next_steps: vec![app.restart_hint()],
-                warnings: Vec::new(),
-            })
-        }
-    }
-}
-
-impl Runtime for SpringBoot {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        self.label().replacen(' ', ":", 1)
-    }
+impl JavaServer for SpringBoot {
+    const KIND: RuntimeKind = RuntimeKind::Springboot;
 
     fn target(&self) -> PathBuf {
         match &self.place {
@@ -363,33 +257,147 @@ impl Runtime for SpringBoot {
         }
     }
 
-    fn detection(&self) -> Detection {
+    /// Known by its unit (or start script), not by the drop-in file.
+    fn label(&self) -> String {
+        match &self.place {
+            Place::Unit { unit, .. } => format!("{} {unit}", Self::KIND),
+            Place::Script(script) => format!("{} {}", Self::KIND, script.display()),
+        }
+    }
+
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
         let mut details = BTreeMap::new();
         if let Place::Unit { unit, .. } = &self.place {
             details.insert("unit".to_string(), unit.clone());
         }
-        let home = self.jar.clone().unwrap_or_else(|| self.target());
-        java::detection(
-            NAME,
-            &home,
-            None,
-            None,
-            self.process.as_ref(),
-            &self.scan(),
+        let home = self.jar.clone().unwrap_or_else(|| JavaServer::target(self));
+        Description {
             details,
-        )
+            ..Description::home(&home)
+        }
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        agent::scan_blocks(&self.files(), MarkerStyle::Shell)
     }
 
-    fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: self.label(),
-            blocks: self.scan(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
+    fn restart_hint(&self) -> String {
+        match &self.place {
+            Place::Unit { unit, .. } => {
+                format!("systemctl daemon-reload && systemctl restart {unit}")
+            }
+            Place::Script(script) => {
+                msg!("springboot-restart-script", path = script.display())
+            }
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        if settings.method.is_some() {
+            return Err(Error::usage(
+                msg!("springboot-method"),
+                msg!("drop-method-hint"),
+            ));
+        }
+        let owner = self
+            .process
+            .as_ref()
+            .map(|p| (p.uid, p.gid))
+            .unwrap_or((0, 0));
+        match &self.place {
+            Place::Unit { .. } => {
+                let home = self
+                    .jar
+                    .as_ref()
+                    .and_then(|j| j.parent())
+                    .map(Path::to_path_buf)
+                    .filter(|d| d.is_absolute())
+                    .unwrap_or_else(|| PathBuf::from("/opt"));
+                if settings.target.whatap_home.is_none() && self.jar.is_none() {
+                    return Err(Error::usage(
+                        msg!("springboot-unit-no-home"),
+                        msg!("springboot-unit-no-home-hint"),
+                    ));
+                }
+                let (_, agent, _, mut plan) =
+                    agent::fixed_agent_plan(settings, dist, &home, owner)?;
+                let drop_in = self.drop_in().expect("unit place");
+                let dir = drop_in.parent().expect("drop-in dir").to_path_buf();
+                let roots = target::owned_roots(&[&dir]);
+                let text = drop_in_text(self.current_tool_options().as_deref(), &agent)?;
+                let file = target::read(&drop_in, &roots)?;
+                if let Some(content) = &file.content {
+                    if content != text.as_bytes() {
+                        return Err(Error::refused(
+                            msg!("springboot-drop-in-exists", path = drop_in.display()),
+                            msg!("springboot-drop-in-exists-hint"),
+                        ));
+                    }
+                }
+                plan.dirs
+                    .extend(crate::plan::DirCreate::missing(&dir, None));
+                plan.edits
+                    .push(edits::whole(&drop_in, &roots, text.into_bytes(), 0o644)?);
+                Ok(InstallPlan {
+                    plan,
+                    method: "systemd".to_string(),
+                    next_steps: vec![self.restart_hint()],
+                    warnings: Vec::new(),
+                })
+            }
+            Place::Script(script) => {
+                let dir = script.parent().unwrap_or(Path::new("/"));
+                let spec =
+                    AgentSpec::resolve(settings, dist, &dir.join("whatap"), MarkerStyle::Shell)?;
+                let files = vec![script.clone()];
+                let install = BlockInstall {
+                    script: script.clone(),
+                    startup_files: &files,
+                    style: MarkerStyle::Shell,
+                    at: InsertAt::AfterHeader,
+                    dirs: &[dir],
+                    owner,
+                    shell: true,
+                };
+                let plan: Plan =
+                    agent::plan_block_install(&install, &spec, settings, dist, |spec| {
+                        let mut lines = agent::agent_block(
+                            MarkerStyle::Shell,
+                            TOOL_OPTIONS,
+                            &spec.whatap_home,
+                            &spec.jar_name,
+                            settings.latest_jar,
+                            &spec.options,
+                        )?;
+                        lines.push(format!("export {TOOL_OPTIONS}"));
+                        Ok(lines)
+                    })?;
+                Ok(InstallPlan {
+                    plan,
+                    method: "start-script".to_string(),
+                    next_steps: vec![self.restart_hint()],
+                    warnings: Vec::new(),
+                })
+            }
+        }
+    }
+
+    fn selection(&self) -> Option<TargetSettings> {
+        let (unit, start_script, systemd_dir) = match &self.place {
+            Place::Unit { unit, systemd_dir } => (Some(unit.clone()), None, systemd_dir.clone()),
+            Place::Script(script) => (None, Some(script.clone()), PathBuf::new()),
+        };
+        Some(TargetSettings {
+            runtime: Some(Self::KIND),
+            pid: self.process.as_ref().map(|p| p.pid),
+            unit,
+            start_script,
+            systemd_dir,
+            ..TargetSettings::default()
         })
     }
 }

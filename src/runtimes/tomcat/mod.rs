@@ -1,21 +1,31 @@
 //! Apache Tomcat 7 to 11: tarball layouts (CATALINA_HOME = CATALINA_BASE or a separate base),
 //! Debian's split layout (`/usr/share/tomcatN` + `/var/lib/tomcatN`), Windows trees (.bat).
 
-use super::java;
-use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
 use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
+use crate::doctor::Inspection;
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::target;
+use crate::plan::target::{self, canonical};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::{self, Description, JavaServer, agent};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "tomcat";
+/// Tomcat is what a bare `--home`/`--pid` means when no other runtime recognises it.
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Tomcat,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: None,
+    is_home: None,
+    needs_no_target: false,
+};
+
 const BOOTSTRAP_CLASS: &str = "org.apache.catalina.startup.Bootstrap";
 
 /// Where installs look for Tomcat trees when nothing is running and no flag is given.
@@ -36,25 +46,7 @@ pub enum Method {
     Catalina,
 }
 
-impl Method {
-    pub fn parse(value: Option<&str>) -> Result<Method> {
-        match value {
-            None | Some("setenv") => Ok(Method::Setenv),
-            Some("catalina") => Ok(Method::Catalina),
-            Some(other) => Err(Error::usage(
-                msg!("tomcat-method", method = other),
-                msg!("tomcat-method-hint"),
-            )),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Setenv => "setenv",
-            Method::Catalina => "catalina",
-        }
-    }
-}
+const METHODS: &[(&str, Method)] = &[("setenv", Method::Setenv), ("catalina", Method::Catalina)];
 
 #[derive(Debug, Clone)]
 pub struct Tomcat {
@@ -101,38 +93,11 @@ impl Tomcat {
         files
     }
 
-    /// Every WHATAP block in the startup files, or why one is broken.
-    pub fn scan_blocks(&self) -> Vec<java::BlockScan> {
-        java::scan_blocks(&self.startup_files(), self.style)
-    }
-
     /// The user the JVM runs as: the live process, else the owner of `logs/`, else the base.
     pub fn runtime_owner(&self) -> (u32, u32) {
-        java::runtime_owner(
+        agent::runtime_owner(
             self.process.as_ref(),
             &[self.base.join("logs"), self.base.clone()],
-        )
-    }
-
-    pub fn detection(&self) -> Detection {
-        let mut details = std::collections::BTreeMap::new();
-        details.insert(
-            "layout".to_string(),
-            if self.style == MarkerStyle::Bat {
-                "windows"
-            } else {
-                "unix"
-            }
-            .into(),
-        );
-        java::detection(
-            NAME,
-            &self.home,
-            Some(&self.base),
-            self.version.clone(),
-            self.process.as_ref(),
-            &self.scan_blocks(),
-            details,
         )
     }
 }
@@ -140,8 +105,6 @@ impl Tomcat {
 fn is_tomcat_home(dir: &Path) -> bool {
     dir.join("bin/catalina.sh").is_file() || dir.join("bin/catalina.bat").is_file()
 }
-
-use java::canonical;
 
 /// Debian keeps the instance in `/var/lib/tomcatN` beside `/usr/share/tomcatN`.
 fn debian_base(home: &Path) -> Option<PathBuf> {
@@ -235,7 +198,8 @@ fn check_dir(flag: &str, dir: &Path) -> Result<()> {
     java::check_dir(flag, dir, &msg!("holds-tomcat"))
 }
 
-/// The Tomcat the target flags name, or the only one detection finds.
+/// The Tomcat the target flags name: `--pid`, `--home` (with `--base`, else Debian's base or
+/// the home itself), or `--base` of a running or self-contained Tomcat.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
         return java::by_pid(pid, from_process, |pid| {
@@ -247,10 +211,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     }
     let running_for = |base: &Path| {
         let base = canonical(base);
-        host.java_processes()
-            .filter_map(from_process)
-            .find(|t| t.base == base)
-            .and_then(|t| t.process)
+        java::running(host, from_process, |t| t.base == base).and_then(|t| t.process)
     };
     match (&target.home, &target.base) {
         (Some(home), base) => {
@@ -291,50 +252,6 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     }
 }
 
-fn plan_install(tomcat: &Tomcat, settings: &InstallSettings) -> Result<InstallPlan> {
-    let method = Method::parse(settings.method.as_deref())?;
-    let style = tomcat.style;
-    let spec = java::AgentSpec::resolve(settings, &tomcat.base.join("whatap"), style)?;
-    let script = match method {
-        Method::Setenv => tomcat.setenv_script(),
-        Method::Catalina => tomcat.catalina_script(),
-    };
-    let startup_files = tomcat.startup_files();
-    let install = java::BlockInstall {
-        script,
-        startup_files: &startup_files,
-        style,
-        at: match method {
-            Method::Setenv => InsertAt::End,
-            Method::Catalina => InsertAt::AfterHeader,
-        },
-        dirs: &[&tomcat.home, &tomcat.base],
-        owner: tomcat.runtime_owner(),
-        shell: style == MarkerStyle::Shell,
-    };
-    let plan = java::plan_block_install(&install, &spec, settings, |spec| {
-        java::agent_block(
-            style,
-            "JAVA_OPTS",
-            &spec.whatap_home,
-            &spec.jar_name,
-            settings.latest_jar,
-            &spec.options,
-        )
-    })?;
-    let mut warnings = Vec::new();
-    if style == MarkerStyle::Bat {
-        warnings.push(crate::msg!("tomcat-windows-tree"));
-    }
-    let next_steps = vec![restart_hint(tomcat)];
-    Ok(InstallPlan {
-        plan,
-        method: method.name().to_string(),
-        next_steps,
-        warnings,
-    })
-}
-
 pub fn restart_hint(tomcat: &Tomcat) -> String {
     let debian = tomcat.home.starts_with("/usr/share") && tomcat.base.starts_with("/var/lib");
     let how = if debian {
@@ -373,39 +290,98 @@ pub fn restart_hint(tomcat: &Tomcat) -> String {
     }
 }
 
-impl Runtime for Tomcat {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.base.display())
-    }
+impl JavaServer for Tomcat {
+    const KIND: RuntimeKind = RuntimeKind::Tomcat;
 
     fn target(&self) -> PathBuf {
         self.base.clone()
     }
 
-    fn detection(&self) -> Detection {
-        Tomcat::detection(self)
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
+    fn describe(&self) -> Description {
+        let layout = if self.style == MarkerStyle::Bat {
+            "windows"
+        } else {
+            "unix"
+        };
+        Description {
+            base: Some(self.base.clone()),
+            version: self.version.clone(),
+            details: [("layout".to_string(), layout.to_string())].into(),
+            ..Description::home(&self.home)
+        }
     }
 
-    fn inspect(&self) -> Inspection {
-        let label = format!("{NAME} {}", self.base.display());
-        let mut inspection = doctor::java::inspect(&doctor::java::JavaTarget {
-            label: label.clone(),
-            blocks: self.scan_blocks(),
-            process: self.process.as_ref(),
-            restart: restart_hint(self),
-        });
+    /// Every WHATAP block in the startup files, or why one is broken.
+    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
+        agent::scan_blocks(&self.startup_files(), self.style)
+    }
+
+    fn restart_hint(&self) -> String {
+        restart_hint(self)
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        let (method, method_name) = java::method(
+            METHODS,
+            settings.method.as_deref(),
+            Method::Setenv,
+            |other| {
+                Error::usage(
+                    msg!("tomcat-method", method = other),
+                    msg!("tomcat-method-hint"),
+                )
+            },
+        )?;
+        let style = self.style;
+        let spec = agent::AgentSpec::resolve(settings, dist, &self.base.join("whatap"), style)?;
+        let script = match method {
+            Method::Setenv => self.setenv_script(),
+            Method::Catalina => self.catalina_script(),
+        };
+        let startup_files = self.startup_files();
+        let install = agent::BlockInstall {
+            script,
+            startup_files: &startup_files,
+            style,
+            at: match method {
+                Method::Setenv => InsertAt::End,
+                Method::Catalina => InsertAt::AfterHeader,
+            },
+            dirs: &[&self.home, &self.base],
+            owner: self.runtime_owner(),
+            shell: style == MarkerStyle::Shell,
+        };
+        let plan = agent::plan_block_install(&install, &spec, settings, dist, |spec| {
+            agent::agent_block(
+                style,
+                "JAVA_OPTS",
+                &spec.whatap_home,
+                &spec.jar_name,
+                settings.latest_jar,
+                &spec.options,
+            )
+        })?;
+        let mut warnings = Vec::new();
+        if style == MarkerStyle::Bat {
+            warnings.push(crate::msg!("tomcat-windows-tree"));
+        }
+        let next_steps = vec![restart_hint(self)];
+        Ok(InstallPlan {
+            plan,
+            method: method_name.to_string(),
+            next_steps,
+            warnings,
+        })
+    }
+
+    fn inspect_more(&self, label: &str, out: &mut Inspection) {
         let catalina_out = self.base.join("logs/catalina.out");
         if catalina_out.is_file() {
-            inspection.logs.push((label, catalina_out));
+            out.logs.push((label.to_string(), catalina_out));
         }
-        inspection
     }
 }

@@ -2,8 +2,8 @@
 //! that does not load the module another SAPI of the same PHP loads, a module built for
 //! another API or thread safety, and an ini newer than the running FPM / Apache master.
 
-use super::{Fact, Inspection};
-use crate::runtimes::php::{IniTarget, MODULE_FILE, PhpSapi};
+use super::sapi::{IniTarget, MODULE_FILE, PhpSapi};
+use crate::doctor::{Fact, Inspection};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,7 +16,8 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
     let label = sapi.label();
     // Scanned with the catalog's log rules (license rejected, ...), like every agent log.
     out.logs.extend(
-        super::logs::newest_boot_log(Path::new(AGENT_LOG_DIR)).map(|log| (label.clone(), log)),
+        crate::doctor::logs::newest_boot_log(Path::new(AGENT_LOG_DIR))
+            .map(|log| (label.clone(), log)),
     );
     let info = match &sapi.info {
         Ok(info) => info,

@@ -2,17 +2,26 @@
 //! product writes its `conf/whatap.conf` (license, whatap.server.host, createdtime) the way the
 //! guide's `echo ... | tee` lines do, keeping every other key; the package step is printed.
 
-use super::{AgentState, Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::doctor::{self, Inspection};
+use crate::doctor::{Fact, Inspection, conf::inspect_conf};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{DirCreate, Plan, edits, target};
+use crate::runtimes::instance::{AgentState, Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "infra";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Infra,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: None,
+    is_home: None,
+    needs_no_target: true,
+};
+
 pub const DEFAULT_HOME: &str = "/usr/whatap/infra";
 /// The daemon the package runs (`/usr/whatap/infra/whatap_infrad`).
 pub const DAEMON: &str = "whatap_infrad";
@@ -138,12 +147,12 @@ fn plan_install(infra: &Infra, settings: &InstallSettings) -> Result<InstallPlan
 }
 
 impl Runtime for Infra {
-    fn kind(&self) -> &'static str {
-        NAME
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Infra
     }
 
     fn id(&self) -> String {
-        format!("{NAME}:{}", self.home.display())
+        format!("{}:{}", RuntimeKind::Infra, self.home.display())
     }
 
     fn target(&self) -> PathBuf {
@@ -157,7 +166,7 @@ impl Runtime for Infra {
             (None, false) => AgentState::None,
         };
         Detection {
-            runtime: NAME.to_string(),
+            runtime: RuntimeKind::Infra,
             version: std::fs::read_to_string(self.home.join("VERSION"))
                 .ok()
                 .map(|v| v.trim().to_string()),
@@ -170,11 +179,40 @@ impl Runtime for Infra {
         }
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
+    fn plan_install(&self, settings: &InstallSettings, _: Option<&Path>) -> Result<InstallPlan> {
         plan_install(self, settings)
     }
 
+    /// whatap.conf's keys (and collectors), and the daemon running.
     fn inspect(&self) -> Inspection {
-        doctor::infra::inspect(self)
+        let mut out = Inspection::default();
+        let label = format!("{} {}", RuntimeKind::Infra, self.home.display());
+        inspect_conf(
+            &label,
+            &self.conf(),
+            &["license", "whatap.server.host"],
+            &mut out,
+        );
+        if self.pid.is_none() {
+            let why = if self.installed() {
+                format!("no {DAEMON} process")
+            } else {
+                format!(
+                    "no {DAEMON} process, and {} is missing (package not installed)",
+                    self.home.join(DAEMON).display()
+                )
+            };
+            out.facts.push(Fact::new("infra-not-running", &label, why));
+        }
+        out
+    }
+
+    /// Its fixed home, without a PID (the infra agent is not picked by process).
+    fn selection(&self) -> TargetSettings {
+        TargetSettings {
+            runtime: Some(RuntimeKind::Infra),
+            home: Some(self.home.clone()),
+            ..TargetSettings::default()
+        }
     }
 }

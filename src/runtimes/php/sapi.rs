@@ -1,18 +1,15 @@
-//! PHP: every PHP on the host (`php`, `phpX.Y`, `php-fpm*`, `php-cgi*` and Apache's mod_php),
-//! one instance per binary and SAPI. What each PHP is comes from its own `-i` output, run
-//! without a shell; the module goes into its extension_dir as `whatap.so` and `whatap.ini` into
-//! each SAPI's scan dir (Debian: `mods-available` + a `conf.d` symlink), or a marked `[whatap]`
-//! section at the end of php.ini when PHP has no scan dir.
+//! What each PHP on the host is: its binaries and SAPIs (CLI, FPM, CGI, Apache's mod_php),
+//! probed once with their own `-i` (run without a shell), and where each SAPI's ini files are.
 
-use super::{AgentState, Detection, InstallPlan, Runtime, java};
 use crate::detect::Host;
-use crate::doctor::{self, Inspection};
 use crate::edit::eol::{line_body, split_lines};
-use crate::edit::marker::{self, InsertAt, MarkerStyle};
+use crate::edit::marker::{self, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Edit, Link, Plan, edits, target};
-use crate::settings::{InstallSettings, TargetSettings, Toggle};
+use crate::plan::target;
+use crate::runtimes::instance::{AgentState, Detection};
+use crate::runtimes::kind::RuntimeKind;
+use crate::settings::TargetSettings;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -20,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const NAME: &str = "php";
 pub const MODULE_FILE: &str = "whatap.so";
 pub const INI_FILE: &str = "whatap.ini";
 /// Debian's conf.d name for modules without their own priority (phpenmod's default).
@@ -52,7 +48,7 @@ impl Sapi {
     }
 
     /// The guide's `whatap.app_name`: APHP for Apache, FPHP for PHP-FPM.
-    fn app_name(self) -> Option<&'static str> {
+    pub fn app_name(self) -> Option<&'static str> {
         match self {
             Sapi::Apache => Some("APHP"),
             Sapi::Fpm => Some("FPHP"),
@@ -278,6 +274,14 @@ impl IniTarget {
 }
 
 impl PhpSapi {
+    /// What names this SAPI: its binary, or Apache's httpd for mod_php.
+    pub fn home(&self) -> PathBuf {
+        self.server
+            .as_ref()
+            .map(|(httpd, _)| httpd.clone())
+            .unwrap_or_else(|| self.binary.clone())
+    }
+
     pub fn label(&self) -> String {
         match &self.server {
             Some((httpd, _)) => format!("{} (apache2 mod_php)", httpd.display()),
@@ -322,7 +326,7 @@ impl PhpSapi {
     }
 
     /// The directories whose files this SAPI's install may touch.
-    fn roots(&self) -> Vec<PathBuf> {
+    pub fn roots(&self) -> Vec<PathBuf> {
         let Ok(info) = &self.info else {
             return Vec::new();
         };
@@ -442,13 +446,9 @@ impl PhpSapi {
             _ => AgentState::None,
         };
         Detection {
-            runtime: NAME.to_string(),
+            runtime: RuntimeKind::Php,
             version,
-            home: self
-                .server
-                .as_ref()
-                .map(|(httpd, _)| httpd.clone())
-                .unwrap_or_else(|| self.binary.clone()),
+            home: self.home(),
             base: None,
             pid: self.master,
             user: None,
@@ -498,34 +498,7 @@ pub fn extension_line(line: &str) -> Option<bool> {
     (key.trim() == "extension" && (value == MODULE_FILE || value == "whatap")).then_some(active)
 }
 
-/// The same line switched on or off, keeping its indentation and spelling.
-fn toggled(line: &str, toggle: Toggle) -> String {
-    match (extension_line(line), toggle) {
-        (Some(true), Toggle::Pause) => {
-            let indent = line.len() - line.trim_start().len();
-            format!("{};{}", &line[..indent], &line[indent..])
-        }
-        (Some(false), Toggle::Resume) => {
-            let indent = line.len() - line.trim_start().len();
-            let body = line[indent..].strip_prefix(';').unwrap_or(&line[indent..]);
-            format!("{}{}", &line[..indent], body.trim_start())
-        }
-        _ => line.to_string(),
-    }
-}
-
-fn toggle_bytes(content: &[u8], toggle: Toggle) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 1);
-    for line in split_lines(content) {
-        let body = line_body(line);
-        let text = String::from_utf8_lossy(body);
-        out.extend_from_slice(toggled(&text, toggle).as_bytes());
-        out.extend_from_slice(&line[body.len()..]);
-    }
-    out
-}
-
-fn file_name(path: &Path) -> String {
+pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -806,567 +779,9 @@ fn is_httpd(path: &Path) -> bool {
     name == "apache2" || name == "httpd"
 }
 
-/// The module for this PHP from `--agent-archive DIR`: `whatap_<API>.so` or `whatap_zts_<API>.so`.
-fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
-    let info = sapi.info()?;
-    let name = if info.zts {
-        format!("whatap_zts_{}.so", info.api)
-    } else {
-        format!("whatap_{}.so", info.api)
-    };
-    let Some(archive) = archive else {
-        return Err(Error::usage(
-            msg!("php-archive-required", module = name, label = sapi.label()),
-            msg!("php-archive-required-hint"),
-        ));
-    };
-    if !archive.is_dir() {
-        return Err(Error::usage(
-            msg!("agent-archive-not-dir", path = archive.display()),
-            msg!("php-archive-not-dir-hint"),
-        ));
-    }
-    // The vendor's packages keep the modules in a subdirectory (modules/x64).
-    let found = walkdir_find(archive, &name, 3);
-    found.ok_or_else(|| {
-        let mut others = Vec::new();
-        walkdir_collect(archive, 3, &mut others);
-        let list = if others.is_empty() {
-            msg!("php-modules-none")
-        } else {
-            others.join(", ")
-        };
-        Error::usage(
-            msg!(
-                "php-archive-no-module",
-                path = archive.display(),
-                module = name,
-                label = sapi.label(),
-                api = info.api,
-                thread = if info.zts { "ZTS" } else { "NTS" },
-                list = list
-            ),
-            msg!("php-archive-no-module-hint"),
-        )
-    })
-}
-
-fn walkdir_find(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
-    let direct = dir.join(name);
-    if direct.is_file() {
-        return Some(direct);
-    }
-    if depth == 0 {
-        return None;
-    }
-    let mut subdirs: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    subdirs
-        .iter()
-        .find_map(|d| walkdir_find(d, name, depth - 1))
-}
-
-fn walkdir_collect(dir: &Path, depth: usize, out: &mut Vec<String>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        let name = file_name(&path);
-        if path.is_dir() && depth > 0 {
-            walkdir_collect(&path, depth - 1, out);
-        } else if name.starts_with("whatap_") && name.ends_with(".so") {
-            out.push(name);
-        }
-    }
-}
-
-/// The lines of whatap.ini (or of the php.ini section) for one SAPI.
-fn ini_lines(settings: &InstallSettings, sapi: Option<&PhpSapi>, shared: bool) -> Vec<String> {
-    let mut lines = vec![
-        "; WhaTap PHP agent (written by `whatap install --runtime php`)".to_string(),
-        format!("extension={MODULE_FILE}"),
-        format!("whatap.license={}", settings.license),
-        format!("whatap.server.host={}", settings.hosts.join("/")),
-    ];
-    if !shared {
-        lines.extend(sapi.map(app_lines).unwrap_or_default());
-    }
-    lines.extend(settings.conf.iter().map(|(k, v)| format!("{k}={v}")));
-    lines
-}
-
-/// The per-SAPI keys: app name and the process whose memory the agent reports.
-fn app_lines(sapi: &PhpSapi) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(name) = sapi.sapi.app_name() {
-        lines.push(format!("whatap.app_name={name}"));
-        let process = match &sapi.server {
-            Some((httpd, _)) => file_name(httpd),
-            None => file_name(&sapi.binary),
-        };
-        lines.push(format!("whatap.app_process_name={process}"));
-    }
-    lines
-}
-
-fn with_newlines(lines: &[String]) -> Vec<u8> {
-    let mut text = lines.join("\n");
-    text.push('\n');
-    text.into_bytes()
-}
-
-/// Adds `edit` unless the plan already writes that file; the same file planned twice with
-/// different bytes (two SAPIs sharing a scan dir) keeps the first and says so.
-fn push_edit(plan: &mut Plan, edit: Edit, warnings: &mut Vec<String>, who: &str) {
-    match plan.edits.iter().find(|e| e.path == edit.path) {
-        Some(existing) if existing.after != edit.after => warnings.push(msg!(
-            "php-shared-file",
-            path = edit.path.display(),
-            who = who
-        )),
-        Some(_) => {}
-        None => plan.edits.push(edit),
-    }
-}
-
-fn plan_sapi(
-    sapi: &PhpSapi,
-    settings: &InstallSettings,
-    plan: &mut Plan,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    let info = sapi.info()?;
-    let target = sapi.ini_target()?;
-    let roots = sapi.roots();
-    let label = sapi.label();
-    let source = module_source(settings.agent_archive.as_deref(), sapi)?;
-    sapi.check_module(&source).map_err(|why| {
-        Error::usage(
-            msg!(
-                "php-module-does-not-load",
-                path = source.display(),
-                label = label,
-                api = info.api,
-                thread = if info.zts { "ZTS" } else { "NTS" },
-                why = why
-            ),
-            msg!("php-module-does-not-load-hint"),
-        )
-    })?;
-    let extension_dir = info.extension_dir.as_ref().ok_or_else(|| {
-        Error::usage(
-            msg!("php-no-extension-dir", label = label),
-            msg!("php-no-extension-dir-hint"),
-        )
-    })?;
-    if !extension_dir.is_dir() {
-        return Err(Error::usage(
-            msg!(
-                "php-extension-dir-missing",
-                label = label,
-                path = extension_dir.display()
-            ),
-            msg!("php-extension-dir-missing-hint"),
-        ));
-    }
-    let dest = extension_dir.join(MODULE_FILE);
-    if let Some(other) = plan.edits.iter().find(|e| e.path == dest) {
-        if other.after.as_deref() != crate::plan::target::peek(&source).ok().as_deref() {
-            return Err(Error::usage(
-                msg!("php-extension-dir-shared", path = dest.display()),
-                msg!("php-extension-dir-shared-hint"),
-            ));
-        }
-    }
-    let stray = stray_extension_lines(sapi, &target);
-    if !stray.is_empty() {
-        return Err(Error::refused(
-            msg!(
-                "php-module-enabled-elsewhere",
-                label = label,
-                module = MODULE_FILE,
-                places = stray.join("; ")
-            ),
-            msg!("php-module-enabled-elsewhere-hint"),
-        ));
-    }
-    let link_dir = match &target {
-        IniTarget::Debian { link, .. } => link.parent(),
-        _ => None,
-    };
-    let dirs: Vec<&Path> = [
-        Some(extension_dir.as_path()),
-        target.extension_file().parent(),
-        link_dir,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for dir in dirs {
-        target::check_dir_writable(dir)?;
-    }
-    push_edit(plan, edits::copy(&source, &dest, &roots)?, warnings, &label);
-    match &target {
-        IniTarget::ScanDir { file } => {
-            let lines = ini_lines(settings, Some(sapi), false);
-            push_edit(
-                plan,
-                edits::whole(file, &roots, with_newlines(&lines), 0o644)?,
-                warnings,
-                &label,
-            );
-        }
-        IniTarget::Debian { shared, link, app } => {
-            let lines = ini_lines(settings, None, true);
-            push_edit(
-                plan,
-                edits::whole(shared, &roots, with_newlines(&lines), 0o644)?,
-                warnings,
-                &label,
-            );
-            plan_link(link, shared, plan)?;
-            let app_lines = app_lines(sapi);
-            if !app_lines.is_empty() {
-                push_edit(
-                    plan,
-                    edits::whole(app, &roots, with_newlines(&app_lines), 0o644)?,
-                    warnings,
-                    &label,
-                );
-            }
-        }
-        IniTarget::PhpIni { file } => {
-            let mut inner = vec!["[whatap]".to_string()];
-            inner.extend(ini_lines(settings, Some(sapi), false));
-            let edit = edits::block(file, &roots, MarkerStyle::Ini, &inner, InsertAt::End)?;
-            push_edit(plan, edit, warnings, &label);
-        }
-    }
-    Ok(())
-}
-
-/// Active `extension=whatap.so` lines PHP reads outside the files this install manages
-/// (a vendor install.sh's whatap.ini, a hand edit of php.ini): `file:line: text`.
-fn stray_extension_lines(sapi: &PhpSapi, target: &IniTarget) -> Vec<String> {
-    let Ok(info) = &sapi.info else {
-        return Vec::new();
-    };
-    let ours: Vec<PathBuf> = match target {
-        IniTarget::ScanDir { file } => vec![file.clone()],
-        IniTarget::Debian { shared, link, app } => vec![shared.clone(), link.clone(), app.clone()],
-        IniTarget::PhpIni { .. } => Vec::new(),
-    };
-    let mut files: Vec<PathBuf> = info.ini_file.iter().cloned().collect();
-    if let Some(entries) = info.scan_dir.as_ref().and_then(|d| fs::read_dir(d).ok()) {
-        let mut inis: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "ini"))
-            .collect();
-        inis.sort();
-        files.extend(inis);
-    }
-    let mut found = Vec::new();
-    for file in files.iter().filter(|f| !ours.contains(f)) {
-        let Ok(content) = crate::plan::target::peek(file) else {
-            continue;
-        };
-        let block = marker::find_block(&content, MarkerStyle::Ini)
-            .ok()
-            .flatten();
-        for (i, line) in split_lines(&content).iter().enumerate() {
-            let text = String::from_utf8_lossy(line_body(line));
-            let inside = block.is_some_and(|b| i >= b.start && i <= b.end);
-            if !inside && extension_line(&text) == Some(true) {
-                found.push(format!("{}:{}: {}", file.display(), i + 1, text.trim()));
-            }
-        }
-    }
-    found
-}
-
-/// Debian's conf.d symlink to mods-available, as phpenmod makes it.
-fn plan_link(link: &Path, target_file: &Path, plan: &mut Plan) -> Result<()> {
-    let wanted = Link {
-        path: link.to_path_buf(),
-        target: target_file.to_path_buf(),
-    };
-    if wanted.is_in_place() || plan.links.contains(&wanted) {
-        return Ok(());
-    }
-    if fs::symlink_metadata(link).is_ok() {
-        return Err(Error::refused(
-            msg!(
-                "php-link-foreign",
-                path = link.display(),
-                target = target_file.display()
-            ),
-            msg!("php-link-foreign-hint"),
-        ));
-    }
-    plan.links.push(wanted);
-    Ok(())
-}
-
-fn plan_toggle(
-    sapi: &PhpSapi,
-    toggle: Toggle,
-    plan: &mut Plan,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    let target = sapi.ini_target()?;
-    let roots = sapi.roots();
-    let roots = roots.as_slice();
-    let file = target.extension_file();
-    let not_installed = || {
-        Error::usage(
-            msg!(
-                "php-toggle-not-installed",
-                flag = toggle.flag(),
-                label = sapi.label(),
-                module = MODULE_FILE,
-                path = file.display()
-            ),
-            msg!("php-toggle-not-installed-hint"),
-        )
-    };
-    if sapi.extension_state().is_none() {
-        return Err(not_installed());
-    }
-    let edit = match &target {
-        IniTarget::PhpIni { file } => {
-            let content = crate::plan::target::peek(file).map_err(|e| Error::io(file, e))?;
-            let span = marker::find_block(&content, MarkerStyle::Ini)
-                .map_err(|e| edits::broken_block(file, &e))?
-                .ok_or_else(not_installed)?;
-            let inner: Vec<String> = marker::block_inner(&content, span)
-                .iter()
-                .map(|l| toggled(l, toggle))
-                .collect();
-            edits::block(file, roots, MarkerStyle::Ini, &inner, InsertAt::End)?
-        }
-        _ => {
-            let content = crate::plan::target::peek(file).map_err(|e| Error::io(file, e))?;
-            edits::whole(file, roots, toggle_bytes(&content, toggle), 0o644)?
-        }
-    };
-    push_edit(plan, edit, warnings, &sapi.label());
-    Ok(())
-}
-
-/// The guide's service script, which reads these `export` lines to find PHP and the module.
-const SERVICE_SCRIPT: &str = "/etc/init.d/whatap-php";
-
-/// Fills `export WHATAP_PHP_BIN=` / `WHATAP_PHP_EXT_HOME=` / `WHATAP_PHP_EXT_SRC=` in the
-/// whatap-php service script when it is installed; lines it lacks are not appended (after
-/// the script's `case` they would never run).
-fn plan_service_env(
-    group: &PhpGroup,
-    settings: &InstallSettings,
-    plan: &mut Plan,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    let script = Path::new(SERVICE_SCRIPT);
-    if !script.is_file() {
-        return Ok(());
-    }
-    let Some(cli) = group
-        .sapis
-        .iter()
-        .find(|s| s.sapi == Sapi::Cli && s.server.is_none())
-    else {
-        warnings.push(msg!("php-service-no-cli", script = SERVICE_SCRIPT));
-        return Ok(());
-    };
-    let info = cli.info()?;
-    let source = module_source(settings.agent_archive.as_deref(), cli)?;
-    let values = [
-        ("export WHATAP_PHP_BIN", Some(cli.binary.clone())),
-        ("export WHATAP_PHP_EXT_HOME", info.extension_dir.clone()),
-        ("export WHATAP_PHP_EXT_SRC", Some(source)),
-    ];
-    let roots = target::owned_roots(&[script.parent().unwrap_or(Path::new("/"))]);
-    let existing = crate::edit::conf::parse(
-        &crate::plan::target::peek(script).map_err(|e| Error::io(script, e))?,
-    );
-    let mut keys = Vec::new();
-    for (key, value) in values {
-        match value {
-            Some(value) if existing.contains_key(key) => {
-                let value = value.display().to_string();
-                java::check_plain(key, &value, MarkerStyle::Shell)?;
-                keys.push((key.to_string(), value));
-            }
-            _ => warnings.push(msg!(
-                "php-service-no-key",
-                script = SERVICE_SCRIPT,
-                key = key
-            )),
-        }
-    }
-    if !keys.is_empty() {
-        let mut edit = edits::keys(script, &roots, &keys, 0o755)?;
-        edit.validation = crate::plan::Validation::Shell;
-        plan.edits.push(edit);
-    }
-    Ok(())
-}
-
-fn restart_hint(sapi: &PhpSapi) -> Option<String> {
-    let name = match &sapi.server {
-        Some((httpd, _)) => file_name(httpd),
-        None => file_name(&sapi.binary),
-    };
-    match sapi.sapi {
-        Sapi::Cli | Sapi::Cgi => None,
-        Sapi::Fpm => {
-            let unit = name.strip_prefix("php-fpm").map(|v| format!("php{v}-fpm"));
-            Some(msg!(
-                "php-restart-fpm",
-                binary = sapi.binary.display(),
-                unit = unit.unwrap_or(name)
-            ))
-        }
-        Sapi::Apache => Some(msg!("php-restart-apache", name = name)),
-    }
-}
-
 /// Every PHP instance chosen for one command: planned, recorded and removed together.
 pub struct PhpGroup {
     pub sapis: Vec<PhpSapi>,
-}
-
-impl Runtime for PhpGroup {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    /// One ledger record for all PHP on the host: `--pause`/`--resume` and reinstalls with
-    /// another `--php-bin` set update it, and `uninstall --runtime php` reverses everything.
-    fn id(&self) -> String {
-        NAME.to_string()
-    }
-
-    fn target(&self) -> PathBuf {
-        self.sapis
-            .first()
-            .map(|s| s.detection().home)
-            .unwrap_or_default()
-    }
-
-    fn detection(&self) -> Detection {
-        self.sapis
-            .first()
-            .map(PhpSapi::detection)
-            .expect("a PHP group is never empty")
-    }
-
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        let mut plan = Plan::default();
-        let mut warnings = Vec::new();
-        match settings.toggle {
-            None => {
-                // A broken PHP among the chosen ones stops everything before anything is written.
-                for sapi in &self.sapis {
-                    sapi.info()?;
-                }
-                for sapi in &self.sapis {
-                    plan_sapi(sapi, settings, &mut plan, &mut warnings)?;
-                }
-                plan_service_env(self, settings, &mut plan, &mut warnings)?;
-            }
-            Some(toggle) => {
-                // Switching the agent off must work even when another PHP is broken or was
-                // never set up: those are skipped with a warning.
-                let mut first_error = None;
-                for sapi in &self.sapis {
-                    if let Err(error) = plan_toggle(sapi, toggle, &mut plan, &mut warnings) {
-                        warnings.push(msg!(
-                            "php-sapi-skipped",
-                            label = sapi.label(),
-                            error = error
-                        ));
-                        first_error.get_or_insert(error);
-                    }
-                }
-                if plan.edits.is_empty() {
-                    if let Some(error) = first_error {
-                        return Err(error);
-                    }
-                }
-            }
-        }
-        let mut next_steps: Vec<String> = self.sapis.iter().filter_map(restart_hint).collect();
-        next_steps.dedup();
-        if settings.toggle.is_none() && Path::new("/etc/init.d/whatap-php").exists() {
-            next_steps.push(msg!("php-restart-service"));
-        }
-        Ok(InstallPlan {
-            plan,
-            method: settings
-                .toggle
-                .map(|t| t.flag().to_string())
-                .unwrap_or_else(|| "ini".to_string()),
-            next_steps,
-            warnings,
-        })
-    }
-
-    fn inspect(&self) -> Inspection {
-        let mut out = Inspection::default();
-        for sapi in &self.sapis {
-            let found = doctor::php::inspect(sapi);
-            out.facts.extend(found.facts);
-            out.udp_ports.extend(found.udp_ports);
-        }
-        // Every SAPI talks to the same agent: one port, checked once.
-        out.udp_ports.dedup_by(|a, b| a.1 == b.1);
-        out
-    }
-
-    fn selector(&self) -> String {
-        "--runtime php".to_string()
-    }
-}
-
-impl Runtime for PhpSapi {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        NAME.to_string()
-    }
-
-    fn target(&self) -> PathBuf {
-        self.detection().home
-    }
-
-    fn detection(&self) -> Detection {
-        PhpSapi::detection(self)
-    }
-
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        PhpGroup {
-            sapis: vec![self.clone()],
-        }
-        .plan_install(settings)
-    }
-
-    fn inspect(&self) -> Inspection {
-        doctor::php::inspect(self)
-    }
-
-    fn selector(&self) -> String {
-        "--runtime php".to_string()
-    }
 }
 
 #[cfg(test)]
@@ -1450,72 +865,10 @@ mod tests {
     }
 
     #[test]
-    fn pause_and_resume_are_inverses() {
-        let original =
-            b"; c\r\nextension=whatap.so\r\nwhatap.license=x\r\n  extension = \"whatap.so\"";
-        let paused = toggle_bytes(original, Toggle::Pause);
-        assert_eq!(
-            paused,
-            b"; c\r\n;extension=whatap.so\r\nwhatap.license=x\r\n  ;extension = \"whatap.so\""
-        );
-        assert_eq!(toggle_bytes(&paused, Toggle::Pause), paused);
-        assert_eq!(toggle_bytes(&paused, Toggle::Resume), original);
-        assert_eq!(toggle_bytes(original, Toggle::Resume), original);
-    }
-
-    #[test]
     fn extension_lines() {
         assert_eq!(extension_line("extension=whatap.so"), Some(true));
         assert_eq!(extension_line(" ; extension = whatap"), Some(false));
         assert_eq!(extension_line("extension=opcache.so"), None);
         assert_eq!(extension_line(";; comment"), None);
-    }
-
-    /// Every upstream php.ini in the shared corpus: the [whatap] section inserted, replaced,
-    /// paused, resumed and removed gives back the exact bytes.
-    #[test]
-    fn corpus_php_ini_round_trips() {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/php-ini");
-        let Ok(entries) = fs::read_dir(&corpus) else {
-            eprintln!("SKIPPED: no php.ini corpus at {}", corpus.display());
-            return;
-        };
-        let inner: Vec<String> = [
-            "[whatap]",
-            "extension=whatap.so",
-            "whatap.license=x41pl22ek7jhv",
-            "whatap.server.host=127.0.0.1",
-        ]
-        .map(String::from)
-        .to_vec();
-        let mut checked = 0;
-        for entry in entries.flatten() {
-            let original = fs::read(entry.path()).unwrap();
-            let name = entry.file_name();
-            let installed =
-                marker::insert_block(&original, MarkerStyle::Ini, &inner, InsertAt::End);
-            let span = marker::find_block(&installed, MarkerStyle::Ini)
-                .unwrap()
-                .expect("block");
-            assert_eq!(
-                marker::replace_block(&installed, span, MarkerStyle::Ini, &inner),
-                installed,
-                "{name:?}: install twice != once"
-            );
-            let paused: Vec<String> = marker::block_inner(&installed, span)
-                .iter()
-                .map(|l| toggled(l, Toggle::Pause))
-                .collect();
-            assert!(paused.contains(&";extension=whatap.so".to_string()));
-            let resumed: Vec<String> = paused.iter().map(|l| toggled(l, Toggle::Resume)).collect();
-            assert_eq!(resumed, inner, "{name:?}: resume != install");
-            assert_eq!(
-                marker::remove_block(&installed, span),
-                original,
-                "{name:?}: not byte-identical"
-            );
-            checked += 1;
-        }
-        assert!(checked > 0);
     }
 }

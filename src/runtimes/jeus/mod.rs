@@ -3,21 +3,30 @@
 //! appended to each engine container's `<command-option>`. XML is edited by splicing bytes
 //! (`edit::xml`): every other byte of the file stays as it was.
 
-use super::java::{self};
-use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
+use crate::detect::process::{self, Process};
 use crate::edit::xml::{self, Element, Insertion};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
 use crate::plan::{Validation, edits};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, BlockScan, FoundBlock};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "jeus";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Jeus,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
 const SEARCH_DIRS: &[&str] = &["/opt", "/usr/local", "/srv", "/home"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +66,7 @@ fn config_files(home: &Path) -> Vec<(Generation, PathBuf)> {
     found
 }
 
-pub fn is_home(dir: &Path) -> bool {
+fn is_home(dir: &Path) -> bool {
     !config_files(dir).is_empty()
 }
 
@@ -66,10 +75,10 @@ pub fn is_home(dir: &Path) -> bool {
 fn pick_config(home: &Path, base: Option<&Path>) -> Result<(Generation, PathBuf)> {
     let all = config_files(home);
     if let Some(base) = base {
-        let base = java::canonical(base);
+        let base = canonical(base);
         return all
             .into_iter()
-            .find(|(_, f)| java::canonical(f).starts_with(&base))
+            .find(|(_, f)| canonical(f).starts_with(&base))
             .ok_or_else(|| {
                 Error::usage(
                     msg!("jeus-base-empty", path = base.display()),
@@ -109,7 +118,7 @@ fn pick_config(home: &Path, base: Option<&Path>) -> Result<(Generation, PathBuf)
 }
 
 fn build(home: &Path, base: Option<&Path>, process: Option<Process>) -> Result<Jeus> {
-    let home = java::canonical(home);
+    let home = canonical(home);
     let (generation, config) = pick_config(&home, base)?;
     Ok(Jeus {
         home,
@@ -145,34 +154,34 @@ pub fn detect(host: &Host) -> Vec<Jeus> {
     found
 }
 
-pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
-    if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
-            Error::usage(
-                msg!("jeus-pid-not-it", pid = pid),
-                msg!("jeus-pid-not-it-hint"),
-            )
-        });
-    }
-    let Some(home) = target.home.as_ref() else {
-        return Err(Error::usage(
-            msg!("jeus-home-required"),
-            msg!("jeus-home-required-hint"),
-        ));
-    };
-    java::check_dir("--home", home, &msg!("holds-jeus"))?;
-    if !is_home(home) {
-        return Err(Error::usage(
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-jeus"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("jeus-pid-not-it", pid = pid),
+            msg!("jeus-pid-not-it-hint"),
+        )
+    },
+    not_home: |home| {
+        Error::usage(
             msg!("jeus-not-home", path = home.display()),
             msg!("jeus-not-home-hint"),
-        ));
-    }
+        )
+    },
+    home_required: Some(|| {
+        Error::usage(msg!("jeus-home-required"), msg!("jeus-home-required-hint"))
+    }),
+};
+
+/// `--home JEUS_HOME`, and `--base` for one domain (7/8) or node (6) of it.
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
+    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(home) => home,
+    };
     let mut jeus = build(home, target.base.as_deref(), None)?;
-    jeus.process = host
-        .java_processes()
-        .filter_map(from_process)
-        .find(|j| j.config == jeus.config)
-        .and_then(|j| j.process);
+    jeus.process =
+        java::running(host, from_process, |j| j.config == jeus.config).and_then(|j| j.process);
     Ok(jeus)
 }
 
@@ -180,7 +189,7 @@ fn is_agent_option(text: &[u8]) -> bool {
     let text = String::from_utf8_lossy(text);
     text.split_whitespace()
         .filter_map(|w| w.strip_prefix("-javaagent:"))
-        .any(java::is_whatap_agent)
+        .any(process::is_whatap_agent)
 }
 
 fn child_text(content: &[u8], all: &[Element], parent: &Element, name: &str) -> String {
@@ -310,8 +319,54 @@ fn already_set(server: &str, text: &[u8]) -> Error {
 }
 
 impl Jeus {
-    fn label(&self) -> String {
-        format!("{NAME} {}", self.config.display())
+    /// The agent options a config holds, as found blocks for the shared Java doctor checks.
+    fn scan(&self) -> Vec<BlockScan> {
+        let Ok(content) = crate::plan::target::peek(&self.config) else {
+            return Vec::new();
+        };
+        let Ok(all) = xml::elements(&content) else {
+            return Vec::new();
+        };
+        all.iter()
+            .filter(|e| e.name == "jvm-option" || e.name == "command-option")
+            .filter(|e| is_agent_option(e.text(&content)))
+            .map(|e| {
+                Ok(FoundBlock {
+                    file: self.config.clone(),
+                    line: content[..e.start].iter().filter(|&&b| b == b'\n').count() + 1,
+                    inner: vec![String::from_utf8_lossy(e.text(&content)).trim().to_string()],
+                })
+            })
+            .collect()
+    }
+}
+
+impl JavaServer for Jeus {
+    const KIND: RuntimeKind = RuntimeKind::Jeus;
+
+    fn target(&self) -> PathBuf {
+        self.config.clone()
+    }
+
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
+        let version = match self.generation {
+            Generation::Domain => "7+",
+            Generation::Main => "6",
+        };
+        Description {
+            base: self.config.parent().map(Path::to_path_buf),
+            version: Some(version.to_string()),
+            details: [("config".to_string(), self.config.display().to_string())].into(),
+            ..Description::home(&self.home)
+        }
+    }
+
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        self.scan()
     }
 
     fn restart_hint(&self) -> String {
@@ -325,97 +380,32 @@ impl Jeus {
         }
     }
 
-    /// The agent options a config holds, as found blocks for the shared Java doctor checks.
-    fn scan(&self) -> Vec<java::BlockScan> {
-        let Ok(content) = crate::plan::target::peek(&self.config) else {
-            return Vec::new();
-        };
-        let Ok(all) = xml::elements(&content) else {
-            return Vec::new();
-        };
-        all.iter()
-            .filter(|e| e.name == "jvm-option" || e.name == "command-option")
-            .filter(|e| is_agent_option(e.text(&content)))
-            .map(|e| {
-                Ok(java::FoundBlock {
-                    file: self.config.clone(),
-                    line: content[..e.start].iter().filter(|&&b| b == b'\n').count() + 1,
-                    inner: vec![String::from_utf8_lossy(e.text(&content)).trim().to_string()],
-                })
-            })
-            .collect()
-    }
-}
-
-fn plan_install(jeus: &Jeus, settings: &InstallSettings) -> Result<InstallPlan> {
-    if settings.method.is_some() {
-        return Err(Error::usage(msg!("jeus-method"), msg!("drop-method-hint")));
-    }
-    let owner = java::runtime_owner(jeus.process.as_ref(), std::slice::from_ref(&jeus.config));
-    let (_, option, roots, mut plan) = java::fixed_agent_plan(settings, &jeus.home, owner)?;
-    let generation = jeus.generation;
-    plan.edits.push(edits::splice(
-        &jeus.config,
-        &roots,
-        |content| match generation {
-            Generation::Domain => domain_insertions(content, &option),
-            Generation::Main => main_insertions(content, &option),
-        },
-        Validation::Xml,
-    )?);
-    Ok(InstallPlan {
-        plan,
-        method: match generation {
-            Generation::Domain => "domain-xml",
-            Generation::Main => "jeusmain-xml",
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        if settings.method.is_some() {
+            return Err(Error::usage(msg!("jeus-method"), msg!("drop-method-hint")));
         }
-        .to_string(),
-        next_steps: vec![jeus.restart_hint()],
-        warnings: Vec::new(),
-    })
-}
-
-impl Runtime for Jeus {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.config.display())
-    }
-
-    fn target(&self) -> PathBuf {
-        self.config.clone()
-    }
-
-    fn detection(&self) -> Detection {
-        let mut details = BTreeMap::new();
-        details.insert("config".to_string(), self.config.display().to_string());
-        let version = match self.generation {
-            Generation::Domain => "7+",
-            Generation::Main => "6",
-        };
-        java::detection(
-            NAME,
-            &self.home,
-            self.config.parent(),
-            Some(version.to_string()),
-            self.process.as_ref(),
-            &self.scan(),
-            details,
-        )
-    }
-
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
-    }
-
-    fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: self.label(),
-            blocks: self.scan(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
+        let owner = agent::runtime_owner(self.process.as_ref(), std::slice::from_ref(&self.config));
+        let (_, option, roots, mut plan) =
+            agent::fixed_agent_plan(settings, dist, &self.home, owner)?;
+        let generation = self.generation;
+        plan.edits.push(edits::splice(
+            &self.config,
+            &roots,
+            |content| match generation {
+                Generation::Domain => domain_insertions(content, &option),
+                Generation::Main => main_insertions(content, &option),
+            },
+            Validation::Xml,
+        )?);
+        Ok(InstallPlan {
+            plan,
+            method: match generation {
+                Generation::Domain => "domain-xml",
+                Generation::Main => "jeusmain-xml",
+            }
+            .to_string(),
+            next_steps: vec![self.restart_hint()],
+            warnings: Vec::new(),
         })
     }
 }

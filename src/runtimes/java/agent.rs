@@ -1,24 +1,25 @@
-//! What every Java runtime shares: the agent jar, the `-javaagent` block, whatap.conf.
+//! The agent every Java server gets: the tracer jar (and the rest of its distribution), the
+//! `-javaagent` block in a startup file, whatap.conf beside the jar.
 
-use super::{AgentState, Detection};
 use crate::detect::process::Process;
 use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
 use crate::plan::{DirCreate, Edit, Plan, Validation, edits, target};
+use crate::runtimes::instance::AgentState;
 use crate::settings::InstallSettings;
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const JAR_PREFIX: &str = "whatap.agent.tracer-";
 
-const SH_BLOCK: &str = include_str!("../../templates/java/javaagent.sh");
-const SH_LATEST_BLOCK: &str = include_str!("../../templates/java/javaagent-latest.sh");
-const BAT_BLOCK: &str = include_str!("../../templates/java/javaagent.bat");
-const BAT_LATEST_BLOCK: &str = include_str!("../../templates/java/javaagent-latest.bat");
+const SH_BLOCK: &str = include_str!("../../../templates/java/javaagent.sh");
+const SH_LATEST_BLOCK: &str = include_str!("../../../templates/java/javaagent-latest.sh");
+const BAT_BLOCK: &str = include_str!("../../../templates/java/javaagent.bat");
+const BAT_LATEST_BLOCK: &str = include_str!("../../../templates/java/javaagent-latest.bat");
 
 /// A WHATAP block found in one of a runtime's startup files.
 #[derive(Debug, Clone)]
@@ -56,27 +57,9 @@ pub fn is_tracer_jar_name(name: &str) -> bool {
     name.starts_with(JAR_PREFIX) && name.ends_with(".jar")
 }
 
-/// Does a `-javaagent:` value point at a WhaTap tracer?
-pub fn is_whatap_agent(value: &str) -> bool {
-    let path = value.split('=').next().unwrap_or(value);
-    Path::new(path)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().contains("whatap"))
-}
-
 /// The newest tracer jar in `dir`, by version order (2.10 after 2.9).
 pub fn newest_jar_in(dir: &Path) -> Option<PathBuf> {
-    let mut jars: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(is_tracer_jar_name)
-        })
-        .collect();
+    let mut jars = crate::detect::files_in(dir, is_tracer_jar_name);
     jars.sort_by_key(|p| version_key(p.file_name().and_then(|n| n.to_str()).unwrap_or("")));
     jars.pop()
 }
@@ -294,10 +277,6 @@ pub fn jar_in_block(lines: &[String]) -> Option<String> {
     })
 }
 
-pub fn canonical(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
 /// The user a JVM runs as: the live process, else the owner of the first path that exists.
 pub fn runtime_owner(process: Option<&Process>, candidates: &[PathBuf]) -> (u32, u32) {
     if let Some(p) = process {
@@ -312,90 +291,13 @@ pub fn runtime_owner(process: Option<&Process>, candidates: &[PathBuf]) -> (u32,
 
 /// Loaded when the JVM has our `-javaagent`, configured when a startup file has our block.
 pub fn agent_state(process: Option<&Process>, scans: &[BlockScan]) -> AgentState {
-    if process.is_some_and(|p| p.javaagents().iter().any(|a| is_whatap_agent(a))) {
+    if process.is_some_and(Process::has_whatap_agent) {
         AgentState::Loaded
     } else if scans.iter().any(|s| s.is_ok()) {
         AgentState::Configured
     } else {
         AgentState::None
     }
-}
-
-/// The runtime a `--pid` names: the process must exist and `parse` must recognise it.
-pub fn by_pid<T>(
-    pid: u32,
-    parse: impl Fn(&Process) -> Option<T>,
-    not_it: impl FnOnce(u32) -> Error,
-) -> Result<T> {
-    let p = crate::detect::process::read(&crate::detect::process::proc_root(), pid).ok_or_else(
-        || {
-            Error::usage(
-                msg!("pid-no-such-process", pid = pid),
-                msg!("pid-no-such-process-java-hint"),
-            )
-        },
-    )?;
-    parse(&p).ok_or_else(|| not_it(pid))
-}
-
-/// What `whatap detect` reports for a JVM runtime instance.
-pub fn detection(
-    runtime: &str,
-    home: &Path,
-    base: Option<&Path>,
-    version: Option<String>,
-    process: Option<&Process>,
-    scans: &[BlockScan],
-    details: BTreeMap<String, String>,
-) -> Detection {
-    Detection {
-        runtime: runtime.to_string(),
-        version,
-        home: home.to_path_buf(),
-        base: base.map(Path::to_path_buf),
-        pid: process.map(|p| p.pid),
-        user: process.and_then(|p| crate::detect::process::user_name(p.uid)),
-        agent: agent_state(process, scans),
-        details: details.into_iter().map(|(k, v)| (k, v.into())).collect(),
-    }
-}
-
-/// Directories directly in `parents` whose name starts with one of `prefixes` (any case) and
-/// that `is_home` accepts, sorted per parent: where installs look when nothing runs.
-pub fn homes_in(
-    parents: &[&str],
-    prefixes: &[&str],
-    is_home: impl Fn(&Path) -> bool,
-) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for parent in parents {
-        let Ok(entries) = fs::read_dir(parent) else {
-            continue;
-        };
-        let mut homes: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| {
-                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-                prefixes.iter().any(|p| name.starts_with(p))
-            })
-            .map(|e| e.path())
-            .filter(|p| is_home(p))
-            .collect();
-        homes.sort();
-        found.extend(homes);
-    }
-    found
-}
-
-/// A `--home`/`--base` that must be a directory; the hint says what it should hold.
-pub fn check_dir(flag: &str, dir: &Path, holds: &str) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::usage(
-            msg!("dir-missing", flag = flag, path = dir.display()),
-            msg!("dir-missing-hint", flag = flag, holds = holds),
-        ));
-    }
-    Ok(())
 }
 
 /// The agent files an install puts in place, validated before anything is planned.
@@ -414,10 +316,11 @@ impl AgentSpec {
     /// file written in `style`.
     pub fn resolve(
         settings: &InstallSettings,
+        dist: Option<&Path>,
         default_home: &Path,
         style: MarkerStyle,
     ) -> Result<AgentSpec> {
-        let whatap_home = match &settings.whatap_home {
+        let whatap_home = match &settings.target.whatap_home {
             Some(dir) if dir.is_relative() => {
                 return Err(Error::usage(
                     msg!("whatap-home-relative", path = dir.display()),
@@ -438,7 +341,7 @@ impl AgentSpec {
             &whatap_home.to_string_lossy(),
             MarkerStyle::Shell,
         )?;
-        let source = agent_jar_source(settings, &whatap_home)?;
+        let source = agent_jar_source(settings, dist, &whatap_home)?;
         let jar_name = source
             .file_name()
             .and_then(|n| n.to_str())
@@ -465,10 +368,12 @@ impl AgentSpec {
         self.whatap_home.join(&self.jar_name)
     }
 
-    /// Adds whatap-home (owned by the JVM's user), the jar copy and whatap.conf to `plan`.
+    /// Adds whatap-home (owned by the JVM's user), the jar copy, the rest of the agent
+    /// distribution `dist` and whatap.conf to `plan`.
     pub fn plan_files(
         &self,
         settings: &InstallSettings,
+        dist: Option<&Path>,
         roots: &[PathBuf],
         owner: (u32, u32),
         plan: &mut Plan,
@@ -482,7 +387,7 @@ impl AgentSpec {
             plan.edits.push(copy);
         }
         // The rest of an agent distribution (lib1/, scripts) comes along with the jar.
-        if let Some(dist) = &settings.agent_archive {
+        if let Some(dist) = dist {
             let (dirs, copies) = distribution_edits(dist, &self.whatap_home, roots, owner)?;
             plan.dirs.extend(dirs);
             plan.edits.extend(copies);
@@ -501,12 +406,16 @@ impl AgentSpec {
 
 /// The agent jar to install: --agent-jar, else the newest in --agent-archive, else the newest
 /// already in whatap-home.
-fn agent_jar_source(settings: &InstallSettings, whatap_home: &Path) -> Result<PathBuf> {
+fn agent_jar_source(
+    settings: &InstallSettings,
+    dist: Option<&Path>,
+    whatap_home: &Path,
+) -> Result<PathBuf> {
     if let Some(jar) = &settings.agent_jar {
         check_jar("--agent-jar", jar)?;
         return Ok(jar.clone());
     }
-    if let Some(archive) = &settings.agent_archive {
+    if let Some(archive) = dist {
         if !archive.is_dir() {
             return Err(Error::usage(
                 msg!("agent-archive-not-dir", path = archive.display()),
@@ -575,6 +484,7 @@ pub fn stray_agent_lines(
 /// Returns the `-javaagent:... -D...` text to splice.
 pub fn fixed_agent_plan(
     settings: &InstallSettings,
+    dist: Option<&Path>,
     home: &Path,
     owner: (u32, u32),
 ) -> Result<(AgentSpec, String, Vec<PathBuf>, Plan)> {
@@ -584,11 +494,11 @@ pub fn fixed_agent_plan(
             msg!("latest-jar-fixed-path-hint"),
         ));
     }
-    let spec = AgentSpec::resolve(settings, &home.join("whatap"), MarkerStyle::Shell)?;
+    let spec = AgentSpec::resolve(settings, dist, &home.join("whatap"), MarkerStyle::Shell)?;
     let agent = format!("-javaagent:{}{}", spec.jar().display(), spec.options);
     let roots = target::owned_roots(&[home, &spec.whatap_home]);
     let mut plan = Plan::default();
-    spec.plan_files(settings, &roots, owner, &mut plan)?;
+    spec.plan_files(settings, dist, &roots, owner, &mut plan)?;
     Ok((spec, agent, roots, plan))
 }
 
@@ -614,6 +524,7 @@ pub fn plan_block_install(
     install: &BlockInstall<'_>,
     spec: &AgentSpec,
     settings: &InstallSettings,
+    dist: Option<&Path>,
     render: impl FnOnce(&AgentSpec) -> Result<Vec<String>>,
 ) -> Result<Plan> {
     let stray = stray_agent_lines(install.startup_files, install.style, &install.script)?;
@@ -627,7 +538,7 @@ pub fn plan_block_install(
     dirs.push(&spec.whatap_home);
     let roots = target::owned_roots(&dirs);
     let mut plan = Plan::default();
-    spec.plan_files(settings, &roots, install.owner, &mut plan)?;
+    spec.plan_files(settings, dist, &roots, install.owner, &mut plan)?;
     if let Some(parent) = install.script.parent() {
         plan.dirs.extend(DirCreate::missing(parent, None));
     }
@@ -710,14 +621,5 @@ mod tests {
         assert!(check_plain("--name", "{type}-{ip2}-{port}", MarkerStyle::Shell).is_ok());
         assert!(check_plain("--whatap-home", "C:\\whatap", MarkerStyle::Bat).is_ok());
         assert!(check_plain("--whatap-home", "C:\\whatap", MarkerStyle::Shell).is_err());
-    }
-
-    #[test]
-    fn recognises_whatap_agents() {
-        assert!(is_whatap_agent("/opt/whatap/whatap.agent.tracer-2.2.0.jar"));
-        assert!(is_whatap_agent(
-            "/opt/whatap/whatap.agent.tracer-2.2.0.jar=opts"
-        ));
-        assert!(!is_whatap_agent("/opt/other/jolokia.jar"));
     }
 }

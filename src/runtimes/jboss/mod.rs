@@ -5,22 +5,32 @@
 //! block merges into the value already set instead of appending a second one that would drop
 //! `org.jboss.byteman` and the rest.
 
-use super::java::{self, AgentSpec, BlockInstall};
-use super::{Detection, InstallPlan, Runtime};
-use crate::detect::Host;
 use crate::detect::process::{self, Process};
-use crate::doctor::{self, Fact, Inspection};
+use crate::detect::{Host, files_in};
+use crate::doctor::{Fact, Inspection, Remedy};
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
 use crate::plan::{Validation, edits, target};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "jboss";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Jboss,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
 const PKGS: &str = "jboss.modules.system.pkgs";
 const LEGACY_MAIN: &str = "org.jboss.Main";
 /// How much of the end of each log doctor reads: recent errors, instantly.
@@ -98,27 +108,31 @@ impl Jboss {
         files
     }
 
-    pub fn scan_blocks(&self) -> Vec<java::BlockScan> {
-        self.all_conf_files()
-            .into_iter()
-            .flat_map(|(file, style)| java::scan_blocks(&[file], style))
-            .collect()
-    }
-
-    fn method(&self, value: Option<&str>) -> Result<Mode> {
-        match (self.flavor, value) {
-            (_, None) => Ok(self.mode),
-            (Flavor::Legacy, Some("run-conf")) => Ok(Mode::Standalone),
-            (Flavor::Modular, Some("standalone")) => Ok(Mode::Standalone),
-            (Flavor::Modular, Some("domain")) => Ok(Mode::Domain),
-            (Flavor::Legacy, Some(other)) => Err(Error::usage(
-                msg!("jboss-method-legacy", method = other),
-                msg!("jboss-method-legacy-hint"),
-            )),
-            (Flavor::Modular, Some(other)) => Err(Error::usage(
-                msg!("jboss-method", method = other),
-                msg!("jboss-method-hint"),
-            )),
+    /// The `--method` chosen (default: the mode it runs in) and its ledger name.
+    fn method(&self, value: Option<&str>) -> Result<(Mode, &'static str)> {
+        match self.flavor {
+            Flavor::Legacy => java::method(
+                &[("run-conf", Mode::Standalone), ("run-conf", Mode::Domain)],
+                value,
+                self.mode,
+                |other| {
+                    Error::usage(
+                        msg!("jboss-method-legacy", method = other),
+                        msg!("jboss-method-legacy-hint"),
+                    )
+                },
+            ),
+            Flavor::Modular => java::method(
+                &[("standalone", Mode::Standalone), ("domain", Mode::Domain)],
+                value,
+                self.mode,
+                |other| {
+                    Error::usage(
+                        msg!("jboss-method", method = other),
+                        msg!("jboss-method-hint"),
+                    )
+                },
+            ),
         }
     }
 
@@ -127,7 +141,7 @@ impl Jboss {
             Flavor::Legacy => self.home.join("server/default/log"),
             Flavor::Modular => self.home.join("standalone/log"),
         };
-        java::runtime_owner(self.process.as_ref(), &[logs, self.home.clone()])
+        agent::runtime_owner(self.process.as_ref(), &[logs, self.home.clone()])
     }
 
     fn version(&self) -> Option<String> {
@@ -141,20 +155,6 @@ impl Jboss {
         let name = self.home.file_name()?.to_str()?;
         let digit = name.find(|c: char| c.is_ascii_digit())?;
         Some(name[digit..].to_string())
-    }
-
-    fn restart_hint(&self) -> String {
-        let script = match (self.flavor, self.mode) {
-            (Flavor::Legacy, _) => "run",
-            (_, Mode::Standalone) => "standalone",
-            (_, Mode::Domain) => "domain",
-        };
-        let ext = if self.windows { "bat" } else { "sh" };
-        let how = format!("{}", self.bin(&format!("{script}.{ext}")).display());
-        match &self.process {
-            Some(p) => msg!("runtime-restart", runtime = "JBoss", pid = p.pid, how = how),
-            None => msg!("runtime-start", runtime = "JBoss", how = how),
-        }
     }
 
     /// jboss-logmanager jars in the tree, for the `-Xbootclasspath/a` fix.
@@ -228,12 +228,12 @@ fn flavor_of(home: &Path) -> Option<(Flavor, bool)> {
     None
 }
 
-pub fn is_home(dir: &Path) -> bool {
+fn is_home(dir: &Path) -> bool {
     flavor_of(dir).is_some()
 }
 
 fn build(home: &Path, mode: Mode, process: Option<Process>) -> Option<Jboss> {
-    let home = java::canonical(home);
+    let home = canonical(home);
     let (flavor, windows) = flavor_of(&home)?;
     Some(Jboss {
         home,
@@ -264,7 +264,7 @@ fn home_from_args(args: &[String]) -> Option<PathBuf> {
     None
 }
 
-pub fn from_process(p: &Process) -> Option<Jboss> {
+fn from_process(p: &Process) -> Option<Jboss> {
     let is_jboss = p.args.iter().any(|a| {
         a == LEGACY_MAIN
             || a.starts_with("org.jboss.as.")
@@ -304,41 +304,40 @@ pub fn detect(host: &Host) -> Vec<Jboss> {
     found
 }
 
-pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
-    if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
-            Error::usage(
-                msg!("jboss-pid-not-it", pid = pid),
-                msg!("jboss-pid-not-it-hint"),
-            )
-        });
-    }
-    let Some(home) = target.home.as_ref().or(target.base.as_ref()) else {
-        return Err(Error::Internal(
-            "resolve without a target: use runtimes::resolve".into(),
-        ));
-    };
-    java::check_dir("--home", home, &msg!("holds-jboss"))?;
-    let real = java::canonical(home);
-    let running = host
-        .java_processes()
-        .filter_map(from_process)
-        .find(|j| j.home == real);
-    if let Some(running) = running {
-        return Ok(running);
-    }
-    build(home, Mode::Standalone, None).ok_or_else(|| {
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-jboss"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("jboss-pid-not-it", pid = pid),
+            msg!("jboss-pid-not-it-hint"),
+        )
+    },
+    not_home: |home| {
         Error::usage(
             msg!("jboss-not-home", path = home.display()),
             msg!("jboss-not-home-hint"),
         )
-    })
+    },
+    home_required: None,
+};
+
+/// `--pid` or `--home`: the running server of that home (its mode), else the home standalone.
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
+    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(home) => home,
+    };
+    let real = canonical(home);
+    if let Some(running) = java::running(host, from_process, |j| j.home == real) {
+        return Ok(running);
+    }
+    build(home, Mode::Standalone, None).ok_or_else(|| (POINTING.not_home)(home))
 }
 
 /// The shell block: the last `-Djboss.modules.system.pkgs=` in JAVA_OPTS (the one the JVM uses)
 /// or else JBOSS_MODULES_SYSTEM_PKGS, with whatap added; pure POSIX sh, no subprocess.
 fn shell_block(spec: &AgentSpec, latest: bool, modular: bool) -> Result<Vec<String>> {
-    let mut lines = java::agent_block(
+    let mut lines = agent::agent_block(
         MarkerStyle::Shell,
         "JAVA_OPTS",
         &spec.whatap_home,
@@ -396,7 +395,7 @@ fn bat_block(
     } else {
         spec.options.clone()
     };
-    let mut lines = java::agent_block(
+    let mut lines = agent::agent_block(
         MarkerStyle::Bat,
         "JAVA_OPTS",
         &spec.whatap_home,
@@ -444,87 +443,6 @@ fn ps1_block(spec: &AgentSpec, modular: bool) -> Vec<String> {
     lines
 }
 
-fn plan_install(jboss: &Jboss, settings: &InstallSettings) -> Result<InstallPlan> {
-    let mode = jboss.method(settings.method.as_deref())?;
-    let files = jboss.conf_files(mode);
-    let (script, style) = files[0].clone();
-    let modular = jboss.flavor == Flavor::Modular;
-    let spec = AgentSpec::resolve(settings, &jboss.home.join("whatap"), style)?;
-    let same_style: Vec<PathBuf> = jboss
-        .all_conf_files()
-        .into_iter()
-        .filter(|(_, s)| *s == style)
-        .map(|(f, _)| f)
-        .collect();
-    let install = BlockInstall {
-        script,
-        startup_files: &same_style,
-        style,
-        // run.conf and standalone.conf set JAVA_OPTS only when it is empty: ours goes after.
-        at: InsertAt::End,
-        dirs: &[&jboss.home],
-        owner: jboss.owner(),
-        shell: style == MarkerStyle::Shell,
-    };
-    let mut plan = java::plan_block_install(&install, &spec, settings, |spec| match style {
-        MarkerStyle::Shell => shell_block(spec, settings.latest_jar, modular),
-        // A JBoss tree is shell or Windows; never ini.
-        MarkerStyle::Bat | MarkerStyle::Ini => {
-            // Read without our own block, so a reinstall sees what the operator's lines pass.
-            let existing = crate::plan::target::peek(&files[0].0).ok().and_then(|c| {
-                let without = match marker::find_block(&c, MarkerStyle::Bat) {
-                    Ok(Some(span)) => marker::remove_block(&c, span),
-                    _ => c,
-                };
-                literal_pkgs(&without)
-            });
-            bat_block(spec, settings.latest_jar, modular, existing.as_deref())
-        }
-    })?;
-    // The PowerShell twin of a Windows tree.
-    for (ps1, _) in files.iter().skip(1) {
-        if settings.latest_jar {
-            return Err(Error::usage(
-                msg!("jboss-latest-jar-ps1"),
-                msg!("jboss-latest-jar-ps1-hint"),
-            ));
-        }
-        let stray = java::stray_agent_lines(std::slice::from_ref(ps1), MarkerStyle::Shell, ps1)?;
-        if !stray.is_empty() {
-            return Err(Error::refused(
-                msg!("agent-set-in", places = stray.join("; ")),
-                msg!("agent-set-in-hint"),
-            ));
-        }
-        let roots = target::owned_roots(&[&jboss.home, &spec.whatap_home]);
-        let mut edit = edits::block(
-            ps1,
-            &roots,
-            MarkerStyle::Shell,
-            &ps1_block(&spec, modular),
-            InsertAt::End,
-        )?;
-        edit.validation = Validation::None;
-        plan.edits.push(edit);
-    }
-    let mut warnings = Vec::new();
-    if jboss.windows {
-        warnings.push(msg!("jboss-windows-tree"));
-    }
-    if mode == Mode::Domain {
-        warnings.push(msg!("jboss-domain-mode"));
-    }
-    Ok(InstallPlan {
-        plan,
-        method: match jboss.flavor {
-            Flavor::Legacy => "run-conf".to_string(),
-            Flavor::Modular => mode.name().to_string(),
-        },
-        next_steps: vec![jboss.restart_hint()],
-        warnings,
-    })
-}
-
 /// The last `max` bytes of a log, as lines (a cut first line is dropped).
 fn log_tail(path: &Path) -> Vec<String> {
     let Ok(mut file) = fs::File::open(path) else {
@@ -567,20 +485,13 @@ impl Jboss {
     fn agent_logs(&self) -> Vec<PathBuf> {
         let mut logs = Vec::new();
         for block in self.scan_blocks().into_iter().flatten() {
-            let Some(jar) = java::jar_in_block(&block.inner) else {
+            let Some(jar) = agent::jar_in_block(&block.inner) else {
                 continue;
             };
             let Some(dir) = Path::new(&jar).parent() else {
                 continue;
             };
-            if let Ok(entries) = fs::read_dir(dir.join("logs")) {
-                logs.extend(
-                    entries
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "log")),
-                );
-            }
+            logs.extend(files_in(&dir.join("logs"), |n| n.ends_with(".log")));
         }
         logs.sort();
         logs
@@ -593,7 +504,7 @@ impl Jboss {
             let Ok(bytes) = crate::plan::target::peek(&file) else {
                 continue;
             };
-            if java::scan_blocks(std::slice::from_ref(&file), style)
+            if agent::scan_blocks(std::slice::from_ref(&file), style)
                 .iter()
                 .any(|s| s.is_ok())
             {
@@ -639,10 +550,10 @@ impl Jboss {
 
     /// `doctor --fix` for AS 5's MBeanServerBuilder error: `-Djboss.platform.mbeanserver=true`
     /// added to the `-javaagent` line of our own block in run.conf (recorded like an install).
-    fn mbeanserver_remedy(&self) -> Option<crate::doctor::Remedy> {
+    fn mbeanserver_remedy(&self) -> Option<Remedy> {
         const OPTION: &str = "-Djboss.platform.mbeanserver=true";
         let run_conf = self.bin("run.conf");
-        let block = java::scan_blocks(std::slice::from_ref(&run_conf), MarkerStyle::Shell)
+        let block = agent::scan_blocks(std::slice::from_ref(&run_conf), MarkerStyle::Shell)
             .into_iter()
             .find_map(|scan| scan.ok())?;
         if block
@@ -660,7 +571,7 @@ impl Jboss {
         let edit =
             crate::plan::edits::block(&run_conf, &roots, MarkerStyle::Shell, &inner, InsertAt::End)
                 .ok()?;
-        Some(crate::doctor::Remedy::Edit(Box::new(edit)))
+        Some(Remedy::Edit(Box::new(edit)))
     }
 
     fn jboss_facts(&self, label: &str) -> Vec<Fact> {
@@ -670,7 +581,7 @@ impl Jboss {
         let all_logs: Vec<PathBuf> = agent_logs.iter().chain(&server_logs).cloned().collect();
         if self.flavor == Flavor::Modular {
             let process_fact = self.process.as_ref().and_then(|p| {
-                let agent = p.javaagents().iter().any(|a| java::is_whatap_agent(a));
+                let agent = p.has_whatap_agent();
                 let pkgs = p.system_property(PKGS).unwrap_or("");
                 (agent && !pkgs_has_whatap(pkgs)).then(|| {
                     Fact::new(
@@ -720,54 +631,138 @@ impl Jboss {
     }
 }
 
-impl Runtime for Jboss {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.home.display())
-    }
+impl JavaServer for Jboss {
+    const KIND: RuntimeKind = RuntimeKind::Jboss;
 
     fn target(&self) -> PathBuf {
         self.home.clone()
     }
 
-    fn detection(&self) -> Detection {
-        let mut details = BTreeMap::new();
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
         let flavor = match self.flavor {
             Flavor::Legacy => "as5",
             Flavor::Modular => "modular",
         };
-        details.insert("flavor".to_string(), flavor.to_string());
-        details.insert("mode".to_string(), self.mode.name().to_string());
         let layout = if self.windows { "windows" } else { "unix" };
-        details.insert("layout".to_string(), layout.to_string());
-        java::detection(
-            NAME,
-            &self.home,
-            None,
-            self.version(),
-            self.process.as_ref(),
-            &self.scan_blocks(),
-            details,
-        )
+        Description {
+            version: self.version(),
+            details: [
+                ("flavor".to_string(), flavor.to_string()),
+                ("mode".to_string(), self.mode.name().to_string()),
+                ("layout".to_string(), layout.to_string()),
+            ]
+            .into(),
+            ..Description::home(&self.home)
+        }
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        self.all_conf_files()
+            .into_iter()
+            .flat_map(|(file, style)| agent::scan_blocks(&[file], style))
+            .collect()
     }
 
-    fn inspect(&self) -> Inspection {
-        let label = format!("{NAME} {}", self.home.display());
-        let mut inspection = doctor::java::inspect(&doctor::java::JavaTarget {
-            label: label.clone(),
-            blocks: self.scan_blocks(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
-        });
-        inspection.facts.extend(self.jboss_facts(&label));
-        inspection
+    fn restart_hint(&self) -> String {
+        let script = match (self.flavor, self.mode) {
+            (Flavor::Legacy, _) => "run",
+            (_, Mode::Standalone) => "standalone",
+            (_, Mode::Domain) => "domain",
+        };
+        let ext = if self.windows { "bat" } else { "sh" };
+        let how = format!("{}", self.bin(&format!("{script}.{ext}")).display());
+        match &self.process {
+            Some(p) => msg!("runtime-restart", runtime = "JBoss", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "JBoss", how = how),
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        let (mode, method_name) = self.method(settings.method.as_deref())?;
+        let files = self.conf_files(mode);
+        let (script, style) = files[0].clone();
+        let modular = self.flavor == Flavor::Modular;
+        let spec = AgentSpec::resolve(settings, dist, &self.home.join("whatap"), style)?;
+        let same_style: Vec<PathBuf> = self
+            .all_conf_files()
+            .into_iter()
+            .filter(|(_, s)| *s == style)
+            .map(|(f, _)| f)
+            .collect();
+        let install = BlockInstall {
+            script,
+            startup_files: &same_style,
+            style,
+            // run.conf and standalone.conf set JAVA_OPTS only when it is empty: ours goes after.
+            at: InsertAt::End,
+            dirs: &[&self.home],
+            owner: self.owner(),
+            shell: style == MarkerStyle::Shell,
+        };
+        let mut plan =
+            agent::plan_block_install(&install, &spec, settings, dist, |spec| match style {
+                MarkerStyle::Shell => shell_block(spec, settings.latest_jar, modular),
+                // A JBoss tree is shell or Windows; never ini.
+                MarkerStyle::Bat | MarkerStyle::Ini => {
+                    // Read without our own block, so a reinstall sees what the operator's lines pass.
+                    let existing = crate::plan::target::peek(&files[0].0).ok().and_then(|c| {
+                        let without = match marker::find_block(&c, MarkerStyle::Bat) {
+                            Ok(Some(span)) => marker::remove_block(&c, span),
+                            _ => c,
+                        };
+                        literal_pkgs(&without)
+                    });
+                    bat_block(spec, settings.latest_jar, modular, existing.as_deref())
+                }
+            })?;
+        // The PowerShell twin of a Windows tree.
+        for (ps1, _) in files.iter().skip(1) {
+            if settings.latest_jar {
+                return Err(Error::usage(
+                    msg!("jboss-latest-jar-ps1"),
+                    msg!("jboss-latest-jar-ps1-hint"),
+                ));
+            }
+            let stray =
+                agent::stray_agent_lines(std::slice::from_ref(ps1), MarkerStyle::Shell, ps1)?;
+            if !stray.is_empty() {
+                return Err(Error::refused(
+                    msg!("agent-set-in", places = stray.join("; ")),
+                    msg!("agent-set-in-hint"),
+                ));
+            }
+            let roots = target::owned_roots(&[&self.home, &spec.whatap_home]);
+            let mut edit = edits::block(
+                ps1,
+                &roots,
+                MarkerStyle::Shell,
+                &ps1_block(&spec, modular),
+                InsertAt::End,
+            )?;
+            edit.validation = Validation::None;
+            plan.edits.push(edit);
+        }
+        let mut warnings = Vec::new();
+        if self.windows {
+            warnings.push(msg!("jboss-windows-tree"));
+        }
+        if mode == Mode::Domain {
+            warnings.push(msg!("jboss-domain-mode"));
+        }
+        Ok(InstallPlan {
+            plan,
+            method: method_name.to_string(),
+            next_steps: vec![self.restart_hint()],
+            warnings,
+        })
+    }
+
+    fn inspect_more(&self, label: &str, out: &mut Inspection) {
+        out.facts.extend(self.jboss_facts(label));
     }
 }
 

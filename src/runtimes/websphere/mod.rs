@@ -6,21 +6,30 @@
 //! `properties/server.policy` gets the guide's grant block. The equivalent wsadmin command is
 //! printed for operators who must go through the console.
 
-use super::java::{self};
-use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
+use crate::detect::process::{self, Process};
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
 use crate::plan::{Validation, edits};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, BlockScan, FoundBlock};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "websphere";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Websphere,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
 const ALLOWED: &str = "-Dcom.ibm.ws.classloader.server.alwaysAllowedPackages=";
 const BOOTDELEGATION: &str = "-Dorg.osgi.framework.bootdelegation=";
 /// Server processes that are not application servers.
@@ -81,21 +90,18 @@ fn servers(profile: &Path) -> Vec<Server> {
     found
 }
 
-pub fn is_home(dir: &Path) -> bool {
+fn is_home(dir: &Path) -> bool {
     !servers(dir).is_empty()
 }
 
 fn build(profile: &Path, server: Option<&str>, process: Option<Process>) -> Result<Websphere> {
-    let profile = java::canonical(profile);
+    let profile = canonical(profile);
     let mut all = servers(&profile);
     if let Some(name) = server {
         all.retain(|s| s.name == name);
     }
     if all.is_empty() {
-        return Err(Error::usage(
-            msg!("websphere-no-server", path = profile.display()),
-            msg!("websphere-no-server-hint"),
-        ));
+        return Err(no_server(&profile));
     }
     Ok(Websphere {
         profile,
@@ -120,33 +126,44 @@ pub fn detect(host: &Host) -> Vec<Websphere> {
     host.java_processes().filter_map(from_process).collect()
 }
 
-pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
-    if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
-            Error::usage(
-                msg!("websphere-pid-not-it", pid = pid),
-                msg!("websphere-pid-not-it-hint"),
-            )
-        });
-    }
-    let Some(profile) = target.home.as_ref() else {
-        return Err(Error::usage(
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-websphere"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("websphere-pid-not-it", pid = pid),
+            msg!("websphere-pid-not-it-hint"),
+        )
+    },
+    not_home: |profile| no_server(profile),
+    home_required: Some(|| {
+        Error::usage(
             msg!("websphere-home-required"),
             msg!("websphere-home-required-hint"),
-        ));
+        )
+    }),
+};
+
+fn no_server(profile: &Path) -> Error {
+    Error::usage(
+        msg!("websphere-no-server", path = profile.display()),
+        msg!("websphere-no-server-hint"),
+    )
+}
+
+/// `--home PROFILE`, and `--base .../servers/NAME` for one server of it.
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
+    let profile = match java::pointed(target, from_process, is_home, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(profile) => profile,
     };
-    java::check_dir("--home", profile, &msg!("holds-websphere"))?;
     let server = target
         .base
         .as_ref()
         .and_then(|b| b.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let mut ws = build(profile, server.as_deref(), None)?;
-    ws.process = host
-        .java_processes()
-        .filter_map(from_process)
-        .find(|w| w.profile == ws.profile)
-        .and_then(|w| w.process);
+    ws.process =
+        java::running(host, from_process, |w| w.profile == ws.profile).and_then(|w| w.process);
     Ok(ws)
 }
 
@@ -198,7 +215,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
     let has_agent = current
         .split_whitespace()
         .filter_map(|w| w.strip_prefix("-javaagent:"))
-        .any(java::is_whatap_agent);
+        .any(process::is_whatap_agent);
     if has_agent {
         if current.contains(agent) {
             return Ok((Vec::new(), None));
@@ -289,16 +306,7 @@ fn wsadmin_command(profile: &Path, server: &Server, value: &str) -> String {
 }
 
 impl Websphere {
-    fn restart_hint(&self) -> String {
-        let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
-        msg!(
-            "websphere-restart",
-            servers = names.join(", "),
-            profile = self.profile.display()
-        )
-    }
-
-    fn scan(&self) -> Vec<java::BlockScan> {
+    fn scan(&self) -> Vec<BlockScan> {
         let mut found = Vec::new();
         for server in &self.servers {
             let Ok(content) = crate::plan::target::peek(&server.xml) else {
@@ -308,9 +316,9 @@ impl Websphere {
                 let has = line
                     .split(|c: char| c.is_whitespace() || c == '"')
                     .filter_map(|w| w.strip_prefix("-javaagent:"))
-                    .any(java::is_whatap_agent);
+                    .any(process::is_whatap_agent);
                 if has {
-                    found.push(Ok(java::FoundBlock {
+                    found.push(Ok(FoundBlock {
                         file: server.xml.clone(),
                         line: i + 1,
                         inner: line
@@ -326,102 +334,94 @@ impl Websphere {
     }
 }
 
-fn plan_install(ws: &Websphere, settings: &InstallSettings) -> Result<InstallPlan> {
-    if settings.method.is_some() || settings.latest_jar {
-        return Err(Error::usage(
-            msg!("websphere-fixed-jar"),
-            msg!("websphere-fixed-jar-hint"),
-        ));
-    }
-    let owner = java::runtime_owner(
-        ws.process.as_ref(),
-        &[ws.profile.join("logs"), ws.profile.clone()],
-    );
-    let (spec, agent, roots, mut plan) = java::fixed_agent_plan(settings, &ws.profile, owner)?;
-    let mut next_steps = vec![ws.restart_hint()];
-    for server in &ws.servers {
-        let mut value = None;
-        plan.edits.push(edits::splice(
-            &server.xml,
-            &roots,
-            |content| {
-                let (insertions, new_value) = jvm_insertions(content, &agent)?;
-                value = new_value;
-                Ok(insertions)
-            },
-            Validation::Xml,
-        )?);
-        if let Some(value) = value {
-            next_steps.push(msg!(
-                "websphere-wsadmin",
-                server = server.name,
-                command = wsadmin_command(&ws.profile, server, &value)
-            ));
-        }
-    }
-    let mut warnings = Vec::new();
-    let policy = ws.profile.join("properties/server.policy");
-    if policy.is_file() {
-        let home = spec.whatap_home.clone();
-        plan.edits.push(edits::splice(
-            &policy,
-            &roots,
-            |content| Ok(policy_insertions(content, &home)),
-            Validation::None,
-        )?);
-    } else {
-        warnings.push(msg!(
-            "websphere-policy-missing",
-            path = policy.display(),
-            home = spec.whatap_home.display()
-        ));
-    }
-    Ok(InstallPlan {
-        plan,
-        method: "server-xml".to_string(),
-        next_steps,
-        warnings,
-    })
-}
-
-impl Runtime for Websphere {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.profile.display())
-    }
+impl JavaServer for Websphere {
+    const KIND: RuntimeKind = RuntimeKind::Websphere;
 
     fn target(&self) -> PathBuf {
         self.profile.clone()
     }
 
-    fn detection(&self) -> Detection {
-        let mut details = BTreeMap::new();
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
         let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
-        details.insert("servers".to_string(), names.join(","));
-        java::detection(
-            NAME,
-            &self.profile,
-            None,
-            None,
-            self.process.as_ref(),
-            &self.scan(),
-            details,
+        Description {
+            details: [("servers".to_string(), names.join(","))].into(),
+            ..Description::home(&self.profile)
+        }
+    }
+
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        self.scan()
+    }
+
+    fn restart_hint(&self) -> String {
+        let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
+        msg!(
+            "websphere-restart",
+            servers = names.join(", "),
+            profile = self.profile.display()
         )
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
-    }
-
-    fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: format!("{NAME} {}", self.profile.display()),
-            blocks: self.scan(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        if settings.method.is_some() || settings.latest_jar {
+            return Err(Error::usage(
+                msg!("websphere-fixed-jar"),
+                msg!("websphere-fixed-jar-hint"),
+            ));
+        }
+        let owner = agent::runtime_owner(
+            self.process.as_ref(),
+            &[self.profile.join("logs"), self.profile.clone()],
+        );
+        let (spec, agent, roots, mut plan) =
+            agent::fixed_agent_plan(settings, dist, &self.profile, owner)?;
+        let mut next_steps = vec![self.restart_hint()];
+        for server in &self.servers {
+            let mut value = None;
+            plan.edits.push(edits::splice(
+                &server.xml,
+                &roots,
+                |content| {
+                    let (insertions, new_value) = jvm_insertions(content, &agent)?;
+                    value = new_value;
+                    Ok(insertions)
+                },
+                Validation::Xml,
+            )?);
+            if let Some(value) = value {
+                next_steps.push(msg!(
+                    "websphere-wsadmin",
+                    server = server.name,
+                    command = wsadmin_command(&self.profile, server, &value)
+                ));
+            }
+        }
+        let mut warnings = Vec::new();
+        let policy = self.profile.join("properties/server.policy");
+        if policy.is_file() {
+            let home = spec.whatap_home.clone();
+            plan.edits.push(edits::splice(
+                &policy,
+                &roots,
+                |content| Ok(policy_insertions(content, &home)),
+                Validation::None,
+            )?);
+        } else {
+            warnings.push(msg!(
+                "websphere-policy-missing",
+                path = policy.display(),
+                home = spec.whatap_home.display()
+            ));
+        }
+        Ok(InstallPlan {
+            plan,
+            method: "server-xml".to_string(),
+            next_steps,
+            warnings,
         })
     }
 }

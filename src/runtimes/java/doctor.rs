@@ -1,11 +1,12 @@
 //! Checks every Java runtime shares: the block, the jar it names, whatap.conf beside the jar,
 //! and the running JVM's `-javaagent` options.
 
-use super::{CollectorRef, Fact, Inspection};
-use crate::detect::process::Process;
-use crate::edit::conf;
-use crate::net::collector::DEFAULT_PORT;
-use crate::runtimes::java::{self, BlockScan};
+use super::agent::{self, BlockScan};
+use super::attach;
+use crate::detect::files_in;
+use crate::detect::process::{self, Process};
+use crate::doctor::conf::inspect_conf;
+use crate::doctor::{Fact, Inspection, Remedy};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,8 @@ pub struct JavaTarget<'a> {
 
 /// The jar a `-javaagent` value or block refers to, resolving the `--latest-jar` pattern.
 fn resolve_jar(value: &str) -> (PathBuf, bool) {
-    if let Some(dir) = value.strip_suffix(&format!("/{}*.jar", java::JAR_PREFIX)) {
-        return match java::newest_jar_in(Path::new(dir)) {
+    if let Some(dir) = value.strip_suffix(&format!("/{}*.jar", agent::JAR_PREFIX)) {
+        return match agent::newest_jar_in(Path::new(dir)) {
             Some(jar) => (jar, true),
             None => (PathBuf::from(value), false),
         };
@@ -50,7 +51,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             }
         };
         configured = true;
-        let Some(value) = java::jar_in_block(&block.inner) else {
+        let Some(value) = agent::jar_in_block(&block.inner) else {
             continue;
         };
         let (jar, exists) = resolve_jar(&value);
@@ -77,7 +78,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
         .map(|p| {
             p.javaagents()
                 .into_iter()
-                .filter(|a| java::is_whatap_agent(a))
+                .filter(|a| process::is_whatap_agent(a))
                 .collect()
         })
         .unwrap_or_default();
@@ -109,7 +110,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 ),
             )),
         }
-        out.facts.extend(super::jvm::inspect(
+        out.facts.extend(crate::doctor::jvm::inspect(
             label,
             process,
             !agents.is_empty(),
@@ -126,7 +127,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     // transactions on IBM JDKs (the guide: use javaagent).
     if let Some(process) = target
         .process
-        .filter(|p| agents.is_empty() && crate::runtimes::attach::is_j9(p.pid))
+        .filter(|p| agents.is_empty() && attach::is_j9(p.pid))
     {
         out.facts.push(Fact::new(
             "ibm-jdk-attach",
@@ -159,92 +160,20 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
 
 /// The agent's own logs: `$WHATAP_HOME/logs/whatap-*.log`.
 pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(whatap_home.join("logs")) else {
-        return Vec::new();
-    };
-    let mut logs: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("whatap") && n.ends_with(".log"))
-        })
-        .collect();
-    logs.sort();
-    logs
-}
-
-/// whatap.conf: each `required` key set; its collectors for the network probe.
-pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspection) {
-    let keys = match crate::plan::target::peek(path) {
-        Ok(bytes) => conf::parse(&bytes),
-        Err(e) => {
-            for &key in required {
-                out.facts.push(
-                    Fact::new(
-                        "conf-missing-key",
-                        label,
-                        format!("{}: {e}", path.display()),
-                    )
-                    .with("key", key)
-                    .with("file", path.display().to_string()),
-                );
-            }
-            return;
-        }
-    };
-    for &key in required {
-        if keys.get(key).is_none_or(|v| v.trim().is_empty()) {
-            out.facts.push(
-                Fact::new(
-                    "conf-missing-key",
-                    label,
-                    format!("{}: no {key}=", path.display()),
-                )
-                .with("key", key)
-                .with("file", path.display().to_string()),
-            );
-        }
-    }
-    let port = keys
-        .get("whatap.server.port")
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(DEFAULT_PORT);
-    if let Some(hosts) = keys.get("whatap.server.host") {
-        for host in hosts
-            .split(['/', ','])
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-        {
-            out.collectors.push(CollectorRef {
-                target: label.to_string(),
-                conf: path.to_path_buf(),
-                host: host.to_string(),
-                port,
-            });
-        }
-    }
+    files_in(&whatap_home.join("logs"), |n| {
+        n.starts_with("whatap") && n.ends_with(".log")
+    })
 }
 
 /// Sigar's native libraries in `$WHATAP_HOME/lib1` must be executable to load.
 fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
     use std::os::unix::fs::PermissionsExt;
-    let Ok(entries) = fs::read_dir(whatap_home.join("lib1")) else {
-        return Vec::new();
-    };
-    let mut locked: Vec<(PathBuf, u32)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "so"))
-        .filter_map(|p| {
-            let mode = fs::metadata(&p).ok()?.permissions().mode() & 0o7777;
-            (mode & 0o111 == 0).then_some((p, mode))
-        })
-        .collect();
-    locked.sort();
-    locked
+    files_in(&whatap_home.join("lib1"), |n| n.ends_with(".so"))
         .into_iter()
+        .filter_map(|lib| {
+            let mode = fs::metadata(&lib).ok()?.permissions().mode() & 0o7777;
+            (mode & 0o111 == 0).then_some((lib, mode))
+        })
         .map(|(lib, mode)| {
             let mut fact = Fact::new(
                 "sigar-not-executable",
@@ -253,7 +182,7 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
             )
             .with("file", lib.display().to_string());
             // The guide's `chmod +x`: execute for whoever may read.
-            fact.remedy = Some(super::Remedy::Mode(crate::plan::ModeChange {
+            fact.remedy = Some(Remedy::Mode(crate::plan::ModeChange {
                 path: lib,
                 before: mode,
                 after: mode | ((mode & 0o444) >> 2),
@@ -268,11 +197,7 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
 pub fn inspect_other_jvms(host: &crate::detect::Host, covered: &[u32]) -> Inspection {
     let mut out = Inspection::default();
     for process in host.java_processes().filter(|p| !covered.contains(&p.pid)) {
-        if !process
-            .javaagents()
-            .iter()
-            .any(|a| java::is_whatap_agent(a))
-        {
+        if !process.has_whatap_agent() {
             continue;
         }
         let found = inspect(&JavaTarget {

@@ -4,9 +4,9 @@
 //! errors the package writes to `whatap-hook.log`, the native agent's `whatap-boot-*.log` /
 //! `whatap_python.log`, or the app's own stdout (`--log`).
 
-use super::{Fact, Inspection};
+use super::app::{AGENT_PROCESS, PythonApp};
+use crate::doctor::{Fact, Inspection};
 use crate::edit::conf;
-use crate::runtimes::python::{AGENT_PROCESS, PythonApp};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ const DEFAULT_UDP_PORT: u16 = 6600;
 pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
     let dir = whatap_home.join("logs");
     let mut logs = vec![dir.join("whatap-hook.log")];
-    logs.extend(super::logs::newest_boot_log(&dir));
+    logs.extend(crate::doctor::logs::newest_boot_log(&dir));
     logs.push(dir.join(format!("{AGENT_PROCESS}.log")));
     logs.into_iter().filter(|p| p.is_file()).collect()
 }
@@ -151,7 +151,7 @@ pub fn inspect(app: &PythonApp) -> Inspection {
     let conf_path = app.whatap_home.join("whatap.conf");
     let wrapped = app.app.as_ref().and_then(|a| a.wrapped());
     if conf_path.is_file() || wrapped == Some(true) {
-        super::java::inspect_conf(
+        crate::doctor::conf::inspect_conf(
             &label,
             &conf_path,
             &["license", "whatap.server.host", "app_name"],

@@ -3,21 +3,30 @@
 //! `bin/jetty.sh`, and bases started with `java -jar start.jar` (`start.ini` / `start.d/*.ini`
 //! with `--exec`). The guide asks for `-Dwhatap.port` beside `-javaagent`.
 
-use super::java::{self, AgentSpec, BlockInstall};
-use super::{Detection, InstallPlan, Runtime};
-use crate::detect::Host;
 use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
+use crate::detect::{Host, files_in};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "jetty";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Jetty,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
 const START_MAIN: &str = "org.eclipse.jetty.start.Main";
 
 /// Where installs look for Jetty homes when nothing is running and no flag is given.
@@ -34,15 +43,11 @@ pub enum Method {
     StartIni,
 }
 
-impl Method {
-    fn name(self) -> &'static str {
-        match self {
-            Method::Default => "default",
-            Method::JettySh => "jetty-sh",
-            Method::StartIni => "start-ini",
-        }
-    }
-}
+const METHODS: &[(&str, Method)] = &[
+    ("default", Method::Default),
+    ("jetty-sh", Method::JettySh),
+    ("start-ini", Method::StartIni),
+];
 
 #[derive(Debug, Clone)]
 pub struct Jetty {
@@ -80,20 +85,10 @@ impl Jetty {
         let mut files: Vec<PathBuf> = self.debian_default().into_iter().collect();
         files.push(self.jetty_sh());
         files.push(self.base.join("start.ini"));
-        if let Ok(entries) = fs::read_dir(self.base.join("start.d")) {
-            let mut inis: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "ini"))
-                .collect();
-            inis.sort();
-            files.extend(inis);
-        }
+        files.extend(files_in(&self.base.join("start.d"), |n| {
+            n.ends_with(".ini")
+        }));
         files
-    }
-
-    pub fn scan_blocks(&self) -> Vec<java::BlockScan> {
-        java::scan_blocks(&self.startup_files(), MarkerStyle::Shell)
     }
 
     fn default_method(&self) -> Method {
@@ -106,26 +101,24 @@ impl Jetty {
         }
     }
 
-    fn method(&self, value: Option<&str>) -> Result<Method> {
-        let method = match value {
-            None => return Ok(self.default_method()),
-            Some("default") if self.debian_default().is_some() => Method::Default,
-            Some("jetty-sh") => Method::JettySh,
-            Some("start-ini") => Method::StartIni,
-            Some(other) => {
-                return Err(Error::usage(
-                    msg!("jetty-method", method = other),
-                    msg!("jetty-method-hint"),
-                ));
-            }
+    fn method(&self, value: Option<&str>) -> Result<(Method, &'static str)> {
+        let unknown = |other: &str| {
+            Error::usage(
+                msg!("jetty-method", method = other),
+                msg!("jetty-method-hint"),
+            )
         };
-        if method == Method::JettySh && !self.jetty_sh().is_file() {
-            return Err(Error::usage(
+        let found = java::method(METHODS, value, self.default_method(), unknown)?;
+        match found.0 {
+            Method::Default if self.debian_default().is_none() => {
+                Err(unknown(value.unwrap_or_default()))
+            }
+            Method::JettySh if !self.jetty_sh().is_file() => Err(Error::usage(
                 msg!("jetty-sh-missing", path = self.jetty_sh().display()),
                 msg!("jetty-sh-missing-hint"),
-            ));
+            )),
+            _ => Ok(found),
         }
-        Ok(method)
     }
 
     fn version(&self) -> Option<String> {
@@ -150,7 +143,7 @@ impl Jetty {
         if let Some(n) = self.debian_default().and_then(|_| self.home.file_name()) {
             candidates.insert(0, Path::new("/var/lib").join(n));
         }
-        java::runtime_owner(self.process.as_ref(), &candidates)
+        agent::runtime_owner(self.process.as_ref(), &candidates)
     }
 
     /// Debian's unit may only write below /var/lib/jettyN (ProtectSystem=strict).
@@ -158,27 +151,6 @@ impl Jetty {
         match (self.debian_default(), self.home.file_name()) {
             (Some(_), Some(n)) => Path::new("/var/lib").join(n).join("whatap"),
             _ => self.base.join("whatap"),
-        }
-    }
-
-    fn restart_hint(&self) -> String {
-        let how = match (self.debian_default(), self.home.file_name()) {
-            (Some(_), Some(n)) => format!("systemctl restart {}", n.to_string_lossy()),
-            _ if self.jetty_sh().is_file() => format!(
-                "JETTY_HOME={} JETTY_BASE={} {} restart",
-                self.home.display(),
-                self.base.display(),
-                self.jetty_sh().display()
-            ),
-            _ => format!(
-                "cd {} && java -jar {}/start.jar",
-                self.base.display(),
-                self.home.display()
-            ),
-        };
-        match &self.process {
-            Some(p) => msg!("runtime-restart", runtime = "Jetty", pid = p.pid, how = how),
-            None => msg!("runtime-start", runtime = "Jetty", how = how),
         }
     }
 }
@@ -189,8 +161,8 @@ fn is_jetty_home(dir: &Path) -> bool {
 
 fn build(home: &Path, base: &Path, process: Option<Process>) -> Jetty {
     Jetty {
-        home: java::canonical(home),
-        base: java::canonical(base),
+        home: canonical(home),
+        base: canonical(base),
         process,
     }
 }
@@ -227,49 +199,43 @@ pub fn detect(host: &Host) -> Vec<Jetty> {
     found
 }
 
-pub fn is_home(dir: &Path) -> bool {
+fn is_home(dir: &Path) -> bool {
     is_jetty_home(dir)
 }
 
-pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
-    if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
-            Error::usage(
-                msg!("jetty-pid-not-it", pid = pid),
-                msg!("jetty-pid-not-it-hint"),
-            )
-        });
-    }
-    let home = match (&target.home, &target.base) {
-        (Some(home), _) => home.clone(),
-        (None, Some(base)) => base.clone(),
-        (None, None) => {
-            return Err(Error::Internal(
-                "resolve without a target: use runtimes::resolve".into(),
-            ));
-        }
-    };
-    java::check_dir("--home", &home, &msg!("holds-jetty-home"))?;
-    if !is_jetty_home(&home) {
-        return Err(Error::usage(
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-jetty-home"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("jetty-pid-not-it", pid = pid),
+            msg!("jetty-pid-not-it-hint"),
+        )
+    },
+    not_home: |home| {
+        Error::usage(
             msg!("jetty-not-home", path = home.display()),
             msg!("jetty-not-home-hint"),
-        ));
-    }
+        )
+    },
+    home_required: None,
+};
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
+    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(home) => home,
+    };
     let base = match &target.base {
         Some(base) => {
             java::check_dir("--base", base, &msg!("holds-jetty-base"))?;
-            base.clone()
+            base.as_path()
         }
-        None => home.clone(),
+        None => home,
     };
-    let base_real = java::canonical(&base);
-    let process = host
-        .java_processes()
-        .filter_map(from_process)
-        .find(|j| j.base == base_real)
-        .and_then(|j| j.process);
-    Ok(build(&home, &base, process))
+    let base_real = canonical(base);
+    let process =
+        java::running(host, from_process, |j| j.base == base_real).and_then(|j| j.process);
+    Ok(build(home, base, process))
 }
 
 /// jetty.sh appends its own options to JAVA_OPTIONS here; ours must be in before that line
@@ -290,7 +256,7 @@ fn jetty_sh_insert_at(content: &[u8]) -> InsertAt {
 /// literal `${JAVA_OPTIONS}` and the agent twice. systemd ignores the guarded `case` line (not
 /// an assignment); jetty.sh's bash runs it once.
 fn default_file_block(spec: &AgentSpec, latest: bool) -> Result<Vec<String>> {
-    let mut lines = java::agent_block(
+    let mut lines = agent::agent_block(
         MarkerStyle::Shell,
         "JAVA_OPTIONS",
         &spec.whatap_home,
@@ -315,108 +281,120 @@ fn ini_block(spec: &AgentSpec) -> Vec<String> {
     lines
 }
 
-fn plan_install(jetty: &Jetty, settings: &InstallSettings) -> Result<InstallPlan> {
-    let method = jetty.method(settings.method.as_deref())?;
-    if method == Method::StartIni && settings.latest_jar {
-        return Err(Error::usage(
-            msg!("jetty-latest-jar-start-ini"),
-            msg!("jetty-latest-jar-start-ini-hint"),
-        ));
-    }
-    let spec = AgentSpec::resolve(settings, &jetty.default_whatap_home(), MarkerStyle::Shell)?;
-    let (script, at) = match method {
-        Method::Default => (
-            jetty.debian_default().expect("method checked"),
-            InsertAt::End,
-        ),
-        Method::JettySh => {
-            let script = jetty.jetty_sh();
-            let content = crate::plan::target::peek(&script).map_err(|e| Error::io(&script, e))?;
-            (script, jetty_sh_insert_at(&content))
-        }
-        Method::StartIni => (jetty.start_ini(), InsertAt::End),
-    };
-    let startup_files = jetty.startup_files();
-    let default_dir = jetty
-        .debian_default()
-        .and_then(|d| d.parent().map(Path::to_path_buf));
-    let mut dirs: Vec<&Path> = vec![&jetty.home, &jetty.base];
-    dirs.extend(default_dir.as_deref());
-    let install = BlockInstall {
-        script,
-        startup_files: &startup_files,
-        style: MarkerStyle::Shell,
-        at,
-        dirs: &dirs,
-        owner: jetty.owner(),
-        shell: method != Method::StartIni,
-    };
-    let plan = java::plan_block_install(&install, &spec, settings, |spec| match method {
-        Method::Default => default_file_block(spec, settings.latest_jar),
-        Method::JettySh => java::agent_block(
-            MarkerStyle::Shell,
-            "JAVA_OPTIONS",
-            &spec.whatap_home,
-            &spec.jar_name,
-            settings.latest_jar,
-            &spec.options,
-        ),
-        Method::StartIni => Ok(ini_block(spec)),
-    })?;
-    let mut warnings = Vec::new();
-    if settings.port.is_none() {
-        warnings.push(msg!("jetty-no-port"));
-    }
-    Ok(InstallPlan {
-        plan,
-        method: method.name().to_string(),
-        next_steps: vec![jetty.restart_hint()],
-        warnings,
-    })
-}
-
-impl Runtime for Jetty {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.base.display())
-    }
+impl JavaServer for Jetty {
+    const KIND: RuntimeKind = RuntimeKind::Jetty;
 
     fn target(&self) -> PathBuf {
         self.base.clone()
     }
 
-    fn detection(&self) -> Detection {
-        let mut details = BTreeMap::new();
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
         let layout = if self.debian_default().is_some() {
             "debian"
         } else {
             "tarball"
         };
-        details.insert("layout".to_string(), layout.to_string());
-        java::detection(
-            NAME,
-            &self.home,
-            Some(&self.base),
-            self.version(),
-            self.process.as_ref(),
-            &self.scan_blocks(),
-            details,
-        )
+        Description {
+            base: Some(self.base.clone()),
+            version: self.version(),
+            details: [("layout".to_string(), layout.to_string())].into(),
+            ..Description::home(&self.home)
+        }
     }
 
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
+    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
+        agent::scan_blocks(&self.startup_files(), MarkerStyle::Shell)
     }
 
-    fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: format!("{NAME} {}", self.base.display()),
-            blocks: self.scan_blocks(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
+    fn restart_hint(&self) -> String {
+        let how = match (self.debian_default(), self.home.file_name()) {
+            (Some(_), Some(n)) => format!("systemctl restart {}", n.to_string_lossy()),
+            _ if self.jetty_sh().is_file() => format!(
+                "JETTY_HOME={} JETTY_BASE={} {} restart",
+                self.home.display(),
+                self.base.display(),
+                self.jetty_sh().display()
+            ),
+            _ => format!(
+                "cd {} && java -jar {}/start.jar",
+                self.base.display(),
+                self.home.display()
+            ),
+        };
+        match &self.process {
+            Some(p) => msg!("runtime-restart", runtime = "Jetty", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "Jetty", how = how),
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        let (method, method_name) = self.method(settings.method.as_deref())?;
+        if method == Method::StartIni && settings.latest_jar {
+            return Err(Error::usage(
+                msg!("jetty-latest-jar-start-ini"),
+                msg!("jetty-latest-jar-start-ini-hint"),
+            ));
+        }
+        let spec = AgentSpec::resolve(
+            settings,
+            dist,
+            &self.default_whatap_home(),
+            MarkerStyle::Shell,
+        )?;
+        let (script, at) = match method {
+            Method::Default => (
+                self.debian_default().expect("method checked"),
+                InsertAt::End,
+            ),
+            Method::JettySh => {
+                let script = self.jetty_sh();
+                let content =
+                    crate::plan::target::peek(&script).map_err(|e| Error::io(&script, e))?;
+                (script, jetty_sh_insert_at(&content))
+            }
+            Method::StartIni => (self.start_ini(), InsertAt::End),
+        };
+        let startup_files = self.startup_files();
+        let default_dir = self
+            .debian_default()
+            .and_then(|d| d.parent().map(Path::to_path_buf));
+        let mut dirs: Vec<&Path> = vec![&self.home, &self.base];
+        dirs.extend(default_dir.as_deref());
+        let install = BlockInstall {
+            script,
+            startup_files: &startup_files,
+            style: MarkerStyle::Shell,
+            at,
+            dirs: &dirs,
+            owner: self.owner(),
+            shell: method != Method::StartIni,
+        };
+        let plan =
+            agent::plan_block_install(&install, &spec, settings, dist, |spec| match method {
+                Method::Default => default_file_block(spec, settings.latest_jar),
+                Method::JettySh => agent::agent_block(
+                    MarkerStyle::Shell,
+                    "JAVA_OPTIONS",
+                    &spec.whatap_home,
+                    &spec.jar_name,
+                    settings.latest_jar,
+                    &spec.options,
+                ),
+                Method::StartIni => Ok(ini_block(spec)),
+            })?;
+        let mut warnings = Vec::new();
+        if settings.port.is_none() {
+            warnings.push(msg!("jetty-no-port"));
+        }
+        Ok(InstallPlan {
+            plan,
+            method: method_name.to_string(),
+            next_steps: vec![self.restart_hint()],
+            warnings,
         })
     }
 }

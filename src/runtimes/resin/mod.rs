@@ -3,21 +3,30 @@
 //! `conf/resin.xml`'s `<server-default>`. Both are spliced: an existing `jvm_args` keeps its
 //! value and gets ours appended; resin.xml gets one more `<jvm-arg>`.
 
-use super::java::{self};
-use super::{Detection, InstallPlan, Runtime};
 use crate::detect::Host;
-use crate::detect::process::Process;
-use crate::doctor::{self, Inspection};
+use crate::detect::process::{self, Process};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::xml::{self, Insertion};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::plan::target::canonical;
 use crate::plan::{Validation, edits};
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, BlockScan, FoundBlock};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const NAME: &str = "resin";
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Resin,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
 const SEARCH_DIRS: &[&str] = &["/opt", "/usr/local", "/srv", "/usr/share"];
 const JVM_ARGS: &str = "jvm_args";
 
@@ -26,6 +35,8 @@ pub enum Method {
     Properties,
     Xml,
 }
+
+const METHODS: &[(&str, Method)] = &[("properties", Method::Properties), ("xml", Method::Xml)];
 
 #[derive(Debug, Clone)]
 pub struct Resin {
@@ -42,29 +53,22 @@ impl Resin {
         self.home.join("conf/resin.xml")
     }
 
-    fn method(&self, value: Option<&str>) -> Result<Method> {
-        match value {
-            None if self.properties().is_file() => Ok(Method::Properties),
-            None => Ok(Method::Xml),
-            Some("properties") => Ok(Method::Properties),
-            Some("xml") => Ok(Method::Xml),
-            Some(other) => Err(Error::usage(
+    fn method(&self, value: Option<&str>) -> Result<(Method, &'static str)> {
+        let default = if self.properties().is_file() {
+            Method::Properties
+        } else {
+            Method::Xml
+        };
+        java::method(METHODS, value, default, |other| {
+            Error::usage(
                 msg!("resin-method", method = other),
                 msg!("resin-method-hint"),
-            )),
-        }
-    }
-
-    fn restart_hint(&self) -> String {
-        let how = format!("{}/bin/resin.sh restart", self.home.display());
-        match &self.process {
-            Some(p) => msg!("runtime-restart", runtime = "Resin", pid = p.pid, how = how),
-            None => msg!("runtime-start", runtime = "Resin", how = how),
-        }
+            )
+        })
     }
 
     /// The agent options the config holds, as found blocks for the shared Java checks.
-    fn scan(&self) -> Vec<java::BlockScan> {
+    fn scan(&self) -> Vec<BlockScan> {
         let mut found = Vec::new();
         for file in [self.properties(), self.xml()] {
             let Ok(content) = crate::plan::target::peek(&file) else {
@@ -73,7 +77,7 @@ impl Resin {
             for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
                 let active = !line.trim_start().starts_with('#') && !line.contains("<!--");
                 if active && has_agent(line) {
-                    found.push(Ok(java::FoundBlock {
+                    found.push(Ok(FoundBlock {
                         file: file.clone(),
                         line: i + 1,
                         inner: vec![line.trim().to_string()],
@@ -88,17 +92,17 @@ impl Resin {
 fn has_agent(text: &str) -> bool {
     text.split(|c: char| c.is_whitespace() || c == '<' || c == '>')
         .filter_map(|w| w.strip_prefix("-javaagent:"))
-        .any(java::is_whatap_agent)
+        .any(process::is_whatap_agent)
 }
 
-pub fn is_home(dir: &Path) -> bool {
+fn is_home(dir: &Path) -> bool {
     dir.join("conf/resin.xml").is_file()
         && (dir.join("lib/resin.jar").exists() || dir.join("bin/resin.sh").exists())
 }
 
 fn build(home: &Path, process: Option<Process>) -> Resin {
     Resin {
-        home: java::canonical(home),
+        home: canonical(home),
         process,
     }
 }
@@ -138,33 +142,33 @@ pub fn detect(host: &Host) -> Vec<Resin> {
     found
 }
 
-pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
-    if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
-            Error::usage(
-                msg!("resin-pid-not-it", pid = pid),
-                msg!("resin-pid-not-it-hint"),
-            )
-        });
-    }
-    let Some(home) = target.home.as_ref().or(target.base.as_ref()) else {
-        return Err(Error::Internal(
-            "resolve without a target: use runtimes::resolve".into(),
-        ));
-    };
-    java::check_dir("--home", home, &msg!("holds-resin"))?;
-    if !home.join("conf/resin.xml").is_file() {
-        return Err(Error::usage(
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-resin"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("resin-pid-not-it", pid = pid),
+            msg!("resin-pid-not-it-hint"),
+        )
+    },
+    not_home: |home| {
+        Error::usage(
             msg!("resin-not-home", path = home.display()),
             msg!("resin-not-home-hint"),
-        ));
-    }
+        )
+    },
+    home_required: None,
+};
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
+    // An explicit --home needs only its config (a tree without lib/ is still Resin's).
+    let has_config = |dir: &Path| dir.join("conf/resin.xml").is_file();
+    let home = match java::pointed(target, from_process, has_config, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(home) => home,
+    };
     let mut resin = build(home, None);
-    resin.process = host
-        .java_processes()
-        .filter_map(from_process)
-        .find(|r| r.home == resin.home)
-        .and_then(|r| r.process);
+    resin.process =
+        java::running(host, from_process, |r| r.home == resin.home).and_then(|r| r.process);
     Ok(resin)
 }
 
@@ -268,75 +272,61 @@ pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
     Ok(insertions)
 }
 
-fn plan_install(resin: &Resin, settings: &InstallSettings) -> Result<InstallPlan> {
-    let method = resin.method(settings.method.as_deref())?;
-    let owner = java::runtime_owner(
-        resin.process.as_ref(),
-        &[resin.home.join("log"), resin.home.clone()],
-    );
-    let (_, options, roots, mut plan) = java::fixed_agent_plan(settings, &resin.home, owner)?;
-    let edit = match method {
-        Method::Properties => edits::splice(
-            &resin.properties(),
-            &roots,
-            |c| properties_insertions(c, &options),
-            Validation::None,
-        )?,
-        Method::Xml => edits::splice(
-            &resin.xml(),
-            &roots,
-            |c| xml_insertions(c, &options),
-            Validation::Xml,
-        )?,
-    };
-    plan.edits.push(edit);
-    Ok(InstallPlan {
-        plan,
-        method: match method {
-            Method::Properties => "properties",
-            Method::Xml => "xml",
-        }
-        .to_string(),
-        next_steps: vec![resin.restart_hint()],
-        warnings: Vec::new(),
-    })
-}
-
-impl Runtime for Resin {
-    fn kind(&self) -> &'static str {
-        NAME
-    }
-
-    fn id(&self) -> String {
-        format!("{NAME}:{}", self.home.display())
-    }
+impl JavaServer for Resin {
+    const KIND: RuntimeKind = RuntimeKind::Resin;
 
     fn target(&self) -> PathBuf {
         self.home.clone()
     }
 
-    fn detection(&self) -> Detection {
-        java::detection(
-            NAME,
-            &self.home,
-            None,
-            None,
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
+        Description::home(&self.home)
+    }
+
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        self.scan()
+    }
+
+    fn restart_hint(&self) -> String {
+        let how = format!("{}/bin/resin.sh restart", self.home.display());
+        match &self.process {
+            Some(p) => msg!("runtime-restart", runtime = "Resin", pid = p.pid, how = how),
+            None => msg!("runtime-start", runtime = "Resin", how = how),
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        let (method, method_name) = self.method(settings.method.as_deref())?;
+        let owner = agent::runtime_owner(
             self.process.as_ref(),
-            &self.scan(),
-            BTreeMap::new(),
-        )
-    }
-
-    fn plan_install(&self, settings: &InstallSettings) -> Result<InstallPlan> {
-        plan_install(self, settings)
-    }
-
-    fn inspect(&self) -> Inspection {
-        doctor::java::inspect(&doctor::java::JavaTarget {
-            label: format!("{NAME} {}", self.home.display()),
-            blocks: self.scan(),
-            process: self.process.as_ref(),
-            restart: self.restart_hint(),
+            &[self.home.join("log"), self.home.clone()],
+        );
+        let (_, options, roots, mut plan) =
+            agent::fixed_agent_plan(settings, dist, &self.home, owner)?;
+        let edit = match method {
+            Method::Properties => edits::splice(
+                &self.properties(),
+                &roots,
+                |c| properties_insertions(c, &options),
+                Validation::None,
+            )?,
+            Method::Xml => edits::splice(
+                &self.xml(),
+                &roots,
+                |c| xml_insertions(c, &options),
+                Validation::Xml,
+            )?,
+        };
+        plan.edits.push(edit);
+        Ok(InstallPlan {
+            plan,
+            method: method_name.to_string(),
+            next_steps: vec![self.restart_hint()],
+            warnings: Vec::new(),
         })
     }
 }

@@ -1,0 +1,50 @@
+//! The runtimes this product knows, one name each (`--runtime`, the ledger, `detect --json`).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeKind {
+    Tomcat,
+    /// JBoss AS, EAP and WildFly (`--runtime wildfly` names it too).
+    Jboss,
+    Weblogic,
+    Websphere,
+    Jeus,
+    Jetty,
+    Resin,
+    Springboot,
+    Php,
+    Python,
+    Infra,
+}
+
+impl RuntimeKind {
+    /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
+    /// the Python and infra agents come as packages.
+    pub fn takes_agent_files(self) -> bool {
+        !matches!(self, RuntimeKind::Python | RuntimeKind::Infra)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeKind::Tomcat => "tomcat",
+            RuntimeKind::Jboss => "jboss",
+            RuntimeKind::Weblogic => "weblogic",
+            RuntimeKind::Websphere => "websphere",
+            RuntimeKind::Jeus => "jeus",
+            RuntimeKind::Jetty => "jetty",
+            RuntimeKind::Resin => "resin",
+            RuntimeKind::Springboot => "springboot",
+            RuntimeKind::Php => "php",
+            RuntimeKind::Python => "python",
+            RuntimeKind::Infra => "infra",
+        }
+    }
+}
+
+impl std::fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,263 @@
+//! Oracle WebLogic: the domain's `bin/startWebLogic.sh` (`.cmd` on Windows trees), the block
+//! placed right after it sources setDomainEnv (which rebuilds JAVA_OPTIONS), or
+//! `bin/setDomainEnv.sh` when asked (`--method set-domain-env`: every server of the domain,
+//! node manager starts included).
+
+use crate::detect::Host;
+use crate::detect::process::Process;
+use crate::edit::eol::{line_body, split_lines};
+use crate::edit::marker::{InsertAt, MarkerStyle};
+use crate::error::{Error, Result};
+use crate::msg;
+use crate::plan::target::canonical;
+use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
+use crate::runtimes::java::{self, Description, JavaServer};
+use crate::runtimes::kind::RuntimeKind;
+use crate::settings::{InstallSettings, TargetSettings};
+use std::path::{Path, PathBuf};
+
+pub const ENTRY: Entry = Entry {
+    kind: RuntimeKind::Weblogic,
+    detect: |host| boxed(detect(host)),
+    resolve: |target, host| Ok(Box::new(resolve(target, host)?)),
+    runs_in: Some(|p| from_process(p).is_some()),
+    is_home: Some(is_home),
+    needs_no_target: false,
+};
+
+const MAIN: &str = "weblogic.Server";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    StartWebLogic,
+    SetDomainEnv,
+}
+
+const METHODS: &[(&str, Method)] = &[
+    ("start-weblogic", Method::StartWebLogic),
+    ("set-domain-env", Method::SetDomainEnv),
+];
+
+#[derive(Debug, Clone)]
+pub struct Weblogic {
+    /// DOMAIN_HOME.
+    pub domain: PathBuf,
+    pub style: MarkerStyle,
+    pub process: Option<Process>,
+}
+
+impl Weblogic {
+    fn script(&self, stem: &str) -> PathBuf {
+        let ext = if self.style == MarkerStyle::Bat {
+            "cmd"
+        } else {
+            "sh"
+        };
+        self.domain.join("bin").join(format!("{stem}.{ext}"))
+    }
+
+    fn startup_files(&self) -> Vec<PathBuf> {
+        vec![self.script("setDomainEnv"), self.script("startWebLogic")]
+    }
+}
+
+fn is_home(dir: &Path) -> bool {
+    dir.join("bin/startWebLogic.sh").is_file() || dir.join("bin/startWebLogic.cmd").is_file()
+}
+
+fn build(domain: &Path, process: Option<Process>) -> Weblogic {
+    let domain = canonical(domain);
+    let style = if domain.join("bin/startWebLogic.sh").is_file() {
+        MarkerStyle::Shell
+    } else {
+        MarkerStyle::Bat
+    };
+    Weblogic {
+        domain,
+        style,
+        process,
+    }
+}
+
+/// A WebLogic server JVM; its domain from `-Ddomain.home` / `-DINSTANCE_HOME` when given.
+pub fn from_process(p: &Process) -> Option<Weblogic> {
+    if !p.args.iter().any(|a| a == MAIN) {
+        return None;
+    }
+    let domain = p
+        .system_property("domain.home")
+        .or_else(|| p.system_property("INSTANCE_HOME"))?;
+    Some(build(Path::new(domain), Some(p.clone())))
+}
+
+pub fn detect(host: &Host) -> Vec<Weblogic> {
+    let mut found: Vec<Weblogic> = Vec::new();
+    for w in host.java_processes().filter_map(from_process) {
+        if !found.iter().any(|f| f.domain == w.domain) {
+            found.push(w);
+        }
+    }
+    found
+}
+
+const POINTING: java::Pointing = java::Pointing {
+    holds: || msg!("holds-weblogic"),
+    pid_not_it: |pid| {
+        Error::usage(
+            msg!("weblogic-pid-not-it", pid = pid),
+            msg!("weblogic-pid-not-it-hint"),
+        )
+    },
+    not_home: |domain| {
+        Error::usage(
+            msg!("weblogic-not-home", path = domain.display()),
+            msg!("weblogic-not-home-hint"),
+        )
+    },
+    home_required: None,
+};
+
+pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Weblogic> {
+    let domain = match java::pointed(target, from_process, is_home, &POINTING)? {
+        Ok(running) => return Ok(running),
+        Err(domain) => domain,
+    };
+    let mut w = build(domain, None);
+    w.process = java::running(host, from_process, |f| f.domain == w.domain).and_then(|f| f.process);
+    Ok(w)
+}
+
+/// Just after the line that sources setDomainEnv: it sets JAVA_OPTIONS, ours must come later.
+fn after_set_domain_env(content: &[u8]) -> InsertAt {
+    split_lines(content)
+        .iter()
+        .position(|l| {
+            let text = String::from_utf8_lossy(line_body(l));
+            let t = text.trim_start().to_ascii_lowercase();
+            t.contains("setdomainenv")
+                && (t.starts_with(". ") || t.starts_with("call ") || t.starts_with("source "))
+        })
+        .map_or(InsertAt::AfterHeader, |i| InsertAt::BeforeLine(i + 1))
+}
+
+impl JavaServer for Weblogic {
+    const KIND: RuntimeKind = RuntimeKind::Weblogic;
+
+    fn target(&self) -> PathBuf {
+        self.domain.clone()
+    }
+
+    fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    fn describe(&self) -> Description {
+        Description::home(&self.domain)
+    }
+
+    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
+        agent::scan_blocks(&self.startup_files(), self.style)
+    }
+
+    fn restart_hint(&self) -> String {
+        let how = msg!(
+            "weblogic-restart-how",
+            script = self.script("startWebLogic").display()
+        );
+        match &self.process {
+            Some(p) => msg!(
+                "runtime-restart",
+                runtime = "WebLogic",
+                pid = p.pid,
+                how = how
+            ),
+            None => msg!("runtime-start", runtime = "WebLogic", how = how),
+        }
+    }
+
+    fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        let (method, method_name) = java::method(
+            METHODS,
+            settings.method.as_deref(),
+            Method::StartWebLogic,
+            |other| {
+                Error::usage(
+                    msg!("weblogic-method", method = other),
+                    msg!("weblogic-method-hint"),
+                )
+            },
+        )?;
+        let spec = AgentSpec::resolve(settings, dist, &self.domain.join("whatap"), self.style)?;
+        let (script, at) = match method {
+            Method::StartWebLogic => {
+                let script = self.script("startWebLogic");
+                let content =
+                    crate::plan::target::peek(&script).map_err(|e| Error::io(&script, e))?;
+                (script, after_set_domain_env(&content))
+            }
+            Method::SetDomainEnv => (self.script("setDomainEnv"), InsertAt::End),
+        };
+        let startup_files = self.startup_files();
+        let install = BlockInstall {
+            script,
+            startup_files: &startup_files,
+            style: self.style,
+            at,
+            dirs: &[&self.domain],
+            owner: agent::runtime_owner(
+                self.process.as_ref(),
+                &[self.domain.join("servers"), self.domain.clone()],
+            ),
+            shell: self.style == MarkerStyle::Shell,
+        };
+        let plan = agent::plan_block_install(&install, &spec, settings, dist, |spec| {
+            agent::agent_block(
+                self.style,
+                "JAVA_OPTIONS",
+                &spec.whatap_home,
+                &spec.jar_name,
+                settings.latest_jar,
+                &spec.options,
+            )
+        })?;
+        Ok(InstallPlan {
+            plan,
+            method: method_name.to_string(),
+            next_steps: vec![self.restart_hint()],
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_goes_after_set_domain_env() {
+        let sh = b"#!/bin/sh\n# doc\nDOMAIN_HOME=/d\n. ${DOMAIN_HOME}/bin/setDomainEnv.sh $*\nSAVE_JAVA_OPTIONS=\"${JAVA_OPTIONS}\"\n";
+        assert_eq!(after_set_domain_env(sh), InsertAt::BeforeLine(4));
+        let cmd = b"@ECHO OFF\r\ncall \"%DOMAIN_HOME%\\bin\\setDomainEnv.cmd\" %*\r\n";
+        assert_eq!(after_set_domain_env(cmd), InsertAt::BeforeLine(2));
+    }
+
+    #[test]
+    fn detects_a_server_with_its_domain() {
+        let p = Process {
+            pid: 3,
+            uid: 0,
+            gid: 0,
+            args: [
+                "/jdk/bin/java",
+                "-Dweblogic.Name=AdminServer",
+                "-Ddomain.home=/nonexistent/base_domain",
+                "weblogic.Server",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        let w = from_process(&p).unwrap();
+        assert_eq!(w.domain, Path::new("/nonexistent/base_domain"));
+    }
+}
