@@ -5,19 +5,17 @@
 //! instances on free loopback ports, never the system services.
 
 use crate::common::{
-    LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, repo,
-    tree_bytes, whatap,
+    LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, php_api,
+    php_stub_archive, php_stub_module, repo, tree_bytes, whatap,
 };
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const PHP: &str = "/usr/bin/php8.2";
@@ -31,62 +29,6 @@ fn have_php() -> bool {
         "php8.2-cli + php8.2-dev (phpize)",
         Path::new(PHP).exists() && Path::new("/usr/bin/phpize8.2").exists(),
     )
-}
-
-fn php_api() -> String {
-    let out = Command::new("php-config8.2")
-        .arg("--phpapi")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// The stub module, built once per `cargo test` run (a file lock serializes test binaries).
-fn stub_module() -> PathBuf {
-    static MODULE: OnceLock<PathBuf> = OnceLock::new();
-    MODULE
-        .get_or_init(|| {
-            let out = repo().join("target/php-ext");
-            fs::create_dir_all(&out).unwrap();
-            let module = out.join(format!("whatap_{}.so", php_api()));
-            let lock = fs::File::create(out.join(".lock")).unwrap();
-            // SAFETY: flock on our own descriptor; released when `lock` drops.
-            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-            if !module.exists() {
-                let build = tempfile::tempdir_in(&out).unwrap();
-                for name in ["config.m4", "whatap.c"] {
-                    fs::copy(
-                        repo().join("tests/php-ext").join(name),
-                        build.path().join(name),
-                    )
-                    .unwrap();
-                }
-                for (cmd, args) in [
-                    ("phpize8.2", vec![]),
-                    ("./configure", vec!["--with-php-config=php-config8.2"]),
-                    ("make", vec![]),
-                ] {
-                    let status = Command::new(cmd)
-                        .args(&args)
-                        .current_dir(build.path())
-                        .stdout(Stdio::null())
-                        .status()
-                        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-                    assert!(status.success(), "{cmd} failed building the stub module");
-                }
-                fs::rename(build.path().join("modules/whatap.so"), &module).unwrap();
-            }
-            module
-        })
-        .clone()
-}
-
-/// An agent archive directory holding the stub as whatap_<API>.so.
-fn archive() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let module = stub_module();
-    fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
-    dir
 }
 
 fn install_args(archive: &Path) -> Vec<String> {
@@ -479,7 +421,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let _serial = host::HOST_PHP.exclusive();
     let guard = HostPhpGuard::new();
     let before = guard.etc.clone();
-    let archive = archive();
+    let archive = php_stub_archive();
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
     let run = web_root();
@@ -630,7 +572,7 @@ fn every_corpus_php_ini_round_trips_without_a_scan_dir() {
         return;
     }
     let _php = host::HOST_PHP.shared();
-    let archive = archive();
+    let archive = php_stub_archive();
     let corpus = repo().join("../shared/corpus/php-ini");
     if !must_have(
         "the php.ini corpus (../shared/corpus/php-ini)",
@@ -768,7 +710,7 @@ fn broken_php_on_path_is_refused_and_diagnosed() {
     if !have_php() {
         return;
     }
-    let archive = archive();
+    let archive = php_stub_archive();
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
     let bin = tempfile::tempdir().unwrap();
@@ -820,8 +762,12 @@ fn module_for_another_api_is_refused_and_nothing_is_written() {
 
     // Only modules for another API or thread safety in the archive.
     let other = tempfile::tempdir().unwrap();
-    fs::copy(stub_module(), other.path().join("whatap_20210902.so")).unwrap();
-    fs::copy(stub_module(), other.path().join("whatap_zts_20220829.so")).unwrap();
+    fs::copy(php_stub_module(), other.path().join("whatap_20210902.so")).unwrap();
+    fs::copy(
+        php_stub_module(),
+        other.path().join("whatap_zts_20220829.so"),
+    )
+    .unwrap();
     let out = install_php(state, other.path(), &php);
     let text = assert_refused(&out, 2, &format!("no whatap_{}.so", php_api()));
     assert!(text.contains("whatap_20210902.so"), "{text}");
@@ -861,7 +807,7 @@ fn php_without_any_ini_is_refused_and_diagnosed() {
     let dir = tempfile::tempdir().unwrap();
     let php = private_php(dir.path(), "-n");
     let state = tempfile::tempdir().unwrap();
-    let archive = archive();
+    let archive = php_stub_archive();
     let out = install_php(state.path(), archive.path(), &php);
     assert_refused(&out, 2, "Error: Not found PHP ini directory");
     assert!(!dir.path().join("ext/whatap.so").exists());
@@ -879,7 +825,7 @@ fn udp_6600_held_by_another_process_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
     let state = tempfile::tempdir().unwrap();
-    let archive = archive();
+    let archive = php_stub_archive();
     let installed = install_php(state.path(), archive.path(), &php);
     assert!(installed.status.success());
     assert_files_under(&json(&installed), dir.path());
@@ -902,7 +848,7 @@ fn whatap_enabled_by_hand_elsewhere_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (ini, php) = php_with_ini(dir.path(), "[PHP]\nextension = \"whatap.so\"\n");
     let state = tempfile::tempdir().unwrap();
-    let archive = archive();
+    let archive = php_stub_archive();
     let before = tree_bytes(dir.path());
     let out = install_php(state.path(), archive.path(), &php);
     let text = assert_refused(&out, 3, "it would load twice");
@@ -923,7 +869,7 @@ fn dry_run_diffs() {
     }
     // Both plans read the host: the service script, then /etc/php compared after.
     let _serial = host::HOST_PHP.exclusive();
-    let archive = archive();
+    let archive = php_stub_archive();
     let state = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (_, php) = php_with_ini(dir.path(), "[PHP]\nmemory_limit = 64M\n");

@@ -263,3 +263,187 @@ fn questions_in_korean() {
     p.exp_eof().unwrap();
     assert_eq!(exit_code(&p), 130);
 }
+
+/// How step 1's entry is chosen.
+enum Pick {
+    /// The only runtime found comes preselected: Enter goes on with it.
+    OnlyOne,
+    /// Several found, none preselected: Space on the first, then Enter.
+    First,
+}
+
+/// The wizard on this host's own runtimes (`--runtime KIND`, no path): the entry detection
+/// found is picked in step 1, the questions are answered (the agent source only when the kind
+/// takes agent files), and the plan shown before "Apply these changes?" names `planned` — the
+/// detected kind's own file, so the pick reached install with its kind. Answering no changes
+/// nothing (exit 3).
+fn install_the_detected(kind: &str, pick: Pick, agent: Option<&Path>, planned: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut cmd = wizard_command(&state, false);
+    cmd.args(["--runtime", kind]);
+    let mut p = spawn_command(cmd, Some(60_000)).unwrap();
+    let mut seen = p.exp_string("Install the agent into").unwrap();
+    // The list is drawn after the prompt line.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    if let Pick::First = pick {
+        key(&mut p, " ");
+    }
+    key(&mut p, "\r");
+    seen += &p.exp_string("License").unwrap();
+    p.send_line(LICENSE).unwrap();
+    seen += &p.exp_string("Collector servers").unwrap();
+    p.send_line("127.0.0.1").unwrap();
+    let (before, status) = p.exp_regex(r"127\.0\.0\.1:6600 (not )?reachable").unwrap();
+    seen += &before;
+    if status.contains("not") {
+        p.exp_string("Install anyway?").unwrap();
+        key(&mut p, "y");
+    }
+    if let Some(agent) = agent {
+        seen += &p
+            .exp_string("the newest tracer jar already in the agent directory")
+            .unwrap();
+        key(&mut p, "\r");
+        seen += &p.exp_string("Path of the agent").unwrap();
+        p.send_line(agent.to_str().unwrap()).unwrap();
+    }
+    seen += &p.exp_string("Change optional settings").unwrap();
+    key(&mut p, "n");
+    seen += &p.exp_string(planned).unwrap();
+    seen += &p.exp_string("Apply these changes?").unwrap();
+    key(&mut p, "n");
+    seen += &p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 3, "{seen}");
+    assert!(
+        !seen.contains("Path of the runtime's home"),
+        "the detected entry was not taken: {seen}"
+    );
+    assert!(!state.join("ledger.json").exists(), "{seen}");
+    seen
+}
+
+/// A process `whatap detect` lists, started while this test holds `host::DETECTABLE`
+/// exclusively (so it cannot go through `Reaper`, which takes it shared); its process group is
+/// killed when dropped.
+struct Detectable(std::process::Child);
+
+impl Detectable {
+    fn spawn(cmd: &mut Command) -> Detectable {
+        use std::os::unix::process::CommandExt;
+        Detectable(cmd.process_group(0).spawn().unwrap())
+    }
+}
+
+impl Drop for Detectable {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this test created.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_detected_debian_tomcat_is_picked() {
+    let tomcat10 = Path::new("/usr/share/tomcat10/bin/catalina.sh").is_file()
+        && Path::new("/var/lib/tomcat10/conf").is_dir();
+    if !must_have("Debian's tomcat10", tomcat10) {
+        return;
+    }
+    let _alone = host::DETECTABLE.exclusive();
+    let seen = install_the_detected(
+        "tomcat",
+        Pick::OnlyOne,
+        Some(&stub_jar()),
+        "/var/lib/tomcat10/bin/setenv.sh",
+    );
+    assert!(seen.contains("/usr/share/tomcat10"), "{seen}");
+}
+
+#[test]
+fn the_detected_debian_jetty_is_picked() {
+    if !must_have(
+        "Debian's jetty9",
+        Path::new("/usr/share/jetty9/start.jar").is_file(),
+    ) {
+        return;
+    }
+    let _alone = host::DETECTABLE.exclusive();
+    let _default_file = host::hold(&host::ETC_DEFAULT_JETTY9);
+    let seen = install_the_detected(
+        "jetty",
+        Pick::OnlyOne,
+        Some(&stub_jar()),
+        "/etc/default/jetty9",
+    );
+    assert!(seen.contains("/usr/share/jetty9"), "{seen}");
+}
+
+#[test]
+fn a_detected_php_is_picked() {
+    let php = Path::new("/usr/bin/php8.2").exists() && Path::new("/usr/bin/phpize8.2").exists();
+    if !must_have("php8.2-cli + php8.2-dev (phpize)", php) {
+        return;
+    }
+    let archive = php_stub_archive();
+    let _host_php = host::HOST_PHP.shared();
+    let seen = install_the_detected("php", Pick::First, Some(archive.path()), "whatap.ini");
+    assert!(seen.contains("whatap.so"), "{seen}");
+}
+
+#[test]
+fn a_detected_python_app_is_picked() {
+    let Some(venv) = python_venv() else { return };
+    let _alone = host::DETECTABLE.exclusive();
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("app.py"),
+        "def application(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let _gunicorn = Detectable::spawn(
+        Command::new(venv.join("bin/gunicorn"))
+            .args(["-b", &format!("127.0.0.1:{port}"), "app:application"])
+            .current_dir(app.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let listening = wait_for(std::time::Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(listening, "gunicorn did not start");
+    // No agent question: whatap-python comes from PyPI into the app's interpreter.
+    let home = std::fs::canonicalize(app.path()).unwrap().join("whatap");
+    let seen = install_the_detected(
+        "python",
+        Pick::OnlyOne,
+        None,
+        &format!("{}/whatap.conf", home.display()),
+    );
+    assert!(!seen.contains("Path of the agent"), "{seen}");
+}
+
+#[test]
+fn the_detected_infra_agent_is_picked() {
+    let _alone = host::DETECTABLE.exclusive();
+    if !must_have(
+        "no infra agent installed on this host (its conf would be changed)",
+        !Path::new("/usr/whatap/infra").exists(),
+    ) {
+        return;
+    }
+    // The daemon is found by its name: a copy of sleep called whatap_infrad stands in.
+    let bin = tempfile::tempdir().unwrap();
+    let daemon = bin.path().join("whatap_infrad");
+    std::fs::copy("/bin/sleep", &daemon).unwrap();
+    let _daemon = Detectable::spawn(Command::new(&daemon).arg("300"));
+    let seen = install_the_detected(
+        "infra",
+        Pick::OnlyOne,
+        None,
+        "/usr/whatap/infra/conf/whatap.conf",
+    );
+    assert!(!seen.contains("Path of the agent"), "{seen}");
+    assert!(!Path::new("/usr/whatap/infra").exists());
+}

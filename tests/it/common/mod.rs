@@ -574,3 +574,60 @@ pub fn fixture_round_trip(
         || {},
     )
 }
+
+pub fn php_api() -> String {
+    let out = process::Command::new("php-config8.2")
+        .arg("--phpapi")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The stub PHP module (the stand-in for the proprietary whatap.so), built by phpize from
+/// tests/php-ext once per `cargo test` run (a file lock serializes concurrent runs).
+pub fn php_stub_module() -> PathBuf {
+    static MODULE: OnceLock<PathBuf> = OnceLock::new();
+    MODULE
+        .get_or_init(|| {
+            let out = repo().join("target/php-ext");
+            fs::create_dir_all(&out).unwrap();
+            let module = out.join(format!("whatap_{}.so", php_api()));
+            let lock = fs::File::create(out.join(".lock")).unwrap();
+            // SAFETY: flock on our own descriptor; released when `lock` drops.
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+            if !module.exists() {
+                let build = tempfile::tempdir_in(&out).unwrap();
+                for name in ["config.m4", "whatap.c"] {
+                    fs::copy(
+                        repo().join("tests/php-ext").join(name),
+                        build.path().join(name),
+                    )
+                    .unwrap();
+                }
+                for (cmd, args) in [
+                    ("phpize8.2", vec![]),
+                    ("./configure", vec!["--with-php-config=php-config8.2"]),
+                    ("make", vec![]),
+                ] {
+                    let status = process::Command::new(cmd)
+                        .args(&args)
+                        .current_dir(build.path())
+                        .stdout(process::Stdio::null())
+                        .status()
+                        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+                    assert!(status.success(), "{cmd} failed building the stub module");
+                }
+                fs::rename(build.path().join("modules/whatap.so"), &module).unwrap();
+            }
+            module
+        })
+        .clone()
+}
+
+/// An agent archive directory holding the stub as whatap_<API>.so.
+pub fn php_stub_archive() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let module = php_stub_module();
+    fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
+    dir
+}
