@@ -122,6 +122,9 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);
+    // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
+    let mut seen = std::collections::HashSet::new();
+    facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
         for (target, plan) in &fix_plans {
@@ -188,11 +191,13 @@ fn fix(
         .ledger()
         .install(&id)
         .map_or("fix".to_string(), |i| i.method.clone());
+    let selectors = runtimes::selector_words(&target.selection(), target.kind());
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &method,
+        selectors: &selectors,
     };
     confirm_and_apply(settings, printer, plan, report, |plan| {
         transaction.apply_recorded(plan, &key)

@@ -47,6 +47,17 @@ fn ours() -> &'static Regex {
     })
 }
 
+/// The WHATAP_HOME a start file names: our `env WHATAP_HOME=<home>`, a supervisor
+/// `environment = WHATAP_HOME=`, a drop-in's `Environment=WHATAP_HOME=`, the guide's init.d
+/// `WHATAP_HOME=` line. Absolute paths only (`$VAR` forms name nothing we can read).
+pub fn named_home(text: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?m)^[^#;\n]*\bWHATAP_HOME=["']?(/[^\s"',]+)"#).expect("valid regex")
+    });
+    re.captures(text).map(|c| c[1].to_string())
+}
+
 /// The text with our wrapping taken out (the original start command), if it has it.
 pub fn unwrap(text: &str) -> String {
     ours().replacen(text, 1, "").into_owned()
@@ -416,6 +427,20 @@ mod tests {
             "",
         ] {
             assert!(find_start(line).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn homes_named_by_start_files() {
+        for (text, home) in [
+            ("exec env WHATAP_HOME=/srv/w /v/whatap-start-agent gunicorn app\n", Some("/srv/w")),
+            ("[program:a]\nenvironment = WHATAP_HOME=\"/srv/x\",A=1\n", Some("/srv/x")),
+            ("[Service]\nEnvironment=WHATAP_HOME=/srv/y\n", Some("/srv/y")),
+            ("NAME=gunicorn\nWHATAP_HOME=/srv/z\n", Some("/srv/z")),
+            ("# WHATAP_HOME=/commented\nexec gunicorn app\n", None),
+            ("WHATAP_HOME=$HOME/whatap\n", None),
+        ] {
+            assert_eq!(named_home(text).as_deref(), home, "{text}");
         }
     }
 

@@ -7,7 +7,9 @@ use crate::doctor::{Fact, Inspection, conf::inspect_conf};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{DirCreate, Plan, edits, target};
-use crate::runtimes::instance::{AgentState, Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{
+    AgentState, Detection, Entry, InstallPlan, Runtime, Selector, boxed,
+};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: true,
+    selectors: &[Selector::Home],
 };
 
 pub const DEFAULT_HOME: &str = "/usr/whatap/infra";

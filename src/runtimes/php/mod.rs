@@ -10,7 +10,7 @@ pub mod sapi;
 
 use crate::doctor::Inspection;
 use crate::error::Result;
-use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use sapi::{PhpGroup, PhpSapi};
@@ -24,6 +24,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: true,
+    selectors: &[Selector::PhpBin],
 };
 
 impl Runtime for PhpGroup {

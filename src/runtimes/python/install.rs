@@ -2,7 +2,10 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
-use super::app::{AppProcess, PythonApp, absolute};
+use super::app::{
+    AGENT_PROCESS, AppProcess, DROPIN_NAME, PythonApp, UNIT_DIRS, absolute, dropin_dir,
+    unit_name,
+};
 use crate::detect::process;
 use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
@@ -10,7 +13,7 @@ use crate::edit::wrap::{self, START_AGENT};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical_lenient;
-use crate::plan::{DirCreate, Plan, RunStep, Validation, edits, target};
+use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
 use crate::settings::InstallSettings;
@@ -19,14 +22,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "whatap-python";
-/// Where systemd looks for units, most specific first.
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
-const DROPIN_NAME: &str = "whatap.conf";
 
 /// What `--python` (or the app) tells about the interpreter: where its console scripts go,
 /// whether whatap-python is importable.
@@ -35,11 +30,15 @@ pub struct Interpreter {
     pub path: PathBuf,
     pub scripts: PathBuf,
     pub has_whatap: bool,
+    /// PEP 668: the distribution manages this interpreter's packages (its stdlib holds an
+    /// EXTERNALLY-MANAGED file and it is not a virtualenv); pip refuses it.
+    pub externally_managed: bool,
 }
 
-const PROBE: &str = "import sys, sysconfig, importlib.util\n\
+const PROBE: &str = "import os, sys, sysconfig, importlib.util\n\
 print(sysconfig.get_path('scripts'))\n\
-print(importlib.util.find_spec('whatap') is not None)";
+print(importlib.util.find_spec('whatap') is not None)\n\
+print(sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
 
 /// Asks the interpreter itself (run directly, never through a shell).
 pub fn probe(path: &Path) -> Result<Interpreter> {
@@ -55,11 +54,17 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
         })?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
-    match (output.status.success(), lines.next(), lines.next()) {
-        (true, Some(scripts), Some(found)) => Ok(Interpreter {
+    match (
+        output.status.success(),
+        lines.next(),
+        lines.next(),
+        lines.next(),
+    ) {
+        (true, Some(scripts), Some(found), Some(managed)) => Ok(Interpreter {
             path: path.to_path_buf(),
             scripts: PathBuf::from(scripts.trim()),
             has_whatap: found.trim() == "True",
+            externally_managed: managed.trim() == "True",
         }),
         _ => Err(Error::usage(
             msg!("python-not-working", path = path.display()),
@@ -102,17 +107,12 @@ struct UnitFiles {
 }
 
 fn unit_files(unit: &str) -> Result<UnitFiles> {
-    let (unit_file, dropin_dir) = if unit.contains('/') {
-        let path = PathBuf::from(unit);
-        let dir = PathBuf::from(format!("{unit}.d"));
-        (path, dir)
+    let dropin_dir = dropin_dir(unit);
+    let unit_file = if unit.contains('/') {
+        PathBuf::from(unit)
     } else {
-        let name = if unit.contains('.') {
-            unit.to_string()
-        } else {
-            format!("{unit}.service")
-        };
-        let file = UNIT_DIRS
+        let name = unit_name(unit);
+        UNIT_DIRS
             .iter()
             .map(|d| Path::new(d).join(&name))
             .find(|p| p.is_file())
@@ -125,8 +125,7 @@ fn unit_files(unit: &str) -> Result<UnitFiles> {
                     ),
                     msg!("python-unit-missing-hint"),
                 )
-            })?;
-        (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
+            })?
     };
     let name = unit_file
         .file_name()
@@ -393,11 +392,33 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     };
     let interpreter = probe(&interpreter_path)?;
     if !interpreter.has_whatap {
-        plan.run.push(RunStep {
-            program: interpreter.path.clone(),
-            args: ["-m", "pip", "install", PACKAGE].map(String::from).to_vec(),
+        if interpreter.externally_managed && !py.break_system_packages {
+            return Err(Error::refused(
+                msg!("python-externally-managed", python = interpreter.path.display()),
+                msg!("python-externally-managed-hint"),
+            ));
+        }
+        let pip = |verb: &[&str]| {
+            let mut args = vec!["-m", "pip"];
+            args.extend(verb);
+            if interpreter.externally_managed {
+                args.push("--break-system-packages");
+            }
+            args.push(PACKAGE);
+            RunStep::new(&interpreter.path, &args)
+        };
+        plan.run.push(pip(&["install"]));
+        // Only what this install added goes again: an operator's own whatap-python stays.
+        plan.undo.push(Undo::Run {
+            step: pip(&["uninstall", "-y"]).best_effort(),
         });
     }
+    // The agent whatap-start-agent starts for this WHATAP_HOME (not every app's: the
+    // package's whatap-stop-agent is `killall whatap_python`).
+    plan.undo.push(Undo::StopAgent {
+        name: AGENT_PROCESS.to_string(),
+        cwd: canonical_lenient(&home),
+    });
     let agent = interpreter.scripts.join(START_AGENT);
     let agent_text = agent.to_string_lossy().into_owned();
     let home_text = home.to_string_lossy().into_owned();
