@@ -4,6 +4,7 @@
 //! each SAPI's scan dir (Debian: `mods-available` + a `conf.d` symlink), or a marked `[whatap]`
 //! section at the end of php.ini when PHP has no scan dir.
 
+mod agent;
 mod doctor;
 mod install;
 pub mod sapi;
