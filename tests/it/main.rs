@@ -25,6 +25,7 @@ mod install_springboot;
 mod install_weblogic;
 mod install_websphere;
 mod json_schemas;
+mod python_forms;
 mod languages;
 mod real_jetty;
 mod real_php;

@@ -257,12 +257,38 @@ fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
     })
 }
 
+/// uWSGI's `env = KEY=VALUE` options of the `--ini` file it runs: set inside the process, so
+/// `/proc/PID/environ` never shows them.
+fn ini_environ(args: &[String], cwd: Option<&Path>) -> BTreeMap<String, String> {
+    let Some(ini) = args
+        .iter()
+        .position(|a| a == "--ini")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return BTreeMap::new();
+    };
+    let path = cwd.map_or_else(|| PathBuf::from(ini), |cwd| cwd.join(ini));
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "env").then_some(value)?.trim().split_once('=')
+        })
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
+    let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
+    let mut environ = read_environ(p.pid);
+    if server == "uwsgi" && !environ.is_empty() {
+        environ.extend(ini_environ(&p.args, cwd.as_deref()));
+    }
     Some(AppProcess {
         server,
-        environ: read_environ(p.pid),
-        cwd: fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
+        environ,
+        cwd,
         unit: cgroup_unit(p.pid),
         supervisor: supervisor_program(p),
         process: p.clone(),

@@ -2,6 +2,7 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
+use super::embedded::{self, ConfKind};
 use super::app::{
     AGENT_PROCESS, AppProcess, DROPIN_NAME, PythonApp, UNIT_DIRS, absolute, dropin_dir,
     unit_name,
@@ -29,6 +30,8 @@ const PACKAGE: &str = "whatap-python";
 pub struct Interpreter {
     pub path: PathBuf,
     pub scripts: PathBuf,
+    /// Where pure-Python packages go (whatap's bootstrap is `<purelib>/whatap/bootstrap`).
+    pub purelib: PathBuf,
     pub has_whatap: bool,
     /// PEP 668: the distribution manages this interpreter's packages (its stdlib holds an
     /// EXTERNALLY-MANAGED file and it is not a virtualenv); pip refuses it.
@@ -37,6 +40,7 @@ pub struct Interpreter {
 
 const PROBE: &str = "import os, sys, sysconfig, importlib.util\n\
 print(sysconfig.get_path('scripts'))\n\
+print(sysconfig.get_path('purelib'))\n\
 print(importlib.util.find_spec('whatap') is not None)\n\
 print(sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
 
@@ -59,10 +63,12 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
         lines.next(),
         lines.next(),
         lines.next(),
+        lines.next(),
     ) {
-        (true, Some(scripts), Some(found), Some(managed)) => Ok(Interpreter {
+        (true, Some(scripts), Some(purelib), Some(found), Some(managed)) => Ok(Interpreter {
             path: path.to_path_buf(),
             scripts: PathBuf::from(scripts.trim()),
+            purelib: PathBuf::from(purelib.trim()),
             has_whatap: found.trim() == "True",
             externally_managed: managed.trim() == "True",
         }),
@@ -94,6 +100,8 @@ fn interpreter_flag(path: &Path) -> Result<PathBuf> {
 enum WrapTarget {
     /// A script or supervisor file; for supervisor, the program when known.
     Script(PathBuf, Option<String>),
+    /// A uWSGI ini or an Apache mod_wsgi conf (`embedded`), with its bytes.
+    Conf(PathBuf, ConfKind, Vec<u8>),
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
@@ -180,6 +188,10 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
     }
     if let Some(script) = &target.start_script {
         let path = absolute("--start-script", script)?;
+        let content = crate::plan::target::peek(&path).ok();
+        if let Some(kind) = content.as_deref().and_then(embedded::kind_of) {
+            return Ok(WrapTarget::Conf(path, kind, content.unwrap_or_default()));
+        }
         let program = is_supervisor(Some(&path))
             .then(|| target.unit.clone())
             .flatten();
@@ -292,6 +304,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     let mut owner = app.app.as_ref().map(|a| (a.process.uid, a.process.gid));
     let mut script_line = None;
     let mut exec_start = None;
+    let mut conf_venv = None;
     match &target {
         WrapTarget::Script(path, program_name) => {
             script_line = script_start(path, program_name.as_deref())?;
@@ -363,6 +376,16 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
             exec_start = Some(start.value.clone());
             owner = owner.or_else(|| process::user_ids(&wrap::unit_user(&unit.sources)?));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            server = server.or(Some(kind.server().to_string()));
+            conf_venv = embedded::virtualenv(*kind, content);
+            owner = owner
+                .or_else(|| process::user_ids(&embedded::user(*kind, content)?))
+                .or_else(|| owner_of(path));
+            if let Some(dir) = path.parent() {
+                roots.push(canonical_lenient(dir));
+            }
+        }
         WrapTarget::Print => {}
     }
 
@@ -380,9 +403,10 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         }
         (Some(flag), _) => interpreter_flag(&absolute("--python", flag)?)?,
         (None, Some(found)) => found,
-        (None, None) => program
-            .as_deref()
-            .and_then(interpreter_of_program)
+        (None, None) => conf_venv
+            .map(|venv| interpreter_flag(&venv))
+            .transpose()?
+            .or_else(|| program.as_deref().and_then(interpreter_of_program))
             .ok_or_else(|| {
                 Error::usage(
                     msg!("python-interpreter-unknown"),
@@ -449,6 +473,11 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     // whatap-start-agent starts the agent only when apm_enabled is literally `true`.
     keys.push(("apm_enabled".into(), "true".into()));
+    if matches!(target, WrapTarget::Conf(_, ConfKind::UwsgiIni, _)) {
+        // No whatap-start-agent in front of uWSGI: the bootstrap in the app's own
+        // interpreter starts the agent, which it does only with this key.
+        keys.push(("whatap_code_start".into(), "true".into()));
+    }
     keys.extend(settings.conf.iter().cloned());
     plan.dirs.splice(0..0, DirCreate::missing(&home, owner));
     // 0600 like the other runtimes: it holds the license; owned by the app's user, who reads it.
@@ -461,7 +490,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         WrapTarget::Script(path, _) => {
             let supervisor_program = script_line.as_ref().and_then(|(l, _)| l.program.clone());
             if let Some((line, offset)) = script_line {
-                let after = line.wrapped(&prefix, offset);
+                let after = line.wrapped(&home_text, &agent_text, offset);
                 let mut edit = edits::lines(
                     path,
                     &roots,
@@ -498,6 +527,21 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
                 unit.name
             ));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            let bootstrap = interpreter.purelib.join("whatap/bootstrap");
+            check_value("the whatap bootstrap path", &bootstrap.to_string_lossy())?;
+            plan.edits.push(embedded::edit(
+                *kind, path, content, &roots, &home_text, &bootstrap,
+            )?);
+            next_steps.push(match kind {
+                ConfKind::UwsgiIni => msg!("python-restart-script", path = path.display()),
+                ConfKind::ApacheWsgi => msg!(
+                    "python-apache-start-agent",
+                    prefix = prefix,
+                    home = home.display()
+                ),
+            });
+        }
         WrapTarget::Print => {
             let command = app
                 .app
@@ -516,8 +560,9 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     Ok(InstallPlan {
         plan,
-        method: match target {
+        method: match &target {
             WrapTarget::Script(..) => "start-script",
+            WrapTarget::Conf(_, kind, _) => kind.method(),
             WrapTarget::Unit(_) => "systemd",
             WrapTarget::Print => "manual",
         }

@@ -5,6 +5,7 @@
 
 mod app;
 mod doctor;
+mod embedded;
 mod install;
 
 use crate::detect::process;
