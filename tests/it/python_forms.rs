@@ -10,7 +10,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -344,4 +344,70 @@ fn apache_mod_wsgi_with_the_agent_beside_it() {
     uninstall(&state, &["--whatap-home", &h]);
     assert_eq!(fs::read_to_string(&conf).unwrap(), original_conf);
     assert_eq!(fs::read_to_string(&start).unwrap(), original_start);
+}
+
+/// PEP 668: Debian's system python3 carries EXTERNALLY-MANAGED; pip into it is refused
+/// (exit 3, nothing written) unless --break-system-packages says so, which pip is then told.
+#[test]
+fn the_distributions_python_is_refused_for_pip() {
+    let python = Path::new("/usr/bin/python3");
+    let marker = Command::new(python)
+        .args([
+            "-c",
+            "import sysconfig, os; print(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED'))",
+        ])
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if !must_have(
+        "Debian's python3 with its EXTERNALLY-MANAGED marker",
+        marker.as_ref().is_some_and(|m| m.is_file()),
+    ) {
+        return;
+    }
+    let has_whatap = Command::new(python)
+        .args(["-c", "import whatap"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_whatap {
+        eprintln!("SKIPPED: whatap is importable from the system python3");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("start.sh");
+    let original = "#!/bin/sh\nexec gunicorn app:application\n";
+    write_exec(&script, original);
+    let home = dir.path().join("whatap");
+    let state = dir.path().join("state");
+    let args = |extra: &[&str]| {
+        let mut cmd = whatap(&state);
+        cmd.args(["install", "--runtime", "python", "--start-script"])
+            .arg(&script)
+            .arg("--whatap-home")
+            .arg(&home)
+            .args(["--python", "/usr/bin/python3"])
+            .args(["--license", LICENSE, "--host", "127.0.0.1"])
+            .args(extra);
+        cmd
+    };
+    let out = args(&["--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PEP 668"), "{stderr}");
+    assert!(stderr.contains("--break-system-packages"), "{stderr}");
+    assert_eq!(fs::read_to_string(&script).unwrap(), original);
+    assert!(!home.exists() && !state.join("ledger.json").exists());
+    let out = args(&["--break-system-packages", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = json(&out.stdout);
+    assert!(
+        report["run"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("-m pip install --break-system-packages whatap-python"),
+        "{report}"
+    );
 }
