@@ -171,6 +171,9 @@ fn init_d_script_through_start_stop_daemon() {
     let ids = doctor(&state, &["--start-script", &s]);
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
     assert!(Command::new(&script).arg("stop").status().unwrap().success());
+    // The agent outlives the app it was started with: uninstall is what stops it.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!pids_named_in("whatap_python", &home).is_empty());
 
     let report = uninstall(&state, &["--start-script", &s]);
     assert_eq!(report["changed"], true);
