@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
 const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
+/// An agent's own check program (it may try the collector itself).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
 struct DoctorReport {
@@ -67,6 +69,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     let mut udp_ports = Vec::new();
+    let mut programs = Vec::new();
     let mut logs: Vec<(String, PathBuf)> = doctor
         .logs
         .iter()
@@ -83,6 +86,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
+        programs.extend(inspection.programs);
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
@@ -103,6 +107,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let mut facts = doctor::network::udp_conflicts(&udp_ports);
             if doctor.network {
                 facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
+                facts.extend(doctor::program::run(&programs, PROGRAM_TIMEOUT));
             }
             facts
         });
