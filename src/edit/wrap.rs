@@ -217,7 +217,9 @@ fn daemon_layout(text: &str) -> Option<(usize, usize, usize, &str)> {
     if !has(&["--start", "-S"]) || has(&["--test", "-t", "--startas", "-a"]) {
         return None;
     }
-    let exec_at = rest.iter().position(|(_, w)| *w == "--exec" || *w == "-x")?;
+    let exec_at = rest
+        .iter()
+        .position(|(_, w)| *w == "--exec" || *w == "-x")?;
     let (exec_offset, exec) = *rest.get(exec_at + 1)?;
     let (separator, _) = *rest[exec_at + 2..].iter().find(|(_, w)| *w == "--")?;
     Some((words[at].0, exec_offset + exec.len(), separator + 2, exec))
@@ -603,9 +605,18 @@ mod tests {
     #[test]
     fn homes_named_by_start_files() {
         for (text, home) in [
-            ("exec env WHATAP_HOME=/srv/w /v/whatap-start-agent gunicorn app\n", Some("/srv/w")),
-            ("[program:a]\nenvironment = WHATAP_HOME=\"/srv/x\",A=1\n", Some("/srv/x")),
-            ("[Service]\nEnvironment=WHATAP_HOME=/srv/y\n", Some("/srv/y")),
+            (
+                "exec env WHATAP_HOME=/srv/w /v/whatap-start-agent gunicorn app\n",
+                Some("/srv/w"),
+            ),
+            (
+                "[program:a]\nenvironment = WHATAP_HOME=\"/srv/x\",A=1\n",
+                Some("/srv/x"),
+            ),
+            (
+                "[Service]\nEnvironment=WHATAP_HOME=/srv/y\n",
+                Some("/srv/y"),
+            ),
             ("  SetEnv WHATAP_HOME /srv/a\n", Some("/srv/a")),
             ("[uwsgi]\nenv = WHATAP_HOME=/srv/b\n", Some("/srv/b")),
             ("NAME=gunicorn\nWHATAP_HOME=/srv/z\n", Some("/srv/z")),

@@ -146,10 +146,10 @@ pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String>
         }
     };
     // Python knows the app by its WHATAP_HOME, which `--home` names too: kept as `--home`.
-    let home = target
-        .home
+    let home = target.home.as_ref().or(target
+        .whatap_home
         .as_ref()
-        .or(target.whatap_home.as_ref().filter(|_| takes(Selector::WhatapHome)));
+        .filter(|_| takes(Selector::WhatapHome)));
     for (s, value) in [
         (Selector::Home, home),
         (Selector::Base, target.base.as_ref()),

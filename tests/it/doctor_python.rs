@@ -455,8 +455,14 @@ fn infra_config_test_runs_when_the_binary_is_present() {
         format!("--whatapip 127.0.0.1 --license {LICENSE} test\n")
     );
     let found = evidence(&report, "infra-config-test-failed");
-    assert!(found.contains("license or whatap.server.host error"), "{found}");
-    assert!(!report.to_string().contains(LICENSE), "license shown: {report}");
+    assert!(
+        found.contains("license or whatap.server.host error"),
+        "{found}"
+    );
+    assert!(
+        !report.to_string().contains(LICENSE),
+        "license shown: {report}"
+    );
     assert!(report.to_string().contains(LICENSE_TAIL));
     stub(0);
     let report = doctor(&[]);

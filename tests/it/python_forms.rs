@@ -45,7 +45,14 @@ fn install(state: &Path, target: &[&str], extra: &[&str]) -> serde_json::Value {
         .args(["install", "--runtime", "python"])
         .args(target)
         .args(extra)
-        .args(["--license", LICENSE, "--host", "127.0.0.1", "--yes", "--json"])
+        .args([
+            "--license",
+            LICENSE,
+            "--host",
+            "127.0.0.1",
+            "--yes",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -106,7 +113,8 @@ fn init_d_script_through_start_stop_daemon() {
     let Some(venv) = python_venv() else { return };
     if !must_have(
         "start-stop-daemon (dpkg)",
-        Path::new("/usr/sbin/start-stop-daemon").exists() || Path::new("/sbin/start-stop-daemon").exists(),
+        Path::new("/usr/sbin/start-stop-daemon").exists()
+            || Path::new("/sbin/start-stop-daemon").exists(),
     ) {
         return;
     }
@@ -158,10 +166,12 @@ fn init_d_script_through_start_stop_daemon() {
         .status()
         .unwrap();
     assert!(started.success());
-    let pid: u32 = wait_for(Duration::from_secs(10), || root.join("gunicorn.pid").exists())
-        .then(|| fs::read_to_string(root.join("gunicorn.pid")).unwrap())
-        .and_then(|p| p.trim().parse().ok())
-        .expect("start-stop-daemon wrote no pidfile");
+    let pid: u32 = wait_for(Duration::from_secs(10), || {
+        root.join("gunicorn.pid").exists()
+    })
+    .then(|| fs::read_to_string(root.join("gunicorn.pid")).unwrap())
+    .and_then(|p| p.trim().parse().ok())
+    .expect("start-stop-daemon wrote no pidfile");
     reaper.pid(pid);
     assert!(agent_runs(&mut reaper, &home), "no whatap_python from {h}");
     assert!(
@@ -170,7 +180,13 @@ fn init_d_script_through_start_stop_daemon() {
     );
     let ids = doctor(&state, &["--start-script", &s]);
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
-    assert!(Command::new(&script).arg("stop").status().unwrap().success());
+    assert!(
+        Command::new(&script)
+            .arg("stop")
+            .status()
+            .unwrap()
+            .success()
+    );
     // The agent outlives the app it was started with: uninstall is what stops it.
     std::thread::sleep(Duration::from_millis(500));
     assert!(!pids_named_in("whatap_python", &home).is_empty());
@@ -302,7 +318,9 @@ fn apache_mod_wsgi_with_the_agent_beside_it() {
     let st = start.display().to_string();
     let report = install(&state, &["--start-script", &c, "--whatap-home", &h], &[]);
     assert!(
-        report["next_steps"].to_string().contains("whatap-start-agent"),
+        report["next_steps"]
+            .to_string()
+            .contains("whatap-start-agent"),
         "{report}"
     );
     let text = fs::read_to_string(&conf).unwrap();
@@ -313,7 +331,11 @@ fn apache_mod_wsgi_with_the_agent_beside_it() {
         "{text}"
     );
     let python = venv.display().to_string();
-    install(&state, &["--start-script", &st, "--whatap-home", &h], &["--python", &python]);
+    install(
+        &state,
+        &["--start-script", &st, "--whatap-home", &h],
+        &["--python", &python],
+    );
     let wrapped = fs::read_to_string(&start).unwrap();
     assert!(
         wrapped.contains(&format!("exec env WHATAP_HOME={h} ")),

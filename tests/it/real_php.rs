@@ -476,7 +476,10 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         install_args(archive.path())
             .into_iter()
             .chain(bins.iter().map(|b| b.to_string()))
-            .chain(["--whatap-home".to_string(), agent_home.display().to_string()])
+            .chain([
+                "--whatap-home".to_string(),
+                agent_home.display().to_string(),
+            ])
             .chain(["--set".to_string(), format!("net_udp_port={udp}")])
             .collect()
     };
@@ -496,7 +499,10 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         format!("export WHATAP_PHP_EXT_HOME=/usr/lib/php/{}", php_api()),
         format!("export WHATAP_CONFIG_HOME={ETC_PHP}/mods-available"),
     ] {
-        assert!(script.contains(&format!("{line}\n")), "{line} not in {script}");
+        assert!(
+            script.contains(&format!("{line}\n")),
+            "{line} not in {script}"
+        );
     }
     let agent = agent_pid(&agent_home).expect("the service started no whatap_php");
     let boot = crate::common::wait_for(Duration::from_secs(10), || {
@@ -553,7 +559,10 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let doctor_all = || {
         finding_ids(&json(&whatap_run(
             state,
-            php_args(&["doctor", "--runtime", "php", "--no-network", "--json"], &bins),
+            php_args(
+                &["doctor", "--runtime", "php", "--no-network", "--json"],
+                &bins,
+            ),
         )))
     };
     assert_eq!(doctor_all(), Vec::<String>::new());
@@ -561,11 +570,15 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     // The agent stopped: one finding for every SAPI; started again: clean.
     let stop = Command::new(&service.script).arg("stop").status().unwrap();
     assert!(stop.success());
-    assert!(crate::common::wait_for(Duration::from_secs(10), || agent_pid(&agent_home).is_none()));
+    assert!(crate::common::wait_for(Duration::from_secs(10), || {
+        agent_pid(&agent_home).is_none()
+    }));
     assert_eq!(doctor_all(), ["php-agent-not-running"]);
     let start = Command::new(&service.script).arg("start").status().unwrap();
     assert!(start.success());
-    assert!(crate::common::wait_for(Duration::from_secs(10), || agent_pid(&agent_home).is_some()));
+    assert!(crate::common::wait_for(Duration::from_secs(10), || {
+        agent_pid(&agent_home).is_some()
+    }));
     assert_eq!(doctor_all(), Vec::<String>::new());
 
     whatap_ok(
@@ -584,7 +597,10 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
 
     let agent = agent_pid(&agent_home);
     whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
-    assert!(!service.script.exists(), "the service script is left behind");
+    assert!(
+        !service.script.exists(),
+        "the service script is left behind"
+    );
     assert!(
         crate::common::wait_for(Duration::from_secs(10), || {
             agent.is_none_or(|pid| {
@@ -633,15 +649,25 @@ fn the_package_service_script_gets_the_guides_exports() {
     let archive = php_stub_archive();
     let state = tempfile::tempdir().unwrap();
     let out = install_php(state.path(), archive.path(), &php);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let script = fs::read_to_string(&service.script).unwrap();
     for line in [
         format!("export WHATAP_PHP_BIN={}", php.display()),
-        format!("export WHATAP_PHP_EXT_HOME={}", dir.path().join("ext").display()),
+        format!(
+            "export WHATAP_PHP_EXT_HOME={}",
+            dir.path().join("ext").display()
+        ),
         // No scan dir: the agent reads the whatap.ini written into its home.
         "export WHATAP_CONFIG_HOME=/usr/whatap/php".to_string(),
     ] {
-        assert!(script.contains(&format!("{line}\n")), "{line} not in {script}");
+        assert!(
+            script.contains(&format!("{line}\n")),
+            "{line} not in {script}"
+        );
     }
     assert_eq!(
         fs::read_to_string(&calls).unwrap(),
@@ -659,7 +685,11 @@ fn the_package_service_script_gets_the_guides_exports() {
         ],
     );
     assert_eq!(fs::read_to_string(&service.script).unwrap(), original);
-    assert!(fs::read_to_string(&calls).unwrap().ends_with(&format!("stop {}\n", php.display())));
+    assert!(
+        fs::read_to_string(&calls)
+            .unwrap()
+            .ends_with(&format!("stop {}\n", php.display()))
+    );
 }
 
 /// Without any agent the guide's package commands are printed; flags that mean nothing for
@@ -708,7 +738,11 @@ fn no_agent_prints_the_package_commands_and_java_flags_are_refused() {
     let report = whatap_ok(state.path(), args);
     let next = report["next_steps"].to_string();
     assert!(next.contains("sudo apt-get install whatap-php"), "{next}");
-    assert!(report["warnings"].to_string().contains("no whatap-php agent"));
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("no whatap-php agent")
+    );
     let text = fs::read_to_string(&ini).unwrap();
     assert!(text.contains("\nwhatap.cypher_level=256\n"), "{text}");
     assert!(!text.contains("\ncypher_level"), "{text}");

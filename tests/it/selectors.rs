@@ -51,10 +51,20 @@ fn check(state: &Path, case: &Case) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_ne!(tree_bytes(&case.tree), before, "{what}: install changed nothing");
+    assert_ne!(
+        tree_bytes(&case.tree),
+        before,
+        "{what}: install changed nothing"
+    );
 
     let doctor = whatap(state)
-        .args(["doctor", "--runtime", case.runtime, "--no-network", "--json"])
+        .args([
+            "doctor",
+            "--runtime",
+            case.runtime,
+            "--no-network",
+            "--json",
+        ])
         .args(&case.selector)
         .output()
         .unwrap();
@@ -77,7 +87,11 @@ fn check(state: &Path, case: &Case) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(json(&out.stdout)["changed"], true, "{what}: nothing removed");
+    assert_eq!(
+        json(&out.stdout)["changed"],
+        true,
+        "{what}: nothing removed"
+    );
     assert_same_tree(&tree_bytes(&case.tree), &before, &what);
 }
 
@@ -226,8 +240,11 @@ fn springboot_by_start_script_unit_and_pid() {
         &Case {
             runtime: "springboot",
             selector: unit.clone(),
-            install_extra: [jar_flag.clone(), path_arg("--whatap-home", &app.join("whatap"))]
-                .concat(),
+            install_extra: [
+                jar_flag.clone(),
+                path_arg("--whatap-home", &app.join("whatap")),
+            ]
+            .concat(),
             tree: systemd.clone(),
         },
     );

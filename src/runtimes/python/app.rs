@@ -272,7 +272,10 @@ fn ini_environ(args: &[String], cwd: Option<&Path>) -> BTreeMap<String, String> 
     text.lines()
         .filter_map(|l| {
             let (key, value) = l.split_once('=')?;
-            (key.trim() == "env").then_some(value)?.trim().split_once('=')
+            (key.trim() == "env")
+                .then_some(value)?
+                .trim()
+                .split_once('=')
         })
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
@@ -434,7 +437,11 @@ fn home_of_start(target: &TargetSettings) -> Result<PathBuf> {
         .map(PathBuf::from)
         .ok_or_else(|| {
             Error::usage(
-                msg!("python-start-names-no-home", flag = flag, path = files[0].display()),
+                msg!(
+                    "python-start-names-no-home",
+                    flag = flag,
+                    path = files[0].display()
+                ),
                 msg!("python-start-names-no-home-hint"),
             )
         })

@@ -97,10 +97,12 @@ pub fn user(kind: ConfKind, content: &[u8]) -> Option<String> {
                     .and_then(plain)
             })
             .or_else(|| {
-                lines.iter().find_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
-                    [key, value] if key.eq_ignore_ascii_case("User") => plain(value),
-                    _ => None,
-                })
+                lines
+                    .iter()
+                    .find_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                        [key, value] if key.eq_ignore_ascii_case("User") => plain(value),
+                        _ => None,
+                    })
             }),
     }
 }
@@ -118,7 +120,10 @@ pub fn edit(
     let lines = lines(content);
     let (style, inner, at) = match kind {
         ConfKind::UwsgiIni => {
-            let header = lines.iter().position(|l| l.trim() == "[uwsgi]").unwrap_or(0);
+            let header = lines
+                .iter()
+                .position(|l| l.trim() == "[uwsgi]")
+                .unwrap_or(0);
             (
                 MarkerStyle::Ini,
                 vec![
@@ -170,9 +175,16 @@ mod tests {
         );
         assert_eq!(kind_of(b"#!/bin/sh\nexec gunicorn app\n"), None);
         assert_eq!(
-            user(ConfKind::ApacheWsgi, b"User www-data\nWSGIScriptAlias / /a.wsgi\n").as_deref(),
+            user(
+                ConfKind::ApacheWsgi,
+                b"User www-data\nWSGIScriptAlias / /a.wsgi\n"
+            )
+            .as_deref(),
             Some("www-data")
         );
-        assert_eq!(user(ConfKind::ApacheWsgi, b"User ${APACHE_RUN_USER}\n"), None);
+        assert_eq!(
+            user(ConfKind::ApacheWsgi, b"User ${APACHE_RUN_USER}\n"),
+            None
+        );
     }
 }

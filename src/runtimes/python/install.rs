@@ -2,11 +2,10 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
-use super::embedded::{self, ConfKind};
 use super::app::{
-    AGENT_PROCESS, AppProcess, DROPIN_NAME, PythonApp, UNIT_DIRS, absolute, dropin_dir,
-    unit_name,
+    AGENT_PROCESS, AppProcess, DROPIN_NAME, PythonApp, UNIT_DIRS, absolute, dropin_dir, unit_name,
 };
+use super::embedded::{self, ConfKind};
 use crate::detect::process;
 use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
@@ -418,7 +417,10 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     if !interpreter.has_whatap {
         if interpreter.externally_managed && !py.break_system_packages {
             return Err(Error::refused(
-                msg!("python-externally-managed", python = interpreter.path.display()),
+                msg!(
+                    "python-externally-managed",
+                    python = interpreter.path.display()
+                ),
                 msg!("python-externally-managed-hint"),
             ));
         }
