@@ -34,6 +34,14 @@ fn open_dir() -> tempfile::TempDir {
     dir
 }
 
+/// `root/app/app.py`, the demo WSGI app; returns `root/app`.
+fn app_in(root: &Path) -> std::path::PathBuf {
+    let app = root.join("app");
+    fs::create_dir(&app).unwrap();
+    fs::write(app.join("app.py"), APP).unwrap();
+    app
+}
+
 fn write_exec(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
@@ -41,27 +49,14 @@ fn write_exec(path: &Path, text: &str) {
 
 /// `whatap ARGS --yes` for python with the license and a loopback collector; must succeed.
 fn install(state: &Path, target: &[&str], extra: &[&str]) -> serde_json::Value {
-    let out = whatap(state)
-        .args(["install", "--runtime", "python"])
-        .args(target)
-        .args(extra)
-        .args([
-            "--license",
-            LICENSE,
-            "--host",
-            "127.0.0.1",
-            "--yes",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "install {target:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
+    json_ok(
+        whatap(state)
+            .args(["install", "--runtime", "python"])
+            .args(target)
+            .args(extra)
+            .args(LICENSED_YES_JSON),
+        &format!("install {target:?}"),
+    )
 }
 
 /// Doctor with the selector: its finding ids (no network).
@@ -75,18 +70,12 @@ fn doctor(state: &Path, target: &[&str]) -> Vec<String> {
 }
 
 fn uninstall(state: &Path, target: &[&str]) -> serde_json::Value {
-    let out = whatap(state)
-        .args(["uninstall", "--runtime", "python", "--yes", "--json"])
-        .args(target)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "uninstall {target:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
+    json_ok(
+        whatap(state)
+            .args(["uninstall", "--runtime", "python", "--yes", "--json"])
+            .args(target),
+        &format!("uninstall {target:?}"),
+    )
 }
 
 /// Waits for the agent to run from `home`, recording it with the reaper.
@@ -120,9 +109,7 @@ fn init_d_script_through_start_stop_daemon() {
     }
     let dir = open_dir();
     let root = dir.path();
-    let app = root.join("app");
-    fs::create_dir(&app).unwrap();
-    fs::write(app.join("app.py"), APP).unwrap();
+    let app = app_in(root);
     let port = free_port();
     let script = root.join("gunicorn-app");
     let original = format!(
@@ -212,9 +199,7 @@ fn uwsgi_ini_with_the_agent_started_by_the_app() {
     }
     let dir = open_dir();
     let root = dir.path();
-    let app = root.join("app");
-    fs::create_dir(&app).unwrap();
-    fs::write(app.join("app.py"), APP).unwrap();
+    let app = app_in(root);
     let port = free_port();
     let ini = root.join("app.ini");
     let original = format!(

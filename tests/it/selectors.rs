@@ -36,21 +36,8 @@ fn check(state: &Path, case: &Case) {
     ];
     install.extend(case.selector.iter().cloned());
     install.extend(case.install_extra.iter().cloned());
-    install.extend(words([
-        "--license",
-        LICENSE,
-        "--host",
-        "127.0.0.1",
-        "--yes",
-        "--json",
-    ]));
-    let out = whatap(state).args(&install).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{what}: install failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    install.extend(LICENSED_YES_JSON.map(String::from));
+    json_ok(whatap(state).args(&install), &format!("{what}: install"));
     assert_ne!(
         tree_bytes(&case.tree),
         before,
@@ -76,22 +63,13 @@ fn check(state: &Path, case: &Case) {
     let report = json(&doctor.stdout);
     assert!(report["findings"].is_array(), "{what}: {report}");
 
-    let out = whatap(state)
-        .args(["uninstall", "--runtime", case.runtime, "--yes", "--json"])
-        .args(&case.selector)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{what}: uninstall failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let report = json_ok(
+        whatap(state)
+            .args(["uninstall", "--runtime", case.runtime, "--yes", "--json"])
+            .args(&case.selector),
+        &format!("{what}: uninstall"),
     );
-    assert_eq!(
-        json(&out.stdout)["changed"],
-        true,
-        "{what}: nothing removed"
-    );
+    assert_eq!(report["changed"], true, "{what}: nothing removed");
     assert_same_tree(&tree_bytes(&case.tree), &before, &what);
 }
 

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::java::agent::check_plain;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The agent binary, in the package and in the vendor's archives.
@@ -57,26 +56,6 @@ fn is_ours(path: &Path) -> bool {
         .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(OURS))
 }
 
-/// The vendor's binary inside an unpacked archive (`usr/whatap/php/whatap_php` in its package
-/// layout, or at the top).
-fn find_binary(dir: &Path, depth: usize) -> Option<PathBuf> {
-    let direct = dir.join(AGENT_BINARY);
-    if direct.is_file() {
-        return Some(direct);
-    }
-    if depth == 0 {
-        return None;
-    }
-    let mut subdirs: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    subdirs.iter().find_map(|d| find_binary(d, depth - 1))
-}
-
 /// The agent home that `WHATAP_HOME` names in the service files (ours or the package's),
 /// else the guide's: where the agent's logs are.
 pub fn agent_home() -> PathBuf {
@@ -108,7 +87,8 @@ pub fn plan(
         return Ok(out);
     }
     let binary = home.join(AGENT_BINARY);
-    let source = dist.and_then(|d| find_binary(d, 4));
+    // The vendor's package layout keeps it in usr/whatap/php/.
+    let source = dist.and_then(|d| crate::detect::find_below(d, AGENT_BINARY, 4));
     if source.is_none() && !binary.is_file() {
         out.warnings.push(msg!(
             "php-agent-missing",
@@ -226,6 +206,7 @@ fn package_exports(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     /// Both service files come out of their templates whole, and the unit passes
     /// `systemd-analyze verify` where that tool exists.

@@ -126,7 +126,7 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
         ));
     }
     // The vendor's packages keep the modules in a subdirectory (modules/x64).
-    let found = walkdir_find(archive, &name, 3);
+    let found = crate::detect::find_below(archive, &name, 3);
     found.ok_or_else(|| {
         let mut others = Vec::new();
         walkdir_collect(archive, 3, &mut others);
@@ -148,26 +148,6 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
             msg!("php-archive-no-module-hint"),
         )
     })
-}
-
-fn walkdir_find(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
-    let direct = dir.join(name);
-    if direct.is_file() {
-        return Some(direct);
-    }
-    if depth == 0 {
-        return None;
-    }
-    let mut subdirs: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    subdirs
-        .iter()
-        .find_map(|d| walkdir_find(d, name, depth - 1))
 }
 
 fn walkdir_collect(dir: &Path, depth: usize, out: &mut Vec<String>) {

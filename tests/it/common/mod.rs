@@ -13,6 +13,15 @@ use std::sync::OnceLock;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
+/// The tail of a non-interactive install: the license, a loopback collector, --yes --json.
+pub const LICENSED_YES_JSON: [&str; 6] = [
+    "--license",
+    LICENSE,
+    "--host",
+    "127.0.0.1",
+    "--yes",
+    "--json",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -670,4 +679,17 @@ pub fn php_stub_archive_with_agent() -> tempfile::TempDir {
     fs::create_dir_all(&bin).unwrap();
     fs::copy(php_stub_agent(), bin.join("whatap_php")).unwrap();
     dir
+}
+
+/// Runs `cmd`, which must succeed (`what` names it in the failure), and returns the JSON
+/// document it printed.
+pub fn json_ok(cmd: &mut Command, what: &str) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
 }
