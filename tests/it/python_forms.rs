@@ -146,6 +146,9 @@ fn init_d_script_through_start_stop_daemon() {
     assert_eq!(again["changed"], false);
 
     let mut reaper = Reaper::default();
+    // The script daemonises gunicorn, so the reaper did not spawn it: `whatap detect` lists it
+    // while it runs.
+    let _detectable = host::DETECTABLE.shared();
     let started = Command::new(&script)
         .arg("start")
         .env_remove("WHATAP_HOME")
