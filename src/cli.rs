@@ -104,7 +104,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
     pub systemd_dir: PathBuf,
     /// Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app's
-    /// WHATAP_HOME, which also picks it for uninstall and doctor
+    /// WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php
+    /// agent goes (default /usr/whatap/php)
     #[arg(long, value_name = "DIR")]
     pub whatap_home: Option<PathBuf>,
 }
@@ -167,10 +168,10 @@ pub struct InstallArgs {
     /// Python: the app's interpreter, or its virtualenv directory
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// Python: whatap.conf app_name
+    /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
     #[arg(long, value_name = "NAME")]
     pub app_name: Option<String>,
-    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)
+    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
     #[arg(long, value_name = "NAME")]
     pub app_process_name: Option<String>,
     /// Python: pip-install whatap-python even into a distribution-managed interpreter

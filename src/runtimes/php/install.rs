@@ -565,6 +565,51 @@ pub fn restart_hint(sapi: &PhpSapi) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The guide's keys come first, `--set` replaces one of them, bare keys get `whatap.`;
+    /// `--app-name` / `--app-process-name` replace FPHP and the binary's name.
+    #[test]
+    fn ini_keys_and_app_lines() {
+        let settings = InstallSettings {
+            conf: vec![
+                ("cypher_level".into(), "256".into()),
+                ("whatap.trace_user_using_ip".into(), "true".into()),
+            ],
+            ..InstallSettings::default()
+        };
+        let keys: Vec<String> = ini_keys(&settings)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "whatap.ext.error_enabled=true",
+                "whatap.ext.exception_enabled=true",
+                "whatap.trace_user_enabled=true",
+                "whatap.cypher_level=256",
+                "whatap.trace_user_using_ip=true",
+            ]
+        );
+        let fpm = PhpSapi {
+            binary: PathBuf::from("/usr/sbin/php-fpm8.2"),
+            sapi: Sapi::Fpm,
+            server: None,
+            info: Ok(Default::default()),
+            master: None,
+        };
+        assert_eq!(
+            app_lines(&fpm, &InstallSettings::default()),
+            ["whatap.app_name=FPHP", "whatap.app_process_name=php-fpm8.2"]
+        );
+        let mut named = InstallSettings::default();
+        named.python.app_name = Some("shop".into());
+        named.python.app_process_name = Some("php-fpm".into());
+        assert_eq!(
+            app_lines(&fpm, &named),
+            ["whatap.app_name=shop", "whatap.app_process_name=php-fpm"]
+        );
+    }
+
     #[test]
     fn pause_and_resume_are_inverses() {
         let original =
