@@ -41,8 +41,8 @@ pub struct TargetSettings {
     pub unit: Option<String>,
     pub start_script: Option<PathBuf>,
     pub systemd_dir: PathBuf,
-    /// `--whatap-home` (install only): where the agent goes; for Python it also names the
-    /// app, which is known by its WHATAP_HOME.
+    /// `--whatap-home`: where install puts the agent; for Python it also names the app,
+    /// which is known by its WHATAP_HOME (install, uninstall and doctor alike).
     pub whatap_home: Option<PathBuf>,
 }
 
@@ -98,6 +98,8 @@ pub struct PythonSettings {
     pub interpreter: Option<PathBuf>,
     pub app_name: Option<String>,
     pub app_process_name: Option<String>,
+    /// Install whatap-python into a distribution-managed interpreter anyway (PEP 668).
+    pub break_system_packages: bool,
 }
 
 impl InstallSettings {
@@ -201,7 +203,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         unit: args.unit.clone(),
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
-        whatap_home: None,
+        whatap_home: args.whatap_home.clone(),
     }
 }
 
@@ -277,7 +279,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for path in [
         &args.agent_jar,
         &args.agent_archive,
-        &args.whatap_home,
+        &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
     ]
@@ -288,8 +290,11 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
+    // The wizard's pick names the instance; `--whatap-home` as typed still says where it goes.
     let target = TargetSettings {
-        whatap_home: args.whatap_home.clone(),
+        whatap_home: target
+            .whatap_home
+            .or_else(|| args.target.whatap_home.clone()),
         ..target
     };
     Ok(InstallSettings {
@@ -308,6 +313,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             interpreter: args.python.clone(),
             app_name: args.app_name.clone(),
             app_process_name: args.app_process_name.clone(),
+            break_system_packages: args.break_system_packages,
         },
         toggle: None,
         attach: args.attach,

@@ -5,7 +5,7 @@
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,14 @@ pub struct InstallRecord {
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
+    /// The target flags that picked it (`--start-script=/srv/app/start.sh`): `uninstall`
+    /// finds the record by any of them, even when the app is gone.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    /// Programs `uninstall` runs before restoring the files: stop the agent service or the
+    /// Python agent, remove a package this install added.
+    #[serde(default)]
+    pub on_uninstall: Vec<Undo>,
 }
 
 /// What names an install record.
@@ -44,6 +52,7 @@ pub struct InstallKey<'a> {
     pub runtime: &'a str,
     pub target: &'a Path,
     pub method: &'a str,
+    pub selectors: &'a [String],
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +127,7 @@ impl Ledger {
             runtime,
             target,
             method,
+            selectors,
         } = *key;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -136,10 +146,22 @@ impl Ledger {
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
                     links_created: Vec::new(),
+                    selectors: Vec::new(),
+                    on_uninstall: Vec::new(),
                 });
                 self.installs.len() - 1
             }
         };
+        for step in &plan.undo {
+            if !self.installs[index].on_uninstall.contains(step) {
+                self.installs[index].on_uninstall.push(step.clone());
+            }
+        }
+        for word in selectors {
+            if !self.installs[index].selectors.contains(word) {
+                self.installs[index].selectors.push(word.clone());
+            }
+        }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
         for dir in &plan.dirs {

@@ -69,6 +69,9 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
             set_mode(change, change.before, change.after)?;
             modes_done.push(change);
         }
+        for step in &plan.run_after {
+            run_step(step)?;
+        }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
             if let Ok(meta) = fs::symlink_metadata(dir) {
@@ -129,14 +132,20 @@ fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
 }
 
 fn run_step(step: &RunStep) -> Result<()> {
-    let output = std::process::Command::new(&step.program)
+    let output = match std::process::Command::new(&step.program)
         .args(&step.args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| Error::ApplyFailed {
-            message: format!("{}: {e}", step.display()),
-        })?;
-    if output.status.success() {
+    {
+        Ok(output) => output,
+        Err(_) if step.best_effort => return Ok(()),
+        Err(e) => {
+            return Err(Error::ApplyFailed {
+                message: format!("{}: {e}", step.display()),
+            });
+        }
+    };
+    if output.status.success() || step.best_effort {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);

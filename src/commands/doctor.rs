@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
 const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
+/// An agent's own check program (it may try the collector itself).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
 struct DoctorReport {
@@ -67,6 +69,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     let mut udp_ports = Vec::new();
+    let mut programs = Vec::new();
     let mut logs: Vec<(String, PathBuf)> = doctor
         .logs
         .iter()
@@ -83,6 +86,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
+        programs.extend(inspection.programs);
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
@@ -103,6 +107,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let mut facts = doctor::network::udp_conflicts(&udp_ports);
             if doctor.network {
                 facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
+                facts.extend(doctor::program::run(&programs, PROGRAM_TIMEOUT));
             }
             facts
         });
@@ -122,6 +127,9 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);
+    // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
+    let mut seen = std::collections::HashSet::new();
+    facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
         for (target, plan) in &fix_plans {
@@ -188,11 +196,13 @@ fn fix(
         .ledger()
         .install(&id)
         .map_or("fix".to_string(), |i| i.method.clone());
+    let selectors = runtimes::selector_words(&target.selection(), target.kind());
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &method,
+        selectors: &selectors,
     };
     confirm_and_apply(settings, printer, plan, report, |plan| {
         transaction.apply_recorded(plan, &key)

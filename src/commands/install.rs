@@ -68,11 +68,14 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     report.warnings = planned.warnings.clone();
     let id = target.id();
     let base = target.target();
+    let mut selectors = runtimes::selector_words(&install.target, target.kind());
+    selectors.extend(runtimes::selector_words(&target.selection(), target.kind()));
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &planned.method,
+        selectors: &selectors,
     };
     let mut outcome = confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
         transaction.apply_recorded(plan, &key)

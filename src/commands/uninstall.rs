@@ -1,4 +1,5 @@
 use super::{ChangeReport, confirm_and_apply, finish};
+use crate::apply::ledger::{InstallRecord, Ledger};
 use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, reverse};
@@ -19,26 +20,12 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             .iter()
             .filter(|i| wanted.is_none_or(|w| i.runtime == w))
             .collect();
-        match recorded.as_slice() {
-            [] => None,
-            [only] => Some(only.id.clone()),
-            many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|i| format!("--base {}", i.target.display()))
-                    .collect();
-                return Err(Error::usage(
-                    crate::msg!(
-                        "uninstall-choose",
-                        count = many.len(),
-                        list = list.join(" | ")
-                    ),
-                    crate::msg!("uninstall-choose-hint"),
-                ));
-            }
-        }
+        only_one(&recorded)?
     } else {
-        Some(runtimes::resolve(target, &Host::scan())?.id())
+        match recorded_by_selectors(ledger, target)? {
+            Some(id) => Some(id),
+            None => Some(runtimes::resolve(target, &Host::scan())?.id()),
+        }
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
         let report = ChangeReport::new(
@@ -73,6 +60,48 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         transaction.apply_forgetting(plan, &install.id)
     });
     finish(outcome, printer)
+}
+
+/// The one record among `recorded`; None when there is none, a usage error listing them when
+/// several match.
+fn only_one(recorded: &[&InstallRecord]) -> Result<Option<String>> {
+    match recorded {
+        [] => Ok(None),
+        [only] => Ok(Some(only.id.clone())),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|i| format!("--base {}", i.target.display()))
+                .collect();
+            Err(Error::usage(
+                crate::msg!(
+                    "uninstall-choose",
+                    count = many.len(),
+                    list = list.join(" | ")
+                ),
+                crate::msg!("uninstall-choose-hint"),
+            ))
+        }
+    }
+}
+
+/// The install whose recorded target flags include every one given (`--start-script S`,
+/// `--unit U`, a Python app's `--home`): found without the app running or resolving.
+fn recorded_by_selectors(ledger: &Ledger, target: &TargetSettings) -> Result<Option<String>> {
+    let matching: Vec<&InstallRecord> = ledger
+        .installs
+        .iter()
+        .filter(|record| {
+            let Some(kind) = RuntimeKind::from_name(&record.runtime) else {
+                return false;
+            };
+            let words = runtimes::selector_words(target, kind);
+            target.runtime.is_none_or(|k| k == kind)
+                && !words.is_empty()
+                && words.iter().all(|w| record.selectors.contains(w))
+        })
+        .collect();
+    only_one(&matching)
 }
 
 fn report_nothing(printer: &Printer, report: ChangeReport) {

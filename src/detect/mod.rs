@@ -22,6 +22,22 @@ impl Host {
     }
 }
 
+/// The file `name` in `dir` or in its subdirectories down to `depth` levels, the shallowest
+/// first and by name within a level (an archive's `modules/x64/whatap_20220829.so`).
+pub fn find_below(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
+    let direct = dir.join(name);
+    if direct.is_file() {
+        return Some(direct);
+    }
+    if depth == 0 {
+        return None;
+    }
+    files_in(dir, |_| true)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .find_map(|d| find_below(&d, name, depth - 1))
+}
+
 /// The entries of `dir` whose file name `keep` accepts, sorted by name; none when `dir` cannot
 /// be read.
 pub fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {

@@ -7,6 +7,7 @@ pub mod conf;
 pub mod jvm;
 pub mod logs;
 pub mod network;
+pub mod program;
 
 use catalog::Severity;
 use serde::Serialize;
@@ -113,6 +114,20 @@ pub struct Inspection {
     pub logs: Vec<(String, PathBuf)>,
     /// UDP ports this instance's agent needs (`net_udp_port`), with their target.
     pub udp_ports: Vec<(String, u16)>,
+    /// An agent's own check programs, run with the network checks (they reach the collector).
+    pub programs: Vec<ProgramCheck>,
+}
+
+/// A program whose own check doctor runs (the infra agent's `whatap_infrad ... test`, the
+/// guide's way to find why a server does not show up): a non-zero exit is the finding `id`.
+#[derive(Debug, Clone)]
+pub struct ProgramCheck {
+    pub id: &'static str,
+    pub target: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Masked wherever the output or the command line would show it (the license).
+    pub secret: String,
 }
 
 /// Errors first, then warnings, then info; stable within each.

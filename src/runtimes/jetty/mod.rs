@@ -10,7 +10,7 @@ use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical;
-use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::instance::{Entry, InstallPlan, JAVA_SELECTORS, boxed};
 use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
@@ -25,6 +25,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: Some(|p| from_process(p).is_some()),
     is_home: Some(is_home),
     needs_no_target: false,
+    selectors: JAVA_SELECTORS,
 };
 
 const START_MAIN: &str = "org.eclipse.jetty.start.Main";

@@ -10,7 +10,7 @@ use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Plan, edits, target};
-use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::instance::{Entry, InstallPlan, Selector, boxed};
 use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
@@ -26,6 +26,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: Some(is_candidate),
     is_home: None,
     needs_no_target: false,
+    selectors: &[Selector::Pid, Selector::Unit, Selector::StartScript],
 };
 
 const TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";

@@ -8,7 +8,7 @@ use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::{self, canonical};
-use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::instance::{Entry, InstallPlan, JAVA_SELECTORS, boxed};
 use crate::runtimes::java::{self, Description, JavaServer, agent};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
@@ -24,6 +24,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: false,
+    selectors: JAVA_SELECTORS,
 };
 
 const BOOTSTRAP_CLASS: &str = "org.apache.catalina.startup.Bootstrap";

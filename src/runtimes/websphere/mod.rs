@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical;
 use crate::plan::{Validation, edits};
-use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::instance::{Entry, InstallPlan, JAVA_SELECTORS, boxed};
 use crate::runtimes::java::agent::{self, BlockScan, FoundBlock};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
@@ -28,6 +28,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: Some(|p| from_process(p).is_some()),
     is_home: Some(is_home),
     needs_no_target: false,
+    selectors: JAVA_SELECTORS,
 };
 
 const ALLOWED: &str = "-Dcom.ibm.ws.classloader.server.alwaysAllowedPackages=";

@@ -13,6 +13,15 @@ use std::sync::OnceLock;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
+/// The tail of a non-interactive install: the license, a loopback collector, --yes --json.
+pub const LICENSED_YES_JSON: [&str; 6] = [
+    "--license",
+    LICENSE,
+    "--host",
+    "127.0.0.1",
+    "--yes",
+    "--json",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -630,4 +639,57 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     let module = php_stub_module();
     fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
     dir
+}
+
+/// The stand-in for the proprietary whatap-php agent daemon (`whatap_php`), compiled with gcc
+/// from tests/php-agent once per `cargo test` run (a file lock serializes concurrent runs).
+pub fn php_stub_agent() -> PathBuf {
+    static AGENT: OnceLock<PathBuf> = OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            let out = repo().join("target/php-agent");
+            fs::create_dir_all(&out).unwrap();
+            let lock = fs::File::create(out.join(".lock")).unwrap();
+            // SAFETY: flock on our own descriptor; released when `lock` drops.
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+            let source = repo().join("tests/php-agent/whatap_php.c");
+            let agent = out.join("whatap_php");
+            let stale = |a: &Path| {
+                let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+                modified(a) < modified(&source)
+            };
+            if !agent.exists() || stale(&agent) {
+                let tmp = out.join("whatap_php.tmp");
+                run(process::Command::new("gcc")
+                    .args(["-O2", "-Wall", "-o"])
+                    .arg(&tmp)
+                    .arg(&source));
+                fs::rename(&tmp, &agent).unwrap();
+            }
+            agent
+        })
+        .clone()
+}
+
+/// An agent archive in the vendor's package layout: the stub module as whatap_<API>.so and the
+/// stub agent daemon as usr/whatap/php/whatap_php.
+pub fn php_stub_archive_with_agent() -> tempfile::TempDir {
+    let dir = php_stub_archive();
+    let bin = dir.path().join("usr/whatap/php");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(php_stub_agent(), bin.join("whatap_php")).unwrap();
+    dir
+}
+
+/// Runs `cmd`, which must succeed (`what` names it in the failure), and returns the JSON
+/// document it printed.
+pub fn json_ok(cmd: &mut Command, what: &str) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
 }
