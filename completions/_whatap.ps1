@@ -80,7 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--oname', '--oname', [CompletionResultType]::ParameterName, '-Dwhatap.oname: a fixed application name')
             [CompletionResult]::new('--cypher-level', '--cypher-level', [CompletionResultType]::ParameterName, 'whatap.conf cypher_level')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Any other whatap.conf key (repeatable)')
-            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml')
             [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'Python: the app''s interpreter, or its virtualenv directory')
             [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_name')
             [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)')

@@ -75,7 +75,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --oname '-Dwhatap.oname: a fixed application name'
             cand --cypher-level 'whatap.conf cypher_level'
             cand --set 'Any other whatap.conf key (repeatable)'
-            cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml'
+            cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml'
             cand --python 'Python: the app''s interpreter, or its virtualenv directory'
             cand --app-name 'Python: whatap.conf app_name'
             cand --app-process-name 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)'

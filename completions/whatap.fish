@@ -82,7 +82,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwh
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -d 'whatap.conf cypher_level' -r -f -a "128\t''
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)' -r

@@ -157,7 +157,8 @@ pub struct InstallArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss
-    /// standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml
+    /// standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env, resin
+    /// properties|xml
     #[arg(long, value_name = "NAME")]
     pub method: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start

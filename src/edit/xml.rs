@@ -268,14 +268,22 @@ pub fn escape(text: &str) -> String {
 
 /// A new element inserted after `after` (a sibling), on its own line with its indentation.
 pub fn sibling_after(content: &[u8], after: &Element, name: &str, text: &str) -> Insertion {
+    sibling_tag_after(
+        content,
+        after,
+        &format!("<{name}>{}</{name}>", escape(text)),
+    )
+}
+
+/// `tag` (a whole element, already escaped) after `after`, on its own line, same indentation.
+pub fn sibling_tag_after(content: &[u8], after: &Element, tag: &str) -> Insertion {
     let indent = indent_at(content, after.start).unwrap_or_default();
     Insertion {
         at: after.end,
         text: format!(
-            "{}{}<{name}>{}</{name}>",
+            "{}{}{tag}",
             newline(content),
-            String::from_utf8_lossy(indent),
-            escape(text)
+            String::from_utf8_lossy(indent)
         ),
     }
 }
@@ -283,6 +291,15 @@ pub fn sibling_after(content: &[u8], after: &Element, name: &str, text: &str) ->
 /// A new first child element: one level deeper than its parent's indentation (4 spaces, or a
 /// tab when the file indents with tabs).
 pub fn first_child(content: &[u8], parent: &Element, name: &str, text: &str) -> Insertion {
+    first_child_tag(
+        content,
+        parent,
+        &format!("<{name}>{}</{name}>", escape(text)),
+    )
+}
+
+/// `tag` (a whole element, already escaped) as the first child of `parent`.
+pub fn first_child_tag(content: &[u8], parent: &Element, tag: &str) -> Insertion {
     let indent = indent_at(content, parent.start).unwrap_or_default();
     let step = if indent.contains(&b'\t') {
         "\t"
@@ -292,10 +309,9 @@ pub fn first_child(content: &[u8], parent: &Element, name: &str, text: &str) -> 
     Insertion {
         at: parent.open_end,
         text: format!(
-            "{}{}{step}<{name}>{}</{name}>",
+            "{}{}{step}{tag}",
             newline(content),
-            String::from_utf8_lossy(indent),
-            escape(text)
+            String::from_utf8_lossy(indent)
         ),
     }
 }

@@ -7,12 +7,15 @@ use crate::detect::files_in;
 use crate::detect::process::{self, Process};
 use crate::doctor::conf::inspect_conf;
 use crate::doctor::{Fact, Inspection, Remedy};
+use crate::plan::target::canonical;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 pub struct JavaTarget<'a> {
     pub label: String,
     pub blocks: Vec<BlockScan>,
+    /// Every `-javaagent` for WhaTap the startup chain sets.
+    pub settings: Vec<agent::AgentSetting>,
     pub process: Option<&'a Process>,
     pub restart: String,
 }
@@ -28,6 +31,54 @@ fn resolve_jar(value: &str) -> (PathBuf, bool) {
     let path = PathBuf::from(value.split('=').next().unwrap_or(value));
     let exists = path.is_file();
     (path, exists)
+}
+
+/// The WhaTap agents a running JVM has: its `-javaagent` options, and the tracer jars open in
+/// it that no option names (loaded by attach).
+#[derive(Default)]
+pub struct Loaded {
+    pub options: Vec<String>,
+    pub attached: Vec<PathBuf>,
+}
+
+impl Loaded {
+    pub fn of(process: &Process) -> Loaded {
+        let options: Vec<String> = process
+            .javaagents()
+            .into_iter()
+            .filter(|a| process::is_whatap_agent(a))
+            .map(str::to_string)
+            .collect();
+        let cwd = process::proc_root()
+            .join(process.pid.to_string())
+            .join("cwd");
+        let named: Vec<PathBuf> = options
+            .iter()
+            .map(|o| canonical(&cwd.join(o.split('=').next().unwrap_or(o))))
+            .collect();
+        let attached = attach::open_tracer_jars(process.pid)
+            .into_iter()
+            .filter(|jar| !named.contains(&canonical(jar)))
+            .collect();
+        Loaded { options, attached }
+    }
+
+    pub fn count(&self) -> usize {
+        self.options.len() + self.attached.len()
+    }
+
+    fn describe(&self) -> String {
+        self.options
+            .iter()
+            .map(|a| format!("-javaagent:{a}"))
+            .chain(
+                self.attached
+                    .iter()
+                    .map(|j| format!("{} (attached)", j.display())),
+            )
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
@@ -73,23 +124,30 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             confs.push(dir.join("whatap.conf"));
         }
     }
-    let agents: Vec<&str> = target
-        .process
-        .map(|p| {
-            p.javaagents()
-                .into_iter()
-                .filter(|a| process::is_whatap_agent(a))
-                .collect()
-        })
-        .unwrap_or_default();
+    let loaded = target.process.map(Loaded::of).unwrap_or_default();
+    let agents = &loaded.options;
+    // Two settings in the startup chain load the agent twice at the next start, whatever the
+    // running JVM has now (unless it already shows both).
+    if target.settings.len() > 1 && loaded.count() < 2 {
+        out.facts.push(Fact::new(
+            "agent-duplicate",
+            label,
+            target
+                .settings
+                .iter()
+                .map(agent::AgentSetting::describe)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
     if let Some(process) = target.process {
-        match agents.len() {
+        match loaded.count() {
             0 if configured => out.facts.push(
                 Fact::new(
                     "agent-not-loaded",
                     label,
                     format!(
-                        "PID {}: no -javaagent for WhaTap on its command line",
+                        "PID {}: no -javaagent for WhaTap on its command line, no tracer jar open in it",
                         process.pid
                     ),
                 )
@@ -99,25 +157,30 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             _ => out.facts.push(Fact::new(
                 "agent-duplicate",
                 label,
-                format!(
-                    "PID {}: {}",
-                    process.pid,
-                    agents
-                        .iter()
-                        .map(|a| format!("-javaagent:{a}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
+                format!("PID {}: {}", process.pid, loaded.describe()),
             )),
+        }
+        // Attached now, but nothing in the startup files brings it back after a restart.
+        if !configured && agents.is_empty() && !loaded.attached.is_empty() {
+            out.facts.push(Fact::new(
+                "agent-attached-only",
+                label,
+                format!("PID {}: {}", process.pid, loaded.describe()),
+            ));
         }
         out.facts.extend(crate::doctor::jvm::inspect(
             label,
             process,
-            !agents.is_empty(),
+            loaded.count() > 0,
             configured,
         ));
-        for agent in &agents {
+        for agent in agents {
             let (jar, _) = resolve_jar(agent);
+            if let Some(dir) = jar.parent() {
+                confs.push(dir.join("whatap.conf"));
+            }
+        }
+        for jar in &loaded.attached {
             if let Some(dir) = jar.parent() {
                 confs.push(dir.join("whatap.conf"));
             }
@@ -138,7 +201,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
             ),
         ));
     }
-    if !configured && agents.is_empty() {
+    if !configured && loaded.count() == 0 {
         out.facts.push(Fact::new(
             "agent-not-configured",
             label,
@@ -197,12 +260,13 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
 pub fn inspect_other_jvms(host: &crate::detect::Host, covered: &[u32]) -> Inspection {
     let mut out = Inspection::default();
     for process in host.java_processes().filter(|p| !covered.contains(&p.pid)) {
-        if !process.has_whatap_agent() {
+        if Loaded::of(process).count() == 0 {
             continue;
         }
         let found = inspect(&JavaTarget {
             label: format!("java PID {}", process.pid),
             blocks: Vec::new(),
+            settings: Vec::new(),
             process: Some(process),
             restart: "restart the JVM".to_string(),
         });

@@ -29,8 +29,16 @@ pub trait JavaServer {
     fn process(&self) -> Option<&Process>;
     /// What `whatap detect` reports besides the process and the agent state.
     fn describe(&self) -> Description;
+    /// Every file its start reads JVM options from, in the order it reads them (start script
+    /// -> conf -> setenv): where any `-javaagent` that reaches the JVM is set. Servers whose
+    /// options live in XML or properties scan those themselves and have no chain.
+    fn startup_chain(&self) -> agent::Chain {
+        Vec::new()
+    }
     /// The WHATAP blocks (or agent options) its startup files hold.
-    fn scan_blocks(&self) -> Vec<BlockScan>;
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        agent::scan_chain(&self.startup_chain())
+    }
     fn restart_hint(&self) -> String;
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan>;
     /// Checks of its own beyond the shared Java ones (its logs, its rules).
@@ -97,6 +105,7 @@ impl<T: JavaServer> Runtime for T {
         let mut out = doctor::inspect(&doctor::JavaTarget {
             label: label.clone(),
             blocks: self.scan_blocks(),
+            settings: agent::agent_settings(&self.startup_chain()),
             process: self.process(),
             restart: self.restart_hint(),
         });

@@ -306,8 +306,11 @@ impl JavaServer for Jetty {
         }
     }
 
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), MarkerStyle::Shell)
+    fn startup_chain(&self) -> agent::Chain {
+        self.startup_files()
+            .into_iter()
+            .map(|f| (f, MarkerStyle::Shell))
+            .collect()
     }
 
     fn restart_hint(&self) -> String {
@@ -358,7 +361,7 @@ impl JavaServer for Jetty {
             }
             Method::StartIni => (self.start_ini(), InsertAt::End),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let default_dir = self
             .debian_default()
             .and_then(|d| d.parent().map(Path::to_path_buf));
@@ -366,7 +369,7 @@ impl JavaServer for Jetty {
         dirs.extend(default_dir.as_deref());
         let install = BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style: MarkerStyle::Shell,
             at,
             dirs: &dirs,

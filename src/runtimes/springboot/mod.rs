@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Plan, edits, target};
 use crate::runtimes::instance::{Entry, InstallPlan, boxed};
-use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
@@ -281,8 +281,11 @@ impl JavaServer for SpringBoot {
         }
     }
 
-    fn scan_blocks(&self) -> Vec<BlockScan> {
-        agent::scan_blocks(&self.files(), MarkerStyle::Shell)
+    fn startup_chain(&self) -> agent::Chain {
+        self.files()
+            .into_iter()
+            .map(|f| (f, MarkerStyle::Shell))
+            .collect()
     }
 
     fn restart_hint(&self) -> String {
@@ -353,10 +356,10 @@ impl JavaServer for SpringBoot {
                 let dir = script.parent().unwrap_or(Path::new("/"));
                 let spec =
                     AgentSpec::resolve(settings, dist, &dir.join("whatap"), MarkerStyle::Shell)?;
-                let files = vec![script.clone()];
+                let chain = vec![(script.clone(), MarkerStyle::Shell)];
                 let install = BlockInstall {
                     script: script.clone(),
-                    startup_files: &files,
+                    chain: &chain,
                     style: MarkerStyle::Shell,
                     at: InsertAt::AfterHeader,
                     dirs: &[dir],

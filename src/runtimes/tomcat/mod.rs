@@ -83,16 +83,6 @@ impl Tomcat {
         }
     }
 
-    /// Every file catalina.sh reads options from, in the order it reads them.
-    pub fn startup_files(&self) -> Vec<PathBuf> {
-        let mut files = vec![self.catalina_script(), self.script(&self.base, "setenv")];
-        let home_setenv = self.script(&self.home, "setenv");
-        if !files.contains(&home_setenv) {
-            files.push(home_setenv);
-        }
-        files
-    }
-
     /// The user the JVM runs as: the live process, else the owner of `logs/`, else the base.
     pub fn runtime_owner(&self) -> (u32, u32) {
         agent::runtime_owner(
@@ -315,9 +305,12 @@ impl JavaServer for Tomcat {
         }
     }
 
-    /// Every WHATAP block in the startup files, or why one is broken.
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), self.style)
+    /// catalina.sh, then the one setenv it sources (the base's, else the home's).
+    fn startup_chain(&self) -> agent::Chain {
+        vec![
+            (self.catalina_script(), self.style),
+            (self.setenv_script(), self.style),
+        ]
     }
 
     fn restart_hint(&self) -> String {
@@ -342,10 +335,10 @@ impl JavaServer for Tomcat {
             Method::Setenv => self.setenv_script(),
             Method::Catalina => self.catalina_script(),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let install = agent::BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style,
             at: match method {
                 Method::Setenv => InsertAt::End,

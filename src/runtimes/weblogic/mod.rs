@@ -58,7 +58,7 @@ impl Weblogic {
     }
 
     fn startup_files(&self) -> Vec<PathBuf> {
-        vec![self.script("setDomainEnv"), self.script("startWebLogic")]
+        vec![self.script("startWebLogic"), self.script("setDomainEnv")]
     }
 }
 
@@ -156,8 +156,11 @@ impl JavaServer for Weblogic {
         Description::home(&self.domain)
     }
 
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), self.style)
+    fn startup_chain(&self) -> agent::Chain {
+        self.startup_files()
+            .into_iter()
+            .map(|f| (f, self.style))
+            .collect()
     }
 
     fn restart_hint(&self) -> String {
@@ -198,10 +201,10 @@ impl JavaServer for Weblogic {
             }
             Method::SetDomainEnv => (self.script("setDomainEnv"), InsertAt::End),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let install = BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style: self.style,
             at,
             dirs: &[&self.domain],

@@ -181,6 +181,37 @@ pub fn stub_jar() -> PathBuf {
     .clone()
 }
 
+/// `IdleMain` (tests/stub-agent/IdleMain.java) in a jar of its own, for a JVM's class path:
+/// the agent's classes then come only from the agent jar, as the real tracer's do (doctor
+/// finds an attached agent by its jar open in the JVM). Built once, like `stub_jar`.
+pub fn stub_app_jar() -> PathBuf {
+    static JAR: OnceLock<PathBuf> = OnceLock::new();
+    JAR.get_or_init(|| {
+        let out = stub_jar().parent().unwrap().to_path_buf();
+        let jar = out.join("stub-app.jar");
+        let lock = fs::File::create(out.join(".lock")).unwrap();
+        // SAFETY: flock on our own descriptor; released when `lock` drops.
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        if !jar.exists() {
+            let build = tempfile::tempdir_in(&out).unwrap();
+            run(process::Command::new("javac")
+                .args(["--release", "11", "-d"])
+                .arg(build.path())
+                .arg(repo().join("tests/stub-agent/IdleMain.java")));
+            let tmp_jar = build.path().join("app.jar");
+            run(process::Command::new("jar")
+                .arg("cf")
+                .arg(&tmp_jar)
+                .arg("-C")
+                .arg(build.path())
+                .arg("IdleMain.class"));
+            fs::rename(&tmp_jar, &jar).unwrap();
+        }
+        jar
+    })
+    .clone()
+}
+
 fn run(cmd: &mut process::Command) {
     let status = cmd.status().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(status.success(), "{cmd:?} failed");
@@ -310,8 +341,8 @@ impl Jvm {
         }
         cmd.args(options)
             .arg("-cp")
-            .arg(stub_jar())
-            .arg("WhatapStub");
+            .arg(stub_app_jar())
+            .arg("IdleMain");
         if tomcat_home.is_some() {
             cmd.args(["org.apache.catalina.startup.Bootstrap", "start"]);
         }
