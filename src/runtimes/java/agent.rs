@@ -65,7 +65,11 @@ pub fn newest_jar_in(dir: &Path) -> Option<PathBuf> {
 }
 
 fn version_key(name: &str) -> Vec<(u64, String)> {
-    name.split(['.', '-'])
+    let version = name.strip_prefix(JAR_PREFIX).unwrap_or(name);
+    version
+        .strip_suffix(".jar")
+        .unwrap_or(version)
+        .split(['.', '-'])
         .map(|part| match part.parse::<u64>() {
             Ok(n) => (n, String::new()),
             Err(_) => (0, part.to_string()),
@@ -656,6 +660,88 @@ mod tests {
         assert_eq!(
             jar_in_block(&latest).as_deref(),
             Some("/w/whatap.agent.tracer-*.jar")
+        );
+    }
+
+    /// The `--latest-jar` shell block, run by `sh` (dash on Debian) over several jar sets:
+    /// the newest version wins, not the last name in byte order.
+    #[test]
+    fn latest_jar_block_picks_the_newest_version_under_sh() {
+        for (jars, newest) in [
+            (&["2.2.9", "2.2.33", "2.2.10"][..], "2.2.33"),
+            (&["2.10.1", "2.9.99", "2.2.33"][..], "2.10.1"),
+            (&["2.2.4", "2.2.33", "2.2.100"][..], "2.2.100"),
+            (&["3.0.0", "2.99.999"][..], "3.0.0"),
+            (&["2.2.33"][..], "2.2.33"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            for v in jars {
+                fs::write(dir.path().join(format!("{JAR_PREFIX}{v}.jar")), b"PK").unwrap();
+            }
+            let lines = agent_block(
+                MarkerStyle::Shell,
+                "JAVA_OPTS",
+                dir.path(),
+                "x.jar",
+                true,
+                " -Dwhatap.port=1",
+            )
+            .unwrap();
+            let script = format!(
+                "JAVA_OPTS=-Xmx1g\n{}\nprintf %s \"$JAVA_OPTS\"\n",
+                lines.join("\n")
+            );
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!(
+                    "-Xmx1g -javaagent:{}/{JAR_PREFIX}{newest}.jar -Dwhatap.port=1 ",
+                    dir.path().display()
+                ),
+                "{jars:?}"
+            );
+            let by_rust = newest_jar_in(dir.path()).unwrap();
+            assert!(
+                by_rust.ends_with(format!("{JAR_PREFIX}{newest}.jar")),
+                "{jars:?}"
+            );
+        }
+    }
+
+    /// The `.bat` form, golden: cmd.exe has no version sort, so each X.Y.Z becomes
+    /// X*1000000+Y*1000+Z and the highest wins (run under wine by the Windows issue).
+    #[test]
+    fn latest_jar_block_bat_form() {
+        let lines = agent_block(
+            MarkerStyle::Bat,
+            "JAVA_OPTS",
+            Path::new("C:\\whatap"),
+            "x.jar",
+            true,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            lines[6],
+            "for /f \"delims=\" %%f in ('dir /b \"%WHATAP_HOME%\\whatap.agent.tracer-*.jar\" 2^>nul') do for /f \"tokens=4-6 delims=.-\" %%a in (\"%%f\") do for /f %%v in ('set /a %%a*1000000+%%b*1000+%%c') do for /f %%m in ('echo %%WHATAP_MAX%%') do if %%v gtr %%m (set \"WHATAP_MAX=%%v\" & set \"WHATAP_JAR=%%f\")"
+        );
+        assert_eq!(lines[1], "set WHATAP_HOME=C:\\whatap");
+        assert_eq!(
+            lines[8],
+            "  set JAVA_OPTS=%JAVA_OPTS% -javaagent:%WHATAP_HOME%\\%WHATAP_JAR%"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("/on")),
+            "name order is gone"
         );
     }
 
