@@ -1,8 +1,9 @@
 //! Spring Boot and any plain `java -jar app.jar`. No server config to edit: the agent goes into
 //! JAVA_TOOL_OPTIONS, which every HotSpot JVM reads whatever the command line looks like —
 //! through a systemd drop-in (`<unit>.d/whatap.conf`, the unit found from /proc/PID/cgroup or
-//! given with `--unit`), or at the top of the start script given with `--start-script`. A
-//! JAVA_TOOL_OPTIONS the application already has is kept: ours is appended to it.
+//! given with `--unit`), or right before the java command of the start script given with
+//! `--start-script`. A JAVA_TOOL_OPTIONS the application already has (its unit and drop-ins,
+//! else its environment) is kept: ours is appended to it.
 
 use crate::detect::Host;
 use crate::detect::process::Process;
@@ -29,6 +30,14 @@ pub const ENTRY: Entry = Entry {
 };
 
 const TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+/// Where systemd finds units besides `--systemd-dir`, in its order.
+const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
 const DROP_IN: &str = "whatap.conf";
 /// Launchers of an executable Spring Boot jar run without `-jar`.
 const BOOT_LAUNCHERS: &[&str] = &[
@@ -89,6 +98,138 @@ pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
     })
 }
 
+/// The line (0-based) that runs the JVM in a start script, and where a block must go to reach
+/// it: right before the command (before its first line when continued with `\`), so it comes
+/// after every assignment that would drop it. None when no line runs `java`.
+pub fn java_command_line(content: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(content);
+    let lines: Vec<&str> = text.lines().collect();
+    let continued = |i: usize| i > 0 && lines[i - 1].trim_end().ends_with('\\');
+    let at = (0..lines.len()).find(|&i| !continued(i) && runs_java(lines[i]))?;
+    let mut start = at;
+    while continued(start) {
+        start -= 1;
+    }
+    Some(start)
+}
+
+/// Does a shell line run the JVM: its command word (after `exec`, `nohup`, `env`, `VAR=value`
+/// prefixes) is `java`, a path ending in `/java`, or `$JAVA`-like?
+fn runs_java(line: &str) -> bool {
+    let line = line.trim_start();
+    if line.starts_with('#') {
+        return false;
+    }
+    let words = line
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''));
+    for word in words {
+        if matches!(
+            word,
+            "exec" | "nohup" | "env" | "setsid" | "then" | "do" | "else"
+        ) || (word.contains('=') && !word.starts_with('-') && !word.starts_with('$'))
+        {
+            continue;
+        }
+        let name = word.rsplit('/').next().unwrap_or(word);
+        return name == "java"
+            || matches!(
+                word.trim_start_matches('$')
+                    .trim_matches(|c| c == '{' || c == '}'),
+                "JAVA" | "JAVACMD" | "JAVA_CMD" | "JAVA_EXE" | "JAVA_BIN"
+            );
+    }
+    false
+}
+
+/// The unit's own `JAVA_TOOL_OPTIONS`: its file and drop-ins read the way systemd does
+/// (the unit, then `<unit>.d/*.conf` by name, later `Environment=` wins, an empty one resets),
+/// from every unit directory. `skip` is our own drop-in. The second value is a drop-in that
+/// sorts after ours and sets it (it would drop ours).
+pub fn unit_tool_options(
+    unit: &str,
+    dirs: &[PathBuf],
+    skip: &Path,
+) -> (Option<String>, Option<PathBuf>) {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if let Some(file) = dirs.iter().map(|d| d.join(unit)).find(|f| f.is_file()) {
+        files.push(file);
+    }
+    let mut drop_ins: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| {
+            crate::detect::files_in(&d.join(format!("{unit}.d")), |n| n.ends_with(".conf"))
+        })
+        .collect();
+    // A drop-in name in an earlier directory hides the same name in later ones.
+    let mut seen = Vec::new();
+    drop_ins.retain(|f| {
+        let name = f.file_name().map(|n| n.to_os_string());
+        let fresh = !seen.contains(&name);
+        seen.push(name);
+        fresh
+    });
+    drop_ins.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
+    let ours = skip.file_name().map(|n| n.to_os_string());
+    let mut value = None;
+    let mut after_ours = None;
+    for file in files.iter().chain(&drop_ins) {
+        if file == skip {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        let later = drop_ins.contains(file) && file.file_name().map(|n| n.to_os_string()) > ours;
+        let mut in_service = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_service = line == "[Service]";
+                continue;
+            }
+            let Some(rest) = line.strip_prefix("Environment=").filter(|_| in_service) else {
+                continue;
+            };
+            if rest.trim().is_empty() {
+                value = None;
+                continue;
+            }
+            for assignment in environment_words(rest) {
+                if let Some(v) = assignment.strip_prefix(&format!("{TOOL_OPTIONS}=")) {
+                    value = Some(v.to_string());
+                    if later {
+                        after_ours = Some(file.clone());
+                    }
+                }
+            }
+        }
+    }
+    (value.filter(|v| !v.trim().is_empty()), after_ours)
+}
+
+/// The assignments of an `Environment=` value: space-separated, each optionally in quotes.
+fn environment_words(value: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote = None;
+    for c in value.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            (_, c) => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
 /// A variable's value in a NUL-separated /proc/PID/environ.
 fn environ_value(environ: &[u8], name: &str) -> Option<String> {
     let prefix = format!("{name}=");
@@ -115,11 +256,37 @@ impl SpringBoot {
         }
     }
 
-    /// The JAVA_TOOL_OPTIONS the application runs with now (its environment), to keep.
-    fn current_tool_options(&self) -> Option<String> {
-        let process = self.process.as_ref()?;
-        let environ = fs::read(format!("/proc/{}/environ", process.pid)).ok()?;
-        environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty())
+    /// The JAVA_TOOL_OPTIONS the application gets without us, to keep: what its unit and
+    /// drop-ins set, else what it runs with now (its environment). Refused when a drop-in
+    /// read after ours sets it (it would drop the agent).
+    fn current_tool_options(&self) -> Result<Option<String>> {
+        if let (Place::Unit { unit, systemd_dir }, Some(ours)) = (&self.place, self.drop_in()) {
+            let mut dirs = vec![systemd_dir.clone()];
+            for d in UNIT_DIRS.iter().map(PathBuf::from) {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+            let (value, later) = unit_tool_options(unit, &dirs, &ours);
+            if let Some(file) = later {
+                return Err(Error::refused(
+                    msg!(
+                        "springboot-drop-in-later",
+                        path = file.display(),
+                        variable = TOOL_OPTIONS
+                    ),
+                    msg!("springboot-drop-in-later-hint"),
+                ));
+            }
+            if value.is_some() {
+                return Ok(value);
+            }
+        }
+        let Some(process) = self.process.as_ref() else {
+            return Ok(None);
+        };
+        let environ = fs::read(format!("/proc/{}/environ", process.pid)).unwrap_or_default();
+        Ok(environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty()))
     }
 }
 
@@ -331,7 +498,7 @@ impl JavaServer for SpringBoot {
                 let drop_in = self.drop_in().expect("unit place");
                 let dir = drop_in.parent().expect("drop-in dir").to_path_buf();
                 let roots = target::owned_roots(&[&dir]);
-                let text = drop_in_text(self.current_tool_options().as_deref(), &agent)?;
+                let text = drop_in_text(self.current_tool_options()?.as_deref(), &agent)?;
                 let file = target::read(&drop_in, &roots)?;
                 if let Some(content) = &file.content {
                     if content != text.as_bytes() {
@@ -354,6 +521,13 @@ impl JavaServer for SpringBoot {
             }
             Place::Script(script) => {
                 let dir = script.parent().unwrap_or(Path::new("/"));
+                let content = target::peek(script).map_err(|e| Error::io(script, e))?;
+                let Some(java_line) = java_command_line(&content) else {
+                    return Err(Error::refused(
+                        msg!("springboot-script-no-java", path = script.display()),
+                        msg!("springboot-script-no-java-hint"),
+                    ));
+                };
                 let spec =
                     AgentSpec::resolve(settings, dist, &dir.join("whatap"), MarkerStyle::Shell)?;
                 let chain = vec![(script.clone(), MarkerStyle::Shell)];
@@ -361,7 +535,8 @@ impl JavaServer for SpringBoot {
                     script: script.clone(),
                     chain: &chain,
                     style: MarkerStyle::Shell,
-                    at: InsertAt::AfterHeader,
+                    // Right before the java command: after anything that resets the variable.
+                    at: InsertAt::BeforeLine(java_line),
                     dirs: &[dir],
                     owner,
                     shell: true,
@@ -458,6 +633,24 @@ mod tests {
         assert_eq!(
             unit_from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
             None
+        );
+    }
+
+    #[test]
+    fn the_java_command_line_of_a_script() {
+        let script = b"#!/bin/sh\nJAVA=/opt/jdk/bin/java\nif [ -n \"$X\" ]; then\n  nohup env A=1 \"$JAVA\" \\\n    -jar app.jar &\nfi\n";
+        assert_eq!(java_command_line(script), Some(3));
+        assert_eq!(
+            java_command_line(b"exec /usr/bin/java -jar a.jar\n"),
+            Some(0)
+        );
+        assert_eq!(
+            java_command_line(b"# java -jar a.jar\nexec ./run.sh\n"),
+            None
+        );
+        assert_eq!(
+            environment_words("\"JAVA_TOOL_OPTIONS=-Xmx1g -Da=b\" LANG=C"),
+            ["JAVA_TOOL_OPTIONS=-Xmx1g -Da=b", "LANG=C"]
         );
     }
 
