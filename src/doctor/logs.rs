@@ -217,10 +217,36 @@ pub fn facts(files: &[(String, PathBuf)], tail: Option<u64>) -> Vec<Fact> {
             unique.push(entry);
         }
     }
+    // Newest first within a directory (the runtimes list them so): the `tail` budget of each
+    // (target, directory) goes to the newest files; older ones are read only with --full.
+    let mut spent: Vec<((&str, Option<&Path>), u64)> = Vec::new();
+    let planned: Vec<(&String, &PathBuf, Option<u64>)> = unique
+        .iter()
+        .filter_map(|(target, file)| {
+            let Some(tail) = tail else {
+                return Some((target, file, None));
+            };
+            let key = (target.as_str(), file.parent());
+            let used = match spent.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, used)) => used,
+                None => {
+                    spent.push((key, 0));
+                    &mut spent.last_mut().expect("just pushed").1
+                }
+            };
+            let left = tail.saturating_sub(*used);
+            if left == 0 {
+                return None;
+            }
+            let size = std::fs::metadata(file).map_or(0, |m| m.len());
+            *used += size.min(left);
+            Some((target, file, Some(left)))
+        })
+        .collect();
     let scanned: Vec<(&String, Vec<LogHit>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = unique
-            .iter()
-            .map(|(target, file)| (target, scope.spawn(move || scan_file(file, tail))))
+        let handles: Vec<_> = planned
+            .into_iter()
+            .map(|(target, file, tail)| (target, scope.spawn(move || scan_file(file, tail))))
             .collect();
         handles
             .into_iter()
@@ -256,6 +282,63 @@ fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String 
         Some(action) => format!("permission {permission} \"{target}\", \"{action}\";"),
         None => format!("permission {permission} \"{target}\";"),
     }
+}
+
+/// Log files newest first (by modification time): the recent ones are read first, and the
+/// log engine's tail budget is spent on them.
+pub fn newest_first(mut logs: Vec<PathBuf>) -> Vec<PathBuf> {
+    logs.sort_by_key(|l| {
+        std::cmp::Reverse(
+            std::fs::metadata(l)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH),
+        )
+    });
+    logs.dedup();
+    logs
+}
+
+/// The files whose name `keep` accepts in each of `dirs` (`dir/*` patterns: a `*` directory
+/// component stands for every subdirectory, as in `servers/*/logs`).
+pub fn logs_in(dirs: &[PathBuf], keep: impl Fn(&str) -> bool + Copy) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        found.extend(
+            expand(dir)
+                .iter()
+                .flat_map(|d| crate::detect::files_in(d, keep)),
+        );
+    }
+    found
+}
+
+/// `a/*/b` as every existing `a/X/b`.
+fn expand(pattern: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::new()];
+    for part in pattern.components() {
+        if part.as_os_str() == "*" {
+            dirs = dirs
+                .iter()
+                .flat_map(|d| {
+                    let mut subs: Vec<PathBuf> = std::fs::read_dir(d)
+                        .map(|e| {
+                            e.flatten()
+                                .map(|e| e.path())
+                                .filter(|p| p.is_dir())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    subs.sort();
+                    subs
+                })
+                .collect();
+        } else {
+            for d in &mut dirs {
+                d.push(part);
+            }
+        }
+    }
+    dirs
 }
 
 /// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the

@@ -441,3 +441,105 @@ fn a_plain_java_app_with_the_agent_twice_is_still_checked() {
         .collect();
     assert_eq!(mine[0], "agent-duplicate", "{report}");
 }
+
+const DENIED: &str = r#"whatap.error java.security.AccessControlException: access denied ("java.io.FilePermission" "/whatap/whatap.conf" "read")"#;
+
+#[test]
+fn each_runtimes_own_logs_are_read_without_log_flags() {
+    for (product, name, runtime, log) in [
+        (
+            "tomcat",
+            "tomcat9",
+            "tomcat",
+            "logs/catalina.2026-11-27.log",
+        ),
+        (
+            "jboss",
+            "wildfly-26.1.3.Final",
+            "jboss",
+            "standalone/log/server.log",
+        ),
+        (
+            "jeus",
+            "jeus8",
+            "jeus",
+            "domains/jeus_domain/servers/server1/logs/JeusServer.log",
+        ),
+        ("resin", "resin-4.0.66", "resin", "log/jvm-app-0.log"),
+        (
+            "weblogic",
+            "base_domain",
+            "weblogic",
+            "servers/AdminServer/logs/AdminServer.out",
+        ),
+        (
+            "websphere",
+            "AppSrv01",
+            "websphere",
+            "logs/server1/SystemOut.log",
+        ),
+        (
+            "jetty",
+            "jetty-9.4-tarball",
+            "jetty",
+            "logs/2026_11_27.jetty.log",
+        ),
+    ] {
+        let (dir, home) = product_fixture(product, name);
+        let file = home.join(log);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, format!("INFO started\n{DENIED}\n")).unwrap();
+        let home_arg = home.display().to_string();
+        let (_, report) = doctor_json(
+            dir.path(),
+            &["--no-network", "--runtime", runtime, "--home", &home_arg],
+        );
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "java-policy-permission")
+            .unwrap_or_else(|| panic!("{runtime}: {report}"));
+        assert!(
+            found["evidence"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{log}:2:")),
+            "{runtime}: {found}"
+        );
+    }
+}
+
+#[test]
+fn newest_logs_first_within_the_tail_unless_full() {
+    let (_dir, home, state) = installed("tomcat9");
+    let old = home.join("logs/catalina.2026-11-20.log");
+    fs::write(&old, format!("{DENIED}\n")).unwrap();
+    assert!(
+        Command::new("touch")
+            .args(["-d", "2026-11-20 10:00"])
+            .arg(&old)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The newest log alone fills the recent budget.
+    let mut newest =
+        std::io::BufWriter::new(fs::File::create(home.join("logs/catalina.out")).unwrap());
+    let filler = format!("{}\n", "INFO request served ".repeat(10));
+    for _ in 0..(9 << 20) / filler.len() {
+        newest.write_all(filler.as_bytes()).unwrap();
+    }
+    drop(newest);
+    let home_arg = home.display().to_string();
+    let (_, recent) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert!(
+        !ids(&recent).contains(&"java-policy-permission".to_string()),
+        "{recent}"
+    );
+    let (_, full) = doctor_json(&state, &["--no-network", "--full", "--home", &home_arg]);
+    assert!(
+        ids(&full).contains(&"java-policy-permission".to_string()),
+        "{full}"
+    );
+}

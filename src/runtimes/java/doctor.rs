@@ -221,11 +221,11 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     out
 }
 
-/// The agent's own logs: `$WHATAP_HOME/logs/whatap-*.log`.
+/// The agent's own logs: `$WHATAP_HOME/logs/whatap-*.log`, newest first.
 pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
-    files_in(&whatap_home.join("logs"), |n| {
+    crate::doctor::logs::newest_first(files_in(&whatap_home.join("logs"), |n| {
         n.starts_with("whatap") && n.ends_with(".log")
-    })
+    }))
 }
 
 /// Sigar's native libraries in `$WHATAP_HOME/lib1` must be executable to load.

@@ -3,6 +3,8 @@
 //! `detect`'s report, doctor's shared checks (block, jar, whatap.conf, the live JVM).
 
 pub mod agent;
+
+pub use crate::doctor::logs::logs_in;
 pub mod attach;
 pub mod doctor;
 
@@ -41,7 +43,12 @@ pub trait JavaServer {
     }
     fn restart_hint(&self) -> String;
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan>;
-    /// Checks of its own beyond the shared Java ones (its logs, its rules).
+    /// Its own logs (server.log, catalina.out, SystemOut.log, ...): doctor reads them by
+    /// default, newest first (`logs_in` lists them).
+    fn log_files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    /// Checks of its own beyond the shared Java ones (its rules).
     fn inspect_more(&self, _label: &str, _out: &mut Inspection) {}
     /// The flags that pick it again, where home and base do not (Spring Boot: its unit).
     fn selection(&self) -> Option<TargetSettings> {
@@ -109,6 +116,11 @@ impl<T: JavaServer> Runtime for T {
             process: self.process(),
             restart: self.restart_hint(),
         });
+        out.logs.extend(
+            crate::doctor::logs::newest_first(self.log_files())
+                .into_iter()
+                .map(|log| (label.clone(), log)),
+        );
         self.inspect_more(&label, &mut out);
         out
     }

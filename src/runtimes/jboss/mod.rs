@@ -987,6 +987,10 @@ impl JavaServer for Jboss {
         })
     }
 
+    fn log_files(&self) -> Vec<PathBuf> {
+        self.server_logs()
+    }
+
     fn inspect_more(&self, label: &str, out: &mut Inspection) {
         out.facts.extend(self.jboss_facts(label));
     }

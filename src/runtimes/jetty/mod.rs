@@ -313,6 +313,15 @@ impl JavaServer for Jetty {
             .collect()
     }
 
+    /// `$JETTY_BASE/logs` (`yyyy_mm_dd.jetty.log`, `jetty.out`), Debian's `/var/log/jettyN`.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.base.join("logs")];
+        if let (Some(_), Some(n)) = (self.debian_default(), self.home.file_name()) {
+            dirs.push(Path::new("/var/log").join(n));
+        }
+        java::logs_in(&dirs, |n| n.ends_with(".log") || n.ends_with(".out"))
+    }
+
     fn restart_hint(&self) -> String {
         let how = match (self.debian_default(), self.home.file_name()) {
             (Some(_), Some(n)) => format!("systemctl restart {}", n.to_string_lossy()),

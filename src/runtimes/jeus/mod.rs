@@ -369,6 +369,21 @@ impl JavaServer for Jeus {
         self.scan()
     }
 
+    /// JEUS 7/8: `domains/<d>/servers/*/logs/JeusServer*.log`; JEUS 6: `logs/<node>/`.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let dir = match self.generation {
+            Generation::Domain => self
+                .config
+                .parent()
+                .and_then(Path::parent)
+                .map(|d| d.join("servers/*/logs")),
+            Generation::Main => Some(self.home.join("logs/*")),
+        };
+        java::logs_in(&dir.into_iter().collect::<Vec<_>>(), |n| {
+            n.starts_with("JeusServer") && n.ends_with(".log")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let how = match self.generation {
             Generation::Domain => msg!("jeus-restart-servers"),

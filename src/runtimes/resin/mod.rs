@@ -291,6 +291,13 @@ impl JavaServer for Resin {
         self.scan()
     }
 
+    /// `log/jvm-<server>.log`: the server JVM's stdout, where the agent prints.
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.home.join("log")], |n| {
+            n.starts_with("jvm-") && n.ends_with(".log")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let how = format!("{}/bin/resin.sh restart", self.home.display());
         match &self.process {

@@ -3,7 +3,6 @@
 
 use crate::detect::Host;
 use crate::detect::process::Process;
-use crate::doctor::Inspection;
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
@@ -371,10 +370,10 @@ impl JavaServer for Tomcat {
         })
     }
 
-    fn inspect_more(&self, label: &str, out: &mut Inspection) {
-        let catalina_out = self.base.join("logs/catalina.out");
-        if catalina_out.is_file() {
-            out.logs.push((label.to_string(), catalina_out));
-        }
+    /// catalina.out and the dated catalina.YYYY-MM-DD.log files.
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.base.join("logs")], |n| {
+            n == "catalina.out" || (n.starts_with("catalina.") && n.ends_with(".log"))
+        })
     }
 }

@@ -163,6 +163,13 @@ impl JavaServer for Weblogic {
             .collect()
     }
 
+    /// `servers/*/logs/`: each server's log and its stdout (`.out`, where the agent prints).
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.domain.join("servers/*/logs")], |n| {
+            n.ends_with(".log") || n.ends_with(".out")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let how = msg!(
             "weblogic-restart-how",

@@ -357,6 +357,18 @@ impl JavaServer for Websphere {
         self.scan()
     }
 
+    /// `logs/<server>/SystemOut.log` and `SystemErr.log` of each server.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let dirs: Vec<PathBuf> = self
+            .servers
+            .iter()
+            .map(|s| self.profile.join("logs").join(&s.name))
+            .collect();
+        java::logs_in(&dirs, |n| {
+            n.starts_with("SystemOut") || n.starts_with("SystemErr")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
         msg!(
