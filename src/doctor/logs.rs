@@ -60,7 +60,8 @@ fn matcher() -> &'static Matcher {
     })
 }
 
-/// The first line that matched a rule in one file, and how many lines matched.
+/// The first line that matched a rule in one file (one per distinct capture: each denied
+/// permission), and how many lines matched.
 #[derive(Debug, Clone)]
 pub struct LogHit {
     pub rule: &'static str,
@@ -98,7 +99,7 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
         file.seek(SeekFrom::Start(start))?;
     }
     let matcher = matcher();
-    let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
+    let mut hits: BTreeMap<(&'static str, String), LogHit> = BTreeMap::new();
     let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut line_no: u64 = 0;
     let count_lines = start == 0;
@@ -153,7 +154,7 @@ fn scan_chunk(
     path: &Path,
     count_lines: bool,
     line_no: &mut u64,
-    hits: &mut BTreeMap<&'static str, LogHit>,
+    hits: &mut BTreeMap<(&'static str, String), LogHit>,
 ) {
     let mut counted_to = 0usize;
     let mut done_to = 0usize;
@@ -173,7 +174,9 @@ fn scan_chunk(
         let line = line.trim_end_matches('\r');
         // Every literal present on the line may name other patterns too; a rule counts once.
         let mut seen: Vec<&str> = Vec::new();
-        for literal in matcher.literals.find_iter(line.as_bytes()) {
+        // Overlapping: one literal may sit inside another's (`SigarException: no libsigar-` and
+        // `libsigar-ppc64-aix-7.so`).
+        for literal in matcher.literals.find_overlapping_iter(line.as_bytes()) {
             for pattern in &matcher.patterns[literal.pattern().as_usize()] {
                 if seen.contains(&pattern.rule.id.as_str()) {
                     continue;
@@ -182,22 +185,25 @@ fn scan_chunk(
                     continue;
                 };
                 seen.push(pattern.rule.id.as_str());
+                let captures: BTreeMap<String, String> = pattern
+                    .regex
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|name| {
+                        Some((name.to_string(), caps.name(name)?.as_str().to_string()))
+                    })
+                    .collect();
+                // One hit per rule, or per distinct capture (each denied permission is a fix).
+                let distinct: Vec<&str> = captures.values().map(String::as_str).collect();
                 let entry = hits
-                    .entry(pattern.rule.id.as_str())
+                    .entry((pattern.rule.id.as_str(), distinct.join("\0")))
                     .or_insert_with(|| LogHit {
                         rule: pattern.rule.id.as_str(),
                         file: path.to_path_buf(),
                         line: count_lines.then_some(*line_no + 1),
                         text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
                         count: 0,
-                        captures: pattern
-                            .regex
-                            .capture_names()
-                            .flatten()
-                            .filter_map(|name| {
-                                Some((name.to_string(), caps.name(name)?.as_str().to_string()))
-                            })
-                            .collect(),
+                        captures,
                     });
                 entry.count += 1;
             }
@@ -472,6 +478,25 @@ mod tests {
             policy_line("java.lang.RuntimePermission", &caps("getClassLoader", None)),
             "permission java.lang.RuntimePermission \"getClassLoader\";"
         );
+    }
+
+    #[test]
+    fn every_distinct_denial_is_its_own_hit() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for (permission, target) in [
+            ("java.io.FilePermission\" \"/whatap/whatap.conf", "read"),
+            ("java.util.PropertyPermission\" \"whatap.home", "read"),
+            ("java.io.FilePermission\" \"/whatap/whatap.conf", "read"),
+        ] {
+            writeln!(
+                file,
+                "whatap.error java.security.AccessControlException: access denied (\"{permission}\" \"{target}\")"
+            )
+            .unwrap();
+        }
+        let hits = scan_file(file.path(), None).unwrap();
+        let found: Vec<(Option<u64>, u64)> = hits.iter().map(|h| (h.line, h.count)).collect();
+        assert_eq!(found, [(Some(1), 2), (Some(2), 1)], "{hits:?}");
     }
 
     #[test]

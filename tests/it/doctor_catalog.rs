@@ -273,6 +273,15 @@ fn live_jvm_options_and_ports() {
     );
     let (code, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
     assert_eq!((code, ids(&report)), (0, Vec::<String>::new()));
+    // The agent names itself with the PID instead of a port: the guide's sign of no port.
+    fs::create_dir_all(home.join("whatap/logs")).unwrap();
+    fs::write(
+        home.join("whatap/logs/whatap-tomcat-20261127.log"),
+        format!("20261127 10:00:00.001 ONAME=TOMCAT-10-21-{}\n", _jvm.pid()),
+    )
+    .unwrap();
+    let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert_eq!(ids(&report), ["port-not-detected"], "{report}");
 }
 
 /// A network namespace of our own, deleted when the test ends.

@@ -545,3 +545,42 @@ fn domain_servers_get_the_agent_from_host_xml() {
         },
     );
 }
+
+#[test]
+fn the_mbeanserver_fix_is_offered_when_the_error_came_from_a_log_flag() {
+    let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
+    let state = dir.path().join("state");
+    whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .assert()
+        .success();
+    // The server's console log somewhere else, given with --log.
+    let log = dir.path().join("console.log");
+    fs::write(
+        &log,
+        "javax.management.JMRuntimeException: Failed to load MBeanServerBuilder class org.jboss.mx.server.MBeanServerBuilderImpl\n",
+    )
+    .unwrap();
+    let out = whatap(&state)
+        .args([
+            "doctor",
+            "--json",
+            "--no-network",
+            "--fix",
+            "--yes",
+            "--log",
+        ])
+        .arg(&log)
+        .args(["--runtime", "jboss", "--home"])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert_eq!(report["fixes"][0]["changed"], true, "{report}");
+    assert!(
+        fs::read_to_string(home.join("bin/run.conf"))
+            .unwrap()
+            .contains("-Djboss.platform.mbeanserver=true "),
+    );
+}

@@ -212,13 +212,59 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
     confs.dedup();
     for path in confs {
         if let Some(home) = path.parent() {
+            let logs = agent_logs(home);
+            // The agent names itself with the PID where it found no port: the guide's sign.
+            let reported = out.facts.iter().any(|f| f.id == "port-not-detected");
+            if let (Some(process), Some(newest), false) = (target.process, logs.first(), reported) {
+                if let Some(line) = oname_ends_with_pid(newest, process.pid) {
+                    out.facts.push(Fact::new(
+                        "port-not-detected",
+                        label,
+                        format!("{}: {line}", newest.display()),
+                    ));
+                }
+            }
             out.logs
-                .extend(agent_logs(home).into_iter().map(|log| (label.clone(), log)));
+                .extend(logs.into_iter().map(|log| (label.clone(), log)));
             out.facts.extend(sigar_not_executable(label, home));
         }
         inspect_conf(label, &path, &["license", "whatap.server.host"], &mut out);
     }
     out
+}
+
+/// How much of the newest agent log is read for the agent's name.
+const ONAME_TAIL: u64 = 256 * 1024;
+
+/// The last line of the agent log naming the agent (`ONAME=TOMCAT-10-21-4242`, `oname :
+/// ...`) when that name ends with `-<pid>`: the agent found no service port.
+fn oname_ends_with_pid(log: &Path, pid: u32) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = fs::File::open(log).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(ONAME_TAIL)))
+        .ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let name = |line: &str| -> Option<String> {
+        let lower = line.to_ascii_lowercase();
+        let at = lower.find("oname")? + "oname".len();
+        let rest = line[at..]
+            .trim_start()
+            .strip_prefix(['=', ':'])?
+            .trim_start();
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != ',' && *c != ']')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let (line, name) = text
+        .lines()
+        .filter_map(|l| name(l).map(|n| (l, n)))
+        .next_back()?;
+    (name.rsplit('-').next()? == pid.to_string()).then(|| line.trim().to_string())
 }
 
 /// The agent's own logs: `$WHATAP_HOME/logs/whatap-*.log`, newest first.
@@ -275,4 +321,28 @@ pub fn inspect_other_jvms(host: &crate::detect::Host, covered: &[u32]) -> Inspec
         out.logs.extend(found.logs);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oname_ending_in_the_pid_means_no_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("whatap-tomcat-20261127.log");
+        fs::write(
+            &log,
+            "20261127 10:00:00.001 [WA001] ONAME=TOMCAT-10-21-4242\nother\n",
+        )
+        .unwrap();
+        assert!(
+            oname_ends_with_pid(&log, 4242)
+                .unwrap()
+                .contains("ONAME=TOMCAT-10-21-4242")
+        );
+        assert_eq!(oname_ends_with_pid(&log, 8080), None);
+        fs::write(&log, "oname : TOMCAT-10-21-8080\n").unwrap();
+        assert_eq!(oname_ends_with_pid(&log, 4242), None);
+    }
 }

@@ -50,6 +50,10 @@ pub trait JavaServer {
     }
     /// Checks of its own beyond the shared Java ones (its rules).
     fn inspect_more(&self, _label: &str, _out: &mut Inspection) {}
+    /// The safe fix it offers for a finding, whatever the evidence came from.
+    fn remedy_for(&self, _id: &str) -> Option<crate::doctor::Remedy> {
+        None
+    }
     /// The flags that pick it again, where home and base do not (Spring Boot: its unit).
     fn selection(&self) -> Option<TargetSettings> {
         None
@@ -127,6 +131,10 @@ impl<T: JavaServer> Runtime for T {
 
     fn selection(&self) -> TargetSettings {
         JavaServer::selection(self).unwrap_or_else(|| default_selection(self))
+    }
+
+    fn remedy_for(&self, id: &str) -> Option<crate::doctor::Remedy> {
+        JavaServer::remedy_for(self, id)
     }
 }
 

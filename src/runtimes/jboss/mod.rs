@@ -991,6 +991,13 @@ impl JavaServer for Jboss {
         self.server_logs()
     }
 
+    /// AS 5's MBeanServerBuilder fix, also when the error came from a `--log`.
+    fn remedy_for(&self, id: &str) -> Option<Remedy> {
+        (id == "jboss-mbeanserver" && self.flavor == Flavor::Legacy)
+            .then(|| self.mbeanserver_remedy())
+            .flatten()
+    }
+
     fn inspect_more(&self, label: &str, out: &mut Inspection) {
         out.facts.extend(self.jboss_facts(label));
     }
