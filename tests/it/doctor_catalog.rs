@@ -288,8 +288,8 @@ fn live_jvm_options_and_ports() {
 struct Netns(String);
 
 impl Netns {
-    fn create() -> Option<Netns> {
-        let name = format!("whatap-test-{}", std::process::id());
+    fn create(name: &str) -> Option<Netns> {
+        let name = format!("whatap-{name}-{}", std::process::id());
         let ok = Command::new("ip")
             .args(["netns", "add", &name])
             .status()
@@ -320,13 +320,21 @@ impl Drop for Netns {
     }
 }
 
-#[test]
-fn an_nftables_drop_rule_is_named_by_table_and_chain() {
-    let tools = which("nft") && which("ip") && which("python3");
-    if !must_have("nftables + iproute2 + python3 (and root for netns)", tools) {
+/// In a namespace of its own with a collector listening on 127.0.0.1:6600: doctor is clean,
+/// then `rules` block the collector and doctor names the rule (`evidence` in its finding),
+/// then `undo` and doctor is clean again.
+fn firewall_case(name: &str, tools: &[&str], rules: &[&[&str]], undo: &[&str], evidence: &[&str]) {
+    let present = tools.iter().all(|t| which(t)) && which("ip") && which("python3");
+    if !must_have(
+        &format!(
+            "{} + iproute2 + python3 (and root for netns)",
+            tools.join(" + ")
+        ),
+        present,
+    ) {
         return;
     }
-    let Some(ns) = Netns::create() else {
+    let Some(ns) = Netns::create(name) else {
         must_have("permission to create a network namespace (root)", false);
         return;
     };
@@ -360,36 +368,8 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
     };
     let reachable = doctor(&ns);
     assert_eq!(ids(&reachable), Vec::<String>::new(), "{reachable}");
-
-    for rule in [
-        vec!["nft", "add", "table", "inet", "whatap_test"],
-        vec![
-            "nft",
-            "add",
-            "chain",
-            "inet",
-            "whatap_test",
-            "out",
-            "{ type filter hook output priority 0; policy accept; }",
-        ],
-        vec![
-            "nft",
-            "add",
-            "rule",
-            "inet",
-            "whatap_test",
-            "out",
-            "ip",
-            "daddr",
-            "127.0.0.1",
-            "tcp",
-            "dport",
-            "6600",
-            "counter",
-            "drop",
-        ],
-    ] {
-        assert!(ns.exec(&rule).status().unwrap().success(), "{rule:?}");
+    for rule in rules {
+        assert!(ns.exec(rule).status().unwrap().success(), "{rule:?}");
     }
     let blocked = doctor(&ns);
     assert_eq!(
@@ -403,21 +383,89 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
         .iter()
         .find(|f| f["id"] == "firewall-blocks-collector")
         .unwrap();
-    let evidence = firewall["evidence"].as_str().unwrap();
-    assert!(
-        evidence.contains("table inet whatap_test chain out") && evidence.contains("drop"),
-        "{evidence}"
-    );
-
-    assert!(
-        ns.exec(&["nft", "delete", "table", "inet", "whatap_test"])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let found = firewall["evidence"].as_str().unwrap();
+    assert!(evidence.iter().all(|e| found.contains(e)), "{found}");
+    assert!(ns.exec(undo).status().unwrap().success());
     assert_eq!(ids(&doctor(&ns)), Vec::<String>::new());
     let _ = listener.kill();
     let _ = listener.wait();
+}
+
+#[test]
+fn an_nftables_drop_rule_is_named_by_table_and_chain() {
+    firewall_case(
+        "nft",
+        &["nft"],
+        &[
+            &["nft", "add", "table", "inet", "whatap_test"],
+            &[
+                "nft",
+                "add",
+                "chain",
+                "inet",
+                "whatap_test",
+                "out",
+                "{ type filter hook output priority 0; policy accept; }",
+            ],
+            &[
+                "nft",
+                "add",
+                "rule",
+                "inet",
+                "whatap_test",
+                "out",
+                "ip",
+                "daddr",
+                "127.0.0.1",
+                "tcp",
+                "dport",
+                "6600",
+                "counter",
+                "drop",
+            ],
+        ],
+        &["nft", "delete", "table", "inet", "whatap_test"],
+        &["table inet whatap_test chain out", "drop"],
+    );
+}
+
+/// A RHEL/CentOS 7 style host: the rule lives in the legacy iptables backend, which nftables
+/// does not show.
+#[test]
+fn an_iptables_legacy_drop_rule_is_named() {
+    firewall_case(
+        "legacy",
+        &["iptables-legacy", "iptables-legacy-save"],
+        &[&[
+            "iptables-legacy",
+            "-A",
+            "OUTPUT",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            "tcp",
+            "--dport",
+            "6600",
+            "-j",
+            "DROP",
+        ]],
+        &[
+            "iptables-legacy",
+            "-D",
+            "OUTPUT",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            "tcp",
+            "--dport",
+            "6600",
+            "-j",
+            "DROP",
+        ],
+        &[
+            "iptables-legacy-save table filter: -A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 6600 -j DROP",
+        ],
+    );
 }
 
 fn which(tool: &str) -> bool {
