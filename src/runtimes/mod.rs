@@ -14,6 +14,7 @@ pub mod kind;
 pub mod php;
 pub mod python;
 pub mod resin;
+pub mod service;
 pub mod springboot;
 pub mod tomcat;
 pub mod weblogic;
@@ -52,10 +53,15 @@ pub fn entry(kind: RuntimeKind) -> &'static Entry {
 /// Every instance detection finds, of one kind or of all, in a stable order. A kind's
 /// detection runs only when that kind is wanted.
 pub fn detect(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
+    let defaults = TargetSettings {
+        systemd_dir: crate::detect::systemd::UNIT_DIRS[0].into(),
+        ..TargetSettings::default()
+    };
     REGISTRY
         .iter()
         .filter(|e| kind.is_none_or(|k| k == e.kind))
         .flat_map(|e| (e.detect)(host))
+        .map(|r| service::wrap(r, &defaults))
         .collect()
 }
 
@@ -93,7 +99,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
         return pick_one(detect(host, kind));
     }
     let kind = kind.unwrap_or_else(|| guess_kind(target));
-    (entry(kind).resolve)(target, host)
+    Ok(service::wrap((entry(kind).resolve)(target, host)?, target))
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {

@@ -30,4 +30,5 @@ mod real_jetty;
 mod real_php;
 mod real_python;
 mod real_tomcat;
+mod systemd_sandbox;
 mod wizard;

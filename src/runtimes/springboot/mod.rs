@@ -5,8 +5,8 @@
 //! `--start-script`. A JAVA_TOOL_OPTIONS the application already has (its unit and drop-ins,
 //! else its environment) is kept: ours is appended to it.
 
-use crate::detect::Host;
 use crate::detect::process::Process;
+use crate::detect::{Host, systemd};
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
@@ -30,14 +30,6 @@ pub const ENTRY: Entry = Entry {
 };
 
 const TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
-/// Where systemd finds units besides `--systemd-dir`, in its order.
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/local/lib/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
 const DROP_IN: &str = "whatap.conf";
 /// Launchers of an executable Spring Boot jar run without `-jar`.
 const BOOT_LAUNCHERS: &[&str] = &[
@@ -85,17 +77,6 @@ pub fn app_jar(args: &[String]) -> Option<PathBuf> {
         return args.get(cp + 1).map(PathBuf::from);
     }
     None
-}
-
-/// The systemd service a process runs in, from its /proc/PID/cgroup text.
-pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
-    cgroup.lines().find_map(|line| {
-        let path = line.rsplit(':').next()?;
-        path.split('/')
-            .rev()
-            .find(|part| part.ends_with(".service"))
-            .map(str::to_string)
-    })
 }
 
 /// The line (0-based) that runs the JVM in a start script, and where a block must go to reach
@@ -151,55 +132,28 @@ pub fn unit_tool_options(
     dirs: &[PathBuf],
     skip: &Path,
 ) -> (Option<String>, Option<PathBuf>) {
-    let mut files: Vec<PathBuf> = Vec::new();
-    if let Some(file) = dirs.iter().map(|d| d.join(unit)).find(|f| f.is_file()) {
-        files.push(file);
-    }
-    let mut drop_ins: Vec<PathBuf> = dirs
-        .iter()
-        .flat_map(|d| {
-            crate::detect::files_in(&d.join(format!("{unit}.d")), |n| n.ends_with(".conf"))
-        })
+    let files: Vec<PathBuf> = systemd::unit_files(unit, dirs)
+        .into_iter()
+        .filter(|f| f != skip)
         .collect();
-    // A drop-in name in an earlier directory hides the same name in later ones.
-    let mut seen = Vec::new();
-    drop_ins.retain(|f| {
-        let name = f.file_name().map(|n| n.to_os_string());
-        let fresh = !seen.contains(&name);
-        seen.push(name);
-        fresh
-    });
-    drop_ins.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
-    let ours = skip.file_name().map(|n| n.to_os_string());
+    let ours = skip.file_name();
     let mut value = None;
     let mut after_ours = None;
-    for file in files.iter().chain(&drop_ins) {
-        if file == skip {
+    for setting in systemd::service_values(&files, "Environment") {
+        let drop_in = setting
+            .file
+            .parent()
+            .is_some_and(|d| d.ends_with(format!("{unit}.d")));
+        let later = drop_in && setting.file.file_name() > ours;
+        if setting.value.is_empty() {
+            value = None;
             continue;
         }
-        let Ok(text) = fs::read_to_string(file) else {
-            continue;
-        };
-        let later = drop_ins.contains(file) && file.file_name().map(|n| n.to_os_string()) > ours;
-        let mut in_service = false;
-        for line in text.lines().map(str::trim) {
-            if line.starts_with('[') {
-                in_service = line == "[Service]";
-                continue;
-            }
-            let Some(rest) = line.strip_prefix("Environment=").filter(|_| in_service) else {
-                continue;
-            };
-            if rest.trim().is_empty() {
-                value = None;
-                continue;
-            }
-            for assignment in environment_words(rest) {
-                if let Some(v) = assignment.strip_prefix(&format!("{TOOL_OPTIONS}=")) {
-                    value = Some(v.to_string());
-                    if later {
-                        after_ours = Some(file.clone());
-                    }
+        for assignment in environment_words(&setting.value) {
+            if let Some(v) = assignment.strip_prefix(&format!("{TOOL_OPTIONS}=")) {
+                value = Some(v.to_string());
+                if later {
+                    after_ours = Some(setting.file.clone());
                 }
             }
         }
@@ -261,12 +215,7 @@ impl SpringBoot {
     /// read after ours sets it (it would drop the agent).
     fn current_tool_options(&self) -> Result<Option<String>> {
         if let (Place::Unit { unit, systemd_dir }, Some(ours)) = (&self.place, self.drop_in()) {
-            let mut dirs = vec![systemd_dir.clone()];
-            for d in UNIT_DIRS.iter().map(PathBuf::from) {
-                if !dirs.contains(&d) {
-                    dirs.push(d);
-                }
-            }
+            let dirs = systemd::search_dirs(systemd_dir);
             let (value, later) = unit_tool_options(unit, &dirs, &ours);
             if let Some(file) = later {
                 return Err(Error::refused(
@@ -615,23 +564,6 @@ mod tests {
         );
         assert_eq!(
             app_jar(&args(&["java", "org.apache.catalina.startup.Bootstrap"])),
-            None
-        );
-    }
-
-    #[test]
-    fn unit_from_cgroup_v1_and_v2() {
-        assert_eq!(
-            unit_from_cgroup("0::/system.slice/orders.service\n").as_deref(),
-            Some("orders.service")
-        );
-        assert_eq!(
-            unit_from_cgroup("12:pids:/\n1:name=systemd:/system.slice/app@2.service\n").as_deref(),
-            Some("app@2.service")
-        );
-        assert_eq!(unit_from_cgroup("0::/\n"), None);
-        assert_eq!(
-            unit_from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
             None
         );
     }
