@@ -88,6 +88,9 @@ pub struct InstallSettings {
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
+    /// What an earlier install of the same target recorded, per file (from the ledger, filled
+    /// by the install command): a reinstall replaces our own parts instead of refusing them.
+    pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
     pub python: PythonSettings,
 }
 
@@ -313,6 +316,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        recorded: Vec::new(),
     })
 }
 

@@ -30,5 +30,6 @@ mod real_jetty;
 mod real_php;
 mod real_python;
 mod real_tomcat;
+mod reinstall;
 mod systemd_sandbox;
 mod wizard;

@@ -749,6 +749,7 @@ pub fn host_xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertio
                 .push(Insertion {
                     at: span.end,
                     text: ",whatap".to_string(),
+                    replace: 0,
                 }),
             Some(_) => {}
             None => new.push(format!("-D{PKGS}=whatap")),
@@ -758,38 +759,18 @@ pub fn host_xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertio
             .map(|o| format!("<option value=\"{}\"/>", xml::escape(o)))
             .collect();
         insertions.push(match (jvm_options, existing.last()) {
-            (Some(_), Some((last, _, _))) => {
-                let first = xml::sibling_tag_after(content, last, &tags[0]);
-                let line = first.text.trim_end_matches(&tags[0]).to_string();
-                Insertion {
-                    at: first.at,
-                    text: tags.iter().map(|t| format!("{line}{t}")).collect(),
-                }
-            }
-            (Some(parent), None) if !parent.empty => {
-                let first = xml::first_child_tag(content, parent, &tags[0]);
-                let line = first.text.trim_end_matches(&tags[0]).to_string();
-                Insertion {
-                    at: first.at,
-                    text: tags.iter().map(|t| format!("{line}{t}")).collect(),
-                }
-            }
-            _ if jvm.empty || jvm_options.is_some_and(|o| o.empty) => {
-                return Err(Error::refused(
-                    msg!("jboss-host-xml-empty-jvm"),
-                    msg!("jboss-host-xml-no-jvm-hint"),
-                ));
-            }
-            _ => {
-                let probe = xml::first_child_tag(content, jvm, "");
-                let line = probe.text.clone();
-                let step = if line.contains('\t') { "\t" } else { "    " };
-                let mut text = format!("{line}<jvm-options>");
-                for tag in &tags {
-                    text.push_str(&format!("{line}{step}{tag}"));
-                }
-                text.push_str(&format!("{line}</jvm-options>"));
-                Insertion { at: probe.at, text }
+            (Some(_), Some((last, _, _))) => xml::siblings_after(content, last, &tags),
+            (Some(parent), None) => xml::first_children(content, parent, &tags),
+            (None, _) => {
+                // A <jvm-options> of its own, one level under the <jvm> (expanded if `<jvm/>`).
+                let (indent, step) = xml::indentation(content, jvm);
+                let eol = xml::newline(content);
+                let inner: String = tags
+                    .iter()
+                    .map(|t| format!("{eol}{indent}{step}{step}{t}"))
+                    .collect();
+                let block = format!("<jvm-options>{inner}{eol}{indent}{step}</jvm-options>");
+                xml::first_children(content, jvm, &[block])
             }
         });
     }
@@ -841,6 +822,7 @@ impl Jboss {
         plan.edits.push(edits::splice(
             &file,
             &roots,
+            &settings.recorded,
             |content| host_xml_insertions(content, &options),
             Validation::Xml,
         )?);

@@ -231,7 +231,11 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
         }
         insertions.push(match options.last() {
             Some(last) => xml::sibling_after(content, last, "jvm-option", option),
-            None => xml::first_child(content, config, "jvm-option", option),
+            None => xml::first_children(
+                content,
+                config,
+                &[format!("<jvm-option>{}</jvm-option>", xml::escape(option))],
+            ),
         });
     }
     Ok(insertions)
@@ -278,6 +282,7 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
                 insertions.push(Insertion {
                     at: command.open_end + trimmed,
                     text: format!(" {}", xml::escape(option)),
+                    replace: 0,
                 });
             }
             None => {
@@ -406,6 +411,7 @@ impl JavaServer for Jeus {
         plan.edits.push(edits::splice(
             &self.config,
             &roots,
+            &settings.recorded,
             |content| match generation {
                 Generation::Domain => domain_insertions(content, &option),
                 Generation::Main => main_insertions(content, &option),

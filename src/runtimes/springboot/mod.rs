@@ -235,14 +235,26 @@ impl SpringBoot {
             return Ok(None);
         };
         let environ = fs::read(format!("/proc/{}/environ", process.pid)).unwrap_or_default();
-        Ok(environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty()))
+        // What an earlier install added (the app runs with it since) is not the app's own.
+        let own = environ_value(&environ, TOOL_OPTIONS).map(|v| {
+            v.split_whitespace()
+                .filter(|w| {
+                    !w.starts_with("-Dwhatap.")
+                        && !w
+                            .strip_prefix("-javaagent:")
+                            .is_some_and(crate::detect::process::is_whatap_agent)
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        Ok(own.filter(|v| !v.trim().is_empty()))
     }
 }
 
 pub fn from_process(p: &Process, systemd_dir: &Path) -> Option<SpringBoot> {
     let jar = app_jar(&p.args)?;
     let cgroup = fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
-    let unit = unit_from_cgroup(&cgroup)?;
+    let unit = systemd::unit_from_cgroup(&cgroup)?;
     Some(SpringBoot {
         place: Place::Unit {
             unit,
@@ -449,7 +461,13 @@ impl JavaServer for SpringBoot {
                 let roots = target::owned_roots(&[&dir]);
                 let text = drop_in_text(self.current_tool_options()?.as_deref(), &agent)?;
                 let file = target::read(&drop_in, &roots)?;
-                if let Some(content) = &file.content {
+                // Our own drop-in from an earlier install is replaced (other options); a
+                // file someone else wrote there is not.
+                let ours = settings
+                    .recorded
+                    .iter()
+                    .any(|(p, o)| *p == file.real && *o == crate::plan::Ownership::Whole);
+                if let Some(content) = file.content.as_ref().filter(|_| !ours) {
                     if content != text.as_bytes() {
                         return Err(Error::refused(
                             msg!("springboot-drop-in-exists", path = drop_in.display()),

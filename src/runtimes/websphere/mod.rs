@@ -207,6 +207,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
             vec![Insertion {
                 at: tag_end,
                 text: format!(" genericJvmArguments=\"{}\"", xml::escape(&value)),
+                replace: 0,
             }],
             Some(value),
         ));
@@ -235,6 +236,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
                 inside.push(Insertion {
                     at: end,
                     text: ",whatap".to_string(),
+                    replace: 0,
                 });
             }
         }
@@ -246,6 +248,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
             inside.push(Insertion {
                 at: end,
                 text: ",whatap.*".to_string(),
+                replace: 0,
             });
         }
     }
@@ -256,6 +259,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
     inside.push(Insertion {
         at: current.trim_end().len(),
         text: added,
+        replace: 0,
     });
     let value = String::from_utf8_lossy(&xml::splice(current.as_bytes(), &inside)).into_owned();
     let insertions = inside
@@ -263,6 +267,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
         .map(|i| Insertion {
             at: span.start + i.at,
             text: xml::escape(&i.text),
+            replace: 0,
         })
         .collect();
     Ok((insertions, Some(value)))
@@ -291,6 +296,7 @@ pub fn policy_insertions(content: &[u8], whatap_home: &Path) -> Vec<Insertion> {
     vec![Insertion {
         at: content.len(),
         text,
+        replace: 0,
     }]
 }
 
@@ -397,6 +403,7 @@ impl JavaServer for Websphere {
             plan.edits.push(edits::splice(
                 &server.xml,
                 &roots,
+                &settings.recorded,
                 |content| {
                     let (insertions, new_value) = jvm_insertions(content, &agent)?;
                     value = new_value;
@@ -419,6 +426,7 @@ impl JavaServer for Websphere {
             plan.edits.push(edits::splice(
                 &policy,
                 &roots,
+                &settings.recorded,
                 |content| Ok(policy_insertions(content, &home)),
                 Validation::None,
             )?);
