@@ -361,6 +361,15 @@ impl JavaServer for Tomcat {
         if style == MarkerStyle::Bat {
             warnings.push(crate::msg!("tomcat-windows-tree"));
         }
+        // catalina.sh belongs to the home: every base started from it gets this base's jar.
+        if method == Method::Catalina && self.base != self.home {
+            warnings.push(crate::msg!(
+                "tomcat-catalina-shared",
+                home = self.home.display(),
+                jar = spec.jar().display(),
+                base = self.base.display()
+            ));
+        }
         let next_steps = vec![restart_hint(self)];
         Ok(InstallPlan {
             plan,
