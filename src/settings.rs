@@ -44,6 +44,9 @@ pub struct TargetSettings {
     /// `--whatap-home` (install only): where the agent goes; for Python it also names the
     /// app, which is known by its WHATAP_HOME.
     pub whatap_home: Option<PathBuf>,
+    /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
+    /// get the agent (none: the managed ones).
+    pub servers: Vec<String>,
 }
 
 impl TargetSettings {
@@ -205,6 +208,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: None,
+        servers: args.servers.clone(),
     }
 }
 

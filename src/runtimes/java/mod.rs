@@ -138,6 +138,34 @@ impl<T: JavaServer> Runtime for T {
     }
 }
 
+/// The servers of a domain that get the agent: the `--server` names (each must be one of
+/// `all`), else every server but the admin server (which gets it only when it is alone).
+pub fn chosen_servers(
+    all: &[String],
+    admin: Option<&str>,
+    wanted: &[String],
+) -> Result<Vec<String>> {
+    if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
+        return Err(Error::usage(
+            msg!("server-unknown", server = unknown, servers = all.join(", ")),
+            msg!("server-unknown-hint"),
+        ));
+    }
+    if !wanted.is_empty() {
+        return Ok(wanted.to_vec());
+    }
+    let managed: Vec<String> = all
+        .iter()
+        .filter(|s| Some(s.as_str()) != admin)
+        .cloned()
+        .collect();
+    Ok(if managed.is_empty() {
+        all.to_vec()
+    } else {
+        managed
+    })
+}
+
 /// What a server's resolve says when the target flags point at something else.
 pub struct Pointing {
     /// What the home directory holds (for "no such directory" hints).

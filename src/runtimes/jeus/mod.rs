@@ -199,9 +199,15 @@ fn child_text(content: &[u8], all: &[Element], parent: &Element, name: &str) -> 
         .unwrap_or_default()
 }
 
-/// JEUS 7/8: a `<jvm-option>` after the last one of each server. Servers whose options already
-/// hold exactly ours are left alone; a different WhaTap agent there is a refusal.
-pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
+/// JEUS 7/8: a `<jvm-option>` after the last one of each chosen server (`--server`, else
+/// every server but the admin server: `<admin-server-name>`, by default `adminServer`).
+/// Servers whose options already hold exactly ours are left alone; a different WhaTap agent
+/// there is a refusal. Returns the insertions and the servers chosen.
+pub fn domain_insertions(
+    content: &[u8],
+    option: &str,
+    wanted: &[String],
+) -> Result<(Vec<Insertion>, Vec<String>)> {
     let all = xml::elements(content).map_err(|e| bad_xml(&e))?;
     let mut insertions = Vec::new();
     let servers: Vec<&Element> = all
@@ -214,8 +220,20 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
             msg!("jeus-no-servers-hint"),
         ));
     }
-    for server in servers {
-        let name = child_text(content, &all, server, "name");
+    let admin = all
+        .iter()
+        .find(|e| e.name == "admin-server-name")
+        .map(|e| String::from_utf8_lossy(e.text(content)).trim().to_string())
+        .unwrap_or_else(|| "adminServer".to_string());
+    let names: Vec<String> = servers
+        .iter()
+        .map(|s| child_text(content, &all, s, "name"))
+        .collect();
+    let chosen = java::chosen_servers(&names, Some(&admin), wanted)?;
+    for (server, name) in servers.into_iter().zip(names) {
+        if !chosen.contains(&name) {
+            continue;
+        }
         let Some(config) = xml::children(&all, server, "jvm-config").into_iter().next() else {
             return Err(Error::refused(
                 msg!("jeus-no-jvm-config", server = name),
@@ -238,7 +256,7 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
             ),
         });
     }
-    Ok(insertions)
+    Ok((insertions, chosen))
 }
 
 /// JEUS 6: the options appended to each engine container's `<command-option>`.
@@ -408,16 +426,26 @@ impl JavaServer for Jeus {
         let (_, option, roots, mut plan) =
             agent::fixed_agent_plan(settings, dist, &self.home, owner)?;
         let generation = self.generation;
+        let mut chosen = Vec::new();
         plan.edits.push(edits::splice(
             &self.config,
             &roots,
             &settings.recorded,
             |content| match generation {
-                Generation::Domain => domain_insertions(content, &option),
+                Generation::Domain => {
+                    let (insertions, servers) =
+                        domain_insertions(content, &option, &settings.target.servers)?;
+                    chosen = servers;
+                    Ok(insertions)
+                }
                 Generation::Main => main_insertions(content, &option),
             },
             Validation::Xml,
         )?);
+        let mut warnings = Vec::new();
+        if !chosen.is_empty() {
+            warnings.push(msg!("servers-chosen", servers = chosen.join(", ")));
+        }
         Ok(InstallPlan {
             plan,
             method: match generation {
@@ -426,7 +454,7 @@ impl JavaServer for Jeus {
             }
             .to_string(),
             next_steps: vec![self.restart_hint()],
-            warnings: Vec::new(),
+            warnings,
         })
     }
 }
@@ -438,18 +466,20 @@ mod tests {
     #[test]
     fn a_jvm_option_per_server_after_the_last_one() {
         let doc = b"<domain>\n\t<servers>\n\t\t<server>\n\t\t\t<name>a</name>\n\t\t\t<jvm-config>\n\t\t\t\t<jvm-option>-Xmx1g</jvm-option>\n\t\t\t</jvm-config>\n\t\t</server>\n\t\t<server>\n\t\t\t<name>b</name>\n\t\t\t<jvm-config>\n\t\t\t</jvm-config>\n\t\t</server>\n\t</servers>\n</domain>\n";
-        let insertions = domain_insertions(doc, "-javaagent:/w/whatap.agent.tracer-1.jar").unwrap();
+        let (insertions, _) =
+            domain_insertions(doc, "-javaagent:/w/whatap.agent.tracer-1.jar", &[]).unwrap();
         let out = xml::splice(doc, &insertions);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("<jvm-option>-Xmx1g</jvm-option>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n"), "{text}");
         assert!(text.contains("<jvm-config>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n\t\t\t</jvm-config>"), "{text}");
         // Installed again: nothing more.
         assert!(
-            domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar")
+            domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar", &[])
                 .unwrap()
+                .0
                 .is_empty()
         );
-        assert!(domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-2.jar").is_err());
+        assert!(domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-2.jar", &[]).is_err());
     }
 
     #[test]

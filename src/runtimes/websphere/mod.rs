@@ -162,6 +162,10 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
         .and_then(|b| b.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let mut ws = build(profile, server.as_deref(), None)?;
+    // --server: those application servers of the profile (each must be one).
+    let names: Vec<String> = ws.servers.iter().map(|s| s.name.clone()).collect();
+    let chosen = java::chosen_servers(&names, None, &target.servers)?;
+    ws.servers.retain(|s| chosen.contains(&s.name));
     ws.process =
         java::running(host, from_process, |w| w.profile == ws.profile).and_then(|w| w.process);
     Ok(ws)
@@ -376,12 +380,20 @@ impl JavaServer for Websphere {
     }
 
     fn restart_hint(&self) -> String {
-        let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
-        msg!(
-            "websphere-restart",
-            servers = names.join(", "),
-            profile = self.profile.display()
-        )
+        let commands: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| {
+                let bin = self.profile.join("bin");
+                format!(
+                    "{stop} {name} && {start} {name}",
+                    stop = bin.join("stopServer.sh").display(),
+                    start = bin.join("startServer.sh").display(),
+                    name = s.name
+                )
+            })
+            .collect();
+        msg!("websphere-restart", commands = commands.join("; "))
     }
 
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
@@ -420,6 +432,19 @@ impl JavaServer for Websphere {
             }
         }
         let mut warnings = Vec::new();
+        // A managed node: the deployment manager owns the master configuration and the next
+        // node synchronization puts its server.xml back over this one.
+        for server in &self.servers {
+            let node = server.xml.parent().and_then(Path::parent);
+            if node.is_some_and(|servers| servers.join("nodeagent").is_dir()) {
+                warnings.push(msg!(
+                    "websphere-node-sync",
+                    server = server.name,
+                    node = server.node,
+                    cell = server.cell
+                ));
+            }
+        }
         let policy = self.profile.join("properties/server.policy");
         if policy.is_file() {
             let home = spec.whatap_home.clone();
