@@ -374,27 +374,9 @@ fn addr_matches(value: &Value, addr: IpAddr) -> bool {
         ) else {
             return false;
         };
-        return in_prefix(addr, net, len as u32);
+        return iptables::in_prefix(addr, net, len as u32);
     }
     value.as_str().and_then(|a| a.parse::<IpAddr>().ok()) == Some(addr)
-}
-
-fn in_prefix(addr: IpAddr, net: IpAddr, len: u32) -> bool {
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) if len <= 32 => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) if len <= 128 => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -161,7 +161,12 @@ fn in_net(addr: IpAddr, net: &str) -> Option<bool> {
             (base, if base.is_ipv4() { 32 } else { 128 })
         }
     };
-    Some(match (addr, base) {
+    Some(in_prefix(addr, base, len))
+}
+
+/// Does `addr` fall in `net/len` (both of one family)?
+pub fn in_prefix(addr: IpAddr, net: IpAddr, len: u32) -> bool {
+    match (addr, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) if len <= 32 => {
             let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
             u32::from(a) & mask == u32::from(n) & mask
@@ -175,7 +180,7 @@ fn in_net(addr: IpAddr, net: &str) -> Option<bool> {
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
-    })
+    }
 }
 
 /// `6600` or `6000:7000` (iptables' range form).

@@ -433,35 +433,26 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
 /// does not show.
 #[test]
 fn an_iptables_legacy_drop_rule_is_named() {
+    let rule = |op: &'static str| {
+        [
+            "iptables-legacy",
+            op,
+            "OUTPUT",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            "tcp",
+            "--dport",
+            "6600",
+            "-j",
+            "DROP",
+        ]
+    };
     firewall_case(
         "legacy",
         &["iptables-legacy", "iptables-legacy-save"],
-        &[&[
-            "iptables-legacy",
-            "-A",
-            "OUTPUT",
-            "-d",
-            "127.0.0.1",
-            "-p",
-            "tcp",
-            "--dport",
-            "6600",
-            "-j",
-            "DROP",
-        ]],
-        &[
-            "iptables-legacy",
-            "-D",
-            "OUTPUT",
-            "-d",
-            "127.0.0.1",
-            "-p",
-            "tcp",
-            "--dport",
-            "6600",
-            "-j",
-            "DROP",
-        ],
+        &[&rule("-A")],
+        &rule("-D"),
         &[
             "iptables-legacy-save table filter: -A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 6600 -j DROP",
         ],

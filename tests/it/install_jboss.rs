@@ -289,8 +289,8 @@ fn doctor_pkgs_from_a_hand_written_conf_and_from_the_log() {
     );
 }
 
-#[test]
-fn doctor_mbeanserver_on_as5() {
+/// A JBoss AS 5 fixture with the agent installed: (temp dir, home, state dir).
+fn installed_as5() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
     let state = dir.path().join("state");
     whatap(&state)
@@ -298,6 +298,12 @@ fn doctor_mbeanserver_on_as5() {
         .arg("--yes")
         .assert()
         .success();
+    (dir, home, state)
+}
+
+#[test]
+fn doctor_mbeanserver_on_as5() {
+    let (_dir, home, state) = installed_as5();
     fs::create_dir_all(home.join("whatap/logs")).unwrap();
     fs::write(
         home.join("whatap/logs/whatap-jboss-20261127.log"),
@@ -548,13 +554,7 @@ fn domain_servers_get_the_agent_from_host_xml() {
 
 #[test]
 fn the_mbeanserver_fix_is_offered_when_the_error_came_from_a_log_flag() {
-    let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
-    let state = dir.path().join("state");
-    whatap(&state)
-        .args(jboss_install(&home, &[]))
-        .arg("--yes")
-        .assert()
-        .success();
+    let (dir, home, state) = installed_as5();
     // The server's console log somewhere else, given with --log.
     let log = dir.path().join("console.log");
     fs::write(

@@ -39,6 +39,25 @@ fn debian_tomcat10_unit_gets_read_write_paths_for_the_home() {
     assert!(!systemd.exists(), "a dry run writes nothing");
 }
 
+/// `doctor --json --no-network` of the fixture Tomcat `home` run by the unit `service` names.
+fn doctor(state: &Path, home: &Path, service: &[String], extra: &[&str]) -> serde_json::Value {
+    let out = whatap(state)
+        .args([
+            "doctor",
+            "--json",
+            "--no-network",
+            "--runtime",
+            "tomcat",
+            "--home",
+        ])
+        .arg(home)
+        .args(service)
+        .args(extra)
+        .output()
+        .unwrap();
+    json(&out.stdout)
+}
+
 fn unit(dir: &Path, name: &str, home: &Path) -> std::path::PathBuf {
     let systemd = dir.join("systemd");
     fs::create_dir_all(&systemd).unwrap();
@@ -81,25 +100,8 @@ fn install_adds_the_drop_in_doctor_names_it_and_fix_writes_it() {
             .unwrap()
             .contains(&format!("ReadWritePaths=-{}/whatap\n", home.display()))
     );
-    let doctor = |state: &Path, home: &Path, extra: &[&str]| {
-        let out = whatap(state)
-            .args([
-                "doctor",
-                "--json",
-                "--no-network",
-                "--runtime",
-                "tomcat",
-                "--home",
-            ])
-            .arg(home)
-            .args(&service)
-            .args(extra)
-            .output()
-            .unwrap();
-        json(&out.stdout)
-    };
     assert_eq!(
-        finding_ids(&doctor(&state, &home, &[])),
+        finding_ids(&doctor(&state, &home, &service, &[])),
         Vec::<String>::new()
     );
     whatap(&state)
@@ -121,33 +123,19 @@ fn install_adds_the_drop_in_doctor_names_it_and_fix_writes_it() {
         "--systemd-dir".to_string(),
         systemd.display().to_string(),
     ];
-    let doctor = |extra: &[&str]| {
-        let out = whatap(&state)
-            .args([
-                "doctor",
-                "--json",
-                "--no-network",
-                "--runtime",
-                "tomcat",
-                "--home",
-            ])
-            .arg(&home)
-            .args(&service)
-            .args(extra)
-            .output()
-            .unwrap();
-        json(&out.stdout)
-    };
-    let report = doctor(&[]);
+    let report = doctor(&state, &home, &service, &[]);
     assert_eq!(finding_ids(&report), ["systemd-read-only-home"], "{report}");
     let evidence = report["findings"][0]["evidence"].as_str().unwrap();
     assert!(
         evidence.contains(&format!("{name}.service:6: ProtectSystem=strict")),
         "{evidence}"
     );
-    let fixed = doctor(&["--fix", "--yes"]);
+    let fixed = doctor(&state, &home, &service, &["--fix", "--yes"]);
     assert_eq!(fixed["fixes"][0]["changed"], true, "{fixed}");
-    assert_eq!(finding_ids(&doctor(&[])), Vec::<String>::new());
+    assert_eq!(
+        finding_ids(&doctor(&state, &home, &service, &[])),
+        Vec::<String>::new()
+    );
     whatap(&state)
         .args(["uninstall", "--yes"])
         .assert()
