@@ -72,6 +72,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'sprin
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
@@ -82,7 +83,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwh
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -d 'whatap.conf cypher_level' -r -f -a "128\t''
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name' -r
@@ -123,6 +124,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'spr
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -153,6 +155,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'spring
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''

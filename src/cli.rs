@@ -108,6 +108,10 @@ pub struct TargetArgs {
     /// agent goes (default /usr/whatap/php)
     #[arg(long, value_name = "DIR")]
     pub whatap_home: Option<PathBuf>,
+    /// JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the
+    /// managed servers, not the admin server)
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
 }
 
 /// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
@@ -159,7 +163,8 @@ pub struct InstallArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss
-    /// standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml
+    /// standalone|host-xml|domain|run-conf, weblogic
+    /// start-weblogic|set-domain-env|set-user-overrides, resin properties|xml
     #[arg(long, value_name = "NAME")]
     pub method: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start

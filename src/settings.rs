@@ -44,6 +44,9 @@ pub struct TargetSettings {
     /// `--whatap-home`: where install puts the agent; for Python it also names the app,
     /// which is known by its WHATAP_HOME (install, uninstall and doctor alike).
     pub whatap_home: Option<PathBuf>,
+    /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
+    /// get the agent (none: the managed ones).
+    pub servers: Vec<String>,
 }
 
 impl TargetSettings {
@@ -88,6 +91,9 @@ pub struct InstallSettings {
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
+    /// What an earlier install of the same target recorded, per file (from the ledger, filled
+    /// by the install command): a reinstall replaces our own parts instead of refusing them.
+    pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
     pub python: PythonSettings,
 }
 
@@ -204,6 +210,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: args.whatap_home.clone(),
+        servers: args.servers.clone(),
     }
 }
 
@@ -319,6 +326,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        recorded: Vec::new(),
     })
 }
 

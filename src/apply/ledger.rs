@@ -235,12 +235,36 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
-        // A reinstall splices only what is missing: what the first one inserted stays ours.
-        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+        // A reinstall with other options took ours out and spliced them anew: these are all.
+        (
+            Ownership::Fragments { .. },
             Ownership::Fragments {
-                fragments: old.iter().chain(new).cloned().collect(),
-            }
-        }
+                fragments,
+                swaps,
+                replaces: true,
+            },
+        ) => Ownership::Fragments {
+            fragments: fragments.clone(),
+            swaps: swaps.clone(),
+            replaces: false,
+        },
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (
+            Ownership::Fragments {
+                fragments: old,
+                swaps: old_swaps,
+                ..
+            },
+            Ownership::Fragments {
+                fragments: new,
+                swaps: new_swaps,
+                ..
+            },
+        ) => Ownership::Fragments {
+            fragments: old.iter().chain(new).cloned().collect(),
+            swaps: old_swaps.iter().chain(new_swaps).cloned().collect(),
+            replaces: false,
+        },
         _ => new.clone(),
     }
 }

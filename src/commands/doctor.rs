@@ -75,13 +75,18 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    let mut fix_plans = Vec::new();
+    // Per target, the facts that carry its fixes (its own, and log facts it can fix).
+    let mut remedied: Vec<Vec<Fact>> = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        let plan = doctor::fix_plan(&inspection.facts);
-        if plan.changes_anything() {
-            fix_plans.push((t, plan));
-        }
+        remedied.push(
+            inspection
+                .facts
+                .iter()
+                .filter(|f| f.remedy.is_some())
+                .cloned()
+                .collect(),
+        );
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
@@ -124,6 +129,26 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
                 .iter()
                 .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
         })
+        .collect();
+    // A fix does not depend on where the evidence came from: a log fact (a `--log` too) gets
+    // the remedy each target offers for it.
+    for (t, own) in targets.iter().zip(&mut remedied) {
+        for fact in &log_facts {
+            if own.iter().any(|f| f.id == fact.id) {
+                continue;
+            }
+            if let Some(remedy) = t.remedy_for(fact.id) {
+                let mut fact = fact.clone();
+                fact.remedy = Some(remedy);
+                own.push(fact);
+            }
+        }
+    }
+    let fix_plans: Vec<(&Box<dyn Runtime>, Plan)> = targets
+        .iter()
+        .zip(&remedied)
+        .map(|(t, own)| (t, doctor::fix_plan(own)))
+        .filter(|(_, plan)| plan.changes_anything())
         .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);

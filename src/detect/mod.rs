@@ -1,6 +1,7 @@
 //! Detection: running processes and install trees -> what runtimes this host has.
 
 pub mod process;
+pub mod systemd;
 
 use process::Process;
 use std::path::{Path, PathBuf};

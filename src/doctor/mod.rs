@@ -53,6 +53,14 @@ pub fn fix_plan(facts: &[Fact]) -> crate::plan::Plan {
             Remedy::Mode(change) if !plan.modes.contains(change) => plan.modes.push(change.clone()),
             Remedy::Mode(_) => {}
             Remedy::Edit(edit) if !plan.edits.iter().any(|e| e.path == edit.path) => {
+                // A file the fix creates (a drop-in) may need its directory first.
+                if let (None, Some(dir)) = (&edit.before, edit.path.parent()) {
+                    for missing in crate::plan::DirCreate::missing(dir, None) {
+                        if !plan.dirs.contains(&missing) {
+                            plan.dirs.push(missing);
+                        }
+                    }
+                }
                 plan.edits.push((**edit).clone())
             }
             Remedy::Edit(_) => {}

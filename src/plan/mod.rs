@@ -45,8 +45,16 @@ pub enum Ownership {
     /// Lines we rewrote in place (a wrapped start command): each line's text before and after.
     Lines { lines: Vec<LineRecord> },
     /// Texts we spliced into a file (XML elements, attribute words, a value's tail): removing
-    /// each (found exactly once) gives back the original.
-    Fragments { fragments: Vec<String> },
+    /// each (found exactly once) gives back the original. `swaps`: self-closing elements we
+    /// expanded, put back. `replaces`: this plan took out what an earlier install spliced
+    /// (a reinstall with other options), so these are all of ours, not more of them.
+    Fragments {
+        fragments: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        swaps: Vec<crate::edit::xml::Swap>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replaces: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -202,8 +202,10 @@ pub fn remove_ours(
                 )),
             }
         }
-        Ownership::Fragments { fragments } => {
-            let (after, missing) = xml::remove_fragments(current, fragments).map_err(|e| {
+        Ownership::Fragments {
+            fragments, swaps, ..
+        } => {
+            let (after, missing) = xml::remove_ours(current, fragments, swaps).map_err(|e| {
                 Error::refused(
                     format!("{}:{e}", path.display()),
                     msg!("uninstall-fragments-broken-hint"),

@@ -25,6 +25,12 @@ pub trait Runtime {
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
 
+    /// The safe fix this instance offers for a finding `id`, whatever the evidence came from
+    /// (its own files, or a `--log` the operator passed).
+    fn remedy_for(&self, _id: &str) -> Option<crate::doctor::Remedy> {
+        None
+    }
+
     /// The target flags that pick this instance again (what the wizard installs).
     fn selection(&self) -> TargetSettings {
         default_selection(self)

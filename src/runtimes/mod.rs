@@ -14,6 +14,7 @@ pub mod kind;
 pub mod php;
 pub mod python;
 pub mod resin;
+pub mod service;
 pub mod springboot;
 pub mod tomcat;
 pub mod weblogic;
@@ -52,10 +53,15 @@ pub fn entry(kind: RuntimeKind) -> &'static Entry {
 /// Every instance detection finds, of one kind or of all, in a stable order. A kind's
 /// detection runs only when that kind is wanted.
 pub fn detect(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
+    let defaults = TargetSettings {
+        systemd_dir: crate::detect::systemd::UNIT_DIRS[0].into(),
+        ..TargetSettings::default()
+    };
     REGISTRY
         .iter()
         .filter(|e| kind.is_none_or(|k| k == e.kind))
         .flat_map(|e| (e.detect)(host))
+        .map(|r| service::wrap(r, &defaults))
         .collect()
 }
 
@@ -109,7 +115,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
             msg!("selector-not-for-runtime-hint"),
         ));
     }
-    (entry.resolve)(target, host)
+    Ok(service::wrap((entry.resolve)(target, host)?, target))
 }
 
 /// The selector flags `target` gives.

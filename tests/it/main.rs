@@ -31,5 +31,7 @@ mod real_jetty;
 mod real_php;
 mod real_python;
 mod real_tomcat;
+mod reinstall;
 mod selectors;
+mod systemd_sandbox;
 mod wizard;
