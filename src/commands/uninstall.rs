@@ -50,7 +50,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             printer,
         );
         printer.note(&crate::msg!("uninstall-nothing"));
-        report_nothing(printer, report);
+        printer.document(&report);
         return Ok(0);
     };
     let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
@@ -73,10 +73,4 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         transaction.apply_forgetting(plan, &install.id)
     });
     finish(outcome, printer)
-}
-
-fn report_nothing(printer: &Printer, report: ChangeReport) {
-    if printer.json {
-        printer.json(&report);
-    }
 }

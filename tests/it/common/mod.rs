@@ -631,3 +631,15 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
     dir
 }
+
+/// A document without the metadata that changes from run to run and host to host
+/// (`schema_version`, `whatap_version`, `host`, `generated_at`), for snapshots.
+pub fn without_metadata(doc: &serde_json::Value) -> serde_json::Value {
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        for key in ["schema_version", "whatap_version", "host", "generated_at"] {
+            map.remove(key);
+        }
+    }
+    doc
+}
