@@ -35,6 +35,7 @@ td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-n
 .title{color:var(--muted);margin-top:2px}
 .hostlist{margin-top:4px;font-size:12.5px}
 .matrix-wrap{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px}
+.matrix{width:auto}
 .matrix th,.matrix td{border:1px solid var(--line);padding:4px 6px}
 .matrix thead th{position:sticky;top:0;z-index:1}
 .matrix tbody th{position:sticky;left:0;background:#fff;font-weight:500;white-space:nowrap}
@@ -185,10 +186,12 @@ fn first(page: &mut String, fleet: &Fleet) {
     }
     let _ = writeln!(
         page,
-        "<table><thead><tr><th>{}</th><th>{}</th><th class=\"num\">error</th>\
-         <th class=\"num\">warning</th><th>{}</th></tr></thead><tbody>",
+        "<table><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th>\
+         <th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
         esc(&msg!("report-col-host")),
         esc(&msg!("report-col-status")),
+        esc(&msg!("report-col-errors")),
+        esc(&msg!("report-col-warnings")),
         esc(&msg!("report-col-findings")),
     );
     for (index, host) in fleet.hosts.iter().enumerate() {
@@ -271,7 +274,13 @@ fn matrix(page: &mut String, fleet: &Fleet) {
         for id in &fleet.findings {
             let count = host.count(&id.id);
             match (&host.failure, count) {
-                (Some(_), _) => page.push_str("<td class=\"failed\">?</td>"),
+                (Some(_), _) => {
+                    let _ = write!(
+                        page,
+                        "<td class=\"failed\" title=\"{}\">?</td>",
+                        esc(&msg!("report-card-failed"))
+                    );
+                }
                 (None, 0) => page.push_str("<td></td>"),
                 (None, n) => {
                     let _ = write!(

@@ -8,6 +8,7 @@
 mod common;
 
 mod agent_download;
+mod ansible;
 mod attach;
 mod completions;
 mod crash_safety;
@@ -30,4 +31,5 @@ mod real_jetty;
 mod real_php;
 mod real_python;
 mod real_tomcat;
+mod report;
 mod wizard;
