@@ -3,7 +3,6 @@
 //! headless Chromium renders to a screenshot and whose DOM text lists the hosts and findings.
 
 use crate::common::*;
-use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
