@@ -34,7 +34,7 @@ td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-n
 .bar i.error{background:var(--error)}.bar i.warning{background:var(--warning)}.bar i.info{background:var(--info)}
 .title{color:var(--muted);margin-top:2px}
 .hostlist{margin-top:4px;font-size:12.5px}
-.matrix-wrap{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px}
+.matrix-wrap{display:inline-block;max-width:100%;overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px}
 .matrix{width:auto}
 .matrix th,.matrix td{border:1px solid var(--line);padding:4px 6px}
 .matrix thead th{position:sticky;top:0;z-index:1}
@@ -178,22 +178,47 @@ fn what(host: &HostReport) -> String {
         .join(" ")
 }
 
+/// A section's heading, then the table head of `columns` (label, numeric?), or `empty`
+/// as a paragraph when there are no rows. False when there are none.
+fn section(
+    page: &mut String,
+    title: &str,
+    rows: bool,
+    empty: &str,
+    columns: &[(String, bool)],
+) -> bool {
+    let _ = writeln!(page, "<h2>{}</h2>", esc(title));
+    if !rows {
+        let _ = writeln!(page, "<p>{}</p>", esc(empty));
+        return false;
+    }
+    page.push_str("<table><thead><tr>");
+    for (label, numeric) in columns {
+        let class = if *numeric { " class=\"num\"" } else { "" };
+        let _ = write!(page, "<th{class}>{}</th>", esc(label));
+    }
+    page.push_str("</tr></thead><tbody>\n");
+    true
+}
+
 fn first(page: &mut String, fleet: &Fleet) {
-    let _ = writeln!(page, "<h2>{}</h2>", esc(&msg!("report-first")));
-    if fleet.first.is_empty() {
-        let _ = writeln!(page, "<p>{}</p>", esc(&msg!("report-nothing-first")));
+    let columns = [
+        (msg!("report-col-host"), false),
+        (msg!("report-col-status"), false),
+        (msg!("report-col-errors"), true),
+        (msg!("report-col-warnings"), true),
+        (msg!("report-col-findings"), false),
+    ];
+    let rows = !fleet.first.is_empty();
+    if !section(
+        page,
+        &msg!("report-first"),
+        rows,
+        &msg!("report-nothing-first"),
+        &columns,
+    ) {
         return;
     }
-    let _ = writeln!(
-        page,
-        "<table><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th>\
-         <th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
-        esc(&msg!("report-col-host")),
-        esc(&msg!("report-col-status")),
-        esc(&msg!("report-col-errors")),
-        esc(&msg!("report-col-warnings")),
-        esc(&msg!("report-col-findings")),
-    );
     for (index, host) in fleet.hosts.iter().enumerate() {
         if !fleet.first.contains(&host.host) {
             continue;
@@ -214,19 +239,22 @@ fn first(page: &mut String, fleet: &Fleet) {
 }
 
 fn by_id(page: &mut String, fleet: &Fleet) {
-    let _ = writeln!(page, "<h2>{}</h2>", esc(&msg!("report-by-id")));
-    if fleet.findings.is_empty() {
-        let _ = writeln!(page, "<p>{}</p>", esc(&msg!("report-no-findings")));
+    let columns = [
+        (msg!("report-col-severity"), false),
+        (msg!("report-col-finding"), false),
+        (msg!("report-col-hosts"), true),
+        (String::new(), false),
+    ];
+    let rows = !fleet.findings.is_empty();
+    if !section(
+        page,
+        &msg!("report-by-id"),
+        rows,
+        &msg!("report-no-findings"),
+        &columns,
+    ) {
         return;
     }
-    let _ = writeln!(
-        page,
-        "<table><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th></th></tr>\
-         </thead><tbody>",
-        esc(&msg!("report-col-severity")),
-        esc(&msg!("report-col-finding")),
-        esc(&msg!("report-col-hosts")),
-    );
     let total = fleet.totals.hosts.max(1);
     for id in &fleet.findings {
         let class = severity_class(id.severity);

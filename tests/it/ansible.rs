@@ -209,7 +209,7 @@ const DOCTOR: &str = r#"
 - hosts: all
   gather_facts: false
   tasks:
-    - name: findings are data
+    - name: findings are data; fail_on error fails the task
       whatap.apm.doctor:
         binary: "{{ bin }}"
         state_dir: "{{ state }}"
@@ -217,20 +217,12 @@ const DOCTOR: &str = r#"
         base: "{{ base }}"
         network: false
         log: ["{{ log }}"]
-      register: found
-    - name: fail_on error
-      whatap.apm.doctor:
-        binary: "{{ bin }}"
-        state_dir: "{{ state }}"
-        home: "{{ home }}"
-        base: "{{ base }}"
-        network: false
-        log: ["{{ log }}"]
-        fail_on: error
-      register: failing
+        fail_on: "{{ item }}"
+      loop: [never, error]
+      register: doctor
       ignore_errors: true
     - ansible.builtin.copy:
-        content: "{{ {'found': found, 'failing': failing} | to_json }}"
+        content: "{{ {'found': doctor.results[0], 'failing': doctor.results[1]} | to_json }}"
         dest: "{{ out }}"
         mode: "0644"
 "#;

@@ -97,12 +97,7 @@ fn many_hosts_as_text_json_and_a_page_chromium_renders() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let report = json(&out.stdout);
-    let hosts: Vec<&str> = report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["host"].as_str().unwrap())
-        .collect();
+    let hosts = column(&report["hosts"], "host");
     assert_eq!(
         hosts,
         ["db-01", "web-01", "web-02", "web-03"],
@@ -112,12 +107,7 @@ fn many_hosts_as_text_json_and_a_page_chromium_renders() {
     assert_eq!(report["totals"]["failed"], 1);
     assert_eq!(report["totals"]["with_errors"], 1);
     assert_eq!(report["totals"]["clean"], 2);
-    let ids: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
+    let ids = column(&report["findings"], "id");
     assert_eq!(ids, ["agent-jar-missing", "agent-not-configured"]);
 
     let text = whatap(&state).arg("report").arg(&docs).output().unwrap();

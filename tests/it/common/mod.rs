@@ -643,3 +643,12 @@ pub fn without_metadata(doc: &serde_json::Value) -> serde_json::Value {
     }
     doc
 }
+
+/// The string `key` of every item of the array `list` (hosts of a report, ids, ...).
+pub fn column(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_string())
+        .collect()
+}
