@@ -37,7 +37,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             printer,
         );
         printer.note(&crate::msg!("uninstall-nothing"));
-        report_nothing(printer, report);
+        printer.document(&report);
         return Ok(0);
     };
     let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
@@ -102,10 +102,4 @@ fn recorded_by_selectors(ledger: &Ledger, target: &TargetSettings) -> Result<Opt
         })
         .collect();
     only_one(&matching)
-}
-
-fn report_nothing(printer: &Printer, report: ChangeReport) {
-    if printer.json {
-        printer.json(&report);
-    }
 }

@@ -8,6 +8,7 @@
 mod common;
 
 mod agent_download;
+mod ansible;
 mod attach;
 mod completions;
 mod crash_safety;
@@ -32,6 +33,7 @@ mod real_php;
 mod real_python;
 mod real_tomcat;
 mod reinstall;
+mod report;
 mod selectors;
 mod systemd_sandbox;
 mod wizard;
