@@ -4,11 +4,10 @@
 use super::checkpoint;
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::{self, DirBuilderExt, MetadataExt, OpenOptionsExt};
 use crate::plan::Validation;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -129,10 +128,9 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     checkpoint::step("write: temp file written")?;
     // chown before chmod: chown clears set-id bits.
     if let Some((uid, gid)) = owner {
-        fchown(&temp, uid, gid).map_err(io)?;
+        os::fchown(&temp, uid, gid).map_err(io)?;
     }
-    temp.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io)?;
+    os::set_file_mode(&temp, mode).map_err(io)?;
     temp.sync_all().map_err(io)?;
     drop(temp);
     checkpoint::step("write: temp file synced")?;
@@ -147,7 +145,7 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
         checkpoint::step("write: validated")?;
     }
     check_unchanged(path, spec.expect)?;
-    fs::rename(&temp_path, path).map_err(|e| Error::io(path, e))?;
+    os::replace(&temp_path, path).map_err(|e| Error::io(path, e))?;
     guard.armed = false;
     checkpoint::step("write: renamed")?;
     sync_dir(dir)
@@ -195,8 +193,7 @@ pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<(
             chown_path(&temp, owner)?;
         }
         // Set exactly: the mode given at creation is filtered by the umask.
-        fs::set_permissions(&temp, fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(&temp, e))?;
+        os::set_mode(&temp, mode).map_err(|e| Error::io(&temp, e))?;
         if fs::symlink_metadata(path).is_ok() {
             return Err(Error::refused(
                 msg!("apply-appeared-since-plan", path = path.display()),
@@ -218,28 +215,13 @@ pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<(
     synced
 }
 
-fn fchown(file: &File, uid: u32, gid: u32) -> std::io::Result<()> {
-    let meta = file.metadata()?;
-    if meta.uid() == uid && meta.gid() == gid {
-        return Ok(());
-    }
-    // SAFETY: fchown on a descriptor we own.
-    if unsafe { libc::fchown(file.as_raw_fd(), uid, gid) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 /// Changes the owner of a path we created (a directory); no-op when it already matches.
 pub fn chown_path(path: &Path, owner: (u32, u32)) -> Result<()> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    fchown(&file, owner.0, owner.1).map_err(|e| Error::io(path, e))
+    os::chown(path, owner.0, owner.1).map_err(|e| Error::io(path, e))
 }
 
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
+    os::sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// The checker a script's shebang asks for: bash scripts (jetty.sh) use syntax `sh -n` rejects.
@@ -278,6 +260,7 @@ fn validate_shell(temp: &Path, target: &Path, shell: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn bash_scripts_are_checked_with_bash() {

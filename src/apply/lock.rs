@@ -2,15 +2,14 @@
 //! - `<state>/lock`: one whatap at a time per state dir (ledger and backups);
 //! - every directory a plan writes in: one whatap at a time per target, whatever its state dir.
 //!
-//! Both are `flock`s, which the kernel drops when a process dies: a killed run leaves no stale
-//! lock. Holding one also makes it safe to sweep the temp files a killed run left behind.
+//! Both are `flock`s (`LockFileEx` on Windows), which the kernel drops when a process dies: a
+//! killed run leaves no stale lock. Holding one also makes it safe to sweep the temp files a killed run left behind.
 
 use super::atomic::sweep_stale;
 use crate::error::{Error, Result};
+use crate::os::OpenOptionsExt;
 use crate::plan::Plan;
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,28 +32,22 @@ enum LockScope {
 
 fn try_flock(file: &File, path: &Path, scope: LockScope) -> Result<()> {
     let deadline = Instant::now() + LOCK_WAIT;
-    let err = loop {
-        // SAFETY: flock on a file descriptor we own; the lock is released when `file` closes.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(());
+    loop {
+        match crate::os::try_lock(file) {
+            Ok(true) => return Ok(()),
+            Err(err) => return Err(Error::io(path, err)),
+            Ok(false) if Instant::now() > deadline => {
+                return Err(Error::refused(
+                    match scope {
+                        LockScope::Host => crate::msg!("lock-held", path = path.display()),
+                        LockScope::Files => crate::msg!("lock-held-files", path = path.display()),
+                    },
+                    crate::msg!("lock-held-hint"),
+                ));
+            }
+            Ok(false) => std::thread::sleep(Duration::from_millis(20)),
         }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) || Instant::now() > deadline {
-            break err;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        return Err(Error::refused(
-            match scope {
-                LockScope::Host => crate::msg!("lock-held", path = path.display()),
-                LockScope::Files => crate::msg!("lock-held-files", path = path.display()),
-            },
-            crate::msg!("lock-held-hint"),
-        ));
     }
-    Err(Error::io(path, err))
 }
 
 /// Takes the state dir's lock (`path`) or refuses (exit 3), then removes what a killed run
@@ -80,7 +73,7 @@ pub fn acquire(path: &Path, sweep: &[PathBuf]) -> Result<LockGuard> {
 pub fn acquire_targets(plan: &Plan) -> Result<LockGuard> {
     let mut files = Vec::new();
     for dir in target_dirs(plan) {
-        let file = File::open(&dir).map_err(|e| Error::io(&dir, e))?;
+        let file = crate::os::dir_lock_file(&dir).map_err(|e| Error::io(&dir, e))?;
         try_flock(&file, &dir, LockScope::Files)?;
         sweep_stale(&dir);
         files.push(file);

@@ -10,11 +10,11 @@ pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::{self, MetadataExt};
 use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
 use atomic::WriteSpec;
 use state::StateDir;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 /// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
@@ -61,8 +61,7 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
             apply_edit(edit)?;
         }
         for link in &plan.links {
-            std::os::unix::fs::symlink(&link.target, &link.path)
-                .map_err(|e| Error::io(&link.path, e))?;
+            os::symlink(&link.target, &link.path).map_err(|e| Error::io(&link.path, e))?;
             created_links.push(link);
         }
         for change in &plan.modes {
@@ -97,7 +96,7 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
             undo_edit(edit, *meta);
         }
         for link in removed_links.iter().rev() {
-            let _ = std::os::unix::fs::symlink(&link.target, &link.path);
+            let _ = os::symlink(&link.target, &link.path);
         }
         for dir in created_dirs.iter().rev() {
             let _ = fs::remove_dir(dir);
@@ -114,7 +113,6 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
 
 /// Changes a file's mode from `from` to `to`, refusing if it is no longer `from`.
 fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let path = &change.path;
     let now = fs::metadata(path).map_err(|e| Error::io(path, e))?.mode() & 0o7777;
     if now != from {
@@ -128,7 +126,7 @@ fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
             msg!("apply-mode-changed-hint"),
         ));
     }
-    fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
+    os::set_mode(path, to).map_err(|e| Error::io(path, e))
 }
 
 fn run_step(step: &RunStep) -> Result<()> {

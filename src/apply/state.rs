@@ -14,9 +14,9 @@ use super::lock::{self, LockGuard};
 use super::{apply, atomic};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::{self, DirBuilderExt, MetadataExt};
 use crate::plan::{Plan, Validation};
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,8 +214,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
             .map_err(|e| Error::io(dir, e))?;
     }
     let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = os::euid();
     if meta.uid() != me {
         // Whoever owns it could plant a ledger that makes uninstall "restore" any file.
         return Err(Error::refused(
@@ -229,8 +228,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         ));
     }
     if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(dir, e))?;
+        os::set_mode(dir, 0o700).map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
 }
@@ -238,6 +236,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn a_state_dir_owned_by_someone_else_is_refused() {

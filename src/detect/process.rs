@@ -68,7 +68,7 @@ pub fn named_in(p: &Process, name: &str, cwd: &Path) -> bool {
 
 /// PIDs of the processes `named_in` picks, from a fresh look at /proc.
 pub fn running_in(name: &str, cwd: &Path) -> Vec<u32> {
-    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let cwd = crate::os::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     all(&proc_root())
         .iter()
         .filter(|p| named_in(p, name, &cwd))

@@ -514,8 +514,8 @@ pub fn is_php_name(name: &str) -> bool {
 }
 
 fn executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    use crate::os::MetadataExt;
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
 }
 
 /// Every PHP binary: PATH, the usual dirs, /opt/*/bin, running processes; one per real file.
@@ -558,7 +558,7 @@ pub fn find_binaries(host: &Host) -> Vec<PathBuf> {
         if !executable(&path) {
             continue;
         }
-        let real = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let real = crate::os::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if !seen.contains(&real) {
             seen.push(real);
             found.push(path);
@@ -569,7 +569,7 @@ pub fn find_binaries(host: &Host) -> Vec<PathBuf> {
 
 /// The running master of `binary` (the oldest process running that file), if any.
 fn master_of(binary: &Path, host: &Host) -> Option<u32> {
-    let real = fs::canonicalize(binary).ok()?;
+    let real = crate::os::canonicalize(binary).ok()?;
     host.processes
         .iter()
         .filter(|p| fs::read_link(format!("/proc/{}/exe", p.pid)).is_ok_and(|e| e == real))
@@ -743,7 +743,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
             ));
         }
         if is_httpd(bin) {
-            servers.push(fs::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
+            servers.push(crate::os::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
         } else {
             sapis.push(probe_binary(bin, host));
         }
@@ -758,7 +758,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
             .into_iter()
             .filter(|a| {
                 a.server.as_ref().is_some_and(|(httpd, _)| {
-                    servers.contains(&fs::canonicalize(httpd).unwrap_or_else(|_| httpd.clone()))
+                    servers
+                        .contains(&crate::os::canonicalize(httpd).unwrap_or_else(|_| httpd.clone()))
                 })
             })
             .collect();
@@ -775,7 +776,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
 
 /// `apache2`, `httpd`: `--php-bin` names Apache to mean its mod_php.
 fn is_httpd(path: &Path) -> bool {
-    let name = file_name(&fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    let name = file_name(&crate::os::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
     name == "apache2" || name == "httpd"
 }
 

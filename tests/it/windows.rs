@@ -1,0 +1,284 @@
+//! whatap.exe (x86_64-pc-windows-gnu, built with Debian's mingw-w64) under Debian's wine64,
+//! against the real Windows start scripts in ../shared/corpus: what install writes is what
+//! wine's cmd.exe hands to java.exe (a stub built with mingw that records its command line),
+//! and uninstall gives back every byte.
+//!
+//! One wine prefix for the module, created once under target/windows/ and reused by later
+//! runs (wineboot takes seconds); each test works in its own directories of its C: drive.
+
+use crate::common::{self, LICENSE};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const WINE: &str = "/usr/lib/wine/wine64";
+const TARGET: &str = "x86_64-pc-windows-gnu";
+const MINGW: &str = "x86_64-w64-mingw32-gcc";
+
+struct Wine {
+    prefix: PathBuf,
+    exe: PathBuf,
+    java: PathBuf,
+}
+
+impl Wine {
+    fn drive_c(&self) -> PathBuf {
+        self.prefix.join("drive_c")
+    }
+
+    /// A program run by wine in the module's prefix, with no debug chatter.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(WINE);
+        cmd.arg(program)
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("LANG", "C")
+            .env("NO_COLOR", "1")
+            .env_remove("WHATAP_LICENSE")
+            .env_remove("WHATAP_HOST")
+            .env_remove("WHATAP_LANG")
+            .env_remove("WHATAP_STATE_DIR");
+        cmd
+    }
+
+    fn whatap(&self) -> Command {
+        self.command(&self.exe.to_string_lossy())
+    }
+
+    /// `dir` of drive C: (`C:\dir`), emptied.
+    fn fresh_dir(&self, dir: &str) -> PathBuf {
+        let path = self.drive_c().join(dir);
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// A JRE at `C:\<dir>` whose bin\java.exe appends its command line to `C:\<dir>\cmdline.txt`.
+    fn stub_jre(&self, dir: &str) -> PathBuf {
+        let jre = self.fresh_dir(dir);
+        fs::create_dir(jre.join("bin")).unwrap();
+        fs::copy(&self.java, jre.join("bin/java.exe")).unwrap();
+        jre
+    }
+
+    /// `cmd /c <script> <args>` under wine, started in `C:\<bin>` (as a person would: Tomcat's
+    /// scripts find their home from there), with the stub JRE `jre` as JAVA_HOME and JRE_HOME;
+    /// the command lines java.exe was started with.
+    fn run_script(&self, jre: &str, bin: &str, script: &str, args: &[&str]) -> String {
+        let log = self.drive_c().join(jre).join("cmdline.txt");
+        let _ = fs::remove_file(&log);
+        let out = self
+            .command("cmd")
+            .args(["/c", script])
+            .args(args)
+            .current_dir(self.drive_c().join(bin))
+            .env("JAVA_HOME", format!("C:\\{jre}"))
+            .env("JRE_HOME", format!("C:\\{jre}"))
+            .env("WHATAP_STUB_JAVA_OUT", format!("C:\\{jre}\\cmdline.txt"))
+            .env("NOPAUSE", "true")
+            .output()
+            .unwrap();
+        fs::read_to_string(&log).unwrap_or_else(|e| {
+            panic!(
+                "{script} never started java.exe ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+}
+
+fn ok(out: &Output, what: &str) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::json(&out.stdout)
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn target_installed() -> bool {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .is_dir()
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new(program).arg("--version").output().is_ok()
+}
+
+/// The module's wine: whatap.exe built, the stubs compiled, the prefix booted; None (after a
+/// loud SKIPPED) where wine64, mingw-w64 or the Rust target is missing and CI is not set.
+fn wine() -> Option<&'static Wine> {
+    static WINE_SETUP: OnceLock<Option<Wine>> = OnceLock::new();
+    WINE_SETUP
+        .get_or_init(|| {
+            let present = Path::new(WINE).exists() && on_path(MINGW) && target_installed();
+            if !common::must_have(
+                "wine64 + mingw-w64 + the x86_64-pc-windows-gnu Rust target",
+                present,
+            ) {
+                return None;
+            }
+            let out = common::repo().join("target/windows");
+            fs::create_dir_all(&out).unwrap();
+            // Its own target dir: the test run's cargo keeps the main one locked.
+            run(
+                Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+                    .args(["build", "--quiet", "--target", TARGET, "--target-dir"])
+                    .arg(out.join("build"))
+                    .current_dir(common::repo()),
+            );
+            let exe = out.join("build").join(TARGET).join("debug/whatap.exe");
+            let sources = common::repo().join("tests/windows");
+            let java = out.join("java.exe");
+            run(Command::new(MINGW)
+                .args(["-O2", "-Wall", "-o"])
+                .arg(&java)
+                .arg(sources.join("java.c")));
+            let prng = out.join("bcryptprimitives.dll");
+            run(Command::new(MINGW)
+                .args(["-O2", "-Wall", "-shared", "-o"])
+                .arg(&prng)
+                .arg(sources.join("bcryptprimitives.c"))
+                .arg(sources.join("bcryptprimitives.def"))
+                .arg("-ladvapi32"));
+            let prefix = out.join("prefix");
+            if !prefix.join("system.reg").is_file() {
+                // Booted under a temp name and renamed: a killed boot is never taken as done.
+                let booting = out.join("prefix.booting");
+                let _ = fs::remove_dir_all(&booting);
+                run(Command::new(WINE)
+                    .args(["wineboot", "--init"])
+                    .env("WINEPREFIX", &booting)
+                    .env("WINEDEBUG", "-all")
+                    // No Mono/Gecko installer prompts: neither is needed.
+                    .env("WINEDLLOVERRIDES", "mscoree,mshtml="));
+                run(Command::new("/usr/lib/wine/wineserver")
+                    .arg("--wait")
+                    .env("WINEPREFIX", &booting));
+                let _ = fs::remove_dir_all(&prefix);
+                fs::rename(&booting, &prefix).unwrap();
+            }
+            fs::copy(
+                &prng,
+                prefix.join("drive_c/windows/system32/bcryptprimitives.dll"),
+            )
+            .unwrap();
+            Some(Wine { prefix, exe, java })
+        })
+        .as_ref()
+}
+
+#[test]
+fn whatap_exe_runs_under_wine() {
+    let Some(wine) = wine() else { return };
+    let out = wine.whatap().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("whatap {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// The real Tomcat 9 Windows bin/ tree at C:\tc: install writes the guide's block into
+/// setenv.bat (CRLF), `catalina.bat run` hands -javaagent:C:\whatap\... to java.exe (with
+/// JAVA_OPTS unset, as on a stock machine), a second install changes nothing, uninstall gives
+/// back every byte; the ledger lives in %ProgramData%\whatap.
+#[test]
+fn tomcat_bat_reaches_java_exe() {
+    let Some(wine) = wine() else { return };
+    let tc = wine.fresh_dir("tc");
+    common::copy_tree(
+        &common::repo().join("../shared/corpus/tomcat-win/9.0.98"),
+        &tc,
+    );
+    for dir in ["lib", "logs", "temp", "work"] {
+        fs::create_dir(tc.join(dir)).unwrap();
+    }
+    let _ = fs::remove_dir_all(wine.drive_c().join("whatap"));
+    let state = wine.drive_c().join("ProgramData/whatap");
+    let _ = fs::remove_dir_all(&state);
+    let agent = wine.fresh_dir("tc-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    wine.stub_jre("tc-jre");
+    let before = common::tree_bytes(&tc);
+    let install = [
+        "install",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc",
+        "--whatap-home",
+        "C:\\whatap",
+        "--agent-jar",
+        "C:\\tc-agent\\whatap.agent.tracer-0.0.1.jar",
+        "--license",
+        LICENSE,
+        "--host",
+        "127.0.0.1",
+        "--yes",
+        "--json",
+    ];
+    let report = ok(&wine.whatap().args(install).output().unwrap(), "install");
+    assert_eq!(report["changed"], true, "{report}");
+    assert_eq!(
+        fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
+        "rem ########## WHATAP ############\r\n\
+         rem Added by `whatap install`; remove with `whatap uninstall`.\r\n\
+         rem cmd.exe breaks the guard below when JAVA_OPTS is unset, so it is defined first.\r\n\
+         if not defined JAVA_OPTS set \"JAVA_OPTS= \"\r\n\
+         if x%JAVA_OPTS:whatap=%==x%JAVA_OPTS% (\r\n\
+         \x20 set JAVA_OPTS=%JAVA_OPTS% -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar\r\n\
+         )\r\n\
+         rem ########## WHATAP ############\r\n"
+    );
+    assert!(
+        state.join("ledger.json").is_file(),
+        "no ledger in %ProgramData%\\whatap"
+    );
+    let java = wine.run_script("tc-jre", "tc/bin", "catalina.bat", &["run"]);
+    assert!(
+        java.contains(" -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar ")
+            && java.contains("org.apache.catalina.startup.Bootstrap"),
+        "java.exe got: {java}"
+    );
+    let again = ok(&wine.whatap().args(install).output().unwrap(), "again");
+    assert_eq!(again["changed"], false, "{again}");
+    ok(
+        &wine
+            .whatap()
+            .args(["uninstall", "--home", "C:\\tc", "--yes", "--json"])
+            .output()
+            .unwrap(),
+        "uninstall",
+    );
+    common::assert_same_tree(&common::tree_bytes(&tc), &before, "after uninstall");
+    assert!(
+        !wine.drive_c().join("whatap").exists(),
+        "C:\\whatap left behind"
+    );
+    let java = wine.run_script("tc-jre", "tc/bin", "catalina.bat", &["run"]);
+    assert!(!java.contains("javaagent"), "after uninstall: {java}");
+}
