@@ -198,42 +198,62 @@ fn whatap_exe_runs_under_wine() {
     );
 }
 
-/// The real Tomcat 9 Windows bin/ tree at C:\tc: install writes the guide's block into
-/// setenv.bat (CRLF), `catalina.bat run` hands -javaagent:C:\whatap\... to java.exe (with
-/// JAVA_OPTS unset, as on a stock machine), a second install changes nothing, uninstall gives
-/// back every byte; the ledger lives in %ProgramData%\whatap.
-#[test]
-fn tomcat_bat_reaches_java_exe() {
-    let Some(wine) = wine() else { return };
-    let tc = wine.fresh_dir("tc");
-    common::copy_tree(
-        &common::repo().join("../shared/corpus/tomcat-win/9.0.98"),
-        &tc,
-    );
-    for dir in ["lib", "logs", "temp", "work"] {
-        fs::create_dir(tc.join(dir)).unwrap();
+/// A server tree at `C:\<name>` copied from ../shared/corpus/<corpus> (made writable, as an
+/// unpacked release is), with `extra` empty files added, and a stub JRE at `C:\<name>-jre`.
+fn server_tree(wine: &Wine, name: &str, corpus: &str, extra: &[&str]) -> PathBuf {
+    let tree = wine.fresh_dir(name);
+    common::copy_tree(&common::repo().join("../shared/corpus").join(corpus), &tree);
+    for file in common::tree_bytes(&tree).keys() {
+        let path = tree.join(file);
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(&path, perms).unwrap();
     }
-    let _ = fs::remove_dir_all(wine.drive_c().join("whatap"));
-    let state = wine.drive_c().join("ProgramData/whatap");
-    let _ = fs::remove_dir_all(&state);
-    let agent = wine.fresh_dir("tc-agent");
+    for file in extra {
+        let path = tree.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, b"").unwrap();
+    }
+    wine.stub_jre(&format!("{name}-jre"));
+    tree
+}
+
+/// install (the stub agent from `C:\<name>-agent`, the WhaTap home `whatap_home`, `--yes
+/// --json`), `check` on the installed tree, `<script> <args>` run from `C:\<name>\bin`: the
+/// java.exe command lines it gave; then the same install (changes nothing), uninstall (every
+/// byte back, the WhaTap home gone) and the script again (no -javaagent any more).
+fn round_trip(
+    wine: &Wine,
+    name: &str,
+    runtime: &str,
+    whatap_home: &str,
+    (script, args): (&str, &[&str]),
+    state: Option<&str>,
+    check: impl FnOnce(&Path),
+) -> String {
+    let tree = wine.drive_c().join(name);
+    let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
+    let _ = fs::remove_dir_all(&home_dir);
+    let agent = wine.fresh_dir(&format!("{name}-agent"));
     fs::copy(
         common::stub_jar(),
         agent.join("whatap.agent.tracer-0.0.1.jar"),
     )
     .unwrap();
-    wine.stub_jre("tc-jre");
-    let before = common::tree_bytes(&tc);
+    let before = common::tree_bytes(&tree);
+    let home = format!("C:\\{name}");
+    let jar = format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar");
     let install = [
         "install",
         "--runtime",
-        "tomcat",
+        runtime,
         "--home",
-        "C:\\tc",
+        &home,
         "--whatap-home",
-        "C:\\whatap",
+        whatap_home,
         "--agent-jar",
-        "C:\\tc-agent\\whatap.agent.tracer-0.0.1.jar",
+        &jar,
         "--license",
         LICENSE,
         "--host",
@@ -241,44 +261,119 @@ fn tomcat_bat_reaches_java_exe() {
         "--yes",
         "--json",
     ];
-    let report = ok(&wine.whatap().args(install).output().unwrap(), "install");
+    let whatap = || {
+        let mut cmd = wine.whatap();
+        if let Some(state) = state {
+            cmd.env("WHATAP_STATE_DIR", state);
+        }
+        cmd
+    };
+    let report = ok(&whatap().args(install).output().unwrap(), "install");
     assert_eq!(report["changed"], true, "{report}");
-    assert_eq!(
-        fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
-        "rem ########## WHATAP ############\r\n\
-         rem Added by `whatap install`; remove with `whatap uninstall`.\r\n\
-         rem cmd.exe breaks the guard below when JAVA_OPTS is unset, so it is defined first.\r\n\
-         if not defined JAVA_OPTS set \"JAVA_OPTS= \"\r\n\
-         if x%JAVA_OPTS:whatap=%==x%JAVA_OPTS% (\r\n\
-         \x20 set JAVA_OPTS=%JAVA_OPTS% -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar\r\n\
-         )\r\n\
-         rem ########## WHATAP ############\r\n"
+    check(&tree);
+    let jre = format!("{name}-jre");
+    let bin = format!("{name}/bin");
+    let java = wine.run_script(&jre, &bin, script, args);
+    let again = ok(&whatap().args(install).output().unwrap(), "again");
+    assert_eq!(again["changed"], false, "{again}");
+    let uninstall = [
+        "uninstall",
+        "--runtime",
+        runtime,
+        "--home",
+        &home,
+        "--yes",
+        "--json",
+    ];
+    ok(&whatap().args(uninstall).output().unwrap(), "uninstall");
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after uninstall");
+    assert!(!home_dir.exists(), "{whatap_home} left behind");
+    let plain = wine.run_script(&jre, &bin, script, args);
+    assert!(!plain.contains("javaagent"), "after uninstall: {plain}");
+    java
+}
+
+/// The real Tomcat 9 Windows bin/ tree at C:\tc: install writes the guide's block into
+/// setenv.bat (CRLF), `catalina.bat run` hands -javaagent:C:\whatap\... to java.exe (with
+/// JAVA_OPTS unset, as on a stock machine), a second install changes nothing, uninstall gives
+/// back every byte; the ledger lives in %ProgramData%\whatap.
+#[test]
+fn tomcat_bat_reaches_java_exe() {
+    let Some(wine) = wine() else { return };
+    server_tree(
+        wine,
+        "tc",
+        "tomcat-win/9.0.98",
+        &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
     );
-    assert!(
-        state.join("ledger.json").is_file(),
-        "no ledger in %ProgramData%\\whatap"
+    let state = wine.drive_c().join("ProgramData/whatap");
+    let _ = fs::remove_dir_all(&state);
+    let java = round_trip(
+        wine,
+        "tc",
+        "tomcat",
+        "C:\\whatap",
+        ("catalina.bat", &["run"]),
+        None,
+        |tc| {
+            assert_eq!(
+                fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
+                "rem ########## WHATAP ############\r\n\
+                 rem Added by `whatap install`; remove with `whatap uninstall`.\r\n\
+                 rem cmd.exe breaks the guard below when JAVA_OPTS is unset, so it is defined first.\r\n\
+                 if not defined JAVA_OPTS set \"JAVA_OPTS= \"\r\n\
+                 if x%JAVA_OPTS:whatap=%==x%JAVA_OPTS% (\r\n\
+                 \x20 set JAVA_OPTS=%JAVA_OPTS% -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar\r\n\
+                 )\r\n\
+                 rem ########## WHATAP ############\r\n"
+            );
+            assert!(
+                state.join("ledger.json").is_file(),
+                "no ledger in %ProgramData%\\whatap"
+            );
+        },
     );
-    let java = wine.run_script("tc-jre", "tc/bin", "catalina.bat", &["run"]);
     assert!(
         java.contains(" -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar ")
             && java.contains("org.apache.catalina.startup.Bootstrap"),
         "java.exe got: {java}"
     );
-    let again = ok(&wine.whatap().args(install).output().unwrap(), "again");
-    assert_eq!(again["changed"], false, "{again}");
-    ok(
-        &wine
-            .whatap()
-            .args(["uninstall", "--home", "C:\\tc", "--yes", "--json"])
-            .output()
-            .unwrap(),
-        "uninstall",
+}
+
+/// WildFly 29's Windows scripts at C:\wildfly: the block at the end of standalone.conf.bat
+/// (with `whatap` added to JBOSS_MODULES_SYSTEM_PKGS) reaches java.exe. standalone.bat itself
+/// cannot run under wine 8, whose cmd.exe runs both sides of `a | b && c || d` (it stops at its
+/// -Djava.security.manager check), so a driver does what standalone.bat does with the conf:
+/// calls it, then starts java with JAVA_OPTS.
+#[test]
+fn wildfly_standalone_conf_bat_reaches_java_exe() {
+    let Some(wine) = wine() else { return };
+    server_tree(
+        wine,
+        "wildfly",
+        "wildfly-win/29.0.1.Final",
+        &["jboss-modules.jar"],
     );
-    common::assert_same_tree(&common::tree_bytes(&tc), &before, "after uninstall");
+    fs::write(
+        wine.drive_c().join("wildfly-jre/start.bat"),
+        "@echo off\r\n\
+         call \"C:\\wildfly\\bin\\standalone.conf.bat\"\r\n\
+         \"%JAVA_HOME%\\bin\\java.exe\" %JAVA_OPTS% -jar \"C:\\wildfly\\jboss-modules.jar\"\r\n",
+    )
+    .unwrap();
+    let java = round_trip(
+        wine,
+        "wildfly",
+        "jboss",
+        "C:\\whatap-wf",
+        ("C:\\wildfly-jre\\start.bat", &[]),
+        Some("C:\\wildfly-state"),
+        |_| {},
+    );
     assert!(
-        !wine.drive_c().join("whatap").exists(),
-        "C:\\whatap left behind"
+        java.contains(" -javaagent:C:\\whatap-wf\\whatap.agent.tracer-0.0.1.jar")
+            && java.contains("-Djboss.modules.system.pkgs=org.jboss.byteman,whatap")
+            && java.contains("-Xmx512M"),
+        "java.exe got: {java}"
     );
-    let java = wine.run_script("tc-jre", "tc/bin", "catalina.bat", &["run"]);
-    assert!(!java.contains("javaagent"), "after uninstall: {java}");
 }
