@@ -223,15 +223,28 @@ fn server_tree(wine: &Wine, name: &str, corpus: &str, extra: &[&str]) -> PathBuf
 /// --json`), `check` on the installed tree, `<script> <args>` run from `C:\<name>\bin`: the
 /// java.exe command lines it gave; then the same install (changes nothing), uninstall (every
 /// byte back, the WhaTap home gone) and the script again (no -javaagent any more).
-fn round_trip(
-    wine: &Wine,
-    name: &str,
-    runtime: &str,
-    whatap_home: &str,
-    (script, args): (&str, &[&str]),
-    state: Option<&str>,
-    check: impl FnOnce(&Path),
-) -> String {
+struct Server<'a> {
+    /// `C:\<name>`, the tree.
+    name: &'a str,
+    runtime: &'a str,
+    whatap_home: &'a str,
+    /// The start script run from `C:\<name>\bin`, and its arguments.
+    script: (&'a str, &'a [&'a str]),
+    /// `WHATAP_STATE_DIR`; None: the default (%ProgramData%\whatap).
+    state: Option<&'a str>,
+    /// More install flags.
+    extra: &'a [&'a str],
+}
+
+fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> String {
+    let Server {
+        name,
+        runtime,
+        whatap_home,
+        script: (script, args),
+        state,
+        extra,
+    } = *server;
     let tree = wine.drive_c().join(name);
     let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
     let _ = fs::remove_dir_all(&home_dir);
@@ -260,7 +273,10 @@ fn round_trip(
         "127.0.0.1",
         "--yes",
         "--json",
-    ];
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .collect::<Vec<_>>();
     let whatap = || {
         let mut cmd = wine.whatap();
         if let Some(state) = state {
@@ -268,13 +284,13 @@ fn round_trip(
         }
         cmd
     };
-    let report = ok(&whatap().args(install).output().unwrap(), "install");
+    let report = ok(&whatap().args(&install).output().unwrap(), "install");
     assert_eq!(report["changed"], true, "{report}");
     check(&tree);
     let jre = format!("{name}-jre");
     let bin = format!("{name}/bin");
     let java = wine.run_script(&jre, &bin, script, args);
-    let again = ok(&whatap().args(install).output().unwrap(), "again");
+    let again = ok(&whatap().args(&install).output().unwrap(), "again");
     assert_eq!(again["changed"], false, "{again}");
     let uninstall = [
         "uninstall",
@@ -307,18 +323,21 @@ fn tomcat_bat_reaches_java_exe() {
         &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
     );
     let state = wine.drive_c().join("ProgramData/whatap");
+    // Nothing listens there: doctor reports the collector and that no firewall was read.
+    let port = common::free_port();
     let _ = fs::remove_dir_all(&state);
-    let java = round_trip(
-        wine,
-        "tc",
-        "tomcat",
-        "C:\\whatap",
-        ("catalina.bat", &["run"]),
-        None,
-        |tc| {
-            assert_eq!(
-                fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
-                "rem ########## WHATAP ############\r\n\
+    let server = Server {
+        name: "tc",
+        runtime: "tomcat",
+        whatap_home: "C:\\whatap",
+        script: ("catalina.bat", &["run"]),
+        state: None,
+        extra: &["--set", &format!("whatap.server.port={port}")],
+    };
+    let java = round_trip(wine, &server, |tc| {
+        assert_eq!(
+            fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
+            "rem ########## WHATAP ############\r\n\
                  rem Added by `whatap install`; remove with `whatap uninstall`.\r\n\
                  rem cmd.exe breaks the guard below when JAVA_OPTS is unset, so it is defined first.\r\n\
                  if not defined JAVA_OPTS set \"JAVA_OPTS= \"\r\n\
@@ -326,13 +345,25 @@ fn tomcat_bat_reaches_java_exe() {
                  \x20 set JAVA_OPTS=%JAVA_OPTS% -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar\r\n\
                  )\r\n\
                  rem ########## WHATAP ############\r\n"
-            );
-            assert!(
-                state.join("ledger.json").is_file(),
-                "no ledger in %ProgramData%\\whatap"
-            );
-        },
-    );
+        );
+        assert!(
+            state.join("ledger.json").is_file(),
+            "no ledger in %ProgramData%\\whatap"
+        );
+        let doctor = wine
+            .whatap()
+            .args(["doctor", "--home", "C:\\tc", "--json"])
+            .output()
+            .unwrap();
+        let report = common::json(&doctor.stdout);
+        assert_eq!(doctor.status.code(), Some(1), "{report}");
+        let ids = common::finding_ids(&report);
+        assert!(
+            ids.contains(&"collector-unreachable".to_string())
+                && ids.contains(&"firewall-not-checked".to_string()),
+            "{report}"
+        );
+    });
     assert!(
         java.contains(" -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar ")
             && java.contains("org.apache.catalina.startup.Bootstrap"),
@@ -361,15 +392,15 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
          \"%JAVA_HOME%\\bin\\java.exe\" %JAVA_OPTS% -jar \"C:\\wildfly\\jboss-modules.jar\"\r\n",
     )
     .unwrap();
-    let java = round_trip(
-        wine,
-        "wildfly",
-        "jboss",
-        "C:\\whatap-wf",
-        ("C:\\wildfly-jre\\start.bat", &[]),
-        Some("C:\\wildfly-state"),
-        |_| {},
-    );
+    let server = Server {
+        name: "wildfly",
+        runtime: "jboss",
+        whatap_home: "C:\\whatap-wf",
+        script: ("C:\\wildfly-jre\\start.bat", &[]),
+        state: Some("C:\\wildfly-state"),
+        extra: &[],
+    };
+    let java = round_trip(wine, &server, |_| {});
     assert!(
         java.contains(" -javaagent:C:\\whatap-wf\\whatap.agent.tracer-0.0.1.jar")
             && java.contains("-Djboss.modules.system.pkgs=org.jboss.byteman,whatap")
