@@ -198,6 +198,52 @@ fn whatap_exe_runs_under_wine() {
     );
 }
 
+/// Windows paths as operators type them: `C:\\...` is absolute, a relative home and one with a
+/// space (java.exe would get half a path from the unquoted JAVA_OPTS) are refused with exit 2,
+/// naming the flag, nothing written.
+#[test]
+fn windows_paths_are_checked() {
+    let Some(wine) = wine() else { return };
+    let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
+    let agent = wine.fresh_dir("tc-paths-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let before = common::tree_bytes(&tree);
+    for (home, says) in [
+        ("C:\\Program Files\\whatap", "cannot be written safely"),
+        ("whatap", "C:\\whatap"),
+    ] {
+        let out = wine
+            .whatap()
+            .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-paths"])
+            .args([
+                "--whatap-home",
+                home,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+            ])
+            .args([
+                "--agent-jar",
+                "C:\\tc-paths-agent\\whatap.agent.tracer-0.0.1.jar",
+            ])
+            .arg("--yes")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{home}: {stderr}");
+        assert!(
+            stderr.contains("--whatap-home") && stderr.contains(says),
+            "{stderr}"
+        );
+    }
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after refusals");
+}
+
 /// A server tree at `C:\<name>` copied from ../shared/corpus/<corpus> (made writable, as an
 /// unpacked release is), with `extra` empty files added, and a stub JRE at `C:\<name>-jre`.
 fn server_tree(wine: &Wine, name: &str, corpus: &str, extra: &[&str]) -> PathBuf {

@@ -327,7 +327,11 @@ impl AgentSpec {
             Some(dir) if dir.is_relative() => {
                 return Err(Error::usage(
                     msg!("whatap-home-relative", path = dir.display()),
-                    msg!("whatap-home-relative-hint"),
+                    if cfg!(windows) {
+                        msg!("whatap-home-relative-hint-windows")
+                    } else {
+                        msg!("whatap-home-relative-hint")
+                    },
                 ));
             }
             Some(dir) => dir.clone(),
