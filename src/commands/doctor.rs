@@ -72,21 +72,26 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    let mut fix_plans = Vec::new();
+    let mut to_fix = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        let plan = doctor::fix_plan(&inspection.facts);
-        if plan.changes_anything() {
-            fix_plans.push((t, plan));
+        if doctor::fix_plan(&inspection.facts).changes_anything() {
+            to_fix.push(t);
         }
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
+        for secret in &inspection.secrets {
+            printer.add_secret(secret);
+        }
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
         let others = runtimes::java::doctor::inspect_other_jvms(&host, &covered);
+        for secret in &others.secrets {
+            printer.add_secret(secret);
+        }
         facts.extend(others.facts);
         collectors.extend(others.collectors);
         logs.extend(others.logs);
@@ -124,8 +129,8 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     facts.extend(network_facts);
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
-        for (target, plan) in &fix_plans {
-            outcomes.push(fix(settings, printer, target.as_ref(), plan)?);
+        for target in &to_fix {
+            outcomes.push(fix(settings, printer, target.as_ref())?);
         }
         Some(outcomes)
     } else {
@@ -165,14 +170,15 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
 }
 
 /// Confirms, applies and records a runtime's safe fixes like an install, in the same ledger
-/// record, so `whatap uninstall` of that runtime also takes them back.
-fn fix(
-    settings: &Settings,
-    printer: &Printer,
-    target: &dyn Runtime,
-    plan: &Plan,
-) -> Result<Outcome> {
-    let mut transaction = settings.state.begin(!settings.dry_run)?;
+/// record, so `whatap uninstall` of that runtime also takes them back. The fixes are planned
+/// again under the locks of what they change.
+fn fix(settings: &Settings, printer: &Printer, target: &dyn Runtime) -> Result<Outcome> {
+    let (mut transaction, plan) = settings.state.transaction(
+        settings.dry_run,
+        |_| Ok(doctor::fix_plan(&target.inspect().facts)),
+        |plan: &Plan| plan.changes_anything().then_some(plan),
+    )?;
+    let plan = &plan;
     let report = ChangeReport::new(
         "fix",
         target.kind().name(),

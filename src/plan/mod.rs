@@ -58,8 +58,29 @@ pub struct LineRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
     pub key: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<KeyValue>,
+    pub after: Option<KeyValue>,
+}
+
+/// A key's value as a plan holds it, or as the ledger keeps it: a secret (the license) is
+/// kept only as its hash, and its text before install comes back from the file's backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyValue {
+    Text(String),
+    Sealed { sha256: String },
+}
+
+impl KeyValue {
+    /// Whether `text` is this value.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            KeyValue::Text(value) => value == text,
+            KeyValue::Sealed { sha256 } => {
+                *sha256 == crate::apply::atomic::sha256_hex(text.as_bytes())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
