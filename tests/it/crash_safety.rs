@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 type Tree = BTreeMap<PathBuf, Vec<u8>>;
@@ -20,22 +20,8 @@ type Tree = BTreeMap<PathBuf, Vec<u8>>;
 const KILLS: usize = 1000;
 const STEP_DELAY_US: &str = "700";
 
-fn command(state: &Path, args: &[String]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatap"));
-    cmd.args(args)
-        .env("WHATAP_STATE_DIR", state)
-        .env_remove("WHATAP_LICENSE")
-        .env_remove("WHATAP_HOST")
-        .env("LANG", "C")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
-}
-
 fn run_ok(state: &Path, args: &[String], what: &str) {
-    let out = command(state, args)
+    let out = whatap_process(state, args)
         .stderr(Stdio::piped())
         .output()
         .unwrap();
@@ -69,7 +55,7 @@ fn reset(root: &Path, fixture: &str) {
 
 fn timed(state: &Path, args: &[String]) -> Duration {
     let start = Instant::now();
-    let status = command(state, args)
+    let status = whatap_process(state, args)
         .env("WHATAP_TEST_STEP_DELAY_US", STEP_DELAY_US)
         .status()
         .unwrap();
@@ -122,7 +108,7 @@ impl Scenario {
 
     /// Starts `args` slowed down, kills it after a random delay; true when it was killed.
     fn kill_during(&self, args: &[String], span: Duration) -> bool {
-        let mut child = command(&self.state(), args)
+        let mut child = whatap_process(&self.state(), args)
             .env("WHATAP_TEST_STEP_DELAY_US", STEP_DELAY_US)
             .spawn()
             .unwrap();
@@ -284,7 +270,7 @@ fn two_installs_at_once_never_both_write() {
         let children: Vec<_> = states
             .iter()
             .map(|state| {
-                command(state, &args)
+                whatap_process(state, &args)
                     .env("WHATAP_TEST_STEP_DELAY_US", "20000")
                     .stdout(Stdio::piped())
                     .spawn()
@@ -315,7 +301,7 @@ fn a_failure_at_every_step_changes_nothing() {
     stub_jar();
     let scenario = Scenario::new("tomcat9-setenv-no-newline", &[]);
     let fail_at = |args: &[String], n: usize| {
-        command(&scenario.state(), args)
+        whatap_process(&scenario.state(), args)
             .env("WHATAP_TEST_FAIL_STEP", n.to_string())
             .status()
             .unwrap()
