@@ -80,7 +80,7 @@ impl TargetLocks {
     /// one this run locked or `created`: the directory the plan was made for, not one put in
     /// its place since.
     pub fn verified(&self, path: &Path, created: &[FileId]) -> Result<Dir> {
-        let dir = Dir::open(path)?;
+        let dir = Dir::open(&crate::plan::target::canonical(path))?;
         let id = dir.id()?;
         if self.held.iter().any(|(held, _)| *held == id) || created.contains(&id) {
             return Ok(dir);
@@ -106,7 +106,9 @@ fn open_nearest(path: &Path) -> Result<(Dir, PathBuf)> {
 }
 
 /// Every directory the plan writes in (the nearest existing one for a directory still to be
-/// created), sorted.
+/// created), symlinks on the way resolved, sorted. What gets locked is what the resolution
+/// gave now; apply writes only into those very directories (`verified`), so a link changed
+/// later leads nowhere.
 fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
     let paths = plan
         .edits
@@ -123,10 +125,15 @@ fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
         .chain(plan.modes.iter().map(|m| m.path.as_path()));
     let mut dirs: Vec<PathBuf> = paths
         .filter_map(|p| p.ancestors().skip(1).find(|d| d.is_dir()))
-        .map(Path::to_path_buf)
+        .map(crate::plan::target::canonical)
         .collect();
     // A directory to remove is written in too: a run's temp file there would keep it.
-    dirs.extend(plan.remove_dirs.iter().filter(|d| d.is_dir()).cloned());
+    dirs.extend(
+        plan.remove_dirs
+            .iter()
+            .filter(|d| d.is_dir())
+            .map(|d| crate::plan::target::canonical(d)),
+    );
     dirs.sort();
     dirs.dedup();
     dirs

@@ -132,8 +132,10 @@ pub struct ModeChange {
 impl DirCreate {
     /// Directories to create for `dir`, parents first; the leaf gets `owner`.
     pub fn missing(dir: &std::path::Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
+        // By its real path (`..` and symlinks above it resolved): where it will really be.
+        let dir = &target::canonical_lenient(dir);
         let mut missing = Vec::new();
-        let mut current = Some(dir);
+        let mut current = Some(dir.as_path());
         while let Some(d) = current {
             if d.exists() {
                 break;
@@ -145,7 +147,7 @@ impl DirCreate {
             .into_iter()
             .rev()
             .map(|path| DirCreate {
-                owner: if path == dir { owner } else { None },
+                owner: if path == *dir { owner } else { None },
                 path,
                 mode: 0o755,
             })

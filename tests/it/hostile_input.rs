@@ -701,3 +701,24 @@ fn a_block_never_lands_after_a_final_return() {
         .success();
     assert_eq!(tree_bytes(&case.home), tree);
 }
+
+#[test]
+fn a_whatap_home_named_through_dot_dot_or_a_symlink_is_written_where_it_resolves() {
+    let case = Case::new("tomcat9");
+    let real = case.dir.path().join("real");
+    fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, case.dir.path().join("link")).unwrap();
+    let tree = tree_bytes(&case.home);
+    for given in ["real/../real/agent", "link/agent"] {
+        let whatap_home = case.dir.path().join(given);
+        let out = case.install(&["--whatap-home", whatap_home.to_str().unwrap()]);
+        assert!(out.status.success(), "{given}: {}", stderr(&out));
+        assert!(real.join("agent/whatap.conf").is_file(), "{given}");
+        whatap(&case.state())
+            .args(["uninstall", "--yes"])
+            .assert()
+            .success();
+        assert!(!real.join("agent").exists(), "{given}");
+        assert_eq!(tree_bytes(&case.home), tree, "{given}");
+    }
+}
