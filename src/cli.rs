@@ -103,6 +103,15 @@ pub struct TargetArgs {
     /// springboot: where unit drop-ins go
     #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
     pub systemd_dir: PathBuf,
+    /// Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app's
+    /// WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php
+    /// agent goes (default /usr/whatap/php)
+    #[arg(long, value_name = "DIR")]
+    pub whatap_home: Option<PathBuf>,
+    /// JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the
+    /// managed servers, not the admin server)
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
 }
 
 /// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
@@ -138,9 +147,6 @@ pub struct InstallArgs {
     /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
     #[arg(long, value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
-    /// Where the agent jar and whatap.conf go (default: <base>/whatap)
-    #[arg(long, value_name = "DIR")]
-    pub whatap_home: Option<PathBuf>,
     /// -Dwhatap.port: the service port, when the agent cannot detect it
     #[arg(long)]
     pub port: Option<u16>,
@@ -157,7 +163,8 @@ pub struct InstallArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss
-    /// standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml
+    /// standalone|host-xml|domain|run-conf, weblogic
+    /// start-weblogic|set-domain-env|set-user-overrides, resin properties|xml
     #[arg(long, value_name = "NAME")]
     pub method: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start
@@ -166,12 +173,16 @@ pub struct InstallArgs {
     /// Python: the app's interpreter, or its virtualenv directory
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// Python: whatap.conf app_name
+    /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
     #[arg(long, value_name = "NAME")]
     pub app_name: Option<String>,
-    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...)
+    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
     #[arg(long, value_name = "NAME")]
     pub app_process_name: Option<String>,
+    /// Python: pip-install whatap-python even into a distribution-managed interpreter
+    /// (PEP 668's EXTERNALLY-MANAGED); a virtualenv is the better place
+    #[arg(long)]
+    pub break_system_packages: bool,
     /// PHP: comment out `extension=whatap.so` where it was installed (no license needed)
     #[arg(long, conflicts_with = "resume")]
     pub pause: bool,

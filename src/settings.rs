@@ -41,9 +41,12 @@ pub struct TargetSettings {
     pub unit: Option<String>,
     pub start_script: Option<PathBuf>,
     pub systemd_dir: PathBuf,
-    /// `--whatap-home` (install only): where the agent goes; for Python it also names the
-    /// app, which is known by its WHATAP_HOME.
+    /// `--whatap-home`: where install puts the agent; for Python it also names the app,
+    /// which is known by its WHATAP_HOME (install, uninstall and doctor alike).
     pub whatap_home: Option<PathBuf>,
+    /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
+    /// get the agent (none: the managed ones).
+    pub servers: Vec<String>,
 }
 
 impl TargetSettings {
@@ -88,6 +91,9 @@ pub struct InstallSettings {
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
+    /// What an earlier install of the same target recorded, per file (from the ledger, filled
+    /// by the install command): a reinstall replaces our own parts instead of refusing them.
+    pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
     pub python: PythonSettings,
 }
 
@@ -98,6 +104,8 @@ pub struct PythonSettings {
     pub interpreter: Option<PathBuf>,
     pub app_name: Option<String>,
     pub app_process_name: Option<String>,
+    /// Install whatap-python into a distribution-managed interpreter anyway (PEP 668).
+    pub break_system_packages: bool,
 }
 
 impl InstallSettings {
@@ -201,7 +209,8 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         unit: args.unit.clone(),
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
-        whatap_home: None,
+        whatap_home: args.whatap_home.clone(),
+        servers: args.servers.clone(),
     }
 }
 
@@ -280,12 +289,12 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     refuse_system_dirs(&[
         ("--home", target.home.as_deref()),
         ("--base", target.base.as_deref()),
-        ("--whatap-home", args.whatap_home.as_deref()),
+        ("--whatap-home", args.target.whatap_home.as_deref()),
     ])?;
     for path in [
         &args.agent_jar,
         &args.agent_archive,
-        &args.whatap_home,
+        &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
     ]
@@ -296,8 +305,11 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
+    // The wizard's pick names the instance; `--whatap-home` as typed still says where it goes.
     let target = TargetSettings {
-        whatap_home: args.whatap_home.clone(),
+        whatap_home: target
+            .whatap_home
+            .or_else(|| args.target.whatap_home.clone()),
         ..target
     };
     Ok(InstallSettings {
@@ -316,11 +328,13 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             interpreter: args.python.clone(),
             app_name: args.app_name.clone(),
             app_process_name: args.app_process_name.clone(),
+            break_system_packages: args.break_system_packages,
         },
         toggle: None,
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        recorded: Vec::new(),
     })
 }
 

@@ -5,7 +5,7 @@
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,14 @@ pub struct InstallRecord {
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
+    /// The target flags that picked it (`--start-script=/srv/app/start.sh`): `uninstall`
+    /// finds the record by any of them, even when the app is gone.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    /// Programs `uninstall` runs before restoring the files: stop the agent service or the
+    /// Python agent, remove a package this install added.
+    #[serde(default)]
+    pub on_uninstall: Vec<Undo>,
 }
 
 /// What names an install record.
@@ -45,6 +53,7 @@ pub struct InstallKey<'a> {
     pub runtime: &'a str,
     pub target: &'a Path,
     pub method: &'a str,
+    pub selectors: &'a [String],
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +134,7 @@ impl Ledger {
             runtime,
             target,
             method,
+            selectors,
         } = *key;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -143,10 +153,22 @@ impl Ledger {
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
                     links_created: Vec::new(),
+                    selectors: Vec::new(),
+                    on_uninstall: Vec::new(),
                 });
                 self.installs.len() - 1
             }
         };
+        for step in &plan.undo {
+            if !self.installs[index].on_uninstall.contains(step) {
+                self.installs[index].on_uninstall.push(step.clone());
+            }
+        }
+        for word in selectors {
+            if !self.installs[index].selectors.contains(word) {
+                self.installs[index].selectors.push(word.clone());
+            }
+        }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
         for dir in &plan.dirs {
@@ -256,12 +278,36 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
-        // A reinstall splices only what is missing: what the first one inserted stays ours.
-        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+        // A reinstall with other options took ours out and spliced them anew: these are all.
+        (
+            Ownership::Fragments { .. },
             Ownership::Fragments {
-                fragments: old.iter().chain(new).cloned().collect(),
-            }
-        }
+                fragments,
+                swaps,
+                replaces: true,
+            },
+        ) => Ownership::Fragments {
+            fragments: fragments.clone(),
+            swaps: swaps.clone(),
+            replaces: false,
+        },
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (
+            Ownership::Fragments {
+                fragments: old,
+                swaps: old_swaps,
+                ..
+            },
+            Ownership::Fragments {
+                fragments: new,
+                swaps: new_swaps,
+                ..
+            },
+        ) => Ownership::Fragments {
+            fragments: old.iter().chain(new).cloned().collect(),
+            swaps: old_swaps.iter().chain(new_swaps).cloned().collect(),
+            replaces: false,
+        },
         _ => new.clone(),
     }
 }

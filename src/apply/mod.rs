@@ -32,7 +32,7 @@ pub(crate) fn failed(error: Error) -> Error {
 /// One change apply made, remembered so a later failure can take it back: only ever what
 /// this run did itself, told by identity (a file or directory another run or a person put
 /// there since is left alone).
-enum Undo<'a> {
+enum Done<'a> {
     CreatedDir {
         path: &'a Path,
         id: FileId,
@@ -83,14 +83,14 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
         run_step(step)?;
     }
     let mut created: Vec<FileId> = Vec::new();
-    let mut undo: Vec<Undo<'_>> = Vec::new();
+    let mut done: Vec<Done<'_>> = Vec::new();
     let result = (|| {
         for dir in &plan.dirs {
             let (parent, name) = parent(locked, &created, &dir.path)?;
             let made = atomic::create_dir(&parent, name, dir.mode, dir.owner, &locked.temps)?;
             let id = made.id()?;
             created.push(id);
-            undo.push(Undo::CreatedDir {
+            done.push(Done::CreatedDir {
                 path: &dir.path,
                 id,
             });
@@ -99,7 +99,7 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
             let (parent, name) = parent(locked, &created, &link.path)?;
             if parent.read_link(name).as_deref() == Some(link.target.as_path()) {
                 parent.remove_file(name)?;
-                undo.push(Undo::RemovedLink(link));
+                done.push(Done::RemovedLink(link));
             }
         }
         for edit in &changing {
@@ -108,7 +108,7 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
             let mut written = None;
             let result = apply_edit(&parent, name, edit, locked, &mut written);
             // Listed whatever happened: a step failing after the rename must still be undone.
-            undo.push(Undo::Edit {
+            done.push(Done::Edit {
                 edit,
                 original,
                 written,
@@ -119,19 +119,22 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
             let (parent, name) = parent(locked, &created, &link.path)?;
             parent.symlink(&link.target, name)?;
             if let Some(meta) = parent.entry(name)? {
-                undo.push(Undo::CreatedLink { link, id: meta.id });
+                done.push(Done::CreatedLink { link, id: meta.id });
             }
         }
         for change in &plan.modes {
             set_mode(locked, &created, change, change.before, change.after)?;
-            undo.push(Undo::Mode(change));
+            done.push(Done::Mode(change));
+        }
+        for step in &plan.run_after {
+            run_step(step)?;
         }
         for path in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
             let (parent, name) = parent(locked, &created, path)?;
             if let Some(meta) = parent.entry(name)?.filter(Meta::is_dir) {
                 if parent.remove_dir(name).is_ok() {
-                    undo.push(Undo::RemovedDir { path, meta });
+                    done.push(Done::RemovedDir { path, meta });
                     checkpoint::step("apply: directory removed")?;
                 }
             }
@@ -139,7 +142,7 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
         commit()
     })();
     if let Err(error) = result {
-        for step in undo.iter().rev() {
+        for step in done.iter().rev() {
             take_back(step, locked, &mut created);
         }
         return Err(failed(error));
@@ -147,36 +150,36 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
     Ok(())
 }
 
-/// Best effort: takes back one change of this run (see `Undo`). A directory it puts back is
+/// Best effort: takes back one change of this run (see `Done`). A directory it puts back is
 /// added to `created`: what was in it comes back next.
-fn take_back(step: &Undo<'_>, locked: &Locked, created: &mut Vec<FileId>) {
+fn take_back(step: &Done<'_>, locked: &Locked, created: &mut Vec<FileId>) {
     let _ = (|| -> Result<()> {
         match step {
-            Undo::CreatedDir { path, id } => {
+            Done::CreatedDir { path, id } => {
                 let (parent, name) = parent(locked, created, path)?;
                 if parent.entry(name)?.is_some_and(|m| m.id == *id) {
                     parent.remove_dir(name)?;
                 }
             }
-            Undo::RemovedLink(link) => {
+            Done::RemovedLink(link) => {
                 let (parent, name) = parent(locked, created, &link.path)?;
                 if parent.entry(name)?.is_none() {
                     parent.symlink(&link.target, name)?;
                 }
             }
-            Undo::Edit {
+            Done::Edit {
                 edit,
                 original,
                 written,
             } => undo_edit(locked, created, edit, *original, *written)?,
-            Undo::CreatedLink { link, id } => {
+            Done::CreatedLink { link, id } => {
                 let (parent, name) = parent(locked, created, &link.path)?;
                 if parent.entry(name)?.is_some_and(|m| m.id == *id) {
                     parent.remove_file(name)?;
                 }
             }
-            Undo::Mode(change) => set_mode(locked, created, change, change.after, change.before)?,
-            Undo::RemovedDir { path, meta } => {
+            Done::Mode(change) => set_mode(locked, created, change, change.after, change.before)?,
+            Done::RemovedDir { path, meta } => {
                 let (parent, name) = parent(locked, created, path)?;
                 if parent.entry(name)?.is_none() {
                     let owner = Some((meta.uid, meta.gid));
@@ -225,14 +228,20 @@ fn run_step(step: &RunStep) -> Result<()> {
             step.display()
         )));
     }
-    let output = std::process::Command::new(&step.program)
+    let output = match std::process::Command::new(&step.program)
         .args(&step.args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| Error::ApplyFailed {
-            message: format!("{}: {e}", step.display()),
-        })?;
-    if output.status.success() {
+    {
+        Ok(output) => output,
+        Err(_) if step.best_effort => return Ok(()),
+        Err(e) => {
+            return Err(Error::ApplyFailed {
+                message: format!("{}: {e}", step.display()),
+            });
+        }
+    };
+    if output.status.success() || step.best_effort {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);

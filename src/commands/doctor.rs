@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
 const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
+/// An agent's own check program (it may try the collector itself).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
 struct DoctorReport {
@@ -67,21 +69,22 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     let mut udp_ports = Vec::new();
+    let mut programs = Vec::new();
     let mut logs: Vec<(String, PathBuf)> = doctor
         .logs
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    let mut to_fix = Vec::new();
+    // Per target, its own facts that carry a fix.
+    let mut own: Vec<Vec<Fact>> = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        if doctor::fix_plan(&inspection.facts).changes_anything() {
-            to_fix.push(t);
-        }
+        own.push(inspection.facts.clone());
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
+        programs.extend(inspection.programs);
         for secret in &inspection.secrets {
             printer.add_secret(secret);
         }
@@ -108,6 +111,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let mut facts = doctor::network::udp_conflicts(&udp_ports);
             if doctor.network {
                 facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
+                facts.extend(doctor::program::run(&programs, PROGRAM_TIMEOUT));
             }
             facts
         });
@@ -125,12 +129,21 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
                 .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
         })
         .collect();
-    facts.extend(log_facts);
+    let to_fix: Vec<&Box<dyn Runtime>> = targets
+        .iter()
+        .zip(own)
+        .filter(|(t, own)| fix_plan(t.as_ref(), own.clone(), &log_facts).changes_anything())
+        .map(|(t, _)| t)
+        .collect();
+    facts.extend(log_facts.iter().cloned());
     facts.extend(network_facts);
+    // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
+    let mut seen = std::collections::HashSet::new();
+    facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
         for target in &to_fix {
-            outcomes.push(fix(settings, printer, target.as_ref())?);
+            outcomes.push(fix(settings, printer, target.as_ref(), &log_facts)?);
         }
         Some(outcomes)
     } else {
@@ -169,13 +182,35 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     Ok(code)
 }
 
+/// A target's safe fixes: for its own facts that carry one, and for the log facts (a `--log`
+/// too) it offers a remedy for: a fix does not depend on where the evidence came from.
+fn fix_plan(target: &dyn Runtime, own: Vec<Fact>, log_facts: &[Fact]) -> Plan {
+    let mut remedied: Vec<Fact> = own.into_iter().filter(|f| f.remedy.is_some()).collect();
+    for fact in log_facts {
+        if remedied.iter().any(|f| f.id == fact.id) {
+            continue;
+        }
+        if let Some(remedy) = target.remedy_for(fact.id) {
+            let mut fact = fact.clone();
+            fact.remedy = Some(remedy);
+            remedied.push(fact);
+        }
+    }
+    doctor::fix_plan(&remedied)
+}
+
 /// Confirms, applies and records a runtime's safe fixes like an install, in the same ledger
 /// record, so `whatap uninstall` of that runtime also takes them back. The fixes are planned
-/// again under the locks of what they change.
-fn fix(settings: &Settings, printer: &Printer, target: &dyn Runtime) -> Result<Outcome> {
+/// again (the target inspected again) under the locks of what they change.
+fn fix(
+    settings: &Settings,
+    printer: &Printer,
+    target: &dyn Runtime,
+    log_facts: &[Fact],
+) -> Result<Outcome> {
     let (mut transaction, plan) = settings.state.transaction(
         settings.dry_run,
-        |_| Ok(doctor::fix_plan(&target.inspect().facts)),
+        |_| Ok(fix_plan(target, target.inspect().facts, log_facts)),
         |plan: &Plan| plan.changes_anything().then_some(plan),
     )?;
     let plan = &plan;
@@ -194,11 +229,13 @@ fn fix(settings: &Settings, printer: &Printer, target: &dyn Runtime) -> Result<O
         .ledger()
         .install(&id)
         .map_or("fix".to_string(), |i| i.method.clone());
+    let selectors = runtimes::selector_words(&target.selection(), target.kind());
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &method,
+        selectors: &selectors,
     };
     confirm_and_apply(settings, printer, plan, report, |plan| {
         transaction.apply_recorded(plan, &key)

@@ -39,12 +39,18 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
     let dist = agent_files(settings, install)?;
+    let id = target.id();
     // Planned first without locks: every input is validated before anything, even the state
-    // dir, is created; then again under the locks of every directory it writes in.
+    // dir, is created; then again under the locks of every directory it writes in, with what
+    // the ledger recorded for an earlier install of this target.
     let (mut transaction, planned) = settings.state.transaction(
         settings.dry_run,
         |ledger| {
-            let planned = target.plan_install(install, dist.as_deref())?;
+            let install = InstallSettings {
+                recorded: recorded(ledger, &id),
+                ..install.clone()
+            };
+            let planned = target.plan_install(&install, dist.as_deref())?;
             refuse_blocks_not_ours(&planned.plan, ledger, &settings.state)?;
             Ok(planned)
         },
@@ -76,13 +82,15 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     );
     report.next_steps = planned.next_steps.clone();
     report.warnings = planned.warnings.clone();
-    let id = target.id();
     let base = target.target();
+    let mut selectors = runtimes::selector_words(&install.target, target.kind());
+    selectors.extend(runtimes::selector_words(&target.selection(), target.kind()));
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &planned.method,
+        selectors: &selectors,
     };
     let mut outcome = confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
         transaction.apply_recorded(plan, &key)
@@ -142,6 +150,19 @@ fn refuse_blocks_not_ours(plan: &Plan, ledger: &Ledger, state: &StateDir) -> Res
         }
     }
     Ok(())
+}
+
+/// What the ledger recorded for an earlier install of `id`, per file.
+fn recorded(ledger: &Ledger, id: &str) -> Vec<(PathBuf, Ownership)> {
+    let Some(install) = ledger.install(id) else {
+        return Vec::new();
+    };
+    install
+        .paths
+        .iter()
+        .filter_map(|p| ledger.file(p))
+        .map(|f| (f.path.clone(), f.ownership.clone()))
+        .collect()
 }
 
 /// The jar an install puts in place: the copied one, else the newest beside whatap.conf.

@@ -94,6 +94,7 @@ impl ChangeReport {
             run: plan
                 .run
                 .iter()
+                .chain(&plan.run_after)
                 .map(|s| printer.redact(&s.display()))
                 .collect(),
             diff: diff::render(plan, &|s| printer.redact(s)),

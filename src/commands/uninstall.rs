@@ -9,16 +9,13 @@ use crate::settings::{Settings, TargetSettings};
 use crate::ui::Printer;
 
 pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
-    let named = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
-        None
-    } else {
-        Some(runtimes::resolve(target, &Host::scan())?.id())
-    };
+    // The target resolved on the host, once, when the ledger does not name it by its flags.
+    let mut resolved: Option<String> = None;
     // Which install and its reversal, from the ledger: planned again under the locks. No
     // state dir means nothing was ever installed; none is created to find that out.
     let (mut transaction, chosen) = settings.state.transaction(
         settings.dry_run,
-        |ledger| choose(ledger, target, named.as_deref(), settings),
+        |ledger| choose(ledger, target, &mut resolved, settings),
         |chosen| chosen.as_ref().map(|(_, reversal)| &reversal.plan),
     )?;
     let Some((install, reversal)) = chosen else {
@@ -58,39 +55,30 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     finish(outcome, printer)
 }
 
-/// The install to remove (the one `named`, else the only one recorded) and its reversal.
+/// The install to remove (the only one recorded, the one its recorded target flags name, or
+/// the instance the flags resolve to) and its reversal.
 fn choose(
     ledger: &Ledger,
     target: &TargetSettings,
-    named: Option<&str>,
+    resolved: &mut Option<String>,
     settings: &Settings,
 ) -> Result<Option<(InstallRecord, Reversal)>> {
-    let id = match named {
-        Some(id) => Some(id.to_string()),
-        None => {
-            let wanted = target.runtime.map(RuntimeKind::name);
-            let recorded: Vec<_> = ledger
-                .installs
-                .iter()
-                .filter(|i| wanted.is_none_or(|w| i.runtime == w))
-                .collect();
-            match recorded.as_slice() {
-                [] => None,
-                [only] => Some(only.id.clone()),
-                many => {
-                    let list: Vec<String> = many
-                        .iter()
-                        .map(|i| format!("--base {}", i.target.display()))
-                        .collect();
-                    return Err(Error::usage(
-                        crate::msg!(
-                            "uninstall-choose",
-                            count = many.len(),
-                            list = list.join(" | ")
-                        ),
-                        crate::msg!("uninstall-choose-hint"),
-                    ));
+    let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
+        let wanted = target.runtime.map(RuntimeKind::name);
+        let recorded: Vec<_> = ledger
+            .installs
+            .iter()
+            .filter(|i| wanted.is_none_or(|w| i.runtime == w))
+            .collect();
+        only_one(&recorded)?
+    } else {
+        match recorded_by_selectors(ledger, target)? {
+            Some(id) => Some(id),
+            None => {
+                if resolved.is_none() {
+                    *resolved = Some(runtimes::resolve(target, &Host::scan())?.id());
                 }
+                resolved.clone()
             }
         }
     };
@@ -99,6 +87,48 @@ fn choose(
     };
     let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
     Ok(Some((install, reversal)))
+}
+
+/// The one record among `recorded`; None when there is none, a usage error listing them when
+/// several match.
+fn only_one(recorded: &[&InstallRecord]) -> Result<Option<String>> {
+    match recorded {
+        [] => Ok(None),
+        [only] => Ok(Some(only.id.clone())),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|i| format!("--base {}", i.target.display()))
+                .collect();
+            Err(Error::usage(
+                crate::msg!(
+                    "uninstall-choose",
+                    count = many.len(),
+                    list = list.join(" | ")
+                ),
+                crate::msg!("uninstall-choose-hint"),
+            ))
+        }
+    }
+}
+
+/// The install whose recorded target flags include every one given (`--start-script S`,
+/// `--unit U`, a Python app's `--home`): found without the app running or resolving.
+fn recorded_by_selectors(ledger: &Ledger, target: &TargetSettings) -> Result<Option<String>> {
+    let matching: Vec<&InstallRecord> = ledger
+        .installs
+        .iter()
+        .filter(|record| {
+            let Some(kind) = RuntimeKind::from_name(&record.runtime) else {
+                return false;
+            };
+            let words = runtimes::selector_words(target, kind);
+            target.runtime.is_none_or(|k| k == kind)
+                && !words.is_empty()
+                && words.iter().all(|w| record.selectors.contains(w))
+        })
+        .collect();
+    only_one(&matching)
 }
 
 fn report_nothing(printer: &Printer, report: ChangeReport) {

@@ -19,11 +19,30 @@ pub enum RuntimeKind {
     Infra,
 }
 
+const ALL: [RuntimeKind; 11] = [
+    RuntimeKind::Tomcat,
+    RuntimeKind::Jboss,
+    RuntimeKind::Weblogic,
+    RuntimeKind::Websphere,
+    RuntimeKind::Jeus,
+    RuntimeKind::Jetty,
+    RuntimeKind::Resin,
+    RuntimeKind::Springboot,
+    RuntimeKind::Php,
+    RuntimeKind::Python,
+    RuntimeKind::Infra,
+];
+
 impl RuntimeKind {
     /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
     /// the Python and infra agents come as packages.
     pub fn takes_agent_files(self) -> bool {
         !matches!(self, RuntimeKind::Python | RuntimeKind::Infra)
+    }
+
+    /// The kind a ledger record names.
+    pub fn from_name(name: &str) -> Option<RuntimeKind> {
+        ALL.iter().copied().find(|k| k.name() == name)
     }
 
     pub fn name(self) -> &'static str {

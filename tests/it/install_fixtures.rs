@@ -582,3 +582,24 @@ fn reinstall_with_new_options_still_uninstalls_to_the_original() {
         "stale backups left"
     );
 }
+
+#[test]
+fn catalina_method_on_a_home_with_its_own_base_warns_that_every_base_shares_it() {
+    let (dir, home) = fixture("tomcat9");
+    let base = dir.path().join("base1");
+    fs::create_dir_all(base.join("conf")).unwrap();
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--base")
+        .arg(&base)
+        .args(["--method", "catalina", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("shared by every CATALINA_BASE"),
+        "{report}"
+    );
+}

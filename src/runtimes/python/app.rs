@@ -15,6 +15,34 @@ use std::path::{Path, PathBuf};
 
 /// The native agent process `whatap-start-agent` starts (cwd = WHATAP_HOME).
 pub const AGENT_PROCESS: &str = "whatap_python";
+/// Where systemd looks for units, most specific first.
+pub const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+/// Our drop-in's name in `<unit>.d/`.
+pub const DROPIN_NAME: &str = "whatap.conf";
+
+/// `app` -> `app.service`; a name with a suffix is kept.
+pub fn unit_name(unit: &str) -> String {
+    if unit.contains('.') {
+        unit.to_string()
+    } else {
+        format!("{unit}.service")
+    }
+}
+
+/// Where install puts the drop-in for `--unit`: beside a unit file given as a path, else in
+/// /etc/systemd/system.
+pub fn dropin_dir(unit: &str) -> PathBuf {
+    if unit.contains('/') {
+        PathBuf::from(format!("{unit}.d"))
+    } else {
+        Path::new(UNIT_DIRS[0]).join(format!("{}.d", unit_name(unit)))
+    }
+}
 
 /// A running Python app process (the master, not its workers).
 #[derive(Debug, Clone)]
@@ -229,12 +257,41 @@ fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
     })
 }
 
+/// uWSGI's `env = KEY=VALUE` options of the `--ini` file it runs: set inside the process, so
+/// `/proc/PID/environ` never shows them.
+fn ini_environ(args: &[String], cwd: Option<&Path>) -> BTreeMap<String, String> {
+    let Some(ini) = args
+        .iter()
+        .position(|a| a == "--ini")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return BTreeMap::new();
+    };
+    let path = cwd.map_or_else(|| PathBuf::from(ini), |cwd| cwd.join(ini));
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "env")
+                .then_some(value)?
+                .trim()
+                .split_once('=')
+        })
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
+    let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
+    let mut environ = read_environ(p.pid);
+    if server == "uwsgi" && !environ.is_empty() {
+        environ.extend(ini_environ(&p.args, cwd.as_deref()));
+    }
     Some(AppProcess {
         server,
-        environ: read_environ(p.pid),
-        cwd: fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
+        environ,
+        cwd,
         unit: cgroup_unit(p.pid),
         supervisor: supervisor_program(p),
         process: p.clone(),
@@ -246,13 +303,7 @@ pub fn agent_pids(host: &Host, whatap_home: &Path) -> Vec<u32> {
     let home = canonical_lenient(whatap_home);
     host.processes
         .iter()
-        .filter(|p| {
-            p.args
-                .first()
-                .and_then(|a| Path::new(a).file_name())
-                .is_some_and(|n| n == AGENT_PROCESS)
-        })
-        .filter(|p| fs::read_link(format!("/proc/{}/cwd", p.pid)).is_ok_and(|cwd| cwd == home))
+        .filter(|p| process::named_in(p, AGENT_PROCESS, &home))
         .map(|p| p.pid)
         .collect()
 }
@@ -343,11 +394,11 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
         };
         return Ok(build(home, Some(app), host));
     }
-    let Some(home) = named else {
-        return Err(Error::Internal(
-            "resolve without a target: use runtimes::resolve".into(),
-        ));
+    let home = match named {
+        Some(home) => home.clone(),
+        None => home_of_start(target)?,
     };
+    let home = &home;
     let home = canonical_lenient(&absolute("--home", home)?);
     if home.exists() && !home.is_dir() {
         return Err(Error::usage(
@@ -360,6 +411,40 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
         .find(|a| a.whatap_home == home)
         .and_then(|a| a.app);
     Ok(build(home, app, host))
+}
+
+/// The WHATAP_HOME `--start-script` or `--unit` names (our wrapping, the guide's
+/// `WHATAP_HOME=` line, supervisor's `environment =`, our drop-in's `Environment=`).
+fn home_of_start(target: &TargetSettings) -> Result<PathBuf> {
+    let (flag, files) = match (&target.start_script, &target.unit) {
+        (Some(script), _) => ("--start-script", vec![absolute("--start-script", script)?]),
+        (None, Some(unit)) => {
+            let mut files = vec![dropin_dir(unit).join(DROPIN_NAME)];
+            files.extend(UNIT_DIRS.iter().map(|d| Path::new(d).join(unit_name(unit))));
+            files.push(PathBuf::from(unit));
+            ("--unit", files)
+        }
+        (None, None) => {
+            return Err(Error::Internal(
+                "resolve without a target: use runtimes::resolve".into(),
+            ));
+        }
+    };
+    files
+        .iter()
+        .filter_map(|f| crate::plan::target::peek(f).ok())
+        .find_map(|bytes| wrap::named_home(&String::from_utf8_lossy(&bytes)))
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            Error::usage(
+                msg!(
+                    "python-start-names-no-home",
+                    flag = flag,
+                    path = files[0].display()
+                ),
+                msg!("python-start-names-no-home-hint"),
+            )
+        })
 }
 
 impl PythonApp {
