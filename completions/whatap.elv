@@ -18,6 +18,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
     }
     var completions = [
         &'whatap'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -37,11 +38,13 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'whatap;detect'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -81,6 +84,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --app-name 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
             cand --app-process-name 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name'
             cand --sha256 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --latest-jar 'Pick the newest whatap.agent.tracer-*.jar at each start'
@@ -112,6 +116,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --systemd-dir 'springboot: where unit drop-ins go'
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
             cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -138,6 +143,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
             cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
             cand --log 'Also scan this log file (repeatable)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --no-network 'Skip collector and firewall checks'
@@ -156,7 +162,25 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'whatap;report'= {
+            cand --html 'Also write the summary as one self-contained HTML page'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'whatap;completions'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -173,6 +197,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
         }
         &'whatap;man'= {
             cand --dir 'Write whatap.1 and one page per subcommand into DIR instead'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -192,6 +217,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -203,6 +229,8 @@ set edit:completion:arg-completer[whatap] = {|@words|
         &'whatap;help;uninstall'= {
         }
         &'whatap;help;doctor'= {
+        }
+        &'whatap;help;report'= {
         }
         &'whatap;help;completions'= {
         }

@@ -31,6 +31,9 @@ pub struct GlobalArgs {
     /// Build and show the plan (a unified diff of every file); change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// Also write the JSON document (the result, or the error) to FILE, atomically
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Ledger, backups and lock
     #[arg(long, global = true, env = "WHATAP_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -64,6 +67,8 @@ pub enum Command {
     Uninstall(TargetArgs),
     /// Diagnose; exit 1 when any error-level finding
     Doctor(DoctorArgs),
+    /// Fleet summary of many `doctor --json` files: hosts x findings, what to look at first
+    Report(ReportArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -198,6 +203,16 @@ pub struct InstallArgs {
     /// No network: --agent-archive comes from the cache or a local path
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// `doctor --json` documents, one per host (a directory: every *.json file in it)
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Also write the summary as one self-contained HTML page
+    #[arg(long, value_name = "OUT")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

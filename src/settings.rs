@@ -18,6 +18,8 @@ pub struct Settings {
     pub json: bool,
     pub yes: bool,
     pub dry_run: bool,
+    /// `--output FILE`, made absolute: where the JSON document is also written.
+    pub output: Option<PathBuf>,
     pub state: StateDir,
     pub lang: Lang,
     pub quiet: bool,
@@ -130,6 +132,42 @@ pub struct DoctorSettings {
     pub fix: bool,
 }
 
+/// `whatap report`: the documents to read and where the page goes.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub files: Vec<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+/// What a command line clap refused still tells: `--json`, and which command it was for.
+pub struct RawArgs {
+    pub json: bool,
+    pub command: String,
+}
+
+impl RawArgs {
+    pub fn from_process() -> RawArgs {
+        use clap::CommandFactory;
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .take_while(|a| a != "--")
+            .collect();
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        RawArgs {
+            json: args.iter().any(|a| a == "--json"),
+            command: args
+                .iter()
+                .find(|a| names.contains(a))
+                .cloned()
+                .unwrap_or_else(|| "whatap".to_string()),
+        }
+    }
+}
+
 pub struct Environment {
     pub ci: bool,
     pub no_color: bool,
@@ -155,24 +193,30 @@ impl Environment {
     }
 }
 
-pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
-    let g = &cli.global;
-    let lang = match g.lang {
+/// `--lang`, else the locale (`ko*` is Korean), else English.
+pub fn lang(flag: Option<cli::Lang>, env: &Environment) -> Lang {
+    match flag {
         Some(cli::Lang::Ko) => Lang::Ko,
         Some(cli::Lang::En) => Lang::En,
         None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
         None => Lang::En,
-    };
+    }
+}
+
+pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
+    let g = &cli.global;
     Settings {
         json: g.json,
         yes: g.yes,
         dry_run: g.dry_run,
+        // Relative to where the command was started; the file is renamed into its directory.
+        output: g.output.clone().map(absolute),
         state: StateDir::new(absolute(
             g.state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
         )),
-        lang,
+        lang: lang(g.lang, env),
         quiet: g.quiet,
         verbose: g.verbose,
         color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
@@ -228,6 +272,37 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
+    })
+}
+
+pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        if found.is_empty() {
+            return Err(Error::usage(
+                msg!("report-empty-dir", path = path.display()),
+                msg!("report-bad-file-hint"),
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(ReportSettings {
+        files,
+        html: args
+            .html
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
     })
 }
 

@@ -62,7 +62,8 @@ const JOURNAL: &str = "temp-journal";
 /// fails, or by the next run with the same state dir after a kill. A person's own
 /// `.whatap-*.tmp` is never touched.
 pub struct Temps {
-    state: Dir,
+    /// The state dir holding the journal; None outside a transaction (`replace`).
+    state: Option<Dir>,
     count: Cell<u64>,
 }
 
@@ -79,9 +80,17 @@ impl Temps {
             state.remove_file(OsStr::new(JOURNAL))?;
         }
         Ok(Temps {
-            state,
+            state: Some(state),
             count: Cell::new(0),
         })
+    }
+
+    /// Temp names for a write outside any transaction: unique, not journaled.
+    fn unjournaled() -> Temps {
+        Temps {
+            state: None,
+            count: Cell::new(0),
+        }
     }
 
     /// A new temp name in `dir`, journaled before the caller creates it.
@@ -94,12 +103,14 @@ impl Temps {
             std::process::id(),
             hasher.finish()
         ));
-        let mut line = hex(dir.join(&name).as_os_str().as_bytes());
-        line.push('\n');
-        let mut journal = self.state.append(OsStr::new(JOURNAL), 0o600)?;
-        journal
-            .write_all(line.as_bytes())
-            .map_err(|e| Error::io(self.state.join(OsStr::new(JOURNAL)), e))?;
+        if let Some(state) = &self.state {
+            let mut line = hex(dir.join(&name).as_os_str().as_bytes());
+            line.push('\n');
+            let mut journal = state.append(OsStr::new(JOURNAL), 0o600)?;
+            journal
+                .write_all(line.as_bytes())
+                .map_err(|e| Error::io(state.join(OsStr::new(JOURNAL)), e))?;
+        }
         Ok(name)
     }
 }
@@ -107,7 +118,9 @@ impl Temps {
 impl Drop for Temps {
     /// Every temp file of the run is renamed into place or removed by now.
     fn drop(&mut self) {
-        let _ = self.state.remove_file(OsStr::new(JOURNAL));
+        if let Some(state) = &self.state {
+            let _ = state.remove_file(OsStr::new(JOURNAL));
+        }
     }
 }
 
@@ -219,6 +232,29 @@ pub fn write(
     guard.armed = false;
     checkpoint::step("write: renamed")?;
     dir.sync()
+}
+
+/// A whole file that is ours to overwrite (a report named by `--output`, `report --html`):
+/// whatever it held is replaced atomically, so a reader never sees half a document. Written
+/// through its directory's handle like any other; outside a transaction, so its temp name is
+/// not journaled (a kill leaves it; nothing ever removes what it cannot prove is its own).
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Internal(format!(
+            "{}: not a file path",
+            path.display()
+        )));
+    };
+    let dir = Dir::open(&crate::plan::target::canonical(parent))?;
+    let current = read_current(&dir, name)?.map(|(bytes, _)| bytes);
+    let spec = WriteSpec {
+        bytes,
+        expect: current.as_deref(),
+        create_mode: 0o644,
+        create_owner: None,
+        validation: Validation::None,
+    };
+    write(&dir, name, &spec, &Temps::unjournaled(), &mut None)
 }
 
 /// Removes `name` from `dir`, refused unless it still holds `expect`.

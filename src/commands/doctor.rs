@@ -1,4 +1,4 @@
-use super::{ChangeReport, Outcome, confirm_and_apply};
+use super::{ChangeReport, Outcome, PlanDoc, confirm_and_apply};
 use crate::apply::ledger::InstallKey;
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
@@ -17,13 +17,13 @@ const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
 const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
-struct DoctorReport {
+struct DoctorReport<'a> {
     command: &'static str,
     ok: bool,
-    findings: Vec<Finding>,
+    findings: &'a [Finding],
     /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fixes: Option<Vec<ChangeReport>>,
+    fixes: Option<Vec<&'a ChangeReport>>,
 }
 
 #[derive(Serialize)]
@@ -34,11 +34,11 @@ struct RulesReport {
 
 fn list_rules(settings: &Settings, printer: &Printer) -> u8 {
     let rules = doctor::catalog::rules();
+    printer.document(&RulesReport {
+        command: "doctor",
+        rules,
+    });
     if printer.json {
-        printer.json(&RulesReport {
-            command: "doctor",
-            rules,
-        });
         return 0;
     }
     let mut text = String::new();
@@ -157,27 +157,35 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     let code = if ok { 0 } else { 1 };
     let code = fixes.iter().flatten().map(|o| o.code).fold(code, u8::max);
-    if printer.json {
-        printer.json(&DoctorReport {
+    if !printer.json {
+        printer.report(&render(printer, &targets, &findings));
+        match &fixes {
+            Some(outcomes) if outcomes.is_empty() => {
+                printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
+            }
+            Some(outcomes) => {
+                for outcome in outcomes {
+                    printer.report("\n");
+                    outcome.print_text(printer);
+                }
+            }
+            None => {}
+        }
+    }
+    // Fixes nobody confirmed: the run was refused, and its document is the error's.
+    match fixes.iter().flatten().find_map(|o| o.refusal.as_ref()) {
+        Some(refusal) => {
+            let reports = fixes.iter().flatten().map(|o| &o.report);
+            printer.refusal("doctor", refusal, &PlanDoc::of(reports));
+        }
+        None => printer.document(&DoctorReport {
             command: "doctor",
             ok,
-            findings,
-            fixes: fixes.map(|outcomes| outcomes.into_iter().map(|o| o.report).collect()),
-        });
-        return Ok(code);
-    }
-    printer.report(&render(printer, &targets, &findings));
-    match fixes {
-        Some(outcomes) if outcomes.is_empty() => {
-            printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
-        }
-        Some(outcomes) => {
-            for outcome in outcomes {
-                printer.report("\n");
-                outcome.print(printer);
-            }
-        }
-        None => {}
+            findings: &findings,
+            fixes: fixes
+                .as_ref()
+                .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
+        }),
     }
     Ok(code)
 }

@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             "uninstall-nothing",
             state = settings.state.path().display()
         ));
-        report_nothing(printer, report);
+        printer.document(&report);
         return Ok(0);
     };
     let mut report = ChangeReport::new(
@@ -129,10 +129,4 @@ fn recorded_by_selectors(ledger: &Ledger, target: &TargetSettings) -> Result<Opt
         })
         .collect();
     only_one(&matching)
-}
-
-fn report_nothing(printer: &Printer, report: ChangeReport) {
-    if printer.json {
-        printer.json(&report);
-    }
 }

@@ -10,13 +10,14 @@ pub mod network;
 pub mod program;
 
 use catalog::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::ui::i18n::Lang;
 
-#[derive(Debug, Clone, Serialize)]
+/// Also read back from other hosts' documents by `whatap report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub severity: Severity,

@@ -209,11 +209,12 @@ fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
     let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
     assert_eq!(ids(&report), ["sigar-not-executable"]);
 
-    // Without --yes and without a terminal: the fix is planned, not applied (exit 3).
+    // Without --yes and without a terminal: refused (exit 3), the fix only planned.
     let (code, report) = doctor_json(&state, &["--no-network", "--fix", "--home", &home_arg]);
     assert_eq!(code, 3);
+    assert_eq!(report["error"]["kind"], "refused");
     assert!(
-        report["fixes"][0]["diff"]
+        report["plan"]["diff"]
             .as_str()
             .unwrap()
             .contains("mode 0644 -> 0755")

@@ -416,9 +416,11 @@ fn without_yes_and_without_a_terminal_the_plan_is_shown_and_exit_is_3() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+    // The error document with the plan, never the install report.
     let report = json(&out.stdout);
-    assert_eq!(report["changed"], false);
-    assert!(report["diff"].as_str().unwrap().contains("WHATAP"));
+    assert_eq!(report["error"]["exit_code"], 3);
+    assert!(report.get("changed").is_none(), "{report}");
+    assert!(report["plan"]["diff"].as_str().unwrap().contains("WHATAP"));
     assert_eq!(tree_bytes(&home), tree);
 }
 

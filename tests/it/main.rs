@@ -8,6 +8,7 @@
 mod common;
 
 mod agent_download;
+mod ansible;
 mod attach;
 mod completions;
 mod concurrency;
@@ -33,6 +34,7 @@ mod real_php;
 mod real_python;
 mod real_tomcat;
 mod reinstall;
+mod report;
 mod selectors;
 mod state_trust;
 mod systemd_sandbox;

@@ -759,3 +759,24 @@ pub fn json_ok(cmd: &mut Command, what: &str) -> serde_json::Value {
     );
     json(&out.stdout)
 }
+
+/// A document without the metadata that changes from run to run and host to host
+/// (`schema_version`, `whatap_version`, `host`, `generated_at`), for snapshots.
+pub fn without_metadata(doc: &serde_json::Value) -> serde_json::Value {
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        for key in ["schema_version", "whatap_version", "host", "generated_at"] {
+            map.remove(key);
+        }
+    }
+    doc
+}
+
+/// The string `key` of every item of the array `list` (hosts of a report, ids, ...).
+pub fn column(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_string())
+        .collect()
+}
