@@ -57,11 +57,17 @@ pub fn detect(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
         systemd_dir: crate::detect::systemd::UNIT_DIRS[0].into(),
         ..TargetSettings::default()
     };
+    detect_unwrapped(host, kind)
+        .into_iter()
+        .map(|r| service::wrap(r, &defaults))
+        .collect()
+}
+
+fn detect_unwrapped(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
     REGISTRY
         .iter()
         .filter(|e| kind.is_none_or(|k| k == e.kind))
         .flat_map(|e| (e.detect)(host))
-        .map(|r| service::wrap(r, &defaults))
         .collect()
 }
 
@@ -100,10 +106,19 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
     }
     let kind = kind.unwrap_or_else(|| guess_kind(target));
     let entry = entry(kind);
-    if let Some(flag) = given(target)
+    // Flags that say something about the instance without picking it: `--whatap-home` (where
+    // the agent goes, except for Python), `--unit` for a server a systemd unit runs (its
+    // sandbox).
+    let qualifies = |s: &Selector| {
+        !entry.selectors.contains(s)
+            && (*s == Selector::WhatapHome
+                || (*s == Selector::Unit && service::runs_under_unit(kind)))
+    };
+    let picks: Vec<Selector> = given(target)
         .into_iter()
-        .find(|s| *s != Selector::WhatapHome && !entry.selectors.contains(s))
-    {
+        .filter(|s| !qualifies(s))
+        .collect();
+    if let Some(flag) = picks.iter().find(|s| !entry.selectors.contains(s)) {
         let accepted: Vec<&str> = entry.selectors.iter().map(|s| s.flag()).collect();
         return Err(Error::usage(
             msg!(
@@ -115,7 +130,12 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
             msg!("selector-not-for-runtime-hint"),
         ));
     }
-    Ok(service::wrap((entry.resolve)(target, host)?, target))
+    let found = if picks.is_empty() && !entry.needs_no_target {
+        pick_one(detect_unwrapped(host, Some(kind)))?
+    } else {
+        (entry.resolve)(target, host)?
+    };
+    Ok(service::wrap(found, target))
 }
 
 /// The selector flags `target` gives.

@@ -25,14 +25,19 @@ pub struct InService {
     dirs: Vec<PathBuf>,
 }
 
+/// Whether a systemd unit's sandbox can stand between this kind and its WhaTap home: the Java
+/// servers (Spring Boot's drop-in is its install itself). For them `--unit` names that unit.
+pub fn runs_under_unit(kind: RuntimeKind) -> bool {
+    !matches!(
+        kind,
+        RuntimeKind::Springboot | RuntimeKind::Php | RuntimeKind::Python | RuntimeKind::Infra
+    )
+}
+
 /// `runtime` wrapped when a systemd unit runs it: `--unit`, else the unit of its process, else
 /// the one its layout names (Debian's tomcatN / jettyN).
 pub fn wrap(runtime: Box<dyn Runtime>, target: &TargetSettings) -> Box<dyn Runtime> {
-    // The Java servers (Spring Boot's drop-in is its install itself).
-    if matches!(
-        runtime.kind(),
-        RuntimeKind::Springboot | RuntimeKind::Php | RuntimeKind::Python | RuntimeKind::Infra
-    ) {
+    if !runs_under_unit(runtime.kind()) {
         return runtime;
     }
     let dirs = systemd::search_dirs(&target.systemd_dir);

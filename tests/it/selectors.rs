@@ -361,7 +361,7 @@ fn php_by_php_bin_and_infra_by_home() {
 fn a_selector_the_runtime_does_not_take_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (runtime, flag) in [
-        ("tomcat", "--unit"),
+        ("tomcat", "--php-bin"),
         ("jetty", "--start-script"),
         ("php", "--home"),
         ("infra", "--pid"),
