@@ -44,6 +44,15 @@ impl Case {
         self.install_at(&self.home, extra)
     }
 
+    /// `uninstall --yes` succeeds and gives the home back exactly as `tree`.
+    fn assert_uninstall_restores(&self, tree: &std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        whatap(&self.state())
+            .args(["uninstall", "--yes"])
+            .assert()
+            .success();
+        assert_eq!(&tree_bytes(&self.home), tree);
+    }
+
     fn install_at(&self, home: &Path, extra: &[&str]) -> Output {
         whatap(&self.state())
             .args(install_args(home))
@@ -245,11 +254,7 @@ fn markers_in_here_documents_are_refused_and_in_comments_ignored() {
     assert!(out.status.success(), "{}", stderr(&out));
     let setenv = fs::read_to_string(case.home.join("bin/setenv.sh")).unwrap();
     assert!(setenv.starts_with(commented), "{setenv}");
-    whatap(&case.state())
-        .args(["uninstall", "--yes"])
-        .assert()
-        .success();
-    assert_eq!(tree_bytes(&case.home), tree);
+    case.assert_uninstall_restores(&tree);
 }
 
 #[test]
@@ -695,11 +700,7 @@ fn a_block_never_lands_after_a_final_return() {
         .unwrap();
     let options = String::from_utf8_lossy(&out.stdout);
     assert!(options.contains("-javaagent:"), "{options:?}");
-    whatap(&case.state())
-        .args(["uninstall", "--yes"])
-        .assert()
-        .success();
-    assert_eq!(tree_bytes(&case.home), tree);
+    case.assert_uninstall_restores(&tree);
 }
 
 #[test]
@@ -714,11 +715,7 @@ fn a_whatap_home_named_through_dot_dot_or_a_symlink_is_written_where_it_resolves
         let out = case.install(&["--whatap-home", whatap_home.to_str().unwrap()]);
         assert!(out.status.success(), "{given}: {}", stderr(&out));
         assert!(real.join("agent/whatap.conf").is_file(), "{given}");
-        whatap(&case.state())
-            .args(["uninstall", "--yes"])
-            .assert()
-            .success();
+        case.assert_uninstall_restores(&tree);
         assert!(!real.join("agent").exists(), "{given}");
-        assert_eq!(tree_bytes(&case.home), tree, "{given}");
     }
 }
