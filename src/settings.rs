@@ -44,6 +44,8 @@ pub struct TargetSettings {
     /// `--whatap-home` (install only): where the agent goes; for Python it also names the
     /// app, which is known by its WHATAP_HOME.
     pub whatap_home: Option<PathBuf>,
+    /// `--app-dir`: a Node.js app, by the directory of its package.json.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl TargetSettings {
@@ -57,6 +59,7 @@ impl TargetSettings {
             && self.unit.is_none()
             && self.start_script.is_none()
             && !python_home
+            && self.app_dir.is_none()
     }
 }
 
@@ -187,6 +190,7 @@ impl RuntimeArg {
             RuntimeArg::Php => RuntimeKind::Php,
             RuntimeArg::Python => RuntimeKind::Python,
             RuntimeArg::Infra => RuntimeKind::Infra,
+            RuntimeArg::Nodejs => RuntimeKind::Nodejs,
         }
     }
 }
@@ -202,6 +206,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: None,
+        app_dir: args.app_dir.clone(),
     }
 }
 
@@ -280,6 +285,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         &args.whatap_home,
         &args.python,
         &args.target.start_script,
+        &args.target.app_dir,
     ]
     .into_iter()
     .flatten()

@@ -2,10 +2,11 @@
 //! Files shared by several installs (one whatap.conf for two Tomcats) are restored only
 //! when the last install that uses them is removed.
 
+use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, RunStep};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,9 @@ pub struct InstallRecord {
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
+    /// Programs uninstall runs before restoring the files (npm removing a package we added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uninstall_run: Vec<RunStep>,
 }
 
 /// What names an install record.
@@ -136,6 +140,7 @@ impl Ledger {
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
                     links_created: Vec::new(),
+                    uninstall_run: Vec::new(),
                 });
                 self.installs.len() - 1
             }
@@ -157,6 +162,33 @@ impl Ledger {
         for link in &plan.links {
             if !self.installs[index].links_created.contains(link) {
                 self.installs[index].links_created.push(link.clone());
+            }
+        }
+        for step in &plan.uninstall_run {
+            if !self.installs[index].uninstall_run.contains(step) {
+                self.installs[index].uninstall_run.push(step.clone());
+            }
+        }
+        // What a program will write is not known yet: recorded as unchanged until
+        // `record_rewritten` says what it wrote.
+        for rewrite in plan.run.iter().flat_map(|s| &s.rewrites) {
+            if !self.installs[index].paths.contains(&rewrite.path) {
+                self.installs[index].paths.push(rewrite.path.clone());
+            }
+            if self.file(&rewrite.path).is_none() {
+                let original = rewrite.before.as_deref().map(sha256_hex);
+                self.files.push(FileRecord {
+                    path: rewrite.path.clone(),
+                    action: if rewrite.before.is_some() {
+                        Action::Modified
+                    } else {
+                        Action::Created
+                    },
+                    backup: original.clone(),
+                    written_sha256: original.clone().unwrap_or_default(),
+                    original_sha256: original,
+                    ownership: Ownership::Whole,
+                });
             }
         }
         for edit in &plan.edits {
@@ -185,6 +217,15 @@ impl Ledger {
                         ownership: edit.ownership.clone(),
                     });
                 }
+            }
+        }
+    }
+
+    /// What the plan's programs wrote into the files they rewrite (after `record_install`).
+    pub fn record_rewritten(&mut self, rewritten: &[Rewritten]) {
+        for file in rewritten {
+            if let Some(record) = self.files.iter_mut().find(|f| f.path == file.path) {
+                record.written_sha256 = file.after.as_deref().map(sha256_hex).unwrap_or_default();
             }
         }
     }

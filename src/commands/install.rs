@@ -32,7 +32,11 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = agent_files(settings, install)?;
+    let dist = if target.kind().takes_archive_as_is() {
+        None
+    } else {
+        agent_files(settings, install)?
+    };
     // Planning validates every input before anything, even the state dir, is created.
     let planned = target.plan_install(install, dist.as_deref())?;
     // A JVM that cannot be attached to is refused before anything is written.

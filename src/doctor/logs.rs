@@ -261,10 +261,12 @@ fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String 
 /// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the
 /// name sorts by date).
 pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
-    crate::detect::files_in(dir, |n| {
-        n.starts_with("whatap-boot-") && n.ends_with(".log")
-    })
-    .pop()
+    newest_dated_log(dir, "whatap-boot-")
+}
+
+/// The newest `<prefix>YYYYMMDD.log` in `dir`.
+pub fn newest_dated_log(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    crate::detect::files_in(dir, |n| n.starts_with(prefix) && n.ends_with(".log")).pop()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! Everything here is pure (bytes in, bytes out); only `apply` touches disk.
 
 pub mod conf;
+pub mod ecosystem;
 pub mod eol;
 pub mod heredoc;
 pub mod lines;

@@ -122,8 +122,10 @@ fn server_of(program: &str, args: &[&str]) -> Option<String> {
     None
 }
 
-/// The start command on one line of text, if the line runs a Python app.
-pub fn find_start(text: &str) -> Option<StartCommand> {
+/// The command word of a line of shell (after `exec`, `nohup`, `env`, `VAR=value`
+/// prefixes): its byte offset, the word, and the words after it; None for blank and comment
+/// lines.
+pub fn command_word(text: &str) -> Option<(usize, &str, Vec<&str>)> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
         return None;
@@ -134,6 +136,12 @@ pub fn find_start(text: &str) -> Option<StartCommand> {
         .position(|(_, w)| !PREFIX_WORDS.contains(w) && !is_assignment(w))?;
     let (offset, program) = words[first];
     let args: Vec<&str> = words[first + 1..].iter().map(|(_, w)| *w).collect();
+    Some((offset, program, args))
+}
+
+/// The start command on one line of text, if the line runs a Python app.
+pub fn find_start(text: &str) -> Option<StartCommand> {
+    let (offset, program, args) = command_word(text)?;
     let server = server_of(program, &args)?;
     Some(StartCommand {
         server,

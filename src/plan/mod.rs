@@ -133,11 +133,24 @@ impl DirCreate {
 }
 
 /// A program the plan runs on apply, outside the file edits (pip into the app's own
-/// interpreter). Run directly, never through a shell; not recorded in the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// interpreter, npm into a Node.js app). Run directly, never through a shell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStep {
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// Files the program rewrites itself (npm: package.json and its lock file), with their
+    /// bytes when planned: re-checked and backed up before it runs, put back when the apply
+    /// fails, and recorded with what the program wrote, so uninstall restores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// A file a `RunStep` rewrites, and its bytes before (None: it does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub before: Option<Vec<u8>>,
 }
 
 impl RunStep {
@@ -176,6 +189,9 @@ pub struct Plan {
     pub remove_links: Vec<Link>,
     /// Directories to remove (if empty) after the edits, deepest first.
     pub remove_dirs: Vec<PathBuf>,
+    /// Programs `uninstall` runs before it restores the files (npm removing the package this
+    /// install added); recorded in the ledger, not run now.
+    pub uninstall_run: Vec<RunStep>,
 }
 
 impl Plan {

@@ -61,6 +61,8 @@ pub fn plan_uninstall(
         .cloned()
         .collect();
     plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
+    // Before the files: npm removing its package must still see the package.json it added.
+    plan.run = install.uninstall_run.clone();
     Ok(Reversal { plan, warnings })
 }
 

@@ -17,13 +17,23 @@ pub enum RuntimeKind {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
 
 impl RuntimeKind {
     /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
     /// the Python and infra agents come as packages.
     pub fn takes_agent_files(self) -> bool {
-        !matches!(self, RuntimeKind::Python | RuntimeKind::Infra)
+        !matches!(
+            self,
+            RuntimeKind::Python | RuntimeKind::Infra | RuntimeKind::Nodejs
+        )
+    }
+
+    /// Whether `--agent-archive` goes to the runtime as given, not unpacked into the cache (an
+    /// npm tarball is installed by npm itself).
+    pub fn takes_archive_as_is(self) -> bool {
+        self == RuntimeKind::Nodejs
     }
 
     pub fn name(self) -> &'static str {
@@ -39,6 +49,7 @@ impl RuntimeKind {
             RuntimeKind::Php => "php",
             RuntimeKind::Python => "python",
             RuntimeKind::Infra => "infra",
+            RuntimeKind::Nodejs => "nodejs",
         }
     }
 }

@@ -11,10 +11,12 @@ pub mod jboss;
 pub mod jetty;
 pub mod jeus;
 pub mod kind;
+pub mod nodejs;
 pub mod php;
 pub mod python;
 pub mod resin;
 pub mod springboot;
+pub mod systemd;
 pub mod tomcat;
 pub mod weblogic;
 pub mod websphere;
@@ -40,6 +42,7 @@ pub const REGISTRY: &[Entry] = &[
     websphere::ENTRY,
     springboot::ENTRY,
     jetty::ENTRY,
+    nodejs::ENTRY,
 ];
 
 pub fn entry(kind: RuntimeKind) -> &'static Entry {
@@ -85,10 +88,11 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
-    // `--php-bin` alone means PHP.
+    // `--php-bin` alone means PHP, `--app-dir` alone Node.js.
     let kind = target
         .runtime
-        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php));
+        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php))
+        .or_else(|| target.app_dir.is_some().then_some(RuntimeKind::Nodejs));
     if target.is_empty() && !kind.is_some_and(|k| entry(k).needs_no_target) {
         return pick_one(detect(host, kind));
     }

@@ -65,27 +65,6 @@ pub struct PythonApp {
     pub agents: Vec<u32>,
 }
 
-fn read_environ(pid: u32) -> BTreeMap<String, String> {
-    let Ok(raw) = fs::read(format!("/proc/{pid}/environ")) else {
-        return BTreeMap::new();
-    };
-    process::parse_cmdline(&raw)
-        .into_iter()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-fn parent_pid(pid: u32) -> Option<u32> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .and_then(|v| v.trim().parse().ok())
-}
-
 /// `.../system.slice/app.service` in `/proc/PID/cgroup` names the unit.
 fn cgroup_unit(pid: u32) -> Option<String> {
     let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
@@ -200,7 +179,7 @@ fn same_command(command: &str, argv: &[String]) -> bool {
 
 /// The supervisor program that started `p`: found through its parent supervisord's config.
 fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
-    let parent = process::read(&process::proc_root(), parent_pid(p.pid)?)?;
+    let parent = process::read(&process::proc_root(), process::parent_pid(p.pid)?)?;
     if !parent
         .args
         .iter()
@@ -233,7 +212,7 @@ fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
     Some(AppProcess {
         server,
-        environ: read_environ(p.pid),
+        environ: process::environ(p.pid),
         cwd: fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
         unit: cgroup_unit(p.pid),
         supervisor: supervisor_program(p),
@@ -281,7 +260,7 @@ fn build(whatap_home: PathBuf, app: Option<AppProcess>, host: &Host) -> PythonAp
 pub fn detect(host: &Host) -> Vec<PythonApp> {
     let apps: Vec<AppProcess> = host.processes.iter().filter_map(app_process).collect();
     let masters = apps.iter().filter(|a| {
-        let parent = parent_pid(a.process.pid);
+        let parent = process::parent_pid(a.process.pid);
         !apps
             .iter()
             .any(|other| Some(other.process.pid) == parent && other.process.args == a.process.args)
@@ -296,19 +275,7 @@ pub fn detect(host: &Host) -> Vec<PythonApp> {
     found
 }
 
-pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
-    if path.is_absolute() {
-        return Ok(path.to_path_buf());
-    }
-    std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .map_err(|e| {
-            Error::usage(
-                format!("{flag} {}: {e}", path.display()),
-                msg!("python-absolute-hint"),
-            )
-        })
-}
+pub use crate::plan::target::absolute;
 
 /// The WHATAP_HOME the flags name: `--home`, or install's `--whatap-home` (the same directory).
 fn named_home(target: &TargetSettings) -> Result<Option<&PathBuf>> {

@@ -13,20 +13,13 @@ use crate::plan::target::canonical_lenient;
 use crate::plan::{DirCreate, Plan, RunStep, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
+use crate::runtimes::systemd::{UnitFiles, unit_files};
 use crate::settings::InstallSettings;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "whatap-python";
-/// Where systemd looks for units, most specific first.
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
-const DROPIN_NAME: &str = "whatap.conf";
 
 /// What `--python` (or the app) tells about the interpreter: where its console scripts go,
 /// whether whatap-python is importable.
@@ -92,76 +85,6 @@ enum WrapTarget {
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
-}
-
-struct UnitFiles {
-    name: String,
-    dropin: PathBuf,
-    /// Unit file then drop-ins, in the order systemd reads them (ours left out).
-    sources: Vec<(PathBuf, Vec<u8>)>,
-}
-
-fn unit_files(unit: &str) -> Result<UnitFiles> {
-    let (unit_file, dropin_dir) = if unit.contains('/') {
-        let path = PathBuf::from(unit);
-        let dir = PathBuf::from(format!("{unit}.d"));
-        (path, dir)
-    } else {
-        let name = if unit.contains('.') {
-            unit.to_string()
-        } else {
-            format!("{unit}.service")
-        };
-        let file = UNIT_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(&name))
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Error::usage(
-                    msg!(
-                        "python-unit-missing",
-                        unit = unit,
-                        dirs = UNIT_DIRS.join(", ")
-                    ),
-                    msg!("python-unit-missing-hint"),
-                )
-            })?;
-        (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
-    };
-    let name = unit_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let main = crate::plan::target::peek(&unit_file).map_err(|e| {
-        Error::usage(
-            format!("--unit {}: {e}", unit_file.display()),
-            msg!("python-unit-unreadable-hint"),
-        )
-    })?;
-    let mut sources = vec![(unit_file, main)];
-    let mut dropins: Vec<PathBuf> = UNIT_DIRS
-        .iter()
-        .map(|d| Path::new(d).join(format!("{name}.d")))
-        .chain([dropin_dir.clone()])
-        .filter_map(|d| fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "conf")
-                && p.file_name().is_some_and(|n| n != DROPIN_NAME)
-        })
-        .collect();
-    dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-    dropins.dedup();
-    for path in dropins {
-        if let Ok(bytes) = crate::plan::target::peek(&path) {
-            sources.push((path, bytes));
-        }
-    }
-    Ok(UnitFiles {
-        name,
-        dropin: dropin_dir.join(DROPIN_NAME),
-        sources,
-    })
 }
 
 fn check_value(flag: &str, value: &str) -> Result<()> {
@@ -396,6 +319,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         plan.run.push(RunStep {
             program: interpreter.path.clone(),
             args: ["-m", "pip", "install", PACKAGE].map(String::from).to_vec(),
+            rewrites: Vec::new(),
         });
     }
     let agent = interpreter.scripts.join(START_AGENT);

@@ -1,0 +1,281 @@
+//! systemd units read as files (no running systemd is asked): where a unit lives, its
+//! drop-ins in the order systemd reads them, and the environment they give the service. The
+//! drop-in a runtime writes is `<unit>.d/whatap.conf`, left out of what is read back.
+
+use crate::error::{Error, Result};
+use crate::msg;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where systemd looks for units, most specific first.
+pub const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+/// The drop-in whatap writes for a unit.
+pub const DROPIN_NAME: &str = "whatap.conf";
+
+/// A unit file and its drop-ins.
+pub struct UnitFiles {
+    pub name: String,
+    /// Our drop-in: `<dir>/<name>.d/whatap.conf`.
+    pub dropin: PathBuf,
+    /// Unit file then drop-ins, in the order systemd reads them (ours left out).
+    pub sources: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// The unit `--unit` names: a name looked up in `UNIT_DIRS` (`.service` added when it has no
+/// type), or a unit file's path (our drop-in then goes beside it).
+pub fn unit_files(unit: &str) -> Result<UnitFiles> {
+    let (unit_file, dropin_dir) = if unit.contains('/') {
+        let path = PathBuf::from(unit);
+        let dir = PathBuf::from(format!("{unit}.d"));
+        (path, dir)
+    } else {
+        let name = if unit.contains('.') {
+            unit.to_string()
+        } else {
+            format!("{unit}.service")
+        };
+        let file = UNIT_DIRS
+            .iter()
+            .map(|d| Path::new(d).join(&name))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Error::usage(
+                    msg!(
+                        "python-unit-missing",
+                        unit = unit,
+                        dirs = UNIT_DIRS.join(", ")
+                    ),
+                    msg!("python-unit-missing-hint"),
+                )
+            })?;
+        (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
+    };
+    let name = unit_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let main = crate::plan::target::peek(&unit_file).map_err(|e| {
+        Error::usage(
+            format!("--unit {}: {e}", unit_file.display()),
+            msg!("python-unit-unreadable-hint"),
+        )
+    })?;
+    let mut sources = vec![(unit_file, main)];
+    let mut dropins: Vec<PathBuf> = UNIT_DIRS
+        .iter()
+        .map(|d| Path::new(d).join(format!("{name}.d")))
+        .chain([dropin_dir.clone()])
+        .filter_map(|d| fs::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "conf")
+                && p.file_name().is_some_and(|n| n != DROPIN_NAME)
+        })
+        .collect();
+    dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+    dropins.dedup();
+    for path in dropins {
+        if let Ok(bytes) = crate::plan::target::peek(&path) {
+            sources.push((path, bytes));
+        }
+    }
+    Ok(UnitFiles {
+        name,
+        dropin: dropin_dir.join(DROPIN_NAME),
+        sources,
+    })
+}
+
+/// `key=value` settings of the `[Service]` sections, in reading order, continuation lines
+/// joined; each with its file and 1-based line.
+pub fn service_settings(files: &[(PathBuf, Vec<u8>)]) -> Vec<(String, String, PathBuf, usize)> {
+    let mut found = Vec::new();
+    for (file, content) in files {
+        let text = String::from_utf8_lossy(content);
+        let mut in_service = false;
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_service = trimmed == "[Service]";
+                continue;
+            }
+            if !in_service || trimmed.starts_with(['#', ';']) {
+                continue;
+            }
+            let Some((key, value)) = trimmed.split_once('=') else {
+                continue;
+            };
+            let mut value = value.trim().to_string();
+            while value.ends_with('\\') {
+                value.pop();
+                match lines.next() {
+                    Some((_, next)) => {
+                        value.push(' ');
+                        value.push_str(next.trim());
+                    }
+                    None => break,
+                }
+            }
+            found.push((key.trim().to_string(), value, file.clone(), index + 1));
+        }
+    }
+    found
+}
+
+/// The words of a setting as systemd splits them: blanks separate, `"..."` and `'...'`
+/// quote, a backslash escapes the next character.
+pub fn words(value: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = value.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                current.extend(chars.next());
+                in_word = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                current.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    words
+}
+
+/// The variables `Environment=` lines set, the last assignment winning; an empty
+/// `Environment=` clears them all, as in systemd.
+pub fn environment(files: &[(PathBuf, Vec<u8>)]) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for (key, value, _, _) in service_settings(files) {
+        if key != "Environment" {
+            continue;
+        }
+        if value.is_empty() {
+            env.clear();
+        }
+        for word in words(&value) {
+            if let Some((name, value)) = word.split_once('=') {
+                env.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    env
+}
+
+/// The files `EnvironmentFile=` lines name (a leading `-` only marks one as optional); an
+/// empty `EnvironmentFile=` clears the list.
+pub fn environment_files(files: &[(PathBuf, Vec<u8>)]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for (key, value, _, _) in service_settings(files) {
+        if key != "EnvironmentFile" {
+            continue;
+        }
+        if value.is_empty() {
+            found.clear();
+        }
+        found.extend(
+            words(&value)
+                .into_iter()
+                .map(|w| PathBuf::from(w.trim_start_matches('-'))),
+        );
+    }
+    found
+}
+
+/// Does an environment file (`NAME=value` lines, `#` comments, `export` tolerated) set `name`?
+pub fn file_sets(path: &Path, name: &str) -> bool {
+    let Ok(bytes) = crate::plan::target::peek(path) else {
+        return false;
+    };
+    String::from_utf8_lossy(&bytes).lines().any(|line| {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        line.split_once('=').is_some_and(|(k, _)| k.trim() == name)
+    })
+}
+
+/// Service unit files in `dirs` (`*.service`), sorted by name, each name once (the first dir
+/// that has it wins, as in systemd).
+pub fn services_in(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut seen: Vec<std::ffi::OsString> = Vec::new();
+    let mut found = Vec::new();
+    for dir in dirs {
+        for path in crate::detect::files_in(dir, |n| n.ends_with(".service")) {
+            let name = path.file_name().map(|n| n.to_os_string());
+            if let Some(name) = name.filter(|n| !seen.contains(n)) {
+                seen.push(name);
+                found.push(path);
+            }
+        }
+    }
+    found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(text: &str) -> (PathBuf, Vec<u8>) {
+        (PathBuf::from("u.service"), text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn environment_lines_in_order_with_quotes_and_resets() {
+        let main = unit(
+            "[Unit]\nEnvironment=NOT=service\n[Service]\nEnvironment=\"NODE_OPTIONS=--max-old-space-size=512 --trace-warnings\" PORT=80\n\
+             Environment=A=1 \\\n  B=2\nEnvironmentFile=-/etc/default/app\n",
+        );
+        let env = environment(std::slice::from_ref(&main));
+        assert_eq!(
+            env.get("NODE_OPTIONS").map(String::as_str),
+            Some("--max-old-space-size=512 --trace-warnings")
+        );
+        assert_eq!(env.get("PORT").map(String::as_str), Some("80"));
+        assert_eq!(env.get("B").map(String::as_str), Some("2"));
+        assert!(!env.contains_key("NOT"));
+        assert_eq!(
+            environment_files(std::slice::from_ref(&main)),
+            [PathBuf::from("/etc/default/app")]
+        );
+        let reset = unit("[Service]\nEnvironment=\nEnvironment='C=x y'\n");
+        let env = environment(&[main, reset]);
+        assert_eq!(env.len(), 1);
+        assert_eq!(env.get("C").map(String::as_str), Some("x y"));
+    }
+
+    #[test]
+    fn an_environment_file_is_read_for_one_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app");
+        fs::write(&file, "# options\nexport NODE_OPTIONS=--inspect\nPORT=1\n").unwrap();
+        assert!(file_sets(&file, "NODE_OPTIONS"));
+        assert!(!file_sets(&file, "WHATAP_HOME"));
+        assert!(!file_sets(&dir.path().join("missing"), "PORT"));
+    }
+}
