@@ -147,9 +147,10 @@ impl Ledger {
         };
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
-        for dir in &plan.dirs {
-            if !self.installs[index].dirs_created.contains(&dir.path) {
-                self.installs[index].dirs_created.push(dir.path.clone());
+        let created = plan.dirs.iter().map(|d| &d.path);
+        for dir in created.chain(plan.run.iter().flat_map(|s| &s.creates)) {
+            if !self.installs[index].dirs_created.contains(dir) {
+                self.installs[index].dirs_created.push(dir.clone());
             }
         }
         for change in &plan.modes {

@@ -382,6 +382,7 @@ mod tests {
                     before: None,
                 },
             ],
+            creates: Vec::new(),
         };
         let conf = dir.path().join("whatap.conf");
         // The conf is planned as absent but exists: the apply fails after the program ran.

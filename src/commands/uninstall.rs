@@ -12,6 +12,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         .state
         .begin(!settings.dry_run && settings.state.exists())?;
     let ledger = transaction.ledger();
+    let mut resolved = None;
     let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
         let wanted = target.runtime.map(RuntimeKind::name);
         let recorded: Vec<_> = ledger
@@ -38,7 +39,10 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             }
         }
     } else {
-        Some(runtimes::resolve(target, &Host::scan())?.id())
+        let runtime = runtimes::resolve(target, &Host::scan())?;
+        let id = runtime.id();
+        resolved = Some(runtime);
+        Some(id)
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
         let report = ChangeReport::new(
@@ -63,7 +67,10 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
+    report.next_steps = match &resolved {
+        Some(runtime) => runtime.uninstall_next_steps(),
+        None => vec![crate::msg!("uninstall-next", runtime = install.runtime)],
+    };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
         transaction.forget(&install.id)?;

@@ -143,6 +143,10 @@ pub struct RunStep {
     /// fails, and recorded with what the program wrote, so uninstall restores them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rewrites: Vec<Rewrite>,
+    /// Directories the program creates (npm's `node_modules/.bin`): recorded like the plan's
+    /// own, so uninstall removes them when they are empty again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<PathBuf>,
 }
 
 /// A file a `RunStep` rewrites, and its bytes before (None: it does not exist yet).

@@ -25,6 +25,11 @@ pub trait Runtime {
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
 
+    /// What to do once uninstall has put the files back.
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        vec![crate::msg!("uninstall-next", runtime = self.kind())]
+    }
+
     /// The target flags that pick this instance again (what the wizard installs).
     fn selection(&self) -> TargetSettings {
         default_selection(self)

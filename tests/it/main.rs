@@ -27,6 +27,7 @@ mod install_websphere;
 mod json_schemas;
 mod languages;
 mod real_jetty;
+mod real_nodejs;
 mod real_php;
 mod real_python;
 mod real_tomcat;

@@ -112,6 +112,7 @@ fn rewrites(app_dir: &Path) -> Result<Vec<Rewrite>> {
         .collect()
 }
 
+/// `npm <words...>` in the app; on install, what it rewrites and the directories it makes.
 fn npm_step(npm: &Path, app_dir: &Path, words: &[&str], rewrites: Vec<Rewrite>) -> RunStep {
     let mut args: Vec<String> = vec![
         words[0].to_string(),
@@ -119,10 +120,21 @@ fn npm_step(npm: &Path, app_dir: &Path, words: &[&str], rewrites: Vec<Rewrite>) 
         app_dir.display().to_string(),
     ];
     args.extend(NPM_QUIET.iter().chain(&words[1..]).map(|w| w.to_string()));
+    // npm links the packages' commands into node_modules/.bin; uninstall empties it again.
+    let creates = if rewrites.is_empty() {
+        Vec::new()
+    } else {
+        let modules = app_dir.join("node_modules");
+        [modules.clone(), modules.join(".bin")]
+            .into_iter()
+            .filter(|d| !d.exists())
+            .collect()
+    };
     RunStep {
         program: npm.to_path_buf(),
         args,
         rewrites,
+        creates,
     }
 }
 

@@ -87,6 +87,23 @@ impl Runtime for NodeApp {
         doctor::inspect(self)
     }
 
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        vec![match &self.launcher {
+            // `pm2 restart` keeps node_args a file no longer has: the removed package would
+            // still be required.
+            Launcher::Pm2 { ecosystem, name } => crate::msg!(
+                "nodejs-uninstall-pm2",
+                file = ecosystem.display(),
+                name = name
+            ),
+            Launcher::Systemd { unit } => {
+                format!("systemctl daemon-reload && systemctl restart {unit}")
+            }
+            Launcher::Script(path) => crate::msg!("nodejs-uninstall-script", path = path.display()),
+            Launcher::Manual => crate::msg!("uninstall-next", runtime = self.kind()),
+        }]
+    }
+
     fn selection(&self) -> TargetSettings {
         let (unit, start_script) = match &self.launcher {
             Launcher::Systemd { unit } => (Some(unit.clone()), None),

@@ -320,6 +320,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
             program: interpreter.path.clone(),
             args: ["-m", "pip", "install", PACKAGE].map(String::from).to_vec(),
             rewrites: Vec::new(),
+            creates: Vec::new(),
         });
     }
     let agent = interpreter.scripts.join(START_AGENT);
