@@ -131,14 +131,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --app-dir --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -166,6 +166,10 @@ _whatap() {
                     return 0
                     ;;
                 --systemd-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -301,14 +305,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --pause --resume --attach --sha256 --offline --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --app-dir --license --host --agent-jar --agent-archive --whatap-home --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --pause --resume --attach --sha256 --offline --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -336,6 +340,10 @@ _whatap() {
                     return 0
                     ;;
                 --systemd-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -441,14 +449,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__uninstall)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --app-dir --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -476,6 +484,10 @@ _whatap() {
                     return 0
                     ;;
                 --systemd-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -358,12 +358,12 @@ pub fn insertions(
         .prop("node_args")
         .or_else(|| app.prop("interpreter_args"));
     match args_prop.map(|p| &p.value) {
-        None if !args.is_empty() => new_props.push(format!(
+        _ if args.is_empty() => {}
+        None => new_props.push(format!(
             "{}: {}",
             key("node_args"),
             quoted(&args.join(" "), quote)
         )),
-        None => {}
         Some(Value::Str { end, start, .. }) => {
             let sep = if start == end { "" } else { " " };
             out.push(Insertion {
@@ -550,6 +550,14 @@ mod tests {
             "--trace-warnings --require /srv/app/node_modules/whatap"
         );
         assert_eq!(parsed["apps"][0]["env"]["WHATAP_HOME"], "/srv/app/whatap");
+    }
+
+    #[test]
+    fn nothing_to_add_is_no_insertion() {
+        let apps = apps(JS).unwrap();
+        for app in &apps {
+            assert_eq!(insertions(JS, app, &[], None, false), Ok(Vec::new()));
+        }
     }
 
     #[test]
