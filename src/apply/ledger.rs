@@ -62,6 +62,31 @@ pub struct FileRecord {
     pub ownership: Ownership,
 }
 
+impl FileRecord {
+    /// A file's record at the first install that changes it: its original (None: absent
+    /// before) backed up under its hash.
+    fn first(
+        path: &Path,
+        before: Option<&[u8]>,
+        written_sha256: String,
+        ownership: Ownership,
+    ) -> FileRecord {
+        let original = before.map(sha256_hex);
+        FileRecord {
+            path: path.to_path_buf(),
+            action: if before.is_some() {
+                Action::Modified
+            } else {
+                Action::Created
+            },
+            backup: original.clone(),
+            original_sha256: original,
+            written_sha256,
+            ownership,
+        }
+    }
+}
+
 impl Ledger {
     /// The ledger in `path`; an empty one when there is none yet.
     pub fn load(path: &Path) -> Result<Ledger> {
@@ -177,19 +202,14 @@ impl Ledger {
                 self.installs[index].paths.push(rewrite.path.clone());
             }
             if self.file(&rewrite.path).is_none() {
-                let original = rewrite.before.as_deref().map(sha256_hex);
-                self.files.push(FileRecord {
-                    path: rewrite.path.clone(),
-                    action: if rewrite.before.is_some() {
-                        Action::Modified
-                    } else {
-                        Action::Created
-                    },
-                    backup: original.clone(),
-                    written_sha256: original.clone().unwrap_or_default(),
-                    original_sha256: original,
-                    ownership: Ownership::Whole,
-                });
+                let before = rewrite.before.as_deref();
+                let unchanged = before.map(sha256_hex).unwrap_or_default();
+                self.files.push(FileRecord::first(
+                    &rewrite.path,
+                    before,
+                    unchanged,
+                    Ownership::Whole,
+                ));
             }
         }
         for edit in &plan.edits {
@@ -203,21 +223,12 @@ impl Ledger {
                     record.written_sha256 = written;
                     record.ownership = merge_ownership(&record.ownership, &edit.ownership);
                 }
-                None => {
-                    let original = edit.before.as_deref().map(sha256_hex);
-                    self.files.push(FileRecord {
-                        path: edit.path.clone(),
-                        action: if edit.before.is_some() {
-                            Action::Modified
-                        } else {
-                            Action::Created
-                        },
-                        backup: original.clone(),
-                        original_sha256: original,
-                        written_sha256: written,
-                        ownership: edit.ownership.clone(),
-                    });
-                }
+                None => self.files.push(FileRecord::first(
+                    &edit.path,
+                    edit.before.as_deref(),
+                    written,
+                    edit.ownership.clone(),
+                )),
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod heredoc;
 pub mod lines;
 pub mod marker;
 pub mod template;
+pub mod unit;
 pub mod wrap;
 pub mod xml;
 

@@ -272,71 +272,23 @@ pub struct ExecStart {
 /// The `ExecStart=` values in effect after reading the unit and its drop-ins in order
 /// (an empty `ExecStart=` resets the list, as systemd does).
 pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
-    let mut found: Vec<ExecStart> = Vec::new();
-    for (file, content) in files {
-        let text = String::from_utf8_lossy(content);
-        let mut in_service = false;
-        let mut lines = text.lines().enumerate();
-        while let Some((index, line)) = lines.next() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-                continue;
-            }
-            let Some(value) = trimmed.strip_prefix("ExecStart") else {
-                continue;
-            };
-            let Some(value) = value.trim_start().strip_prefix('=') else {
-                continue;
-            };
-            if !in_service {
-                continue;
-            }
-            let mut value = value.trim().to_string();
-            while value.ends_with('\\') {
-                value.pop();
-                value.truncate(value.trim_end().len());
-                match lines.next() {
-                    Some((_, next)) => {
-                        value.push(' ');
-                        value.push_str(next.trim());
-                    }
-                    None => break,
-                }
-            }
-            if value.is_empty() {
-                found.clear();
-            } else {
-                found.push(ExecStart {
-                    value,
-                    file: file.clone(),
-                    line: index + 1,
-                });
-            }
-        }
-    }
-    found
+    super::unit::list(files, "ExecStart")
+        .into_iter()
+        .map(|s| ExecStart {
+            value: s.value,
+            file: s.file,
+            line: s.line,
+        })
+        .collect()
 }
 
 /// The unit's `User=` (the last assignment wins, as in systemd).
 pub fn unit_user(files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
-    let mut user = None;
-    for (_, content) in files {
-        let mut in_service = false;
-        for line in String::from_utf8_lossy(content).lines() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-            } else if let Some(("User", value)) =
-                trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
-            {
-                if in_service {
-                    user = Some(value.to_string()).filter(|v| !v.is_empty());
-                }
-            }
-        }
-    }
-    user
+    super::unit::service_settings(files)
+        .into_iter()
+        .rfind(|s| s.key == "User")
+        .map(|s| s.value)
+        .filter(|v| !v.is_empty())
 }
 
 /// Splits systemd's special executable prefixes (`-`, `+`, `!`, `!!`, `:`, `@`) off a value.

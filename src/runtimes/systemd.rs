@@ -2,6 +2,7 @@
 //! drop-ins in the order systemd reads them, and the environment they give the service. The
 //! drop-in a runtime writes is `<unit>.d/whatap.conf`, left out of what is read back.
 
+use crate::edit::unit;
 use crate::error::{Error, Result};
 use crate::msg;
 use std::collections::BTreeMap;
@@ -92,119 +93,27 @@ pub fn unit_files(unit: &str) -> Result<UnitFiles> {
     })
 }
 
-/// `key=value` settings of the `[Service]` sections, in reading order, continuation lines
-/// joined; each with its file and 1-based line.
-pub fn service_settings(files: &[(PathBuf, Vec<u8>)]) -> Vec<(String, String, PathBuf, usize)> {
-    let mut found = Vec::new();
-    for (file, content) in files {
-        let text = String::from_utf8_lossy(content);
-        let mut in_service = false;
-        let mut lines = text.lines().enumerate();
-        while let Some((index, line)) = lines.next() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-                continue;
-            }
-            if !in_service || trimmed.starts_with(['#', ';']) {
-                continue;
-            }
-            let Some((key, value)) = trimmed.split_once('=') else {
-                continue;
-            };
-            let mut value = value.trim().to_string();
-            while value.ends_with('\\') {
-                value.pop();
-                match lines.next() {
-                    Some((_, next)) => {
-                        value.push(' ');
-                        value.push_str(next.trim());
-                    }
-                    None => break,
-                }
-            }
-            found.push((key.trim().to_string(), value, file.clone(), index + 1));
-        }
-    }
-    found
-}
-
-/// The words of a setting as systemd splits them: blanks separate, `"..."` and `'...'`
-/// quote, a backslash escapes the next character.
-pub fn words(value: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut in_word = false;
-    let mut chars = value.chars();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (_, '\\') => {
-                current.extend(chars.next());
-                in_word = true;
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => current.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut current));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                current.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(current);
-    }
-    words
-}
-
 /// The variables `Environment=` lines set, the last assignment winning; an empty
 /// `Environment=` clears them all, as in systemd.
 pub fn environment(files: &[(PathBuf, Vec<u8>)]) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    for (key, value, _, _) in service_settings(files) {
-        if key != "Environment" {
-            continue;
-        }
-        if value.is_empty() {
-            env.clear();
-        }
-        for word in words(&value) {
-            if let Some((name, value)) = word.split_once('=') {
-                env.insert(name.to_string(), value.to_string());
-            }
-        }
-    }
-    env
+    unit::list(files, "Environment")
+        .iter()
+        .flat_map(|s| unit::words(&s.value))
+        .filter_map(|word| {
+            word.split_once('=')
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 /// The files `EnvironmentFile=` lines name (a leading `-` only marks one as optional); an
 /// empty `EnvironmentFile=` clears the list.
 pub fn environment_files(files: &[(PathBuf, Vec<u8>)]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for (key, value, _, _) in service_settings(files) {
-        if key != "EnvironmentFile" {
-            continue;
-        }
-        if value.is_empty() {
-            found.clear();
-        }
-        found.extend(
-            words(&value)
-                .into_iter()
-                .map(|w| PathBuf::from(w.trim_start_matches('-'))),
-        );
-    }
-    found
+    unit::list(files, "EnvironmentFile")
+        .iter()
+        .flat_map(|s| unit::words(&s.value))
+        .map(|w| PathBuf::from(w.trim_start_matches('-')))
+        .collect()
 }
 
 /// Does an environment file (`NAME=value` lines, `#` comments, `export` tolerated) set `name`?

@@ -42,6 +42,20 @@ fn node_available() -> bool {
     must_have("node", Path::new("/usr/bin/node").is_file())
 }
 
+/// `node SCRIPT` in the app, with `env`, no NODE_OPTIONS or WHATAP_HOME of the test's own.
+fn run_node(reaper: &mut Reaper, app: &Path, script: &str, env: &[(&str, &str)]) -> u32 {
+    reaper.spawn(
+        Command::new("/usr/bin/node")
+            .arg(script)
+            .current_dir(app)
+            .env_remove("NODE_OPTIONS")
+            .env_remove("WHATAP_HOME")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+}
+
 #[test]
 fn conf_keys_logged_errors_and_the_udp_port() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,16 +170,8 @@ fn a_running_app_without_the_agent_on_a_node_too_old_for_the_package() {
     .unwrap();
     let port = free_port();
     let mut reaper = Reaper::default();
-    let pid = reaper.spawn(
-        Command::new("/usr/bin/node")
-            .arg("server.js")
-            .current_dir(&app)
-            .env("PORT", port.to_string())
-            .env_remove("NODE_OPTIONS")
-            .env_remove("WHATAP_HOME")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let port_text = port.to_string();
+    let pid = run_node(&mut reaper, &app, "server.js", &[("PORT", &port_text)]);
     assert!(wait_for(Duration::from_secs(20), || http_get(port).is_some()));
     let state = dir.path().join("state");
     let report = doctor(&state, &["--pid", &pid.to_string()], "en");
@@ -207,15 +213,8 @@ fn a_loaded_agent_without_its_daemon() {
     )
     .unwrap();
     let mut reaper = Reaper::default();
-    let pid = reaper.spawn(
-        Command::new("/usr/bin/node")
-            .arg("held.js")
-            .current_dir(&app)
-            .env("WHATAP_HOME", &home)
-            .env_remove("NODE_OPTIONS")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let home_text = home.display().to_string();
+    let pid = run_node(&mut reaper, &app, "held.js", &[("WHATAP_HOME", &home_text)]);
     assert!(wait_for(Duration::from_secs(20), || ready.exists()));
     let state = dir.path().join("state");
     let report = doctor(&state, &["--pid", &pid.to_string()], "en");

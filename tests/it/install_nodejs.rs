@@ -212,6 +212,8 @@ fn agent_sources_other_than_the_whatap_tarball_are_refused() {
         args
     };
     let other = tarball(dir.path(), "lodash", "*");
+    let text = dir.path().join("whatap-2.0.6.tgz");
+    fs::write(&text, "not a tarball\n").unwrap();
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).unwrap();
     let tgz = agent_tarball().unwrap();
@@ -230,6 +232,10 @@ fn agent_sources_other_than_the_whatap_tarball_are_refused() {
         (
             vec!["--agent-archive", empty.to_str().unwrap()],
             "no whatap-*.tgz",
+        ),
+        (
+            vec!["--agent-archive", text.to_str().unwrap()],
+            "not an npm package tarball",
         ),
         (
             vec![

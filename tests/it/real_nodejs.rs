@@ -68,23 +68,25 @@ fn wait_for_agent(
     );
 }
 
+/// `install --runtime nodejs` for `target`, with the collector on `collector_port` and the
+/// agent from `tarball` (offline), or none (the package is already in the app).
 fn install(
     state: &Path,
     target: &[&str],
-    tarball: &Path,
+    tarball: Option<&Path>,
     collector_port: u16,
 ) -> serde_json::Value {
-    let out = whatap(state)
-        .envs(npm_env())
+    let mut cmd = whatap(state);
+    cmd.envs(npm_env())
         .args(["install", "--runtime", "nodejs"])
         .args(target)
         .args(["--license", LICENSE, "--host", "127.0.0.1"])
         .args(["--set", &format!("whatap.server.port={collector_port}")])
-        .arg("--agent-archive")
-        .arg(tarball)
-        .args(["--offline", "--yes", "--json"])
-        .output()
-        .unwrap();
+        .args(["--yes", "--json"]);
+    if let Some(tarball) = tarball {
+        cmd.arg("--agent-archive").arg(tarball).arg("--offline");
+    }
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}{}",
@@ -128,7 +130,7 @@ fn a_real_app_through_its_start_script() {
         script.to_str().unwrap(),
     ];
 
-    let report = install(&state, &target, &tarball, collector_port);
+    let report = install(&state, &target, Some(&tarball), collector_port);
     assert_eq!(report["changed"], true);
     assert!(
         report["run"][0]
@@ -163,7 +165,7 @@ fn a_real_app_through_its_start_script() {
         assert!(text.contains(line), "{text}");
     }
     // A second install changes nothing and runs nothing.
-    let again = install(&state, &target, &tarball, collector_port);
+    let again = install(&state, &target, Some(&tarball), collector_port);
     assert_eq!(again["changed"], false, "{again}");
     assert!(again.get("run").is_none(), "{again}");
 
@@ -306,7 +308,7 @@ fn a_real_pm2_app_from_its_ecosystem_file() {
     let report = install(
         &state,
         &["--pid", &first.to_string()],
-        &tarball,
+        Some(&tarball),
         collector_port,
     );
     assert_eq!(report["changed"], true);
@@ -425,20 +427,8 @@ fn a_systemd_drop_in_that_systemd_analyze_accepts() {
     let home = app.join("whatap");
     let (collector_port, accepted) = collector();
 
-    let out = whatap(&state)
-        .args(["install", "--runtime", "nodejs", "--unit"])
-        .arg(&unit)
-        .args(["--license", LICENSE, "--host", "127.0.0.1"])
-        .args(["--set", &format!("whatap.server.port={collector_port}")])
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json(&out.stdout);
+    let unit_flag = unit.to_str().unwrap().to_string();
+    let report = install(&state, &["--unit", &unit_flag], None, collector_port);
     assert!(
         report.get("run").is_none(),
         "the package is there: no npm {report}"
@@ -477,7 +467,6 @@ fn a_systemd_drop_in_that_systemd_analyze_accepts() {
             .stderr(Stdio::null()),
     );
     wait_for_agent(&mut reaper, port, &home, &accepted);
-    let unit_flag = unit.to_str().unwrap().to_string();
     let report = doctor(&state, &["--pid", &pid.to_string(), "--unit", &unit_flag]);
     assert!(nodejs_findings(&report).is_empty(), "{report}");
     reaper.kill_all();

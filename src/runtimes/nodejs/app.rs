@@ -6,7 +6,7 @@
 use super::package;
 use crate::detect::Host;
 use crate::detect::process::{self, Process};
-use crate::edit::{ecosystem, wrap};
+use crate::edit::{ecosystem, unit, wrap};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::{absolute, canonical_lenient};
@@ -394,7 +394,7 @@ pub fn unit_app(sources: &[(PathBuf, Vec<u8>)]) -> Option<UnitApp> {
         return None;
     };
     let (_, command) = wrap::exec_prefix(&start.value);
-    let mut words = systemd::words(command);
+    let mut words = unit::words(command);
     if words.first().is_some_and(|w| basename(w) == "env") {
         words.remove(0);
     }
@@ -403,10 +403,10 @@ pub fn unit_app(sources: &[(PathBuf, Vec<u8>)]) -> Option<UnitApp> {
         return None;
     }
     let node = wrap::which(program).unwrap_or_else(|| PathBuf::from(program));
-    let working = systemd::service_settings(sources)
+    let working = unit::service_settings(sources)
         .into_iter()
-        .rfind(|(key, ..)| key == "WorkingDirectory")
-        .map(|(_, value, ..)| PathBuf::from(value.trim_start_matches('-')))
+        .rfind(|s| s.key == "WorkingDirectory")
+        .map(|s| PathBuf::from(s.value.trim_start_matches('-')))
         .filter(|d| d.is_absolute());
     let script = NodeArgs::parse(&words[1..]).and_then(|n| n.script);
     let entry = script.map(|s| {
@@ -439,25 +439,37 @@ fn node_units() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
+/// The app `name` of an ecosystem file, read by `f` with the file's text.
+fn with_ecosystem_app<T>(
+    file: &Path,
+    name: &str,
+    f: impl FnOnce(&str, &ecosystem::App) -> Option<T>,
+) -> Option<T> {
+    let text = String::from_utf8(crate::plan::target::peek(file).ok()?).ok()?;
+    let apps = ecosystem::apps(&text)?;
+    let app = apps
+        .iter()
+        .find(|a| a.string(&text, "name") == Some(name))?;
+    f(&text, app)
+}
+
+/// The environment a unit gives its service, our drop-in included.
+fn unit_environment(unit: &str) -> Option<BTreeMap<String, String>> {
+    let files = systemd::unit_files(unit).ok()?;
+    let mut sources = files.sources;
+    if let Ok(ours) = crate::plan::target::peek(&files.dropin) {
+        sources.push((files.dropin, ours));
+    }
+    Some(systemd::environment(&sources))
+}
+
 /// WHATAP_HOME as the launcher sets it (our own drop-in included).
 fn configured_home(launcher: &Launcher) -> Option<PathBuf> {
     let home = match launcher {
-        Launcher::Systemd { unit } => {
-            let files = systemd::unit_files(unit).ok()?;
-            let mut sources = files.sources;
-            if let Ok(ours) = crate::plan::target::peek(&files.dropin) {
-                sources.push((files.dropin, ours));
-            }
-            systemd::environment(&sources).remove("WHATAP_HOME")?
-        }
-        Launcher::Pm2 { ecosystem, name } => {
-            let text = String::from_utf8(crate::plan::target::peek(ecosystem).ok()?).ok()?;
-            let apps = ecosystem::apps(&text)?;
-            let app = apps
-                .iter()
-                .find(|a| a.string(&text, "name") == Some(name.as_str()))?;
-            ecosystem::env_of(&text, app, "WHATAP_HOME")?.to_string()
-        }
+        Launcher::Systemd { unit } => unit_environment(unit)?.remove("WHATAP_HOME")?,
+        Launcher::Pm2 { ecosystem, name } => with_ecosystem_app(ecosystem, name, |text, app| {
+            ecosystem::env_of(text, app, "WHATAP_HOME").map(str::to_string)
+        })?,
         Launcher::Script(path) => {
             let text = String::from_utf8(crate::plan::target::peek(path).ok()?).ok()?;
             text.split_whitespace()
@@ -585,19 +597,14 @@ fn launcher_of_file(path: &Path, name: Option<&str>, app_dir: Option<&Path>) -> 
 fn app_dir_of_launcher(launcher: &Launcher) -> Option<PathBuf> {
     match launcher {
         Launcher::Systemd { unit } => unit_app(&systemd::unit_files(unit).ok()?.sources)?.app_dir,
-        Launcher::Pm2 { ecosystem, name } => {
-            let text = String::from_utf8(crate::plan::target::peek(ecosystem).ok()?).ok()?;
-            let apps = ecosystem::apps(&text)?;
-            let app = apps
-                .iter()
-                .find(|a| a.string(&text, "name") == Some(name.as_str()))?;
+        Launcher::Pm2 { ecosystem, name } => with_ecosystem_app(ecosystem, name, |text, app| {
             let dir = ecosystem.parent()?;
             let cwd = app
-                .string(&text, "cwd")
+                .string(text, "cwd")
                 .map_or(dir.to_path_buf(), |c| dir.join(c));
-            let script = cwd.join(app.string(&text, "script")?);
+            let script = cwd.join(app.string(text, "script")?);
             package_root(script.parent()?)
-        }
+        }),
         Launcher::Script(path) => package_root(path.parent()?),
         Launcher::Manual => None,
     }
@@ -716,25 +723,14 @@ impl NodeApp {
     /// Does the launcher start node with the agent (our drop-in, `node_args`, a script line)?
     pub fn launcher_requires_agent(&self) -> bool {
         match &self.launcher {
-            Launcher::Systemd { unit } => systemd::unit_files(unit).is_ok_and(|files| {
-                let mut sources = files.sources;
-                if let Ok(ours) = crate::plan::target::peek(&files.dropin) {
-                    sources.push((files.dropin, ours));
-                }
-                systemd::environment(&sources)
-                    .get("NODE_OPTIONS")
-                    .is_some_and(|o| preloads_agent(&split_node_options(o)))
-            }),
-            Launcher::Pm2 { ecosystem, name } => crate::plan::target::peek(ecosystem)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .is_some_and(|text| {
-                    ecosystem::apps(&text).is_some_and(|apps| {
-                        apps.iter()
-                            .filter(|a| a.string(&text, "name") == Some(name.as_str()))
-                            .any(|a| preloads_agent(&ecosystem::args_of(&text, a)))
-                    })
-                }),
+            Launcher::Systemd { unit } => unit_environment(unit)
+                .and_then(|mut env| env.remove("NODE_OPTIONS"))
+                .is_some_and(|o| preloads_agent(&split_node_options(&o))),
+            Launcher::Pm2 { ecosystem, name } => {
+                with_ecosystem_app(ecosystem, name, |text, app| {
+                    Some(preloads_agent(&ecosystem::args_of(text, app)))
+                }) == Some(true)
+            }
             Launcher::Script(path) => crate::plan::target::peek(path).is_ok_and(|bytes| {
                 String::from_utf8_lossy(&bytes).lines().any(|line| {
                     wrap::command_word(line).is_some_and(|(_, program, args)| {

@@ -383,32 +383,4 @@ mod tests {
             Some(dir.path().join("whatap-2.0.10.tgz"))
         );
     }
-
-    #[test]
-    fn a_tarball_manifest_is_read_and_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let tgz = dir.path().join("x.tgz");
-        let pack = |name: &str| {
-            let file = std::fs::File::create(&tgz).unwrap();
-            let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-            let mut tar = tar::Builder::new(gz);
-            let body =
-                format!(r#"{{"name":"{name}","version":"2.0.6","engines":{{"node":">=17"}}}}"#);
-            let mut header = tar::Header::new_gnu();
-            header.set_size(body.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            tar.append_data(&mut header, "package/package.json", body.as_bytes())
-                .unwrap();
-            tar.into_inner().unwrap().finish().unwrap();
-        };
-        pack("whatap");
-        let found = from_tarball(&tgz).unwrap();
-        assert_eq!(found.version, "2.0.6");
-        assert_eq!(found.engines.as_deref(), Some(">=17"));
-        pack("lodash");
-        assert!(matches!(from_tarball(&tgz), Err(Error::Usage { .. })));
-        std::fs::write(&tgz, b"not gzip").unwrap();
-        assert!(matches!(from_tarball(&tgz), Err(Error::Usage { .. })));
-    }
 }
