@@ -240,24 +240,23 @@ pub fn node_process(p: &Process) -> Option<NodeProcess> {
         [title] if title.contains(' ') => title.split_whitespace().map(String::from).collect(),
         args => args.to_vec(),
     };
-    let environ = process::environ(p.pid);
-    let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
-    let is_node = args
+    // Only node's own processes are read further: detection stays cheap on a busy host.
+    if !args
         .first()
-        .is_some_and(|a| NODE_NAMES.contains(&basename(a)));
-    let node = if is_node {
-        NodeArgs::parse(&args[1..])
-    } else {
-        None
-    };
+        .is_some_and(|a| NODE_NAMES.contains(&basename(a)))
+    {
+        return None;
+    }
+    let node = NodeArgs::parse(&args[1..]);
+    let environ = process::environ(p.pid);
     let script = node
         .as_ref()
         .and_then(|n| n.script.clone())
-        .or_else(|| environ.get("pm_exec_path").cloned());
-    let script = script?;
-    if (!is_node && !environ.contains_key("pm_id")) || TOOLS.contains(&basename(&script)) {
+        .or_else(|| environ.get("pm_exec_path").cloned())?;
+    if TOOLS.contains(&basename(&script)) {
         return None;
     }
+    let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
     let entry = match (Path::new(&script).is_absolute(), &cwd) {
         (true, _) => Some(PathBuf::from(&script)),
         (false, Some(cwd)) => Some(cwd.join(&script)),
