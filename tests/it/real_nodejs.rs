@@ -1,5 +1,6 @@
 //! End to end with the real parts: Debian's node and npm, the real `whatap` npm package
-//! (installed offline from the tarball `.ci/run` packed), a real HTTP app, pm2 from npm. After
+//! (installed offline: from npm's cache of the registry, or from the tarball `.ci/run`
+//! packed), a real HTTP app, pm2 from npm. After
 //! install the app answers, the real `whatap_nodejs` daemon runs from WHATAP_HOME and connects
 //! to a loopback collector this test runs, doctor on the app's PID says the agent is loaded;
 //! uninstall gives every byte of the app back.
@@ -69,7 +70,7 @@ fn wait_for_agent(
 }
 
 /// `install --runtime nodejs` for `target`, with the collector on `collector_port` and the
-/// agent from `tarball` (offline), or none (the package is already in the app).
+/// agent from `tarball` (offline), or from the registry by default.
 fn install(
     state: &Path,
     target: &[&str],
@@ -106,6 +107,8 @@ fn uninstall(state: &Path, app: &Path) {
         .success();
 }
 
+/// The package from the registry, as by default (npm's cache `.ci/run` filled from the
+/// registry stands in for it: npm is offline).
 #[test]
 fn a_real_app_through_its_start_script() {
     let Some(tarball) = agent_tarball() else {
@@ -165,7 +168,7 @@ fn a_real_app_through_its_start_script() {
         assert!(text.contains(line), "{text}");
     }
     // A second install changes nothing and runs nothing.
-    let again = install(&state, &target, Some(&tarball), collector_port);
+    let again = install(&state, &target, None, collector_port);
     assert_eq!(again["changed"], false, "{again}");
     assert!(again.get("run").is_none(), "{again}");
 

@@ -1,6 +1,6 @@
 //! Node.js parts `.ci/run` puts on the machine: Debian's node and npm, the real `whatap` npm
-//! package as the tarball `npm pack` wrote (installed offline: its dependencies come from the
-//! npm cache `.ci/run` filled), pm2 in a prefix of its own; and a small HTTP app.
+//! package in an npm cache (from the registry, with its dependencies) and as the tarball
+//! `npm pack` wrote, both installed offline; pm2 in a prefix of its own; and a small HTTP app.
 
 use super::must_have;
 use std::fs;
