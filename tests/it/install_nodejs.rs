@@ -296,6 +296,19 @@ fn start_forms_that_cannot_be_edited_safely_are_refused() {
         3,
         "ecosystem.config.js:3: node_args is not written as a literal",
     );
+    // A name that is not in the file is not taken for the one that is.
+    refused(
+        &app,
+        &state,
+        &install_args(&[
+            "--start-script",
+            ecosystem.to_str().unwrap(),
+            "--unit",
+            "web",
+        ]),
+        2,
+        "which app of the ecosystem file is meant is unclear (apps: api)",
+    );
     fs::remove_file(&ecosystem).unwrap();
 
     // EnvironmentFile= overrides a drop-in's Environment=: its NODE_OPTIONS would win.

@@ -570,12 +570,13 @@ fn launcher_of_file(path: &Path, name: Option<&str>, app_dir: Option<&Path>) -> 
         .iter()
         .filter_map(|a| a.string(&text, "name").map(str::to_string))
         .collect();
+    // A name given must be there; without one, the app in `--app-dir`, or the only one.
     let chosen = match (name, app_dir) {
         (Some(name), _) => ecosystem_app(path, Some(name), Path::new("/")),
-        (None, Some(dir)) => ecosystem_app(path, None, dir),
-        (None, None) => None,
-    }
-    .or_else(|| (names.len() == 1).then(|| names[0].clone()));
+        (None, dir) => dir
+            .and_then(|dir| ecosystem_app(path, None, dir))
+            .or_else(|| (names.len() == 1).then(|| names[0].clone())),
+    };
     let name = chosen.ok_or_else(|| {
         Error::usage(
             msg!(
