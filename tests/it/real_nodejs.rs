@@ -315,6 +315,14 @@ fn a_real_pm2_app_from_its_ecosystem_file() {
         collector_port,
     );
     assert_eq!(report["changed"], true);
+    let next = report["next_steps"].to_string();
+    assert!(
+        next.contains("pm2 restart ")
+            && next.contains(&format!(
+                "PID {first} runs without the agent until it is restarted"
+            )),
+        "{next}"
+    );
     let edited = fs::read_to_string(&ecosystem).unwrap();
     assert!(
         edited.contains(&format!(
