@@ -153,6 +153,22 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     sync_dir(dir)
 }
 
+/// A whole file that is ours to overwrite (a report named by `--output`, `report --html`):
+/// whatever it held is replaced atomically, so a reader never sees half a document.
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let current = read_current(path)?;
+    write(
+        path,
+        &WriteSpec {
+            bytes,
+            expect: current.as_deref(),
+            create_mode: 0o644,
+            create_owner: None,
+            validation: Validation::None,
+        },
+    )
+}
+
 pub fn remove(path: &Path, expect: &[u8]) -> Result<()> {
     check_unchanged(path, Some(expect))?;
     checkpoint::step("remove: checked")?;

@@ -6,7 +6,7 @@ use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, RunStep};
+use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,9 +36,14 @@ pub struct InstallRecord {
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
-    /// Programs uninstall runs before restoring the files (npm removing a package we added).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub uninstall_run: Vec<RunStep>,
+    /// The target flags that picked it (`--start-script=/srv/app/start.sh`): `uninstall`
+    /// finds the record by any of them, even when the app is gone.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    /// Programs `uninstall` runs before restoring the files: stop the agent service or the
+    /// Python agent, remove a package this install added (pip's, npm's).
+    #[serde(default)]
+    pub on_uninstall: Vec<Undo>,
 }
 
 /// What names an install record.
@@ -48,6 +53,7 @@ pub struct InstallKey<'a> {
     pub runtime: &'a str,
     pub target: &'a Path,
     pub method: &'a str,
+    pub selectors: &'a [String],
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +153,7 @@ impl Ledger {
             runtime,
             target,
             method,
+            selectors,
         } = *key;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -165,11 +172,22 @@ impl Ledger {
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
                     links_created: Vec::new(),
-                    uninstall_run: Vec::new(),
+                    selectors: Vec::new(),
+                    on_uninstall: Vec::new(),
                 });
                 self.installs.len() - 1
             }
         };
+        for step in &plan.undo {
+            if !self.installs[index].on_uninstall.contains(step) {
+                self.installs[index].on_uninstall.push(step.clone());
+            }
+        }
+        for word in selectors {
+            if !self.installs[index].selectors.contains(word) {
+                self.installs[index].selectors.push(word.clone());
+            }
+        }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
         let created = plan.dirs.iter().map(|d| &d.path);
@@ -188,11 +206,6 @@ impl Ledger {
         for link in &plan.links {
             if !self.installs[index].links_created.contains(link) {
                 self.installs[index].links_created.push(link.clone());
-            }
-        }
-        for step in &plan.uninstall_run {
-            if !self.installs[index].uninstall_run.contains(step) {
-                self.installs[index].uninstall_run.push(step.clone());
             }
         }
         // What a program will write is not known yet: recorded as unchanged until
@@ -266,12 +279,36 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
-        // A reinstall splices only what is missing: what the first one inserted stays ours.
-        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+        // A reinstall with other options took ours out and spliced them anew: these are all.
+        (
+            Ownership::Fragments { .. },
             Ownership::Fragments {
-                fragments: old.iter().chain(new).cloned().collect(),
-            }
-        }
+                fragments,
+                swaps,
+                replaces: true,
+            },
+        ) => Ownership::Fragments {
+            fragments: fragments.clone(),
+            swaps: swaps.clone(),
+            replaces: false,
+        },
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (
+            Ownership::Fragments {
+                fragments: old,
+                swaps: old_swaps,
+                ..
+            },
+            Ownership::Fragments {
+                fragments: new,
+                swaps: new_swaps,
+                ..
+            },
+        ) => Ownership::Fragments {
+            fragments: old.iter().chain(new).cloned().collect(),
+            swaps: old_swaps.iter().chain(new_swaps).cloned().collect(),
+            replaces: false,
+        },
         _ => new.clone(),
     }
 }

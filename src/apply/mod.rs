@@ -91,6 +91,9 @@ pub fn apply(
             set_mode(change, change.before, change.after)?;
             modes_done.push(change);
         }
+        for step in &plan.run_after {
+            run_step(step)?;
+        }
         for dir in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
             if let Ok(meta) = fs::symlink_metadata(dir) {
@@ -188,14 +191,20 @@ fn put_back(rewrite: &Rewrite) {
 }
 
 fn run_step(step: &RunStep) -> Result<()> {
-    let output = std::process::Command::new(&step.program)
+    let output = match std::process::Command::new(&step.program)
         .args(&step.args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| Error::ApplyFailed {
-            message: format!("{}: {e}", step.display()),
-        })?;
-    if output.status.success() {
+    {
+        Ok(output) => output,
+        Err(_) if step.best_effort => return Ok(()),
+        Err(e) => {
+            return Err(Error::ApplyFailed {
+                message: format!("{}: {e}", step.display()),
+            });
+        }
+    };
+    if output.status.success() || step.best_effort {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -363,7 +372,6 @@ mod tests {
         let lock = dir.path().join("package-lock.json");
         fs::write(&manifest, b"{}\n").unwrap();
         let step = RunStep {
-            program: PathBuf::from("/bin/sh"),
             args: vec![
                 "-c".into(),
                 format!(
@@ -382,7 +390,7 @@ mod tests {
                     before: None,
                 },
             ],
-            creates: Vec::new(),
+            ..RunStep::new("/bin/sh", &[])
         };
         let conf = dir.path().join("whatap.conf");
         // The conf is planned as absent but exists: the apply fails after the program ran.

@@ -349,7 +349,7 @@ fn equivalent_command(answers: &InstallArgs, target: &TargetSettings) -> String 
     flag("--agent-jar", path(&answers.agent_jar));
     flag("--agent-archive", path(&answers.agent_archive));
     flag("--sha256", answers.sha256.clone());
-    flag("--whatap-home", path(&answers.whatap_home));
+    flag("--whatap-home", path(&answers.target.whatap_home));
     flag("--port", answers.port.map(|p| p.to_string()));
     flag("--name", answers.name.clone());
     flag("--oname", answers.oname.clone());

@@ -57,6 +57,26 @@ pub fn is_whatap_agent(value: &str) -> bool {
         .is_some_and(|n| n.to_ascii_lowercase().contains("whatap"))
 }
 
+/// Whether `p` runs the program `name` (its argv[0]'s file name) with `cwd` as its working
+/// directory (`cwd` already canonical): how an agent of one app is told from another's.
+pub fn named_in(p: &Process, name: &str, cwd: &Path) -> bool {
+    p.args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .is_some_and(|n| n == name)
+        && fs::read_link(proc_root().join(p.pid.to_string()).join("cwd")).is_ok_and(|d| d == cwd)
+}
+
+/// PIDs of the processes `named_in` picks, from a fresh look at /proc.
+pub fn running_in(name: &str, cwd: &Path) -> Vec<u32> {
+    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    all(&proc_root())
+        .iter()
+        .filter(|p| named_in(p, name, &cwd))
+        .map(|p| p.pid)
+        .collect()
+}
+
 /// Splits a NUL-separated `/proc/PID/cmdline`.
 pub fn parse_cmdline(raw: &[u8]) -> Vec<String> {
     raw.split(|&b| b == 0)

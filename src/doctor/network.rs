@@ -20,26 +20,22 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
     }
     let probes = collector::probe_all(&endpoints, timeout);
     let mut facts = Vec::new();
-    let ruleset = firewall::read_ruleset();
+    let firewalls = firewall::Firewalls::read();
     for c in collectors {
         let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
             continue;
         };
-        if let (Some(ruleset), Some(addr)) = (&ruleset, probe.address) {
-            for block in firewall::blocks(ruleset, addr.ip(), c.port) {
+        if let Some(addr) = probe.address {
+            for block in firewalls.blocks(addr.ip(), c.port) {
                 facts.push(
                     Fact::new(
                         "firewall-blocks-collector",
                         &c.target,
-                        format!(
-                            "{} (TCP to {addr}, from {})",
-                            block.describe(),
-                            c.conf.display()
-                        ),
+                        format!("{block} (TCP to {addr}, from {})", c.conf.display()),
                     )
                     .with("host", c.host.clone())
                     .with("port", c.port.to_string())
-                    .with("rule", block.describe()),
+                    .with("rule", block),
                 );
             }
         }

@@ -369,6 +369,7 @@ pub fn insertions(
             out.push(Insertion {
                 at: *end,
                 text: format!("{sep}{}", args.join(" ")),
+                replace: 0,
             });
         }
         Some(Value::Array { close, items, .. }) => {
@@ -379,6 +380,7 @@ pub fn insertions(
             out.push(Insertion {
                 at,
                 text: format!("{sep}{}", listed.join(", ")),
+                replace: 0,
             });
         }
         Some(Value::Object { open, .. } | Value::Other { start: open, .. }) => {
@@ -395,6 +397,7 @@ pub fn insertions(
                 out.push(Insertion {
                     at: open + 1,
                     text: format!("{}{pair}{tail}", lead_in(text, *open, props)),
+                    replace: 0,
                 });
             }
             Some((prop, _)) => return Err(not_literal("env", prop.key_start)),
@@ -412,6 +415,7 @@ pub fn insertions(
         out.push(Insertion {
             at: app.open + 1,
             text: joined,
+            replace: 0,
         });
     }
     Ok(out)

@@ -50,6 +50,10 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
         );
         out.push_str(&format!("{line}\n"));
     }
+    for step in &plan.run_after {
+        let line = msg!("diff-run", command = redact(&step.display()));
+        out.push_str(&format!("{line}\n"));
+    }
     for dir in &plan.remove_dirs {
         let line = msg!("diff-remove-dir", path = dir.display());
         out.push_str(&format!("{line}\n"));

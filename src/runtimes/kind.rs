@@ -20,6 +20,20 @@ pub enum RuntimeKind {
     Nodejs,
 }
 
+const ALL: [RuntimeKind; 11] = [
+    RuntimeKind::Tomcat,
+    RuntimeKind::Jboss,
+    RuntimeKind::Weblogic,
+    RuntimeKind::Websphere,
+    RuntimeKind::Jeus,
+    RuntimeKind::Jetty,
+    RuntimeKind::Resin,
+    RuntimeKind::Springboot,
+    RuntimeKind::Php,
+    RuntimeKind::Python,
+    RuntimeKind::Infra,
+];
+
 impl RuntimeKind {
     /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
     /// the Python and infra agents come as packages.
@@ -34,6 +48,11 @@ impl RuntimeKind {
     /// npm tarball is installed by npm itself).
     pub fn takes_archive_as_is(self) -> bool {
         self == RuntimeKind::Nodejs
+    }
+
+    /// The kind a ledger record names.
+    pub fn from_name(name: &str) -> Option<RuntimeKind> {
+        ALL.iter().copied().find(|k| k.name() == name)
     }
 
     pub fn name(self) -> &'static str {

@@ -1,21 +1,15 @@
-//! systemd units read as files (no running systemd is asked): where a unit lives, its
-//! drop-ins in the order systemd reads them, and the environment they give the service. The
-//! drop-in a runtime writes is `<unit>.d/whatap.conf`, left out of what is read back.
+//! The systemd unit a runtime's `--unit` names, read as files (no running systemd is asked;
+//! `detect::systemd` finds them): the unit and its drop-ins in reading order with their bytes,
+//! and the environment they give the service. The drop-in a runtime writes is
+//! `<unit>.d/whatap.conf`, left out of what is read back.
 
+use crate::detect::systemd::{UNIT_DIRS, drop_ins, unit_file, unit_name};
 use crate::edit::unit;
 use crate::error::{Error, Result};
 use crate::msg;
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Where systemd looks for units, most specific first.
-pub const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
 /// The drop-in whatap writes for a unit.
 pub const DROPIN_NAME: &str = "whatap.conf";
 
@@ -28,34 +22,35 @@ pub struct UnitFiles {
     pub sources: Vec<(PathBuf, Vec<u8>)>,
 }
 
-/// The unit `--unit` names: a name looked up in `UNIT_DIRS` (`.service` added when it has no
-/// type), or a unit file's path (our drop-in then goes beside it).
-pub fn unit_files(unit: &str) -> Result<UnitFiles> {
-    let (unit_file, dropin_dir) = if unit.contains('/') {
-        let path = PathBuf::from(unit);
-        let dir = PathBuf::from(format!("{unit}.d"));
-        (path, dir)
+/// Where install puts the drop-in for `--unit`: beside a unit file given as a path, else in
+/// /etc/systemd/system.
+pub fn dropin_dir(unit: &str) -> PathBuf {
+    if unit.contains('/') {
+        PathBuf::from(format!("{unit}.d"))
     } else {
-        let name = if unit.contains('.') {
-            unit.to_string()
-        } else {
-            format!("{unit}.service")
-        };
-        let file = UNIT_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(&name))
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Error::usage(
-                    msg!(
-                        "python-unit-missing",
-                        unit = unit,
-                        dirs = UNIT_DIRS.join(", ")
-                    ),
-                    msg!("python-unit-missing-hint"),
-                )
-            })?;
-        (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
+        Path::new(UNIT_DIRS[0]).join(format!("{}.d", unit_name(unit)))
+    }
+}
+
+/// The unit `--unit` names: a name looked up in `UNIT_DIRS` (`.service` added when it has no
+/// type), or a unit file's path (our drop-in then goes beside it, and drop-ins there count).
+pub fn unit_files(unit: &str) -> Result<UnitFiles> {
+    let mut dirs: Vec<PathBuf> = UNIT_DIRS.iter().map(PathBuf::from).collect();
+    let unit_file = if unit.contains('/') {
+        let path = PathBuf::from(unit);
+        dirs.insert(0, path.parent().unwrap_or(Path::new("/")).to_path_buf());
+        path
+    } else {
+        unit_file(&unit_name(unit), &dirs).ok_or_else(|| {
+            Error::usage(
+                msg!(
+                    "python-unit-missing",
+                    unit = unit,
+                    dirs = UNIT_DIRS.join(", ")
+                ),
+                msg!("python-unit-missing-hint"),
+            )
+        })?
     };
     let name = unit_file
         .file_name()
@@ -68,27 +63,17 @@ pub fn unit_files(unit: &str) -> Result<UnitFiles> {
         )
     })?;
     let mut sources = vec![(unit_file, main)];
-    let mut dropins: Vec<PathBuf> = UNIT_DIRS
-        .iter()
-        .map(|d| Path::new(d).join(format!("{name}.d")))
-        .chain([dropin_dir.clone()])
-        .filter_map(|d| fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "conf")
-                && p.file_name().is_some_and(|n| n != DROPIN_NAME)
-        })
-        .collect();
-    dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-    dropins.dedup();
-    for path in dropins {
+    for path in drop_ins(&name, &dirs) {
+        if path.file_name().is_some_and(|n| n == DROPIN_NAME) {
+            continue;
+        }
         if let Ok(bytes) = crate::plan::target::peek(&path) {
             sources.push((path, bytes));
         }
     }
     Ok(UnitFiles {
         name,
-        dropin: dropin_dir.join(DROPIN_NAME),
+        dropin: dropin_dir(unit).join(DROPIN_NAME),
         sources,
     })
 }
@@ -128,27 +113,10 @@ pub fn file_sets(path: &Path, name: &str) -> bool {
     })
 }
 
-/// Service unit files in `dirs` (`*.service`), sorted by name, each name once (the first dir
-/// that has it wins, as in systemd).
-pub fn services_in(dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut seen: Vec<std::ffi::OsString> = Vec::new();
-    let mut found = Vec::new();
-    for dir in dirs {
-        for path in crate::detect::files_in(dir, |n| n.ends_with(".service")) {
-            let name = path.file_name().map(|n| n.to_os_string());
-            if let Some(name) = name.filter(|n| !seen.contains(n)) {
-                seen.push(name);
-                found.push(path);
-            }
-        }
-    }
-    found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-    found
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn unit(text: &str) -> (PathBuf, Vec<u8>) {
         (PathBuf::from("u.service"), text.as_bytes().to_vec())

@@ -268,7 +268,7 @@ fn targets_that_are_not_a_node_app_are_refused() {
         ),
         (
             vec!["--home", plain.to_str().unwrap()],
-            "--home and --base do not name a Node.js app",
+            "--home does not pick a nodejs instance; nodejs is picked by --app-dir",
         ),
         (
             vec!["--pid", &std::process::id().to_string()],

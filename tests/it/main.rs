@@ -8,6 +8,7 @@
 mod common;
 
 mod agent_download;
+mod ansible;
 mod attach;
 mod completions;
 mod crash_safety;
@@ -28,9 +29,14 @@ mod install_weblogic;
 mod install_websphere;
 mod json_schemas;
 mod languages;
+mod python_forms;
 mod real_jetty;
 mod real_nodejs;
 mod real_php;
 mod real_python;
 mod real_tomcat;
+mod reinstall;
+mod report;
+mod selectors;
+mod systemd_sandbox;
 mod wizard;

@@ -81,20 +81,12 @@ fn install(
     cmd.envs(npm_env())
         .args(["install", "--runtime", "nodejs"])
         .args(target)
-        .args(["--license", LICENSE, "--host", "127.0.0.1"])
-        .args(["--set", &format!("whatap.server.port={collector_port}")])
-        .args(["--yes", "--json"]);
+        .args(LICENSED_YES_JSON)
+        .args(["--set", &format!("whatap.server.port={collector_port}")]);
     if let Some(tarball) = tarball {
         cmd.arg("--agent-archive").arg(tarball).arg("--offline");
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
+    json_ok(&mut cmd, "install")
 }
 
 fn uninstall(state: &Path, app: &Path) {
@@ -355,18 +347,15 @@ fn a_real_pm2_app_from_its_ecosystem_file() {
     assert!(nodejs_findings(&report).is_empty(), "{report}");
     assert_eq!(detected(&state, &app)["agent"], "loaded");
 
-    let out = whatap(&state)
-        .envs(npm_env())
-        .args(["uninstall", "--runtime", "nodejs", "--app-dir"])
-        .arg(&app)
-        .args(["--yes", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let next = json(&out.stdout)["next_steps"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let uninstalled = json_ok(
+        whatap(&state)
+            .envs(npm_env())
+            .args(["uninstall", "--runtime", "nodejs", "--app-dir"])
+            .arg(&app)
+            .args(["--yes", "--json"]),
+        "uninstall",
+    );
+    let next = uninstalled["next_steps"][0].as_str().unwrap().to_string();
     assert!(
         next.starts_with("pm2 delete orders && pm2 start "),
         "{next}"

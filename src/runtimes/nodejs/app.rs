@@ -6,6 +6,7 @@
 use super::package;
 use crate::detect::Host;
 use crate::detect::process::{self, Process};
+use crate::detect::systemd::{UNIT_DIRS, services_in};
 use crate::edit::{ecosystem, unit, wrap};
 use crate::error::{Error, Result};
 use crate::msg;
@@ -262,14 +263,12 @@ pub fn node_process(p: &Process) -> Option<NodeProcess> {
         (false, Some(cwd)) => Some(cwd.join(&script)),
         (false, None) => None,
     };
-    let cgroup = fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
     Some(NodeProcess {
         node,
         entry,
         cwd,
         exe: fs::read_link(format!("/proc/{}/exe", p.pid)).ok(),
-        unit: crate::runtimes::springboot::unit_from_cgroup(&cgroup)
-            .filter(|u| !u.starts_with("user@")),
+        unit: crate::detect::systemd::unit_of(p.pid),
         pm2: environ
             .contains_key("pm_id")
             .then(|| environ.get("name").cloned())
@@ -423,8 +422,8 @@ pub fn unit_app(sources: &[(PathBuf, Vec<u8>)]) -> Option<UnitApp> {
 
 /// Units in systemd's directories whose ExecStart runs node, with their app directories.
 fn node_units() -> Vec<(String, PathBuf)> {
-    let dirs: Vec<PathBuf> = systemd::UNIT_DIRS.iter().map(PathBuf::from).collect();
-    systemd::services_in(&dirs)
+    let dirs: Vec<PathBuf> = UNIT_DIRS.iter().map(PathBuf::from).collect();
+    services_in(&dirs)
         .into_iter()
         .filter(|path| {
             crate::plan::target::peek(path).is_ok_and(|b| b.windows(4).any(|w| w == b"node"))
@@ -613,12 +612,6 @@ fn app_dir_of_launcher(launcher: &Launcher) -> Option<PathBuf> {
 /// `--app-dir`, `--pid`, `--unit`, `--start-script` (an ecosystem file, `--unit` then naming
 /// its app when it declares several).
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<NodeApp> {
-    if target.home.is_some() || target.base.is_some() {
-        return Err(Error::usage(
-            msg!("nodejs-home-flag"),
-            msg!("nodejs-home-flag-hint"),
-        ));
-    }
     let process = match target.pid {
         Some(pid) => {
             let p = process::read(&process::proc_root(), pid).ok_or_else(|| {

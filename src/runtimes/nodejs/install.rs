@@ -13,7 +13,7 @@ use crate::edit::marker::MarkerStyle;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::{self, absolute, canonical_lenient};
-use crate::plan::{DirCreate, Plan, Rewrite, RunStep, edits};
+use crate::plan::{DirCreate, Plan, Rewrite, RunStep, Undo, edits};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
 use crate::runtimes::systemd;
@@ -131,10 +131,10 @@ fn npm_step(npm: &Path, app_dir: &Path, words: &[&str], rewrites: Vec<Rewrite>) 
             .collect()
     };
     RunStep {
-        program: npm.to_path_buf(),
         args,
         rewrites,
         creates,
+        ..RunStep::new(npm, &[])
     }
 }
 
@@ -254,12 +254,14 @@ pub fn plan_install(app: &NodeApp, settings: &InstallSettings) -> Result<Install
             .push(npm_step(&npm, app_dir, &words, rewrites(app_dir)?));
         // Removed again only when this install is what added it.
         if !listed {
-            plan.uninstall_run.push(npm_step(
-                &npm,
-                app_dir,
-                &["uninstall", "--no-save", package::PACKAGE],
-                Vec::new(),
-            ));
+            plan.undo.push(Undo::Run {
+                step: npm_step(
+                    &npm,
+                    app_dir,
+                    &["uninstall", "--no-save", package::PACKAGE],
+                    Vec::new(),
+                ),
+            });
         }
     }
 
@@ -316,7 +318,13 @@ pub fn plan_install(app: &NodeApp, settings: &InstallSettings) -> Result<Install
         Launcher::Pm2 { ecosystem, name } => {
             roots.extend(ecosystem.parent().map(canonical_lenient));
             plan.edits.push(start::ecosystem_edit(
-                ecosystem, &roots, name, &home, &agent, &node,
+                ecosystem,
+                &roots,
+                &settings.recorded,
+                name,
+                &home,
+                &agent,
+                &node,
             )?);
             next_steps.push(msg!(
                 "nodejs-restart-pm2",

@@ -13,7 +13,7 @@ mod start;
 use crate::detect::process;
 use crate::doctor::Inspection;
 use crate::error::Result;
-use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use app::{Launcher, NodeApp};
@@ -27,6 +27,14 @@ pub const ENTRY: Entry = Entry {
     runs_in: Some(|p| app::node_process(p).is_some()),
     is_home: None,
     needs_no_target: false,
+    // The app by its directory or its process, or by how it is started: a unit (or the app of
+    // a pm2 ecosystem file) and a start script (or the ecosystem file).
+    selectors: &[
+        Selector::AppDir,
+        Selector::Pid,
+        Selector::Unit,
+        Selector::StartScript,
+    ],
 };
 
 impl Runtime for NodeApp {

@@ -9,7 +9,7 @@ use crate::edit::eol::{line_body, split_lines};
 use crate::edit::{template, wrap};
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Edit, Validation, edits};
+use crate::plan::{Edit, Ownership, Validation, edits};
 use crate::runtimes::systemd::{self, UnitFiles};
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -174,10 +174,12 @@ pub fn dropin_text(unit: &UnitFiles, home: &Path, agent: &Path) -> Result<String
     Ok(lines.join("\n") + "\n")
 }
 
-/// A pm2 app's `node_args` and `env.WHATAP_HOME` spliced into its ecosystem file.
+/// A pm2 app's `node_args` and `env.WHATAP_HOME` spliced into its ecosystem file (what an
+/// earlier install spliced, `recorded`, replaced: a reinstall with another home rewrites it).
 pub fn ecosystem_edit(
     path: &Path,
     roots: &[PathBuf],
+    recorded: &[(PathBuf, Ownership)],
     name: &str,
     home: &Path,
     agent: &Path,
@@ -187,6 +189,7 @@ pub fn ecosystem_edit(
     let edit = edits::splice(
         path,
         roots,
+        recorded,
         |current| {
             let text = String::from_utf8_lossy(current);
             let apps = ecosystem::apps(&text).unwrap_or_default();

@@ -254,6 +254,21 @@ mod tests {
                 "whatap: permission error: lower case too",
                 Some("python-conf-error"),
             ),
+            // The guide's own words: a bare LOGGING ERROR, its "whatp" typo, Permission
+            // denied in the hook log (and not a Permission denied in any other log).
+            (
+                "[2026-11-27  00:43:02] : WHATAP_AGENT_ERROR - LOGGING ERROR",
+                Some("python-log-error"),
+            ),
+            (
+                "2026/11/27 00:42:50 [WA172] license or whatp.server.host error",
+                Some("license-invalid"),
+            ),
+            (
+                "[2026-11-27  00:43:02] : WHATAP_AGENT_ERROR - [Errno 13] Permission denied: '/srv/whatap/logs'",
+                Some("python-log-error"),
+            ),
+            ("bash: /opt/app/start.sh: Permission denied", None),
             ("[2026-11-27  00:42:38] : WA000 - WHATAP AGENT START!", None),
             ("2026/11/27 00:42:38 [WA001-01] Start agent ", None),
         ];

@@ -2,7 +2,8 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
-use super::app::{AppProcess, PythonApp, absolute};
+use super::app::{AGENT_PROCESS, AppProcess, PythonApp, absolute};
+use super::embedded::{self, ConfKind};
 use crate::detect::process;
 use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
@@ -10,7 +11,7 @@ use crate::edit::wrap::{self, START_AGENT};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical_lenient;
-use crate::plan::{DirCreate, Plan, RunStep, Validation, edits, target};
+use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
 use crate::runtimes::systemd::{UnitFiles, unit_files};
@@ -27,12 +28,19 @@ const PACKAGE: &str = "whatap-python";
 pub struct Interpreter {
     pub path: PathBuf,
     pub scripts: PathBuf,
+    /// Where pure-Python packages go (whatap's bootstrap is `<purelib>/whatap/bootstrap`).
+    pub purelib: PathBuf,
     pub has_whatap: bool,
+    /// PEP 668: the distribution manages this interpreter's packages (its stdlib holds an
+    /// EXTERNALLY-MANAGED file and it is not a virtualenv); pip refuses it.
+    pub externally_managed: bool,
 }
 
-const PROBE: &str = "import sys, sysconfig, importlib.util\n\
+const PROBE: &str = "import os, sys, sysconfig, importlib.util\n\
 print(sysconfig.get_path('scripts'))\n\
-print(importlib.util.find_spec('whatap') is not None)";
+print(sysconfig.get_path('purelib'))\n\
+print(importlib.util.find_spec('whatap') is not None)\n\
+print(sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
 
 /// Asks the interpreter itself (run directly, never through a shell).
 pub fn probe(path: &Path) -> Result<Interpreter> {
@@ -48,11 +56,19 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
         })?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
-    match (output.status.success(), lines.next(), lines.next()) {
-        (true, Some(scripts), Some(found)) => Ok(Interpreter {
+    match (
+        output.status.success(),
+        lines.next(),
+        lines.next(),
+        lines.next(),
+        lines.next(),
+    ) {
+        (true, Some(scripts), Some(purelib), Some(found), Some(managed)) => Ok(Interpreter {
             path: path.to_path_buf(),
             scripts: PathBuf::from(scripts.trim()),
+            purelib: PathBuf::from(purelib.trim()),
             has_whatap: found.trim() == "True",
+            externally_managed: managed.trim() == "True",
         }),
         _ => Err(Error::usage(
             msg!("python-not-working", path = path.display()),
@@ -82,6 +98,8 @@ fn interpreter_flag(path: &Path) -> Result<PathBuf> {
 enum WrapTarget {
     /// A script or supervisor file; for supervisor, the program when known.
     Script(PathBuf, Option<String>),
+    /// A uWSGI ini or an Apache mod_wsgi conf (`embedded`), with its bytes.
+    Conf(PathBuf, ConfKind, Vec<u8>),
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
@@ -104,6 +122,10 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
     }
     if let Some(script) = &target.start_script {
         let path = absolute("--start-script", script)?;
+        let content = crate::plan::target::peek(&path).ok();
+        if let Some(kind) = content.as_deref().and_then(embedded::kind_of) {
+            return Ok(WrapTarget::Conf(path, kind, content.unwrap_or_default()));
+        }
         let program = is_supervisor(Some(&path))
             .then(|| target.unit.clone())
             .flatten();
@@ -216,6 +238,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     let mut owner = app.app.as_ref().map(|a| (a.process.uid, a.process.gid));
     let mut script_line = None;
     let mut exec_start = None;
+    let mut conf_venv = None;
     match &target {
         WrapTarget::Script(path, program_name) => {
             script_line = script_start(path, program_name.as_deref())?;
@@ -287,6 +310,16 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
             exec_start = Some(start.value.clone());
             owner = owner.or_else(|| process::user_ids(&wrap::unit_user(&unit.sources)?));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            server = server.or(Some(kind.server().to_string()));
+            conf_venv = embedded::virtualenv(*kind, content);
+            owner = owner
+                .or_else(|| process::user_ids(&embedded::user(*kind, content)?))
+                .or_else(|| owner_of(path));
+            if let Some(dir) = path.parent() {
+                roots.push(canonical_lenient(dir));
+            }
+        }
         WrapTarget::Print => {}
     }
 
@@ -304,9 +337,10 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         }
         (Some(flag), _) => interpreter_flag(&absolute("--python", flag)?)?,
         (None, Some(found)) => found,
-        (None, None) => program
-            .as_deref()
-            .and_then(interpreter_of_program)
+        (None, None) => conf_venv
+            .map(|venv| interpreter_flag(&venv))
+            .transpose()?
+            .or_else(|| program.as_deref().and_then(interpreter_of_program))
             .ok_or_else(|| {
                 Error::usage(
                     msg!("python-interpreter-unknown"),
@@ -316,13 +350,36 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     };
     let interpreter = probe(&interpreter_path)?;
     if !interpreter.has_whatap {
-        plan.run.push(RunStep {
-            program: interpreter.path.clone(),
-            args: ["-m", "pip", "install", PACKAGE].map(String::from).to_vec(),
-            rewrites: Vec::new(),
-            creates: Vec::new(),
+        if interpreter.externally_managed && !py.break_system_packages {
+            return Err(Error::refused(
+                msg!(
+                    "python-externally-managed",
+                    python = interpreter.path.display()
+                ),
+                msg!("python-externally-managed-hint"),
+            ));
+        }
+        let pip = |verb: &[&str]| {
+            let mut args = vec!["-m", "pip"];
+            args.extend(verb);
+            if interpreter.externally_managed {
+                args.push("--break-system-packages");
+            }
+            args.push(PACKAGE);
+            RunStep::new(&interpreter.path, &args)
+        };
+        plan.run.push(pip(&["install"]));
+        // Only what this install added goes again: an operator's own whatap-python stays.
+        plan.undo.push(Undo::Run {
+            step: pip(&["uninstall", "-y"]).best_effort(),
         });
     }
+    // The agent whatap-start-agent starts for this WHATAP_HOME (not every app's: the
+    // package's whatap-stop-agent is `killall whatap_python`).
+    plan.undo.push(Undo::StopAgent {
+        name: AGENT_PROCESS.to_string(),
+        cwd: canonical_lenient(&home),
+    });
     let agent = interpreter.scripts.join(START_AGENT);
     let agent_text = agent.to_string_lossy().into_owned();
     let home_text = home.to_string_lossy().into_owned();
@@ -353,6 +410,11 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     // whatap-start-agent starts the agent only when apm_enabled is literally `true`.
     keys.push(("apm_enabled".into(), "true".into()));
+    if matches!(target, WrapTarget::Conf(_, ConfKind::UwsgiIni, _)) {
+        // No whatap-start-agent in front of uWSGI: the bootstrap in the app's own
+        // interpreter starts the agent, which it does only with this key.
+        keys.push(("whatap_code_start".into(), "true".into()));
+    }
     keys.extend(settings.conf.iter().cloned());
     plan.dirs.splice(0..0, DirCreate::missing(&home, owner));
     // 0600 like the other runtimes: it holds the license; owned by the app's user, who reads it.
@@ -365,7 +427,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         WrapTarget::Script(path, _) => {
             let supervisor_program = script_line.as_ref().and_then(|(l, _)| l.program.clone());
             if let Some((line, offset)) = script_line {
-                let after = line.wrapped(&prefix, offset);
+                let after = line.wrapped(&home_text, &agent_text, offset);
                 let mut edit = edits::lines(
                     path,
                     &roots,
@@ -402,6 +464,21 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
                 unit.name
             ));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            let bootstrap = interpreter.purelib.join("whatap/bootstrap");
+            check_value("the whatap bootstrap path", &bootstrap.to_string_lossy())?;
+            plan.edits.push(embedded::edit(
+                *kind, path, content, &roots, &home_text, &bootstrap,
+            )?);
+            next_steps.push(match kind {
+                ConfKind::UwsgiIni => msg!("python-restart-script", path = path.display()),
+                ConfKind::ApacheWsgi => msg!(
+                    "python-apache-start-agent",
+                    prefix = prefix,
+                    home = home.display()
+                ),
+            });
+        }
         WrapTarget::Print => {
             let command = app
                 .app
@@ -420,8 +497,9 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     Ok(InstallPlan {
         plan,
-        method: match target {
+        method: match &target {
             WrapTarget::Script(..) => "start-script",
+            WrapTarget::Conf(_, kind, _) => kind.method(),
             WrapTarget::Unit(_) => "systemd",
             WrapTarget::Print => "manual",
         }
