@@ -49,6 +49,8 @@ pub struct TargetSettings {
     /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
     /// get the agent (none: the managed ones).
     pub servers: Vec<String>,
+    /// `--app-dir`: a Node.js app, by the directory of its package.json.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl TargetSettings {
@@ -62,6 +64,7 @@ impl TargetSettings {
             && self.unit.is_none()
             && self.start_script.is_none()
             && !python_home
+            && self.app_dir.is_none()
     }
 }
 
@@ -239,6 +242,7 @@ impl RuntimeArg {
             RuntimeArg::Php => RuntimeKind::Php,
             RuntimeArg::Python => RuntimeKind::Python,
             RuntimeArg::Infra => RuntimeKind::Infra,
+            RuntimeArg::Nodejs => RuntimeKind::Nodejs,
         }
     }
 }
@@ -255,6 +259,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: args.whatap_home.clone(),
         servers: args.servers.clone(),
+        app_dir: args.app_dir.clone(),
     }
 }
 
@@ -372,6 +377,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
+        &args.target.app_dir,
     ]
     .into_iter()
     .flatten()

@@ -12,12 +12,19 @@ pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
+use crate::plan::{Action, Edit, Link, ModeChange, Plan, Rewrite, RunStep, Validation};
 use atomic::WriteSpec;
 use dir::{Dir, FileId, Meta};
 use state::Locked;
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A file a program of the plan rewrote, with what it holds after the whole apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    pub path: PathBuf,
+    pub after: Option<Vec<u8>>,
+}
 
 /// Any failure while applying is a failed apply (exit 4), except a refusal (exit 3).
 pub(crate) fn failed(error: Error) -> Error {
@@ -68,23 +75,38 @@ fn parent<'p>(locked: &Locked, created: &[FileId], path: &'p Path) -> Result<(Di
     }
 }
 
-/// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
-/// failure, including `commit`'s, takes back what this run changed and returns `ApplyFailed`
-/// (exit 4), or the refusal that stopped it (exit 3). Every write goes through a directory
-/// handle verified against the locks (`lock::TargetLocks::verified`).
-pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+/// Applies the plan, then runs `commit` (the ledger update that makes it final) with what the
+/// plan's programs rewrote. On any failure, including `commit`'s, takes back what this run
+/// changed and returns `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3). Every
+/// write goes through a directory handle verified against the locks
+/// (`lock::TargetLocks::verified`).
+pub fn apply(
+    plan: &Plan,
+    locked: &Locked,
+    commit: impl FnOnce(&[Rewritten]) -> Result<()>,
+) -> Result<()> {
     let changing: Vec<&Edit> = plan
         .edits
         .iter()
         .filter(|e| e.action() != Action::Unchanged)
         .collect();
-    // Programs first: when one fails, no file has been touched yet.
-    for step in &plan.run {
-        run_step(step)?;
-    }
     let mut created: Vec<FileId> = Vec::new();
     let mut done: Vec<Done<'_>> = Vec::new();
+    // Files programs rewrite, as planned (backed up with the plan's originals): put back
+    // whatever a later step does.
+    let mut rewrites: Vec<&Rewrite> = Vec::new();
     let result = (|| {
+        // Programs first: when one fails, no file of the plan has been touched yet, and the
+        // files it rewrote are put back.
+        for step in &plan.run {
+            for rewrite in &step.rewrites {
+                let (parent, name) = parent(locked, &created, &rewrite.path)?;
+                atomic::check_unchanged(&parent, name, rewrite.before.as_deref())?;
+                rewrites.push(rewrite);
+            }
+            run_step(step)?;
+            checkpoint::step("apply: program run")?;
+        }
         for dir in &plan.dirs {
             let (parent, name) = parent(locked, &created, &dir.path)?;
             let made = atomic::create_dir(&parent, name, dir.mode, dir.owner, &locked.temps)?;
@@ -139,11 +161,24 @@ pub fn apply(plan: &Plan, locked: &Locked, commit: impl FnOnce() -> Result<()>) 
                 }
             }
         }
-        commit()
+        let rewritten = rewrites
+            .iter()
+            .map(|r| {
+                let (parent, name) = parent(locked, &created, &r.path)?;
+                Ok(Rewritten {
+                    path: r.path.clone(),
+                    after: atomic::read_current(&parent, name)?.map(|(bytes, _)| bytes),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        commit(&rewritten)
     })();
     if let Err(error) = result {
         for step in done.iter().rev() {
             take_back(step, locked, &mut created);
+        }
+        for rewrite in rewrites.iter().rev() {
+            put_back(rewrite, locked, &created);
         }
         return Err(failed(error));
     }
@@ -218,6 +253,36 @@ fn set_mode(
         ));
     }
     dir::set_owner_and_mode(&file, None, to).map_err(|e| Error::io(path, e))
+}
+
+/// Best effort: a file a program rewrote gets its planned bytes back (or goes, when it did not
+/// exist). The program's other effects (npm's node_modules) stay: it undoes its own failures.
+fn put_back(rewrite: &Rewrite, locked: &Locked, created: &[FileId]) {
+    let _ = (|| -> Result<()> {
+        let (dir, name) = parent(locked, created, &rewrite.path)?;
+        let current = atomic::read_current(&dir, name)?;
+        let now = current.as_ref().map(|(bytes, _)| bytes.as_slice());
+        if now == rewrite.before.as_deref() {
+            return Ok(());
+        }
+        match (&rewrite.before, now) {
+            (Some(before), _) => atomic::write(
+                &dir,
+                name,
+                &WriteSpec {
+                    bytes: before,
+                    expect: now,
+                    create_mode: 0o644,
+                    create_owner: None,
+                    validation: Validation::None,
+                },
+                &locked.temps,
+                &mut None,
+            ),
+            (None, Some(now)) => atomic::remove(&dir, name, now),
+            (None, None) => Ok(()),
+        }
+    })();
 }
 
 fn run_step(step: &RunStep) -> Result<()> {
@@ -408,7 +473,7 @@ mod tests {
             let mut result = Ok(());
             with_locks(&state, &plan, |locked| {
                 checkpoint::fail_at(Some(n));
-                result = apply(&plan, locked, || checkpoint::step("commit"));
+                result = apply(&plan, locked, |_| checkpoint::step("commit"));
                 checkpoint::fail_at(None);
             });
             if result.is_ok() {
@@ -434,6 +499,80 @@ mod tests {
         );
     }
 
+    /// A program that rewrites a file (npm and package.json): its bytes are put back when a
+    /// later step fails, and reported to the commit when all went well.
+    #[test]
+    fn a_file_a_program_rewrote_is_put_back_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let state = StateDir::new(root.join("state"));
+        let manifest = root.join("package.json");
+        let lock = root.join("package-lock.json");
+        fs::write(&manifest, b"{}\n").unwrap();
+        let step = RunStep {
+            args: vec![
+                "-c".into(),
+                format!(
+                    "echo dep >> {0} && echo lock > {1}",
+                    manifest.display(),
+                    lock.display()
+                ),
+            ],
+            rewrites: vec![
+                Rewrite {
+                    path: manifest.clone(),
+                    before: Some(b"{}\n".to_vec()),
+                },
+                Rewrite {
+                    path: lock.clone(),
+                    before: None,
+                },
+            ],
+            ..RunStep::new("/bin/sh", &[])
+        };
+        let conf = root.join("whatap.conf");
+        // The conf is planned as absent but exists: the apply fails after the program ran.
+        fs::write(&conf, b"someone else's\n").unwrap();
+        let failing = Plan {
+            run: vec![step.clone()],
+            edits: vec![edit(conf.clone(), None, Some(b"license=x\n"))],
+            ..Plan::default()
+        };
+        with_locks(&state, &failing, |locked| {
+            let result = apply(&failing, locked, |_| Ok(()));
+            assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+        });
+        assert_eq!(fs::read(&manifest).unwrap(), b"{}\n");
+        assert!(!lock.exists());
+
+        fs::remove_file(&conf).unwrap();
+        let mut seen = Vec::new();
+        let ok = Plan {
+            run: vec![step],
+            ..Plan::default()
+        };
+        with_locks(&state, &ok, |locked| {
+            apply(&ok, locked, |rewritten| {
+                seen = rewritten.to_vec();
+                Ok(())
+            })
+            .unwrap();
+        });
+        assert_eq!(
+            seen,
+            [
+                Rewritten {
+                    path: manifest,
+                    after: Some(b"{}\ndep\n".to_vec()),
+                },
+                Rewritten {
+                    path: lock,
+                    after: Some(b"lock\n".to_vec()),
+                },
+            ]
+        );
+    }
+
     #[test]
     fn a_directory_swapped_for_a_symlink_after_planning_is_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -451,13 +590,13 @@ mod tests {
             // Swapped while the run holds its locks: the write must not follow the link.
             fs::rename(&bin, root.join("tree/bin.real")).unwrap();
             std::os::unix::fs::symlink(&outside, &bin).unwrap();
-            let result = apply(&plan, locked, || Ok(()));
+            let result = apply(&plan, locked, |_| Ok(()));
             assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
             // A real directory put in its place is not the one locked either.
             fs::remove_file(&bin).unwrap();
             fs::create_dir(&bin).unwrap();
             fs::write(bin.join("setenv.sh"), b"A=1\n").unwrap();
-            let result = apply(&plan, locked, || Ok(()));
+            let result = apply(&plan, locked, |_| Ok(()));
             assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
         });
         assert_eq!(fs::read(outside.join("setenv.sh")).unwrap(), b"A=1\n");
@@ -481,7 +620,7 @@ mod tests {
         };
         with_locks(&StateDir::new(root.join("state")), &plan, |locked| {
             fs::write(tree.join("agent.jar"), b"PK").unwrap();
-            let result = apply(&plan, locked, || Ok(()));
+            let result = apply(&plan, locked, |_| Ok(()));
             assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
         });
         assert_eq!(fs::read(tree.join("agent.jar")).unwrap(), b"PK");

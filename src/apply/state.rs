@@ -253,6 +253,12 @@ impl Locked {
             .iter()
             .filter(|e| e.action() != crate::plan::Action::Unchanged)
             .filter_map(|e| e.before.as_deref())
+            .chain(
+                plan.run
+                    .iter()
+                    .flat_map(|s| &s.rewrites)
+                    .filter_map(|r| r.before.as_deref()),
+            )
             .collect();
         if !originals.is_empty() {
             let backups = self.backups()?;
@@ -465,7 +471,18 @@ impl Transaction<'_> {
                 locked,
                 ledger,
                 |ledger| ledger.record_install(key, plan),
-                |_| apply(plan, locked, || Ok(())),
+                |ledger| {
+                    apply(plan, locked, |rewritten| {
+                        // What the plan's programs wrote is known only now: recorded before
+                        // the apply counts as done, so uninstall can tell their work from a
+                        // person's.
+                        if rewritten.is_empty() {
+                            return Ok(());
+                        }
+                        ledger.record_rewritten(rewritten);
+                        locked.save_ledger(ledger)
+                    })
+                },
             )
         });
         if result.is_err() {
@@ -478,7 +495,7 @@ impl Transaction<'_> {
     /// ledger cannot be saved the files are put back as installed.
     pub fn apply_forgetting(&mut self, plan: &Plan, id: &str) -> Result<()> {
         let (locked, ledger) = self.parts()?;
-        apply(plan, locked, || {
+        apply(plan, locked, |_| {
             save_changed(locked, ledger, |l| l.forget_install(id), |_| Ok(()))
         })?;
         locked.collect_garbage(ledger);
@@ -500,7 +517,7 @@ fn save_changed(
     locked: &Locked,
     ledger: &mut Ledger,
     change: impl FnOnce(&mut Ledger),
-    then: impl FnOnce(&Ledger) -> Result<()>,
+    then: impl FnOnce(&mut Ledger) -> Result<()>,
 ) -> Result<()> {
     let before = ledger.clone();
     change(ledger);

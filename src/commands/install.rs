@@ -38,7 +38,11 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = agent_files(settings, install)?;
+    let dist = if target.kind().takes_archive_as_is() {
+        None
+    } else {
+        agent_files(settings, install)?
+    };
     let id = target.id();
     // Planned first without locks: every input is validated before anything, even the state
     // dir, is created; then again under the locks of every directory it writes in, with what

@@ -4,13 +4,13 @@ use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::plan::reverse::{self, Reversal};
-use crate::runtimes::{self, RuntimeKind};
+use crate::runtimes::{self, Runtime, RuntimeKind};
 use crate::settings::{Settings, TargetSettings};
 use crate::ui::Printer;
 
 pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
     // The target resolved on the host, once, when the ledger does not name it by its flags.
-    let mut resolved: Option<String> = None;
+    let mut resolved: Option<Box<dyn Runtime>> = None;
     // Which install and its reversal, from the ledger: planned again under the locks. No
     // state dir means nothing was ever installed; none is created to find that out.
     let (mut transaction, chosen) = settings.state.transaction(
@@ -43,7 +43,17 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
+    // The instance's own next steps (how it restarts) when it still resolves; a record found
+    // by its selectors alone is resolved only for that, so an app that is gone is no error.
+    let runtime = match resolved {
+        Some(runtime) => Some(runtime),
+        None if !target.is_empty() => runtimes::resolve(target, &Host::scan()).ok(),
+        None => None,
+    };
+    report.next_steps = match runtime.filter(|r| r.id() == install.id) {
+        Some(runtime) => runtime.uninstall_next_steps(),
+        None => vec![crate::msg!("uninstall-next", runtime = install.runtime)],
+    };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
         transaction.forget(&install.id)?;
@@ -60,7 +70,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
 fn choose(
     ledger: &Ledger,
     target: &TargetSettings,
-    resolved: &mut Option<String>,
+    resolved: &mut Option<Box<dyn Runtime>>,
     settings: &Settings,
 ) -> Result<Option<(InstallRecord, Reversal)>> {
     let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
@@ -76,9 +86,9 @@ fn choose(
             Some(id) => Some(id),
             None => {
                 if resolved.is_none() {
-                    *resolved = Some(runtimes::resolve(target, &Host::scan())?.id());
+                    *resolved = Some(runtimes::resolve(target, &Host::scan())?);
                 }
-                resolved.clone()
+                resolved.as_ref().map(|runtime| runtime.id())
             }
         }
     };
