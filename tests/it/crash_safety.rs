@@ -8,6 +8,7 @@
 //! apply step, so a kill at a random time lands on a random step.
 
 use crate::common::*;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
@@ -43,9 +44,10 @@ struct Scenario {
     new: Tree,
     /// Copies of the installed tree and state dir.
     installed: PathBuf,
-    /// How long a slowed-down install / uninstall takes: kills are spread over it.
-    install_time: Duration,
-    uninstall_time: Duration,
+    /// How long a slowed-down install / uninstall takes: kills are spread over it. Measured
+    /// once, then adapted to the machine's load as runs finish before or after their kill.
+    install_time: Cell<Duration>,
+    uninstall_time: Cell<Duration>,
 }
 
 fn reset(root: &Path, fixture: &str) {
@@ -97,8 +99,8 @@ impl Scenario {
             old,
             new,
             installed,
-            install_time,
-            uninstall_time,
+            install_time: Cell::new(install_time),
+            uninstall_time: Cell::new(uninstall_time),
         }
     }
 
@@ -107,16 +109,19 @@ impl Scenario {
     }
 
     /// Starts `args` slowed down, kills it after a random delay; true when it was killed.
-    fn kill_during(&self, args: &[String], span: Duration) -> bool {
+    /// A run that ended before its kill shortens `span` (the machine got less busy than when
+    /// it was measured), a killed one lengthens it a little: kills keep landing.
+    fn kill_during(&self, args: &[String], span: &Cell<Duration>) -> bool {
         let mut child = whatap_process(&self.state(), args)
             .env("WHATAP_TEST_STEP_DELAY_US", STEP_DELAY_US)
             .spawn()
             .unwrap();
-        let delay = span.mul_f64(fastrand::f64() * 1.1);
+        let delay = span.get().mul_f64(fastrand::f64() * 1.1);
         std::thread::sleep(delay);
         let _ = child.kill();
-        let status = child.wait().unwrap();
-        status.signal() == Some(libc::SIGKILL)
+        let killed = child.wait().unwrap().signal() == Some(libc::SIGKILL);
+        span.set(span.get().mul_f64(if killed { 1.02 } else { 0.8 }));
+        killed
     }
 
     /// Every path holds its old or its new bytes; anything else is a swept temp file.
@@ -161,7 +166,7 @@ impl Scenario {
         let _ = fs::remove_dir_all(self.state());
         let mut killed = 0;
         for attempt in 0..2 {
-            killed += usize::from(self.kill_during(&self.install, self.install_time));
+            killed += usize::from(self.kill_during(&self.install, &self.install_time));
             let context = format!("{} install trial {trial}.{attempt}", self.fixture);
             if self.assert_old_or_new(&context) {
                 assert!(
@@ -191,7 +196,7 @@ impl Scenario {
         assert_same_tree(&tree_bytes(&self.root), &self.new, "installed copy");
         let mut killed = 0;
         for attempt in 0..2 {
-            killed += usize::from(self.kill_during(&self.uninstall, self.uninstall_time));
+            killed += usize::from(self.kill_during(&self.uninstall, &self.uninstall_time));
             let context = format!("{} uninstall trial {trial}.{attempt}", self.fixture);
             self.assert_old_or_new(&context);
             if tree_bytes(&self.root) != self.old {
