@@ -99,10 +99,10 @@ pub struct TargetArgs {
     /// PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)
     #[arg(long = "php-bin", value_name = "PATH")]
     pub php_bin: Vec<PathBuf>,
-    /// springboot, python: the systemd unit that runs the application (a drop-in is written for it)
+    /// springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)
     #[arg(long, value_name = "NAME")]
     pub unit: Option<String>,
-    /// springboot, python: the script (or supervisor program file) that starts the application
+    /// springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application
     #[arg(long, value_name = "PATH")]
     pub start_script: Option<PathBuf>,
     /// springboot: where unit drop-ins go
@@ -117,6 +117,9 @@ pub struct TargetArgs {
     /// managed servers, not the admin server)
     #[arg(long = "server", value_name = "NAME")]
     pub servers: Vec<String>,
+    /// nodejs: the application's directory (where its package.json is)
+    #[arg(long, value_name = "DIR")]
+    pub app_dir: Option<PathBuf>,
 }
 
 /// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
@@ -134,6 +137,7 @@ pub enum RuntimeArg {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -150,6 +154,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "PATH")]
     pub agent_jar: Option<PathBuf>,
     /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
+    /// (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)
     #[arg(long, value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
     /// -Dwhatap.port: the service port, when the agent cannot detect it
@@ -178,10 +183,11 @@ pub struct InstallArgs {
     /// Python: the app's interpreter, or its virtualenv directory
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
+    /// Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
     #[arg(long, value_name = "NAME")]
     pub app_name: Option<String>,
-    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
+    /// Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP:
+    /// whatap.app_process_name
     #[arg(long, value_name = "NAME")]
     pub app_process_name: Option<String>,
     /// Python: pip-install whatap-python even into a distribution-managed interpreter

@@ -61,6 +61,8 @@ impl Error {
             Error::Usage { .. } => 2,
             Error::Refused { .. } => 3,
             Error::ApplyFailed { .. } => 4,
+            // A full disk is a failed apply wherever it strikes (state dir, cache, target).
+            Error::Io { source, .. } if is_full(source) => 4,
             Error::Io { .. } | Error::Internal(_) => 5,
         }
     }
@@ -71,6 +73,8 @@ impl Error {
             Error::Usage { .. } => "bad-input",
             Error::Refused { .. } => "refused",
             Error::ApplyFailed { .. } => "rolled-back",
+            // Exit 4 like a failed apply (see `exit_code`).
+            Error::Io { source, .. } if is_full(source) => "rolled-back",
             Error::Io { .. } | Error::Internal(_) => "internal",
         }
     }
@@ -84,3 +88,15 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// No space left (or the quota reached).
+pub fn is_full(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    let full = [libc::ENOSPC, libc::EDQUOT];
+    // ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL, ERROR_DISK_QUOTA_EXCEEDED
+    #[cfg(windows)]
+    let full = [39, 112, 1295];
+    error
+        .raw_os_error()
+        .is_some_and(|code| full.contains(&code))
+}

@@ -1,13 +1,13 @@
-//! What the host OS does differently, in one place: file modes and owners (Unix) against ACLs
-//! (Windows, kept by `ReplaceFileW`), directory fsync, the atomic replace itself. Everything
-//! else is written once against these names.
+//! What the host OS does differently outside `apply/` (whose directory handles have a Windows
+//! port of their own, `apply/dir_windows.rs`): modes and owners (Unix) against ACLs (Windows),
+//! paths without `\\?\`, the default state dir, opening without following or blocking.
 
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 
 #[cfg(unix)]
-pub use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+pub use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
 /// Sets a path's permission bits exactly (not filtered by the umask).
 pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
@@ -24,52 +24,35 @@ pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     }
 }
 
-/// Sets an open file's permission bits exactly.
-pub fn set_file_mode(file: &File, mode: u32) -> io::Result<()> {
+/// The effective user id (0 on Windows, where ownership is an ACL matter).
+pub fn euid() -> u32 {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(mode))
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() }
     }
     #[cfg(windows)]
     {
-        let _ = (file, mode);
-        Ok(())
+        0
     }
 }
 
-/// Gives an open file to `uid:gid`; no-op when it already matches (and on Windows).
-pub fn fchown(file: &File, uid: u32, gid: u32) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        let meta = file.metadata()?;
-        if meta.uid() == uid && meta.gid() == gid {
-            return Ok(());
-        }
-        // SAFETY: fchown on a descriptor we own.
-        if unsafe { libc::fchown(file.as_raw_fd(), uid, gid) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-    #[cfg(windows)]
-    {
-        let _ = (file, uid, gid);
-        Ok(())
-    }
+/// A path's bytes, for a journal line: Unix's raw bytes, Windows' UTF-8 (WTF-8 for the odd
+/// unpaired surrogate, which `path_from_bytes` then refuses).
+pub fn path_bytes(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_encoded_bytes().to_vec()
 }
 
-/// Gives a path to `uid:gid` (no-op when it already matches, and on Windows).
-pub fn chown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+/// The path `path_bytes` gave.
+pub fn path_from_bytes(bytes: Vec<u8>) -> Option<std::path::PathBuf> {
     #[cfg(unix)]
     {
-        fchown(&File::open(path)?, uid, gid)
+        use std::os::unix::ffi::OsStringExt;
+        Some(std::ffi::OsString::from_vec(bytes).into())
     }
     #[cfg(windows)]
     {
-        let _ = (path, uid, gid);
-        Ok(())
+        String::from_utf8(bytes).ok().map(Into::into)
     }
 }
 
@@ -88,46 +71,6 @@ pub fn canonicalize(path: impl AsRef<Path>) -> io::Result<std::path::PathBuf> {
         }
     }
     Ok(real)
-}
-
-/// The effective user id (0 on Windows, where ownership is an ACL matter).
-pub fn euid() -> u32 {
-    #[cfg(unix)]
-    {
-        // SAFETY: geteuid has no preconditions.
-        unsafe { libc::geteuid() }
-    }
-    #[cfg(windows)]
-    {
-        0
-    }
-}
-
-/// Makes a rename in `dir` durable. NTFS journals its metadata and a directory cannot be
-/// opened as a file there, so this is Unix-only.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir).and_then(|d| d.sync_all())
-    }
-    #[cfg(windows)]
-    {
-        let _ = dir;
-        Ok(())
-    }
-}
-
-/// Puts `temp` in the place of `target` in one step. On Windows an existing target is
-/// replaced with `ReplaceFileW`, which keeps the target's ACL, owner and attributes (a plain
-/// rename would give it the temp file's inherited ACL); a new one is moved with MoveFileEx.
-pub fn replace(temp: &Path, target: &Path) -> io::Result<()> {
-    #[cfg(windows)]
-    {
-        if target.is_file() {
-            return windows::replace_file(temp, target);
-        }
-    }
-    fs::rename(temp, target)
 }
 
 /// Opens a file to read without following a symlink in its place (Unix: `O_NOFOLLOW`;
@@ -171,51 +114,6 @@ pub fn open_no_block(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
-/// Takes an exclusive lock on `file` without waiting: false when another process holds it.
-/// Released when `file` closes (flock on Unix, LockFileEx on Windows), so a killed run leaves
-/// no stale lock.
-pub fn try_lock(file: &File) -> io::Result<bool> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => Ok(false),
-            _ => Err(err),
-        }
-    }
-    #[cfg(windows)]
-    {
-        windows::try_lock(file)
-    }
-}
-
-/// The file whose lock stands for directory `dir`: the directory itself on Unix; on Windows,
-/// where a directory cannot be locked, a file named after it under
-/// `%ProgramData%\whatap\locks` (never a file of ours in the operator's tree).
-pub fn dir_lock_file(dir: &Path) -> io::Result<File> {
-    #[cfg(unix)]
-    {
-        File::open(dir)
-    }
-    #[cfg(windows)]
-    {
-        let locks = program_data().join("whatap").join("locks");
-        fs::create_dir_all(&locks)?;
-        let key = dir.to_string_lossy().to_lowercase();
-        let name = &crate::apply::atomic::sha256_hex(key.as_bytes())[..16];
-        fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(locks.join(format!("{name}.lock")))
-    }
-}
-
 /// Where the ledger, backups and agent cache live unless `--state-dir` says otherwise.
 pub fn default_state_dir() -> std::path::PathBuf {
     #[cfg(unix)]
@@ -234,18 +132,6 @@ pub fn program_data() -> std::path::PathBuf {
     std::env::var_os("ProgramData")
         .filter(|v| !v.is_empty())
         .map_or_else(|| "C:\\ProgramData".into(), Into::into)
-}
-
-/// Creates a symbolic link at `link` pointing at `target` (a file link on Windows).
-pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::symlink(target, link)
-    }
-    #[cfg(windows)]
-    {
-        std::os::windows::fs::symlink_file(target, link)
-    }
 }
 
 /// The machine's host name, for reports.
@@ -305,79 +191,5 @@ pub trait OpenOptionsExt {
 impl OpenOptionsExt for fs::OpenOptions {
     fn mode(&mut self, _: u32) -> &mut Self {
         self
-    }
-}
-
-#[cfg(windows)]
-pub trait DirBuilderExt {
-    fn mode(&mut self, mode: u32) -> &mut Self;
-}
-
-#[cfg(windows)]
-impl DirBuilderExt for fs::DirBuilder {
-    fn mode(&mut self, _: u32) -> &mut Self {
-        self
-    }
-}
-
-#[cfg(windows)]
-mod windows {
-    use std::io;
-    use std::os::windows::ffi::OsStrExt;
-    use std::path::Path;
-
-    fn wide(path: &Path) -> Vec<u16> {
-        path.as_os_str().encode_wide().chain(Some(0)).collect()
-    }
-
-    pub fn try_lock(file: &std::fs::File) -> io::Result<bool> {
-        use std::os::windows::io::AsRawHandle;
-        use windows_sys::Win32::Foundation::ERROR_LOCK_VIOLATION;
-        use windows_sys::Win32::Storage::FileSystem::{
-            LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, LockFileEx,
-        };
-        use windows_sys::Win32::System::IO::OVERLAPPED;
-        // SAFETY: a zeroed OVERLAPPED (offset 0) for a synchronous call on our own handle.
-        let ok = unsafe {
-            let mut overlapped: OVERLAPPED = std::mem::zeroed();
-            LockFileEx(
-                file.as_raw_handle(),
-                LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY,
-                0,
-                u32::MAX,
-                u32::MAX,
-                &mut overlapped,
-            )
-        };
-        if ok != 0 {
-            return Ok(true);
-        }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(code) if code == ERROR_LOCK_VIOLATION as i32 => Ok(false),
-            _ => Err(err),
-        }
-    }
-
-    pub fn replace_file(temp: &Path, target: &Path) -> io::Result<()> {
-        use windows_sys::Win32::Storage::FileSystem::{
-            REPLACEFILE_IGNORE_MERGE_ERRORS, ReplaceFileW,
-        };
-        let (target, temp) = (wide(target), wide(temp));
-        // SAFETY: both are NUL-terminated wide strings that outlive the call; no backup file.
-        let ok = unsafe {
-            ReplaceFileW(
-                target.as_ptr(),
-                temp.as_ptr(),
-                std::ptr::null(),
-                REPLACEFILE_IGNORE_MERGE_ERRORS,
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        if ok == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
     }
 }

@@ -11,11 +11,13 @@ pub mod jboss;
 pub mod jetty;
 pub mod jeus;
 pub mod kind;
+pub mod nodejs;
 pub mod php;
 pub mod python;
 pub mod resin;
 pub mod service;
 pub mod springboot;
+pub mod systemd;
 pub mod tomcat;
 pub mod weblogic;
 pub mod websphere;
@@ -41,6 +43,7 @@ pub const REGISTRY: &[Entry] = &[
     websphere::ENTRY,
     springboot::ENTRY,
     jetty::ENTRY,
+    nodejs::ENTRY,
 ];
 
 pub fn entry(kind: RuntimeKind) -> &'static Entry {
@@ -97,10 +100,11 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
-    // `--php-bin` alone means PHP.
+    // `--php-bin` alone means PHP, `--app-dir` alone Node.js.
     let kind = target
         .runtime
-        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php));
+        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php))
+        .or_else(|| target.app_dir.is_some().then_some(RuntimeKind::Nodejs));
     if target.is_empty() && !kind.is_some_and(|k| entry(k).needs_no_target) {
         return pick_one(detect(host, kind));
     }
@@ -148,6 +152,7 @@ fn given(target: &TargetSettings) -> Vec<Selector> {
         (Selector::Unit, target.unit.is_some()),
         (Selector::StartScript, target.start_script.is_some()),
         (Selector::WhatapHome, target.whatap_home.is_some()),
+        (Selector::AppDir, target.app_dir.is_some()),
     ]
     .into_iter()
     .filter_map(|(s, on)| on.then_some(s))
@@ -180,6 +185,7 @@ pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String>
         (Selector::Home, home),
         (Selector::Base, target.base.as_ref()),
         (Selector::StartScript, target.start_script.as_ref()),
+        (Selector::AppDir, target.app_dir.as_ref()),
     ] {
         if let Some(value) = value {
             add(s, path(value));
@@ -191,10 +197,8 @@ pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String>
     if let Some(unit) = &target.unit {
         let unit = if unit.contains('/') {
             path(std::path::Path::new(unit))
-        } else if unit.contains('.') {
-            unit.clone()
         } else {
-            format!("{unit}.service")
+            crate::detect::systemd::unit_name(unit)
         };
         add(Selector::Unit, unit);
     }

@@ -26,11 +26,16 @@ pub struct InService {
 }
 
 /// Whether a systemd unit's sandbox can stand between this kind and its WhaTap home: the Java
-/// servers (Spring Boot's drop-in is its install itself). For them `--unit` names that unit.
+/// servers (Spring Boot's, Python's and Node.js's drop-in is their install itself, `--unit`
+/// picks the app). For them `--unit` names that unit.
 pub fn runs_under_unit(kind: RuntimeKind) -> bool {
     !matches!(
         kind,
-        RuntimeKind::Springboot | RuntimeKind::Php | RuntimeKind::Python | RuntimeKind::Infra
+        RuntimeKind::Springboot
+            | RuntimeKind::Php
+            | RuntimeKind::Python
+            | RuntimeKind::Infra
+            | RuntimeKind::Nodejs
     )
 }
 
@@ -45,13 +50,7 @@ pub fn wrap(runtime: Box<dyn Runtime>, target: &TargetSettings) -> Box<dyn Runti
     let unit = target
         .unit
         .as_ref()
-        .map(|u| {
-            if u.ends_with(".service") {
-                u.clone()
-            } else {
-                format!("{u}.service")
-            }
-        })
+        .map(|u| systemd::unit_name(u))
         .or_else(|| detection.pid.and_then(systemd::unit_of))
         .or_else(|| debian_unit(&detection.home, detection.base.as_deref(), &dirs));
     match unit {
@@ -192,6 +191,10 @@ impl Runtime for InService {
 
     fn remedy_for(&self, id: &str) -> Option<Remedy> {
         self.inner.remedy_for(id)
+    }
+
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        self.inner.uninstall_next_steps()
     }
 
     fn selection(&self) -> TargetSettings {

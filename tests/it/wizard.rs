@@ -453,3 +453,35 @@ fn the_detected_infra_agent_is_picked() {
     assert!(!seen.contains("Path of the agent"), "{seen}");
     assert!(!Path::new("/usr/whatap/infra").exists());
 }
+
+#[test]
+fn a_detected_node_app_is_picked() {
+    if node::agent_tarball().is_none() {
+        return;
+    }
+    let _alone = host::DETECTABLE.exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let app = std::fs::canonicalize(dir.path()).unwrap().join("shop");
+    node::with_agent_installed(&app, "shop");
+    let port = free_port();
+    let _node = Detectable::spawn(
+        Command::new("/usr/bin/node")
+            .arg("server.js")
+            .current_dir(&app)
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let listening = wait_for(std::time::Duration::from_secs(20), || {
+        http_get(port).is_some()
+    });
+    assert!(listening, "the node app did not start");
+    // No agent question: the package comes with npm (here it is already in the app).
+    let seen = install_the_detected(
+        "nodejs",
+        &format!("home {}", app.display()),
+        None,
+        &format!("{}/whatap/whatap.conf", app.display()),
+    );
+    assert!(!seen.contains("Path of the agent"), "{seen}");
+}

@@ -2,14 +2,19 @@
 
 pub mod host;
 pub mod http;
+pub mod node;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
@@ -37,6 +42,32 @@ pub fn whatap(state: &Path) -> Command {
         .env("LANG", "C")
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// The binary as a `std::process::Command` (to spawn runs side by side, to kill one): the same
+/// environment as `whatap`, no stdin, output discarded unless the caller pipes it.
+pub fn whatap_process(state: &Path, args: &[String]) -> process::Command {
+    let mut cmd = process::Command::new(env!("CARGO_BIN_EXE_whatap"));
+    cmd.args(args)
+        .env("WHATAP_STATE_DIR", state)
+        .env_remove("WHATAP_LICENSE")
+        .env_remove("WHATAP_HOST")
+        .env_remove("WHATAP_LANG")
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .stdin(process::Stdio::null())
+        .stdout(process::Stdio::null())
+        .stderr(process::Stdio::null());
+    cmd
+}
+
+/// The ledger of `state` must hold no license key (only hashes; the backups hold bytes).
+pub fn assert_no_license_in_ledger(state: &Path) {
+    let ledger = fs::read_to_string(state.join("ledger.json")).unwrap_or_default();
+    assert!(
+        !ledger.contains(LICENSE),
+        "the ledger holds the license: {ledger}"
+    );
 }
 
 pub fn copy_tree(from: &Path, to: &Path) {
@@ -70,6 +101,22 @@ pub fn product_fixture(product: &str, name: &str) -> (tempfile::TempDir, PathBuf
     let home = dir.path().join(name);
     copy_tree(&repo().join("fixtures").join(product).join(name), &home);
     (dir, home)
+}
+
+/// The tomcat9 fixture with a WhaTap home of its own (`<tmp>/agent`) whose whatap.conf holds
+/// `conf`: (temp dir, home, whatap.conf, install args with `--whatap-home`).
+pub fn fixture_with_whatap_conf(conf: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Vec<String>) {
+    let (dir, home) = fixture("tomcat9");
+    let whatap_home = dir.path().join("agent");
+    fs::create_dir_all(&whatap_home).unwrap();
+    let path = whatap_home.join("whatap.conf");
+    fs::write(&path, conf).unwrap();
+    let args = with_flag(
+        install_args(&home),
+        "--whatap-home",
+        &whatap_home.display().to_string(),
+    );
+    (dir, home, path, args)
 }
 
 /// A stand-in `java` that prints each argument on its own line: proves the command line a
@@ -227,6 +274,7 @@ pub fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
         .arg("--yes")
         .assert()
         .success();
+    assert_no_license_in_ledger(&state);
     (dir, home, state)
 }
 
@@ -545,6 +593,7 @@ pub fn round_trip(
         .unwrap()
         .replace(&tmp.display().to_string(), "[TMP]");
     assert_ne!(tree_bytes(tree), before, "install changed nothing");
+    assert_no_license_in_ledger(&state);
     check();
     let again = whatap(&state)
         .args(install)
@@ -661,6 +710,34 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     let module = php_stub_module();
     fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
     dir
+}
+
+/// A collector stand-in: accepts and counts connections, then drops them.
+pub fn collector() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+/// The response to `GET /` on a loopback port, None when nothing answers.
+pub fn http_get(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
 }
 
 /// The stand-in for the proprietary whatap-php agent daemon (`whatap_php`), compiled with gcc
