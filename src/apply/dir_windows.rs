@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::msg;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::AsRawHandle;
@@ -209,15 +209,8 @@ impl Dir {
             return Ok(None);
         };
         let path = self.join(name);
-        crate::plan::target::check_kind(&path, meta.is_file(), meta.nlink, meta.len, Some(limit))?;
-        let mut bytes = Vec::with_capacity(meta.len as usize);
-        (&file)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(&path, e))?;
-        if bytes.len() as u64 > limit {
-            return Err(crate::plan::target::too_large(&path, bytes.len() as u64));
-        }
+        let (is_file, nlink, len) = (meta.is_file(), meta.nlink, meta.len);
+        let bytes = crate::plan::target::read_checked(&path, &file, is_file, nlink, len, limit)?;
         Ok(Some((bytes, meta)))
     }
 

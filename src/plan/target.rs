@@ -202,6 +202,26 @@ pub(crate) fn check_kind(
     Ok(())
 }
 
+/// `file`'s bytes after `check_kind`, refused past `limit` (it may have grown since `fstat`).
+pub(crate) fn read_checked(
+    path: &Path,
+    file: &fs::File,
+    is_file: bool,
+    nlink: u64,
+    len: u64,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    check_kind(path, is_file, nlink, len, Some(limit))?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Windows has no mode bits to ask: a read-only target fails at its write and is rolled back.
 #[cfg(windows)]
 pub fn check_dir_writable(_: &Path) -> Result<()> {

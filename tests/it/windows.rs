@@ -313,14 +313,9 @@ fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> St
         whatap_home,
         "--agent-jar",
         &jar,
-        "--license",
-        LICENSE,
-        "--host",
-        "127.0.0.1",
-        "--yes",
-        "--json",
     ]
     .into_iter()
+    .chain(common::LICENSED_YES_JSON)
     .chain(extra.iter().copied())
     .collect::<Vec<_>>();
     let whatap = || {
