@@ -6,7 +6,7 @@ use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 #[derive(serde::Deserialize)]
@@ -409,17 +409,6 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
     assert_eq!(ids(&doctor(&ns)), Vec::<String>::new());
     let _ = listener.kill();
     let _ = listener.wait();
-}
-
-fn which(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
-        || [
-            PathBuf::from("/usr/sbin").join(tool),
-            PathBuf::from("/sbin").join(tool),
-        ]
-        .iter()
-        .any(|p| p.is_file())
 }
 
 #[test]

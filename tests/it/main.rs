@@ -11,6 +11,7 @@ mod agent_download;
 mod attach;
 mod completions;
 mod crash_safety;
+mod dist;
 mod doctor;
 mod doctor_catalog;
 mod doctor_python;
