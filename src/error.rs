@@ -65,6 +65,16 @@ impl Error {
         }
     }
 
+    /// The error document's `kind` (`../shared/docs/cli.md`, "Additions"), one per exit code.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage { .. } => "bad-input",
+            Error::Refused { .. } => "refused",
+            Error::ApplyFailed { .. } => "rolled-back",
+            Error::Io { .. } | Error::Internal(_) => "internal",
+        }
+    }
+
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.as_deref(),

@@ -18,6 +18,8 @@ pub struct Settings {
     pub json: bool,
     pub yes: bool,
     pub dry_run: bool,
+    /// `--output FILE`, made absolute: where the JSON document is also written.
+    pub output: Option<PathBuf>,
     pub state: StateDir,
     pub lang: Lang,
     pub quiet: bool,
@@ -41,9 +43,14 @@ pub struct TargetSettings {
     pub unit: Option<String>,
     pub start_script: Option<PathBuf>,
     pub systemd_dir: PathBuf,
-    /// `--whatap-home` (install only): where the agent goes; for Python it also names the
-    /// app, which is known by its WHATAP_HOME.
+    /// `--whatap-home`: where install puts the agent; for Python it also names the app,
+    /// which is known by its WHATAP_HOME (install, uninstall and doctor alike).
     pub whatap_home: Option<PathBuf>,
+    /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
+    /// get the agent (none: the managed ones).
+    pub servers: Vec<String>,
+    /// `--app-dir`: a Node.js app, by the directory of its package.json.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl TargetSettings {
@@ -57,6 +64,7 @@ impl TargetSettings {
             && self.unit.is_none()
             && self.start_script.is_none()
             && !python_home
+            && self.app_dir.is_none()
     }
 }
 
@@ -88,6 +96,9 @@ pub struct InstallSettings {
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
+    /// What an earlier install of the same target recorded, per file (from the ledger, filled
+    /// by the install command): a reinstall replaces our own parts instead of refusing them.
+    pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
     pub python: PythonSettings,
 }
 
@@ -98,6 +109,8 @@ pub struct PythonSettings {
     pub interpreter: Option<PathBuf>,
     pub app_name: Option<String>,
     pub app_process_name: Option<String>,
+    /// Install whatap-python into a distribution-managed interpreter anyway (PEP 668).
+    pub break_system_packages: bool,
 }
 
 impl InstallSettings {
@@ -120,6 +133,42 @@ pub struct DoctorSettings {
     pub logs: Vec<PathBuf>,
     pub full: bool,
     pub fix: bool,
+}
+
+/// `whatap report`: the documents to read and where the page goes.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub files: Vec<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+/// What a command line clap refused still tells: `--json`, and which command it was for.
+pub struct RawArgs {
+    pub json: bool,
+    pub command: String,
+}
+
+impl RawArgs {
+    pub fn from_process() -> RawArgs {
+        use clap::CommandFactory;
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .take_while(|a| a != "--")
+            .collect();
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        RawArgs {
+            json: args.iter().any(|a| a == "--json"),
+            command: args
+                .iter()
+                .find(|a| names.contains(a))
+                .cloned()
+                .unwrap_or_else(|| "whatap".to_string()),
+        }
+    }
 }
 
 pub struct Environment {
@@ -147,24 +196,33 @@ impl Environment {
     }
 }
 
-pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
-    let g = &cli.global;
-    let lang = match g.lang {
+/// `--lang`, else the locale (`ko*` is Korean), else English.
+pub fn lang(flag: Option<cli::Lang>, env: &Environment) -> Lang {
+    match flag {
         Some(cli::Lang::Ko) => Lang::Ko,
         Some(cli::Lang::En) => Lang::En,
         None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
         None => Lang::En,
-    };
+    }
+}
+
+pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
+    let g = &cli.global;
     Settings {
         json: g.json,
         yes: g.yes,
         dry_run: g.dry_run,
+        // Relative to where the command was started; the file is renamed into its directory.
+        output: g
+            .output
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
         state: StateDir::new(
             g.state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
         ),
-        lang,
+        lang: lang(g.lang, env),
         quiet: g.quiet,
         verbose: g.verbose,
         color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
@@ -187,6 +245,7 @@ impl RuntimeArg {
             RuntimeArg::Php => RuntimeKind::Php,
             RuntimeArg::Python => RuntimeKind::Python,
             RuntimeArg::Infra => RuntimeKind::Infra,
+            RuntimeArg::Nodejs => RuntimeKind::Nodejs,
         }
     }
 }
@@ -201,7 +260,9 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         unit: args.unit.clone(),
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
-        whatap_home: None,
+        whatap_home: args.whatap_home.clone(),
+        servers: args.servers.clone(),
+        app_dir: args.app_dir.clone(),
     }
 }
 
@@ -219,6 +280,37 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
+    })
+}
+
+pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        if found.is_empty() {
+            return Err(Error::usage(
+                msg!("report-empty-dir", path = path.display()),
+                msg!("report-bad-file-hint"),
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(ReportSettings {
+        files,
+        html: args
+            .html
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
     })
 }
 
@@ -277,9 +369,10 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for path in [
         &args.agent_jar,
         &args.agent_archive,
-        &args.whatap_home,
+        &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
+        &args.target.app_dir,
     ]
     .into_iter()
     .flatten()
@@ -288,8 +381,11 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             return Err(Error::usage(msg!("path-empty"), msg!("path-empty-hint")));
         }
     }
+    // The wizard's pick names the instance; `--whatap-home` as typed still says where it goes.
     let target = TargetSettings {
-        whatap_home: args.whatap_home.clone(),
+        whatap_home: target
+            .whatap_home
+            .or_else(|| args.target.whatap_home.clone()),
         ..target
     };
     Ok(InstallSettings {
@@ -308,11 +404,13 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
             interpreter: args.python.clone(),
             app_name: args.app_name.clone(),
             app_process_name: args.app_process_name.clone(),
+            break_system_packages: args.break_system_packages,
         },
         toggle: None,
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        recorded: Vec::new(),
     })
 }
 

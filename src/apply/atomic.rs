@@ -29,7 +29,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
+pub fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
     crate::plan::target::read_regular(path, Some(crate::plan::target::MAX_BINARY_FILE))
 }
 
@@ -151,6 +151,22 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     guard.armed = false;
     checkpoint::step("write: renamed")?;
     sync_dir(dir)
+}
+
+/// A whole file that is ours to overwrite (a report named by `--output`, `report --html`):
+/// whatever it held is replaced atomically, so a reader never sees half a document.
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let current = read_current(path)?;
+    write(
+        path,
+        &WriteSpec {
+            bytes,
+            expect: current.as_deref(),
+            create_mode: 0o644,
+            create_owner: None,
+            validation: Validation::None,
+        },
+    )
 }
 
 pub fn remove(path: &Path, expect: &[u8]) -> Result<()> {

@@ -2,10 +2,11 @@
 //! Files shared by several installs (one whatap.conf for two Tomcats) are restored only
 //! when the last install that uses them is removed.
 
+use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan};
+use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,14 @@ pub struct InstallRecord {
     /// Permission changes (doctor --fix), each with the mode it had first.
     #[serde(default)]
     pub modes: Vec<ModeChange>,
+    /// The target flags that picked it (`--start-script=/srv/app/start.sh`): `uninstall`
+    /// finds the record by any of them, even when the app is gone.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    /// Programs `uninstall` runs before restoring the files: stop the agent service or the
+    /// Python agent, remove a package this install added (pip's, npm's).
+    #[serde(default)]
+    pub on_uninstall: Vec<Undo>,
 }
 
 /// What names an install record.
@@ -44,6 +53,7 @@ pub struct InstallKey<'a> {
     pub runtime: &'a str,
     pub target: &'a Path,
     pub method: &'a str,
+    pub selectors: &'a [String],
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +66,31 @@ pub struct FileRecord {
     pub backup: Option<String>,
     pub written_sha256: String,
     pub ownership: Ownership,
+}
+
+impl FileRecord {
+    /// A file's record at the first install that changes it: its original (None: absent
+    /// before) backed up under its hash.
+    fn first(
+        path: &Path,
+        before: Option<&[u8]>,
+        written_sha256: String,
+        ownership: Ownership,
+    ) -> FileRecord {
+        let original = before.map(sha256_hex);
+        FileRecord {
+            path: path.to_path_buf(),
+            action: if before.is_some() {
+                Action::Modified
+            } else {
+                Action::Created
+            },
+            backup: original.clone(),
+            original_sha256: original,
+            written_sha256,
+            ownership,
+        }
+    }
 }
 
 impl Ledger {
@@ -118,6 +153,7 @@ impl Ledger {
             runtime,
             target,
             method,
+            selectors,
         } = *key;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -136,15 +172,28 @@ impl Ledger {
                     dirs_created: Vec::new(),
                     modes: Vec::new(),
                     links_created: Vec::new(),
+                    selectors: Vec::new(),
+                    on_uninstall: Vec::new(),
                 });
                 self.installs.len() - 1
             }
         };
+        for step in &plan.undo {
+            if !self.installs[index].on_uninstall.contains(step) {
+                self.installs[index].on_uninstall.push(step.clone());
+            }
+        }
+        for word in selectors {
+            if !self.installs[index].selectors.contains(word) {
+                self.installs[index].selectors.push(word.clone());
+            }
+        }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
-        for dir in &plan.dirs {
-            if !self.installs[index].dirs_created.contains(&dir.path) {
-                self.installs[index].dirs_created.push(dir.path.clone());
+        let created = plan.dirs.iter().map(|d| &d.path);
+        for dir in created.chain(plan.run.iter().flat_map(|s| &s.creates)) {
+            if !self.installs[index].dirs_created.contains(dir) {
+                self.installs[index].dirs_created.push(dir.clone());
             }
         }
         for change in &plan.modes {
@@ -159,6 +208,23 @@ impl Ledger {
                 self.installs[index].links_created.push(link.clone());
             }
         }
+        // What a program will write is not known yet: recorded as unchanged until
+        // `record_rewritten` says what it wrote.
+        for rewrite in plan.run.iter().flat_map(|s| &s.rewrites) {
+            if !self.installs[index].paths.contains(&rewrite.path) {
+                self.installs[index].paths.push(rewrite.path.clone());
+            }
+            if self.file(&rewrite.path).is_none() {
+                let before = rewrite.before.as_deref();
+                let unchanged = before.map(sha256_hex).unwrap_or_default();
+                self.files.push(FileRecord::first(
+                    &rewrite.path,
+                    before,
+                    unchanged,
+                    Ownership::Whole,
+                ));
+            }
+        }
         for edit in &plan.edits {
             let Some(after) = &edit.after else { continue };
             if !self.installs[index].paths.contains(&edit.path) {
@@ -170,21 +236,21 @@ impl Ledger {
                     record.written_sha256 = written;
                     record.ownership = merge_ownership(&record.ownership, &edit.ownership);
                 }
-                None => {
-                    let original = edit.before.as_deref().map(sha256_hex);
-                    self.files.push(FileRecord {
-                        path: edit.path.clone(),
-                        action: if edit.before.is_some() {
-                            Action::Modified
-                        } else {
-                            Action::Created
-                        },
-                        backup: original.clone(),
-                        original_sha256: original,
-                        written_sha256: written,
-                        ownership: edit.ownership.clone(),
-                    });
-                }
+                None => self.files.push(FileRecord::first(
+                    &edit.path,
+                    edit.before.as_deref(),
+                    written,
+                    edit.ownership.clone(),
+                )),
+            }
+        }
+    }
+
+    /// What the plan's programs wrote into the files they rewrite (after `record_install`).
+    pub fn record_rewritten(&mut self, rewritten: &[Rewritten]) {
+        for file in rewritten {
+            if let Some(record) = self.files.iter_mut().find(|f| f.path == file.path) {
+                record.written_sha256 = file.after.as_deref().map(sha256_hex).unwrap_or_default();
             }
         }
     }
@@ -213,12 +279,36 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
-        // A reinstall splices only what is missing: what the first one inserted stays ours.
-        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+        // A reinstall with other options took ours out and spliced them anew: these are all.
+        (
+            Ownership::Fragments { .. },
             Ownership::Fragments {
-                fragments: old.iter().chain(new).cloned().collect(),
-            }
-        }
+                fragments,
+                swaps,
+                replaces: true,
+            },
+        ) => Ownership::Fragments {
+            fragments: fragments.clone(),
+            swaps: swaps.clone(),
+            replaces: false,
+        },
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (
+            Ownership::Fragments {
+                fragments: old,
+                swaps: old_swaps,
+                ..
+            },
+            Ownership::Fragments {
+                fragments: new,
+                swaps: new_swaps,
+                ..
+            },
+        ) => Ownership::Fragments {
+            fragments: old.iter().chain(new).cloned().collect(),
+            swaps: old_swaps.iter().chain(new_swaps).cloned().collect(),
+            replaces: false,
+        },
         _ => new.clone(),
     }
 }

@@ -4,9 +4,9 @@ use crate::ui::Printer;
 use serde::Serialize;
 
 #[derive(Serialize)]
-struct DetectReport {
+struct DetectReport<'a> {
     command: &'static str,
-    runtimes: Vec<Detection>,
+    runtimes: &'a [Detection],
 }
 
 pub fn run(printer: &Printer) -> Result<u8> {
@@ -15,11 +15,11 @@ pub fn run(printer: &Printer) -> Result<u8> {
         .iter()
         .map(|r| r.detection())
         .collect();
+    printer.document(&DetectReport {
+        command: "detect",
+        runtimes: &runtimes,
+    });
     if printer.json {
-        printer.json(&DetectReport {
-            command: "detect",
-            runtimes,
-        });
         return Ok(0);
     }
     if runtimes.is_empty() {

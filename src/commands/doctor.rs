@@ -1,4 +1,4 @@
-use super::{ChangeReport, Outcome, confirm_and_apply};
+use super::{ChangeReport, Outcome, PlanDoc, confirm_and_apply};
 use crate::apply::ledger::InstallKey;
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
@@ -13,15 +13,17 @@ use std::time::Duration;
 
 /// One short deadline for every collector together: doctor must feel instant.
 const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
+/// An agent's own check program (it may try the collector itself).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
-struct DoctorReport {
+struct DoctorReport<'a> {
     command: &'static str,
     ok: bool,
-    findings: Vec<Finding>,
+    findings: &'a [Finding],
     /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fixes: Option<Vec<ChangeReport>>,
+    fixes: Option<Vec<&'a ChangeReport>>,
 }
 
 #[derive(Serialize)]
@@ -32,11 +34,11 @@ struct RulesReport {
 
 fn list_rules(settings: &Settings, printer: &Printer) -> u8 {
     let rules = doctor::catalog::rules();
+    printer.document(&RulesReport {
+        command: "doctor",
+        rules,
+    });
     if printer.json {
-        printer.json(&RulesReport {
-            command: "doctor",
-            rules,
-        });
         return 0;
     }
     let mut text = String::new();
@@ -67,22 +69,29 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let mut facts: Vec<Fact> = Vec::new();
     let mut collectors = Vec::new();
     let mut udp_ports = Vec::new();
+    let mut programs = Vec::new();
     let mut logs: Vec<(String, PathBuf)> = doctor
         .logs
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    let mut fix_plans = Vec::new();
+    // Per target, the facts that carry its fixes (its own, and log facts it can fix).
+    let mut remedied: Vec<Vec<Fact>> = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        let plan = doctor::fix_plan(&inspection.facts);
-        if plan.changes_anything() {
-            fix_plans.push((t, plan));
-        }
+        remedied.push(
+            inspection
+                .facts
+                .iter()
+                .filter(|f| f.remedy.is_some())
+                .cloned()
+                .collect(),
+        );
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
+        programs.extend(inspection.programs);
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
@@ -103,6 +112,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let mut facts = doctor::network::udp_conflicts(&udp_ports);
             if doctor.network {
                 facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
+                facts.extend(doctor::program::run(&programs, PROGRAM_TIMEOUT));
             }
             facts
         });
@@ -120,8 +130,31 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
                 .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
         })
         .collect();
+    // A fix does not depend on where the evidence came from: a log fact (a `--log` too) gets
+    // the remedy each target offers for it.
+    for (t, own) in targets.iter().zip(&mut remedied) {
+        for fact in &log_facts {
+            if own.iter().any(|f| f.id == fact.id) {
+                continue;
+            }
+            if let Some(remedy) = t.remedy_for(fact.id) {
+                let mut fact = fact.clone();
+                fact.remedy = Some(remedy);
+                own.push(fact);
+            }
+        }
+    }
+    let fix_plans: Vec<(&Box<dyn Runtime>, Plan)> = targets
+        .iter()
+        .zip(&remedied)
+        .map(|(t, own)| (t, doctor::fix_plan(own)))
+        .filter(|(_, plan)| plan.changes_anything())
+        .collect();
     facts.extend(log_facts);
     facts.extend(network_facts);
+    // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
+    let mut seen = std::collections::HashSet::new();
+    facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
         for (target, plan) in &fix_plans {
@@ -139,27 +172,35 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     let code = if ok { 0 } else { 1 };
     let code = fixes.iter().flatten().map(|o| o.code).fold(code, u8::max);
-    if printer.json {
-        printer.json(&DoctorReport {
+    if !printer.json {
+        printer.report(&render(printer, &targets, &findings));
+        match &fixes {
+            Some(outcomes) if outcomes.is_empty() => {
+                printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
+            }
+            Some(outcomes) => {
+                for outcome in outcomes {
+                    printer.report("\n");
+                    outcome.print_text(printer);
+                }
+            }
+            None => {}
+        }
+    }
+    // Fixes nobody confirmed: the run was refused, and its document is the error's.
+    match fixes.iter().flatten().find_map(|o| o.refusal.as_ref()) {
+        Some(refusal) => {
+            let reports = fixes.iter().flatten().map(|o| &o.report);
+            printer.refusal("doctor", refusal, &PlanDoc::of(reports));
+        }
+        None => printer.document(&DoctorReport {
             command: "doctor",
             ok,
-            findings,
-            fixes: fixes.map(|outcomes| outcomes.into_iter().map(|o| o.report).collect()),
-        });
-        return Ok(code);
-    }
-    printer.report(&render(printer, &targets, &findings));
-    match fixes {
-        Some(outcomes) if outcomes.is_empty() => {
-            printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
-        }
-        Some(outcomes) => {
-            for outcome in outcomes {
-                printer.report("\n");
-                outcome.print(printer);
-            }
-        }
-        None => {}
+            findings: &findings,
+            fixes: fixes
+                .as_ref()
+                .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
+        }),
     }
     Ok(code)
 }
@@ -188,11 +229,13 @@ fn fix(
         .ledger()
         .install(&id)
         .map_or("fix".to_string(), |i| i.method.clone());
+    let selectors = runtimes::selector_words(&target.selection(), target.kind());
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &method,
+        selectors: &selectors,
     };
     confirm_and_apply(settings, printer, plan, report, |plan| {
         transaction.apply_recorded(plan, &key)

@@ -32,7 +32,15 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = agent_files(settings, install)?;
+    let dist = if target.kind().takes_archive_as_is() {
+        None
+    } else {
+        agent_files(settings, install)?
+    };
+    let install = &InstallSettings {
+        recorded: recorded(settings, &target.id()),
+        ..install.clone()
+    };
     // Planning validates every input before anything, even the state dir, is created.
     let planned = target.plan_install(install, dist.as_deref())?;
     // A JVM that cannot be attached to is refused before anything is written.
@@ -68,11 +76,14 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     report.warnings = planned.warnings.clone();
     let id = target.id();
     let base = target.target();
+    let mut selectors = runtimes::selector_words(&install.target, target.kind());
+    selectors.extend(runtimes::selector_words(&target.selection(), target.kind()));
     let key = InstallKey {
         id: &id,
         runtime: target.kind().name(),
         target: &base,
         method: &planned.method,
+        selectors: &selectors,
     };
     let mut outcome = confirm_and_apply(settings, printer, &planned.plan, report, |plan| {
         transaction.apply_recorded(plan, &key)
@@ -95,6 +106,23 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     }
     outcome.print(printer);
     Ok(outcome.code)
+}
+
+/// What the ledger recorded for an earlier install of `id`, per file (read without the lock:
+/// apply re-checks every file against the plan).
+fn recorded(settings: &Settings, id: &str) -> Vec<(PathBuf, crate::plan::Ownership)> {
+    let Ok(ledger) = settings.state.load_ledger() else {
+        return Vec::new();
+    };
+    let Some(install) = ledger.install(id) else {
+        return Vec::new();
+    };
+    install
+        .paths
+        .iter()
+        .filter_map(|p| ledger.file(p))
+        .map(|f| (f.path.clone(), f.ownership.clone()))
+        .collect()
 }
 
 /// The jar an install puts in place: the copied one, else the newest beside whatap.conf.

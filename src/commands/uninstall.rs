@@ -1,4 +1,5 @@
 use super::{ChangeReport, confirm_and_apply, finish};
+use crate::apply::ledger::{InstallRecord, Ledger};
 use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, reverse};
@@ -12,6 +13,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         .state
         .begin(!settings.dry_run && settings.state.exists())?;
     let ledger = transaction.ledger();
+    let mut resolved = None;
     let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
         let wanted = target.runtime.map(RuntimeKind::name);
         let recorded: Vec<_> = ledger
@@ -19,26 +21,17 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             .iter()
             .filter(|i| wanted.is_none_or(|w| i.runtime == w))
             .collect();
-        match recorded.as_slice() {
-            [] => None,
-            [only] => Some(only.id.clone()),
-            many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|i| format!("--base {}", i.target.display()))
-                    .collect();
-                return Err(Error::usage(
-                    crate::msg!(
-                        "uninstall-choose",
-                        count = many.len(),
-                        list = list.join(" | ")
-                    ),
-                    crate::msg!("uninstall-choose-hint"),
-                ));
+        only_one(&recorded)?
+    } else {
+        match recorded_by_selectors(ledger, target)? {
+            Some(id) => Some(id),
+            None => {
+                let runtime = runtimes::resolve(target, &Host::scan())?;
+                let id = runtime.id();
+                resolved = Some(runtime);
+                Some(id)
             }
         }
-    } else {
-        Some(runtimes::resolve(target, &Host::scan())?.id())
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
         let report = ChangeReport::new(
@@ -50,7 +43,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             printer,
         );
         printer.note(&crate::msg!("uninstall-nothing"));
-        report_nothing(printer, report);
+        printer.document(&report);
         return Ok(0);
     };
     let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
@@ -63,7 +56,17 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
+    // The instance's own next steps (how it restarts) when it still resolves; a record found
+    // by its selectors alone is resolved only for that, so an app that is gone is no error.
+    let runtime = match resolved {
+        Some(runtime) => Some(runtime),
+        None if !target.is_empty() => runtimes::resolve(target, &Host::scan()).ok(),
+        None => None,
+    };
+    report.next_steps = match runtime.filter(|r| r.id() == install.id) {
+        Some(runtime) => runtime.uninstall_next_steps(),
+        None => vec![crate::msg!("uninstall-next", runtime = install.runtime)],
+    };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
         transaction.forget(&install.id)?;
@@ -75,8 +78,44 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     finish(outcome, printer)
 }
 
-fn report_nothing(printer: &Printer, report: ChangeReport) {
-    if printer.json {
-        printer.json(&report);
+/// The one record among `recorded`; None when there is none, a usage error listing them when
+/// several match.
+fn only_one(recorded: &[&InstallRecord]) -> Result<Option<String>> {
+    match recorded {
+        [] => Ok(None),
+        [only] => Ok(Some(only.id.clone())),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|i| format!("--base {}", i.target.display()))
+                .collect();
+            Err(Error::usage(
+                crate::msg!(
+                    "uninstall-choose",
+                    count = many.len(),
+                    list = list.join(" | ")
+                ),
+                crate::msg!("uninstall-choose-hint"),
+            ))
+        }
     }
+}
+
+/// The install whose recorded target flags include every one given (`--start-script S`,
+/// `--unit U`, a Python app's `--home`): found without the app running or resolving.
+fn recorded_by_selectors(ledger: &Ledger, target: &TargetSettings) -> Result<Option<String>> {
+    let matching: Vec<&InstallRecord> = ledger
+        .installs
+        .iter()
+        .filter(|record| {
+            let Some(kind) = RuntimeKind::from_name(&record.runtime) else {
+                return false;
+            };
+            let words = runtimes::selector_words(target, kind);
+            target.runtime.is_none_or(|k| k == kind)
+                && !words.is_empty()
+                && words.iter().all(|w| record.selectors.contains(w))
+        })
+        .collect();
+    only_one(&matching)
 }

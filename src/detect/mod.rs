@@ -1,6 +1,7 @@
 //! Detection: running processes and install trees -> what runtimes this host has.
 
 pub mod process;
+pub mod systemd;
 
 use process::Process;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,22 @@ impl Host {
     pub fn java_processes(&self) -> impl Iterator<Item = &Process> {
         self.processes.iter().filter(|p| p.is_java())
     }
+}
+
+/// The file `name` in `dir` or in its subdirectories down to `depth` levels, the shallowest
+/// first and by name within a level (an archive's `modules/x64/whatap_20220829.so`).
+pub fn find_below(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
+    let direct = dir.join(name);
+    if direct.is_file() {
+        return Some(direct);
+    }
+    if depth == 0 {
+        return None;
+    }
+    files_in(dir, |_| true)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .find_map(|d| find_below(&d, name, depth - 1))
 }
 
 /// The entries of `dir` whose file name `keep` accepts, sorted by name; none when `dir` cannot

@@ -1,6 +1,7 @@
 //! Running processes from `/proc`: command line, owner, executable. Read directly (not through
 //! a process-table crate) so `doctor` stays instant: only `cmdline` and `status` are opened.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -56,6 +57,26 @@ pub fn is_whatap_agent(value: &str) -> bool {
         .is_some_and(|n| n.to_ascii_lowercase().contains("whatap"))
 }
 
+/// Whether `p` runs the program `name` (its argv[0]'s file name) with `cwd` as its working
+/// directory (`cwd` already canonical): how an agent of one app is told from another's.
+pub fn named_in(p: &Process, name: &str, cwd: &Path) -> bool {
+    p.args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .is_some_and(|n| n == name)
+        && fs::read_link(proc_root().join(p.pid.to_string()).join("cwd")).is_ok_and(|d| d == cwd)
+}
+
+/// PIDs of the processes `named_in` picks, from a fresh look at /proc.
+pub fn running_in(name: &str, cwd: &Path) -> Vec<u32> {
+    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    all(&proc_root())
+        .iter()
+        .filter(|p| named_in(p, name, &cwd))
+        .map(|p| p.pid)
+        .collect()
+}
+
 /// Splits a NUL-separated `/proc/PID/cmdline`.
 pub fn parse_cmdline(raw: &[u8]) -> Vec<String> {
     raw.split(|&b| b == 0)
@@ -99,6 +120,28 @@ pub fn all(proc_root: &Path) -> Vec<Process> {
         .collect();
     found.sort_by_key(|p| p.pid);
     found
+}
+
+/// A process's environment (empty when it is another user's and we are not root).
+pub fn environ(pid: u32) -> BTreeMap<String, String> {
+    let Ok(raw) = fs::read(format!("/proc/{pid}/environ")) else {
+        return BTreeMap::new();
+    };
+    parse_cmdline(&raw)
+        .into_iter()
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// User name for a uid, from /etc/passwd (no NSS call: instant and side-effect free).

@@ -7,15 +7,17 @@ pub mod conf;
 pub mod jvm;
 pub mod logs;
 pub mod network;
+pub mod program;
 
 use catalog::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::ui::i18n::Lang;
 
-#[derive(Debug, Clone, Serialize)]
+/// Also read back from other hosts' documents by `whatap report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub severity: Severity,
@@ -52,6 +54,14 @@ pub fn fix_plan(facts: &[Fact]) -> crate::plan::Plan {
             Remedy::Mode(change) if !plan.modes.contains(change) => plan.modes.push(change.clone()),
             Remedy::Mode(_) => {}
             Remedy::Edit(edit) if !plan.edits.iter().any(|e| e.path == edit.path) => {
+                // A file the fix creates (a drop-in) may need its directory first.
+                if let (None, Some(dir)) = (&edit.before, edit.path.parent()) {
+                    for missing in crate::plan::DirCreate::missing(dir, None) {
+                        if !plan.dirs.contains(&missing) {
+                            plan.dirs.push(missing);
+                        }
+                    }
+                }
                 plan.edits.push((**edit).clone())
             }
             Remedy::Edit(_) => {}
@@ -113,6 +123,20 @@ pub struct Inspection {
     pub logs: Vec<(String, PathBuf)>,
     /// UDP ports this instance's agent needs (`net_udp_port`), with their target.
     pub udp_ports: Vec<(String, u16)>,
+    /// An agent's own check programs, run with the network checks (they reach the collector).
+    pub programs: Vec<ProgramCheck>,
+}
+
+/// A program whose own check doctor runs (the infra agent's `whatap_infrad ... test`, the
+/// guide's way to find why a server does not show up): a non-zero exit is the finding `id`.
+#[derive(Debug, Clone)]
+pub struct ProgramCheck {
+    pub id: &'static str,
+    pub target: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Masked wherever the output or the command line would show it (the license).
+    pub secret: String,
 }
 
 /// Errors first, then warnings, then info; stable within each.

@@ -176,7 +176,8 @@ pub fn render_block(style: MarkerStyle, inner: &[String], eol: Eol) -> Vec<u8> {
 pub enum InsertAt {
     /// After the last line.
     End,
-    /// After the leading shebang/comment/blank lines, before the first command.
+    /// After the leading shebang/comment/blank lines, before the first command and the comment
+    /// paragraph that describes it (a block between them would split the two).
     AfterHeader,
     /// Before this 0-based line (the one that consumes the options); past the end: `End`.
     BeforeLine(usize),
@@ -189,11 +190,27 @@ pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: In
     let lines = split_lines(content);
     let index = match at {
         InsertAt::End => lines.len(),
-        InsertAt::AfterHeader => lines
-            .iter()
-            .enumerate()
-            .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
-            .unwrap_or(lines.len()),
+        InsertAt::AfterHeader => {
+            let code = lines
+                .iter()
+                .enumerate()
+                .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
+                .unwrap_or(lines.len());
+            // Back over the comment lines right above the code (its own comment), not past
+            // the first line (a shebang or `@echo off` stays first).
+            let blank = |i: usize| {
+                String::from_utf8_lossy(line_body(lines[i]))
+                    .trim()
+                    .is_empty()
+            };
+            let mut at = code;
+            if code < lines.len() {
+                while at > 1 && !blank(at - 1) {
+                    at -= 1;
+                }
+            }
+            at
+        }
         InsertAt::BeforeLine(index) => index.min(lines.len()),
     };
     let mut out = Vec::with_capacity(content.len() + block.len() + 4);

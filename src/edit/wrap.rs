@@ -22,8 +22,16 @@ const APP_SERVERS: &[&str] = &[
     "flask",
 ];
 
+/// Servers that run Python apps in an interpreter of their own (Apache's mod_wsgi): their start
+/// lines in start files are wrapped so the agent runs beside them and the bootstrap reaches
+/// that interpreter, but their processes are not Python apps for detection.
+const EMBEDDING_SERVERS: &[&str] = &["apache2", "httpd", "apachectl", "apache2ctl"];
+
 /// Words that may come before the command word on a start line.
 const PREFIX_WORDS: &[&str] = &["exec", "nohup", "setsid", "command", "env"];
+
+/// The shell variables a script assigns (`DAEMON=/usr/local/bin/gunicorn`), last one wins.
+pub type Vars = std::collections::BTreeMap<String, String>;
 
 /// What a start line runs: the app server it recognised and where its command word starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +39,24 @@ pub struct StartCommand {
     pub server: String,
     /// Byte offset of the command word inside the text that was searched.
     pub offset: usize,
-    /// The command word as written (`/srv/venv/bin/gunicorn`, `python3`).
+    /// The program it runs (`/srv/venv/bin/gunicorn`, `python3`), `$DAEMON` resolved.
     pub program: String,
+    pub form: StartForm,
+}
+
+/// How the start line runs the program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartForm {
+    /// The command itself: our prefix goes before its command word.
+    Command,
+    /// `start-stop-daemon --start ... --exec $DAEMON -- ARGS` (an init.d script's do_start):
+    /// `env WHATAP_HOME=` before it, `--startas <agent>` after the exec value (byte offset
+    /// `exec_end`), and the exec value again right after the `--` separator (`separator_end`).
+    Daemon {
+        exec_end: usize,
+        separator_end: usize,
+        exec: String,
+    },
 }
 
 /// The wrapping we write: `env WHATAP_HOME=<home> <agent> `.
@@ -47,14 +71,53 @@ fn ours() -> &'static Regex {
     })
 }
 
+/// Our start-stop-daemon wrapping: the environment before it, `--startas <agent>`.
+fn ours_daemon() -> &'static (Regex, Regex) {
+    static RE: OnceLock<(Regex, Regex)> = OnceLock::new();
+    RE.get_or_init(|| {
+        (
+            Regex::new(r"env WHATAP_HOME=\S+ (\S*start-stop-daemon )").expect("valid regex"),
+            Regex::new(r" --startas \S*whatap-start-agent").expect("valid regex"),
+        )
+    })
+}
+
+/// The WHATAP_HOME a start file names: our `env WHATAP_HOME=<home>`, a supervisor
+/// `environment = WHATAP_HOME=`, a drop-in's `Environment=WHATAP_HOME=`, the guide's init.d
+/// `WHATAP_HOME=` line. Absolute paths only (`$VAR` forms name nothing we can read).
+pub fn named_home(text: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?m)^[^#;\n]*\bWHATAP_HOME(?:=|\s+)["']?(/[^\s"',]+)"#).expect("valid regex")
+    });
+    re.captures(text).map(|c| c[1].to_string())
+}
+
 /// The text with our wrapping taken out (the original start command), if it has it.
 pub fn unwrap(text: &str) -> String {
+    let (env, startas) = ours_daemon();
+    if env.is_match(text) && startas.is_match(text) {
+        let text = env.replacen(text, 1, "$1");
+        let text = startas.replacen(&text, 1, "").into_owned();
+        // The exec value we repeated after the `--` separator.
+        if let Some((_, _, separator_end, exec)) = daemon_layout(&text) {
+            let again = format!(" {exec}");
+            if text[separator_end..].starts_with(&again) {
+                return format!(
+                    "{}{}",
+                    &text[..separator_end],
+                    &text[separator_end + again.len()..]
+                );
+            }
+        }
+        return text;
+    }
     ours().replacen(text, 1, "").into_owned()
 }
 
 /// Wrapped by someone else (by hand): `whatap-start-agent` is there, but not our form.
 pub fn wrapped_by_hand(text: &str) -> bool {
-    !ours().is_match(text) && text.contains(START_AGENT)
+    text.contains(START_AGENT) && unwrap(text) == text
 }
 
 fn basename(word: &str) -> &str {
@@ -122,8 +185,10 @@ fn server_of(program: &str, args: &[&str]) -> Option<String> {
     None
 }
 
-/// The start command on one line of text, if the line runs a Python app.
-pub fn find_start(text: &str) -> Option<StartCommand> {
+/// The command word of a line of shell (after `exec`, `nohup`, `env`, `VAR=value`
+/// prefixes): its byte offset, the word, and the words after it; None for blank and comment
+/// lines.
+pub fn command_word(text: &str) -> Option<(usize, &str, Vec<&str>)> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
         return None;
@@ -134,12 +199,112 @@ pub fn find_start(text: &str) -> Option<StartCommand> {
         .position(|(_, w)| !PREFIX_WORDS.contains(w) && !is_assignment(w))?;
     let (offset, program) = words[first];
     let args: Vec<&str> = words[first + 1..].iter().map(|(_, w)| *w).collect();
-    let server = server_of(program, &args)?;
+    Some((offset, program, args))
+}
+
+/// The start command on one line of text, if the line runs a Python app.
+pub fn find_start(text: &str) -> Option<StartCommand> {
+    find_start_in(text, &Vars::new())
+}
+
+/// `$NAME`, `${NAME}` and `"$NAME"` resolved from a script's assignments.
+fn resolve<'a>(word: &'a str, vars: &'a Vars) -> &'a str {
+    let bare = word.trim_matches(['"', '\'']);
+    let name = bare
+        .strip_prefix("${")
+        .and_then(|n| n.strip_suffix('}'))
+        .or_else(|| bare.strip_prefix('$'));
+    match name.and_then(|n| vars.get(n)) {
+        Some(value) => value,
+        None => bare,
+    }
+}
+
+/// Where a `start-stop-daemon --start` line names its program: (offset of the
+/// start-stop-daemon word, end of the `--exec` value, end of the `--` separator, the value as
+/// written). None for `--test` runs, lines without `--exec` or `--` (nothing to put the agent
+/// in front of), or with `--startas` already.
+fn daemon_layout(text: &str) -> Option<(usize, usize, usize, &str)> {
+    let words = words(text);
+    let at = words
+        .iter()
+        .position(|(_, w)| basename(w) == "start-stop-daemon")?;
+    let rest = &words[at + 1..];
+    let has = |flags: &[&str]| rest.iter().any(|(_, w)| flags.contains(w));
+    if !has(&["--start", "-S"]) || has(&["--test", "-t", "--startas", "-a"]) {
+        return None;
+    }
+    let exec_at = rest
+        .iter()
+        .position(|(_, w)| *w == "--exec" || *w == "-x")?;
+    let (exec_offset, exec) = *rest.get(exec_at + 1)?;
+    let (separator, _) = *rest[exec_at + 2..].iter().find(|(_, w)| *w == "--")?;
+    Some((words[at].0, exec_offset + exec.len(), separator + 2, exec))
+}
+
+/// A start-stop-daemon line that starts a Python app server (its `--exec` resolved).
+fn daemon_start(text: &str, vars: &Vars) -> Option<StartCommand> {
+    let (offset, exec_end, separator_end, exec) = daemon_layout(text)?;
+    let program = resolve(exec, vars).to_string();
+    let args: Vec<&str> = words(&text[separator_end..])
+        .into_iter()
+        .map(|(_, w)| w)
+        .collect();
+    let server = server_of(&program, &args).or_else(|| embedding(&program))?;
     Some(StartCommand {
         server,
         offset,
-        program: program.trim_matches(['"', '\'']).to_string(),
+        program,
+        form: StartForm::Daemon {
+            exec_end,
+            separator_end,
+            exec: exec.to_string(),
+        },
     })
+}
+
+/// Apache started in a start file: mod_wsgi runs the Python app inside it.
+fn embedding(program: &str) -> Option<String> {
+    EMBEDDING_SERVERS
+        .contains(&basename(program))
+        .then(|| "mod_wsgi".to_string())
+}
+
+/// The start command on one line of a script whose variables are `vars`.
+pub fn find_start_in(text: &str, vars: &Vars) -> Option<StartCommand> {
+    let (offset, word, args) = command_word(text)?;
+    if let Some(daemon) = daemon_start(text, vars) {
+        return Some(daemon);
+    }
+    let program = resolve(word, vars);
+    let server = server_of(program, &args).or_else(|| embedding(program))?;
+    Some(StartCommand {
+        server,
+        offset,
+        program: program.to_string(),
+        form: StartForm::Command,
+    })
+}
+
+/// `NAME=value` lines of a shell script (quotes taken off; no expansion).
+fn assignments(lines: &[&[u8]]) -> Vars {
+    let mut vars = Vars::new();
+    for line in lines {
+        let text = String::from_utf8_lossy(line_body(line));
+        let text = text.trim();
+        let text = text.strip_prefix("export ").unwrap_or(text).trim_start();
+        if let Some((name, value)) = text.split_once('=') {
+            let value = value.trim();
+            let quoted = value.starts_with('"') || value.starts_with('\'');
+            if is_assignment(text) && (quoted || !value.contains(' ')) {
+                vars.insert(
+                    name.to_string(),
+                    value.trim_matches(['"', '\'']).to_string(),
+                );
+            }
+        }
+    }
+    vars
 }
 
 /// The same command as a process's argv (`/proc/PID/cmdline`): which server it is.
@@ -164,10 +329,31 @@ pub struct StartLine {
 }
 
 impl StartLine {
-    /// The line wrapped with `prefix` (computed from the original, so reinstalling rewrites).
-    pub fn wrapped(&self, prefix: &str, value_offset: usize) -> String {
+    /// The line wrapped to start through `agent` with `home` (computed from the original, so
+    /// reinstalling rewrites).
+    pub fn wrapped(&self, home: &str, agent: &str, value_offset: usize) -> String {
+        let text = &self.original;
         let at = value_offset + self.start.offset;
-        format!("{}{prefix}{}", &self.original[..at], &self.original[at..])
+        match &self.start.form {
+            StartForm::Command => {
+                format!("{}{}{}", &text[..at], prefix(home, agent), &text[at..])
+            }
+            StartForm::Daemon {
+                exec_end,
+                separator_end,
+                exec,
+            } => {
+                let (exec_end, separator_end) =
+                    (value_offset + exec_end, value_offset + separator_end);
+                format!(
+                    "{}env WHATAP_HOME={home} {} --startas {agent}{} {exec}{}",
+                    &text[..at],
+                    &text[at..exec_end],
+                    &text[exec_end..separator_end],
+                    &text[separator_end..]
+                )
+            }
+        }
     }
 }
 
@@ -199,6 +385,11 @@ pub fn scan_start_file(content: &[u8]) -> StartScan {
             .trim_start()
             .starts_with("[program:")
     });
+    let vars = if scan.supervisor {
+        Vars::new()
+    } else {
+        assignments(&lines)
+    };
     let mut section: Option<String> = None;
     let mut users: std::collections::BTreeMap<String, String> = Default::default();
     for (index, raw) in lines.iter().enumerate() {
@@ -232,7 +423,7 @@ pub fn scan_start_file(content: &[u8]) -> StartScan {
             scan.by_hand.push(index + 1);
             continue;
         }
-        if let Some(start) = find_start(&original[value_offset..]) {
+        if let Some(start) = find_start_in(&original[value_offset..], &vars) {
             scan.starts.push((
                 StartLine {
                     line: index + 1,
@@ -264,71 +455,23 @@ pub struct ExecStart {
 /// The `ExecStart=` values in effect after reading the unit and its drop-ins in order
 /// (an empty `ExecStart=` resets the list, as systemd does).
 pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
-    let mut found: Vec<ExecStart> = Vec::new();
-    for (file, content) in files {
-        let text = String::from_utf8_lossy(content);
-        let mut in_service = false;
-        let mut lines = text.lines().enumerate();
-        while let Some((index, line)) = lines.next() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-                continue;
-            }
-            let Some(value) = trimmed.strip_prefix("ExecStart") else {
-                continue;
-            };
-            let Some(value) = value.trim_start().strip_prefix('=') else {
-                continue;
-            };
-            if !in_service {
-                continue;
-            }
-            let mut value = value.trim().to_string();
-            while value.ends_with('\\') {
-                value.pop();
-                value.truncate(value.trim_end().len());
-                match lines.next() {
-                    Some((_, next)) => {
-                        value.push(' ');
-                        value.push_str(next.trim());
-                    }
-                    None => break,
-                }
-            }
-            if value.is_empty() {
-                found.clear();
-            } else {
-                found.push(ExecStart {
-                    value,
-                    file: file.clone(),
-                    line: index + 1,
-                });
-            }
-        }
-    }
-    found
+    super::unit::list(files, "ExecStart")
+        .into_iter()
+        .map(|s| ExecStart {
+            value: s.value,
+            file: s.file,
+            line: s.line,
+        })
+        .collect()
 }
 
 /// The unit's `User=` (the last assignment wins, as in systemd).
 pub fn unit_user(files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
-    let mut user = None;
-    for (_, content) in files {
-        let mut in_service = false;
-        for line in String::from_utf8_lossy(content).lines() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-            } else if let Some(("User", value)) =
-                trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
-            {
-                if in_service {
-                    user = Some(value.to_string()).filter(|v| !v.is_empty());
-                }
-            }
-        }
-    }
-    user
+    super::unit::service_settings(files)
+        .into_iter()
+        .rfind(|s| s.key == "User")
+        .map(|s| s.value)
+        .filter(|v| !v.is_empty())
 }
 
 /// Splits systemd's special executable prefixes (`-`, `+`, `!`, `!!`, `:`, `@`) off a value.
@@ -420,12 +563,36 @@ mod tests {
     }
 
     #[test]
+    fn homes_named_by_start_files() {
+        for (text, home) in [
+            (
+                "exec env WHATAP_HOME=/srv/w /v/whatap-start-agent gunicorn app\n",
+                Some("/srv/w"),
+            ),
+            (
+                "[program:a]\nenvironment = WHATAP_HOME=\"/srv/x\",A=1\n",
+                Some("/srv/x"),
+            ),
+            (
+                "[Service]\nEnvironment=WHATAP_HOME=/srv/y\n",
+                Some("/srv/y"),
+            ),
+            ("  SetEnv WHATAP_HOME /srv/a\n", Some("/srv/a")),
+            ("[uwsgi]\nenv = WHATAP_HOME=/srv/b\n", Some("/srv/b")),
+            ("NAME=gunicorn\nWHATAP_HOME=/srv/z\n", Some("/srv/z")),
+            ("# WHATAP_HOME=/commented\nexec gunicorn app\n", None),
+            ("WHATAP_HOME=$HOME/whatap\n", None),
+        ] {
+            assert_eq!(named_home(text).as_deref(), home, "{text}");
+        }
+    }
+
+    #[test]
     fn wrap_and_unwrap_are_inverse() {
         let content = b"#!/bin/sh\nexec gunicorn -b 127.0.0.1:8000 app:application\n";
         let scan = scan_start_file(content);
         let (line, offset) = &scan.starts[0];
-        let p = prefix("/srv/whatap", "/venv/bin/whatap-start-agent");
-        let wrapped = line.wrapped(&p, *offset);
+        let wrapped = line.wrapped("/srv/whatap", "/venv/bin/whatap-start-agent", *offset);
         assert_eq!(
             wrapped,
             "exec env WHATAP_HOME=/srv/whatap /venv/bin/whatap-start-agent gunicorn -b 127.0.0.1:8000 app:application"
@@ -436,6 +603,42 @@ mod tests {
         assert_eq!(again.starts[0].0.original, line.now);
         assert!(wrapped_by_hand("exec whatap-start-agent gunicorn app"));
         assert!(!wrapped_by_hand(&wrapped));
+    }
+
+    /// The guide's init.d forms: `$DAEMON` run directly, and Debian's skeleton running it
+    /// through start-stop-daemon (the `--test` probe left alone).
+    #[test]
+    fn init_d_scripts_with_daemon_variables() {
+        let direct = b"NAME=\"gunicorn\"\nDAEMON=/usr/local/bin/gunicorn\ndo_start(){\n    $DAEMON -b :80 app\n}\n";
+        let scan = scan_start_file(direct);
+        assert_eq!(scan.starts.len(), 1, "{scan:?}");
+        let (line, offset) = &scan.starts[0];
+        assert_eq!(line.start.server, "gunicorn");
+        assert_eq!(line.start.program, "/usr/local/bin/gunicorn");
+        let wrapped = line.wrapped("/w", "/v/whatap-start-agent", *offset);
+        assert_eq!(
+            wrapped,
+            "    env WHATAP_HOME=/w /v/whatap-start-agent $DAEMON -b :80 app"
+        );
+        assert_eq!(unwrap(&wrapped), line.now);
+
+        let skeleton = b"DAEMON=/srv/venv/bin/gunicorn\nDAEMON_ARGS=\"-b 127.0.0.1:8000 app:application\"\ndo_start()\n{\n\tstart-stop-daemon --start --quiet --pidfile $PIDFILE --exec $DAEMON --test > /dev/null \\\n\t\t|| return 1\n\tstart-stop-daemon --start --quiet --background --pidfile $PIDFILE --exec $DAEMON -- \\\n\t\t$DAEMON_ARGS \\\n\t\t|| return 2\n}\n";
+        let scan = scan_start_file(skeleton);
+        assert_eq!(scan.starts.len(), 1, "{scan:?}");
+        let (line, offset) = &scan.starts[0];
+        assert_eq!(line.line, 7);
+        let wrapped = line.wrapped("/w", "/v/whatap-start-agent", *offset);
+        assert_eq!(
+            wrapped,
+            "\tenv WHATAP_HOME=/w start-stop-daemon --start --quiet --background --pidfile $PIDFILE --exec $DAEMON --startas /v/whatap-start-agent -- $DAEMON \\"
+        );
+        assert_eq!(unwrap(&wrapped), line.now);
+        assert!(!wrapped_by_hand(&wrapped));
+        assert_eq!(named_home(&wrapped).as_deref(), Some("/w"));
+        // Scanning the wrapped script finds the same original line again.
+        let text = String::from_utf8_lossy(skeleton).replace(&line.now, &wrapped);
+        let again = scan_start_file(text.as_bytes());
+        assert_eq!(again.starts[0].0.original, line.now);
     }
 
     #[test]
@@ -450,7 +653,7 @@ mod tests {
         let with_user = scan_start_file(b"[program:a]\ncommand = gunicorn app\nuser = www-data\n");
         assert_eq!(with_user.starts[0].0.user.as_deref(), Some("www-data"));
         assert_eq!(
-            line.wrapped(&prefix("/w", "/v/whatap-start-agent"), *offset),
+            line.wrapped("/w", "/v/whatap-start-agent", *offset),
             "command = env WHATAP_HOME=/w /v/whatap-start-agent /usr/local/bin/uwsgi --ini /x.ini"
         );
     }

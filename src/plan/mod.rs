@@ -45,8 +45,16 @@ pub enum Ownership {
     /// Lines we rewrote in place (a wrapped start command): each line's text before and after.
     Lines { lines: Vec<LineRecord> },
     /// Texts we spliced into a file (XML elements, attribute words, a value's tail): removing
-    /// each (found exactly once) gives back the original.
-    Fragments { fragments: Vec<String> },
+    /// each (found exactly once) gives back the original. `swaps`: self-closing elements we
+    /// expanded, put back. `replaces`: this plan took out what an earlier install spliced
+    /// (a reinstall with other options), so these are all of ours, not more of them.
+    Fragments {
+        fragments: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        swaps: Vec<crate::edit::xml::Swap>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replaces: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,20 +141,70 @@ impl DirCreate {
 }
 
 /// A program the plan runs on apply, outside the file edits (pip into the app's own
-/// interpreter). Run directly, never through a shell; not recorded in the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// interpreter, npm into a Node.js app, the agent's service started). Run directly, never
+/// through a shell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStep {
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// A failure does not stop the plan (stopping an agent that already stopped).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub best_effort: bool,
+    /// Files the program rewrites itself (npm: package.json and its lock file), with their
+    /// bytes when planned: re-checked and backed up before it runs, put back when the apply
+    /// fails, and recorded with what the program wrote, so uninstall restores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewrites: Vec<Rewrite>,
+    /// Directories the program creates (npm's `node_modules/.bin`): recorded like the plan's
+    /// own, so uninstall removes them when they are empty again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<PathBuf>,
+}
+
+/// A file a `RunStep` rewrites, and its bytes before (None: it does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub before: Option<Vec<u8>>,
 }
 
 impl RunStep {
+    pub fn new(program: impl Into<PathBuf>, args: &[&str]) -> RunStep {
+        RunStep {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            best_effort: false,
+            rewrites: Vec::new(),
+            creates: Vec::new(),
+        }
+    }
+
+    pub fn best_effort(self) -> RunStep {
+        RunStep {
+            best_effort: true,
+            ..self
+        }
+    }
+
     /// The command as an operator would type it.
     pub fn display(&self) -> String {
         let mut words = vec![self.program.display().to_string()];
         words.extend(self.args.iter().cloned());
         words.join(" ")
     }
+}
+
+/// A step `uninstall` takes before restoring the files, recorded by install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Undo {
+    /// Run a program (stop the service install started, `pip uninstall` or `npm uninstall`
+    /// what it added).
+    Run { step: RunStep },
+    /// Stop (SIGTERM) the processes named `name` whose working directory is `cwd`: one app's
+    /// agent, not every agent of that name (`whatap-stop-agent` is `killall whatap_python`).
+    StopAgent { name: String, cwd: PathBuf },
 }
 
 /// A symlink a plan creates (Debian's `conf.d/20-whatap.ini -> ../../mods-available/whatap.ini`).
@@ -167,6 +225,12 @@ impl Link {
 pub struct Plan {
     /// Programs run before any file is written.
     pub run: Vec<RunStep>,
+    /// Programs run once every file is in place (the agent's service started); a failure
+    /// rolls the files back too.
+    pub run_after: Vec<RunStep>,
+    /// What `uninstall` runs before it restores the files (stop the agent, remove a package
+    /// install added): kept in the ledger, never run by this plan.
+    pub undo: Vec<Undo>,
     pub dirs: Vec<DirCreate>,
     pub edits: Vec<Edit>,
     pub modes: Vec<ModeChange>,
@@ -181,6 +245,7 @@ pub struct Plan {
 impl Plan {
     pub fn changes_anything(&self) -> bool {
         !self.run.is_empty()
+            || !self.run_after.is_empty()
             || !self.dirs.is_empty()
             || !self.remove_dirs.is_empty()
             || !self.modes.is_empty()

@@ -3,7 +3,7 @@
 //! - a file a person edited since loses only our part (block or keys) and keeps their edits;
 //! - a block that was itself altered is refused, naming the file and line.
 
-use super::{Edit, ModeChange, Ownership, Plan, Validation};
+use super::{Edit, ModeChange, Ownership, Plan, RunStep, Undo, Validation};
 use crate::apply::atomic::sha256_hex;
 use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
 use crate::apply::state::StateDir;
@@ -24,7 +24,12 @@ pub fn plan_uninstall(
     install: &InstallRecord,
     state: &StateDir,
 ) -> Result<Reversal> {
-    let mut plan = Plan::default();
+    // Run before the files go back: npm removing its package still sees the package.json that
+    // lists it.
+    let mut plan = Plan {
+        run: install.on_uninstall.iter().filter_map(undo_step).collect(),
+        ..Plan::default()
+    };
     let mut warnings = Vec::new();
     for path in install.paths.iter().rev() {
         let others = ledger.other_users(path, &install.id);
@@ -62,6 +67,26 @@ pub fn plan_uninstall(
         .collect();
     plan.remove_dirs = install.dirs_created.iter().rev().cloned().collect();
     Ok(Reversal { plan, warnings })
+}
+
+/// What uninstall runs for a recorded undo step; None when there is nothing to do (the agent
+/// no longer runs). Stopping is best effort: a process gone by then is not a failure.
+fn undo_step(undo: &Undo) -> Option<RunStep> {
+    match undo {
+        Undo::Run { step } => Some(step.clone()),
+        Undo::StopAgent { name, cwd } => {
+            let pids = crate::detect::process::running_in(name, cwd);
+            if pids.is_empty() {
+                return None;
+            }
+            let mut args = vec!["-TERM".to_string()];
+            args.extend(pids.iter().map(u32::to_string));
+            Some(RunStep {
+                args,
+                ..RunStep::new("kill", &[]).best_effort()
+            })
+        }
+    }
 }
 
 fn edit(record: &FileRecord, before: Vec<u8>, after: Option<Vec<u8>>) -> Edit {
@@ -178,8 +203,10 @@ pub fn remove_ours(
                 )),
             }
         }
-        Ownership::Fragments { fragments } => {
-            let (after, missing) = xml::remove_fragments(current, fragments).map_err(|e| {
+        Ownership::Fragments {
+            fragments, swaps, ..
+        } => {
+            let (after, missing) = xml::remove_ours(current, fragments, swaps).map_err(|e| {
                 Error::refused(
                     format!("{}:{e}", path.display()),
                     msg!("uninstall-fragments-broken-hint"),

@@ -25,6 +25,17 @@ pub trait Runtime {
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
 
+    /// What to do once uninstall has put the files back.
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        vec![crate::msg!("uninstall-next", runtime = self.kind())]
+    }
+
+    /// The safe fix this instance offers for a finding `id`, whatever the evidence came from
+    /// (its own files, or a `--log` the operator passed).
+    fn remedy_for(&self, _id: &str) -> Option<crate::doctor::Remedy> {
+        None
+    }
+
     /// The target flags that pick this instance again (what the wizard installs).
     fn selection(&self) -> TargetSettings {
         default_selection(self)
@@ -70,7 +81,43 @@ pub struct Entry {
     pub is_home: Option<fn(&Path) -> bool>,
     /// Resolved even when no target flag is given (every PHP; the infra agent's fixed home).
     pub needs_no_target: bool,
+    /// The target flags that pick an instance of this kind: the same for install, uninstall
+    /// and doctor; any other is refused before resolving.
+    pub selectors: &'static [Selector],
 }
+
+/// A target flag that picks an instance (`--pid` too, though the ledger never keeps it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    Home,
+    Base,
+    Pid,
+    PhpBin,
+    Unit,
+    StartScript,
+    /// Python only: the app is known by its WHATAP_HOME (elsewhere it is an install setting).
+    WhatapHome,
+    /// Node.js: the app's directory (its package.json).
+    AppDir,
+}
+
+impl Selector {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Selector::Home => "--home",
+            Selector::Base => "--base",
+            Selector::Pid => "--pid",
+            Selector::PhpBin => "--php-bin",
+            Selector::Unit => "--unit",
+            Selector::StartScript => "--start-script",
+            Selector::WhatapHome => "--whatap-home",
+            Selector::AppDir => "--app-dir",
+        }
+    }
+}
+
+/// The Java servers' selectors: a home (some call their instance dir `--base`) or a process.
+pub const JAVA_SELECTORS: &[Selector] = &[Selector::Home, Selector::Base, Selector::Pid];
 
 /// Detected instances as runtimes.
 pub fn boxed<T: Runtime + 'static>(found: Vec<T>) -> Vec<Box<dyn Runtime>> {

@@ -17,13 +17,42 @@ pub enum RuntimeKind {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
+
+const ALL: [RuntimeKind; 11] = [
+    RuntimeKind::Tomcat,
+    RuntimeKind::Jboss,
+    RuntimeKind::Weblogic,
+    RuntimeKind::Websphere,
+    RuntimeKind::Jeus,
+    RuntimeKind::Jetty,
+    RuntimeKind::Resin,
+    RuntimeKind::Springboot,
+    RuntimeKind::Php,
+    RuntimeKind::Python,
+    RuntimeKind::Infra,
+];
 
 impl RuntimeKind {
     /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
     /// the Python and infra agents come as packages.
     pub fn takes_agent_files(self) -> bool {
-        !matches!(self, RuntimeKind::Python | RuntimeKind::Infra)
+        !matches!(
+            self,
+            RuntimeKind::Python | RuntimeKind::Infra | RuntimeKind::Nodejs
+        )
+    }
+
+    /// Whether `--agent-archive` goes to the runtime as given, not unpacked into the cache (an
+    /// npm tarball is installed by npm itself).
+    pub fn takes_archive_as_is(self) -> bool {
+        self == RuntimeKind::Nodejs
+    }
+
+    /// The kind a ledger record names.
+    pub fn from_name(name: &str) -> Option<RuntimeKind> {
+        ALL.iter().copied().find(|k| k.name() == name)
     }
 
     pub fn name(self) -> &'static str {
@@ -39,6 +68,7 @@ impl RuntimeKind {
             RuntimeKind::Php => "php",
             RuntimeKind::Python => "python",
             RuntimeKind::Infra => "infra",
+            RuntimeKind::Nodejs => "nodejs",
         }
     }
 }

@@ -11,15 +11,18 @@ pub mod jboss;
 pub mod jetty;
 pub mod jeus;
 pub mod kind;
+pub mod nodejs;
 pub mod php;
 pub mod python;
 pub mod resin;
+pub mod service;
 pub mod springboot;
+pub mod systemd;
 pub mod tomcat;
 pub mod weblogic;
 pub mod websphere;
 
-pub use instance::{Detection, Entry, Runtime};
+pub use instance::{Detection, Entry, Runtime, Selector};
 pub use kind::RuntimeKind;
 
 use crate::detect::Host;
@@ -40,6 +43,7 @@ pub const REGISTRY: &[Entry] = &[
     websphere::ENTRY,
     springboot::ENTRY,
     jetty::ENTRY,
+    nodejs::ENTRY,
 ];
 
 pub fn entry(kind: RuntimeKind) -> &'static Entry {
@@ -52,6 +56,17 @@ pub fn entry(kind: RuntimeKind) -> &'static Entry {
 /// Every instance detection finds, of one kind or of all, in a stable order. A kind's
 /// detection runs only when that kind is wanted.
 pub fn detect(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
+    let defaults = TargetSettings {
+        systemd_dir: crate::detect::systemd::UNIT_DIRS[0].into(),
+        ..TargetSettings::default()
+    };
+    detect_unwrapped(host, kind)
+        .into_iter()
+        .map(|r| service::wrap(r, &defaults))
+        .collect()
+}
+
+fn detect_unwrapped(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
     REGISTRY
         .iter()
         .filter(|e| kind.is_none_or(|k| k == e.kind))
@@ -85,15 +100,111 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
-    // `--php-bin` alone means PHP.
+    // `--php-bin` alone means PHP, `--app-dir` alone Node.js.
     let kind = target
         .runtime
-        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php));
+        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php))
+        .or_else(|| target.app_dir.is_some().then_some(RuntimeKind::Nodejs));
     if target.is_empty() && !kind.is_some_and(|k| entry(k).needs_no_target) {
         return pick_one(detect(host, kind));
     }
     let kind = kind.unwrap_or_else(|| guess_kind(target));
-    (entry(kind).resolve)(target, host)
+    let entry = entry(kind);
+    // Flags that say something about the instance without picking it: `--whatap-home` (where
+    // the agent goes, except for Python), `--unit` for a server a systemd unit runs (its
+    // sandbox).
+    let qualifies = |s: &Selector| {
+        !entry.selectors.contains(s)
+            && (*s == Selector::WhatapHome
+                || (*s == Selector::Unit && service::runs_under_unit(kind)))
+    };
+    let picks: Vec<Selector> = given(target)
+        .into_iter()
+        .filter(|s| !qualifies(s))
+        .collect();
+    if let Some(flag) = picks.iter().find(|s| !entry.selectors.contains(s)) {
+        let accepted: Vec<&str> = entry.selectors.iter().map(|s| s.flag()).collect();
+        return Err(Error::usage(
+            msg!(
+                "selector-not-for-runtime",
+                flag = flag.flag(),
+                runtime = kind,
+                accepted = accepted.join(", ")
+            ),
+            msg!("selector-not-for-runtime-hint"),
+        ));
+    }
+    let found = if picks.is_empty() && !entry.needs_no_target {
+        pick_one(detect_unwrapped(host, Some(kind)))?
+    } else {
+        (entry.resolve)(target, host)?
+    };
+    Ok(service::wrap(found, target))
+}
+
+/// The selector flags `target` gives.
+fn given(target: &TargetSettings) -> Vec<Selector> {
+    [
+        (Selector::Home, target.home.is_some()),
+        (Selector::Base, target.base.is_some()),
+        (Selector::Pid, target.pid.is_some()),
+        (Selector::PhpBin, !target.php_bins.is_empty()),
+        (Selector::Unit, target.unit.is_some()),
+        (Selector::StartScript, target.start_script.is_some()),
+        (Selector::WhatapHome, target.whatap_home.is_some()),
+        (Selector::AppDir, target.app_dir.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(s, on)| on.then_some(s))
+    .collect()
+}
+
+/// The selectors of `target` a runtime of `kind` takes, as the ledger keeps them
+/// (`--start-script=/abs/path`): paths absolute and resolved, `--pid` left out (it changes
+/// with every restart). `uninstall` finds an install by any of them.
+pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String> {
+    let takes = |s: Selector| entry(kind).selectors.contains(&s);
+    let path = |p: &std::path::Path| {
+        let absolute = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        crate::plan::target::canonical_lenient(&absolute)
+            .display()
+            .to_string()
+    };
+    let mut words = Vec::new();
+    let mut add = |s: Selector, value: String| {
+        if takes(s) {
+            words.push(format!("{}={value}", s.flag()));
+        }
+    };
+    // Python knows the app by its WHATAP_HOME, which `--home` names too: kept as `--home`.
+    let home = target.home.as_ref().or(target
+        .whatap_home
+        .as_ref()
+        .filter(|_| takes(Selector::WhatapHome)));
+    for (s, value) in [
+        (Selector::Home, home),
+        (Selector::Base, target.base.as_ref()),
+        (Selector::StartScript, target.start_script.as_ref()),
+        (Selector::AppDir, target.app_dir.as_ref()),
+    ] {
+        if let Some(value) = value {
+            add(s, path(value));
+        }
+    }
+    for bin in &target.php_bins {
+        add(Selector::PhpBin, path(bin));
+    }
+    if let Some(unit) = &target.unit {
+        let unit = if unit.contains('/') {
+            path(std::path::Path::new(unit))
+        } else {
+            crate::detect::systemd::unit_name(unit)
+        };
+        add(Selector::Unit, unit);
+    }
+    words.sort();
+    words.dedup();
+    words
 }
 
 fn pick_one(mut found: Vec<Box<dyn Runtime>>) -> Result<Box<dyn Runtime>> {

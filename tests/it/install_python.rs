@@ -342,3 +342,84 @@ fn script_edited_after_install_loses_only_our_wrapping() {
         format!("{original}echo started\n")
     );
 }
+
+/// A wheel named whatap-python (a stand-in with an empty `whatap` package), made by hand so
+/// pip can install it with no index: `PIP_NO_INDEX=1 PIP_FIND_LINKS=<dir>`.
+fn fake_whatap_wheel(dir: &Path) {
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, zipfile\n\
+             name = 'whatap_python-0.0.1'\n\
+             files = {'whatap/__init__.py': '', name + '.dist-info/METADATA': 'Metadata-Version: 2.1\\nName: whatap-python\\nVersion: 0.0.1\\n',\n\
+             name + '.dist-info/WHEEL': 'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}\n\
+             files[name + '.dist-info/RECORD'] = ''.join(p + ',,\\n' for p in list(files) + [name + '.dist-info/RECORD'])\n\
+             with zipfile.ZipFile(sys.argv[1] + '/' + name + '-py3-none-any.whl', 'w') as z:\n\
+             \x20   [z.writestr(p, t) for p, t in files.items()]\n",
+        )
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+/// Uninstall removes whatap-python only when install added it: a fresh venv gets it from pip
+/// (the recorded `pip uninstall -y` takes it out again); a venv that already had it keeps it.
+#[test]
+fn uninstall_removes_the_package_only_if_install_added_it() {
+    let Some(_) = python_venv() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let wheels = dir.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    fake_whatap_wheel(&wheels);
+    let venv = dir.path().join("venv");
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let python = venv.join("bin/python3");
+    let imports = || {
+        std::process::Command::new(&python)
+            .args(["-c", "import whatap"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    let script = dir.path().join("start.sh");
+    let original = "#!/bin/sh\nexec gunicorn app:application\n";
+    fs::write(&script, original).unwrap();
+    let run = |home: &Path, state: &Path| {
+        python_install(state, home, &venv)
+            .arg("--start-script")
+            .arg(&script)
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &wheels)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .arg("--yes")
+            .assert()
+            .success();
+    };
+    assert!(!imports());
+    let (home, state) = (dir.path().join("whatap"), dir.path().join("state"));
+    run(&home, &state);
+    assert!(imports(), "pip did not install the package");
+    uninstall_runtime(&state, "python", &home);
+    assert!(!imports(), "uninstall left the package it added");
+    assert_eq!(fs::read_to_string(&script).unwrap(), original);
+
+    // Installed by the operator before: kept.
+    let pip = std::process::Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--no-index", "--find-links"])
+        .arg(&wheels)
+        .arg("whatap-python")
+        .status()
+        .unwrap();
+    assert!(pip.success());
+    let (home, state) = (dir.path().join("whatap2"), dir.path().join("state2"));
+    run(&home, &state);
+    uninstall_runtime(&state, "python", &home);
+    assert!(imports(), "uninstall removed a package install did not add");
+}

@@ -6,7 +6,7 @@
 
 use crate::common::{
     LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, php_api,
-    php_stub_archive, php_stub_module, repo, tree_bytes, whatap,
+    php_stub_archive, php_stub_archive_with_agent, php_stub_module, repo, tree_bytes, whatap,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -313,15 +313,6 @@ impl Drop for HostPhpGuard {
     }
 }
 
-/// A file a test creates outside its temp dirs, removed even when the test fails.
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
 fn have_servers() -> bool {
     must_have("php8.2-fpm", Path::new(FPM).exists())
         && must_have(
@@ -413,6 +404,49 @@ fn php_args<'a>(first: &'a [&'a str], bins: &'a [&'a str]) -> Vec<&'a str> {
     first.iter().chain(bins).copied().collect()
 }
 
+/// The whatap-php agent our service runs: its PID from the service's pidfile, if it runs.
+fn agent_pid(home: &Path) -> Option<u32> {
+    let pid: u32 = fs::read_to_string("/run/whatap-php.pid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    (exe == home.join("whatap_php")).then_some(pid)
+}
+
+/// Stops the agent and removes the service script if a test left them, even when it fails.
+struct AgentService {
+    script: PathBuf,
+    home: PathBuf,
+}
+
+impl Drop for AgentService {
+    fn drop(&mut self) {
+        if let Some(pid) = agent_pid(&self.home) {
+            // SAFETY: kill(2) on the daemon this test's install started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = fs::remove_file(&self.script);
+        let _ = fs::remove_file("/run/whatap-php.pid");
+    }
+}
+
+/// A UDP port nobody holds right now (the agent's net_udp_port, never the shared 6600).
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Debian's PHP CLI, FPM and Apache with the stub extension and the stub agent daemon: the
+/// install writes the guide's whatap.ini keys, sets up the whatap-php service (an init.d script
+/// run through start-stop-daemon on this host) and starts the agent; the app answers with the
+/// module loaded in every SAPI, the agent listens, doctor is clean (and says
+/// php-agent-not-running when the agent is stopped); pause/resume; uninstall stops the agent and
+/// gives every byte back.
 #[test]
 fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     if !have_php() || !have_servers() {
@@ -421,39 +455,67 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let _serial = host::HOST_PHP.exclusive();
     let guard = HostPhpGuard::new();
     let before = guard.etc.clone();
-    let archive = php_stub_archive();
+    let archive = php_stub_archive_with_agent();
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
     let run = web_root();
     let www = web_root();
+    let agent_dir = tempfile::tempdir().unwrap();
+    let agent_home = agent_dir.path().join("php");
+    let service = AgentService {
+        script: PathBuf::from("/etc/init.d/whatap-php"),
+        home: agent_home.clone(),
+    };
+    assert!(
+        !service.script.exists(),
+        "a whatap-php service script is already installed"
+    );
+    let udp = free_udp_port();
     let bins = ["--php-bin", PHP, "--php-bin", FPM, "--php-bin", APACHE];
-    let install: Vec<String> = install_args(archive.path())
-        .into_iter()
-        .chain(bins.map(String::from))
-        .collect();
+    let install_for = |bins: &[&str]| -> Vec<String> {
+        install_args(archive.path())
+            .into_iter()
+            .chain(bins.iter().map(|b| b.to_string()))
+            .chain([
+                "--whatap-home".to_string(),
+                agent_home.display().to_string(),
+            ])
+            .chain(["--set".to_string(), format!("net_udp_port={udp}")])
+            .collect()
+    };
+    let install = install_for(&bins);
     let loaded = || loaded_everywhere(run.path(), www.path());
     let none = |found: &[(bool, String); 3]| found.iter().all(|(loaded, _)| !loaded);
 
     assert!(none(&loaded()), "whatap loaded before install");
-    // The guide's service script: install fills its export lines, uninstall empties them.
-    let service = RemoveOnDrop(PathBuf::from("/etc/init.d/whatap-php"));
-    assert!(
-        !service.0.exists(),
-        "a real whatap-php service script is installed"
-    );
-    let service_before = "#!/bin/sh\nexport WHATAP_PHP_BIN=\nexport WHATAP_PHP_EXT_HOME=\nexport WHATAP_PHP_EXT_SRC=\ncase \"$1\" in\n  start) ;;\nesac\n";
-    fs::write(&service.0, service_before).unwrap();
-    fs::set_permissions(&service.0, fs::Permissions::from_mode(0o755)).unwrap();
 
     // The CLI and Apache first: FPM does not load it, and doctor says so.
-    let first = whatap_ok(
-        state,
-        install_args(archive.path())
-            .into_iter()
-            .chain(["--php-bin", PHP, "--php-bin", APACHE].map(String::from)),
-    )
-    .to_string();
+    let first = whatap_ok(state, install_for(&["--php-bin", PHP, "--php-bin", APACHE])).to_string();
     assert!(!first.contains(LICENSE) && first.contains(LICENSE_TAIL));
+    let script = fs::read_to_string(&service.script).unwrap();
+    for line in [
+        format!("export WHATAP_HOME={}", agent_home.display()),
+        format!("export WHATAP_PHP_BIN={PHP}"),
+        format!("export WHATAP_PHP_EXT_HOME=/usr/lib/php/{}", php_api()),
+        format!("export WHATAP_CONFIG_HOME={ETC_PHP}/mods-available"),
+    ] {
+        assert!(
+            script.contains(&format!("{line}\n")),
+            "{line} not in {script}"
+        );
+    }
+    let agent = agent_pid(&agent_home).expect("the service started no whatap_php");
+    let boot = crate::common::wait_for(Duration::from_secs(10), || {
+        fs::read_dir(agent_home.join("logs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                fs::read_to_string(e.path())
+                    .is_ok_and(|t| t.contains(&format!("Net UDP: Listener localhost:{udp}")))
+            })
+    });
+    assert!(boot, "the agent (PID {agent}) did not listen on UDP {udp}");
     let (code, ids) = doctor_php(state, Path::new(FPM));
     assert_eq!(
         (code, ids),
@@ -466,18 +528,18 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     std::thread::sleep(Duration::from_millis(1500));
     let report = whatap_ok(state, &install);
     assert_eq!(report["changed"], true);
-    let script = fs::read_to_string(&service.0).unwrap();
-    assert!(
-        script.contains(&format!("export WHATAP_PHP_BIN={PHP}\n")),
-        "{script}"
-    );
-    assert!(script.contains(&format!(
-        "export WHATAP_PHP_EXT_HOME=/usr/lib/php/{}\n",
-        php_api()
-    )));
     assert!(!report.to_string().contains(LICENSE));
     let shared = PathBuf::from(format!("{ETC_PHP}/mods-available/whatap.ini"));
-    assert!(shared.is_file());
+    let ini = fs::read_to_string(&shared).unwrap();
+    for key in [
+        "whatap.ext.error_enabled=true",
+        "whatap.ext.exception_enabled=true",
+        "whatap.trace_user_enabled=true",
+        "whatap.trace_user_using_ip=false",
+        &format!("whatap.net_udp_port={udp}"),
+    ] {
+        assert!(ini.contains(key), "{key} not in {ini}");
+    }
     for sapi in ["cli", "fpm", "apache2"] {
         let link = PathBuf::from(format!("{ETC_PHP}/{sapi}/conf.d/20-whatap.ini"));
         assert_eq!(fs::read_link(&link).unwrap(), shared);
@@ -488,16 +550,36 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
 
     let again = whatap_ok(state, &install);
     assert_eq!(again["changed"], false, "second install changed something");
+    assert!(agent_pid(&agent_home).is_some(), "the agent stopped");
 
     let [cli, fpm, apache] = loaded();
     assert!(cli.0, "php -m does not list whatap after install");
     assert_eq!(fpm, (true, "FPHP".to_string()));
     assert_eq!(apache, (true, "APHP".to_string()));
-    let doctor = whatap_ok(
-        state,
-        php_args(&["doctor", "--runtime", "php", "--no-network"], &bins),
-    );
-    assert_eq!(finding_ids(&doctor), Vec::<String>::new());
+    let doctor_all = || {
+        finding_ids(&json(&whatap_run(
+            state,
+            php_args(
+                &["doctor", "--runtime", "php", "--no-network", "--json"],
+                &bins,
+            ),
+        )))
+    };
+    assert_eq!(doctor_all(), Vec::<String>::new());
+
+    // The agent stopped: one finding for every SAPI; started again: clean.
+    let stop = Command::new(&service.script).arg("stop").status().unwrap();
+    assert!(stop.success());
+    assert!(crate::common::wait_for(Duration::from_secs(10), || {
+        agent_pid(&agent_home).is_none()
+    }));
+    assert_eq!(doctor_all(), ["php-agent-not-running"]);
+    let start = Command::new(&service.script).arg("start").status().unwrap();
+    assert!(start.success());
+    assert!(crate::common::wait_for(Duration::from_secs(10), || {
+        agent_pid(&agent_home).is_some()
+    }));
+    assert_eq!(doctor_all(), Vec::<String>::new());
 
     whatap_ok(
         state,
@@ -513,8 +595,21 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         "not loaded after --resume"
     );
 
+    let agent = agent_pid(&agent_home);
     whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
-    assert_eq!(fs::read_to_string(&service.0).unwrap(), service_before);
+    assert!(
+        !service.script.exists(),
+        "the service script is left behind"
+    );
+    assert!(
+        crate::common::wait_for(Duration::from_secs(10), || {
+            agent.is_none_or(|pid| {
+                fs::read(format!("/proc/{pid}/cmdline")).map_or(true, |c| c.is_empty())
+            })
+        }),
+        "uninstall did not stop the agent"
+    );
+    assert!(!agent_home.join("whatap_php").exists());
     assert_same_tree(
         &tree_bytes(Path::new(ETC_PHP)),
         &before,
@@ -526,6 +621,131 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         "whatap.so left behind"
     );
     assert!(!lists_whatap(&cli_modules()));
+}
+
+/// An installed whatap-php package keeps its own service script: install fills the guide's
+/// export lines (WHATAP_CONFIG_HOME included) and restarts it; uninstall stops it and gives the
+/// script back byte for byte.
+#[test]
+fn the_package_service_script_gets_the_guides_exports() {
+    if !have_php() {
+        return;
+    }
+    let _serial = host::HOST_PHP.exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
+    let calls = dir.path().join("calls");
+    let service = AgentService {
+        script: PathBuf::from("/etc/init.d/whatap-php"),
+        home: dir.path().join("none"),
+    };
+    assert!(!service.script.exists());
+    let original = format!(
+        "#!/bin/sh\nexport WHATAP_PHP_BIN=\nexport WHATAP_PHP_EXT_HOME=\nexport WHATAP_PHP_EXT_SRC=\nexport WHATAP_CONFIG_HOME=\ncase \"$1\" in\n  *) echo \"$1 $WHATAP_PHP_BIN\" >> {} ;;\nesac\n",
+        calls.display()
+    );
+    fs::write(&service.script, &original).unwrap();
+    fs::set_permissions(&service.script, fs::Permissions::from_mode(0o755)).unwrap();
+    let archive = php_stub_archive();
+    let state = tempfile::tempdir().unwrap();
+    let out = install_php(state.path(), archive.path(), &php);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let script = fs::read_to_string(&service.script).unwrap();
+    for line in [
+        format!("export WHATAP_PHP_BIN={}", php.display()),
+        format!(
+            "export WHATAP_PHP_EXT_HOME={}",
+            dir.path().join("ext").display()
+        ),
+        // No scan dir: the agent reads the whatap.ini written into its home.
+        "export WHATAP_CONFIG_HOME=/usr/whatap/php".to_string(),
+    ] {
+        assert!(
+            script.contains(&format!("{line}\n")),
+            "{line} not in {script}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        format!("restart {}\n", php.display())
+    );
+    whatap_ok(
+        state.path(),
+        [
+            "uninstall".as_ref(),
+            "--runtime".as_ref(),
+            "php".as_ref(),
+            "--yes".as_ref(),
+            "--php-bin".as_ref(),
+            php.as_os_str(),
+        ],
+    );
+    assert_eq!(fs::read_to_string(&service.script).unwrap(), original);
+    assert!(
+        fs::read_to_string(&calls)
+            .unwrap()
+            .ends_with(&format!("stop {}\n", php.display()))
+    );
+}
+
+/// Without any agent the guide's package commands are printed; flags that mean nothing for
+/// PHP are refused instead of ignored; `--cypher-level` is `whatap.cypher_level`.
+#[test]
+fn no_agent_prints_the_package_commands_and_java_flags_are_refused() {
+    if !have_php() {
+        return;
+    }
+    let _php = host::HOST_PHP.shared();
+    let dir = tempfile::tempdir().unwrap();
+    let (ini, php) = php_with_ini(dir.path(), "[PHP]\n");
+    let archive = php_stub_archive();
+    let state = tempfile::tempdir().unwrap();
+    let before = tree_bytes(dir.path());
+    for flag in [
+        &["--port", "8080"][..],
+        &["--oname", "x"],
+        &["--latest-jar"],
+        &["--python", "/usr/bin/python3"],
+    ] {
+        let mut args: Vec<std::ffi::OsString> = install_args(archive.path())
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        args.extend(["--php-bin".into(), php.as_os_str().to_owned()]);
+        args.extend(flag.iter().map(Into::into));
+        let text = assert_refused(
+            &whatap_run(state.path(), args),
+            2,
+            &format!("{} means nothing for PHP", flag[0]),
+        );
+        assert!(text.contains("--set KEY=VALUE"), "{text}");
+    }
+    assert_same_tree(&tree_bytes(dir.path()), &before, "after refusals");
+    if Path::new("/etc/init.d/whatap-php").exists() {
+        eprintln!("SKIPPED: a whatap-php service is installed on this host");
+        return;
+    }
+    let mut args: Vec<std::ffi::OsString> = install_args(archive.path())
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    args.extend(["--php-bin".into(), php.as_os_str().to_owned()]);
+    args.extend(["--cypher-level".into(), "256".into()]);
+    let report = whatap_ok(state.path(), args);
+    let next = report["next_steps"].to_string();
+    assert!(next.contains("sudo apt-get install whatap-php"), "{next}");
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("no whatap-php agent")
+    );
+    let text = fs::read_to_string(&ini).unwrap();
+    assert!(text.contains("\nwhatap.cypher_level=256\n"), "{text}");
+    assert!(!text.contains("\ncypher_level"), "{text}");
 }
 
 /// A PHP that reads only `dir/php.ini` (no scan dir) with its own extension_dir.
@@ -829,14 +1049,19 @@ fn udp_6600_held_by_another_process_is_reported() {
     let installed = install_php(state.path(), archive.path(), &php);
     assert!(installed.status.success());
     assert_files_under(&json(&installed), dir.path());
-    assert_eq!(doctor_php(state.path(), &php), (Some(0), vec![]));
+    // The archive has no agent daemon: PHP loads whatap.so with nothing to take its data.
+    let not_running = "php-agent-not-running".to_string();
+    assert_eq!(
+        doctor_php(state.path(), &php),
+        (Some(1), vec![not_running.clone()])
+    );
     // This test process stands in for whatever took the whatap-php agent's port.
     let Ok(_taken) = std::net::UdpSocket::bind("127.0.0.1:6600") else {
         eprintln!("SKIPPED: UDP 6600 is already taken on this host");
         return;
     };
     let (_, ids) = doctor_php(state.path(), &php);
-    assert_eq!(ids, ["udp-port-conflict"]);
+    assert_eq!(ids, [not_running, "udp-port-conflict".to_string()]);
 }
 
 #[test]
@@ -878,7 +1103,8 @@ fn dry_run_diffs() {
         args.push("--dry-run".into());
         args.extend(bins.iter().map(|b| b.to_string()));
         let report = whatap_ok(state.path(), &args);
-        assert_eq!(report["changed"], false);
+        // A dry run says what the real run would change.
+        assert_eq!(report["changed"], true);
         report["diff"]
             .as_str()
             .unwrap()

@@ -3,11 +3,13 @@
 //! guide's `echo ... | tee` lines do, keeping every other key; the package step is printed.
 
 use crate::detect::Host;
-use crate::doctor::{Fact, Inspection, conf::inspect_conf};
+use crate::doctor::{Fact, Inspection, ProgramCheck, conf::inspect_conf};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{DirCreate, Plan, edits, target};
-use crate::runtimes::instance::{AgentState, Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{
+    AgentState, Detection, Entry, InstallPlan, Runtime, Selector, boxed,
+};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: true,
+    selectors: &[Selector::Home],
 };
 
 pub const DEFAULT_HOME: &str = "/usr/whatap/infra";
@@ -193,6 +196,27 @@ impl Runtime for Infra {
             &["license", "whatap.server.host"],
             &mut out,
         );
+        let keys = crate::plan::target::peek(&self.conf())
+            .map(|b| crate::edit::conf::parse(&b))
+            .unwrap_or_default();
+        let value = |key: &str| keys.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        if let (true, Some(license), Some(hosts)) = (
+            self.installed(),
+            value("license"),
+            value("whatap.server.host"),
+        ) {
+            // The guide's troubleshooting: `whatap_infrad --whatapip IP --license KEY test`.
+            let host = hosts.split(['/', ',']).next().unwrap_or(hosts).trim();
+            out.programs.push(ProgramCheck {
+                id: "infra-config-test-failed",
+                target: label.clone(),
+                program: self.home.join(DAEMON),
+                args: ["--whatapip", host, "--license", license, "test"]
+                    .map(String::from)
+                    .to_vec(),
+                secret: license.to_string(),
+            });
+        }
         if self.pid.is_none() {
             let why = if self.installed() {
                 format!("no {DAEMON} process")

@@ -10,7 +10,7 @@ use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical;
-use crate::runtimes::instance::{Entry, InstallPlan, boxed};
+use crate::runtimes::instance::{Entry, InstallPlan, JAVA_SELECTORS, boxed};
 use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
@@ -25,6 +25,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: Some(|p| from_process(p).is_some()),
     is_home: Some(is_home),
     needs_no_target: false,
+    selectors: JAVA_SELECTORS,
 };
 
 const START_MAIN: &str = "org.eclipse.jetty.start.Main";
@@ -306,8 +307,20 @@ impl JavaServer for Jetty {
         }
     }
 
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), MarkerStyle::Shell)
+    fn startup_chain(&self) -> agent::Chain {
+        self.startup_files()
+            .into_iter()
+            .map(|f| (f, MarkerStyle::Shell))
+            .collect()
+    }
+
+    /// `$JETTY_BASE/logs` (`yyyy_mm_dd.jetty.log`, `jetty.out`), Debian's `/var/log/jettyN`.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.base.join("logs")];
+        if let (Some(_), Some(n)) = (self.debian_default(), self.home.file_name()) {
+            dirs.push(Path::new("/var/log").join(n));
+        }
+        java::logs_in(&dirs, |n| n.ends_with(".log") || n.ends_with(".out"))
     }
 
     fn restart_hint(&self) -> String {
@@ -358,7 +371,7 @@ impl JavaServer for Jetty {
             }
             Method::StartIni => (self.start_ini(), InsertAt::End),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let default_dir = self
             .debian_default()
             .and_then(|d| d.parent().map(Path::to_path_buf));
@@ -366,7 +379,7 @@ impl JavaServer for Jetty {
         dirs.extend(default_dir.as_deref());
         let install = BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style: MarkerStyle::Shell,
             at,
             dirs: &dirs,

@@ -2,22 +2,21 @@
 //! that does not load the module another SAPI of the same PHP loads, a module built for
 //! another API or thread safety, and an ini newer than the running FPM / Apache master.
 
+use super::agent;
 use super::sapi::{IniTarget, MODULE_FILE, PhpSapi};
 use crate::doctor::{Fact, Inspection};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Where the whatap-php agent writes (the guide: `/usr/whatap/php/logs/whatap-boot-*.log`).
-const AGENT_LOG_DIR: &str = "/usr/whatap/php/logs";
-
 pub fn inspect(sapi: &PhpSapi) -> Inspection {
     let mut out = Inspection::default();
     let label = sapi.label();
-    // Scanned with the catalog's log rules (license rejected, ...), like every agent log.
+    // Where the agent writes (the guide: `/usr/whatap/php/logs/whatap-boot-*.log`), scanned
+    // with the catalog's log rules (license rejected, ...) like every agent log.
+    let home = agent::agent_home();
     out.logs.extend(
-        crate::doctor::logs::newest_boot_log(Path::new(AGENT_LOG_DIR))
-            .map(|log| (label.clone(), log)),
+        crate::doctor::logs::newest_boot_log(&home.join("logs")).map(|log| (label.clone(), log)),
     );
     let info = match &sapi.info {
         Ok(info) => info,
@@ -71,7 +70,29 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
     }
     if state.is_some() {
         // Checked with every other runtime's ports by `doctor::network::udp_conflicts`.
-        out.udp_ports.push((label.clone(), AGENT_UDP_PORT));
+        out.udp_ports.push((label.clone(), udp_port(&target)));
+    }
+    if state == Some(true) {
+        let running = crate::detect::process::all(&crate::detect::process::proc_root())
+            .iter()
+            .any(|p| {
+                p.args
+                    .first()
+                    .and_then(|a| Path::new(a).file_name())
+                    .is_some_and(|n| n == agent::AGENT_BINARY || n == "whatap-php")
+            });
+        if !running {
+            // One agent serves every SAPI: one finding, whichever SAPI finds it.
+            out.facts.push(Fact::new(
+                "php-agent-not-running",
+                "whatap-php",
+                format!(
+                    "PHP loads {MODULE_FILE}, but no {} process runs to take its data (service: {})",
+                    agent::AGENT_BINARY,
+                    agent::SERVICE_SCRIPT
+                ),
+            ));
+        }
     }
     if let (Some(pid), Some(_)) = (sapi.master, state) {
         if let Some(started) = process_start(pid) {
@@ -101,8 +122,19 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
 }
 
 /// The port the whatap-php agent listens on for what the extension sends (the guide's
-/// "Net UDP: Listener localhost:6600").
+/// "Net UDP: Listener localhost:6600"), or `whatap.net_udp_port` of the SAPI's whatap.ini.
 const AGENT_UDP_PORT: u16 = 6600;
+
+fn udp_port(target: &IniTarget) -> u16 {
+    crate::plan::target::peek(target.extension_file())
+        .ok()
+        .and_then(|b| {
+            crate::edit::conf::parse(&b)
+                .get("whatap.net_udp_port")
+                .and_then(|p| p.trim().parse().ok())
+        })
+        .unwrap_or(AGENT_UDP_PORT)
+}
 
 /// Every file whose change the running master has not read yet.
 fn config_files(target: &IniTarget, module: Option<&Path>) -> Vec<PathBuf> {

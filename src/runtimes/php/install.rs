@@ -3,6 +3,7 @@
 //! marked `[whatap]` section at the end of php.ini, the whatap-php service's exports; and
 //! `--pause`/`--resume`, which comment `extension=whatap.so` out and back in.
 
+use super::agent::{self, AgentPlan, ServiceEnv};
 use super::sapi::{IniTarget, MODULE_FILE, PhpSapi, Sapi, extension_line, file_name};
 use crate::detect::files_in;
 use crate::edit::eol::{line_body, split_lines};
@@ -11,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Edit, Link, Plan, edits, target};
 use crate::runtimes::instance::InstallPlan;
-use crate::runtimes::java::agent::check_plain;
 use crate::settings::{InstallSettings, Toggle};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,8 +24,10 @@ pub fn plan(
 ) -> Result<InstallPlan> {
     let mut plan = Plan::default();
     let mut warnings = Vec::new();
+    let mut agent = AgentPlan::default();
     match settings.toggle {
         None => {
+            refuse_meaningless(settings)?;
             // A broken PHP among the chosen ones stops everything before anything is written.
             for sapi in sapis {
                 sapi.info()?;
@@ -33,7 +35,8 @@ pub fn plan(
             for sapi in sapis {
                 plan_sapi(sapi, settings, dist, &mut plan, &mut warnings)?;
             }
-            plan_service_env(sapis, dist, &mut plan, &mut warnings)?;
+            agent = plan_agent(sapis, settings, dist, &mut plan)?;
+            warnings.append(&mut agent.warnings);
         }
         Some(toggle) => {
             // Switching the agent off must work even when another PHP is broken or was
@@ -58,8 +61,11 @@ pub fn plan(
     }
     let mut next_steps: Vec<String> = sapis.iter().filter_map(restart_hint).collect();
     next_steps.dedup();
-    if settings.toggle.is_none() && Path::new("/etc/init.d/whatap-php").exists() {
-        next_steps.push(msg!("php-restart-service"));
+    next_steps.append(&mut agent.next_steps);
+    // The agent's service (re)starts only when this install changes something: a second
+    // identical install changes nothing.
+    if plan.changes_anything() {
+        plan.run_after.append(&mut agent.start);
     }
     Ok(InstallPlan {
         plan,
@@ -120,7 +126,7 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
         ));
     }
     // The vendor's packages keep the modules in a subdirectory (modules/x64).
-    let found = walkdir_find(archive, &name, 3);
+    let found = crate::detect::find_below(archive, &name, 3);
     found.ok_or_else(|| {
         let mut others = Vec::new();
         walkdir_collect(archive, 3, &mut others);
@@ -142,26 +148,6 @@ fn module_source(archive: Option<&Path>, sapi: &PhpSapi) -> Result<PathBuf> {
             msg!("php-archive-no-module-hint"),
         )
     })
-}
-
-fn walkdir_find(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
-    let direct = dir.join(name);
-    if direct.is_file() {
-        return Some(direct);
-    }
-    if depth == 0 {
-        return None;
-    }
-    let mut subdirs: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    subdirs
-        .iter()
-        .find_map(|d| walkdir_find(d, name, depth - 1))
 }
 
 fn walkdir_collect(dir: &Path, depth: usize, out: &mut Vec<String>) {
@@ -189,20 +175,82 @@ fn ini_lines(settings: &InstallSettings, sapi: Option<&PhpSapi>, shared: bool) -
         format!("whatap.server.host={}", settings.hosts.join("/")),
     ];
     if !shared {
-        lines.extend(sapi.map(app_lines).unwrap_or_default());
+        lines.extend(sapi.map(|s| app_lines(s, settings)).unwrap_or_default());
     }
-    lines.extend(settings.conf.iter().map(|(k, v)| format!("{k}={v}")));
+    let keys = ini_keys(settings);
+    lines.extend(keys.iter().map(|(k, v)| format!("{k}={v}")));
     lines
 }
 
-/// The per-SAPI keys: app name and the process whose memory the agent reports.
-fn app_lines(sapi: &PhpSapi) -> Vec<String> {
+/// The guide's whatap.ini switches (errors, exceptions, user tracing), then `--cypher-level`
+/// and `--set` keys; the extension reads only `whatap.`-prefixed keys, so a bare
+/// `cypher_level` becomes `whatap.cypher_level`. A `--set` of a guide key replaces it.
+fn ini_keys(settings: &InstallSettings) -> Vec<(String, String)> {
+    let given: Vec<(String, String)> = settings
+        .conf
+        .iter()
+        .map(|(k, v)| {
+            let key = if k.starts_with("whatap.") {
+                k.clone()
+            } else {
+                format!("whatap.{k}")
+            };
+            (key, v.clone())
+        })
+        .collect();
+    let mut keys: Vec<(String, String)> = GUIDE_KEYS
+        .iter()
+        .filter(|(k, _)| !given.iter().any(|(g, _)| g == k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    keys.extend(given);
+    keys
+}
+
+/// The keys the guide's manual setup adds to whatap.ini.
+const GUIDE_KEYS: &[(&str, &str)] = &[
+    ("whatap.ext.error_enabled", "true"),
+    ("whatap.ext.exception_enabled", "true"),
+    ("whatap.trace_user_enabled", "true"),
+    ("whatap.trace_user_using_ip", "false"),
+];
+
+/// Install flags that mean nothing for PHP are refused, not ignored.
+fn refuse_meaningless(settings: &InstallSettings) -> Result<()> {
+    let given = [
+        ("--port", settings.port.is_some()),
+        ("--name", settings.name.is_some()),
+        ("--oname", settings.oname.is_some()),
+        ("--agent-jar", settings.agent_jar.is_some()),
+        ("--latest-jar", settings.latest_jar),
+        ("--attach", settings.attach),
+        ("--method", settings.method.is_some()),
+        ("--python", settings.python.interpreter.is_some()),
+        (
+            "--break-system-packages",
+            settings.python.break_system_packages,
+        ),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(Error::usage(
+            msg!("php-flag-meaningless", flag = flag),
+            msg!("php-flag-meaningless-hint"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The per-SAPI keys: app name and the process whose memory the agent reports (the guide's
+/// APHP/FPHP and httpd/php-fpm, unless `--app-name` / `--app-process-name` say otherwise).
+fn app_lines(sapi: &PhpSapi, settings: &InstallSettings) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(name) = sapi.sapi.app_name() {
+        let name = settings.python.app_name.as_deref().unwrap_or(name);
         lines.push(format!("whatap.app_name={name}"));
-        let process = match &sapi.server {
-            Some((httpd, _)) => file_name(httpd),
-            None => file_name(&sapi.binary),
+        let process = match (&settings.python.app_process_name, &sapi.server) {
+            (Some(process), _) => process.clone(),
+            (None, Some((httpd, _))) => file_name(httpd),
+            (None, None) => file_name(&sapi.binary),
         };
         lines.push(format!("whatap.app_process_name={process}"));
     }
@@ -326,7 +374,7 @@ fn plan_sapi(
                 &label,
             );
             plan_link(link, shared, plan)?;
-            let app_lines = app_lines(sapi);
+            let app_lines = app_lines(sapi, settings);
             if !app_lines.is_empty() {
                 push_edit(
                     plan,
@@ -449,61 +497,49 @@ fn plan_toggle(
     Ok(())
 }
 
-/// The guide's service script, which reads these `export` lines to find PHP and the module.
-const SERVICE_SCRIPT: &str = "/etc/init.d/whatap-php";
-
-/// Fills `export WHATAP_PHP_BIN=` / `WHATAP_PHP_EXT_HOME=` / `WHATAP_PHP_EXT_SRC=` in the
-/// whatap-php service script when it is installed; lines it lacks are not appended (after
-/// the script's `case` they would never run).
-fn plan_service_env(
+/// The whatap-php agent for this install: its service gets the guide's environment from
+/// the CLI among the chosen PHPs (else the first one) and the ini dir of its whatap.ini.
+fn plan_agent(
     sapis: &[PhpSapi],
+    settings: &InstallSettings,
     dist: Option<&Path>,
     plan: &mut Plan,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
-    let script = Path::new(SERVICE_SCRIPT);
-    if !script.is_file() {
-        return Ok(());
-    }
-    let Some(cli) = sapis
+) -> Result<AgentPlan> {
+    let Some(php) = sapis
         .iter()
         .find(|s| s.sapi == Sapi::Cli && s.server.is_none())
+        .or(sapis.first())
     else {
-        warnings.push(msg!("php-service-no-cli", script = SERVICE_SCRIPT));
-        return Ok(());
+        return Ok(AgentPlan::default());
     };
-    let info = cli.info()?;
-    let source = module_source(dist, cli)?;
-    let values = [
-        ("export WHATAP_PHP_BIN", Some(cli.binary.clone())),
-        ("export WHATAP_PHP_EXT_HOME", info.extension_dir.clone()),
-        ("export WHATAP_PHP_EXT_SRC", Some(source)),
-    ];
-    let roots = target::owned_roots(&[script.parent().unwrap_or(Path::new("/"))]);
-    let existing = crate::edit::conf::parse(
-        &crate::plan::target::peek(script).map_err(|e| Error::io(script, e))?,
-    );
-    let mut keys = Vec::new();
-    for (key, value) in values {
-        match value {
-            Some(value) if existing.contains_key(key) => {
-                let value = value.display().to_string();
-                check_plain(key, &value, MarkerStyle::Shell)?;
-                keys.push((key.to_string(), value));
-            }
-            _ => warnings.push(msg!(
-                "php-service-no-key",
-                script = SERVICE_SCRIPT,
-                key = key
-            )),
-        }
-    }
-    if !keys.is_empty() {
-        let mut edit = edits::keys(script, &roots, &keys, 0o755)?;
-        edit.validation = crate::plan::Validation::Shell;
-        plan.edits.push(edit);
-    }
-    Ok(())
+    let info = php.info()?;
+    let home = match &settings.target.whatap_home {
+        Some(home) => std::path::absolute(home).map_err(|e| Error::io(home, e))?,
+        None => PathBuf::from(agent::DEFAULT_HOME),
+    };
+    // PHP without a scan dir keeps its settings in php.ini: the agent gets a whatap.ini of its
+    // own in its home (the guide's /usr/whatap/php/whatap.ini).
+    let (config_home, agent_ini) = match php.ini_target()? {
+        IniTarget::PhpIni { .. } => (
+            home.clone(),
+            Some(with_newlines(&ini_lines(settings, Some(php), false))),
+        ),
+        target => (
+            target
+                .extension_file()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            None,
+        ),
+    };
+    let env = ServiceEnv {
+        php_bin: php.binary.clone(),
+        ext_home: info.extension_dir.clone().unwrap_or_default(),
+        ext_src: module_source(dist, php)?,
+        config_home,
+    };
+    agent::plan(&home, &env, agent_ini, dist, plan)
 }
 
 pub fn restart_hint(sapi: &PhpSapi) -> Option<String> {
@@ -528,6 +564,51 @@ pub fn restart_hint(sapi: &PhpSapi) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The guide's keys come first, `--set` replaces one of them, bare keys get `whatap.`;
+    /// `--app-name` / `--app-process-name` replace FPHP and the binary's name.
+    #[test]
+    fn ini_keys_and_app_lines() {
+        let settings = InstallSettings {
+            conf: vec![
+                ("cypher_level".into(), "256".into()),
+                ("whatap.trace_user_using_ip".into(), "true".into()),
+            ],
+            ..InstallSettings::default()
+        };
+        let keys: Vec<String> = ini_keys(&settings)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "whatap.ext.error_enabled=true",
+                "whatap.ext.exception_enabled=true",
+                "whatap.trace_user_enabled=true",
+                "whatap.cypher_level=256",
+                "whatap.trace_user_using_ip=true",
+            ]
+        );
+        let fpm = PhpSapi {
+            binary: PathBuf::from("/usr/sbin/php-fpm8.2"),
+            sapi: Sapi::Fpm,
+            server: None,
+            info: Ok(Default::default()),
+            master: None,
+        };
+        assert_eq!(
+            app_lines(&fpm, &InstallSettings::default()),
+            ["whatap.app_name=FPHP", "whatap.app_process_name=php-fpm8.2"]
+        );
+        let mut named = InstallSettings::default();
+        named.python.app_name = Some("shop".into());
+        named.python.app_process_name = Some("php-fpm".into());
+        assert_eq!(
+            app_lines(&fpm, &named),
+            ["whatap.app_name=shop", "whatap.app_process_name=php-fpm"]
+        );
+    }
 
     #[test]
     fn pause_and_resume_are_inverses() {

@@ -4,13 +4,14 @@
 //! each SAPI's scan dir (Debian: `mods-available` + a `conf.d` symlink), or a marked `[whatap]`
 //! section at the end of php.ini when PHP has no scan dir.
 
+mod agent;
 mod doctor;
 mod install;
 pub mod sapi;
 
 use crate::doctor::Inspection;
 use crate::error::Result;
-use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use sapi::{PhpGroup, PhpSapi};
@@ -24,6 +25,7 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: true,
+    selectors: &[Selector::PhpBin],
 };
 
 impl Runtime for PhpGroup {

@@ -3,11 +3,13 @@
 
 use crate::detect::Host;
 use crate::detect::process::{self, Process};
+use crate::detect::systemd::{UNIT_DIRS, unit_name};
 use crate::edit::wrap;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical_lenient;
 use crate::runtimes::instance::AgentState;
+use crate::runtimes::systemd::{DROPIN_NAME, dropin_dir};
 use crate::settings::TargetSettings;
 use std::collections::BTreeMap;
 use std::fs;
@@ -63,38 +65,6 @@ pub struct PythonApp {
     pub app: Option<AppProcess>,
     /// PIDs of `whatap_python` agents running from this WHATAP_HOME.
     pub agents: Vec<u32>,
-}
-
-fn read_environ(pid: u32) -> BTreeMap<String, String> {
-    let Ok(raw) = fs::read(format!("/proc/{pid}/environ")) else {
-        return BTreeMap::new();
-    };
-    process::parse_cmdline(&raw)
-        .into_iter()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-fn parent_pid(pid: u32) -> Option<u32> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-/// `.../system.slice/app.service` in `/proc/PID/cgroup` names the unit.
-fn cgroup_unit(pid: u32) -> Option<String> {
-    let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    cgroup.lines().find_map(|line| {
-        line.rsplit('/')
-            .next()
-            .filter(|u| u.ends_with(".service") && !u.starts_with("user@"))
-            .map(str::to_string)
-    })
 }
 
 /// Where supervisord reads its configuration when not given `-c`.
@@ -200,7 +170,7 @@ fn same_command(command: &str, argv: &[String]) -> bool {
 
 /// The supervisor program that started `p`: found through its parent supervisord's config.
 fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
-    let parent = process::read(&process::proc_root(), parent_pid(p.pid)?)?;
+    let parent = process::read(&process::proc_root(), process::parent_pid(p.pid)?)?;
     if !parent
         .args
         .iter()
@@ -229,13 +199,42 @@ fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
     })
 }
 
+/// uWSGI's `env = KEY=VALUE` options of the `--ini` file it runs: set inside the process, so
+/// `/proc/PID/environ` never shows them.
+fn ini_environ(args: &[String], cwd: Option<&Path>) -> BTreeMap<String, String> {
+    let Some(ini) = args
+        .iter()
+        .position(|a| a == "--ini")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return BTreeMap::new();
+    };
+    let path = cwd.map_or_else(|| PathBuf::from(ini), |cwd| cwd.join(ini));
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "env")
+                .then_some(value)?
+                .trim()
+                .split_once('=')
+        })
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
+    let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
+    let mut environ = process::environ(p.pid);
+    if server == "uwsgi" && !environ.is_empty() {
+        environ.extend(ini_environ(&p.args, cwd.as_deref()));
+    }
     Some(AppProcess {
         server,
-        environ: read_environ(p.pid),
-        cwd: fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
-        unit: cgroup_unit(p.pid),
+        environ,
+        cwd,
+        unit: crate::detect::systemd::unit_of(p.pid),
         supervisor: supervisor_program(p),
         process: p.clone(),
     })
@@ -246,13 +245,7 @@ pub fn agent_pids(host: &Host, whatap_home: &Path) -> Vec<u32> {
     let home = canonical_lenient(whatap_home);
     host.processes
         .iter()
-        .filter(|p| {
-            p.args
-                .first()
-                .and_then(|a| Path::new(a).file_name())
-                .is_some_and(|n| n == AGENT_PROCESS)
-        })
-        .filter(|p| fs::read_link(format!("/proc/{}/cwd", p.pid)).is_ok_and(|cwd| cwd == home))
+        .filter(|p| process::named_in(p, AGENT_PROCESS, &home))
         .map(|p| p.pid)
         .collect()
 }
@@ -281,7 +274,7 @@ fn build(whatap_home: PathBuf, app: Option<AppProcess>, host: &Host) -> PythonAp
 pub fn detect(host: &Host) -> Vec<PythonApp> {
     let apps: Vec<AppProcess> = host.processes.iter().filter_map(app_process).collect();
     let masters = apps.iter().filter(|a| {
-        let parent = parent_pid(a.process.pid);
+        let parent = process::parent_pid(a.process.pid);
         !apps
             .iter()
             .any(|other| Some(other.process.pid) == parent && other.process.args == a.process.args)
@@ -296,19 +289,7 @@ pub fn detect(host: &Host) -> Vec<PythonApp> {
     found
 }
 
-pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
-    if path.is_absolute() {
-        return Ok(path.to_path_buf());
-    }
-    std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .map_err(|e| {
-            Error::usage(
-                format!("{flag} {}: {e}", path.display()),
-                msg!("python-absolute-hint"),
-            )
-        })
-}
+pub use crate::plan::target::absolute;
 
 /// The WHATAP_HOME the flags name: `--home`, or install's `--whatap-home` (the same directory).
 fn named_home(target: &TargetSettings) -> Result<Option<&PathBuf>> {
@@ -343,11 +324,11 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
         };
         return Ok(build(home, Some(app), host));
     }
-    let Some(home) = named else {
-        return Err(Error::Internal(
-            "resolve without a target: use runtimes::resolve".into(),
-        ));
+    let home = match named {
+        Some(home) => home.clone(),
+        None => home_of_start(target)?,
     };
+    let home = &home;
     let home = canonical_lenient(&absolute("--home", home)?);
     if home.exists() && !home.is_dir() {
         return Err(Error::usage(
@@ -360,6 +341,40 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PythonApp> {
         .find(|a| a.whatap_home == home)
         .and_then(|a| a.app);
     Ok(build(home, app, host))
+}
+
+/// The WHATAP_HOME `--start-script` or `--unit` names (our wrapping, the guide's
+/// `WHATAP_HOME=` line, supervisor's `environment =`, our drop-in's `Environment=`).
+fn home_of_start(target: &TargetSettings) -> Result<PathBuf> {
+    let (flag, files) = match (&target.start_script, &target.unit) {
+        (Some(script), _) => ("--start-script", vec![absolute("--start-script", script)?]),
+        (None, Some(unit)) => {
+            let mut files = vec![dropin_dir(unit).join(DROPIN_NAME)];
+            files.extend(UNIT_DIRS.iter().map(|d| Path::new(d).join(unit_name(unit))));
+            files.push(PathBuf::from(unit));
+            ("--unit", files)
+        }
+        (None, None) => {
+            return Err(Error::Internal(
+                "resolve without a target: use runtimes::resolve".into(),
+            ));
+        }
+    };
+    files
+        .iter()
+        .filter_map(|f| crate::plan::target::peek(f).ok())
+        .find_map(|bytes| wrap::named_home(&String::from_utf8_lossy(&bytes)))
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            Error::usage(
+                msg!(
+                    "python-start-names-no-home",
+                    flag = flag,
+                    path = files[0].display()
+                ),
+                msg!("python-start-names-no-home-hint"),
+            )
+        })
 }
 
 impl PythonApp {

@@ -254,15 +254,24 @@ mod tests {
                 "whatap: permission error: lower case too",
                 Some("python-conf-error"),
             ),
+            // The guide's own words: a bare LOGGING ERROR, its "whatp" typo, Permission
+            // denied in the hook log (and not a Permission denied in any other log).
+            (
+                "[2026-11-27  00:43:02] : WHATAP_AGENT_ERROR - LOGGING ERROR",
+                Some("python-log-error"),
+            ),
+            (
+                "2026/11/27 00:42:50 [WA172] license or whatp.server.host error",
+                Some("license-invalid"),
+            ),
+            (
+                "[2026-11-27  00:43:02] : WHATAP_AGENT_ERROR - [Errno 13] Permission denied: '/srv/whatap/logs'",
+                Some("python-log-error"),
+            ),
+            ("bash: /opt/app/start.sh: Permission denied", None),
             ("[2026-11-27  00:42:38] : WA000 - WHATAP AGENT START!", None),
             ("2026/11/27 00:42:38 [WA001-01] Start agent ", None),
         ];
-        for (line, rule) in cases {
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).unwrap();
-            let hits = crate::doctor::logs::scan_file(file.path(), None).unwrap();
-            let found: Vec<&str> = hits.iter().map(|h| h.rule).collect();
-            assert_eq!(found, rule.into_iter().collect::<Vec<_>>(), "{line}");
-        }
+        crate::doctor::logs::assert_rules_of_lines(&cases);
     }
 }

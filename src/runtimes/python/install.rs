@@ -2,7 +2,8 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
-use super::app::{AppProcess, PythonApp, absolute};
+use super::app::{AGENT_PROCESS, AppProcess, PythonApp, absolute};
+use super::embedded::{self, ConfKind};
 use crate::detect::process;
 use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
@@ -10,23 +11,16 @@ use crate::edit::wrap::{self, START_AGENT};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical_lenient;
-use crate::plan::{DirCreate, Plan, RunStep, Validation, edits, target};
+use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
+use crate::runtimes::systemd::{UnitFiles, unit_files};
 use crate::settings::InstallSettings;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "whatap-python";
-/// Where systemd looks for units, most specific first.
-const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
-const DROPIN_NAME: &str = "whatap.conf";
 
 /// What `--python` (or the app) tells about the interpreter: where its console scripts go,
 /// whether whatap-python is importable.
@@ -34,12 +28,19 @@ const DROPIN_NAME: &str = "whatap.conf";
 pub struct Interpreter {
     pub path: PathBuf,
     pub scripts: PathBuf,
+    /// Where pure-Python packages go (whatap's bootstrap is `<purelib>/whatap/bootstrap`).
+    pub purelib: PathBuf,
     pub has_whatap: bool,
+    /// PEP 668: the distribution manages this interpreter's packages (its stdlib holds an
+    /// EXTERNALLY-MANAGED file and it is not a virtualenv); pip refuses it.
+    pub externally_managed: bool,
 }
 
-const PROBE: &str = "import sys, sysconfig, importlib.util\n\
+const PROBE: &str = "import os, sys, sysconfig, importlib.util\n\
 print(sysconfig.get_path('scripts'))\n\
-print(importlib.util.find_spec('whatap') is not None)";
+print(sysconfig.get_path('purelib'))\n\
+print(importlib.util.find_spec('whatap') is not None)\n\
+print(sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
 
 /// Asks the interpreter itself (run directly, never through a shell).
 pub fn probe(path: &Path) -> Result<Interpreter> {
@@ -55,11 +56,19 @@ pub fn probe(path: &Path) -> Result<Interpreter> {
         })?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
-    match (output.status.success(), lines.next(), lines.next()) {
-        (true, Some(scripts), Some(found)) => Ok(Interpreter {
+    match (
+        output.status.success(),
+        lines.next(),
+        lines.next(),
+        lines.next(),
+        lines.next(),
+    ) {
+        (true, Some(scripts), Some(purelib), Some(found), Some(managed)) => Ok(Interpreter {
             path: path.to_path_buf(),
             scripts: PathBuf::from(scripts.trim()),
+            purelib: PathBuf::from(purelib.trim()),
             has_whatap: found.trim() == "True",
+            externally_managed: managed.trim() == "True",
         }),
         _ => Err(Error::usage(
             msg!("python-not-working", path = path.display()),
@@ -89,79 +98,11 @@ fn interpreter_flag(path: &Path) -> Result<PathBuf> {
 enum WrapTarget {
     /// A script or supervisor file; for supervisor, the program when known.
     Script(PathBuf, Option<String>),
+    /// A uWSGI ini or an Apache mod_wsgi conf (`embedded`), with its bytes.
+    Conf(PathBuf, ConfKind, Vec<u8>),
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
-}
-
-struct UnitFiles {
-    name: String,
-    dropin: PathBuf,
-    /// Unit file then drop-ins, in the order systemd reads them (ours left out).
-    sources: Vec<(PathBuf, Vec<u8>)>,
-}
-
-fn unit_files(unit: &str) -> Result<UnitFiles> {
-    let (unit_file, dropin_dir) = if unit.contains('/') {
-        let path = PathBuf::from(unit);
-        let dir = PathBuf::from(format!("{unit}.d"));
-        (path, dir)
-    } else {
-        let name = if unit.contains('.') {
-            unit.to_string()
-        } else {
-            format!("{unit}.service")
-        };
-        let file = UNIT_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(&name))
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Error::usage(
-                    msg!(
-                        "python-unit-missing",
-                        unit = unit,
-                        dirs = UNIT_DIRS.join(", ")
-                    ),
-                    msg!("python-unit-missing-hint"),
-                )
-            })?;
-        (file, Path::new(UNIT_DIRS[0]).join(format!("{name}.d")))
-    };
-    let name = unit_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let main = crate::plan::target::peek(&unit_file).map_err(|e| {
-        Error::usage(
-            format!("--unit {}: {e}", unit_file.display()),
-            msg!("python-unit-unreadable-hint"),
-        )
-    })?;
-    let mut sources = vec![(unit_file, main)];
-    let mut dropins: Vec<PathBuf> = UNIT_DIRS
-        .iter()
-        .map(|d| Path::new(d).join(format!("{name}.d")))
-        .chain([dropin_dir.clone()])
-        .filter_map(|d| fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "conf")
-                && p.file_name().is_some_and(|n| n != DROPIN_NAME)
-        })
-        .collect();
-    dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-    dropins.dedup();
-    for path in dropins {
-        if let Ok(bytes) = crate::plan::target::peek(&path) {
-            sources.push((path, bytes));
-        }
-    }
-    Ok(UnitFiles {
-        name,
-        dropin: dropin_dir.join(DROPIN_NAME),
-        sources,
-    })
 }
 
 fn check_value(flag: &str, value: &str) -> Result<()> {
@@ -181,6 +122,10 @@ fn wrap_target(app: &PythonApp, settings: &InstallSettings) -> Result<WrapTarget
     }
     if let Some(script) = &target.start_script {
         let path = absolute("--start-script", script)?;
+        let content = crate::plan::target::peek(&path).ok();
+        if let Some(kind) = content.as_deref().and_then(embedded::kind_of) {
+            return Ok(WrapTarget::Conf(path, kind, content.unwrap_or_default()));
+        }
         let program = is_supervisor(Some(&path))
             .then(|| target.unit.clone())
             .flatten();
@@ -293,6 +238,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     let mut owner = app.app.as_ref().map(|a| (a.process.uid, a.process.gid));
     let mut script_line = None;
     let mut exec_start = None;
+    let mut conf_venv = None;
     match &target {
         WrapTarget::Script(path, program_name) => {
             script_line = script_start(path, program_name.as_deref())?;
@@ -364,6 +310,16 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
             exec_start = Some(start.value.clone());
             owner = owner.or_else(|| process::user_ids(&wrap::unit_user(&unit.sources)?));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            server = server.or(Some(kind.server().to_string()));
+            conf_venv = embedded::virtualenv(*kind, content);
+            owner = owner
+                .or_else(|| process::user_ids(&embedded::user(*kind, content)?))
+                .or_else(|| owner_of(path));
+            if let Some(dir) = path.parent() {
+                roots.push(canonical_lenient(dir));
+            }
+        }
         WrapTarget::Print => {}
     }
 
@@ -381,9 +337,10 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         }
         (Some(flag), _) => interpreter_flag(&absolute("--python", flag)?)?,
         (None, Some(found)) => found,
-        (None, None) => program
-            .as_deref()
-            .and_then(interpreter_of_program)
+        (None, None) => conf_venv
+            .map(|venv| interpreter_flag(&venv))
+            .transpose()?
+            .or_else(|| program.as_deref().and_then(interpreter_of_program))
             .ok_or_else(|| {
                 Error::usage(
                     msg!("python-interpreter-unknown"),
@@ -393,11 +350,36 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     };
     let interpreter = probe(&interpreter_path)?;
     if !interpreter.has_whatap {
-        plan.run.push(RunStep {
-            program: interpreter.path.clone(),
-            args: ["-m", "pip", "install", PACKAGE].map(String::from).to_vec(),
+        if interpreter.externally_managed && !py.break_system_packages {
+            return Err(Error::refused(
+                msg!(
+                    "python-externally-managed",
+                    python = interpreter.path.display()
+                ),
+                msg!("python-externally-managed-hint"),
+            ));
+        }
+        let pip = |verb: &[&str]| {
+            let mut args = vec!["-m", "pip"];
+            args.extend(verb);
+            if interpreter.externally_managed {
+                args.push("--break-system-packages");
+            }
+            args.push(PACKAGE);
+            RunStep::new(&interpreter.path, &args)
+        };
+        plan.run.push(pip(&["install"]));
+        // Only what this install added goes again: an operator's own whatap-python stays.
+        plan.undo.push(Undo::Run {
+            step: pip(&["uninstall", "-y"]).best_effort(),
         });
     }
+    // The agent whatap-start-agent starts for this WHATAP_HOME (not every app's: the
+    // package's whatap-stop-agent is `killall whatap_python`).
+    plan.undo.push(Undo::StopAgent {
+        name: AGENT_PROCESS.to_string(),
+        cwd: canonical_lenient(&home),
+    });
     let agent = interpreter.scripts.join(START_AGENT);
     let agent_text = agent.to_string_lossy().into_owned();
     let home_text = home.to_string_lossy().into_owned();
@@ -428,6 +410,11 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     // whatap-start-agent starts the agent only when apm_enabled is literally `true`.
     keys.push(("apm_enabled".into(), "true".into()));
+    if matches!(target, WrapTarget::Conf(_, ConfKind::UwsgiIni, _)) {
+        // No whatap-start-agent in front of uWSGI: the bootstrap in the app's own
+        // interpreter starts the agent, which it does only with this key.
+        keys.push(("whatap_code_start".into(), "true".into()));
+    }
     keys.extend(settings.conf.iter().cloned());
     plan.dirs.splice(0..0, DirCreate::missing(&home, owner));
     // 0600 like the other runtimes: it holds the license; owned by the app's user, who reads it.
@@ -440,7 +427,7 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
         WrapTarget::Script(path, _) => {
             let supervisor_program = script_line.as_ref().and_then(|(l, _)| l.program.clone());
             if let Some((line, offset)) = script_line {
-                let after = line.wrapped(&prefix, offset);
+                let after = line.wrapped(&home_text, &agent_text, offset);
                 let mut edit = edits::lines(
                     path,
                     &roots,
@@ -477,6 +464,21 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
                 unit.name
             ));
         }
+        WrapTarget::Conf(path, kind, content) => {
+            let bootstrap = interpreter.purelib.join("whatap/bootstrap");
+            check_value("the whatap bootstrap path", &bootstrap.to_string_lossy())?;
+            plan.edits.push(embedded::edit(
+                *kind, path, content, &roots, &home_text, &bootstrap,
+            )?);
+            next_steps.push(match kind {
+                ConfKind::UwsgiIni => msg!("python-restart-script", path = path.display()),
+                ConfKind::ApacheWsgi => msg!(
+                    "python-apache-start-agent",
+                    prefix = prefix,
+                    home = home.display()
+                ),
+            });
+        }
         WrapTarget::Print => {
             let command = app
                 .app
@@ -495,8 +497,9 @@ pub fn plan_install(app: &PythonApp, settings: &InstallSettings) -> Result<Insta
     }
     Ok(InstallPlan {
         plan,
-        method: match target {
+        method: match &target {
             WrapTarget::Script(..) => "start-script",
+            WrapTarget::Conf(_, kind, _) => kind.method(),
             WrapTarget::Unit(_) => "systemd",
             WrapTarget::Print => "manual",
         }

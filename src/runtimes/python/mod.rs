@@ -5,12 +5,13 @@
 
 mod app;
 mod doctor;
+mod embedded;
 mod install;
 
 use crate::detect::process;
 use crate::doctor::Inspection;
 use crate::error::Result;
-use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, boxed};
+use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::InstallSettings;
 use app::PythonApp;
@@ -24,6 +25,13 @@ pub const ENTRY: Entry = Entry {
     runs_in: None,
     is_home: None,
     needs_no_target: false,
+    selectors: &[
+        Selector::Home,
+        Selector::WhatapHome,
+        Selector::Pid,
+        Selector::Unit,
+        Selector::StartScript,
+    ],
 };
 
 impl Runtime for PythonApp {

@@ -2,17 +2,31 @@
 
 pub mod host;
 pub mod http;
+pub mod node;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
+/// The tail of a non-interactive install: the license, a loopback collector, --yes --json.
+pub const LICENSED_YES_JSON: [&str; 6] = [
+    "--license",
+    LICENSE,
+    "--host",
+    "127.0.0.1",
+    "--yes",
+    "--json",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -147,38 +161,60 @@ pub fn tree_mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
 pub fn stub_jar() -> PathBuf {
     static JAR: OnceLock<PathBuf> = OnceLock::new();
     JAR.get_or_init(|| {
-        // The directory name changes with the manifest, so an old build is never reused.
-        let out = repo().join("target/stub-agent-2");
-        fs::create_dir_all(&out).unwrap();
-        let jar = out.join("whatap.agent.tracer-0.0.1.jar");
-        let lock = fs::File::create(out.join(".lock")).unwrap();
-        // SAFETY: flock on our own descriptor; released when `lock` drops.
-        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        if !jar.exists() {
-            let build = tempfile::tempdir_in(&out).unwrap();
-            let src = repo().join("tests/stub-agent/WhatapStub.java");
-            run(process::Command::new("javac")
-                .args(["--release", "11", "-d"])
-                .arg(build.path())
-                .arg(&src));
-            fs::write(
-                build.path().join("MANIFEST.MF"),
-                "Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n",
-            )
-            .unwrap();
-            let tmp_jar = build.path().join("stub.jar");
-            run(process::Command::new("jar")
-                .arg("cfm")
-                .arg(&tmp_jar)
-                .arg(build.path().join("MANIFEST.MF"))
-                .arg("-C")
-                .arg(build.path())
-                .arg("WhatapStub.class"));
-            fs::rename(&tmp_jar, &jar).unwrap();
-        }
-        jar
+        built_jar(
+            "whatap.agent.tracer-0.0.1.jar",
+            "WhatapStub",
+            Some("Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n"),
+        )
     })
     .clone()
+}
+
+/// `IdleMain` (tests/stub-agent/IdleMain.java) in a jar of its own, for a JVM's class path:
+/// the agent's classes then come only from the agent jar, as the real tracer's do (doctor
+/// finds an attached agent by its jar open in the JVM).
+pub fn stub_app_jar() -> PathBuf {
+    static JAR: OnceLock<PathBuf> = OnceLock::new();
+    JAR.get_or_init(|| built_jar("stub-app.jar", "IdleMain", None))
+        .clone()
+}
+
+/// `tests/stub-agent/<class>.java` compiled into `target/stub-agent-3/<name>` (with
+/// `manifest`), once: a file lock keeps parallel runs from building it twice.
+fn built_jar(name: &str, class: &str, manifest: Option<&str>) -> PathBuf {
+    // The directory name changes with the jars' contents, so an old build is never reused.
+    let out = repo().join("target/stub-agent-3");
+    fs::create_dir_all(&out).unwrap();
+    let jar = out.join(name);
+    let lock = fs::File::create(out.join(".lock")).unwrap();
+    // SAFETY: flock on our own descriptor; released when `lock` drops.
+    unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    if !jar.exists() {
+        let build = tempfile::tempdir_in(&out).unwrap();
+        run(process::Command::new("javac")
+            .args(["--release", "11", "-d"])
+            .arg(build.path())
+            .arg(repo().join(format!("tests/stub-agent/{class}.java"))));
+        let tmp_jar = build.path().join("built.jar");
+        let mut cmd = process::Command::new("jar");
+        match manifest {
+            Some(text) => {
+                fs::write(build.path().join("MANIFEST.MF"), text).unwrap();
+                cmd.arg("cfm")
+                    .arg(&tmp_jar)
+                    .arg(build.path().join("MANIFEST.MF"));
+            }
+            None => {
+                cmd.arg("cf").arg(&tmp_jar);
+            }
+        }
+        run(cmd
+            .arg("-C")
+            .arg(build.path())
+            .arg(format!("{class}.class")));
+        fs::rename(&tmp_jar, &jar).unwrap();
+    }
+    jar
 }
 
 fn run(cmd: &mut process::Command) {
@@ -328,8 +364,8 @@ impl Jvm {
         }
         cmd.args(options)
             .arg("-cp")
-            .arg(stub_jar())
-            .arg("WhatapStub");
+            .arg(stub_app_jar())
+            .arg("IdleMain");
         if tomcat_home.is_some() {
             cmd.args(["org.apache.catalina.startup.Bootstrap", "start"]);
         }
@@ -648,4 +684,106 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     let module = php_stub_module();
     fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
     dir
+}
+
+/// A collector stand-in: accepts and counts connections, then drops them.
+pub fn collector() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+/// The response to `GET /` on a loopback port, None when nothing answers.
+pub fn http_get(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+/// The stand-in for the proprietary whatap-php agent daemon (`whatap_php`), compiled with gcc
+/// from tests/php-agent once per `cargo test` run (a file lock serializes concurrent runs).
+pub fn php_stub_agent() -> PathBuf {
+    static AGENT: OnceLock<PathBuf> = OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            let out = repo().join("target/php-agent");
+            fs::create_dir_all(&out).unwrap();
+            let lock = fs::File::create(out.join(".lock")).unwrap();
+            // SAFETY: flock on our own descriptor; released when `lock` drops.
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+            let source = repo().join("tests/php-agent/whatap_php.c");
+            let agent = out.join("whatap_php");
+            let stale = |a: &Path| {
+                let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+                modified(a) < modified(&source)
+            };
+            if !agent.exists() || stale(&agent) {
+                let tmp = out.join("whatap_php.tmp");
+                run(process::Command::new("gcc")
+                    .args(["-O2", "-Wall", "-o"])
+                    .arg(&tmp)
+                    .arg(&source));
+                fs::rename(&tmp, &agent).unwrap();
+            }
+            agent
+        })
+        .clone()
+}
+
+/// An agent archive in the vendor's package layout: the stub module as whatap_<API>.so and the
+/// stub agent daemon as usr/whatap/php/whatap_php.
+pub fn php_stub_archive_with_agent() -> tempfile::TempDir {
+    let dir = php_stub_archive();
+    let bin = dir.path().join("usr/whatap/php");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(php_stub_agent(), bin.join("whatap_php")).unwrap();
+    dir
+}
+
+/// Runs `cmd`, which must succeed (`what` names it in the failure), and returns the JSON
+/// document it printed.
+pub fn json_ok(cmd: &mut Command, what: &str) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
+}
+
+/// A document without the metadata that changes from run to run and host to host
+/// (`schema_version`, `whatap_version`, `host`, `generated_at`), for snapshots.
+pub fn without_metadata(doc: &serde_json::Value) -> serde_json::Value {
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        for key in ["schema_version", "whatap_version", "host", "generated_at"] {
+            map.remove(key);
+        }
+    }
+    doc
+}
+
+/// The string `key` of every item of the array `list` (hosts of a report, ids, ...).
+pub fn column(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_string())
+        .collect()
 }
