@@ -12,9 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# One row per target: triple, archive, Debian arch, RPM arch ("-": no package), the C
-# compiler for ring's C and assembly (and mimalloc), the cross binutils prefix ("-": the
-# host's, which links musl targets with the toolchain's own musl CRT).
+# One row per target: triple, archive (tar.gz; zip is Windows', issue 17), Debian arch, RPM
+# arch ("-": no package), the C compiler for ring's C and assembly, the cross binutils prefix
+# ("-": the host's, which links musl targets with the toolchain's own musl CRT). A new target
+# is one row here (and, for a new archive kind, one case in the loop that stages it).
 TARGETS=(
   "x86_64-unknown-linux-musl  tar.gz amd64 x86_64  musl-gcc              -"
   "aarch64-unknown-linux-musl tar.gz arm64 aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-"
@@ -157,10 +158,12 @@ EOF
 
 for triple in "${wanted[@]}"; do
   read -r _ archive deb rpm _ _ <<<"$(row "$triple")"
-  bin=target/$triple/release/whatap
+  exe=
+  [[ $triple != *-windows-* ]] || exe=.exe
+  bin=target/$triple/release/whatap$exe
   name=whatap-$version-$triple
   stage=$work/$name
-  install -D -m 0755 "$bin" "$stage/whatap"
+  install -D -m 0755 "$bin" "$stage/whatap$exe"
   install -d -m 0755 "$stage/completions" "$stage/man"
   install -m 0644 completions/* "$stage/completions/"
   install -m 0644 man/*.1 "$stage/man/"
@@ -176,6 +179,7 @@ for triple in "${wanted[@]}"; do
 done
 
 install -m 0755 scripts/install.sh "$dist/install.sh"
-(cd "$dist" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%P\n' | sort | xargs sha256sum >SHA256SUMS)
+sums=$(cd "$dist" && find . -maxdepth 1 -type f -printf '%P\n' | sort | xargs sha256sum)
+echo "$sums" >"$dist/SHA256SUMS"
 rm -rf "$work"
 ls -l "$dist"

@@ -248,6 +248,33 @@ fn tarballs_hold_the_binary_completions_man_pages_and_licence_notices() {
     }
 }
 
+/// Whether a 64-bit little-endian ELF file still has a symbol table (SHT_SYMTAB): a stripped
+/// one does not.
+fn has_symtab(path: &Path) -> bool {
+    let b = fs::read(path).unwrap();
+    let shoff = u64::from_le_bytes(b[40..48].try_into().unwrap()) as usize;
+    let size = u16::from_le_bytes([b[58], b[59]]) as usize;
+    let count = u16::from_le_bytes([b[60], b[61]]) as usize;
+    const SHT_SYMTAB: u32 = 2;
+    (0..count).any(|i| {
+        let at = shoff + i * size + 4;
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) == SHT_SYMTAB
+    })
+}
+
+/// The release profile (Cargo.toml, README "Release builds"): stripped, at most 10 MB.
+#[test]
+fn release_binaries_are_stripped_and_at_most_10_mb() {
+    let Some(dist) = dist() else { return };
+    for triple in [X86, ARM] {
+        let (_unpacked, top) = unpack(&dist, triple);
+        let bin = top.join("whatap");
+        let size = fs::metadata(&bin).unwrap().len();
+        assert!(size <= 10_000_000, "{triple}: {size} bytes");
+        assert!(!has_symtab(&bin), "{triple}: not stripped");
+    }
+}
+
 /// `rpm --qf` of a package file.
 fn rpm_query(file: &Path, format: &str) -> String {
     stdout(&run(Command::new("rpm")
