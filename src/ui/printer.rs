@@ -214,16 +214,19 @@ impl Printer {
         if self.json {
             return;
         }
+        // One line each: a path or value with a line break or escape sequence in it is shown
+        // escaped, not emitted raw.
+        let line = |text: &str| self.redact(&super::mask::visible(text));
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
             "{} {}",
             self.red(&crate::msg!("label-error")),
-            self.redact(&error.to_string())
+            line(&error.to_string())
         );
         if let Some(hint) = error.hint() {
             let label = crate::msg!("label-hint");
-            let _ = writeln!(err, "  {} {}", self.yellow(&label), self.redact(hint));
+            let _ = writeln!(err, "  {} {}", self.yellow(&label), line(hint));
         }
     }
 }
