@@ -71,10 +71,6 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// `--version` names the version, the target and a commit; returns the commit.
 fn version_commit(line: &str, triple: &str) -> String {
     let prefix = format!("whatap {VERSION} ({triple}, commit ");

@@ -12,10 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Exit 3, the one-line error naming `names`.
 fn assert_refused(out: &Output, names: &str) {
     let text = stderr(out);

@@ -339,6 +339,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A finished command's stderr as text.
+pub fn stderr(out: &process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Where `tool` is: on PATH, or in /usr/sbin or /sbin (not on a non-root PATH).
 pub fn find_tool(tool: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH").unwrap_or_default();
