@@ -5,12 +5,18 @@
 #     sprinkled in, `whatap doctor --log FILE --full` against `grep -E` and `rg` over the same
 #     patterns (taken from rules/catalog.toml), with wall time and peak memory.
 # Usage: scripts/bench-doctor.sh [runs] [log size in MiB]
+# WHATAP_BENCH_BIN=PATH times that binary instead of a fresh release build (e.g. a musl
+# build from target/<triple>/release/, to compare it with the glibc one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
 log_mib=${2:-1024}
-cargo build --release -q
-bin=$PWD/target/release/whatap
+if [[ -n ${WHATAP_BENCH_BIN:-} ]]; then
+  bin=$(realpath "$WHATAP_BENCH_BIN")
+else
+  cargo build --release -q
+  bin=$PWD/target/release/whatap
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -12,7 +12,8 @@ pub fn run(shell: clap_complete::Shell) -> u8 {
 
 /// The top page on stdout, or every page (whatap.1, whatap-install.1, ...) into `dir`.
 pub fn man(dir: Option<&Path>) -> Result<u8> {
-    let mut command = Cli::command();
+    // The pages are committed and shipped for every target: they name the version only.
+    let mut command = Cli::command().long_version(None::<&str>);
     // Built as generate_to builds it, so both list the same subcommands.
     command.build();
     match dir {

@@ -64,10 +64,6 @@ impl Case {
     }
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Exit `code`, `error: <one line naming what>` then `hint:`, the license never in full.
 fn assert_clear_error(out: &Output, code: i32, names: &str) {
     let text = stderr(out);
@@ -350,7 +346,7 @@ fn uninstall_refuses_a_recorded_file_swapped_for_a_symlink() {
 
 #[test]
 fn whatap_conf_is_0600_for_the_runtime_user_and_state_is_private() {
-    if !must_have("root (to chown to the runtime's user)", nix_root()) {
+    if !must_have("root (to chown to the runtime's user)", is_root()) {
         return;
     }
     let case = Case::new("tomcat9-setenv-no-newline");
@@ -388,11 +384,6 @@ fn whatap_conf_is_0600_for_the_runtime_user_and_state_is_private() {
         .args(["uninstall", "--yes"])
         .assert()
         .success();
-}
-
-fn nix_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod attach;
 mod completions;
 mod concurrency;
 mod crash_safety;
+mod dist;
 mod doctor;
 mod doctor_catalog;
 mod doctor_nodejs;

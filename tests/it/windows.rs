@@ -192,9 +192,70 @@ fn whatap_exe_runs_under_wine() {
     let Some(wine) = wine() else { return };
     let out = wine.whatap().arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("whatap {}", env!("CARGO_PKG_VERSION"))
+    let line = String::from_utf8_lossy(&out.stdout);
+    let prefix = format!("whatap {} ({TARGET}, commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+}
+
+/// scripts/dist.sh's Windows zip (built by .ci/run into target/dist, or `WHATAP_DIST_DIR`):
+/// listed in SHA256SUMS with its sum, `whatap-<ver>-<target>/whatap.exe` with the man pages,
+/// completions and licenses beside it, and that whatap.exe runs under wine.
+#[test]
+fn the_dist_zip_holds_a_whatap_exe_that_runs() {
+    let Some(wine) = wine() else { return };
+    let dist = std::env::var_os("WHATAP_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo().join("target/dist"));
+    let name = format!("whatap-{}-{TARGET}", env!("CARGO_PKG_VERSION"));
+    let zip_path = dist.join(format!("{name}.zip"));
+    if !common::must_have(
+        &format!("{} (built by scripts/dist.sh)", zip_path.display()),
+        zip_path.is_file(),
+    ) {
+        return;
+    }
+    let bytes = fs::read(&zip_path).unwrap();
+    let sums = fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    let line = format!("{}  {name}.zip", common::http::sha256(&bytes));
+    assert!(
+        sums.lines().any(|l| l == line),
+        "{line} not in SHA256SUMS:\n{sums}"
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    for file in [
+        "whatap.exe",
+        "README.md",
+        "LICENSE",
+        "THIRD-PARTY-LICENSES.txt",
+    ] {
+        assert!(
+            names.contains(&format!("{name}/{file}")),
+            "{file}: {names:?}"
+        );
+    }
+    assert!(
+        names.iter().any(|n| n.ends_with(".1")),
+        "no man page: {names:?}"
+    );
+    let dir = wine.fresh_dir("dist-zip");
+    let mut exe = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name(&format!("{name}/whatap.exe")).unwrap(),
+        &mut exe,
+    )
+    .unwrap();
+    fs::write(dir.join("whatap.exe"), exe).unwrap();
+    let out = wine
+        .command("C:\\dist-zip\\whatap.exe")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && version.contains(TARGET),
+        "{version}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

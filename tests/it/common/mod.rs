@@ -339,6 +339,29 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A finished command's stderr as text.
+pub fn stderr(out: &process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Where `tool` is: on PATH, or in /usr/sbin or /sbin (not on a non-root PATH).
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&paths)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
+pub fn which(tool: &str) -> bool {
+    find_tool(tool).is_some()
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Is this run required to have every real part (CI), or may it skip loudly?
 pub fn must_have(part: &str, present: bool) -> bool {
     if present {
