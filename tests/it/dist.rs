@@ -421,6 +421,7 @@ fn sha256sums_cover_every_artifact_the_contract_names() {
         format!("whatap_{VERSION}-1_arm64.deb"),
         format!("whatap-{VERSION}-1.x86_64.rpm"),
         format!("whatap-{VERSION}-1.aarch64.rpm"),
+        format!("whatap-{VERSION}-x86_64-pc-windows-gnu.zip"),
         "install.sh".to_string(),
     ] {
         assert!(listed.contains(&name.as_str()), "{name} not in SHA256SUMS");
