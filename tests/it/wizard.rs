@@ -3,6 +3,7 @@
 //! confirmation (nothing changed either time), and no questions at all when CI is set.
 
 use crate::common::http::{Server, sha256, zip_with};
+use crate::common::tomcat::*;
 use crate::common::*;
 use rexpect::session::{PtySession, spawn_command};
 use std::net::TcpListener;
@@ -176,7 +177,7 @@ fn no_questions_when_ci_is_set() {
     assert_eq!(exit_code(&p), 2);
 }
 
-/// Step 1 without --home: whatever detection lists is left unpicked and a path is typed.
+/// Step 1 without --home: whatever detection lists is unpicked and a path is typed.
 /// The run stops at the confirmation, after the diff showed the typed tree's files.
 #[test]
 fn a_typed_path_when_no_detected_runtime_is_picked() {
@@ -187,16 +188,20 @@ fn a_typed_path_when_no_detected_runtime_is_picked() {
     let state = dir.path().join("state");
     let detected = whatap(&state).args(["detect", "--json"]).output().unwrap();
     let detected: serde_json::Value = serde_json::from_slice(&detected.stdout).unwrap();
-    let count = detected["runtimes"].as_array().unwrap().len();
+    let detected = detected["runtimes"].as_array().unwrap().clone();
     let before = tree_bytes(&home);
 
     let mut p = spawn_command(wizard_command(&state, false), Some(30_000)).unwrap();
-    if count > 0 {
+    if !detected.is_empty() {
         p.exp_string("Install the agent into").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
-        if count == 1 {
-            // A single runtime comes preselected: unpick it.
-            key(&mut p, " ");
+        // What runs is preselected (or the only one found): unpick each, row by row.
+        let running = detected.iter().any(|r| r["pid"].is_u64());
+        for runtime in &detected {
+            if runtime["pid"].is_u64() || (!running && detected.len() == 1) {
+                key(&mut p, " ");
+            }
+            key(&mut p, "\x1b[B");
         }
         key(&mut p, "\r");
     }
@@ -266,9 +271,9 @@ fn questions_in_korean() {
 
 /// How step 1's entry is chosen.
 enum Pick {
-    /// The only runtime found comes preselected: Enter goes on with it.
-    OnlyOne,
-    /// Several found, none preselected: Space on the first, then Enter.
+    /// What runs, or the only runtime found, comes preselected: Enter alone goes on with it.
+    Preselected,
+    /// The first entry, picked with Space unless it is already, then Enter.
     First,
 }
 
@@ -284,10 +289,15 @@ fn install_the_detected(kind: &str, pick: Pick, agent: Option<&Path>, planned: &
     cmd.args(["--runtime", kind]);
     let mut p = spawn_command(cmd, Some(60_000)).unwrap();
     let mut seen = p.exp_string("Install the agent into").unwrap();
-    // The list is drawn after the prompt line.
+    // The list is drawn after the prompt line: `[x]` or `[ ]` before each entry.
+    let (drawn, first) = p.exp_regex(r"\[[ x]\]").unwrap();
+    seen += &drawn;
+    seen += &first;
     std::thread::sleep(std::time::Duration::from_millis(300));
     if let Pick::First = pick {
-        key(&mut p, " ");
+        if first == "[ ]" {
+            key(&mut p, " ");
+        }
     }
     key(&mut p, "\r");
     seen += &p.exp_string("License").unwrap();
@@ -353,11 +363,42 @@ fn the_detected_debian_tomcat_is_picked() {
     let _alone = host::DETECTABLE.exclusive();
     let seen = install_the_detected(
         "tomcat",
-        Pick::OnlyOne,
+        Pick::Preselected,
         Some(&stub_jar()),
         "/var/lib/tomcat10/bin/setenv.sh",
     );
     assert!(seen.contains("/usr/share/tomcat10"), "{seen}");
+}
+
+/// The operator's case from the field: one Tomcat runs (Debian's tomcat10 on a private
+/// CATALINA_BASE) while Debian's own tree is installed and stopped. The running one comes
+/// preselected, so Enter alone goes on with it: the plan is for its base.
+#[test]
+fn enter_goes_on_with_the_one_running_tomcat() {
+    if !have_tomcat10() {
+        return;
+    }
+    let alone = host::DETECTABLE.exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let tomcat = Tomcat {
+        home: DEBIAN_HOME.into(),
+        base: make_base(dir.path(), port),
+        port,
+        marker: dir.path().join("agent.marker"),
+    };
+    let running = tomcat.start_while_exclusive(&alone);
+    let seen = install_the_detected(
+        "tomcat",
+        Pick::Preselected,
+        Some(&stub_jar()),
+        &format!("{}/bin/setenv.sh", tomcat.base.display()),
+    );
+    assert!(
+        seen.contains("[x] tomcat") && seen.contains(&format!("PID {}", running.pid)),
+        "{seen}"
+    );
+    drop(running);
 }
 
 #[test]
@@ -372,7 +413,7 @@ fn the_detected_debian_jetty_is_picked() {
     let _default_file = host::hold(&host::ETC_DEFAULT_JETTY9);
     let seen = install_the_detected(
         "jetty",
-        Pick::OnlyOne,
+        Pick::Preselected,
         Some(&stub_jar()),
         "/etc/default/jetty9",
     );
@@ -417,7 +458,7 @@ fn a_detected_python_app_is_picked() {
     let home = std::fs::canonicalize(app.path()).unwrap().join("whatap");
     let seen = install_the_detected(
         "python",
-        Pick::OnlyOne,
+        Pick::Preselected,
         None,
         &format!("{}/whatap.conf", home.display()),
     );
@@ -440,7 +481,7 @@ fn the_detected_infra_agent_is_picked() {
     let _daemon = Detectable::spawn(Command::new(&daemon).arg("300"));
     let seen = install_the_detected(
         "infra",
-        Pick::OnlyOne,
+        Pick::Preselected,
         None,
         "/usr/whatap/infra/conf/whatap.conf",
     );

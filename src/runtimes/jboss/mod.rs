@@ -382,7 +382,7 @@ const POINTING: java::Pointing = java::Pointing {
 
 /// `--pid` or `--home`: the running server of that home (its mode), else the home standalone.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
-    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let home = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(home) => home,
     };

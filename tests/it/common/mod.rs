@@ -2,6 +2,7 @@
 
 pub mod host;
 pub mod http;
+pub mod tomcat;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
