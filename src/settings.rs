@@ -24,12 +24,20 @@ pub struct Settings {
     pub lang: Lang,
     pub quiet: bool,
     pub verbose: bool,
-    pub color: bool,
+    /// Colour, decided for each stream on its own: a report redirected to a file gets none
+    /// while the notes on the terminal keep theirs.
+    pub color: Colors,
     /// A person can answer prompts: stdin and stderr are terminals and CI is not set.
     pub interactive: bool,
     /// `install` may ask for what its flags lack: stdin and stdout are terminals, CI is not
     /// set, and neither --json nor --yes asks for no questions.
     pub wizard: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Colors {
+    pub stdout: bool,
+    pub stderr: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,6 +179,11 @@ impl RawArgs {
 pub struct Environment {
     pub ci: bool,
     pub no_color: bool,
+    /// CLICOLOR_FORCE set (and not 0): colour even where no terminal is.
+    pub force_color: bool,
+    /// TERM=dumb or CLICOLOR=0: this terminal shows no colour.
+    pub dumb_terminal: bool,
+    /// The locale messages follow (LC_ALL, LC_MESSAGES, LANG).
     pub locale: Option<String>,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
@@ -183,6 +196,9 @@ impl Environment {
         Environment {
             ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
             no_color: var("NO_COLOR").is_some(),
+            force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+            dumb_terminal: var("TERM").is_some_and(|t| t == "dumb")
+                || var("CLICOLOR").is_some_and(|v| v == "0"),
             locale: var("LC_ALL")
                 .or_else(|| var("LC_MESSAGES"))
                 .or_else(|| var("LANG")),
@@ -190,6 +206,18 @@ impl Environment {
             stderr_tty: std::io::stderr().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
         }
+    }
+}
+
+/// Colour on a stream: never with --no-color or NO_COLOR, always with CLICOLOR_FORCE, else
+/// only when the stream is a terminal that shows colour.
+fn colors(no_color_flag: bool, env: &Environment) -> Colors {
+    let on = |tty: bool| {
+        !no_color_flag && !env.no_color && (env.force_color || (tty && !env.dumb_terminal))
+    };
+    Colors {
+        stdout: on(env.stdout_tty),
+        stderr: on(env.stderr_tty),
     }
 }
 
@@ -222,7 +250,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         lang: lang(g.lang, env),
         quiet: g.quiet,
         verbose: g.verbose,
-        color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
+        color: colors(g.no_color, env),
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
         wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
@@ -522,6 +550,55 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env(stdout_tty: bool, stderr_tty: bool) -> Environment {
+        Environment {
+            ci: false,
+            no_color: false,
+            force_color: false,
+            dumb_terminal: false,
+            locale: None,
+            stdin_tty: true,
+            stderr_tty,
+            stdout_tty,
+        }
+    }
+
+    #[test]
+    fn colour_is_decided_per_stream() {
+        // `whatap doctor > report.txt` from a terminal: the file gets none, the notes do.
+        let redirected = colors(false, &env(false, true));
+        assert_eq!(
+            redirected,
+            Colors {
+                stdout: false,
+                stderr: true
+            }
+        );
+        assert_eq!(colors(true, &env(true, true)), Colors::default());
+        let dumb = Environment {
+            dumb_terminal: true,
+            ..env(true, true)
+        };
+        assert_eq!(colors(false, &dumb), Colors::default());
+        let no_color = Environment {
+            no_color: true,
+            force_color: true,
+            ..env(true, true)
+        };
+        assert_eq!(colors(false, &no_color), Colors::default());
+        let forced = Environment {
+            force_color: true,
+            ..env(false, false)
+        };
+        assert_eq!(
+            colors(false, &forced),
+            Colors {
+                stdout: true,
+                stderr: true
+            }
+        );
+    }
 
     #[test]
     fn hosts_accept_slashes_and_commas() {

@@ -30,7 +30,8 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
     let interrupted = msg!("wizard-interrupted");
     ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
     let colorful = ColorfulTheme::default();
-    let theme: &dyn Theme = if settings.color {
+    // dialoguer draws on stderr.
+    let theme: &dyn Theme = if settings.color.stderr {
         &colorful
     } else {
         &SimpleTheme

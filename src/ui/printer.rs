@@ -13,7 +13,9 @@ use std::io::Write;
 pub struct Printer {
     pub json: bool,
     pub quiet: bool,
-    color: bool,
+    /// Colour per stream: text is styled when either takes colour, and the styles are taken
+    /// out again on the way to a stream that takes none.
+    color: crate::settings::Colors,
     /// `--output FILE`: the document is wanted even when stdout gets text.
     to_file: bool,
     secrets: RefCell<Vec<String>>,
@@ -69,7 +71,7 @@ impl Printer {
         Printer {
             json,
             quiet: false,
-            color: false,
+            color: crate::settings::Colors::default(),
             to_file: false,
             secrets: RefCell::new(Vec::new()),
             document: RefCell::new(None),
@@ -86,7 +88,7 @@ impl Printer {
     }
 
     fn style(&self, style: Style) -> Style {
-        if self.color {
+        if self.color.stdout || self.color.stderr {
             style.force_styling(true)
         } else {
             style.force_styling(false)
@@ -154,17 +156,27 @@ impl Printer {
         }
         let text = self.redact(text);
         if self.json {
-            let _ = write!(std::io::stderr().lock(), "{text}");
+            self.to_stderr(&text);
         } else {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            let text = uncolored_unless(self.color.stdout, &text);
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes());
         }
     }
 
     /// Progress and notes: always stderr, silent with -q.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{}", self.redact(text));
+            self.to_stderr(&format!("{}\n", self.redact(text)));
         }
+    }
+
+    fn to_stderr(&self, text: &str) {
+        let text = uncolored_unless(self.color.stderr, text);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(text.as_bytes());
     }
 
     /// A unified diff, coloured by line.
@@ -214,17 +226,29 @@ impl Printer {
         if self.json {
             return;
         }
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{} {}",
+        let mut text = format!(
+            "{} {}\n",
             self.red(&crate::msg!("label-error")),
             self.redact(&error.to_string())
         );
         if let Some(hint) = error.hint() {
             let label = crate::msg!("label-hint");
-            let _ = writeln!(err, "  {} {}", self.yellow(&label), self.redact(hint));
+            text.push_str(&format!(
+                "  {} {}\n",
+                self.yellow(&label),
+                self.redact(hint)
+            ));
         }
+        self.to_stderr(&text);
+    }
+}
+
+/// `text` as is on a stream that takes colour, else without its escape codes.
+fn uncolored_unless(color: bool, text: &str) -> std::borrow::Cow<'_, str> {
+    if color {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        console::strip_ansi_codes(text)
     }
 }
 

@@ -36,4 +36,5 @@ mod reinstall;
 mod report;
 mod selectors;
 mod systemd_sandbox;
+mod terminals;
 mod wizard;
