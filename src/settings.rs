@@ -7,6 +7,7 @@ use crate::cli::{self, Cli, RuntimeArg};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::runtimes::kind::RuntimeKind;
+use crate::ui::codeset::Codeset;
 use crate::ui::i18n::Lang;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub struct Settings {
     pub output: Option<PathBuf>,
     pub state: StateDir,
     pub lang: Lang,
+    /// The terminal's character set: text for a person is written in it.
+    pub codeset: Codeset,
     pub quiet: bool,
     pub verbose: bool,
     /// Colour, decided for each stream on its own: a report redirected to a file gets none
@@ -185,6 +188,8 @@ pub struct Environment {
     pub dumb_terminal: bool,
     /// The locale messages follow (LC_ALL, LC_MESSAGES, LANG).
     pub locale: Option<String>,
+    /// The locale the terminal's characters follow (LC_ALL, LC_CTYPE, LANG).
+    pub ctype_locale: Option<String>,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
     pub stdout_tty: bool,
@@ -201,6 +206,9 @@ impl Environment {
                 || var("CLICOLOR").is_some_and(|v| v == "0"),
             locale: var("LC_ALL")
                 .or_else(|| var("LC_MESSAGES"))
+                .or_else(|| var("LANG")),
+            ctype_locale: var("LC_ALL")
+                .or_else(|| var("LC_CTYPE"))
                 .or_else(|| var("LANG")),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
@@ -221,14 +229,23 @@ fn colors(no_color_flag: bool, env: &Environment) -> Colors {
     }
 }
 
-/// `--lang`, else the locale (`ko*` is Korean), else English.
+/// `--lang`, else the locale (`ko*` is Korean), else English; English too where the
+/// terminal's codeset cannot show Hangul.
 pub fn lang(flag: Option<cli::Lang>, env: &Environment) -> Lang {
-    match flag {
+    let wanted = match flag {
         Some(cli::Lang::Ko) => Lang::Ko,
         Some(cli::Lang::En) => Lang::En,
         None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
         None => Lang::En,
+    };
+    match codeset(env).shows_hangul() {
+        true => wanted,
+        false => Lang::En,
     }
+}
+
+pub fn codeset(env: &Environment) -> Codeset {
+    Codeset::of_locale(env.ctype_locale.as_deref())
 }
 
 pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
@@ -248,6 +265,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
         ),
         lang: lang(g.lang, env),
+        codeset: codeset(env),
         quiet: g.quiet,
         verbose: g.verbose,
         color: colors(g.no_color, env),
@@ -558,6 +576,7 @@ mod tests {
             force_color: false,
             dumb_terminal: false,
             locale: None,
+            ctype_locale: None,
             stdin_tty: true,
             stderr_tty,
             stdout_tty,

@@ -27,6 +27,11 @@ fn asked<T>(answer: dialoguer::Result<T>) -> Result<T> {
 }
 
 pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result<u8> {
+    // dialoguer writes its prompts as UTF-8 itself: on another codeset they are asked in
+    // English, which every terminal shows.
+    if settings.codeset != ui::codeset::Codeset::Utf8 {
+        ui::i18n::set_lang(ui::i18n::Lang::En);
+    }
     let interrupted = msg!("wizard-interrupted");
     ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
     let colorful = ColorfulTheme::default();

@@ -1,5 +1,6 @@
 //! Everything that reaches the terminal: the printer (text or JSON), prompts, messages.
 
+pub mod codeset;
 pub mod i18n;
 pub mod interrupt;
 pub mod mask;

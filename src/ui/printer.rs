@@ -16,6 +16,8 @@ pub struct Printer {
     /// Colour per stream: text is styled when either takes colour, and the styles are taken
     /// out again on the way to a stream that takes none.
     color: crate::settings::Colors,
+    /// The terminal's character set: every text line is written in it (JSON stays UTF-8).
+    codeset: super::codeset::Codeset,
     /// `--output FILE`: the document is wanted even when stdout gets text.
     to_file: bool,
     secrets: RefCell<Vec<String>>,
@@ -60,6 +62,7 @@ impl Printer {
             json: settings.json,
             quiet: settings.quiet,
             color: settings.color,
+            codeset: settings.codeset,
             to_file: settings.output.is_some(),
             secrets: RefCell::new(Vec::new()),
             document: RefCell::new(None),
@@ -72,6 +75,7 @@ impl Printer {
             json,
             quiet: false,
             color: crate::settings::Colors::default(),
+            codeset: super::codeset::Codeset::Utf8,
             to_file: false,
             secrets: RefCell::new(Vec::new()),
             document: RefCell::new(None),
@@ -161,7 +165,7 @@ impl Printer {
             let text = uncolored_unless(self.color.stdout, &text);
             let _ = std::io::stdout()
                 .lock()
-                .write_all(text.as_bytes());
+                .write_all(&self.codeset.encode(&text));
         }
     }
 
@@ -176,7 +180,7 @@ impl Printer {
         let text = uncolored_unless(self.color.stderr, text);
         let _ = std::io::stderr()
             .lock()
-            .write_all(text.as_bytes());
+            .write_all(&self.codeset.encode(&text));
     }
 
     /// A unified diff, coloured by line.

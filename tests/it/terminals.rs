@@ -1,6 +1,7 @@
 //! Terminals of every kind: colour decided per stream (a report redirected to a file from a
-//! terminal gets no escape codes; `NO_COLOR`, `TERM=dumb`, `CLICOLOR_FORCE`). util-linux
-//! `script` runs the binary on a real pseudo-terminal.
+//! terminal gets no escape codes; `NO_COLOR`, `TERM=dumb`, `CLICOLOR_FORCE`), and the legacy
+//! Korean codesets (`LANG=ko_KR.eucKR`): text re-encoded, English where Hangul cannot be shown.
+//! util-linux `script` runs the binary on a real pseudo-terminal.
 
 use crate::common::*;
 use std::path::Path;
@@ -110,4 +111,68 @@ fn term_dumb_and_no_color_get_none_and_clicolor_force_gets_colour() {
         .output()
         .unwrap();
     assert!(!has_escapes(&piped.stdout), "{piped:?}");
+}
+
+fn hangul(text: &str) -> bool {
+    text.chars().any(|c| ('가'..='힣').contains(&c))
+}
+
+/// The legacy Korean terminals of JEUS and WebLogic hosts: every line in EUC-KR, readable as
+/// such (and not as UTF-8), errors and hints included; the JSON document stays UTF-8.
+#[test]
+fn an_euc_kr_terminal_gets_euc_kr() {
+    let (_dir, home, state) = installed("tomcat9");
+    for locale in ["ko_KR.eucKR", "ko_KR.EUC-KR", "ko_KR.CP949"] {
+        let out = whatap(&state)
+            .env("LANG", locale)
+            .args(["doctor", "--no-network", "--home"])
+            .arg(&home)
+            .output()
+            .unwrap();
+        assert!(
+            std::str::from_utf8(&out.stdout).is_err(),
+            "{locale}: still UTF-8: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let (text, had_errors) = encoding_rs::EUC_KR.decode_without_bom_handling(&out.stdout);
+        assert!(!had_errors, "{locale}: not EUC-KR: {text}");
+        assert!(hangul(&text), "{locale}: no Hangul: {text}");
+
+        let refused = whatap(&state)
+            .env("LANG", locale)
+            .args(["install", "--host", "127.0.0.1"])
+            .output()
+            .unwrap();
+        let (text, had_errors) = encoding_rs::EUC_KR.decode_without_bom_handling(&refused.stderr);
+        assert!(!had_errors && text.contains("--license"), "{text}");
+        assert!(hangul(&text), "{text}");
+    }
+    let json = whatap(&state)
+        .env("LANG", "ko_KR.eucKR")
+        .args(["doctor", "--no-network", "--json", "--home"])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let document = json_of(&json.stdout);
+    assert!(
+        hangul(&document["findings"].to_string()) || document["findings"] == serde_json::json!([]),
+        "{document}"
+    );
+}
+
+fn json_of(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).expect("a UTF-8 JSON document")
+}
+
+/// A codeset that has no Hangul (ISO-8859-1): Korean asked for, English shown.
+#[test]
+fn a_codeset_without_hangul_gets_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = whatap(dir.path())
+        .env("LC_ALL", "ko_KR.ISO-8859-1")
+        .args(["--lang", "ko", "install", "--host", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("--license is required"), "{text}");
 }
