@@ -149,7 +149,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --no-network --list-rules --log --full --fix --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --no-network --list-rules --log --full --fix --only --skip --fail-on --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +197,18 @@ _whatap() {
                     ;;
                 --log)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -162,6 +162,11 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l only -d 'Run only these checks (finding ids, comma-separated or repeated; see --list-rules)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l skip -d 'Leave these checks out (finding ids, comma-separated or repeated)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l fail-on -d 'Which findings make the exit code 1' -r -f -a "error\t''
+warning\t''
+never\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''

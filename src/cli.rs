@@ -234,4 +234,22 @@ pub struct DoctorArgs {
     /// Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded
     #[arg(long)]
     pub fix: bool,
+    /// Run only these checks (finding ids, comma-separated or repeated; see --list-rules)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave these checks out (finding ids, comma-separated or repeated)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Which findings make the exit code 1
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
+    pub fail_on: FailOn,
+}
+
+/// `doctor --fail-on`: the lowest severity that makes the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Never,
 }

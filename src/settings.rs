@@ -133,7 +133,7 @@ impl InstallSettings {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DoctorSettings {
     pub target: TargetSettings,
     pub network: bool,
@@ -141,6 +141,9 @@ pub struct DoctorSettings {
     pub logs: Vec<PathBuf>,
     pub full: bool,
     pub fix: bool,
+    /// `--only` / `--skip`, ids known to the catalog.
+    pub checks: crate::doctor::checks::Filter,
+    pub fail_on: cli::FailOn,
 }
 
 /// `whatap report`: the documents to read and where the page goes.
@@ -314,6 +317,17 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
             msg!("log-missing-hint"),
         ));
     }
+    for (flag, ids) in [("--only", &args.only), ("--skip", &args.skip)] {
+        if let Some(unknown) = ids
+            .iter()
+            .find(|id| !crate::doctor::catalog::rules().iter().any(|r| r.id == **id))
+        {
+            return Err(Error::usage(
+                msg!("doctor-unknown-check", flag = flag, id = unknown),
+                msg!("doctor-unknown-check-hint"),
+            ));
+        }
+    }
     Ok(DoctorSettings {
         target: target(&args.target),
         network: !args.no_network,
@@ -321,6 +335,11 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
+        checks: crate::doctor::checks::Filter {
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        },
+        fail_on: args.fail_on,
     })
 }
 

@@ -98,10 +98,7 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
             let doctor = DoctorSettings {
                 target: install.target.clone(),
                 network: true,
-                list_rules: false,
-                logs: Vec::new(),
-                full: false,
-                fix: false,
+                ..DoctorSettings::default()
             };
             super::doctor::run(settings, &doctor, printer)?;
         }
@@ -164,7 +161,7 @@ fn choose_targets(
         let chosen = asked(
             MultiSelect::with_theme(theme)
                 .with_prompt(msg!("wizard-pick-targets"))
-                .items(&ui::table::align(&rows))
+                .items(ui::table::align(&rows))
                 .defaults(&preselected(&detections))
                 .interact(),
         )?;

@@ -341,4 +341,18 @@ mod tests {
             assert_eq!(again.kind(), runtime.kind());
         }
     }
+
+    /// The doctor catalog's `runtimes` name kinds (or `java`, every Java server).
+    #[test]
+    fn catalog_runtimes_are_kinds_or_java() {
+        for rule in crate::doctor::catalog::rules() {
+            for name in &rule.runtimes {
+                assert!(
+                    name == "java" || RuntimeKind::from_name(name).is_some(),
+                    "{}: {name}",
+                    rule.id
+                );
+            }
+        }
+    }
 }

@@ -117,8 +117,10 @@ mod tests {
     /// Every Korean sentence we print can be shown on an EUC-KR terminal as it is.
     #[test]
     fn every_korean_text_fits_euc_kr() {
-        let messages: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
-            toml::from_str(include_str!("../../messages/messages.toml")).unwrap();
+        let messages: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, String>,
+        > = toml::from_str(include_str!("../../messages/messages.toml")).unwrap();
         let rules = crate::doctor::catalog::rules();
         let texts = messages
             .iter()
