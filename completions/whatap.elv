@@ -146,6 +146,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --only 'Run only these checks (finding ids, comma-separated or repeated; see --list-rules)'
             cand --skip 'Leave these checks out (finding ids, comma-separated or repeated)'
             cand --fail-on 'Which findings make the exit code 1'
+            cand --bundle 'Also write a support archive for WhaTap support: reports, masked confs, our blocks, the ledger, log tails, JVM command lines, firewall rules, versions (no full license)'
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'

@@ -167,6 +167,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l skip -d 'Leave 
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l fail-on -d 'Which findings make the exit code 1' -r -f -a "error\t''
 warning\t''
 never\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l bundle -d 'Also write a support archive for WhaTap support: reports, masked confs, our blocks, the ledger, log tails, JVM command lines, firewall rules, versions (no full license)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''

@@ -243,6 +243,10 @@ pub struct DoctorArgs {
     /// Which findings make the exit code 1
     #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
     pub fail_on: FailOn,
+    /// Also write a support archive for WhaTap support: reports, masked confs, our blocks,
+    /// the ledger, log tails, JVM command lines, firewall rules, versions (no full license)
+    #[arg(long, value_name = "FILE.tar.gz")]
+    pub bundle: Option<PathBuf>,
 }
 
 /// `doctor --fail-on`: the lowest severity that makes the exit code 1.

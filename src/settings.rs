@@ -10,7 +10,7 @@ use crate::runtimes::kind::RuntimeKind;
 use crate::ui::codeset::Codeset;
 use crate::ui::i18n::Lang;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/whatap";
 
@@ -144,6 +144,8 @@ pub struct DoctorSettings {
     /// `--only` / `--skip`, ids known to the catalog.
     pub checks: crate::doctor::checks::Filter,
     pub fail_on: cli::FailOn,
+    /// `--bundle FILE`, made absolute: where the support archive goes.
+    pub bundle: Option<PathBuf>,
 }
 
 /// `whatap report`: the documents to read and where the page goes.
@@ -258,10 +260,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         yes: g.yes,
         dry_run: g.dry_run,
         // Relative to where the command was started; the file is renamed into its directory.
-        output: g
-            .output
-            .as_deref()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
+        output: g.output.as_deref().map(absolute),
         state: StateDir::new(
             g.state_dir
                 .clone()
@@ -275,6 +274,11 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
         wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
+}
+
+/// A path as given, made absolute against the directory the command was started in.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl RuntimeArg {
@@ -317,6 +321,20 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
             msg!("log-missing-hint"),
         ));
     }
+    if let Some(dir) = args
+        .bundle
+        .as_deref()
+        .map(absolute)
+        .as_deref()
+        .and_then(Path::parent)
+    {
+        if !dir.is_dir() {
+            return Err(Error::usage(
+                msg!("bundle-dir-missing", path = dir.display()),
+                msg!("bundle-dir-missing-hint"),
+            ));
+        }
+    }
     for (flag, ids) in [("--only", &args.only), ("--skip", &args.skip)] {
         if let Some(unknown) = ids
             .iter()
@@ -340,6 +358,7 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
             skip: args.skip.clone(),
         },
         fail_on: args.fail_on,
+        bundle: args.bundle.as_deref().map(absolute),
     })
 }
 
@@ -367,10 +386,7 @@ pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
     }
     Ok(ReportSettings {
         files,
-        html: args
-            .html
-            .as_deref()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
+        html: args.html.as_deref().map(absolute),
     })
 }
 

@@ -156,13 +156,18 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
 /// A whole file that is ours to overwrite (a report named by `--output`, `report --html`):
 /// whatever it held is replaced atomically, so a reader never sees half a document.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_with_mode(path, bytes, 0o644)
+}
+
+/// `replace`, a new file created with `create_mode` (0600 for what only root should read).
+pub fn replace_with_mode(path: &Path, bytes: &[u8], create_mode: u32) -> Result<()> {
     let current = read_current(path)?;
     write(
         path,
         &WriteSpec {
             bytes,
             expect: current.as_deref(),
-            create_mode: 0o644,
+            create_mode,
             create_owner: None,
             validation: Validation::None,
         },

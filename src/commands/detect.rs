@@ -13,10 +13,7 @@ struct DetectReport<'a> {
 
 pub fn run(printer: &Printer) -> Result<u8> {
     let host = crate::detect::Host::scan();
-    let runtimes: Vec<Detection> = crate::runtimes::detect(&host, None)
-        .iter()
-        .map(|r| r.detection())
-        .collect();
+    let runtimes = found(&host);
     printer.document(&DetectReport {
         command: "detect",
         runtimes: &runtimes,
@@ -36,6 +33,21 @@ pub fn run(printer: &Printer) -> Result<u8> {
     }
     printer.report(&text);
     Ok(0)
+}
+
+fn found(host: &crate::detect::Host) -> Vec<Detection> {
+    crate::runtimes::detect(host, None)
+        .iter()
+        .map(|r| r.detection())
+        .collect()
+}
+
+/// `detect --json`'s document, for the support bundle.
+pub fn document(printer: &Printer, host: &crate::detect::Host) -> String {
+    printer.stamped(&DetectReport {
+        command: "detect",
+        runtimes: &found(host),
+    })
 }
 
 /// One runtime as the cells of a table row, each saying what it is: kind, version, where,

@@ -28,6 +28,9 @@ struct DoctorReport<'a> {
     /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     fixes: Option<Vec<&'a ChangeReport>>,
+    /// With --bundle: the support archive written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<super::bundle::BundleReport>,
 }
 
 #[derive(Serialize)]
@@ -118,8 +121,10 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     } else {
         Some(doctor::logs::DEFAULT_TAIL)
     };
-    // What `--only` / `--skip` leave out is not even looked at.
+    // What `--only` / `--skip` leave out is not even looked at (the bundle still takes logs).
     let filter = &doctor.checks;
+    let log_files: Vec<PathBuf> = logs.iter().map(|(_, path)| path.clone()).collect();
+    let confs: Vec<PathBuf> = collectors.iter().map(|c| c.conf.clone()).collect();
     if !filter.wants_logs() {
         logs.clear();
     }
@@ -244,15 +249,54 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let reports = fixes.iter().flatten().map(|o| &o.report);
             printer.refusal("doctor", refusal, &PlanDoc::of(reports));
         }
-        None => printer.document(&DoctorReport {
-            command: "doctor",
-            ok,
-            findings: &findings,
-            checks: &checks,
-            fixes: fixes
-                .as_ref()
-                .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
-        }),
+        None => {
+            let mut report = DoctorReport {
+                command: "doctor",
+                ok,
+                findings: &findings,
+                checks: &checks,
+                fixes: fixes
+                    .as_ref()
+                    .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
+                bundle: None,
+            };
+            if let Some(out) = &doctor.bundle {
+                let mut pids: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
+                if doctor.target.is_empty() {
+                    pids.extend(host.java_processes().map(|p| p.pid));
+                }
+                pids.sort();
+                pids.dedup();
+                let gathered = super::bundle::Gathered {
+                    doctor: printer.stamped(&report),
+                    detect: super::detect::document(printer, &host),
+                    dirs: targets
+                        .iter()
+                        .flat_map(|t| [t.target(), t.detection().home])
+                        .collect(),
+                    confs,
+                    logs: log_files,
+                    pids,
+                    host: &host,
+                    runtimes: targets
+                        .iter()
+                        .map(|t| {
+                            let d = t.detection();
+                            let version = d.version.unwrap_or_else(|| "?".into());
+                            format!("{} {version} {}", d.runtime, d.home.display())
+                        })
+                        .collect(),
+                };
+                let written = super::bundle::write(settings, printer, &gathered, out)?;
+                printer.note(&crate::msg!(
+                    "bundle-written",
+                    path = written.path.display(),
+                    entries = written.entries
+                ));
+                report.bundle = Some(written);
+            }
+            printer.document(&report);
+        }
     }
     Ok(code)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand: typed settings in, exit status out. The shared tail of every
 //! command that changes files (show -> confirm -> apply -> verify -> report) lives here.
 
+pub mod bundle;
 pub mod completions;
 pub mod detect;
 pub mod doctor;

@@ -129,6 +129,11 @@ impl Printer {
     /// The command's document, with the metadata every document carries; replaces any
     /// document set before. Delivered by `take_document` when the command is over.
     pub fn document<T: Serialize + ?Sized>(&self, value: &T) {
+        *self.document.borrow_mut() = Some(self.stamped(value));
+    }
+
+    /// `value` as a document: with the metadata, secrets masked, pretty-printed.
+    pub fn stamped<T: Serialize + ?Sized>(&self, value: &T) -> String {
         let stamped = Stamped {
             document: value,
             schema_version: SCHEMA_VERSION,
@@ -138,7 +143,7 @@ impl Printer {
         };
         let text = serde_json::to_string_pretty(&stamped)
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-        *self.document.borrow_mut() = Some(format!("{}\n", self.redact(&text)));
+        format!("{}\n", self.redact(&text))
     }
 
     /// The document set last (None when the command has none, e.g. text only).
@@ -257,7 +262,7 @@ fn uncolored_unless(color: bool, text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// This host's name as the kernel knows it (`uname -n`).
-fn hostname() -> String {
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;

@@ -35,6 +35,7 @@ mod real_tomcat;
 mod reinstall;
 mod report;
 mod selectors;
+mod support_bundle;
 mod systemd_sandbox;
 mod terminals;
 mod wizard;

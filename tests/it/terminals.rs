@@ -176,3 +176,23 @@ fn a_codeset_without_hangul_gets_english() {
     let text = String::from_utf8(out.stderr).unwrap();
     assert!(text.contains("--license is required"), "{text}");
 }
+
+/// `doctor --bundle` counts its steps on a terminal, and says where the bundle went.
+#[test]
+fn the_bundle_shows_its_progress_on_a_terminal() {
+    if !have_script() {
+        return;
+    }
+    let (dir, home, state) = installed("tomcat9");
+    let bundle = dir.path().join("b.tar.gz");
+    let line = format!(
+        "{} --bundle {}",
+        doctor_line(&state, &home),
+        quoted(&bundle.display().to_string())
+    );
+    let shown = String::from_utf8_lossy(&on_a_terminal(&line, "xterm")).into_owned();
+    let counted = regex::Regex::new(r"bundle .* \d+/\d+").unwrap();
+    assert!(counted.is_match(&shown), "{shown:?}");
+    assert!(shown.contains("Support bundle written"), "{shown}");
+    assert!(bundle.is_file());
+}
