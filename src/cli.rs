@@ -136,72 +136,83 @@ pub enum RuntimeArg {
     Infra,
 }
 
-#[derive(Debug, Clone, Args)]
+/// Every install flag also has an environment variable, `WHATAP_` and its long name
+/// (`--agent-jar` = `WHATAP_AGENT_JAR`); target flags have none (a stray `WHATAP_HOME`, the
+/// Python agent's own variable, must never pick what gets changed). `--config FILE` answers
+/// the rest: flags > environment > answers file > defaults (`settings::install_args`).
+#[derive(Debug, Clone, Args, Default)]
 pub struct InstallArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Project access key
+    /// Answers file (TOML): keys are the long flag names (`agent-jar = "/opt/x.jar"`,
+    /// `set = ["profile_sql=true"]`); flags and environment variables win over it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Project access key; `-` reads it from stdin (kept out of shell history and `ps`)
     #[arg(long, env = "WHATAP_LICENSE", hide_env_values = true)]
     pub license: Option<String>,
+    /// A file holding the project access key (its first line)
+    #[arg(long, env = "WHATAP_LICENSE_FILE", value_name = "FILE")]
+    pub license_file: Option<PathBuf>,
     /// Collector hosts, `/`-separated as in whatap.conf (commas accepted)
     #[arg(long, env = "WHATAP_HOST", value_name = "H1/H2")]
     pub host: Option<String>,
     /// The whatap.agent.tracer-X.Y.Z.jar to install
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "WHATAP_AGENT_JAR", value_name = "PATH")]
     pub agent_jar: Option<PathBuf>,
     /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, env = "WHATAP_AGENT_ARCHIVE", value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
     /// -Dwhatap.port: the service port, when the agent cannot detect it
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_PORT")]
     pub port: Option<u16>,
     /// -Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, env = "WHATAP_NAME", value_name = "PATTERN")]
     pub name: Option<String>,
     /// -Dwhatap.oname: a fixed application name
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "WHATAP_ONAME", value_name = "NAME")]
     pub oname: Option<String>,
     /// whatap.conf cypher_level
-    #[arg(long, value_parser = ["128", "256"])]
+    #[arg(long, env = "WHATAP_CYPHER_LEVEL", value_parser = ["128", "256"])]
     pub cypher_level: Option<String>,
-    /// Any other whatap.conf key (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    /// Any other whatap.conf key (repeatable; WHATAP_SET holds one)
+    #[arg(long = "set", env = "WHATAP_SET", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss
     /// standalone|host-xml|domain|run-conf, weblogic
     /// start-weblogic|set-domain-env|set-user-overrides, resin properties|xml
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "WHATAP_METHOD", value_name = "NAME")]
     pub method: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_LATEST_JAR")]
     pub latest_jar: bool,
     /// Python: the app's interpreter, or its virtualenv directory
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "WHATAP_PYTHON", value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "WHATAP_APP_NAME", value_name = "NAME")]
     pub app_name: Option<String>,
     /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "WHATAP_APP_PROCESS_NAME", value_name = "NAME")]
     pub app_process_name: Option<String>,
     /// Python: pip-install whatap-python even into a distribution-managed interpreter
     /// (PEP 668's EXTERNALLY-MANAGED); a virtualenv is the better place
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_BREAK_SYSTEM_PACKAGES")]
     pub break_system_packages: bool,
     /// PHP: comment out `extension=whatap.so` where it was installed (no license needed)
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, env = "WHATAP_PAUSE", conflicts_with = "resume")]
     pub pause: bool,
     /// PHP: uncomment `extension=whatap.so` again after --pause
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_RESUME")]
     pub resume: bool,
     /// Also load the agent into the running JVM now (javaagent + onetime attach)
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_ATTACH")]
     pub attach: bool,
     /// Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, env = "WHATAP_SHA256", value_name = "HEX")]
     pub sha256: Option<String>,
     /// No network: --agent-archive comes from the cache or a local path
-    #[arg(long)]
+    #[arg(long, env = "WHATAP_OFFLINE")]
     pub offline: bool,
 }
 

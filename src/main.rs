@@ -17,13 +17,16 @@ mod runtimes;
 mod settings;
 mod ui;
 
-use clap::Parser;
 use cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             let env = settings::Environment::from_process();
             ui::i18n::set_lang(settings::lang(None, &env));
@@ -36,14 +39,15 @@ fn main() -> ExitCode {
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
         Command::Detect => ("detect", commands::detect::run(&printer)),
-        Command::Install(args) if settings.wizard && commands::wizard::wanted(args) => {
-            ("install", commands::wizard::run(&settings, args, &printer))
+        Command::Install(args) => {
+            let sub = matches.subcommand_matches("install").unwrap_or(&matches);
+            let run = |args: cli::InstallArgs| match settings.wizard && commands::wizard::wanted(&args) {
+                true => commands::wizard::run(&settings, &args, &printer),
+                false => settings::install(&args)
+                    .and_then(|install| commands::install::run(&settings, &install, &printer)),
+            };
+            ("install", settings::install_args(args, sub).and_then(run))
         }
-        Command::Install(args) => (
-            "install",
-            settings::install(args)
-                .and_then(|install| commands::install::run(&settings, &install, &printer)),
-        ),
         Command::Uninstall(args) => (
             "uninstall",
             commands::uninstall::run(&settings, &settings::target(args), &printer),

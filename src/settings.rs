@@ -390,6 +390,164 @@ pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
     })
 }
 
+/// Where an install value came from; the stronger wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Unset,
+    AnswersFile,
+    Environment,
+    Flag,
+}
+
+/// The install flags as they count: flags > environment (clap read both) > the `--config`
+/// answers file > defaults, and the license read from `--license-file` or stdin
+/// (`--license -`). `matches` are the install subcommand's, to tell flags and environment
+/// from defaults.
+pub fn install_args(
+    args: &cli::InstallArgs,
+    matches: &clap::ArgMatches,
+) -> Result<cli::InstallArgs> {
+    let given = |id: &str| match matches.value_source(id) {
+        Some(clap::parser::ValueSource::CommandLine) => Source::Flag,
+        Some(clap::parser::ValueSource::EnvVariable) => Source::Environment,
+        _ => Source::Unset,
+    };
+    let mut merged = args.clone();
+    let answered = match &args.config {
+        Some(file) => answers(file, &mut merged, &given)?,
+        None => Vec::new(),
+    };
+    let source = |id: &str| match given(id) {
+        Source::Unset if answered.iter().any(|a| a == id) => Source::AnswersFile,
+        other => other,
+    };
+    let (key, file) = (source("license"), source("license_file"));
+    if key != Source::Unset && key == file {
+        return Err(Error::usage(
+            msg!("license-two-sources"),
+            msg!("license-two-sources-hint"),
+        ));
+    }
+    if file > key {
+        let path = merged.license_file.take().unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::usage(
+                msg!("license-file-unreadable", path = path.display(), error = e),
+                msg!("license-file-unreadable-hint"),
+            )
+        })?;
+        merged.license = Some(first_line(&text));
+    } else if merged.license.as_deref() == Some("-") {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| Error::io("stdin", e))?;
+        merged.license = Some(first_line(&line));
+    }
+    merged.license_file = None;
+    Ok(merged)
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Fills what neither a flag nor the environment set from the answers file `file` (TOML, keys
+/// = the install command's long flag names, arrays for repeatable flags); returns the ids it
+/// set. Its values go through the same parser as flags.
+fn answers(
+    file: &Path,
+    merged: &mut cli::InstallArgs,
+    given: &dyn Fn(&str) -> Source,
+) -> Result<Vec<String>> {
+    use clap::{CommandFactory, FromArgMatches};
+    let bad = |why: String| Error::usage(
+        msg!("config-invalid", path = file.display(), why = why),
+        msg!("config-invalid-hint"),
+    );
+    let text = std::fs::read_to_string(file).map_err(|e| bad(e.to_string()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    let command = Cli::command();
+    let install = command
+        .find_subcommand("install")
+        .ok_or_else(|| Error::Internal("no install command".into()))?;
+    let mut words = vec!["whatap".to_string(), "install".to_string()];
+    let mut ids = Vec::new();
+    for (key, value) in &table {
+        let arg = install
+            .get_arguments()
+            .find(|a| a.get_long() == Some(key.as_str()) && !a.is_global_set() && key != "config")
+            .ok_or_else(|| bad(msg!("config-unknown-key", key = key)))?;
+        let flag = format!("--{key}");
+        let values = match value {
+            toml::Value::Array(items) => items.clone(),
+            one => vec![one.clone()],
+        };
+        for value in values {
+            match value {
+                toml::Value::Boolean(true) => words.push(flag.clone()),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(text) => words.extend([flag.clone(), text]),
+                toml::Value::Integer(n) => words.extend([flag.clone(), n.to_string()]),
+                _ => return Err(bad(msg!("config-bad-value", key = key))),
+            }
+        }
+        ids.push(arg.get_id().to_string());
+    }
+    let parsed = command
+        .try_get_matches_from(&words)
+        .map_err(|e| {
+            let text = e.to_string();
+            bad(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string())
+        })
+        .and_then(|m| {
+            let (_, sub) = m.subcommand().ok_or_else(|| bad("install".into()))?;
+            cli::InstallArgs::from_arg_matches(sub).map_err(|e| bad(e.to_string()))
+        })?;
+    let from_file = |id: &str| given(id) == Source::Unset && ids.iter().any(|i| i == id);
+    macro_rules! take {
+        ($($field:ident).+ = $id:literal) => {
+            if from_file($id) {
+                merged.$($field).+ = parsed.$($field).+.clone();
+            }
+        };
+    }
+    take!(target.runtime = "runtime");
+    take!(target.home = "home");
+    take!(target.base = "base");
+    take!(target.pid = "pid");
+    take!(target.php_bin = "php_bin");
+    take!(target.unit = "unit");
+    take!(target.start_script = "start_script");
+    take!(target.systemd_dir = "systemd_dir");
+    take!(target.whatap_home = "whatap_home");
+    take!(target.servers = "servers");
+    take!(license = "license");
+    take!(license_file = "license_file");
+    take!(host = "host");
+    take!(agent_jar = "agent_jar");
+    take!(agent_archive = "agent_archive");
+    take!(port = "port");
+    take!(name = "name");
+    take!(oname = "oname");
+    take!(cypher_level = "cypher_level");
+    take!(set = "set");
+    take!(method = "method");
+    take!(latest_jar = "latest_jar");
+    take!(python = "python");
+    take!(app_name = "app_name");
+    take!(app_process_name = "app_process_name");
+    take!(break_system_packages = "break_system_packages");
+    take!(pause = "pause");
+    take!(resume = "resume");
+    take!(attach = "attach");
+    take!(sha256 = "sha256");
+    take!(offline = "offline");
+    Ok(ids.into_iter().filter(|id| given(id) == Source::Unset).collect())
+}
+
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
     install_into(args, target(&args.target))
 }
@@ -695,5 +853,21 @@ mod tests {
         );
         assert!(parse_set("license=x").is_err());
         assert!(parse_set("novalue").is_err());
+    }
+
+    /// Every install flag can come from the answers file: each has its line in `answers`.
+    #[test]
+    fn the_answers_file_takes_every_install_flag() {
+        use clap::CommandFactory;
+        let source = include_str!("settings.rs");
+        let command = Cli::command();
+        let install = command.find_subcommand("install").unwrap();
+        for arg in install.get_arguments().filter(|a| !a.is_global_set()) {
+            let id = arg.get_id().as_str();
+            if id == "config" {
+                continue;
+            }
+            assert!(source.contains(&format!("= \"{id}\");")), "answers() does not take {id}");
+        }
     }
 }

@@ -21,6 +21,7 @@ mod install_jboss;
 mod install_jetty;
 mod install_jeus;
 mod install_python;
+mod install_sources;
 mod install_resin;
 mod install_springboot;
 mod install_weblogic;
