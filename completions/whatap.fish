@@ -76,7 +76,9 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l config -d 'Answers file (TOML): keys are the long flag names (`agent-jar = "/opt/x.jar"`, `set = ["profile_sql=true"]`); flags and environment variables win over it' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key; `-` reads it from stdin (kept out of shell history and `ps`)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l license-file -d 'A file holding the project access key (its first line)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download' -r -F
@@ -85,7 +87,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwha
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwhatap.oname: a fixed application name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -d 'whatap.conf cypher_level' -r -f -a "128\t''
 256\t''"
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r

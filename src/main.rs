@@ -41,11 +41,12 @@ fn main() -> ExitCode {
         Command::Detect => ("detect", commands::detect::run(&printer)),
         Command::Install(args) => {
             let sub = matches.subcommand_matches("install").unwrap_or(&matches);
-            let run = |args: cli::InstallArgs| match settings.wizard && commands::wizard::wanted(&args) {
-                true => commands::wizard::run(&settings, &args, &printer),
-                false => settings::install(&args)
-                    .and_then(|install| commands::install::run(&settings, &install, &printer)),
-            };
+            let run =
+                |args: cli::InstallArgs| match settings.wizard && commands::wizard::wanted(&args) {
+                    true => commands::wizard::run(&settings, &args, &printer),
+                    false => settings::install(&args)
+                        .and_then(|install| commands::install::run(&settings, &install, &printer)),
+                };
             ("install", settings::install_args(args, sub).and_then(run))
         }
         Command::Uninstall(args) => (

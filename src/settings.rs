@@ -439,7 +439,9 @@ pub fn install_args(
         merged.license = Some(first_line(&text));
     } else if merged.license.as_deref() == Some("-") {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| Error::io("stdin", e))?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::io("stdin", e))?;
         merged.license = Some(first_line(&line));
     }
     merged.license_file = None;
@@ -463,10 +465,12 @@ fn answers(
     given: &dyn Fn(&str) -> Source,
 ) -> Result<Vec<String>> {
     use clap::{CommandFactory, FromArgMatches};
-    let bad = |why: String| Error::usage(
-        msg!("config-invalid", path = file.display(), why = why),
-        msg!("config-invalid-hint"),
-    );
+    let bad = |why: String| {
+        Error::usage(
+            msg!("config-invalid", path = file.display(), why = why),
+            msg!("config-invalid-hint"),
+        )
+    };
     let text = std::fs::read_to_string(file).map_err(|e| bad(e.to_string()))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
     let command = Cli::command();
@@ -500,7 +504,12 @@ fn answers(
         .try_get_matches_from(&words)
         .map_err(|e| {
             let text = e.to_string();
-            bad(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string())
+            bad(text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string())
         })
         .and_then(|m| {
             let (_, sub) = m.subcommand().ok_or_else(|| bad("install".into()))?;
@@ -545,7 +554,10 @@ fn answers(
     take!(attach = "attach");
     take!(sha256 = "sha256");
     take!(offline = "offline");
-    Ok(ids.into_iter().filter(|id| given(id) == Source::Unset).collect())
+    Ok(ids
+        .into_iter()
+        .filter(|id| given(id) == Source::Unset)
+        .collect())
 }
 
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
@@ -867,7 +879,10 @@ mod tests {
             if id == "config" {
                 continue;
             }
-            assert!(source.contains(&format!("= \"{id}\");")), "answers() does not take {id}");
+            assert!(
+                source.contains(&format!("= \"{id}\");")),
+                "answers() does not take {id}"
+            );
         }
     }
 }

@@ -16,7 +16,11 @@ const FROM_CONFIG: &str = "confconfconf-4444";
 
 fn planned(cmd: &mut assert_cmd::Command) -> serde_json::Value {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     json(&out.stdout)
 }
 
@@ -26,7 +30,8 @@ fn diff(report: &serde_json::Value) -> String {
 
 fn dry_run(state: &Path, home: &Path) -> assert_cmd::Command {
     let mut cmd = whatap(state);
-    cmd.args(["install", "--dry-run", "--json", "--home"]).arg(home);
+    cmd.args(["install", "--dry-run", "--json", "--home"])
+        .arg(home);
     cmd
 }
 
@@ -44,7 +49,7 @@ fn every_install_flag_has_an_environment_variable() {
             .env("WHATAP_SET", "profile_sql=true")
             .env("WHATAP_LATEST_JAR", "true"),
     );
-    let diff = diff(&report);
+    let planned_diff = diff(&report);
     for expected in [
         "whatap.server.host=10.1.1.1",
         "2222",
@@ -53,7 +58,10 @@ fn every_install_flag_has_an_environment_variable() {
         "profile_sql=true",
         "whatap.agent.tracer-*.jar",
     ] {
-        assert!(diff.contains(expected), "{expected}: {diff}");
+        assert!(
+            planned_diff.contains(expected),
+            "{expected}: {planned_diff}"
+        );
     }
     // A flag wins over its variable.
     let report = planned(
@@ -65,7 +73,10 @@ fn every_install_flag_has_an_environment_variable() {
             .args(["--host", "10.2.2.2"]),
     );
     let diff = diff(&report);
-    assert!(diff.contains("whatap.server.host=10.2.2.2") && diff.contains("1111"), "{diff}");
+    assert!(
+        diff.contains("whatap.server.host=10.2.2.2") && diff.contains("1111"),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -98,7 +109,15 @@ fn the_license_from_a_file_or_stdin_never_on_the_command_line() {
         .env("WHATAP_STATE_DIR", &state)
         .env_remove("WHATAP_LICENSE")
         .env("LANG", "C")
-        .args(["install", "--dry-run", "--json", "--license", "-", "--host", "10.1.1.1"])
+        .args([
+            "install",
+            "--dry-run",
+            "--json",
+            "--license",
+            "-",
+            "--host",
+            "10.1.1.1",
+        ])
         .arg("--home")
         .arg(&home)
         .arg("--agent-jar")
@@ -150,7 +169,9 @@ fn an_answers_file_fills_what_flags_and_environment_leave_open() {
     .unwrap();
     let run = |extra: &[&str], env: &[(&str, &str)]| {
         let mut cmd = whatap(&state);
-        cmd.args(["install", "--dry-run", "--json", "--config"]).arg(&answers).args(extra);
+        cmd.args(["install", "--dry-run", "--json", "--config"])
+            .arg(&answers)
+            .args(extra);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -168,8 +189,14 @@ fn an_answers_file_fills_what_flags_and_environment_leave_open() {
         assert!(all.contains(expected), "{expected}: {all}");
     }
     // The environment wins over the file, a flag over both.
-    let env = run(&[], &[("WHATAP_HOST", "10.5.5.5"), ("WHATAP_LICENSE", FROM_ENV)]);
-    assert!(env.contains("whatap.server.host=10.5.5.5") && env.contains("2222"), "{env}");
+    let env = run(
+        &[],
+        &[("WHATAP_HOST", "10.5.5.5"), ("WHATAP_LICENSE", FROM_ENV)],
+    );
+    assert!(
+        env.contains("whatap.server.host=10.5.5.5") && env.contains("2222"),
+        "{env}"
+    );
     let flag = run(&["--host", "10.6.6.6"], &[("WHATAP_HOST", "10.5.5.5")]);
     assert!(flag.contains("whatap.server.host=10.6.6.6"), "{flag}");
 
@@ -180,7 +207,11 @@ fn an_answers_file_fills_what_flags_and_environment_leave_open() {
         ("runtime = \"tomcat\"\nhost = [1.5]\n", "host"),
     ] {
         std::fs::write(&answers, text).unwrap();
-        let out = whatap(&state).args(["install", "--config"]).arg(&answers).output().unwrap();
+        let out = whatap(&state)
+            .args(["install", "--config"])
+            .arg(&answers)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{text}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("answers.toml") && err.contains(named), "{err}");
