@@ -91,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)')
             [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name')
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy''s or an internal mirror''s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')

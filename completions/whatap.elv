@@ -86,6 +86,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --app-name 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
             cand --app-process-name 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name'
             cand --sha256 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)'
+            cand --cacert 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy''s or an internal mirror''s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too'
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'

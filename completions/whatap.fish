@@ -93,6 +93,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Pyt
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l cacert -d 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy\'s or an internal mirror\'s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''

@@ -214,6 +214,10 @@ pub struct InstallArgs {
     /// No network: --agent-archive comes from the cache or a local path
     #[arg(long, env = "WHATAP_OFFLINE")]
     pub offline: bool,
+    /// An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy's or an internal
+    /// mirror's; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too
+    #[arg(long, env = "WHATAP_CACERT", value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -100,6 +100,8 @@ pub struct InstallSettings {
     pub latest_jar: bool,
     pub sha256: Option<String>,
     pub offline: bool,
+    /// `--cacert`: an extra CA bundle (PEM) for downloads.
+    pub cacert: Option<PathBuf>,
     /// Load the agent into the running JVM after install (HotSpot attach).
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
@@ -554,6 +556,7 @@ fn answers(
     take!(attach = "attach");
     take!(sha256 = "sha256");
     take!(offline = "offline");
+    take!(cacert = "cacert");
     Ok(ids
         .into_iter()
         .filter(|id| given(id) == Source::Unset)
@@ -615,6 +618,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for path in [
         &args.agent_jar,
         &args.agent_archive,
+        &args.cacert,
         &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
@@ -655,6 +659,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        cacert: args.cacert.clone(),
         recorded: Vec::new(),
     })
 }
