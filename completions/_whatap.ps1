@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The append-only log of every change this tool applied on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -195,6 +196,23 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'whatap;history' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'whatap;completions' {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
@@ -236,6 +254,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The append-only log of every change this tool applied on this host')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -254,6 +273,9 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             break
         }
         'whatap;help;report' {
+            break
+        }
+        'whatap;help;history' {
             break
         }
         'whatap;help;completions' {

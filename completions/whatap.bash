@@ -28,6 +28,9 @@ _whatap() {
             whatap,help)
                 cmd="whatap__subcmd__help"
                 ;;
+            whatap,history)
+                cmd="whatap__subcmd__history"
+                ;;
             whatap,install)
                 cmd="whatap__subcmd__install"
                 ;;
@@ -52,6 +55,9 @@ _whatap() {
             whatap__subcmd__help,help)
                 cmd="whatap__subcmd__help__subcmd__help"
                 ;;
+            whatap__subcmd__help,history)
+                cmd="whatap__subcmd__help__subcmd__history"
+                ;;
             whatap__subcmd__help,install)
                 cmd="whatap__subcmd__help__subcmd__install"
                 ;;
@@ -71,7 +77,7 @@ _whatap() {
 
     case "${cmd}" in
         whatap)
-            opts="-y -v -q -h -V --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor report completions man help"
+            opts="-y -v -q -h -V --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor report history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +241,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__help)
-            opts="detect install uninstall doctor report completions man help"
+            opts="detect install uninstall doctor report history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +310,20 @@ _whatap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        whatap__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         whatap__subcmd__help__subcmd__install)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -353,6 +373,32 @@ _whatap() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        whatap__subcmd__history)
+            opts="-y -v -q -h --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ko" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+            cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -186,6 +187,22 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'whatap;history'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'whatap;completions'= {
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
@@ -225,6 +242,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+            cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -238,6 +256,8 @@ set edit:completion:arg-completer[whatap] = {|@words|
         &'whatap;help;doctor'= {
         }
         &'whatap;help;report'= {
+        }
+        &'whatap;help;history'= {
         }
         &'whatap;help;completions'= {
         }

@@ -69,6 +69,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Fleet summary of many `doctor --json` files: hosts x findings, what to look at first
     Report(ReportArgs),
+    /// The append-only log of every change this tool applied on this host
+    History,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
             "report",
             settings::report(args).and_then(|report| commands::report::run(&report, &printer)),
         ),
+        Command::History => ("history", commands::history::run(&settings, &printer)),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
         Command::Man { dir } => ("man", commands::completions::man(dir.as_deref())),
     };

@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod history;
 pub mod ledger;
 pub mod lock;
 pub mod state;

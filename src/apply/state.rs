@@ -7,8 +7,10 @@
 //! <state>/ledger.json    what each install changed (apply::ledger)
 //! <state>/backups/<sha>  the original bytes of every file an install modified
 //! <state>/cache/agents/  downloaded and unpacked agent archives (agent::unpacked)
+//! <state>/history.jsonl  every change applied, appended (apply::history)
 //! ```
 
+use super::history;
 use super::ledger::{InstallKey, Ledger};
 use super::lock::{self, LockGuard};
 use super::{apply, atomic};
@@ -48,6 +50,10 @@ impl StateDir {
     /// Where the original `bytes` of a modified file are kept.
     pub fn backup_of(&self, bytes: &[u8]) -> PathBuf {
         self.backups().join(atomic::sha256_hex(bytes))
+    }
+
+    pub fn history_file(&self) -> PathBuf {
+        self.root.join("history.jsonl")
     }
 
     pub fn agent_cache(&self) -> PathBuf {
@@ -149,10 +155,11 @@ impl Transaction<'_> {
     /// ledger included. The ledger is written first: a crash mid-apply still leaves a way back.
     pub fn apply_recorded(&mut self, plan: &Plan, key: &InstallKey<'_>) -> Result<()> {
         let state = self.state;
-        self.change_ledger(
+        let outcome = self.change_ledger(
             |ledger| ledger.record_install(key, plan),
             |_| apply(plan, state, || Ok(())),
-        )
+        );
+        self.remember(key.id, plan, outcome)
     }
 
     /// Applies an uninstall's reversal; forgetting the install is its commit, so when the
@@ -160,11 +167,21 @@ impl Transaction<'_> {
     pub fn apply_forgetting(&mut self, plan: &Plan, id: &str) -> Result<()> {
         let state = self.state;
         let ledger = &mut self.ledger;
-        apply(plan, state, || {
+        let outcome = apply(plan, state, || {
             save_changed(state, ledger, |l| l.forget_install(id), |_| Ok(()))
-        })?;
+        });
+        self.remember(id, plan, outcome)?;
         state.collect_garbage(&self.ledger.referenced_backups());
         Ok(())
+    }
+
+    /// Appends what applying `plan` did to the history, then hands `outcome` on. The change
+    /// is done (or rolled back) by now: a history that cannot be written is reported, as an
+    /// I/O error naming the file, after the fact.
+    fn remember(&self, id: &str, plan: &Plan, outcome: Result<()>) -> Result<()> {
+        let entry = history::Entry::of(id, plan, &outcome);
+        let written = history::append(&self.state.history_file(), &entry);
+        outcome.and(written)
     }
 
     /// Forgets an install whose files are all back to their originals already.

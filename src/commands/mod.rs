@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod completions;
 pub mod detect;
 pub mod doctor;
+pub mod history;
 pub mod install;
 pub mod report;
 pub mod uninstall;
@@ -133,12 +134,7 @@ impl ChangeReport {
             text.push_str(&format!("  {:<9} {step}\n", "run"));
         }
         for file in &self.files {
-            let action = match file.action {
-                Action::Created => msg!("action-created"),
-                Action::Modified => msg!("action-modified"),
-                Action::Deleted => msg!("action-deleted"),
-                Action::Unchanged => msg!("action-unchanged"),
-            };
+            let action = action_word(file.action);
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
         }
         if let Some(attach) = &self.attach {
@@ -267,6 +263,16 @@ pub fn conclude(settings: &Settings, printer: &Printer, command: &str, result: R
     }
     printer.print_document(&document);
     code
+}
+
+/// What happened to a file, as the reports say it.
+pub fn action_word(action: Action) -> String {
+    match action {
+        Action::Created => msg!("action-created"),
+        Action::Modified => msg!("action-modified"),
+        Action::Deleted => msg!("action-deleted"),
+        Action::Unchanged => msg!("action-unchanged"),
+    }
 }
 
 /// Prints the outcome as the command's whole output and returns its exit code.

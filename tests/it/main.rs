@@ -15,6 +15,7 @@ mod crash_safety;
 mod doctor;
 mod doctor_catalog;
 mod doctor_python;
+mod history;
 mod hostile_input;
 mod install_fixtures;
 mod install_jboss;
