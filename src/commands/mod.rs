@@ -114,22 +114,21 @@ impl ChangeReport {
             text.push_str(&printer.diff_text(&self.diff));
             text.push('\n');
         }
-        let verb = match (self.command, self.dry_run, self.changed) {
-            (_, true, _) => msg!("report-dry-run"),
-            ("install", _, true) => msg!("report-installed"),
-            ("uninstall", _, true) => msg!("report-uninstalled"),
-            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
-                msg!("report-not-applied")
+        // One whole-sentence template per outcome: Korean puts the verb elsewhere than English.
+        let (runtime, target) = (&self.runtime, self.target.display());
+        let header = match (self.command, self.dry_run, self.changed) {
+            (_, true, _) => msg!("report-dry-run", runtime = runtime, target = target),
+            ("install", _, true) => msg!("report-installed", runtime = runtime, target = target),
+            ("uninstall", _, true) => {
+                msg!("report-uninstalled", runtime = runtime, target = target)
             }
-            (_, _, false) => msg!("report-nothing"),
-            _ => msg!("report-done"),
+            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
+                msg!("report-not-applied", runtime = runtime, target = target)
+            }
+            (_, _, false) => msg!("report-nothing", runtime = runtime, target = target),
+            _ => msg!("report-done", runtime = runtime, target = target),
         };
-        text.push_str(&format!(
-            "{} {} {}\n",
-            printer.bold(&verb),
-            self.runtime,
-            self.target.display()
-        ));
+        text.push_str(&format!("{}\n", printer.bold(&header)));
         for step in &self.run {
             text.push_str(&format!("  {:<9} {step}\n", "run"));
         }

@@ -50,7 +50,13 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    report.next_steps = vec![crate::msg!("uninstall-next", runtime = install.runtime)];
+    // A JVM is 재기동 in Korean, a service or an interpreter 재시작: two sentences.
+    let jvm =
+        crate::runtimes::RuntimeKind::from_name(&install.runtime).is_some_and(|k| k.is_java());
+    report.next_steps = vec![match jvm {
+        true => crate::msg!("uninstall-next", runtime = install.runtime),
+        false => crate::msg!("uninstall-next-service", runtime = install.runtime),
+    }];
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
         transaction.forget(&install.id)?;

@@ -3,6 +3,8 @@
 pub mod codeset;
 pub mod i18n;
 pub mod interrupt;
+#[cfg(test)]
+pub mod korean_style;
 pub mod mask;
 pub mod printer;
 pub mod progress;

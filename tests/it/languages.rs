@@ -33,7 +33,7 @@ fn errors_and_hints_follow_the_chosen_language() {
     for korean in [&by_flag, &by_env, &by_locale] {
         assert!(korean.contains("오류: --license가 필요합니다"), "{korean}");
         assert!(
-            korean.contains("도움말:") && korean.contains("라이선스"),
+            korean.contains("조치:") && korean.contains("라이선스"),
             "{korean}"
         );
     }
@@ -70,7 +70,7 @@ fn reports_and_next_steps_in_korean() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("계획 (dry run"), "{text}");
+    assert!(text.contains("계획(시험 실행"), "{text}");
     assert!(text.contains("생성"), "{text}");
     assert!(
         text.contains("다음 단계: 에이전트가 로드되도록 Tomcat을 시작하세요"),
