@@ -29,6 +29,7 @@ mod install_weblogic;
 mod install_websphere;
 mod json_schemas;
 mod languages;
+mod nss_users;
 mod python_forms;
 mod real_jetty;
 mod real_php;

@@ -292,6 +292,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Running as root (namespaces, mounts, another user's processes).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Is this run required to have every real part (CI), or may it skip loudly?
 pub fn must_have(part: &str, present: bool) -> bool {
     if present {
