@@ -77,7 +77,7 @@ _whatap() {
 
     case "${cmd}" in
         whatap)
-            opts="-y -v -q -h -V --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor report history completions man help"
+            opts="-y -v -q -h -V --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help --version install uninstall doctor detect report history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,17 +129,17 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__detect)
-            opts="-y -v -q -h --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --yes --dry-run --state-dir --json --output --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --output)
+                --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --state-dir)
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,7 +241,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__help)
-            opts="detect install uninstall doctor report history completions man help"
+            opts="install uninstall doctor detect report history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +381,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__history)
-            opts="-y -v -q -h --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --yes --dry-run --json --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,7 +571,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__report)
-            opts="-y -v -q -h --html --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --html --yes --dry-run --state-dir --json --output --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,11 +581,11 @@ _whatap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
+                --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --state-dir)
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,31 +34,15 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand detect 'List the runtimes found on this host'
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand detect 'List the runtimes found on this host'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'whatap;detect'= {
-            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
-            cand --state-dir 'Ledger, backups and lock'
-            cand --lang 'Message language (default from LANG / LC_ALL)'
-            cand --json 'One JSON document on stdout; human text goes to stderr'
-            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
-            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
-            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
-            cand -v 'More detail'
-            cand --verbose 'More detail'
-            cand -q 'Only errors'
-            cand --quiet 'Only errors'
-            cand --no-color 'No colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
         }
         &'whatap;install'= {
             cand --runtime 'Runtime kind'
@@ -170,15 +154,31 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'whatap;report'= {
-            cand --html 'Also write the summary as one self-contained HTML page'
-            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+        &'whatap;detect'= {
             cand --state-dir 'Ledger, backups and lock'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --lang 'Message language (default from LANG / LC_ALL)'
-            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;report'= {
+            cand --html 'Also write the summary as one self-contained HTML page'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -v 'More detail'
             cand --verbose 'More detail'
             cand -q 'Only errors'
@@ -191,10 +191,10 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
-            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -v 'More detail'
             cand --verbose 'More detail'
             cand -q 'Only errors'
@@ -237,23 +237,23 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --help 'Print help'
         }
         &'whatap;help'= {
-            cand detect 'List the runtimes found on this host'
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand detect 'List the runtimes found on this host'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
-        &'whatap;help;detect'= {
-        }
         &'whatap;help;install'= {
         }
         &'whatap;help;uninstall'= {
         }
         &'whatap;help;doctor'= {
+        }
+        &'whatap;help;detect'= {
         }
         &'whatap;help;report'= {
         }

@@ -36,26 +36,15 @@ complete -c whatap -n "__fish_whatap_needs_command" -s q -l quiet -d 'Only error
 complete -c whatap -n "__fish_whatap_needs_command" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c whatap -n "__fish_whatap_needs_command" -s V -l version -d 'Print version'
-complete -c whatap -n "__fish_whatap_needs_command" -f -a "detect" -d 'List the runtimes found on this host'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "uninstall" -d 'Reverse what install recorded'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "detect" -d 'List the runtimes found on this host'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "report" -d 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "history" -d 'The append-only log of every change this tool applied on this host'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l state-dir -d 'Ledger, backups and lock' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
-ko\t''"
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l json -d 'One JSON document on stdout; human text goes to stderr'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -s v -l verbose -d 'More detail'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -s q -l quiet -d 'Only errors'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -l no-color -d 'No colour (also NO_COLOR)'
-complete -c whatap -n "__fish_whatap_using_subcommand detect" -s h -l help -d 'Print help'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l runtime -d 'Runtime kind' -r -f -a "tomcat\t''
 jboss\t''
 wildfly\t''
@@ -187,14 +176,25 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s v -l verbose -d
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -s h -l help -d 'Print help'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -l html -d 'Also write the summary as one self-contained HTML page' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand report" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand report" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand report" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
-complete -c whatap -n "__fish_whatap_using_subcommand report" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -s v -l verbose -d 'More detail'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand report" -l no-color -d 'No colour (also NO_COLOR)'
@@ -203,9 +203,9 @@ complete -c whatap -n "__fish_whatap_using_subcommand history" -l output -d 'Als
 complete -c whatap -n "__fish_whatap_using_subcommand history" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand history" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
-complete -c whatap -n "__fish_whatap_using_subcommand history" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand history" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand history" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand history" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand history" -s v -l verbose -d 'More detail'
 complete -c whatap -n "__fish_whatap_using_subcommand history" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand history" -l no-color -d 'No colour (also NO_COLOR)'
@@ -233,12 +233,12 @@ complete -c whatap -n "__fish_whatap_using_subcommand man" -s v -l verbose -d 'M
 complete -c whatap -n "__fish_whatap_using_subcommand man" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand man" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand man" -s h -l help -d 'Print help'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "detect" -d 'List the runtimes found on this host'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "uninstall" -d 'Reverse what install recorded'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "report" -d 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "history" -d 'The append-only log of every change this tool applied on this host'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report history completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "uninstall" -d 'Reverse what install recorded'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "detect" -d 'List the runtimes found on this host'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "report" -d 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "history" -d 'The append-only log of every change this tool applied on this host'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from install uninstall doctor detect report history completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
