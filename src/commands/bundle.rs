@@ -85,13 +85,21 @@ pub fn write(
         &msg!("bundle-progress"),
         (confs.len() + gathered.logs.len().min(MAX_LOGS) + gathered.pids.len() + 2) as u64,
     );
-    let ledger_file = settings.state.ledger_file();
-    if let Ok(bytes) = std::fs::read(&ledger_file) {
-        entries.push(Entry::file(
+    for (file, name, what) in [
+        (
+            settings.state.ledger_file(),
             "ledger.json",
             msg!("bundle-what-ledger"),
-            bytes,
-        ));
+        ),
+        (
+            settings.state.history_file(),
+            "history.jsonl",
+            msg!("bundle-what-history"),
+        ),
+    ] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            entries.push(Entry::file(name, what, bytes));
+        }
     }
     for conf in &confs {
         counter.step(&conf.display().to_string());

@@ -89,6 +89,7 @@ fn the_bundle_holds_the_reports_and_masked_files_and_no_license() {
         "{block}"
     );
     assert!(read("ledger.json").contains("setenv.sh"));
+    assert!(read("history.jsonl").contains("setenv.sh"));
     assert!(read("versions.txt").contains(&format!("whatap {}", env!("CARGO_PKG_VERSION"))));
     // The log's tail only, whole lines, its last line kept.
     let tail = read(&format!("logs{}", log.display()));
