@@ -11,6 +11,7 @@ const CONNECTION: &str = "License and collector";
 const AGENT_FILES: &str = "Agent files";
 const AGENT_OPTIONS: &str = "Agent options";
 const PYTHON_PHP: &str = "Python and PHP";
+const CHECKS: &str = "Checks";
 
 /// Examples shown after each command's `--help` (and in its man page's EXAMPLES).
 pub const EXAMPLES_WHATAP: &str = "\
@@ -114,7 +115,15 @@ const IRRELEVANT_GLOBALS: [(&str, &[&str]); 5] = [
 ];
 
 /// The command line as it is parsed and documented: the derive's, with the global flags that
-/// mean nothing for a command hidden there.
+/// mean nothing for a command hidden there; its help in Korean when `korean`.
+pub fn command_in(korean: bool) -> clap::Command {
+    match korean {
+        true => crate::ui::help::korean(command()),
+        false => command(),
+    }
+}
+
+/// The command line in English (completions, man pages, the answers file).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut command = Cli::command();
@@ -374,32 +383,32 @@ pub struct DoctorArgs {
     #[command(flatten, next_help_heading = TARGET)]
     pub target: TargetArgs,
     /// Skip collector and firewall checks
-    #[arg(long)]
+    #[arg(long, help_heading = CHECKS)]
     pub no_network: bool,
     /// Print the catalog of finding ids (what doctor checks) and exit
-    #[arg(long)]
+    #[arg(long, help_heading = CHECKS)]
     pub list_rules: bool,
     /// Also scan this log file (repeatable)
-    #[arg(long = "log", value_name = "FILE")]
+    #[arg(long = "log", value_name = "FILE", help_heading = CHECKS)]
     pub logs: Vec<PathBuf>,
     /// Scan whole logs, not only their last 8 MiB
-    #[arg(long)]
+    #[arg(long, help_heading = CHECKS)]
     pub full: bool,
     /// Turn the safe fixes into a plan: shown, confirmed (or --yes), applied, recorded
-    #[arg(long)]
+    #[arg(long, help_heading = CHECKS)]
     pub fix: bool,
     /// Run only these checks (finding ids, comma-separated or repeated; see --list-rules)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(long, value_name = "IDS", value_delimiter = ',', help_heading = CHECKS)]
     pub only: Vec<String>,
     /// Leave these checks out (finding ids, comma-separated or repeated)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(long, value_name = "IDS", value_delimiter = ',', help_heading = CHECKS)]
     pub skip: Vec<String>,
     /// Which findings make the exit code 1
-    #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "error", help_heading = CHECKS)]
     pub fail_on: FailOn,
     /// Also write a support archive for WhaTap support: reports, masked confs, our blocks,
     /// the ledger, log tails, JVM command lines, firewall rules, versions (no full license)
-    #[arg(long, value_name = "FILE.tar.gz")]
+    #[arg(long, value_name = "FILE.tar.gz", help_heading = CHECKS)]
     pub bundle: Option<PathBuf>,
 }
 

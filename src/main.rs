@@ -22,19 +22,23 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     use clap::FromArgMatches;
-    let parsed = cli::command()
+    // `--help` speaks the language the run would: `--lang` as typed, else the environment;
+    // English on a terminal whose codeset is not UTF-8 (clap writes UTF-8 itself).
+    let env = settings::Environment::from_process();
+    let raw = settings::RawArgs::from_process();
+    let korean = settings::lang(raw.lang, &env) == ui::i18n::Lang::Ko
+        && settings::codeset(&env) == ui::codeset::Codeset::Utf8;
+    let parsed = cli::command_in(korean)
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
-            let env = settings::Environment::from_process();
-            ui::i18n::set_lang(settings::lang(None, &env));
-            let raw = settings::RawArgs::from_process();
+            ui::i18n::set_lang(settings::lang(raw.lang, &env));
             return ExitCode::from(commands::bad_command_line(error, &raw));
         }
     };
-    let settings = settings::resolve(&cli, &settings::Environment::from_process());
+    let settings = settings::resolve(&cli, &env);
     ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {

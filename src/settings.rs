@@ -161,6 +161,8 @@ pub struct ReportSettings {
 pub struct RawArgs {
     pub json: bool,
     pub command: String,
+    /// `--lang` as typed, read before clap parses (its `--help` is in that language).
+    pub lang: Option<cli::Lang>,
 }
 
 impl RawArgs {
@@ -177,6 +179,17 @@ impl RawArgs {
             .collect();
         RawArgs {
             json: args.iter().any(|a| a == "--json"),
+            lang: args
+                .iter()
+                .zip(args.iter().skip(1).map(Some).chain([None]))
+                .find_map(|(a, next)| match a.strip_prefix("--lang=") {
+                    Some(value) => Some(value),
+                    None if a == "--lang" => next.map(String::as_str),
+                    None => None,
+                })
+                .map(str::to_string)
+                .or_else(|| std::env::var("WHATAP_LANG").ok())
+                .and_then(|value| clap::ValueEnum::from_str(&value, true).ok()),
             command: args
                 .iter()
                 .find(|a| names.contains(a))

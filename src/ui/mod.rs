@@ -1,6 +1,7 @@
 //! Everything that reaches the terminal: the printer (text or JSON), prompts, messages.
 
 pub mod codeset;
+pub mod help;
 pub mod i18n;
 pub mod interrupt;
 #[cfg(test)]

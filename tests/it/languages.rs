@@ -127,3 +127,41 @@ fn refused_installs_explain_themselves_in_korean() {
     );
     assert_eq!(std::fs::read(&outside).unwrap(), b"# outside\n");
 }
+
+/// `--help` speaks Korean with `--lang ko`, `WHATAP_LANG=ko` or a Korean UTF-8 locale; on an
+/// EUC-KR terminal (clap writes UTF-8) it stays English.
+#[test]
+fn help_in_korean() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = whatap(dir.path());
+        cmd.args(args).arg("--help");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for text in [
+        help(&["doctor", "--lang", "ko"], &[]),
+        help(&["doctor"], &[("WHATAP_LANG", "ko")]),
+        help(&["doctor"], &[("LANG", "ko_KR.UTF-8")]),
+    ] {
+        assert!(
+            text.contains("진단합니다") && text.contains("공통 옵션"),
+            "{text}"
+        );
+        assert!(
+            text.contains("수집 서버와 방화벽 점검을 건너뜁니다"),
+            "{text}"
+        );
+    }
+    let install = help(&["install", "--lang=ko"], &[]);
+    assert!(install.contains("라이선스 키와 수집 서버:"), "{install}");
+    let euc_kr = help(&["doctor"], &[("LANG", "ko_KR.eucKR")]);
+    assert!(
+        euc_kr.contains("Skip collector and firewall checks"),
+        "{euc_kr}"
+    );
+}
