@@ -78,40 +78,26 @@ Examples:
   whatap man | man -l -
   whatap man --dir /usr/local/share/man/man1";
 
+const ALL_GLOBALS: &[&str] = &[
+    "json",
+    "yes",
+    "dry_run",
+    "output",
+    "state_dir",
+    "lang",
+    "verbose",
+    "quiet",
+    "no_color",
+];
+
 /// Global flags that mean nothing for a command: hidden from its `--help` and man page, still
 /// accepted (a script that passes them keeps working).
 const IRRELEVANT_GLOBALS: [(&str, &[&str]); 5] = [
     ("detect", &["yes", "dry_run", "state_dir"]),
     ("report", &["yes", "dry_run", "state_dir"]),
     ("history", &["yes", "dry_run"]),
-    (
-        "completions",
-        &[
-            "json",
-            "yes",
-            "dry_run",
-            "output",
-            "state_dir",
-            "lang",
-            "verbose",
-            "quiet",
-            "no_color",
-        ],
-    ),
-    (
-        "man",
-        &[
-            "json",
-            "yes",
-            "dry_run",
-            "output",
-            "state_dir",
-            "lang",
-            "verbose",
-            "quiet",
-            "no_color",
-        ],
-    ),
+    ("completions", ALL_GLOBALS),
+    ("man", ALL_GLOBALS),
 ];
 
 /// The command line as it is parsed and documented: the derive's, with the global flags that

@@ -79,17 +79,7 @@ fn committed_man_pages_are_current() {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    for command in [
-        "",
-        "detect",
-        "install",
-        "uninstall",
-        "doctor",
-        "report",
-        "history",
-        "completions",
-        "man",
-    ] {
+    for command in [""].into_iter().chain(COMMANDS) {
         let mut cmd = whatap(dir.path());
         if !command.is_empty() {
             cmd.arg(command);
