@@ -155,14 +155,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --no-network --list-rules --log --full --fix --only --skip --fail-on --bundle --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --no-network --list-rules --log --full --fix --only --skip --fail-on --bundle --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -198,6 +198,10 @@ _whatap() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -407,14 +411,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --config --license --license-file --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --cacert --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --config --license --license-file --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --cacert --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -450,6 +454,10 @@ _whatap() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -601,14 +609,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__uninstall)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -644,6 +652,10 @@ _whatap() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,22 +56,24 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l config -d 'Answers file (TOML): keys are the long flag names (`agent-jar = "/opt/x.jar"`, `set = ["profile_sql=true"]`); flags and environment variables win over it' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key; `-` reads it from stdin (kept out of shell history and `ps`)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license-file -d 'A file holding the project access key (its first line)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l port -d '-Dwhatap.port: the service port, when the agent cannot detect it' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwhatap.oname: a fixed application name' -r
@@ -80,8 +82,8 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cacert -d 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy\'s or an internal mirror\'s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
@@ -112,16 +114,18 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
@@ -144,16 +148,18 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l only -d 'Run only these checks (finding ids, comma-separated or repeated; see --list-rules)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l skip -d 'Leave these checks out (finding ids, comma-separated or repeated)' -r

@@ -233,10 +233,10 @@ pub struct TargetArgs {
     /// PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)
     #[arg(long = "php-bin", value_name = "PATH")]
     pub php_bin: Vec<PathBuf>,
-    /// springboot, python: the systemd unit that runs the application (a drop-in is written for it)
+    /// springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)
     #[arg(long, value_name = "NAME")]
     pub unit: Option<String>,
-    /// springboot, python: the script (or supervisor program file) that starts the application
+    /// springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application
     #[arg(long, value_name = "PATH")]
     pub start_script: Option<PathBuf>,
     /// springboot: where unit drop-ins go
@@ -251,6 +251,9 @@ pub struct TargetArgs {
     /// managed servers, not the admin server)
     #[arg(long = "server", value_name = "NAME")]
     pub servers: Vec<String>,
+    /// nodejs: the application's directory (where its package.json is)
+    #[arg(long, value_name = "DIR")]
+    pub app_dir: Option<PathBuf>,
 }
 
 /// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
@@ -268,6 +271,7 @@ pub enum RuntimeArg {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
 
 /// Every install flag also has an environment variable, `WHATAP_` and its long name
@@ -295,6 +299,7 @@ pub struct InstallArgs {
     #[arg(long, env = "WHATAP_AGENT_JAR", value_name = "PATH", help_heading = AGENT_FILES)]
     pub agent_jar: Option<PathBuf>,
     /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
+    /// (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)
     #[arg(long, env = "WHATAP_AGENT_ARCHIVE", value_name = "PATH|URL", help_heading = AGENT_FILES)]
     pub agent_archive: Option<PathBuf>,
     /// -Dwhatap.port: the service port, when the agent cannot detect it
@@ -323,10 +328,11 @@ pub struct InstallArgs {
     /// Python: the app's interpreter, or its virtualenv directory
     #[arg(long, env = "WHATAP_PYTHON", value_name = "PATH", help_heading = PYTHON_PHP)]
     pub python: Option<PathBuf>,
-    /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
+    /// Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
     #[arg(long, env = "WHATAP_APP_NAME", value_name = "NAME", help_heading = PYTHON_PHP)]
     pub app_name: Option<String>,
-    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
+    /// Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP:
+    /// whatap.app_process_name
     #[arg(long, env = "WHATAP_APP_PROCESS_NAME", value_name = "NAME", help_heading = PYTHON_PHP)]
     pub app_process_name: Option<String>,
     /// Python: pip-install whatap-python even into a distribution-managed interpreter

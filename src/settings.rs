@@ -60,6 +60,8 @@ pub struct TargetSettings {
     /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
     /// get the agent (none: the managed ones).
     pub servers: Vec<String>,
+    /// `--app-dir`: a Node.js app, by the directory of its package.json.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl TargetSettings {
@@ -73,6 +75,7 @@ impl TargetSettings {
             && self.unit.is_none()
             && self.start_script.is_none()
             && !python_home
+            && self.app_dir.is_none()
     }
 }
 
@@ -310,6 +313,7 @@ impl RuntimeArg {
             RuntimeArg::Php => RuntimeKind::Php,
             RuntimeArg::Python => RuntimeKind::Python,
             RuntimeArg::Infra => RuntimeKind::Infra,
+            RuntimeArg::Nodejs => RuntimeKind::Nodejs,
         }
     }
 }
@@ -326,6 +330,7 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: args.whatap_home.clone(),
         servers: args.servers.clone(),
+        app_dir: args.app_dir.clone(),
     }
 }
 
@@ -548,6 +553,7 @@ fn answers(
     take!(target.systemd_dir = "systemd_dir");
     take!(target.whatap_home = "whatap_home");
     take!(target.servers = "servers");
+    take!(target.app_dir = "app_dir");
     take!(license = "license");
     take!(license_file = "license_file");
     take!(host = "host");
@@ -635,6 +641,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
+        &args.target.app_dir,
     ]
     .into_iter()
     .flatten()

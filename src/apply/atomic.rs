@@ -29,7 +29,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
+pub fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
     crate::plan::target::read_regular(path, Some(crate::plan::target::MAX_BINARY_FILE))
 }
 

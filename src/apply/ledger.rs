@@ -2,6 +2,7 @@
 //! Files shared by several installs (one whatap.conf for two Tomcats) are restored only
 //! when the last install that uses them is removed.
 
+use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
@@ -40,7 +41,7 @@ pub struct InstallRecord {
     #[serde(default)]
     pub selectors: Vec<String>,
     /// Programs `uninstall` runs before restoring the files: stop the agent service or the
-    /// Python agent, remove a package this install added.
+    /// Python agent, remove a package this install added (pip's, npm's).
     #[serde(default)]
     pub on_uninstall: Vec<Undo>,
 }
@@ -65,6 +66,31 @@ pub struct FileRecord {
     pub backup: Option<String>,
     pub written_sha256: String,
     pub ownership: Ownership,
+}
+
+impl FileRecord {
+    /// A file's record at the first install that changes it: its original (None: absent
+    /// before) backed up under its hash.
+    fn first(
+        path: &Path,
+        before: Option<&[u8]>,
+        written_sha256: String,
+        ownership: Ownership,
+    ) -> FileRecord {
+        let original = before.map(sha256_hex);
+        FileRecord {
+            path: path.to_path_buf(),
+            action: if before.is_some() {
+                Action::Modified
+            } else {
+                Action::Created
+            },
+            backup: original.clone(),
+            original_sha256: original,
+            written_sha256,
+            ownership,
+        }
+    }
 }
 
 impl Ledger {
@@ -164,9 +190,10 @@ impl Ledger {
         }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
-        for dir in &plan.dirs {
-            if !self.installs[index].dirs_created.contains(&dir.path) {
-                self.installs[index].dirs_created.push(dir.path.clone());
+        let created = plan.dirs.iter().map(|d| &d.path);
+        for dir in created.chain(plan.run.iter().flat_map(|s| &s.creates)) {
+            if !self.installs[index].dirs_created.contains(dir) {
+                self.installs[index].dirs_created.push(dir.clone());
             }
         }
         for change in &plan.modes {
@@ -181,6 +208,23 @@ impl Ledger {
                 self.installs[index].links_created.push(link.clone());
             }
         }
+        // What a program will write is not known yet: recorded as unchanged until
+        // `record_rewritten` says what it wrote.
+        for rewrite in plan.run.iter().flat_map(|s| &s.rewrites) {
+            if !self.installs[index].paths.contains(&rewrite.path) {
+                self.installs[index].paths.push(rewrite.path.clone());
+            }
+            if self.file(&rewrite.path).is_none() {
+                let before = rewrite.before.as_deref();
+                let unchanged = before.map(sha256_hex).unwrap_or_default();
+                self.files.push(FileRecord::first(
+                    &rewrite.path,
+                    before,
+                    unchanged,
+                    Ownership::Whole,
+                ));
+            }
+        }
         for edit in &plan.edits {
             let Some(after) = &edit.after else { continue };
             if !self.installs[index].paths.contains(&edit.path) {
@@ -192,21 +236,21 @@ impl Ledger {
                     record.written_sha256 = written;
                     record.ownership = merge_ownership(&record.ownership, &edit.ownership);
                 }
-                None => {
-                    let original = edit.before.as_deref().map(sha256_hex);
-                    self.files.push(FileRecord {
-                        path: edit.path.clone(),
-                        action: if edit.before.is_some() {
-                            Action::Modified
-                        } else {
-                            Action::Created
-                        },
-                        backup: original.clone(),
-                        original_sha256: original,
-                        written_sha256: written,
-                        ownership: edit.ownership.clone(),
-                    });
-                }
+                None => self.files.push(FileRecord::first(
+                    &edit.path,
+                    edit.before.as_deref(),
+                    written,
+                    edit.ownership.clone(),
+                )),
+            }
+        }
+    }
+
+    /// What the plan's programs wrote into the files they rewrite (after `record_install`).
+    pub fn record_rewritten(&mut self, rewritten: &[Rewritten]) {
+        for file in rewritten {
+            if let Some(record) = self.files.iter_mut().find(|f| f.path == file.path) {
+                record.written_sha256 = file.after.as_deref().map(sha256_hex).unwrap_or_default();
             }
         }
     }

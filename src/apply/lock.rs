@@ -101,7 +101,13 @@ fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
                 .chain(&plan.remove_links)
                 .map(|l| l.path.as_path()),
         )
-        .chain(plan.modes.iter().map(|m| m.path.as_path()));
+        .chain(plan.modes.iter().map(|m| m.path.as_path()))
+        .chain(
+            plan.run
+                .iter()
+                .flat_map(|s| &s.rewrites)
+                .map(|r| r.path.as_path()),
+        );
     let mut dirs: Vec<PathBuf> = paths
         .filter_map(|p| p.ancestors().skip(1).find(|d| d.is_dir()))
         .map(Path::to_path_buf)

@@ -11,26 +11,35 @@ pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
+use crate::plan::{Action, Edit, Link, ModeChange, Plan, Rewrite, RunStep, Validation};
 use atomic::WriteSpec;
 use state::StateDir;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
-/// failure, including `commit`'s, restores what was already changed and returns `ApplyFailed`
-/// (exit 4), or the refusal that stopped it (exit 3).
-pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+/// A file a program of the plan rewrote, with what it holds after the whole apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    pub path: PathBuf,
+    pub after: Option<Vec<u8>>,
+}
+
+/// Applies the plan, then runs `commit` (the ledger update that makes it final) with what the
+/// plan's programs rewrote. On any failure, including `commit`'s, restores what was already
+/// changed and returns `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3).
+pub fn apply(
+    plan: &Plan,
+    state: &StateDir,
+    commit: impl FnOnce(&[Rewritten]) -> Result<()>,
+) -> Result<()> {
     let changing: Vec<&Edit> = plan
         .edits
         .iter()
         .filter(|e| e.action() != Action::Unchanged)
         .collect();
-    // Programs first: when one fails, no file has been touched yet.
-    for step in &plan.run {
-        run_step(step)?;
-    }
+    // Files programs rewrite, as planned: put back whatever a later step does.
+    let mut rewrites: Vec<&Rewrite> = Vec::new();
     let mut created_dirs: Vec<&Path> = Vec::new();
     let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
     let mut modes_done: Vec<&ModeChange> = Vec::new();
@@ -39,6 +48,19 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
     // Each edit begun, with the mode and owner its file had (a deleted one is put back so).
     let mut done: Vec<(&Edit, Option<FileMode>)> = Vec::new();
     let result = (|| {
+        // Programs first: when one fails, no file of the plan has been touched yet, and the
+        // files it rewrote are put back.
+        for step in &plan.run {
+            for rewrite in &step.rewrites {
+                atomic::check_unchanged(&rewrite.path, rewrite.before.as_deref())?;
+                if let Some(before) = &rewrite.before {
+                    state.write_backup(before)?;
+                }
+                rewrites.push(rewrite);
+            }
+            run_step(step)?;
+            checkpoint::step("apply: program run")?;
+        }
         for edit in &changing {
             if let Some(before) = &edit.before {
                 state.write_backup(before)?;
@@ -82,7 +104,16 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
                 }
             }
         }
-        commit()
+        let rewritten = rewrites
+            .iter()
+            .map(|r| {
+                Ok(Rewritten {
+                    path: r.path.clone(),
+                    after: atomic::read_current(&r.path)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        commit(&rewritten)
     })();
     if let Err(error) = result {
         for (dir, meta) in removed_dirs.iter().rev() {
@@ -102,6 +133,9 @@ pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>)
         }
         for dir in created_dirs.iter().rev() {
             let _ = fs::remove_dir(dir);
+        }
+        for rewrite in rewrites.iter().rev() {
+            put_back(rewrite);
         }
         return Err(match error {
             Error::Refused { .. } | Error::ApplyFailed { .. } => error,
@@ -130,6 +164,31 @@ fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
         ));
     }
     fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
+}
+
+/// Best effort: a file a program rewrote gets its planned bytes back (or goes, when it did not
+/// exist). The program's other effects (npm's node_modules) stay: it undoes its own failures.
+fn put_back(rewrite: &Rewrite) {
+    let Ok(current) = atomic::read_current(&rewrite.path) else {
+        return;
+    };
+    if current == rewrite.before {
+        return;
+    }
+    let _ = match (&rewrite.before, &current) {
+        (Some(before), _) => atomic::write(
+            &rewrite.path,
+            &WriteSpec {
+                bytes: before,
+                expect: current.as_deref(),
+                create_mode: 0o644,
+                create_owner: None,
+                validation: Validation::None,
+            },
+        ),
+        (None, Some(now)) => atomic::remove(&rewrite.path, now),
+        (None, None) => Ok(()),
+    };
 }
 
 fn run_step(step: &RunStep) -> Result<()> {
@@ -279,7 +338,7 @@ mod tests {
         let mut failed = 0;
         for n in 1.. {
             checkpoint::fail_at(Some(n));
-            let result = apply(&plan, &state, || checkpoint::step("commit"));
+            let result = apply(&plan, &state, |_| checkpoint::step("commit"));
             checkpoint::fail_at(None);
             if result.is_ok() {
                 break;
@@ -301,6 +360,76 @@ mod tests {
                 .mode()
                 & 0o777,
             0o640
+        );
+    }
+
+    /// A program that rewrites a file (npm and package.json): its bytes are put back when a
+    /// later step fails, and reported to the commit when all went well.
+    #[test]
+    fn a_file_a_program_rewrote_is_put_back_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().join("state"));
+        let manifest = dir.path().join("package.json");
+        let lock = dir.path().join("package-lock.json");
+        fs::write(&manifest, b"{}\n").unwrap();
+        let step = RunStep {
+            args: vec![
+                "-c".into(),
+                format!(
+                    "echo dep >> {0} && echo lock > {1}",
+                    manifest.display(),
+                    lock.display()
+                ),
+            ],
+            rewrites: vec![
+                Rewrite {
+                    path: manifest.clone(),
+                    before: Some(b"{}\n".to_vec()),
+                },
+                Rewrite {
+                    path: lock.clone(),
+                    before: None,
+                },
+            ],
+            ..RunStep::new("/bin/sh", &[])
+        };
+        let conf = dir.path().join("whatap.conf");
+        // The conf is planned as absent but exists: the apply fails after the program ran.
+        fs::write(&conf, b"someone else's\n").unwrap();
+        let failing = Plan {
+            run: vec![step.clone()],
+            edits: vec![edit(conf.clone(), None, Some(b"license=x\n"))],
+            ..Plan::default()
+        };
+        let result = apply(&failing, &state, |_| Ok(()));
+        assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+        assert_eq!(fs::read(&manifest).unwrap(), b"{}\n");
+        assert!(!lock.exists());
+        assert!(state.backup_of(b"{}\n").is_file());
+
+        fs::remove_file(&conf).unwrap();
+        let mut seen = Vec::new();
+        let ok = Plan {
+            run: vec![step],
+            ..Plan::default()
+        };
+        apply(&ok, &state, |rewritten| {
+            seen = rewritten.to_vec();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                Rewritten {
+                    path: manifest,
+                    after: Some(b"{}\ndep\n".to_vec()),
+                },
+                Rewritten {
+                    path: lock,
+                    after: Some(b"lock\n".to_vec()),
+                },
+            ]
         );
     }
 

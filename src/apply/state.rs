@@ -157,7 +157,17 @@ impl Transaction<'_> {
         let state = self.state;
         let outcome = self.change_ledger(
             |ledger| ledger.record_install(key, plan),
-            |_| apply(plan, state, || Ok(())),
+            |ledger| {
+                apply(plan, state, |rewritten| {
+                    // What the plan's programs wrote is known only now: recorded before the
+                    // apply counts as done, so uninstall can tell their work from a person's.
+                    if rewritten.is_empty() {
+                        return Ok(());
+                    }
+                    ledger.record_rewritten(rewritten);
+                    state.save_ledger(ledger)
+                })
+            },
         );
         self.remember(key.id, plan, outcome)
     }
@@ -167,7 +177,7 @@ impl Transaction<'_> {
     pub fn apply_forgetting(&mut self, plan: &Plan, id: &str) -> Result<()> {
         let state = self.state;
         let ledger = &mut self.ledger;
-        let outcome = apply(plan, state, || {
+        let outcome = apply(plan, state, |_| {
             save_changed(state, ledger, |l| l.forget_install(id), |_| Ok(()))
         });
         self.remember(id, plan, outcome)?;
@@ -195,7 +205,7 @@ impl Transaction<'_> {
     fn change_ledger(
         &mut self,
         change: impl FnOnce(&mut Ledger),
-        then: impl FnOnce(&Ledger) -> Result<()>,
+        then: impl FnOnce(&mut Ledger) -> Result<()>,
     ) -> Result<()> {
         save_changed(self.state, &mut self.ledger, change, then)
     }
@@ -207,7 +217,7 @@ fn save_changed(
     state: &StateDir,
     ledger: &mut Ledger,
     change: impl FnOnce(&mut Ledger),
-    then: impl FnOnce(&Ledger) -> Result<()>,
+    then: impl FnOnce(&mut Ledger) -> Result<()>,
 ) -> Result<()> {
     let before = ledger.clone();
     change(ledger);

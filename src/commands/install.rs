@@ -33,7 +33,11 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = agent_files(settings, install)?;
+    let dist = if target.kind().takes_archive_as_is() {
+        None
+    } else {
+        agent_files(settings, install)?
+    };
     let install = &InstallSettings {
         recorded: recorded(settings, &target.id()),
         ..install.clone()

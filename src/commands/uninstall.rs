@@ -13,6 +13,7 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         .state
         .begin(!settings.dry_run && settings.state.exists())?;
     let ledger = transaction.ledger();
+    let mut resolved = None;
     let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
         let wanted = target.runtime.map(RuntimeKind::name);
         let recorded: Vec<_> = ledger
@@ -24,7 +25,12 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     } else {
         match recorded_by_selectors(ledger, target)? {
             Some(id) => Some(id),
-            None => Some(runtimes::resolve(target, &Host::scan())?.id()),
+            None => {
+                let runtime = runtimes::resolve(target, &Host::scan())?;
+                let id = runtime.id();
+                resolved = Some(runtime);
+                Some(id)
+            }
         }
     };
     let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
@@ -50,13 +56,24 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         printer,
     );
     report.warnings = reversal.warnings;
-    // A JVM is 재기동 in Korean, a service or an interpreter 재시작: two sentences.
-    let jvm =
-        crate::runtimes::RuntimeKind::from_name(&install.runtime).is_some_and(|k| k.is_java());
-    report.next_steps = vec![match jvm {
-        true => crate::msg!("uninstall-next", runtime = install.runtime),
-        false => crate::msg!("uninstall-next-service", runtime = install.runtime),
-    }];
+    // The instance's own next steps (how it restarts) when it still resolves; a record found
+    // by its selectors alone is resolved only for that, so an app that is gone is no error.
+    let runtime = match resolved {
+        Some(runtime) => Some(runtime),
+        None if !target.is_empty() => runtimes::resolve(target, &Host::scan()).ok(),
+        None => None,
+    };
+    report.next_steps = match runtime.filter(|r| r.id() == install.id) {
+        Some(runtime) => runtime.uninstall_next_steps(),
+        // A JVM is 재기동 in Korean, a service or an interpreter 재시작: two sentences.
+        None if RuntimeKind::from_name(&install.runtime).is_some_and(|k| k.is_java()) => {
+            vec![crate::msg!("uninstall-next", runtime = install.runtime)]
+        }
+        None => vec![crate::msg!(
+            "uninstall-next-service",
+            runtime = install.runtime
+        )],
+    };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.
         transaction.forget(&install.id)?;

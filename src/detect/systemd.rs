@@ -2,6 +2,7 @@
 //! drop-ins in the order systemd reads them, `[Service]` settings, and the file-system
 //! sandbox they make (`ProtectSystem=`, `ReadWritePaths=`).
 
+use crate::edit::unit::{self, Setting};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -25,13 +26,24 @@ pub fn search_dirs(dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// The systemd service a process runs in, from its /proc/PID/cgroup text.
-pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
+/// `app` -> `app.service`, as systemctl reads a name without its type.
+pub fn unit_name(unit: &str) -> String {
+    if unit.ends_with(".service") {
+        unit.to_string()
+    } else {
+        format!("{unit}.service")
+    }
+}
+
+/// The systemd service a process runs in, from its /proc/PID/cgroup text; a user's own
+/// service manager (`user@1000.service`) is not a unit of this host's.
+fn unit_from_cgroup(cgroup: &str) -> Option<String> {
     cgroup.lines().find_map(|line| {
         let path = line.rsplit(':').next()?;
         path.split('/')
             .rev()
             .find(|part| part.ends_with(".service"))
+            .filter(|part| !part.starts_with("user@"))
             .map(str::to_string)
     })
 }
@@ -41,15 +53,14 @@ pub fn unit_of(pid: u32) -> Option<String> {
     unit_from_cgroup(&fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?)
 }
 
-/// The unit file, then its drop-ins (`<unit>.d/*.conf`, by name; a name in an earlier
-/// directory hides the same name in later ones): the order systemd reads them in.
-pub fn unit_files(unit: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = dirs
-        .iter()
-        .map(|d| d.join(unit))
-        .find(|f| f.is_file())
-        .into_iter()
-        .collect();
+/// The unit file `unit` names: the first of `dirs` that holds it.
+pub fn unit_file(unit: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter().map(|d| d.join(unit)).find(|f| f.is_file())
+}
+
+/// The drop-ins of `unit` (`<unit>.d/*.conf`, by name; a name in an earlier directory hides
+/// the same name in later ones): the order systemd reads them in.
+pub fn drop_ins(unit: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut drop_ins: Vec<PathBuf> = Vec::new();
     for dir in dirs {
         for file in
@@ -61,45 +72,40 @@ pub fn unit_files(unit: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     drop_ins.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
-    files.extend(drop_ins);
+    drop_ins
+}
+
+/// The unit file, then its drop-ins: the order systemd reads them in.
+pub fn unit_files(unit: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = unit_file(unit, dirs).into_iter().collect();
+    files.extend(drop_ins(unit, dirs));
     files
 }
 
-/// A `[Service]` setting as read: its file, 1-based line and value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
-    pub file: PathBuf,
-    pub line: usize,
-    pub value: String,
-}
-
-/// Every `key=` of the `[Service]` sections of `files`, in reading order.
-pub fn service_values(files: &[PathBuf], key: &str) -> Vec<Setting> {
+/// Service unit files in `dirs` (`*.service`), sorted by name, each name once (the first dir
+/// that has it wins, as in systemd).
+pub fn services_in(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut seen: Vec<std::ffi::OsString> = Vec::new();
     let mut found = Vec::new();
-    for file in files {
-        let Ok(text) = fs::read_to_string(file) else {
-            continue;
-        };
-        let mut in_service = false;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                in_service = line == "[Service]";
-                continue;
-            }
-            let value = line
-                .strip_prefix(key)
-                .and_then(|rest| rest.trim_start().strip_prefix('='));
-            if let (true, Some(value)) = (in_service, value) {
-                found.push(Setting {
-                    file: file.clone(),
-                    line: i + 1,
-                    value: value.trim().to_string(),
-                });
+    for dir in dirs {
+        for path in crate::detect::files_in(dir, |n| n.ends_with(".service")) {
+            let name = path.file_name().map(|n| n.to_os_string());
+            if let Some(name) = name.filter(|n| !seen.contains(n)) {
+                seen.push(name);
+                found.push(path);
             }
         }
     }
+    found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
     found
+}
+
+/// The files with their bytes, for `edit::unit` to read (unreadable ones left out).
+pub fn read(files: &[PathBuf]) -> Vec<(PathBuf, Vec<u8>)> {
+    files
+        .iter()
+        .filter_map(|f| Some((f.clone(), fs::read(f).ok()?)))
+        .collect()
 }
 
 /// What a unit's sandbox lets its service write.
@@ -115,7 +121,10 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn of(files: &[PathBuf]) -> Sandbox {
-        let protect = service_values(files, "ProtectSystem").pop();
+        let sources = read(files);
+        let protect = unit::service_settings(&sources)
+            .into_iter()
+            .rfind(|s| s.key == "ProtectSystem");
         let mut writable = Vec::new();
         for (key, under) in [
             ("ReadWritePaths", "/"),
@@ -123,23 +132,17 @@ impl Sandbox {
             ("LogsDirectory", "/var/log"),
             ("CacheDirectory", "/var/cache"),
         ] {
-            let mut paths: Vec<PathBuf> = Vec::new();
-            for setting in service_values(files, key) {
-                if setting.value.is_empty() {
-                    // An empty assignment resets the list.
-                    paths.clear();
-                }
+            for setting in unit::list(&sources, key) {
                 for word in setting.value.split_whitespace() {
                     let path = word.trim_start_matches(['-', '+']).trim_start_matches('/');
-                    paths.push(Path::new(under).join(path));
+                    writable.push(Path::new(under).join(path));
                 }
             }
-            writable.extend(paths);
         }
         Sandbox {
             protect,
             writable,
-            user: service_values(files, "User").pop().map(|s| s.value),
+            user: crate::edit::wrap::unit_user(&sources),
         }
     }
 
@@ -208,6 +211,7 @@ mod tests {
         );
         let full = Sandbox {
             protect: Some(Setting {
+                key: "ProtectSystem".into(),
                 file: unit,
                 line: 1,
                 value: "full".into(),
@@ -235,5 +239,10 @@ mod tests {
             Some("app@2.service")
         );
         assert_eq!(unit_from_cgroup("0::/"), None);
+        // A process of a user's own service manager runs in no unit of the host's.
+        assert_eq!(
+            unit_from_cgroup("0::/user.slice/user-1000.slice/user@1000.service/init.scope\n"),
+            None
+        );
     }
 }

@@ -350,10 +350,25 @@ fn expand(pattern: &Path) -> Vec<PathBuf> {
 /// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the
 /// name sorts by date).
 pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
-    crate::detect::files_in(dir, |n| {
-        n.starts_with("whatap-boot-") && n.ends_with(".log")
-    })
-    .pop()
+    newest_dated_log(dir, "whatap-boot-")
+}
+
+/// The newest `<prefix>YYYYMMDD.log` in `dir`.
+pub fn newest_dated_log(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    crate::detect::files_in(dir, |n| n.starts_with(prefix) && n.ends_with(".log")).pop()
+}
+
+/// Each line, alone in a log, matches exactly the rule given (or none).
+#[cfg(test)]
+pub fn assert_rules_of_lines(cases: &[(&str, Option<&str>)]) {
+    use std::io::Write;
+    for (line, rule) in cases {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "{line}").unwrap();
+        let hits = scan_file(file.path(), None).unwrap();
+        let found: Vec<&str> = hits.iter().map(|h| h.rule).collect();
+        assert_eq!(found, rule.iter().copied().collect::<Vec<_>>(), "{line}");
+    }
 }
 
 #[cfg(test)]

@@ -97,7 +97,13 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
 }
 
 /// The agents' own daemons (named in the guide) or a JVM running the Java agent.
-const AGENT_DAEMONS: &[&str] = &["whatap_php", "whatap-php", "whatap_python", "whatap_infrad"];
+const AGENT_DAEMONS: &[&str] = &[
+    "whatap_php",
+    "whatap-php",
+    "whatap_python",
+    "whatap_infrad",
+    "whatap_nodejs",
+];
 
 fn is_agent(p: &process::Process) -> bool {
     let name = p

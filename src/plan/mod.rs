@@ -141,7 +141,8 @@ impl DirCreate {
 }
 
 /// A program the plan runs on apply, outside the file edits (pip into the app's own
-/// interpreter, the agent's service started). Run directly, never through a shell.
+/// interpreter, npm into a Node.js app, the agent's service started). Run directly, never
+/// through a shell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStep {
     pub program: PathBuf,
@@ -149,6 +150,23 @@ pub struct RunStep {
     /// A failure does not stop the plan (stopping an agent that already stopped).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub best_effort: bool,
+    /// Files the program rewrites itself (npm: package.json and its lock file), with their
+    /// bytes when planned: re-checked and backed up before it runs, put back when the apply
+    /// fails, and recorded with what the program wrote, so uninstall restores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewrites: Vec<Rewrite>,
+    /// Directories the program creates (npm's `node_modules/.bin`): recorded like the plan's
+    /// own, so uninstall removes them when they are empty again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<PathBuf>,
+}
+
+/// A file a `RunStep` rewrites, and its bytes before (None: it does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub before: Option<Vec<u8>>,
 }
 
 impl RunStep {
@@ -157,6 +175,8 @@ impl RunStep {
             program: program.into(),
             args: args.iter().map(|a| a.to_string()).collect(),
             best_effort: false,
+            rewrites: Vec::new(),
+            creates: Vec::new(),
         }
     }
 
@@ -179,7 +199,8 @@ impl RunStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Undo {
-    /// Run a program (stop the service install started, `pip uninstall` what it added).
+    /// Run a program (stop the service install started, `pip uninstall` or `npm uninstall`
+    /// what it added).
     Run { step: RunStep },
     /// Stop (SIGTERM) the processes named `name` whose working directory is `cwd`: one app's
     /// agent, not every agent of that name (`whatap-stop-agent` is `killall whatap_python`).

@@ -24,6 +24,8 @@ pub fn plan_uninstall(
     install: &InstallRecord,
     state: &StateDir,
 ) -> Result<Reversal> {
+    // Run before the files go back: npm removing its package still sees the package.json that
+    // lists it.
     let mut plan = Plan {
         run: install.on_uninstall.iter().filter_map(undo_step).collect(),
         ..Plan::default()
@@ -80,9 +82,8 @@ fn undo_step(undo: &Undo) -> Option<RunStep> {
             let mut args = vec!["-TERM".to_string()];
             args.extend(pids.iter().map(u32::to_string));
             Some(RunStep {
-                program: "kill".into(),
                 args,
-                best_effort: true,
+                ..RunStep::new("kill", &[]).best_effort()
             })
         }
     }

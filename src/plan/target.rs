@@ -226,6 +226,21 @@ fn absolute_parent(path: &Path) -> PathBuf {
     }
 }
 
+/// A path flag made absolute against the current directory.
+pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .map_err(|e| {
+            Error::usage(
+                format!("{flag} {}: {e}", path.display()),
+                msg!("python-absolute-hint"),
+            )
+        })
+}
+
 /// `path` with symlinks resolved, or as given when it does not exist.
 pub fn canonical(path: &Path) -> PathBuf {
     fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())

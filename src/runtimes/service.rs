@@ -25,14 +25,24 @@ pub struct InService {
     dirs: Vec<PathBuf>,
 }
 
+/// Whether a systemd unit's sandbox can stand between this kind and its WhaTap home: the Java
+/// servers (Spring Boot's, Python's and Node.js's drop-in is their install itself, `--unit`
+/// picks the app). For them `--unit` names that unit.
+pub fn runs_under_unit(kind: RuntimeKind) -> bool {
+    !matches!(
+        kind,
+        RuntimeKind::Springboot
+            | RuntimeKind::Php
+            | RuntimeKind::Python
+            | RuntimeKind::Infra
+            | RuntimeKind::Nodejs
+    )
+}
+
 /// `runtime` wrapped when a systemd unit runs it: `--unit`, else the unit of its process, else
 /// the one its layout names (Debian's tomcatN / jettyN).
 pub fn wrap(runtime: Box<dyn Runtime>, target: &TargetSettings) -> Box<dyn Runtime> {
-    // The Java servers (Spring Boot's drop-in is its install itself).
-    if matches!(
-        runtime.kind(),
-        RuntimeKind::Springboot | RuntimeKind::Php | RuntimeKind::Python | RuntimeKind::Infra
-    ) {
+    if !runs_under_unit(runtime.kind()) {
         return runtime;
     }
     let dirs = systemd::search_dirs(&target.systemd_dir);
@@ -40,13 +50,7 @@ pub fn wrap(runtime: Box<dyn Runtime>, target: &TargetSettings) -> Box<dyn Runti
     let unit = target
         .unit
         .as_ref()
-        .map(|u| {
-            if u.ends_with(".service") {
-                u.clone()
-            } else {
-                format!("{u}.service")
-            }
-        })
+        .map(|u| systemd::unit_name(u))
         .or_else(|| detection.pid.and_then(systemd::unit_of))
         .or_else(|| debian_unit(&detection.home, detection.base.as_deref(), &dirs));
     match unit {
@@ -187,6 +191,10 @@ impl Runtime for InService {
 
     fn remedy_for(&self, id: &str) -> Option<Remedy> {
         self.inner.remedy_for(id)
+    }
+
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        self.inner.uninstall_next_steps()
     }
 
     fn selection(&self) -> TargetSettings {

@@ -94,11 +94,11 @@ mod tests {
                 let jvm_only = !runtimes.is_empty()
                     && runtimes
                         .iter()
-                        .all(|r| !matches!(*r, "php" | "python" | "infra"));
+                        .all(|r| !matches!(*r, "php" | "python" | "infra" | "nodejs"));
                 let services_only = !runtimes.is_empty()
                     && runtimes
                         .iter()
-                        .all(|r| matches!(*r, "php" | "python" | "infra"));
+                        .all(|r| matches!(*r, "php" | "python" | "infra" | "nodejs"));
                 if jvm_only && words.ko.contains("재시작") {
                     found.push("a JVM is 재기동, not 재시작".into());
                 }

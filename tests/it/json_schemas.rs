@@ -220,3 +220,66 @@ fn the_schemas_pin_the_shape_and_allow_more_keys() {
     wrong_kind["error"]["kind"] = "oops".into();
     assert!(!schema("error").is_valid(&wrong_kind));
 }
+
+/// A Node.js app's documents: detect lists it with its details, the install, doctor and
+/// uninstall reports, and the error document of a flag Node.js is not picked by.
+#[test]
+fn nodejs_documents_match_their_schemas() {
+    if node::agent_tarball().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let app = fs::canonicalize(dir.path()).unwrap().join("shop");
+    node::with_agent_installed(&app, "shop");
+    let state = dir.path().join("state");
+    let mut reaper = Reaper::default();
+    reaper.spawn(
+        std::process::Command::new("node")
+            .arg("server.js")
+            .env("PORT", free_port().to_string())
+            .current_dir(&app),
+    );
+    let app_s = app.display().to_string();
+    let found = check(&state, &["detect"], "detect", 0);
+    let entry = found["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["runtime"] == "nodejs" && r["home"] == app_s.as_str())
+        .unwrap_or_else(|| panic!("{app_s} not detected: {found:#}"))
+        .clone();
+    assert_eq!(entry["details"]["launcher"], "manual", "{entry:#}");
+    let target = ["--runtime", "nodejs", "--app-dir", app_s.as_str()];
+    let licensed = ["--license", LICENSE, "--host", "127.0.0.1", "--yes"];
+    let install = check(
+        &state,
+        &[&["install"], &target[..], &licensed[..]].concat(),
+        "change",
+        0,
+    );
+    assert_eq!(install["changed"], true);
+    // Running without the agent until it is restarted: an error finding, exit 1.
+    let doctor = check(
+        &state,
+        &[&["doctor"], &target[..], &["--no-network"]].concat(),
+        "doctor",
+        1,
+    );
+    assert!(
+        finding_ids(&doctor).contains(&"nodejs-agent-not-loaded".to_string()),
+        "{doctor:#}"
+    );
+    check(
+        &state,
+        &[&["uninstall"], &target[..], &["--yes"]].concat(),
+        "change",
+        0,
+    );
+    let refused = check(
+        &state,
+        &["doctor", "--runtime", "nodejs", "--home", &app_s],
+        "error",
+        2,
+    );
+    assert_eq!(refused["error"]["kind"], "bad-input", "{refused:#}");
+}

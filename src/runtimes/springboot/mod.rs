@@ -5,9 +5,10 @@
 //! `--start-script`. A JAVA_TOOL_OPTIONS the application already has (its unit and drop-ins,
 //! else its environment) is kept: ours is appended to it.
 
-use crate::detect::process::Process;
+use crate::detect::process::{self, Process};
 use crate::detect::{Host, systemd};
 use crate::edit::marker::{InsertAt, MarkerStyle};
+use crate::edit::unit;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Plan, edits, target};
@@ -17,7 +18,6 @@ use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub const ENTRY: Entry = Entry {
@@ -140,17 +140,13 @@ pub fn unit_tool_options(
     let ours = skip.file_name();
     let mut value = None;
     let mut after_ours = None;
-    for setting in systemd::service_values(&files, "Environment") {
+    for setting in unit::list(&systemd::read(&files), "Environment") {
         let drop_in = setting
             .file
             .parent()
             .is_some_and(|d| d.ends_with(format!("{unit}.d")));
         let later = drop_in && setting.file.file_name() > ours;
-        if setting.value.is_empty() {
-            value = None;
-            continue;
-        }
-        for assignment in environment_words(&setting.value) {
+        for assignment in unit::words(&setting.value) {
             if let Some(v) = assignment.strip_prefix(&format!("{TOOL_OPTIONS}=")) {
                 value = Some(v.to_string());
                 if later {
@@ -160,38 +156,6 @@ pub fn unit_tool_options(
         }
     }
     (value.filter(|v| !v.trim().is_empty()), after_ours)
-}
-
-/// The assignments of an `Environment=` value: space-separated, each optionally in quotes.
-fn environment_words(value: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut quote = None;
-    for c in value.chars() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, c) if c.is_whitespace() => {
-                if !current.is_empty() {
-                    words.push(std::mem::take(&mut current));
-                }
-            }
-            (_, c) => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
-}
-
-/// A variable's value in a NUL-separated /proc/PID/environ.
-fn environ_value(environ: &[u8], name: &str) -> Option<String> {
-    let prefix = format!("{name}=");
-    environ
-        .split(|&b| b == 0)
-        .map(String::from_utf8_lossy)
-        .find_map(|kv| kv.strip_prefix(&prefix).map(str::to_string))
 }
 
 impl SpringBoot {
@@ -235,9 +199,8 @@ impl SpringBoot {
         let Some(process) = self.process.as_ref() else {
             return Ok(None);
         };
-        let environ = fs::read(format!("/proc/{}/environ", process.pid)).unwrap_or_default();
         // What an earlier install added (the app runs with it since) is not the app's own.
-        let own = environ_value(&environ, TOOL_OPTIONS).map(|v| {
+        let own = process::environ(process.pid).get(TOOL_OPTIONS).map(|v| {
             v.split_whitespace()
                 .filter(|w| {
                     !w.starts_with("-Dwhatap.")
@@ -254,8 +217,7 @@ impl SpringBoot {
 
 pub fn from_process(p: &Process, systemd_dir: &Path) -> Option<SpringBoot> {
     let jar = app_jar(&p.args)?;
-    let cgroup = fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
-    let unit = systemd::unit_from_cgroup(&cgroup)?;
+    let unit = systemd::unit_of(p.pid)?;
     Some(SpringBoot {
         place: Place::Unit {
             unit,
@@ -348,11 +310,7 @@ fn normalize_unit(unit: &str) -> Result<String> {
             msg!("springboot-bad-unit-hint"),
         ));
     }
-    Ok(if unit.ends_with(".service") {
-        unit.to_string()
-    } else {
-        format!("{unit}.service")
-    })
+    Ok(systemd::unit_name(unit))
 }
 
 /// The drop-in: JAVA_TOOL_OPTIONS with what the service already has, then the agent. systemd
@@ -600,10 +558,6 @@ mod tests {
             java_command_line(b"# java -jar a.jar\nexec ./run.sh\n"),
             None
         );
-        assert_eq!(
-            environment_words("\"JAVA_TOOL_OPTIONS=-Xmx1g -Da=b\" LANG=C"),
-            ["JAVA_TOOL_OPTIONS=-Xmx1g -Da=b", "LANG=C"]
-        );
     }
 
     #[test]
@@ -613,10 +567,6 @@ mod tests {
             "Environment=\"JAVA_TOOL_OPTIONS=-Dfile.encoding=UTF-8 -javaagent:/w/a.jar\"\n"
         ));
         assert!(drop_in_text(Some("-Dx=\"y\""), "-javaagent:/w/a.jar").is_err());
-        assert_eq!(
-            environ_value(b"A=1\0JAVA_TOOL_OPTIONS=-Dq=1\0", TOOL_OPTIONS).as_deref(),
-            Some("-Dq=1")
-        );
         assert_eq!(normalize_unit("orders").unwrap(), "orders.service");
         assert!(normalize_unit("../etc").is_err());
     }

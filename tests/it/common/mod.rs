@@ -2,15 +2,20 @@
 
 pub mod host;
 pub mod http;
+pub mod node;
 pub mod tomcat;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
@@ -668,6 +673,34 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     let module = php_stub_module();
     fs::copy(&module, dir.path().join(module.file_name().unwrap())).unwrap();
     dir
+}
+
+/// A collector stand-in: accepts and counts connections, then drops them.
+pub fn collector() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+/// The response to `GET /` on a loopback port, None when nothing answers.
+pub fn http_get(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
 }
 
 /// The stand-in for the proprietary whatap-php agent daemon (`whatap_php`), compiled with gcc
