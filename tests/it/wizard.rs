@@ -409,7 +409,7 @@ fn the_detected_debian_jetty_is_picked() {
     let _default_file = host::hold(&host::ETC_DEFAULT_JETTY9);
     install_the_detected(
         "jetty",
-        "home: /usr/share/jetty9",
+        "/usr/share/jetty9  ",
         Some(&stub_jar()),
         "/etc/default/jetty9",
     );
@@ -510,7 +510,7 @@ fn a_detected_node_app_is_picked() {
     // No agent question: the package comes with npm (here it is already in the app).
     let seen = install_the_detected(
         "nodejs",
-        &format!("home {}", app.display()),
+        &format!("{}  running", app.display()),
         None,
         &format!("{}/whatap/whatap.conf", app.display()),
     );
