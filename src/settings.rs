@@ -278,12 +278,12 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         yes: g.yes,
         dry_run: g.dry_run,
         // Relative to where the command was started; the file is renamed into its directory.
-        output: g.output.as_deref().map(absolute),
-        state: StateDir::new(
+        output: g.output.clone().map(absolute),
+        state: StateDir::new(absolute(
             g.state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
-        ),
+        )),
         lang: lang(g.lang, env),
         codeset: codeset(env),
         quiet: g.quiet,
@@ -292,11 +292,6 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
         wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
-}
-
-/// A path as given, made absolute against the directory the command was started in.
-fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl RuntimeArg {
@@ -343,7 +338,7 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
     }
     if let Some(dir) = args
         .bundle
-        .as_deref()
+        .clone()
         .map(absolute)
         .as_deref()
         .and_then(Path::parent)
@@ -378,7 +373,7 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
             skip: args.skip.clone(),
         },
         fail_on: args.fail_on,
-        bundle: args.bundle.as_deref().map(absolute),
+        bundle: args.bundle.clone().map(absolute),
     })
 }
 
@@ -406,7 +401,7 @@ pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
     }
     Ok(ReportSettings {
         files,
-        html: args.html.as_deref().map(absolute),
+        html: args.html.clone().map(absolute),
     })
 }
 
@@ -634,6 +629,14 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for pair in &args.set {
         conf.push(parse_set(pair)?);
     }
+    if args.port == Some(0) {
+        return Err(Error::usage(msg!("port-zero"), msg!("port-zero-hint")));
+    }
+    refuse_system_dirs(&[
+        ("--home", target.home.as_deref()),
+        ("--base", target.base.as_deref()),
+        ("--whatap-home", args.target.whatap_home.as_deref()),
+    ])?;
     for path in [
         &args.agent_jar,
         &args.agent_archive,
@@ -747,8 +750,17 @@ fn bad_host(value: &str, why: String) -> Error {
 }
 
 fn is_host(value: &str) -> bool {
-    if value.parse::<std::net::IpAddr>().is_ok() {
-        return true;
+    if let Ok(ip) = value.parse::<std::net::IpAddr>() {
+        // An agent cannot send to "any address", a broadcast or a multicast group.
+        let broadcast = matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast());
+        return !(ip.is_unspecified() || ip.is_multicast() || broadcast);
+    }
+    // Dotted digits that did not parse as an address (1.2.3.999, 10.1) are a typo, not a name.
+    if value
+        .split('.')
+        .all(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return false;
     }
     value.len() <= 253
         && value.split('.').all(|label| {
@@ -792,7 +804,117 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
     if value.contains(['\n', '\r', '\0']) {
         return Err(Error::usage(msg!("set-line-break", key = key), hint()));
     }
-    Ok((key.to_string(), value.trim().to_string()))
+    let value = value.trim();
+    check_properties_value(key, value)?;
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// whatap.conf is read as Java properties: a value ending in an odd number of backslashes
+/// continues onto the next line (it would swallow the key after it, the license say), `\u`
+/// needs four hex digits, and control characters have no place in one.
+fn check_properties_value(key: &str, value: &str) -> Result<()> {
+    let bad = |why: String| {
+        Error::usage(
+            msg!("set-bad-value", key = key, why = why),
+            msg!("set-bad-value-hint"),
+        )
+    };
+    if value.chars().any(char::is_control) {
+        return Err(bad(msg!("set-why-control")));
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            i += 1;
+            continue;
+        }
+        match chars.get(i + 1) {
+            None => return Err(bad(msg!("set-why-trailing-backslash"))),
+            Some('u') => {
+                let hex = chars.get(i + 2..i + 6);
+                if !hex.is_some_and(|h| h.iter().all(char::is_ascii_hexdigit)) {
+                    return Err(bad(msg!("set-why-unicode-escape")));
+                }
+                i += 6;
+            }
+            Some(_) => i += 2,
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute against the working directory (without touching the disk): the state
+/// dir is the same one whatever directory a later command runs from, and reports say which.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Directories of the operating system itself: installing "into" one would scatter the agent
+/// and its startup edits over the system (and uninstalling could remove its directories).
+const SYSTEM_DIRS: &[&str] = &[
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/usr/bin",
+    "/usr/include",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/local/lib",
+    "/usr/local/sbin",
+    "/usr/local/share",
+    "/usr/sbin",
+    "/usr/share",
+    "/usr/src",
+    "/var",
+    "/var/cache",
+    "/var/lib",
+    "/var/log",
+    "/var/opt",
+    "/var/spool",
+    "/var/tmp",
+];
+
+/// Refuses (exit 2) a `--home`, `--base` or `--whatap-home` that is a system directory, as
+/// typed or once `..` and symlinks are resolved.
+fn refuse_system_dirs(flags: &[(&str, Option<&std::path::Path>)]) -> Result<()> {
+    for (flag, path) in flags {
+        let Some(path) = path else { continue };
+        let typed = absolute(path.to_path_buf());
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| typed.clone());
+        let lexical: PathBuf = typed.components().collect();
+        if [&typed, &real, &lexical]
+            .iter()
+            .any(|p| SYSTEM_DIRS.iter().any(|s| p.as_os_str() == *s))
+        {
+            return Err(Error::usage(
+                msg!("path-system-dir", flag = flag, path = real.display()),
+                msg!("path-system-dir-hint", flag = flag),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -880,6 +1002,49 @@ mod tests {
         ] {
             assert!(validate_license(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hosts_that_cannot_be_collectors_are_refused() {
+        for bad in [
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "224.0.0.1",
+            "1.2.3.999",
+            "10.1",
+        ] {
+            assert!(parse_hosts(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_hosts("collector1.example/10.0.0.1").is_ok());
+    }
+
+    #[test]
+    fn set_values_are_java_properties_values() {
+        for bad in [
+            "k=v\\",
+            "k=a\\\\\\",
+            "k=\\u12",
+            "k=\\uzzzz",
+            "k=a\tb",
+            "k=\u{1b}[2J",
+        ] {
+            assert!(parse_set(bad).is_err(), "{bad:?}");
+        }
+        for good in ["k=C:\\\\whatap", "k=\\u0041", "k=a\\ b", "k=x=y"] {
+            assert!(parse_set(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn system_directories_are_refused() {
+        for dir in ["/", "/etc", "/etc/", "/usr/local", "/var/lib/..", "/tmp/./"] {
+            let refused = refuse_system_dirs(&[("--base", Some(std::path::Path::new(dir)))]);
+            assert!(matches!(refused, Err(Error::Usage { .. })), "{dir}");
+        }
+        assert!(
+            refuse_system_dirs(&[("--home", Some(std::path::Path::new("/opt/tomcat")))]).is_ok()
+        );
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::plan::{Action, Plan};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,32 +78,22 @@ fn masked_command_line(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Appends `entry` as one line (the file is created 0600: it names every file changed).
-pub fn append(file: &Path, entry: &Entry) -> Result<()> {
-    let mut line = serde_json::to_string(entry).map_err(|e| Error::Internal(e.to_string()))?;
-    line.push('\n');
-    let mut out = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(file)
-        .map_err(|e| Error::io(file, e))?;
-    out.write_all(line.as_bytes())
+/// Writes `entry` as one line to `out` (opened for appending) and syncs it.
+pub fn write_line(out: &mut std::fs::File, path: &Path, entry: &Entry) -> Result<()> {
+    let mut line = serde_json::to_vec(entry).map_err(|e| Error::Internal(e.to_string()))?;
+    line.push(b'\n');
+    out.write_all(&line)
         .and_then(|()| out.sync_data())
-        .map_err(|e| Error::io(file, e))
+        .map_err(|e| Error::io(path, e))
 }
 
-/// Every entry, oldest first; a line that does not parse (a torn last write) is skipped.
-pub fn read(file: &Path) -> Result<Vec<Entry>> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(file, e)),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect())
+/// Every entry of the history's bytes, oldest first; a line that does not parse (a torn last
+/// write) is skipped.
+pub fn parse(bytes: &[u8]) -> Vec<Entry> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,12 +6,13 @@ use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, Undo};
+use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
-use std::fs;
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 1;
+/// 2: secrets sealed (see `Ledger::to_bytes`). Version 1 ledgers (values in plain text) are
+/// read as they are and sealed when next saved.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ledger {
@@ -94,39 +95,45 @@ impl FileRecord {
 }
 
 impl Ledger {
-    /// The ledger in `path`; an empty one when there is none yet.
-    pub fn load(path: &Path) -> Result<Ledger> {
-        match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::refused(
-                    msg!("ledger-invalid", path = path.display(), error = e),
-                    msg!("ledger-invalid-hint"),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger {
-                version: VERSION,
-                ..Ledger::default()
-            }),
-            Err(e) => Err(Error::io(path, e)),
+    pub fn new() -> Ledger {
+        Ledger {
+            version: VERSION,
+            ..Ledger::default()
         }
     }
 
-    /// Written atomically (the state dir's privacy is `StateDir::save_ledger`'s to ensure).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let current = fs::read(path).ok();
-        let mut bytes =
-            serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
-        bytes.push(b'\n');
-        super::atomic::write(
-            path,
-            &super::atomic::WriteSpec {
-                bytes: &bytes,
-                expect: current.as_deref(),
-                create_mode: 0o600,
-                create_owner: None,
-                validation: crate::plan::Validation::None,
-            },
-        )
+    /// A ledger from the bytes of `path`; refused when it is not one this version can read.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Ledger> {
+        let ledger: Ledger = serde_json::from_slice(bytes).map_err(|e| {
+            Error::refused(
+                msg!("ledger-invalid", path = path.display(), error = e),
+                msg!("ledger-invalid-hint"),
+            )
+        })?;
+        if ledger.version > VERSION {
+            return Err(Error::refused(
+                msg!(
+                    "ledger-newer",
+                    path = path.display(),
+                    version = ledger.version
+                ),
+                msg!("ledger-newer-hint"),
+            ));
+        }
+        Ok(ledger)
+    }
+
+    /// The ledger as saved: no secret in it. The license (any key named `license` or
+    /// `*.license`, and `license=` values in the blocks we keep) is replaced by its sha256;
+    /// uninstall compares hashes, and takes a value from before install from the file's
+    /// backup (0600 in the private state dir), which holds the original bytes anyway.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut sealed = self.clone();
+        sealed.version = VERSION;
+        for file in &mut sealed.files {
+            seal(&mut file.ownership);
+        }
+        serde_json::to_vec_pretty(&sealed).map_err(|e| Error::Internal(e.to_string()))
     }
 
     pub fn install(&self, id: &str) -> Option<&InstallRecord> {
@@ -267,6 +274,42 @@ impl Ledger {
     }
 }
 
+/// `text` with every `license=` value replaced by `sha256:<hex of the value>`; a value sealed
+/// already stays as it is, so sealing twice changes nothing.
+pub fn seal_text(text: &str) -> String {
+    crate::ui::mask::replace_license_values(text, |value| {
+        if value.starts_with("sha256:") {
+            value.to_string()
+        } else {
+            format!("sha256:{}", sha256_hex(value.as_bytes()))
+        }
+    })
+}
+
+fn seal_value(value: &mut Option<KeyValue>) {
+    if let Some(KeyValue::Text(text)) = value {
+        *value = Some(KeyValue::Sealed {
+            sha256: sha256_hex(text.as_bytes()),
+        });
+    }
+}
+
+fn seal(ownership: &mut Ownership) {
+    match ownership {
+        Ownership::Keys { keys } => {
+            for key in keys
+                .iter_mut()
+                .filter(|k| crate::ui::mask::is_secret_key(&k.key))
+            {
+                seal_value(&mut key.before);
+                seal_value(&mut key.after);
+            }
+        }
+        Ownership::Block { text, .. } => *text = seal_text(text),
+        Ownership::Whole | Ownership::Lines { .. } | Ownership::Fragments { .. } => {}
+    }
+}
+
 fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
     match (old, new) {
         (Ownership::Keys { keys: old_keys }, Ownership::Keys { keys: new_keys }) => {
@@ -310,5 +353,80 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             replaces: false,
         },
         _ => new.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::marker::MARKER;
+    use crate::plan::reverse::remove_ours;
+
+    const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
+
+    /// What version 1 wrote: every value in plain text.
+    fn version_1() -> String {
+        serde_json::json!({
+            "version": 1,
+            "installs": [],
+            "files": [
+                {"path": "/w/whatap.conf", "action": "modified", "original_sha256": "a",
+                 "backup": "a", "written_sha256": "b", "ownership": {"kind": "keys", "keys": [
+                    {"key": "license", "before": "old-license-0000", "after": LICENSE},
+                    {"key": "whatap.server.host", "before": null, "after": "127.0.0.1"}]}},
+                {"path": "/etc/php.ini", "action": "modified", "original_sha256": "c",
+                 "backup": "c", "written_sha256": "d", "ownership": {"kind": "block",
+                    "style": "ini", "text": format!("; {MARKER}\nwhatap.license={LICENSE}\n; {MARKER}")}}
+            ]
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_version_1_ledger_is_read_and_saved_without_the_license() {
+        let ledger = Ledger::parse(version_1().as_bytes(), Path::new("ledger.json")).unwrap();
+        let saved = String::from_utf8(ledger.to_bytes().unwrap()).unwrap();
+        assert!(!saved.contains(LICENSE), "{saved}");
+        assert!(!saved.contains("old-license-0000"), "{saved}");
+        assert!(saved.contains("\"version\": 2"), "{saved}");
+        assert!(saved.contains("whatap.server.host") && saved.contains("127.0.0.1"));
+        // Sealing twice changes nothing.
+        let again = Ledger::parse(saved.as_bytes(), Path::new("ledger.json")).unwrap();
+        assert_eq!(String::from_utf8(again.to_bytes().unwrap()).unwrap(), saved);
+    }
+
+    #[test]
+    fn sealed_keys_are_taken_back_with_the_value_from_the_backup() {
+        let ledger = Ledger::parse(version_1().as_bytes(), Path::new("l")).unwrap();
+        let sealed = Ledger::parse(&ledger.to_bytes().unwrap(), Path::new("l")).unwrap();
+        let original = b"license=old-license-0000\n";
+        let current = format!("license={LICENSE}\n# edited\nwhatap.server.host=127.0.0.1\n");
+        for ledger in [&ledger, &sealed] {
+            let ownership = &ledger.files[0].ownership;
+            let back = remove_ours(
+                Path::new("/w/whatap.conf"),
+                current.as_bytes(),
+                ownership,
+                Some(original),
+                &mut Vec::new(),
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(back, b"license=old-license-0000\n# edited\n");
+        }
+        // The sealed block still tells our block from an edited one.
+        let block = &sealed.files[1].ownership;
+        let ours = format!("[PHP]\n; {MARKER}\nwhatap.license={LICENSE}\n; {MARKER}\n");
+        let theirs = ours.replace(LICENSE, "someone-elses-key-1234");
+        for (file, intact) in [(ours, true), (theirs, false)] {
+            let result = remove_ours(
+                Path::new("p"),
+                file.as_bytes(),
+                block,
+                None,
+                &mut Vec::new(),
+            );
+            assert_eq!(result.is_ok(), intact, "{file}");
+        }
     }
 }

@@ -4,11 +4,12 @@
 //! full license is anywhere in it; `MANIFEST` lists each entry with its size and what it is.
 
 use crate::apply::ledger::Ledger;
+use crate::apply::state::{HISTORY, LEDGER};
 use crate::detect::Host;
 use crate::edit::marker::MARKER;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::Ownership;
+use crate::plan::{KeyValue, Ownership};
 use crate::settings::Settings;
 use crate::ui::Printer;
 use serde::Serialize;
@@ -60,7 +61,7 @@ pub fn write(
     gathered: &Gathered<'_>,
     out: &Path,
 ) -> Result<BundleReport> {
-    let ledger = settings.state.load_ledger().unwrap_or_default();
+    let ledger = settings.state.read_ledger().unwrap_or_default();
     let mut confs = gathered.confs.clone();
     confs.extend(ledger.files.iter().filter_map(|f| match &f.ownership {
         Ownership::Keys { .. } | Ownership::Whole if is_conf(&f.path) => Some(f.path.clone()),
@@ -85,19 +86,11 @@ pub fn write(
         &msg!("bundle-progress"),
         (confs.len() + gathered.logs.len().min(MAX_LOGS) + gathered.pids.len() + 2) as u64,
     );
-    for (file, name, what) in [
-        (
-            settings.state.ledger_file(),
-            "ledger.json",
-            msg!("bundle-what-ledger"),
-        ),
-        (
-            settings.state.history_file(),
-            "history.jsonl",
-            msg!("bundle-what-history"),
-        ),
+    for (name, what) in [
+        (LEDGER, msg!("bundle-what-ledger")),
+        (HISTORY, msg!("bundle-what-history")),
     ] {
-        if let Ok(bytes) = std::fs::read(&file) {
+        if let Ok(Some(bytes)) = settings.state.read_file(name) {
             entries.push(Entry::file(name, what, bytes));
         }
     }
@@ -194,7 +187,11 @@ fn licenses(confs: &[PathBuf], ledger: &Ledger) -> Vec<String> {
     for file in &ledger.files {
         if let Ownership::Keys { keys } = &file.ownership {
             for key in keys.iter().filter(|k| is_license(&k.key)) {
-                found.extend(key.before.iter().chain(&key.after).cloned());
+                // A sealed value (only its hash is kept) holds no license to mask.
+                found.extend(key.before.iter().chain(&key.after).filter_map(|v| match v {
+                    KeyValue::Text(text) => Some(text.clone()),
+                    KeyValue::Sealed { .. } => None,
+                }));
             }
         }
     }

@@ -91,27 +91,26 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    // Per target, the facts that carry its fixes (its own, and log facts it can fix).
-    let mut remedied: Vec<Vec<Fact>> = Vec::new();
+    // Per target, its own facts that carry a fix.
+    let mut own: Vec<Vec<Fact>> = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        remedied.push(
-            inspection
-                .facts
-                .iter()
-                .filter(|f| f.remedy.is_some())
-                .cloned()
-                .collect(),
-        );
+        own.push(inspection.facts.clone());
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
         programs.extend(inspection.programs);
+        for secret in &inspection.secrets {
+            printer.add_secret(secret);
+        }
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
         let others = runtimes::java::doctor::inspect_other_jvms(&host, &covered);
+        for secret in &others.secrets {
+            printer.add_secret(secret);
+        }
         facts.extend(others.facts);
         collectors.extend(others.collectors);
         logs.extend(others.logs);
@@ -160,27 +159,13 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
                 .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
         })
         .collect();
-    // A fix does not depend on where the evidence came from: a log fact (a `--log` too) gets
-    // the remedy each target offers for it.
-    for (t, own) in targets.iter().zip(&mut remedied) {
-        for fact in &log_facts {
-            if own.iter().any(|f| f.id == fact.id) {
-                continue;
-            }
-            if let Some(remedy) = t.remedy_for(fact.id) {
-                let mut fact = fact.clone();
-                fact.remedy = Some(remedy);
-                own.push(fact);
-            }
-        }
-    }
-    let fix_plans: Vec<(&Box<dyn Runtime>, Plan)> = targets
+    let to_fix: Vec<&Box<dyn Runtime>> = targets
         .iter()
-        .zip(&remedied)
-        .map(|(t, own)| (t, doctor::fix_plan(own)))
-        .filter(|(_, plan)| plan.changes_anything())
+        .zip(own)
+        .filter(|(t, own)| fix_plan(t.as_ref(), own.clone(), &log_facts).changes_anything())
+        .map(|(t, _)| t)
         .collect();
-    facts.extend(log_facts);
+    facts.extend(log_facts.iter().cloned());
     facts.extend(network_facts);
     // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
     let mut seen = std::collections::HashSet::new();
@@ -188,8 +173,8 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     facts.retain(|f| filter.selects(f.id));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
-        for (target, plan) in &fix_plans {
-            outcomes.push(fix(settings, printer, target.as_ref(), plan)?);
+        for target in &to_fix {
+            outcomes.push(fix(settings, printer, target.as_ref(), &log_facts)?);
         }
         Some(outcomes)
     } else {
@@ -301,15 +286,38 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     Ok(code)
 }
 
+/// A target's safe fixes: for its own facts that carry one, and for the log facts (a `--log`
+/// too) it offers a remedy for: a fix does not depend on where the evidence came from.
+fn fix_plan(target: &dyn Runtime, own: Vec<Fact>, log_facts: &[Fact]) -> Plan {
+    let mut remedied: Vec<Fact> = own.into_iter().filter(|f| f.remedy.is_some()).collect();
+    for fact in log_facts {
+        if remedied.iter().any(|f| f.id == fact.id) {
+            continue;
+        }
+        if let Some(remedy) = target.remedy_for(fact.id) {
+            let mut fact = fact.clone();
+            fact.remedy = Some(remedy);
+            remedied.push(fact);
+        }
+    }
+    doctor::fix_plan(&remedied)
+}
+
 /// Confirms, applies and records a runtime's safe fixes like an install, in the same ledger
-/// record, so `whatap uninstall` of that runtime also takes them back.
+/// record, so `whatap uninstall` of that runtime also takes them back. The fixes are planned
+/// again (the target inspected again) under the locks of what they change.
 fn fix(
     settings: &Settings,
     printer: &Printer,
     target: &dyn Runtime,
-    plan: &Plan,
+    log_facts: &[Fact],
 ) -> Result<Outcome> {
-    let mut transaction = settings.state.begin(!settings.dry_run)?;
+    let (mut transaction, plan) = settings.state.transaction(
+        settings.dry_run,
+        |_| Ok(fix_plan(target, target.inspect().facts, log_facts)),
+        |plan: &Plan| plan.changes_anything().then_some(plan),
+    )?;
+    let plan = &plan;
     let report = ChangeReport::new(
         "fix",
         target.kind().name(),

@@ -17,7 +17,12 @@ struct HistoryReport<'a> {
 
 pub fn run(settings: &Settings, printer: &Printer) -> Result<u8> {
     let file = settings.state.history_file();
-    let entries = history::read(&file)?;
+    let entries = history::parse(
+        &settings
+            .state
+            .read_file(crate::apply::state::HISTORY)?
+            .unwrap_or_default(),
+    );
     printer.document(&HistoryReport {
         command: "history",
         file: file.clone(),

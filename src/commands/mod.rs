@@ -289,13 +289,7 @@ pub fn confirm_and_apply(
     mut report: ChangeReport,
     apply: impl FnOnce(&Plan) -> Result<()>,
 ) -> Result<Outcome> {
-    // Held from here to the end: a second whatap on the same files is refused (exit 3), and
-    // temp files a killed run left next to them are swept even when nothing is left to change.
-    let _targets = if settings.dry_run {
-        None
-    } else {
-        Some(crate::apply::lock::acquire_targets(plan)?)
-    };
+    // The caller's transaction holds the locks from before the plan was made to the end.
     let outcome = |code, report, show_diff, refusal| Outcome {
         code,
         report,
@@ -343,7 +337,10 @@ pub fn confirm_and_apply(
 /// After apply: every file holds exactly the planned bytes.
 fn verify(plan: &Plan) -> Result<()> {
     for edit in &plan.edits {
-        let now = std::fs::read(&edit.path).ok();
+        let limit = Some(crate::plan::target::MAX_BINARY_FILE);
+        let now = crate::plan::target::read_regular(&edit.path, limit)
+            .ok()
+            .flatten();
         if now != edit.after {
             return Err(Error::ApplyFailed {
                 message: msg!("verify-differs", path = edit.path.display()),

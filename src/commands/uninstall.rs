@@ -2,38 +2,23 @@ use super::{ChangeReport, confirm_and_apply, finish};
 use crate::apply::ledger::{InstallRecord, Ledger};
 use crate::detect::Host;
 use crate::error::{Error, Result};
-use crate::plan::{Plan, reverse};
-use crate::runtimes::{self, RuntimeKind};
+use crate::plan::Plan;
+use crate::plan::reverse::{self, Reversal};
+use crate::runtimes::{self, Runtime, RuntimeKind};
 use crate::settings::{Settings, TargetSettings};
 use crate::ui::Printer;
 
 pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> Result<u8> {
-    // No state dir means nothing was ever installed; do not create one to find that out.
-    let mut transaction = settings
-        .state
-        .begin(!settings.dry_run && settings.state.exists())?;
-    let ledger = transaction.ledger();
-    let mut resolved = None;
-    let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
-        let wanted = target.runtime.map(RuntimeKind::name);
-        let recorded: Vec<_> = ledger
-            .installs
-            .iter()
-            .filter(|i| wanted.is_none_or(|w| i.runtime == w))
-            .collect();
-        only_one(&recorded)?
-    } else {
-        match recorded_by_selectors(ledger, target)? {
-            Some(id) => Some(id),
-            None => {
-                let runtime = runtimes::resolve(target, &Host::scan())?;
-                let id = runtime.id();
-                resolved = Some(runtime);
-                Some(id)
-            }
-        }
-    };
-    let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
+    // The target resolved on the host, once, when the ledger does not name it by its flags.
+    let mut resolved: Option<Box<dyn Runtime>> = None;
+    // Which install and its reversal, from the ledger: planned again under the locks. No
+    // state dir means nothing was ever installed; none is created to find that out.
+    let (mut transaction, chosen) = settings.state.transaction(
+        settings.dry_run,
+        |ledger| choose(ledger, target, &mut resolved, settings),
+        |chosen| chosen.as_ref().map(|(_, reversal)| &reversal.plan),
+    )?;
+    let Some((install, reversal)) = chosen else {
         let report = ChangeReport::new(
             "uninstall",
             target.runtime.map(RuntimeKind::name).unwrap_or_default(),
@@ -42,11 +27,13 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
             &Plan::default(),
             printer,
         );
-        printer.note(&crate::msg!("uninstall-nothing"));
+        printer.note(&crate::msg!(
+            "uninstall-nothing",
+            state = settings.state.path().display()
+        ));
         printer.document(&report);
         return Ok(0);
     };
-    let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
     let mut report = ChangeReport::new(
         "uninstall",
         &install.runtime,
@@ -83,6 +70,40 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
         transaction.apply_forgetting(plan, &install.id)
     });
     finish(outcome, printer)
+}
+
+/// The install to remove (the only one recorded, the one its recorded target flags name, or
+/// the instance the flags resolve to) and its reversal.
+fn choose(
+    ledger: &Ledger,
+    target: &TargetSettings,
+    resolved: &mut Option<Box<dyn Runtime>>,
+    settings: &Settings,
+) -> Result<Option<(InstallRecord, Reversal)>> {
+    let id = if target.is_empty() && target.runtime != Some(RuntimeKind::Php) {
+        let wanted = target.runtime.map(RuntimeKind::name);
+        let recorded: Vec<_> = ledger
+            .installs
+            .iter()
+            .filter(|i| wanted.is_none_or(|w| i.runtime == w))
+            .collect();
+        only_one(&recorded)?
+    } else {
+        match recorded_by_selectors(ledger, target)? {
+            Some(id) => Some(id),
+            None => {
+                if resolved.is_none() {
+                    *resolved = Some(runtimes::resolve(target, &Host::scan())?);
+                }
+                resolved.as_ref().map(|runtime| runtime.id())
+            }
+        }
+    };
+    let Some(install) = id.as_deref().and_then(|id| ledger.install(id)).cloned() else {
+        return Ok(None);
+    };
+    let reversal = reverse::plan_uninstall(ledger, &install, &settings.state)?;
+    Ok(Some((install, reversal)))
 }
 
 /// The one record among `recorded`; None when there is none, a usage error listing them when

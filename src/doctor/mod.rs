@@ -95,13 +95,15 @@ impl Fact {
                 .entry(key.clone())
                 .or_insert_with(|| words.get(lang).to_string());
         }
+        // Logs, command lines and paths are quoted as found: never raw to a terminal.
+        let visible = |text: String| crate::ui::mask::visible(&text).into_owned();
         Finding {
             id: self.id.to_string(),
             severity: rule.severity,
-            target: self.target,
-            title: catalog::fill(rule.title.get(lang), &details),
-            evidence: self.evidence,
-            fix: catalog::fill(rule.fix.get(lang), &details),
+            target: visible(self.target),
+            title: visible(catalog::fill(rule.title.get(lang), &details)),
+            evidence: visible(self.evidence),
+            fix: visible(catalog::fill(rule.fix.get(lang), &details)),
         }
     }
 }
@@ -124,6 +126,8 @@ pub struct Inspection {
     pub logs: Vec<(String, PathBuf)>,
     /// UDP ports this instance's agent needs (`net_udp_port`), with their target.
     pub udp_ports: Vec<(String, u16)>,
+    /// Licenses found in its whatap.conf: masked wherever doctor quotes them.
+    pub secrets: Vec<String>,
     /// An agent's own check programs, run with the network checks (they reach the collector).
     pub programs: Vec<ProgramCheck>,
 }

@@ -2,7 +2,7 @@
 //! `key=value` config, a copied file. Each reads the current file and computes the new bytes.
 
 use super::target::{self, TargetFile};
-use super::{Edit, KeyRecord, LineRecord, Ownership, Validation};
+use super::{Edit, KeyRecord, KeyValue, LineRecord, Ownership, Validation};
 use crate::edit::Eol;
 use crate::edit::conf;
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
@@ -106,8 +106,8 @@ pub fn keys_bytes(current: &[u8], changes: &[(String, String)]) -> (Vec<u8>, Own
         .iter()
         .map(|(key, value)| KeyRecord {
             key: key.clone(),
-            before: existing.get(key).cloned(),
-            after: Some(value.clone()),
+            before: existing.get(key).cloned().map(KeyValue::Text),
+            after: Some(KeyValue::Text(value.clone())),
         })
         .collect();
     let pairs: Vec<conf::KeyChange<'_>> = changes

@@ -66,8 +66,29 @@ pub struct LineRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
     pub key: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<KeyValue>,
+    pub after: Option<KeyValue>,
+}
+
+/// A key's value as a plan holds it, or as the ledger keeps it: a secret (the license) is
+/// kept only as its hash, and its text before install comes back from the file's backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyValue {
+    Text(String),
+    Sealed { sha256: String },
+}
+
+impl KeyValue {
+    /// Whether `text` is this value.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            KeyValue::Text(value) => value == text,
+            KeyValue::Sealed { sha256 } => {
+                *sha256 == crate::apply::atomic::sha256_hex(text.as_bytes())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,8 +140,10 @@ pub struct ModeChange {
 impl DirCreate {
     /// Directories to create for `dir`, parents first; the leaf gets `owner`.
     pub fn missing(dir: &std::path::Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
+        // By its real path (`..` and symlinks above it resolved): where it will really be.
+        let dir = &target::canonical_lenient(dir);
         let mut missing = Vec::new();
-        let mut current = Some(dir);
+        let mut current = Some(dir.as_path());
         while let Some(d) = current {
             if d.exists() {
                 break;
@@ -132,7 +155,7 @@ impl DirCreate {
             .into_iter()
             .rev()
             .map(|path| DirCreate {
-                owner: if path == dir { owner } else { None },
+                owner: if path == *dir { owner } else { None },
                 path,
                 mode: 0o755,
             })

@@ -235,18 +235,17 @@ impl Printer {
         if self.json {
             return;
         }
+        // One line each: a path or value with a line break or escape sequence in it is shown
+        // escaped, not emitted raw.
+        let line = |text: &str| self.redact(&super::mask::visible(text));
         let mut text = format!(
             "{} {}\n",
             self.red(&crate::msg!("label-error")),
-            self.redact(&error.to_string())
+            line(&error.to_string())
         );
         if let Some(hint) = error.hint() {
             let label = crate::msg!("label-hint");
-            text.push_str(&format!(
-                "  {} {}\n",
-                self.yellow(&label),
-                self.redact(hint)
-            ));
+            text.push_str(&format!("  {} {}\n", self.yellow(&label), line(hint)));
         }
         self.to_stderr(&text);
     }

@@ -112,3 +112,28 @@ fn install_and_uninstall_are_recorded_append_only_without_the_license() {
     assert!(text.contains("적용됨") && text.contains(&setenv), "{text}");
     assert!(!text.contains(LICENSE), "{text}");
 }
+
+/// A history.jsonl planted as a symlink is not followed: what it points at stays as it was,
+/// and the run says which file it refused.
+#[test]
+fn a_planted_history_symlink_is_not_followed() {
+    let (dir, home) = fixture("tomcat9");
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "untouched\n").unwrap();
+    std::os::unix::fs::symlink(&victim, state.join("history.jsonl")).unwrap();
+    let out = whatap(&state)
+        .args(install_args(&home))
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("history.jsonl"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched\n");
+}

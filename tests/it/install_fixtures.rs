@@ -497,21 +497,13 @@ fn an_agent_set_elsewhere_is_not_added_twice() {
 
 #[test]
 fn whatap_conf_is_private_and_merged() {
-    let (dir, home) = fixture("tomcat9");
-    let whatap_home = dir.path().join("agent");
-    fs::create_dir_all(&whatap_home).unwrap();
-    let conf = whatap_home.join("whatap.conf");
-    fs::write(
-        &conf,
+    let (dir, _home, conf, install) = fixture_with_whatap_conf(
         "# site comment\r\nlicense=old-license-key-0000\r\nprofile_sql=true\r\n",
-    )
-    .unwrap();
+    );
     fs::set_permissions(&conf, fs::Permissions::from_mode(0o640)).unwrap();
     let state = dir.path().join("state");
     whatap(&state)
-        .args(install_args(&home))
-        .arg("--whatap-home")
-        .arg(&whatap_home)
+        .args(install)
         .args(["--set", "whatap.server.port=6601", "--yes"])
         .assert()
         .success();

@@ -45,6 +45,32 @@ pub fn whatap(state: &Path) -> Command {
     cmd
 }
 
+/// The binary as a `std::process::Command` (to spawn runs side by side, to kill one): the same
+/// environment as `whatap`, no stdin, output discarded unless the caller pipes it.
+pub fn whatap_process(state: &Path, args: &[String]) -> process::Command {
+    let mut cmd = process::Command::new(env!("CARGO_BIN_EXE_whatap"));
+    cmd.args(args)
+        .env("WHATAP_STATE_DIR", state)
+        .env_remove("WHATAP_LICENSE")
+        .env_remove("WHATAP_HOST")
+        .env_remove("WHATAP_LANG")
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .stdin(process::Stdio::null())
+        .stdout(process::Stdio::null())
+        .stderr(process::Stdio::null());
+    cmd
+}
+
+/// The ledger of `state` must hold no license key (only hashes; the backups hold bytes).
+pub fn assert_no_license_in_ledger(state: &Path) {
+    let ledger = fs::read_to_string(state.join("ledger.json")).unwrap_or_default();
+    assert!(
+        !ledger.contains(LICENSE),
+        "the ledger holds the license: {ledger}"
+    );
+}
+
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
@@ -76,6 +102,22 @@ pub fn product_fixture(product: &str, name: &str) -> (tempfile::TempDir, PathBuf
     let home = dir.path().join(name);
     copy_tree(&repo().join("fixtures").join(product).join(name), &home);
     (dir, home)
+}
+
+/// The tomcat9 fixture with a WhaTap home of its own (`<tmp>/agent`) whose whatap.conf holds
+/// `conf`: (temp dir, home, whatap.conf, install args with `--whatap-home`).
+pub fn fixture_with_whatap_conf(conf: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Vec<String>) {
+    let (dir, home) = fixture("tomcat9");
+    let whatap_home = dir.path().join("agent");
+    fs::create_dir_all(&whatap_home).unwrap();
+    let path = whatap_home.join("whatap.conf");
+    fs::write(&path, conf).unwrap();
+    let args = with_flag(
+        install_args(&home),
+        "--whatap-home",
+        &whatap_home.display().to_string(),
+    );
+    (dir, home, path, args)
 }
 
 /// A stand-in `java` that prints each argument on its own line: proves the command line a
@@ -233,6 +275,7 @@ pub fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
         .arg("--yes")
         .assert()
         .success();
+    assert_no_license_in_ledger(&state);
     (dir, home, state)
 }
 
@@ -557,6 +600,7 @@ pub fn round_trip(
         .unwrap()
         .replace(&tmp.display().to_string(), "[TMP]");
     assert_ne!(tree_bytes(tree), before, "install changed nothing");
+    assert_no_license_in_ledger(&state);
     check();
     let again = whatap(&state)
         .args(install)
