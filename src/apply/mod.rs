@@ -10,6 +10,7 @@ pub mod dir;
 #[cfg(windows)]
 #[path = "dir_windows.rs"]
 pub mod dir;
+pub mod history;
 pub mod ledger;
 pub mod lock;
 pub mod state;

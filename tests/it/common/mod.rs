@@ -3,6 +3,7 @@
 pub mod host;
 pub mod http;
 pub mod node;
+pub mod tomcat;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
@@ -357,6 +358,7 @@ pub fn which(tool: &str) -> bool {
     find_tool(tool).is_some()
 }
 
+/// Running as root (namespaces, mounts, another user's processes).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
