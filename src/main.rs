@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
-        Command::Detect => ("detect", commands::detect::run(&printer)),
+        Command::Detect => ("detect", commands::detect::run(&settings, &printer)),
         Command::Install(args) if settings.wizard && commands::wizard::wanted(args) => {
             ("install", commands::wizard::run(&settings, args, &printer))
         }

@@ -7,6 +7,7 @@
 //! <state>/ledger.json    what each install changed (apply::ledger)
 //! <state>/backups/<sha>  the original bytes of every file an install modified
 //! <state>/cache/agents/  downloaded and unpacked agent archives (agent::unpacked)
+//! <state>/cache/probes.json  what `php -i` told, per binary (detect::cache; read-only runs)
 //! ```
 
 use super::ledger::{InstallKey, Ledger};
@@ -52,6 +53,12 @@ impl StateDir {
 
     pub fn agent_cache(&self) -> PathBuf {
         self.root.join("cache/agents")
+    }
+
+    /// Probe results for `detect` and `doctor`: used while the state dir exists, never
+    /// creating it (a read-only run leaves no state dir behind).
+    pub fn probe_cache(&self) -> crate::detect::cache::ProbeCache {
+        crate::detect::cache::ProbeCache::open(self.root.join("cache/probes.json"), &self.root)
     }
 
     /// Creates the state dir as 0700, and tightens one that is looser: backups and the ledger

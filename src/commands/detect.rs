@@ -1,5 +1,6 @@
 use crate::error::Result;
 use crate::runtimes::Detection;
+use crate::settings::Settings;
 use crate::ui::Printer;
 use serde::Serialize;
 
@@ -9,12 +10,13 @@ struct DetectReport {
     runtimes: Vec<Detection>,
 }
 
-pub fn run(printer: &Printer) -> Result<u8> {
-    let host = crate::detect::Host::scan();
+pub fn run(settings: &Settings, printer: &Printer) -> Result<u8> {
+    let host = crate::detect::Host::scan_cached(settings.state.probe_cache());
     let runtimes: Vec<Detection> = crate::runtimes::detect(&host, None)
         .iter()
         .map(|r| r.detection())
         .collect();
+    host.cache.save();
     if printer.json {
         printer.json(&DetectReport {
             command: "detect",

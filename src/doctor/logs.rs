@@ -61,7 +61,7 @@ fn matcher() -> &'static Matcher {
 }
 
 /// The first line that matched a rule in one file, and how many lines matched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogHit {
     pub rule: &'static str,
     pub file: PathBuf,
@@ -271,6 +271,163 @@ pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// What the engine means, spelled plainly: every line, every pattern whose literal the
+    /// line holds (ASCII case aside), its regex; a rule counts once per line. The fast engine
+    /// must agree with it on every input.
+    fn reference(bytes: &[u8], path: &Path, tail: Option<u64>) -> Vec<LogHit> {
+        let start = tail.map_or(0, |t| (bytes.len() as u64).saturating_sub(t)) as usize;
+        let mut text = &bytes[start..];
+        if start > 0 {
+            text = match memchr::memchr(b'\n', text) {
+                Some(i) => &text[i + 1..],
+                None => &[],
+            };
+        }
+        static PATTERNS: OnceLock<Vec<(&'static Rule, String, Regex)>> = OnceLock::new();
+        let patterns = PATTERNS.get_or_init(|| {
+            catalog::rules()
+                .iter()
+                .flat_map(|r| r.log.iter().map(move |l| (r, l)))
+                .map(|(r, l)| (r, l.literal.to_ascii_lowercase(), Regex::new(&l.regex).unwrap()))
+                .collect()
+        });
+        let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
+        for (index, raw) in text.split(|b| *b == b'\n').enumerate() {
+            let line = String::from_utf8_lossy(raw);
+            let line = line.trim_end_matches('\r');
+            let folded = line.to_ascii_lowercase();
+            let mut seen: Vec<&str> = Vec::new();
+            for (rule, literal, regex) in patterns {
+                if seen.contains(&rule.id.as_str()) || !folded.contains(literal.as_str()) {
+                    continue;
+                }
+                let Some(caps) = regex.captures(line) else {
+                    continue;
+                };
+                seen.push(rule.id.as_str());
+                let entry = hits.entry(rule.id.as_str()).or_insert_with(|| LogHit {
+                    rule: rule.id.as_str(),
+                    file: path.to_path_buf(),
+                    line: (start == 0).then_some(index as u64 + 1),
+                    text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
+                    count: 0,
+                    captures: regex
+                        .capture_names()
+                        .flatten()
+                        .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().into())))
+                        .collect(),
+                });
+                entry.count += 1;
+            }
+        }
+        hits.into_values().collect()
+    }
+
+    /// Log noise as servers write it (words that share the literals' first letters, stack
+    /// traces, the agent's own chatter), the catalog's examples as written, in other case,
+    /// cut short, two on one line, behind CRLF and invalid UTF-8.
+    fn generated_log(seed: u64, lines: usize) -> Vec<u8> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let noise: &[&[u8]] = &[
+            b"2026-11-27 10:00:00.123 INFO  [http-nio-8080-exec-7] o.a.c.c.StandardWrapperValve request served in 12 ms",
+            b"\tat org.apache.catalina.core.StandardWrapperValve.invoke(StandardWrapperValve.java:197)",
+            b"\tat sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method)",
+            b"27-Nov-2026 10:00:01.001 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [812] milliseconds",
+            b"2026/11/27 10:00:02 [WhaTap] whatap.agent.trace: connected to whatap.server.host 10.0.0.1:6600",
+            b"[2026-11-27 10:00:03] : WHATAP_AGENT - heartbeat ok",
+            b"WARNING: An illegal reflective access operation has occurred (Permission check)",
+            b"ERROR LogManager: configuration reloaded; License check ok; access granted",
+            b"",
+            b"\xff\xfe\x00 binary junk \xc3\x28 between lines",
+            b"[pool www] child 4242 said into stderr: \"PHP Warning:  Undefined variable $x\"",
+        ];
+        let mut examples: Vec<String> = Vec::new();
+        for rule in catalog::rules() {
+            for log in &rule.log {
+                let e = &log.example;
+                examples.push(e.clone());
+                examples.push(e.to_ascii_lowercase());
+                examples.push(e.to_ascii_uppercase());
+                examples.push(e[..e.len() / 2].to_string());
+                examples.push(e.replace(&log.literal, &log.literal[1..]));
+                examples.push(format!("prefix {e} suffix"));
+            }
+        }
+        let mut out = Vec::new();
+        for _ in 0..lines {
+            match rng.u8(..100) {
+                0..=2 => out.extend_from_slice(examples[rng.usize(..examples.len())].as_bytes()),
+                3 => {
+                    let a = &examples[rng.usize(..examples.len())];
+                    let b = &examples[rng.usize(..examples.len())];
+                    out.extend_from_slice(format!("{a} | {b}").as_bytes());
+                }
+                4 if rng.u8(..20) == 0 => {
+                    out.extend(std::iter::repeat_n(b'x', rng.usize(..300_000)))
+                }
+                _ => out.extend_from_slice(noise[rng.usize(..noise.len())]),
+            }
+            if rng.u8(..10) == 0 {
+                out.push(b'\r');
+            }
+            out.push(b'\n');
+        }
+        if rng.bool() {
+            out.extend_from_slice(examples[rng.usize(..examples.len())].as_bytes());
+        }
+        out
+    }
+
+    fn assert_same_as_reference(bytes: &[u8], what: &str) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        for tail in [None, Some(bytes.len() as u64 / 3), Some(DEFAULT_TAIL)] {
+            let got = scan_file(file.path(), tail).unwrap();
+            let want = reference(bytes, file.path(), tail);
+            assert_eq!(got, want, "{what}, tail {tail:?}");
+        }
+    }
+
+    #[test]
+    fn generated_logs_give_the_same_findings_lines_and_counts_as_the_plain_reading() {
+        for seed in 0..4 {
+            let log = generated_log(seed, 25_000);
+            assert_same_as_reference(&log, &format!("seed {seed}"));
+        }
+    }
+
+    #[test]
+    fn the_shared_corpus_gives_the_same_findings_as_the_plain_reading() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut dirs = vec![root];
+        let mut files = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    assert_same_as_reference(&bytes, &path.display().to_string());
+                    // The same file with the catalog's examples between its lines.
+                    let mut examples = catalog::rules().iter().flat_map(|r| &r.log).cycle();
+                    let mut mixed = Vec::new();
+                    for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
+                        mixed.extend_from_slice(line);
+                        if i % 7 == 3 {
+                            let example = examples.next().unwrap();
+                            mixed.extend_from_slice(example.example.as_bytes());
+                            mixed.push(b'\n');
+                        }
+                    }
+                    assert_same_as_reference(&mixed, &format!("{} + examples", path.display()));
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 100, "the shared corpus is there ({files} files)");
+    }
 
     #[test]
     fn the_newest_boot_log_is_scanned() {

@@ -295,6 +295,7 @@ mod tests {
                     ],
                 ),
             ],
+            cache: Default::default(),
         };
         let mut found: Vec<(u32, RuntimeKind)> = detect(&host, None)
             .iter()
