@@ -42,7 +42,11 @@ pub fn stamp(path: &Path) -> Stamp {
 /// A directory's own stamp (entries added, removed, renamed) and every entry's.
 pub fn stamp_dir(dir: &Path) -> Vec<Stamp> {
     let mut stamps = vec![stamp(dir)];
-    stamps.extend(crate::detect::files_in(dir, |_| true).iter().map(|p| stamp(p)));
+    stamps.extend(
+        crate::detect::files_in(dir, |_| true)
+            .iter()
+            .map(|p| stamp(p)),
+    );
     stamps
 }
 
@@ -160,7 +164,11 @@ mod tests {
         again.put("k2", vec![stamp(&gone)], &7u32);
         assert_eq!(again.get::<u32>("k2"), Some(7));
         fs::write(&gone, "").unwrap();
-        assert_eq!(again.get::<u32>("k2"), None, "a file that appeared invalidates");
+        assert_eq!(
+            again.get::<u32>("k2"),
+            None,
+            "a file that appeared invalidates"
+        );
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! Log scanning: every catalog log pattern in one streaming pass per file. An Aho-Corasick
-//! automaton over each pattern's required literal finds candidate lines in large chunks; only
-//! those lines meet the regex. Memory stays constant (one chunk plus one partial line).
+//! Log scanning: every catalog log pattern in one streaming pass per file, the way ripgrep
+//! searches: one multi-literal search over a large block, line boundaries found only around a
+//! hit, no per-line work for lines that cannot match. Each pattern names a literal every match
+//! contains; the block is case-folded into a second buffer so the literals can be searched
+//! case-blind by a SIMD searcher (Teddy) over bytes; only a line holding a literal meets the
+//! regexes. Memory stays constant (one block, its folded copy and one partial line).
 
 use super::Fact;
 use super::catalog::{self, Rule};
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
+use memchr::memmem;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -21,43 +25,56 @@ const EVIDENCE_CHARS: usize = 300;
 
 struct Pattern {
     rule: &'static Rule,
+    /// The literal, ASCII lower case: a line that lacks it cannot match.
+    literal: memmem::Finder<'static>,
     regex: Regex,
 }
 
 struct Matcher {
+    /// The literals, lower case, in a case-sensitive automaton: leftmost-first lets it use its
+    /// packed SIMD searcher, which a case-insensitive automaton cannot.
     literals: AhoCorasick,
-    /// For each literal, the patterns that require it.
-    patterns: Vec<Vec<Pattern>>,
+    /// Catalog order: when two patterns of one rule match a line, the first one's captures
+    /// are the evidence.
+    patterns: Vec<Pattern>,
 }
 
 fn matcher() -> &'static Matcher {
     static MATCHER: OnceLock<Matcher> = OnceLock::new();
     MATCHER.get_or_init(|| {
-        let mut literals: Vec<&str> = Vec::new();
-        let mut patterns: Vec<Vec<Pattern>> = Vec::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
         for rule in catalog::rules() {
             for log in &rule.log {
-                let regex = Regex::new(&log.regex).expect("catalog regexes compile (unit test)");
-                let index = match literals.iter().position(|l| *l == log.literal) {
-                    Some(i) => i,
-                    None => {
-                        literals.push(&log.literal);
-                        patterns.push(Vec::new());
-                        literals.len() - 1
-                    }
-                };
-                patterns[index].push(Pattern { rule, regex });
+                let literal = log.literal.to_ascii_lowercase();
+                patterns.push(Pattern {
+                    rule,
+                    literal: memmem::Finder::new(literal.as_bytes()).into_owned(),
+                    regex: Regex::new(&log.regex).expect("catalog regexes compile (unit test)"),
+                });
+                if !literals.contains(&literal) {
+                    literals.push(literal);
+                }
             }
         }
         Matcher {
-            // Case-blind prefilter: a pattern that cares about case says so in its regex.
             literals: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostFirst)
                 .build(&literals)
                 .expect("literals build an automaton"),
             patterns,
         }
     })
+}
+
+/// `src` in ASCII lower case into `dst` (a loop the compiler vectorizes; the prefilter is
+/// case-blind, a pattern that cares about case says so in its regex).
+fn fold_into(src: &[u8], dst: &mut Vec<u8>) {
+    dst.clear();
+    dst.extend(
+        src.iter()
+            .map(|&b| b | (u8::from(b.wrapping_sub(b'A') < 26) << 5)),
+    );
 }
 
 /// The first line that matched a rule in one file, and how many lines matched.
@@ -100,6 +117,7 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
     let matcher = matcher();
     let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
     let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut folded: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut line_no: u64 = 0;
     let count_lines = start == 0;
     loop {
@@ -133,6 +151,7 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
         };
         scan_chunk(
             &buffer[..complete],
+            &mut folded,
             matcher,
             path,
             count_lines,
@@ -147,64 +166,87 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
     Ok(hits.into_values().collect())
 }
 
+/// Scans whole lines (`chunk` starts at a line start); `folded` is scratch space.
 fn scan_chunk(
     chunk: &[u8],
+    folded: &mut Vec<u8>,
     matcher: &Matcher,
     path: &Path,
     count_lines: bool,
     line_no: &mut u64,
     hits: &mut BTreeMap<&'static str, LogHit>,
 ) {
-    let mut counted_to = 0usize;
-    let mut done_to = 0usize;
-    for found in matcher.literals.find_iter(chunk) {
-        if found.start() < done_to {
+    fold_into(chunk, folded);
+    // `at` is always a line start: the search resumes after the line a hit was in.
+    let mut at = 0usize;
+    while at < folded.len() {
+        let Some(found) = matcher
+            .literals
+            .find(Input::new(&folded[..]).span(at..folded.len()))
+        else {
+            break;
+        };
+        let line_start =
+            memchr::memrchr(b'\n', &folded[at..found.start()]).map_or(at, |i| at + i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &folded[found.end()..]).map_or(folded.len(), |i| found.end() + i);
+        if count_lines {
+            *line_no += memchr::memchr_iter(b'\n', &folded[at..line_start]).count() as u64;
+        }
+        scan_line(
+            &chunk[line_start..line_end],
+            &folded[line_start..line_end],
+            matcher,
+            path,
+            count_lines.then_some(*line_no + 1),
+            hits,
+        );
+        if line_end < folded.len() {
+            *line_no += 1;
+        }
+        at = line_end + 1;
+    }
+    if count_lines && at < folded.len() {
+        *line_no += memchr::memchr_iter(b'\n', &folded[at..]).count() as u64;
+    }
+}
+
+/// One line that holds at least one literal: every pattern whose literal it holds meets its
+/// regex; a rule counts once per line.
+fn scan_line(
+    raw: &[u8],
+    folded: &[u8],
+    matcher: &Matcher,
+    path: &Path,
+    line: Option<u64>,
+    hits: &mut BTreeMap<&'static str, LogHit>,
+) {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim_end_matches('\r');
+    let mut seen: Vec<&str> = Vec::new();
+    for pattern in &matcher.patterns {
+        let rule = pattern.rule.id.as_str();
+        if seen.contains(&rule) || pattern.literal.find(folded).is_none() {
             continue;
         }
-        let line_start = memchr::memrchr(b'\n', &chunk[..found.start()]).map_or(0, |i| i + 1);
-        let line_end =
-            memchr::memchr(b'\n', &chunk[found.end()..]).map_or(chunk.len(), |i| found.end() + i);
-        if count_lines {
-            *line_no += memchr::memchr_iter(b'\n', &chunk[counted_to..line_start]).count() as u64;
-            counted_to = line_start;
-        }
-        done_to = line_end;
-        let line = String::from_utf8_lossy(&chunk[line_start..line_end]);
-        let line = line.trim_end_matches('\r');
-        // Every literal present on the line may name other patterns too; a rule counts once.
-        let mut seen: Vec<&str> = Vec::new();
-        for literal in matcher.literals.find_iter(line.as_bytes()) {
-            for pattern in &matcher.patterns[literal.pattern().as_usize()] {
-                if seen.contains(&pattern.rule.id.as_str()) {
-                    continue;
-                }
-                let Some(caps) = pattern.regex.captures(line) else {
-                    continue;
-                };
-                seen.push(pattern.rule.id.as_str());
-                let entry = hits
-                    .entry(pattern.rule.id.as_str())
-                    .or_insert_with(|| LogHit {
-                        rule: pattern.rule.id.as_str(),
-                        file: path.to_path_buf(),
-                        line: count_lines.then_some(*line_no + 1),
-                        text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
-                        count: 0,
-                        captures: pattern
-                            .regex
-                            .capture_names()
-                            .flatten()
-                            .filter_map(|name| {
-                                Some((name.to_string(), caps.name(name)?.as_str().to_string()))
-                            })
-                            .collect(),
-                    });
-                entry.count += 1;
-            }
-        }
-    }
-    if count_lines {
-        *line_no += memchr::memchr_iter(b'\n', &chunk[counted_to..]).count() as u64;
+        let Some(caps) = pattern.regex.captures(text) else {
+            continue;
+        };
+        seen.push(rule);
+        let entry = hits.entry(rule).or_insert_with(|| LogHit {
+            rule,
+            file: path.to_path_buf(),
+            line,
+            text: text.trim().chars().take(EVIDENCE_CHARS).collect(),
+            count: 0,
+            captures: pattern
+                .regex
+                .capture_names()
+                .flatten()
+                .filter_map(|name| Some((name.to_string(), caps.name(name)?.as_str().to_string())))
+                .collect(),
+        });
+        entry.count += 1;
     }
 }
 
@@ -289,7 +331,13 @@ mod tests {
             catalog::rules()
                 .iter()
                 .flat_map(|r| r.log.iter().map(move |l| (r, l)))
-                .map(|(r, l)| (r, l.literal.to_ascii_lowercase(), Regex::new(&l.regex).unwrap()))
+                .map(|(r, l)| {
+                    (
+                        r,
+                        l.literal.to_ascii_lowercase(),
+                        Regex::new(&l.regex).unwrap(),
+                    )
+                })
                 .collect()
         });
         let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();

@@ -254,7 +254,11 @@ fn ini_env() -> String {
 /// The files a probe's answer depends on besides the binary: the ini file and scan dir it
 /// read and the module it would load. None without a php.ini: where PHP looked for one is not
 /// known, so such an answer is not kept.
-fn ini_stamps(info: &PhpInfo, ini_file: Option<&Path>, scan_dir: Option<&Path>) -> Option<Vec<Stamp>> {
+fn ini_stamps(
+    info: &PhpInfo,
+    ini_file: Option<&Path>,
+    scan_dir: Option<&Path>,
+) -> Option<Vec<Stamp>> {
     let mut stamps = vec![cache::stamp(ini_file?)];
     stamps.extend(scan_dir.map(cache::stamp_dir).unwrap_or_default());
     stamps.extend(
@@ -429,7 +433,11 @@ impl PhpSapi {
             .as_ref()
             .map(|d| d.display().to_string())
             .unwrap_or_default();
-        let key = format!("{} {} PHP_INI_SCAN_DIR={scan}", self.binary.display(), args.join(" "));
+        let key = format!(
+            "{} {} PHP_INI_SCAN_DIR={scan}",
+            self.binary.display(),
+            args.join(" ")
+        );
         if let Some(listed) = self.cache.get::<bool>(&key) {
             return Some(listed);
         }
@@ -437,7 +445,9 @@ impl PhpSapi {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let ran = run(&self.binary, &args, &[("PHP_INI_SCAN_DIR", &scan)]).ok()?;
         let listed = module_listed(&ran.stdout);
-        if let Some(mut stamps) = ini_stamps(info, info.ini_file.as_deref(), info.scan_dir.as_deref()) {
+        if let Some(mut stamps) =
+            ini_stamps(info, info.ini_file.as_deref(), info.scan_dir.as_deref())
+        {
             stamps.insert(0, before);
             self.cache.put(&key, stamps, &listed);
         }
