@@ -52,8 +52,9 @@ fn matcher() -> &'static Matcher {
                     literal: memmem::Finder::new(literal.as_bytes()).into_owned(),
                     regex: Regex::new(&log.regex).expect("catalog regexes compile (unit test)"),
                 });
-                if !literals.contains(&literal) {
-                    literals.push(literal);
+                let key = prefilter_key(&literal).to_string();
+                if !literals.contains(&key) {
+                    literals.push(key);
                 }
             }
         }
@@ -65,6 +66,16 @@ fn matcher() -> &'static Matcher {
             patterns,
         }
     })
+}
+
+/// The part of a literal the block search looks for. Agents' own chatter is full of
+/// `whatap` (`[WhaTap] whatap.agent.trace: ...`), so a literal that starts with it is searched
+/// by what follows; the line is then checked for the whole literal.
+fn prefilter_key(literal: &str) -> &str {
+    match literal.strip_prefix("whatap") {
+        Some(rest) if rest.len() > 5 => rest,
+        _ => literal,
+    }
 }
 
 /// `src` in ASCII lower case into `dst` (a loop the compiler vectorizes; the prefilter is
@@ -121,10 +132,8 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
     let mut line_no: u64 = 0;
     let count_lines = start == 0;
     loop {
-        let old = buffer.len();
-        buffer.resize(old + CHUNK, 0);
-        let read = file.read(&mut buffer[old..])?;
-        buffer.truncate(old + read);
+        // Into the spare capacity: no zeroing of a block about to be overwritten.
+        let read = (&mut file).take(CHUNK as u64).read_to_end(&mut buffer)?;
         let eof = read == 0;
         if skip_partial {
             // Starting mid-file: the first (partial) line is not a whole message.
