@@ -6,12 +6,15 @@
 #  2. whole-host `whatap doctor --no-network --json` and `detect --json` vs the vendor's
 #     `whatap-doctor --json` (whatap-python from PyPI), with the state dir's probe cache and
 #     without a state dir (every PHP probed, as on a host nothing was installed on yet);
-#  3. `whatap install --dry-run` on a Tomcat tree, and `whatap --help`;
+#  3. `whatap install --dry-run` on a Tomcat tree, doctor on an installed one (without and with
+#     the collector probe), and `whatap --help`;
 #  4. peak RSS of each (GNU time's %M) and the binary's size.
 # Every contender runs in turn, round after round (the median of the rounds is shown), so a
 # burst of load hits them alike. The table it prints is what README.md's speed table holds.
 #
 # Usage: scripts/bench.sh [--quick]   (--quick: 64 MiB log only, 5 rounds)
+# WHATAP_MUSL_BIN=target/x86_64-unknown-linux-musl/release/whatap adds the musl build (musl's
+# own allocator) to the whole-host rows.
 # Needs: rg (Debian: apt-get install ripgrep; or cargo install ripgrep --root DIR, then
 # RG=DIR/bin/rg), GNU grep and time (/usr/bin/time: Debian's `time`), python3 (3.11+), and a venv with
 # whatap-python (WHATAP_TEST_VENV, default /opt/whatap-test/venv; python3 -m venv V &&
@@ -31,9 +34,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/state"
 
-# A Tomcat tree for install --dry-run.
+# A Tomcat tree for install --dry-run, and one installed (its own state dir) for doctor on one
+# runtime; the collector port is one nothing listens on.
 cp -r fixtures/tomcat/tomcat9 "$work/tomcat"
+cp -r fixtures/tomcat/tomcat9 "$work/installed"
 printf 'PK\003\004bench' > "$work/whatap.agent.tracer-1.0.0.jar"
+WHATAP_STATE_DIR="$work/installed-state" "$bin" install --home "$work/installed" --license benchmark-license-0000 \
+  --host 127.0.0.1 --set whatap.server.port=9 --agent-jar "$work/whatap.agent.tracer-1.0.0.jar" -y -q
 
 python3 - "$work" "$bin" "$rg" "$venv" "$quick" <<'PY'
 import os, re, statistics, subprocess, sys, time, tomllib, platform
@@ -137,7 +144,12 @@ for size in sizes:
     os.remove(log)
 
 host_rounds = 5 if quick else 9
-r = rounds([
+musl = os.environ.get("WHATAP_MUSL_BIN")
+musl_contenders = [
+    ("musl-doctor", lambda: run([musl, "doctor", "--no-network", "--json"], f"{work}/musl.json")),
+    ("musl-detect", lambda: run([musl, "detect", "--json"], f"{work}/musl-detect.json")),
+] if musl else []
+r = rounds(musl_contenders + [
     ("doctor", lambda: run([bin_, "doctor", "--no-network", "--json"], f"{work}/host.json")),
     ("cold", lambda: run([bin_, "doctor", "--no-network", "--json"], f"{work}/cold.json",
                          extra_env={"WHATAP_STATE_DIR": f"{work}/no-state"})),
@@ -147,6 +159,10 @@ r = rounds([
                              "--host", "127.0.0.1", "--agent-jar", f"{work}/whatap.agent.tracer-1.0.0.jar",
                              "--dry-run", "--json"], f"{work}/dry.json")),
     ("help", lambda: run([bin_, "--help"], f"{work}/help.txt")),
+    ("tomcat", lambda: run([bin_, "doctor", "--no-network", "--home", f"{work}/installed"], f"{work}/tomcat.txt",
+                           extra_env={"WHATAP_STATE_DIR": f"{work}/installed-state"})),
+    ("probe", lambda: run([bin_, "doctor", "--home", f"{work}/installed"], f"{work}/probe.txt",
+                          extra_env={"WHATAP_STATE_DIR": f"{work}/installed-state"})),
 ], host_rounds)
 v = r["vendor"][0]
 rows.append(("whole host: `doctor --no-network --json`", f"{ms(r['doctor'][0])}, peak {mib(r['doctor'][1])}",
@@ -157,7 +173,14 @@ rows.append(("whole host: `detect --json`", f"{ms(r['detect'][0])}, peak {mib(r[
              f"{v / r['detect'][0]:.1f}x faster than whatap-doctor"))
 rows.append(("vendor: `whatap-doctor --json` (whatap-python)", f"{ms(v)}, peak {mib(r['vendor'][1])}", ""))
 rows.append(("`install --dry-run` on a Tomcat tree", f"{ms(r['dry-run'][0])}, peak {mib(r['dry-run'][1])}", ""))
+rows.append(("`doctor --no-network --home T` on an installed Tomcat", f"{ms(r['tomcat'][0])}, peak {mib(r['tomcat'][1])}", ""))
+rows.append(("same with the collector probe (refused port)", f"{ms(r['probe'][0])}, peak {mib(r['probe'][1])}", ""))
 rows.append(("`whatap --help`", f"{ms(r['help'][0])}, peak {mib(r['help'][1])}", ""))
+if musl:
+    rows.append(("musl build (its own malloc): `doctor --no-network --json`", f"{ms(r['musl-doctor'][0])}, peak {mib(r['musl-doctor'][1])}",
+                 f"{r['musl-doctor'][0] / r['doctor'][0]:.2f}x the glibc build"))
+    rows.append(("musl build: `detect --json`", f"{ms(r['musl-detect'][0])}, peak {mib(r['musl-detect'][1])}",
+                 f"{r['musl-detect'][0] / r['detect'][0]:.2f}x the glibc build"))
 rows.append(("binary size (release)", f"{os.path.getsize(bin_) / (1 << 20):.1f} MiB", ""))
 load_end = os.getloadavg()
 

@@ -71,13 +71,14 @@ impl ProbeCache {
     }
 
     /// The cache kept in `file`, used only when `state_root` exists (a read-only command never
-    /// creates the state dir).
+    /// creates the state dir) and is ours, as install requires (`ensure_private_dir`): whoever
+    /// owns it could swap the file under us.
     pub fn open(file: PathBuf, state_root: &Path) -> ProbeCache {
-        if !state_root.is_dir() {
-            return ProbeCache::off();
-        }
         // SAFETY: geteuid has no preconditions.
         let me = unsafe { libc::geteuid() };
+        if !fs::metadata(state_root).is_ok_and(|m| m.is_dir() && m.uid() == me) {
+            return ProbeCache::off();
+        }
         let entries = fs::File::open(&file)
             .ok()
             // Another user's file could make doctor see a PHP that is not there.
@@ -180,5 +181,40 @@ mod tests {
         cache.save();
         assert_eq!(cache.get::<u8>("k"), None);
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn the_file_is_private_and_nobody_elses_file_or_state_dir_is_used() {
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("cache/probes.json");
+        let cache = ProbeCache::open(file.clone(), state.path());
+        cache.put("k", Vec::new(), &1u8);
+        cache.save();
+        assert_eq!(fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(file.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED: only root can hand a file to another user");
+            return;
+        }
+        std::os::unix::fs::chown(&file, Some(4242), Some(4242)).unwrap();
+        assert_eq!(
+            ProbeCache::open(file.clone(), state.path()).get::<u8>("k"),
+            None
+        );
+        std::os::unix::fs::chown(&file, Some(0), Some(0)).unwrap();
+        assert_eq!(
+            ProbeCache::open(file.clone(), state.path()).get::<u8>("k"),
+            Some(1)
+        );
+        std::os::unix::fs::chown(state.path(), Some(4242), Some(4242)).unwrap();
+        let foreign = ProbeCache::open(file.clone(), state.path());
+        assert_eq!(foreign.get::<u8>("k"), None);
+        foreign.put("k2", Vec::new(), &2u8);
+        foreign.save();
+        assert!(!fs::read_to_string(&file).unwrap().contains("k2"));
     }
 }
