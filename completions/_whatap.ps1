@@ -21,6 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'whatap' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
@@ -40,12 +41,14 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Detect -> plan -> show -> confirm -> apply -> verify')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'whatap;detect' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
@@ -67,24 +70,27 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
             [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
-            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
-            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application')
             [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
             [CompletionResult]::new('--whatap-home', '--whatap-home', [CompletionResultType]::ParameterName, 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)')
+            [CompletionResult]::new('--app-dir', '--app-dir', [CompletionResultType]::ParameterName, 'nodejs: the application''s directory (where its package.json is)')
             [CompletionResult]::new('--license', '--license', [CompletionResultType]::ParameterName, 'Project access key')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)')
             [CompletionResult]::new('--agent-jar', '--agent-jar', [CompletionResultType]::ParameterName, 'The whatap.agent.tracer-X.Y.Z.jar to install')
-            [CompletionResult]::new('--agent-archive', '--agent-archive', [CompletionResultType]::ParameterName, 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download')
+            [CompletionResult]::new('--agent-archive', '--agent-archive', [CompletionResultType]::ParameterName, 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, '-Dwhatap.port: the service port, when the agent cannot detect it')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}')
             [CompletionResult]::new('--oname', '--oname', [CompletionResultType]::ParameterName, '-Dwhatap.oname: a fixed application name')
             [CompletionResult]::new('--cypher-level', '--cypher-level', [CompletionResultType]::ParameterName, 'whatap.conf cypher_level')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Any other whatap.conf key (repeatable)')
-            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml')
             [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'Python: the app''s interpreter, or its virtualenv directory')
-            [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)')
-            [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name')
+            [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)')
+            [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name')
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--latest-jar', '--latest-jar', [CompletionResultType]::ParameterName, 'Pick the newest whatap.agent.tracer-*.jar at each start')
@@ -112,10 +118,13 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
             [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
-            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
-            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application')
             [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
             [CompletionResult]::new('--whatap-home', '--whatap-home', [CompletionResultType]::ParameterName, 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)')
+            [CompletionResult]::new('--app-dir', '--app-dir', [CompletionResultType]::ParameterName, 'nodejs: the application''s directory (where its package.json is)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
@@ -137,11 +146,14 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'The instance dir where it differs from home (CATALINA_BASE, ...)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The running process; home/base are read from its command line')
             [CompletionResult]::new('--php-bin', '--php-bin', [CompletionResultType]::ParameterName, 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)')
-            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)')
-            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python: the script (or supervisor program file) that starts the application')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)')
+            [CompletionResult]::new('--start-script', '--start-script', [CompletionResultType]::ParameterName, 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application')
             [CompletionResult]::new('--systemd-dir', '--systemd-dir', [CompletionResultType]::ParameterName, 'springboot: where unit drop-ins go')
             [CompletionResult]::new('--whatap-home', '--whatap-home', [CompletionResultType]::ParameterName, 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)')
+            [CompletionResult]::new('--app-dir', '--app-dir', [CompletionResultType]::ParameterName, 'nodejs: the application''s directory (where its package.json is)')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Also scan this log file (repeatable)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--no-network', '--no-network', [CompletionResultType]::ParameterName, 'Skip collector and firewall checks')
@@ -161,7 +173,26 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'whatap;report' {
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write the summary as one self-contained HTML page')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; required for changes when stdin is not a TTY or CI=true')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Build and show the plan (a unified diff of every file); change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'whatap;completions' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
@@ -179,6 +210,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
         }
         'whatap;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write whatap.1 and one page per subcommand into DIR instead')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Also write the JSON document (the result, or the error) to FILE, atomically')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Ledger, backups and lock')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Message language (default from LANG / LC_ALL)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human text goes to stderr')
@@ -199,6 +231,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Detect -> plan -> show -> confirm -> apply -> verify')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Reverse what install recorded')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose; exit 1 when any error-level finding')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `whatap man | man -l -`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -214,6 +247,9 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             break
         }
         'whatap;help;doctor' {
+            break
+        }
+        'whatap;help;report' {
             break
         }
         'whatap;help;completions' {

@@ -34,6 +34,9 @@ _whatap() {
             whatap,man)
                 cmd="whatap__subcmd__man"
                 ;;
+            whatap,report)
+                cmd="whatap__subcmd__report"
+                ;;
             whatap,uninstall)
                 cmd="whatap__subcmd__uninstall"
                 ;;
@@ -55,6 +58,9 @@ _whatap() {
             whatap__subcmd__help,man)
                 cmd="whatap__subcmd__help__subcmd__man"
                 ;;
+            whatap__subcmd__help,report)
+                cmd="whatap__subcmd__help__subcmd__report"
+                ;;
             whatap__subcmd__help,uninstall)
                 cmd="whatap__subcmd__help__subcmd__uninstall"
                 ;;
@@ -65,12 +71,16 @@ _whatap() {
 
     case "${cmd}" in
         whatap)
-            opts="-y -v -q -h -V --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor completions man help"
+            opts="-y -v -q -h -V --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help --version detect install uninstall doctor report completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -87,12 +97,16 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__completions)
-            opts="-y -v -q -h --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help bash elvish fish powershell zsh"
+            opts="-y -v -q -h --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -109,12 +123,16 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__detect)
-            opts="-y -v -q -h --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -131,14 +149,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__doctor)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --no-network --list-rules --log --full --fix --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --no-network --list-rules --log --full --fix --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -173,7 +191,19 @@ _whatap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -193,7 +223,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__help)
-            opts="detect install uninstall doctor completions man help"
+            opts="detect install uninstall doctor report completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +320,20 @@ _whatap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        whatap__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         whatap__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -305,14 +349,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --license --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --license --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -344,6 +388,14 @@ _whatap() {
                     return 0
                     ;;
                 --whatap-home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -403,6 +455,10 @@ _whatap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -419,13 +475,47 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__man)
-            opts="-y -v -q -h --dir --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --dir --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ko" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        whatap__subcmd__report)
+            opts="-y -v -q -h --html --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -445,14 +535,14 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__uninstall)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --json --yes --dry-run --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --runtime)
-                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tomcat jboss wildfly weblogic websphere jeus jetty resin springboot php python infra nodejs" -- "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -484,6 +574,18 @@ _whatap() {
                     return 0
                     ;;
                 --whatap-home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

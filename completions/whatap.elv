@@ -18,6 +18,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
     }
     var completions = [
         &'whatap'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -37,11 +38,13 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'whatap;detect'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -62,24 +65,27 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
             cand --pid 'The running process; home/base are read from its command line'
             cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
-            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
-            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --unit 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application'
             cand --systemd-dir 'springboot: where unit drop-ins go'
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
+            cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
+            cand --app-dir 'nodejs: the application''s directory (where its package.json is)'
             cand --license 'Project access key'
             cand --host 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)'
             cand --agent-jar 'The whatap.agent.tracer-X.Y.Z.jar to install'
-            cand --agent-archive 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download'
+            cand --agent-archive 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)'
             cand --port '-Dwhatap.port: the service port, when the agent cannot detect it'
             cand --name '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}'
             cand --oname '-Dwhatap.oname: a fixed application name'
             cand --cypher-level 'whatap.conf cypher_level'
             cand --set 'Any other whatap.conf key (repeatable)'
-            cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml'
+            cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml'
             cand --python 'Python: the app''s interpreter, or its virtualenv directory'
-            cand --app-name 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
-            cand --app-process-name 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name'
+            cand --app-name 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
+            cand --app-process-name 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name'
             cand --sha256 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --latest-jar 'Pick the newest whatap.agent.tracer-*.jar at each start'
@@ -106,10 +112,13 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
             cand --pid 'The running process; home/base are read from its command line'
             cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
-            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
-            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --unit 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application'
             cand --systemd-dir 'springboot: where unit drop-ins go'
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
+            cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
+            cand --app-dir 'nodejs: the application''s directory (where its package.json is)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -130,11 +139,14 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --base 'The instance dir where it differs from home (CATALINA_BASE, ...)'
             cand --pid 'The running process; home/base are read from its command line'
             cand --php-bin 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)'
-            cand --unit 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)'
-            cand --start-script 'springboot, python: the script (or supervisor program file) that starts the application'
+            cand --unit 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)'
+            cand --start-script 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application'
             cand --systemd-dir 'springboot: where unit drop-ins go'
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
+            cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
+            cand --app-dir 'nodejs: the application''s directory (where its package.json is)'
             cand --log 'Also scan this log file (repeatable)'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --no-network 'Skip collector and firewall checks'
@@ -153,7 +165,25 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'whatap;report'= {
+            cand --html 'Also write the summary as one self-contained HTML page'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'whatap;completions'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -170,6 +200,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
         }
         &'whatap;man'= {
             cand --dir 'Write whatap.1 and one page per subcommand into DIR instead'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
             cand --json 'One JSON document on stdout; human text goes to stderr'
@@ -189,6 +220,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -200,6 +232,8 @@ set edit:completion:arg-completer[whatap] = {|@words|
         &'whatap;help;uninstall'= {
         }
         &'whatap;help;doctor'= {
+        }
+        &'whatap;help;report'= {
         }
         &'whatap;help;completions'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_whatap_global_optspecs
-    string join \n json y/yes dry-run state-dir= lang= v/verbose q/quiet no-color h/help V/version
+    string join \n json y/yes dry-run output= state-dir= lang= v/verbose q/quiet no-color h/help V/version
 end
 
 function __fish_whatap_needs_command
@@ -24,6 +24,7 @@ function __fish_whatap_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c whatap -n "__fish_whatap_needs_command" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_needs_command" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_needs_command" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -39,9 +40,11 @@ complete -c whatap -n "__fish_whatap_needs_command" -f -a "detect" -d 'List the 
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "uninstall" -d 'Reverse what install recorded'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_needs_command" -f -a "report" -d 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
 complete -c whatap -n "__fish_whatap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c whatap -n "__fish_whatap_using_subcommand detect" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand detect" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand detect" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -63,30 +66,34 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l license -d 'Project access key' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l host -d 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-jar -d 'The whatap.agent.tracer-X.Y.Z.jar to install' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l agent-archive -d 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l port -d '-Dwhatap.port: the service port, when the agent cannot detect it' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l name -d '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l oname -d '-Dwhatap.oname: a fixed application name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -d 'whatap.conf cypher_level' -r -f -a "128\t''
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -114,15 +121,19 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand uninstall" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -144,16 +155,20 @@ resin\t''
 springboot\t''
 php\t''
 python\t''
-infra\t''"
+infra\t''
+nodejs\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l home -d 'The runtime\'s home (CATALINA_HOME, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l base -d 'The instance dir where it differs from home (CATALINA_BASE, ...)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l pid -d 'The running process; home/base are read from its command line' -r
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l php-bin -d 'PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)' -r -F
-complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot, python: the systemd unit that runs the application (a drop-in is written for it)' -r
-complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python: the script (or supervisor program file) that starts the application' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l unit -d 'springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l start-script -d 'springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l systemd-dir -d 'springboot: where unit drop-ins go' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l whatap-home -d 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app\'s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l server -d 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l app-dir -d 'nodejs: the application\'s directory (where its package.json is)' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l log -d 'Also scan this log file (repeatable)' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -168,6 +183,19 @@ complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s v -l verbose -d
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l html -d 'Also write the summary as one self-contained HTML page' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l state-dir -d 'Ledger, backups and lock' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
+ko\t''"
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l json -d 'One JSON document on stdout; human text goes to stderr'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -s v -l verbose -d 'More detail'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -s q -l quiet -d 'Only errors'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -l no-color -d 'No colour (also NO_COLOR)'
+complete -c whatap -n "__fish_whatap_using_subcommand report" -s h -l help -d 'Print help'
+complete -c whatap -n "__fish_whatap_using_subcommand completions" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -179,6 +207,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand completions" -s q -l quiet
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c whatap -n "__fish_whatap_using_subcommand man" -l dir -d 'Write whatap.1 and one page per subcommand into DIR instead' -r -F
+complete -c whatap -n "__fish_whatap_using_subcommand man" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand man" -l state-dir -d 'Ledger, backups and lock' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand man" -l lang -d 'Message language (default from LANG / LC_ALL)' -r -f -a "en\t''
 ko\t''"
@@ -189,10 +218,11 @@ complete -c whatap -n "__fish_whatap_using_subcommand man" -s v -l verbose -d 'M
 complete -c whatap -n "__fish_whatap_using_subcommand man" -s q -l quiet -d 'Only errors'
 complete -c whatap -n "__fish_whatap_using_subcommand man" -l no-color -d 'No colour (also NO_COLOR)'
 complete -c whatap -n "__fish_whatap_using_subcommand man" -s h -l help -d 'Print help'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "detect" -d 'List the runtimes found on this host'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "uninstall" -d 'Reverse what install recorded'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
-complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "detect" -d 'List the runtimes found on this host'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "install" -d 'Detect -> plan -> show -> confirm -> apply -> verify'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "uninstall" -d 'Reverse what install recorded'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "doctor" -d 'Diagnose; exit 1 when any error-level finding'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "report" -d 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "man" -d 'Print the man page (roff): `whatap man | man -l -`'
+complete -c whatap -n "__fish_whatap_using_subcommand help; and not __fish_seen_subcommand_from detect install uninstall doctor report completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

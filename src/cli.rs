@@ -31,6 +31,9 @@ pub struct GlobalArgs {
     /// Build and show the plan (a unified diff of every file); change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// Also write the JSON document (the result, or the error) to FILE, atomically
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Ledger, backups and lock
     #[arg(long, global = true, env = "WHATAP_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -64,6 +67,8 @@ pub enum Command {
     Uninstall(TargetArgs),
     /// Diagnose; exit 1 when any error-level finding
     Doctor(DoctorArgs),
+    /// Fleet summary of many `doctor --json` files: hosts x findings, what to look at first
+    Report(ReportArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -94,10 +99,10 @@ pub struct TargetArgs {
     /// PHP: a php, php-fpm or php-cgi binary to set up (repeatable; default: every PHP found)
     #[arg(long = "php-bin", value_name = "PATH")]
     pub php_bin: Vec<PathBuf>,
-    /// springboot, python: the systemd unit that runs the application (a drop-in is written for it)
+    /// springboot, python, nodejs: the systemd unit that runs the application (a drop-in is written for it)
     #[arg(long, value_name = "NAME")]
     pub unit: Option<String>,
-    /// springboot, python: the script (or supervisor program file) that starts the application
+    /// springboot, python, nodejs: the script (or supervisor program file, or pm2 ecosystem file) that starts the application
     #[arg(long, value_name = "PATH")]
     pub start_script: Option<PathBuf>,
     /// springboot: where unit drop-ins go
@@ -108,6 +113,13 @@ pub struct TargetArgs {
     /// agent goes (default /usr/whatap/php)
     #[arg(long, value_name = "DIR")]
     pub whatap_home: Option<PathBuf>,
+    /// JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the
+    /// managed servers, not the admin server)
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+    /// nodejs: the application's directory (where its package.json is)
+    #[arg(long, value_name = "DIR")]
+    pub app_dir: Option<PathBuf>,
 }
 
 /// `--runtime` as typed; `settings` maps it to the runtime it names (wildfly is jboss).
@@ -125,6 +137,7 @@ pub enum RuntimeArg {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -141,6 +154,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "PATH")]
     pub agent_jar: Option<PathBuf>,
     /// The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download
+    /// (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)
     #[arg(long, value_name = "PATH|URL")]
     pub agent_archive: Option<PathBuf>,
     /// -Dwhatap.port: the service port, when the agent cannot detect it
@@ -159,7 +173,8 @@ pub struct InstallArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss
-    /// standalone|domain|run-conf, weblogic start-weblogic|set-domain-env, resin properties|xml
+    /// standalone|host-xml|domain|run-conf, weblogic
+    /// start-weblogic|set-domain-env|set-user-overrides, resin properties|xml
     #[arg(long, value_name = "NAME")]
     pub method: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start
@@ -168,10 +183,11 @@ pub struct InstallArgs {
     /// Python: the app's interpreter, or its virtualenv directory
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// Python: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
+    /// Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)
     #[arg(long, value_name = "NAME")]
     pub app_name: Option<String>,
-    /// Python: whatap.conf app_process_name (uwsgi, gunicorn, ...); PHP: whatap.app_process_name
+    /// Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP:
+    /// whatap.app_process_name
     #[arg(long, value_name = "NAME")]
     pub app_process_name: Option<String>,
     /// Python: pip-install whatap-python even into a distribution-managed interpreter
@@ -193,6 +209,16 @@ pub struct InstallArgs {
     /// No network: --agent-archive comes from the cache or a local path
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// `doctor --json` documents, one per host (a directory: every *.json file in it)
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Also write the summary as one self-contained HTML page
+    #[arg(long, value_name = "OUT")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

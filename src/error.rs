@@ -61,7 +61,21 @@ impl Error {
             Error::Usage { .. } => 2,
             Error::Refused { .. } => 3,
             Error::ApplyFailed { .. } => 4,
+            // A full disk is a failed apply wherever it strikes (state dir, cache, target).
+            Error::Io { source, .. } if is_full(source) => 4,
             Error::Io { .. } | Error::Internal(_) => 5,
+        }
+    }
+
+    /// The error document's `kind` (`../shared/docs/cli.md`, "Additions"), one per exit code.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage { .. } => "bad-input",
+            Error::Refused { .. } => "refused",
+            Error::ApplyFailed { .. } => "rolled-back",
+            // Exit 4 like a failed apply (see `exit_code`).
+            Error::Io { source, .. } if is_full(source) => "rolled-back",
+            Error::Io { .. } | Error::Internal(_) => "internal",
         }
     }
 
@@ -74,3 +88,8 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// No space left (or the quota reached).
+pub fn is_full(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+}

@@ -145,7 +145,11 @@ proptest! {
             if crate::edit::xml::check(&bytes).is_ok() {
                 // A child goes into an element with an end tag; `<empty/>` has no room for one.
                 if let Some(first) = elements.iter().find(|e| e.open_end < e.close_start) {
-                    let insert = crate::edit::xml::first_child(&bytes, first, "jvm-option", "-Dwhatap=1");
+                    let insert = crate::edit::xml::first_children(
+                        &bytes,
+                        first,
+                        &["<jvm-option>-Dwhatap=1</jvm-option>".to_string()],
+                    );
                     let spliced = crate::edit::xml::splice(&bytes, &[insert]);
                     prop_assert!(crate::edit::xml::check(&spliced).is_ok());
                 }

@@ -8,6 +8,7 @@ mod detect;
 mod doctor;
 mod edit;
 mod error;
+mod fleet;
 #[cfg(test)]
 mod fuzz;
 mod net;
@@ -21,7 +22,15 @@ use cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let env = settings::Environment::from_process();
+            ui::i18n::set_lang(settings::lang(None, &env));
+            let raw = settings::RawArgs::from_process();
+            return ExitCode::from(commands::bad_command_line(error, &raw));
+        }
+    };
     let settings = settings::resolve(&cli, &settings::Environment::from_process());
     ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
@@ -44,14 +53,12 @@ fn main() -> ExitCode {
             settings::doctor(args)
                 .and_then(|doctor| commands::doctor::run(&settings, &doctor, &printer)),
         ),
+        Command::Report(args) => (
+            "report",
+            settings::report(args).and_then(|report| commands::report::run(&report, &printer)),
+        ),
         Command::Completions { shell } => ("completions", Ok(commands::completions::run(*shell))),
         Command::Man { dir } => ("man", commands::completions::man(dir.as_deref())),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            printer.error(name, &error);
-            ExitCode::from(error.exit_code())
-        }
-    }
+    ExitCode::from(commands::conclude(&settings, &printer, name, result))
 }

@@ -18,6 +18,8 @@ pub struct Settings {
     pub json: bool,
     pub yes: bool,
     pub dry_run: bool,
+    /// `--output FILE`, made absolute: where the JSON document is also written.
+    pub output: Option<PathBuf>,
     pub state: StateDir,
     pub lang: Lang,
     pub quiet: bool,
@@ -44,6 +46,11 @@ pub struct TargetSettings {
     /// `--whatap-home`: where install puts the agent; for Python it also names the app,
     /// which is known by its WHATAP_HOME (install, uninstall and doctor alike).
     pub whatap_home: Option<PathBuf>,
+    /// `--server NAME`: the servers of a JEUS domain, WebLogic domain or WebSphere cell that
+    /// get the agent (none: the managed ones).
+    pub servers: Vec<String>,
+    /// `--app-dir`: a Node.js app, by the directory of its package.json.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl TargetSettings {
@@ -57,6 +64,7 @@ impl TargetSettings {
             && self.unit.is_none()
             && self.start_script.is_none()
             && !python_home
+            && self.app_dir.is_none()
     }
 }
 
@@ -88,6 +96,9 @@ pub struct InstallSettings {
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
     pub toggle: Option<Toggle>,
+    /// What an earlier install of the same target recorded, per file (from the ledger, filled
+    /// by the install command): a reinstall replaces our own parts instead of refusing them.
+    pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
     pub python: PythonSettings,
 }
 
@@ -124,6 +135,42 @@ pub struct DoctorSettings {
     pub fix: bool,
 }
 
+/// `whatap report`: the documents to read and where the page goes.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub files: Vec<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+/// What a command line clap refused still tells: `--json`, and which command it was for.
+pub struct RawArgs {
+    pub json: bool,
+    pub command: String,
+}
+
+impl RawArgs {
+    pub fn from_process() -> RawArgs {
+        use clap::CommandFactory;
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .take_while(|a| a != "--")
+            .collect();
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        RawArgs {
+            json: args.iter().any(|a| a == "--json"),
+            command: args
+                .iter()
+                .find(|a| names.contains(a))
+                .cloned()
+                .unwrap_or_else(|| "whatap".to_string()),
+        }
+    }
+}
+
 pub struct Environment {
     pub ci: bool,
     pub no_color: bool,
@@ -149,24 +196,30 @@ impl Environment {
     }
 }
 
-pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
-    let g = &cli.global;
-    let lang = match g.lang {
+/// `--lang`, else the locale (`ko*` is Korean), else English.
+pub fn lang(flag: Option<cli::Lang>, env: &Environment) -> Lang {
+    match flag {
         Some(cli::Lang::Ko) => Lang::Ko,
         Some(cli::Lang::En) => Lang::En,
         None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
         None => Lang::En,
-    };
+    }
+}
+
+pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
+    let g = &cli.global;
     Settings {
         json: g.json,
         yes: g.yes,
         dry_run: g.dry_run,
-        state: StateDir::new(
+        // Relative to where the command was started; the file is renamed into its directory.
+        output: g.output.clone().map(absolute),
+        state: StateDir::new(absolute(
             g.state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
-        ),
-        lang,
+        )),
+        lang: lang(g.lang, env),
         quiet: g.quiet,
         verbose: g.verbose,
         color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
@@ -189,6 +242,7 @@ impl RuntimeArg {
             RuntimeArg::Php => RuntimeKind::Php,
             RuntimeArg::Python => RuntimeKind::Python,
             RuntimeArg::Infra => RuntimeKind::Infra,
+            RuntimeArg::Nodejs => RuntimeKind::Nodejs,
         }
     }
 }
@@ -204,6 +258,8 @@ pub fn target(args: &cli::TargetArgs) -> TargetSettings {
         start_script: args.start_script.clone(),
         systemd_dir: args.systemd_dir.clone(),
         whatap_home: args.whatap_home.clone(),
+        servers: args.servers.clone(),
+        app_dir: args.app_dir.clone(),
     }
 }
 
@@ -221,6 +277,37 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
+    })
+}
+
+pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        if found.is_empty() {
+            return Err(Error::usage(
+                msg!("report-empty-dir", path = path.display()),
+                msg!("report-bad-file-hint"),
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(ReportSettings {
+        files,
+        html: args
+            .html
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
     })
 }
 
@@ -276,12 +363,21 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for pair in &args.set {
         conf.push(parse_set(pair)?);
     }
+    if args.port == Some(0) {
+        return Err(Error::usage(msg!("port-zero"), msg!("port-zero-hint")));
+    }
+    refuse_system_dirs(&[
+        ("--home", target.home.as_deref()),
+        ("--base", target.base.as_deref()),
+        ("--whatap-home", args.target.whatap_home.as_deref()),
+    ])?;
     for path in [
         &args.agent_jar,
         &args.agent_archive,
         &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
+        &args.target.app_dir,
     ]
     .into_iter()
     .flatten()
@@ -319,6 +415,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        recorded: Vec::new(),
     })
 }
 
@@ -385,8 +482,17 @@ fn bad_host(value: &str, why: String) -> Error {
 }
 
 fn is_host(value: &str) -> bool {
-    if value.parse::<std::net::IpAddr>().is_ok() {
-        return true;
+    if let Ok(ip) = value.parse::<std::net::IpAddr>() {
+        // An agent cannot send to "any address", a broadcast or a multicast group.
+        let broadcast = matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast());
+        return !(ip.is_unspecified() || ip.is_multicast() || broadcast);
+    }
+    // Dotted digits that did not parse as an address (1.2.3.999, 10.1) are a typo, not a name.
+    if value
+        .split('.')
+        .all(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return false;
     }
     value.len() <= 253
         && value.split('.').all(|label| {
@@ -430,7 +536,117 @@ fn parse_set(pair: &str) -> Result<(String, String)> {
     if value.contains(['\n', '\r', '\0']) {
         return Err(Error::usage(msg!("set-line-break", key = key), hint()));
     }
-    Ok((key.to_string(), value.trim().to_string()))
+    let value = value.trim();
+    check_properties_value(key, value)?;
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// whatap.conf is read as Java properties: a value ending in an odd number of backslashes
+/// continues onto the next line (it would swallow the key after it, the license say), `\u`
+/// needs four hex digits, and control characters have no place in one.
+fn check_properties_value(key: &str, value: &str) -> Result<()> {
+    let bad = |why: String| {
+        Error::usage(
+            msg!("set-bad-value", key = key, why = why),
+            msg!("set-bad-value-hint"),
+        )
+    };
+    if value.chars().any(char::is_control) {
+        return Err(bad(msg!("set-why-control")));
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            i += 1;
+            continue;
+        }
+        match chars.get(i + 1) {
+            None => return Err(bad(msg!("set-why-trailing-backslash"))),
+            Some('u') => {
+                let hex = chars.get(i + 2..i + 6);
+                if !hex.is_some_and(|h| h.iter().all(char::is_ascii_hexdigit)) {
+                    return Err(bad(msg!("set-why-unicode-escape")));
+                }
+                i += 6;
+            }
+            Some(_) => i += 2,
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute against the working directory (without touching the disk): the state
+/// dir is the same one whatever directory a later command runs from, and reports say which.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Directories of the operating system itself: installing "into" one would scatter the agent
+/// and its startup edits over the system (and uninstalling could remove its directories).
+const SYSTEM_DIRS: &[&str] = &[
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/usr/bin",
+    "/usr/include",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/local/lib",
+    "/usr/local/sbin",
+    "/usr/local/share",
+    "/usr/sbin",
+    "/usr/share",
+    "/usr/src",
+    "/var",
+    "/var/cache",
+    "/var/lib",
+    "/var/log",
+    "/var/opt",
+    "/var/spool",
+    "/var/tmp",
+];
+
+/// Refuses (exit 2) a `--home`, `--base` or `--whatap-home` that is a system directory, as
+/// typed or once `..` and symlinks are resolved.
+fn refuse_system_dirs(flags: &[(&str, Option<&std::path::Path>)]) -> Result<()> {
+    for (flag, path) in flags {
+        let Some(path) = path else { continue };
+        let typed = absolute(path.to_path_buf());
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| typed.clone());
+        let lexical: PathBuf = typed.components().collect();
+        if [&typed, &real, &lexical]
+            .iter()
+            .any(|p| SYSTEM_DIRS.iter().any(|s| p.as_os_str() == *s))
+        {
+            return Err(Error::usage(
+                msg!("path-system-dir", flag = flag, path = real.display()),
+                msg!("path-system-dir-hint", flag = flag),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -468,6 +684,49 @@ mod tests {
         ] {
             assert!(validate_license(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hosts_that_cannot_be_collectors_are_refused() {
+        for bad in [
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "224.0.0.1",
+            "1.2.3.999",
+            "10.1",
+        ] {
+            assert!(parse_hosts(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_hosts("collector1.example/10.0.0.1").is_ok());
+    }
+
+    #[test]
+    fn set_values_are_java_properties_values() {
+        for bad in [
+            "k=v\\",
+            "k=a\\\\\\",
+            "k=\\u12",
+            "k=\\uzzzz",
+            "k=a\tb",
+            "k=\u{1b}[2J",
+        ] {
+            assert!(parse_set(bad).is_err(), "{bad:?}");
+        }
+        for good in ["k=C:\\\\whatap", "k=\\u0041", "k=a\\ b", "k=x=y"] {
+            assert!(parse_set(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn system_directories_are_refused() {
+        for dir in ["/", "/etc", "/etc/", "/usr/local", "/var/lib/..", "/tmp/./"] {
+            let refused = refuse_system_dirs(&[("--base", Some(std::path::Path::new(dir)))]);
+            assert!(matches!(refused, Err(Error::Usage { .. })), "{dir}");
+        }
+        assert!(
+            refuse_system_dirs(&[("--home", Some(std::path::Path::new("/opt/tomcat")))]).is_ok()
+        );
     }
 
     #[test]

@@ -134,13 +134,19 @@ fn from_file(path: &Path, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {
             msg!("agent-no-such-path-hint"),
         ));
     }
-    let actual = sha256_file(path)?;
-    if let Some(expected) = fetch.sha256 {
-        if expected != actual {
-            return Err(mismatch(&path.display().to_string(), expected, &actual));
-        }
-    }
+    let actual = verify_file(path, fetch.sha256)?;
     unpack_cached(path, &actual, cache)
+}
+
+/// A local archive's sha256, checked against `--sha256` when one was given.
+pub fn verify_file(path: &Path, expected: Option<&str>) -> Result<String> {
+    let actual = sha256_file(path)?;
+    match expected {
+        Some(expected) if expected != actual => {
+            Err(mismatch(&path.display().to_string(), expected, &actual))
+        }
+        _ => Ok(actual),
+    }
 }
 
 fn from_url(url: &str, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {

@@ -1,14 +1,19 @@
-//! Atomic file replacement: temp file in the same directory, same mode and owner, validated,
-//! fsynced, re-checked against the plan, renamed over the target, directory fsynced.
+//! Atomic file replacement through a directory handle: a temp file created `O_EXCL` under a
+//! run-unique name in the same directory (journaled first, see `Temps`), given the owner, mode
+//! and extended attributes of the file it replaces, validated, fsynced, re-checked against the
+//! plan, renamed over the target; then the directory is fsynced.
 
 use super::checkpoint;
+use super::dir::{self, Dir, FileId, Meta};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::Validation;
-use std::fs::{self, File};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
+use std::cell::Cell;
+use std::ffi::{OsStr, OsString};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -29,115 +34,191 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn read_current(path: &Path) -> Result<Option<Vec<u8>>> {
-    crate::plan::target::read_regular(path, Some(crate::plan::target::MAX_BINARY_FILE))
+/// The current bytes of `name` in `dir` (None: absent), refused when it is not a regular file.
+pub fn read_current(dir: &Dir, name: &OsStr) -> Result<Option<(Vec<u8>, Meta)>> {
+    dir.read(name, crate::plan::target::MAX_BINARY_FILE)
 }
 
-/// Refuses when the file is no longer what the plan was built from.
-pub fn check_unchanged(path: &Path, expect: Option<&[u8]>) -> Result<()> {
-    let current = read_current(path)?;
-    if current.as_deref() != expect {
+/// Refuses when the file is no longer what the plan was built from; returns what is there.
+pub fn check_unchanged(dir: &Dir, name: &OsStr, expect: Option<&[u8]>) -> Result<Option<Meta>> {
+    let current = read_current(dir, name)?;
+    if current.as_ref().map(|(bytes, _)| bytes.as_slice()) != expect {
         return Err(Error::refused(
-            msg!("apply-changed-since-plan", path = path.display()),
+            msg!("apply-changed-since-plan", path = dir.join(name).display()),
             msg!("apply-changed-since-plan-hint"),
         ));
     }
-    Ok(())
-}
-
-/// The temp file (or directory) that `path` is built in before its rename: in the same
-/// directory, named after the target so a run killed half-way leaves a name the next run
-/// recognises (and removes, see `sweep_stale`).
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.as_encoded_bytes())
-        .unwrap_or_default();
-    let tag = &sha256_hex(name)[..16];
-    path.with_file_name(format!("{TEMP_PREFIX}{tag}{TEMP_SUFFIX}"))
+    Ok(current.map(|(_, meta)| meta))
 }
 
 const TEMP_PREFIX: &str = ".whatap-";
 const TEMP_SUFFIX: &str = ".tmp";
+/// In the state dir: every temp name a run is about to create, one per line (hex of the path).
+const JOURNAL: &str = "temp-journal";
 
-/// Removes temp files and (empty) temp directories a killed run left in `dir`. Callers hold
-/// the lock that covers `dir`, so no live whatap is writing them.
-pub fn sweep_stale(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
+/// The temp files (and directories) of this run. Each name is unique to the run
+/// (`.whatap-<pid>-<random>.tmp`) and is written to the state dir's journal before the file is
+/// created `O_EXCL`, so only whatap's own temp files are ever removed: by this run when a step
+/// fails, or by the next run with the same state dir after a kill. A person's own
+/// `.whatap-*.tmp` is never touched.
+pub struct Temps {
+    /// The state dir holding the journal; None outside a transaction (`replace`).
+    state: Option<Dir>,
+    count: Cell<u64>,
+}
+
+impl Temps {
+    /// Removes what the journal lists from a run that was killed, then starts a new journal.
+    /// The caller holds the state dir's lock.
+    pub fn recover(state: Dir) -> Result<Temps> {
+        if let Some((text, _)) = state.read(OsStr::new(JOURNAL), 1 << 20)? {
+            for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                if let Some(path) = unhex(line) {
+                    remove_leftover(&path);
+                }
+            }
+            state.remove_file(OsStr::new(JOURNAL))?;
+        }
+        Ok(Temps {
+            state: Some(state),
+            count: Cell::new(0),
+        })
+    }
+
+    /// Temp names for a write outside any transaction: unique, not journaled.
+    fn unjournaled() -> Temps {
+        Temps {
+            state: None,
+            count: Cell::new(0),
+        }
+    }
+
+    /// A new temp name in `dir`, journaled before the caller creates it.
+    pub fn name(&self, dir: &Dir) -> Result<OsString> {
+        self.count.set(self.count.get() + 1);
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(self.count.get());
+        let name = OsString::from(format!(
+            "{TEMP_PREFIX}{}-{:016x}{TEMP_SUFFIX}",
+            std::process::id(),
+            hasher.finish()
+        ));
+        if let Some(state) = &self.state {
+            let mut line = hex(dir.join(&name).as_os_str().as_bytes());
+            line.push('\n');
+            let mut journal = state.append(OsStr::new(JOURNAL), 0o600)?;
+            journal
+                .write_all(line.as_bytes())
+                .map_err(|e| Error::io(state.join(OsStr::new(JOURNAL)), e))?;
+        }
+        Ok(name)
+    }
+}
+
+impl Drop for Temps {
+    /// Every temp file of the run is renamed into place or removed by now.
+    fn drop(&mut self) {
+        if let Some(state) = &self.state {
+            let _ = state.remove_file(OsStr::new(JOURNAL));
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &[u8]) -> Option<PathBuf> {
+    let text = std::str::from_utf8(text).ok()?;
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some(PathBuf::from(OsString::from_vec(bytes)))
+}
+
+/// Removes a killed run's temp file or (empty) temp directory, reached without following
+/// symlinks; anything else under that name is left alone.
+fn remove_leftover(path: &Path) {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
-            continue;
+    let is_temp = name
+        .to_str()
+        .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX));
+    let Ok(dir) = Dir::open(parent) else {
+        return;
+    };
+    match dir.entry(name) {
+        Ok(Some(meta)) if is_temp && meta.is_file() => {
+            let _ = dir.remove_file(name);
         }
-        let _ = match entry.file_type() {
-            Ok(kind) if kind.is_dir() => fs::remove_dir(entry.path()),
-            _ => fs::remove_file(entry.path()),
-        };
+        Ok(Some(meta)) if is_temp && meta.is_dir() => {
+            let _ = dir.remove_dir(name);
+        }
+        _ => {}
     }
 }
 
 /// Removes the temp file on every early return; a completed rename disarms it.
 struct TempGuard<'a> {
-    path: &'a Path,
+    dir: &'a Dir,
+    name: &'a OsStr,
     armed: bool,
 }
 
 impl Drop for TempGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = fs::remove_file(self.path);
+            let _ = self.dir.remove_file(self.name);
         }
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs::remove_dir(path).map_err(|e| Error::io(path, e)),
-        Ok(_) => fs::remove_file(path).map_err(|e| Error::io(path, e)),
-        Err(_) => Ok(()),
-    }
-}
-
-pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Internal(format!("{}: no parent directory", path.display())))?;
-    check_unchanged(path, spec.expect)?;
-    let (mode, owner) = match fs::metadata(path) {
-        Ok(meta) => (meta.mode() & 0o7777, Some((meta.uid(), meta.gid()))),
-        Err(_) => (spec.create_mode, spec.create_owner),
+/// Replaces `name` in `dir` with `spec.bytes`. `written` gets the identity of the new file as
+/// soon as it exists: whatever fails later, a rollback can tell the file this run put in
+/// place from one someone else did.
+pub fn write(
+    dir: &Dir,
+    name: &OsStr,
+    spec: &WriteSpec<'_>,
+    temps: &Temps,
+    written: &mut Option<FileId>,
+) -> Result<()> {
+    let path = dir.join(name);
+    let current = check_unchanged(dir, name, spec.expect)?;
+    let (mode, owner) = match &current {
+        Some(meta) => (meta.perm(), Some((meta.uid, meta.gid))),
+        None => (spec.create_mode, spec.create_owner),
     };
-    let temp_path = temp_path(path);
-    remove_if_present(&temp_path)?;
-    // O_EXCL: never follows a symlink planted under the temp name; 0600 until the real mode.
-    let mut temp = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp_path)
-        .map_err(|e| Error::io(&temp_path, e))?;
+    let temp_name = temps.name(dir)?;
+    let temp_path = dir.join(&temp_name);
+    // O_EXCL under a fresh name: never follows or reuses anything; 0600 until the real mode.
+    let mut temp = dir.create_new(&temp_name, 0o600)?;
     let mut guard = TempGuard {
-        path: &temp_path,
+        dir,
+        name: &temp_name,
         armed: true,
     };
     let io = |e| Error::io(&temp_path, e);
+    *written = Some(FileId::of(&temp).map_err(io)?);
     checkpoint::step("write: temp file created")?;
     temp.write_all(spec.bytes).map_err(io)?;
     checkpoint::step("write: temp file written")?;
-    // chown before chmod: chown clears set-id bits.
-    if let Some((uid, gid)) = owner {
-        fchown(&temp, uid, gid).map_err(io)?;
+    dir::set_owner_and_mode(&temp, owner, mode).map_err(io)?;
+    if current.is_some() {
+        // ACLs, SELinux label, user.* attributes: the new file is read by whom the old one was.
+        if let Some((old, _)) = dir.open_read(name)? {
+            dir::copy_xattrs(&old, &temp).map_err(|e| Error::ApplyFailed {
+                message: msg!("apply-xattrs-failed", path = path.display(), error = e),
+            })?;
+        }
     }
-    temp.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io)?;
     temp.sync_all().map_err(io)?;
     drop(temp);
     checkpoint::step("write: temp file synced")?;
     match spec.validation {
-        Validation::Shell => validate_shell(&temp_path, path, shell_for(spec.bytes))?,
+        Validation::Shell => validate_shell(spec.bytes, &path)?,
         Validation::Xml => crate::edit::xml::check(spec.bytes).map_err(|e| Error::ApplyFailed {
             message: msg!("apply-xml-invalid", path = path.display(), error = e),
         })?,
@@ -146,115 +227,144 @@ pub fn write(path: &Path, spec: &WriteSpec<'_>) -> Result<()> {
     if spec.validation != Validation::None {
         checkpoint::step("write: validated")?;
     }
-    check_unchanged(path, spec.expect)?;
-    fs::rename(&temp_path, path).map_err(|e| Error::io(path, e))?;
+    check_unchanged(dir, name, spec.expect)?;
+    dir.rename(&temp_name, name)?;
     guard.armed = false;
     checkpoint::step("write: renamed")?;
-    sync_dir(dir)
+    dir.sync()
 }
 
-pub fn remove(path: &Path, expect: &[u8]) -> Result<()> {
-    check_unchanged(path, Some(expect))?;
+/// A whole file that is ours to overwrite (a report named by `--output`, `report --html`):
+/// whatever it held is replaced atomically, so a reader never sees half a document. Written
+/// through its directory's handle like any other; outside a transaction, so its temp name is
+/// not journaled (a kill leaves it; nothing ever removes what it cannot prove is its own).
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Internal(format!(
+            "{}: not a file path",
+            path.display()
+        )));
+    };
+    let dir = Dir::open(&crate::plan::target::canonical(parent))?;
+    let current = read_current(&dir, name)?.map(|(bytes, _)| bytes);
+    let spec = WriteSpec {
+        bytes,
+        expect: current.as_deref(),
+        create_mode: 0o644,
+        create_owner: None,
+        validation: Validation::None,
+    };
+    write(&dir, name, &spec, &Temps::unjournaled(), &mut None)
+}
+
+/// Removes `name` from `dir`, refused unless it still holds `expect`.
+pub fn remove(dir: &Dir, name: &OsStr, expect: &[u8]) -> Result<()> {
+    check_unchanged(dir, name, Some(expect))?;
     checkpoint::step("remove: checked")?;
-    fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    dir.remove_file(name)?;
     checkpoint::step("remove: removed")?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    dir.sync()
 }
 
-/// Creates a directory whole: built under a temp name with its mode and owner, then renamed,
-/// so a killed run never leaves it half set up (root-owned where the runtime's user must write).
-pub fn create_dir(path: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<()> {
-    let temp = temp_path(path);
-    remove_if_present(&temp)?;
-    fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&temp)
-        .map_err(|e| Error::io(&temp, e))?;
+/// Creates the directory `name` in `parent` whole: built under a temp name with its mode and
+/// owner, then renamed into place only if nothing appeared there meanwhile, so a killed run
+/// never leaves it half set up (root-owned where the runtime's user must write). Returns it
+/// opened.
+pub fn create_dir(
+    parent: &Dir,
+    name: &OsStr,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    temps: &Temps,
+) -> Result<Dir> {
+    let temp = temps.name(parent)?;
+    parent.mkdir(&temp, 0o700)?;
     let result = (|| {
         checkpoint::step("mkdir: temp dir created")?;
-        if let Some(owner) = owner {
-            chown_path(&temp, owner)?;
-        }
+        let handle = parent.open_dir(&temp)?;
         // Set exactly: the mode given at creation is filtered by the umask.
-        fs::set_permissions(&temp, fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(&temp, e))?;
-        if fs::symlink_metadata(path).is_ok() {
-            return Err(Error::refused(
-                msg!("apply-appeared-since-plan", path = path.display()),
-                msg!("apply-appeared-since-plan-hint"),
-            ));
-        }
-        fs::rename(&temp, path).map_err(|e| Error::io(path, e))
+        dir::set_owner_and_mode(handle.as_fd(), owner, mode)
+            .map_err(|e| Error::io(handle.path(), e))?;
+        parent.rename_new(&temp, name)
     })();
     if result.is_err() {
-        let _ = fs::remove_dir(&temp);
+        let _ = parent.remove_dir(&temp);
     }
     result?;
-    let synced = checkpoint::step("mkdir: renamed")
-        .and_then(|()| sync_dir(path.parent().unwrap_or(Path::new("/"))));
-    if synced.is_err() {
+    let synced = checkpoint::step("mkdir: renamed").and_then(|()| parent.sync());
+    if let Err(error) = synced {
         // Not reported as created, so the caller's rollback would not remove it.
-        let _ = fs::remove_dir(path);
+        let _ = parent.remove_dir(name);
+        return Err(error);
     }
-    synced
+    parent.open_dir(name)
 }
 
-fn fchown(file: &File, uid: u32, gid: u32) -> std::io::Result<()> {
-    let meta = file.metadata()?;
-    if meta.uid() == uid && meta.gid() == gid {
-        return Ok(());
-    }
-    // SAFETY: fchown on a descriptor we own.
-    if unsafe { libc::fchown(file.as_raw_fd(), uid, gid) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Changes the owner of a path we created (a directory); no-op when it already matches.
-pub fn chown_path(path: &Path, owner: (u32, u32)) -> Result<()> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    fchown(&file, owner.0, owner.1).map_err(|e| Error::io(path, e))
-}
-
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
-}
-
-/// The checker a script's shebang asks for: bash scripts (jetty.sh) use syntax `sh -n` rejects.
+/// The checker a script's shebang asks for, by absolute path: never looked up on PATH, where
+/// any `sh` first in line would run as root and could pass a broken script. Bash scripts
+/// (jetty.sh) use syntax `sh -n` rejects.
 fn shell_for(bytes: &[u8]) -> &'static str {
     let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     if first.starts_with(b"#!") && first.windows(4).any(|w| w == b"bash") {
-        "bash"
+        "/bin/bash"
     } else {
-        "sh"
+        "/bin/sh"
     }
 }
 
-fn validate_shell(temp: &Path, target: &Path, shell: &str) -> Result<()> {
-    let output = Command::new(shell)
+/// `sh -n` (or `bash -n`) on the new bytes, fed on stdin: the check parses exactly what is
+/// about to be renamed into place, not a path someone could swap.
+fn validate_shell(bytes: &[u8], target: &Path) -> Result<()> {
+    let shell = shell_for(bytes);
+    trusted_program(Path::new(shell))?;
+    let mut child = Command::new(shell)
         .arg("-n")
-        .arg(temp)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io("sh", e))?;
-    if !output.status.success() {
-        let detail = String::from_utf8_lossy(&output.stderr);
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(shell, e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A checker that stops at the first error closes its end early: that is its verdict.
+        let _ = stdin.write_all(bytes);
+    }
+    let mut detail = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut detail);
+    }
+    let status = child.wait().map_err(|e| Error::io(shell, e))?;
+    if !status.success() {
         return Err(Error::ApplyFailed {
             message: msg!(
                 "apply-shell-check-failed",
                 path = target.display(),
                 shell = shell,
-                detail = detail
-                    .trim()
-                    .replace(&temp.display().to_string(), &target.display().to_string())
+                detail = detail.trim()
             ),
         });
+    }
+    Ok(())
+}
+
+/// Whether this process may run `path`: anything for an ordinary user, a trusted program
+/// (see `trusted_program`) for root.
+pub fn may_run(path: &Path) -> bool {
+    !rustix::process::geteuid().is_root() || trusted_program(path).is_ok()
+}
+
+/// A program whatap runs as root must be owned by root and writable by no one else.
+pub fn trusted_program(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.uid() != 0 || meta.mode() & 0o022 != 0 {
+        return Err(Error::refused(
+            msg!(
+                "program-untrusted",
+                path = path.display(),
+                owner = meta.uid(),
+                mode = format!("{:04o}", meta.mode() & 0o7777)
+            ),
+            msg!("program-untrusted-hint"),
+        ));
     }
     Ok(())
 }
@@ -262,55 +372,97 @@ fn validate_shell(temp: &Path, target: &Path, shell: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn bash_scripts_are_checked_with_bash() {
-        assert_eq!(shell_for(b"#!/usr/bin/env bash\nA=(1 2)\n"), "bash");
-        assert_eq!(shell_for(b"#!/bin/bash"), "bash");
-        assert_eq!(shell_for(b"#!/bin/sh\n# bash\n"), "sh");
-        assert_eq!(shell_for(b""), "sh");
+        assert_eq!(shell_for(b"#!/usr/bin/env bash\nA=(1 2)\n"), "/bin/bash");
+        assert_eq!(shell_for(b"#!/bin/bash"), "/bin/bash");
+        assert_eq!(shell_for(b"#!/bin/sh\n# bash\n"), "/bin/sh");
+        assert_eq!(shell_for(b""), "/bin/sh");
+    }
+
+    /// A state dir and a target dir, both opened.
+    fn dirs() -> (tempfile::TempDir, Dir, Dir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        fs::create_dir(root.join("state")).unwrap();
+        fs::create_dir(root.join("t")).unwrap();
+        let state = Dir::open(&root.join("state")).unwrap();
+        let target = Dir::open(&root.join("t")).unwrap();
+        (tmp, state, target)
+    }
+
+    fn spec<'a>(bytes: &'a [u8], expect: Option<&'a [u8]>) -> WriteSpec<'a> {
+        WriteSpec {
+            bytes,
+            expect,
+            create_mode: 0o644,
+            create_owner: None,
+            validation: Validation::Shell,
+        }
     }
 
     #[test]
     fn keeps_mode_and_replaces_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.sh");
+        let (_tmp, state, target) = dirs();
+        let temps = Temps::recover(state.try_clone().unwrap()).unwrap();
+        let path = target.join(OsStr::new("f.sh"));
         fs::write(&path, b"a=1\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o751)).unwrap();
-        let spec = WriteSpec {
-            bytes: b"a=2\n",
-            expect: Some(b"a=1\n"),
-            create_mode: 0o644,
-            create_owner: None,
-            validation: Validation::Shell,
-        };
-        write(&path, &spec).unwrap();
+        let name = OsStr::new("f.sh");
+        let spec = spec(b"a=2\n", Some(b"a=1\n"));
+        write(&target, name, &spec, &temps, &mut None).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"a=2\n");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o751);
         // The plan is stale now: the same spec must be refused.
-        assert!(matches!(write(&path, &spec), Err(Error::Refused { .. })));
+        let stale = write(&target, name, &spec, &temps, &mut None);
+        assert!(matches!(stale, Err(Error::Refused { .. })));
     }
 
     #[test]
     fn invalid_shell_is_not_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.sh");
-        let spec = WriteSpec {
-            bytes: b"if then\n",
-            expect: None,
-            create_mode: 0o644,
-            create_owner: None,
-            validation: Validation::Shell,
-        };
-        assert!(matches!(
-            write(&path, &spec),
-            Err(Error::ApplyFailed { .. })
-        ));
-        assert!(!path.exists());
+        let (_tmp, state, target) = dirs();
+        let temps = Temps::recover(state.try_clone().unwrap()).unwrap();
+        let result = write(
+            &target,
+            OsStr::new("f.sh"),
+            &spec(b"if then\n", None),
+            &temps,
+            &mut None,
+        );
+        assert!(matches!(result, Err(Error::ApplyFailed { .. })));
         assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
+            fs::read_dir(target.path()).unwrap().count(),
             0,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn only_journaled_temp_files_are_swept() {
+        let (_tmp, state, target) = dirs();
+        let temps = Temps::recover(state.try_clone().unwrap()).unwrap();
+        // A killed run's temp file: journaled, then created, never renamed.
+        let leftover = temps.name(&target).unwrap();
+        target.create_new(&leftover, 0o600).unwrap();
+        // A person's own files that merely look like ours.
+        let theirs = target.path().join(".whatap-mine.tmp");
+        fs::write(&theirs, b"keep").unwrap();
+        let lookalike = target.path().join(format!(
+            ".whatap-{}-0000000000000000.tmp",
+            std::process::id()
+        ));
+        fs::write(&lookalike, b"keep").unwrap();
+        // Killed: the journal stays behind.
+        std::mem::forget(temps);
+        Temps::recover(state.try_clone().unwrap()).unwrap();
+        assert!(!target.join(&leftover).exists(), "the leftover stays");
+        assert!(
+            theirs.exists() && lookalike.exists(),
+            "a person's file was removed"
+        );
+        assert!(!state.join(OsStr::new(JOURNAL)).exists());
     }
 }

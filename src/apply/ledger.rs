@@ -2,15 +2,17 @@
 //! Files shared by several installs (one whatap.conf for two Tomcats) are restored only
 //! when the last install that uses them is removed.
 
+use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, Link, ModeChange, Ownership, Plan, Undo};
+use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan, Undo};
 use serde::{Deserialize, Serialize};
-use std::fs;
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 1;
+/// 2: secrets sealed (see `Ledger::to_bytes`). Version 1 ledgers (values in plain text) are
+/// read as they are and sealed when next saved.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ledger {
@@ -40,7 +42,7 @@ pub struct InstallRecord {
     #[serde(default)]
     pub selectors: Vec<String>,
     /// Programs `uninstall` runs before restoring the files: stop the agent service or the
-    /// Python agent, remove a package this install added.
+    /// Python agent, remove a package this install added (pip's, npm's).
     #[serde(default)]
     pub on_uninstall: Vec<Undo>,
 }
@@ -67,40 +69,71 @@ pub struct FileRecord {
     pub ownership: Ownership,
 }
 
+impl FileRecord {
+    /// A file's record at the first install that changes it: its original (None: absent
+    /// before) backed up under its hash.
+    fn first(
+        path: &Path,
+        before: Option<&[u8]>,
+        written_sha256: String,
+        ownership: Ownership,
+    ) -> FileRecord {
+        let original = before.map(sha256_hex);
+        FileRecord {
+            path: path.to_path_buf(),
+            action: if before.is_some() {
+                Action::Modified
+            } else {
+                Action::Created
+            },
+            backup: original.clone(),
+            original_sha256: original,
+            written_sha256,
+            ownership,
+        }
+    }
+}
+
 impl Ledger {
-    /// The ledger in `path`; an empty one when there is none yet.
-    pub fn load(path: &Path) -> Result<Ledger> {
-        match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::refused(
-                    msg!("ledger-invalid", path = path.display(), error = e),
-                    msg!("ledger-invalid-hint"),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger {
-                version: VERSION,
-                ..Ledger::default()
-            }),
-            Err(e) => Err(Error::io(path, e)),
+    pub fn new() -> Ledger {
+        Ledger {
+            version: VERSION,
+            ..Ledger::default()
         }
     }
 
-    /// Written atomically (the state dir's privacy is `StateDir::save_ledger`'s to ensure).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let current = fs::read(path).ok();
-        let mut bytes =
-            serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
-        bytes.push(b'\n');
-        super::atomic::write(
-            path,
-            &super::atomic::WriteSpec {
-                bytes: &bytes,
-                expect: current.as_deref(),
-                create_mode: 0o600,
-                create_owner: None,
-                validation: crate::plan::Validation::None,
-            },
-        )
+    /// A ledger from the bytes of `path`; refused when it is not one this version can read.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Ledger> {
+        let ledger: Ledger = serde_json::from_slice(bytes).map_err(|e| {
+            Error::refused(
+                msg!("ledger-invalid", path = path.display(), error = e),
+                msg!("ledger-invalid-hint"),
+            )
+        })?;
+        if ledger.version > VERSION {
+            return Err(Error::refused(
+                msg!(
+                    "ledger-newer",
+                    path = path.display(),
+                    version = ledger.version
+                ),
+                msg!("ledger-newer-hint"),
+            ));
+        }
+        Ok(ledger)
+    }
+
+    /// The ledger as saved: no secret in it. The license (any key named `license` or
+    /// `*.license`, and `license=` values in the blocks we keep) is replaced by its sha256;
+    /// uninstall compares hashes, and takes a value from before install from the file's
+    /// backup (0600 in the private state dir), which holds the original bytes anyway.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut sealed = self.clone();
+        sealed.version = VERSION;
+        for file in &mut sealed.files {
+            seal(&mut file.ownership);
+        }
+        serde_json::to_vec_pretty(&sealed).map_err(|e| Error::Internal(e.to_string()))
     }
 
     pub fn install(&self, id: &str) -> Option<&InstallRecord> {
@@ -164,9 +197,10 @@ impl Ledger {
         }
         self.installs[index].method = method.to_string();
         self.installs[index].installed_at = now;
-        for dir in &plan.dirs {
-            if !self.installs[index].dirs_created.contains(&dir.path) {
-                self.installs[index].dirs_created.push(dir.path.clone());
+        let created = plan.dirs.iter().map(|d| &d.path);
+        for dir in created.chain(plan.run.iter().flat_map(|s| &s.creates)) {
+            if !self.installs[index].dirs_created.contains(dir) {
+                self.installs[index].dirs_created.push(dir.clone());
             }
         }
         for change in &plan.modes {
@@ -181,6 +215,23 @@ impl Ledger {
                 self.installs[index].links_created.push(link.clone());
             }
         }
+        // What a program will write is not known yet: recorded as unchanged until
+        // `record_rewritten` says what it wrote.
+        for rewrite in plan.run.iter().flat_map(|s| &s.rewrites) {
+            if !self.installs[index].paths.contains(&rewrite.path) {
+                self.installs[index].paths.push(rewrite.path.clone());
+            }
+            if self.file(&rewrite.path).is_none() {
+                let before = rewrite.before.as_deref();
+                let unchanged = before.map(sha256_hex).unwrap_or_default();
+                self.files.push(FileRecord::first(
+                    &rewrite.path,
+                    before,
+                    unchanged,
+                    Ownership::Whole,
+                ));
+            }
+        }
         for edit in &plan.edits {
             let Some(after) = &edit.after else { continue };
             if !self.installs[index].paths.contains(&edit.path) {
@@ -192,21 +243,21 @@ impl Ledger {
                     record.written_sha256 = written;
                     record.ownership = merge_ownership(&record.ownership, &edit.ownership);
                 }
-                None => {
-                    let original = edit.before.as_deref().map(sha256_hex);
-                    self.files.push(FileRecord {
-                        path: edit.path.clone(),
-                        action: if edit.before.is_some() {
-                            Action::Modified
-                        } else {
-                            Action::Created
-                        },
-                        backup: original.clone(),
-                        original_sha256: original,
-                        written_sha256: written,
-                        ownership: edit.ownership.clone(),
-                    });
-                }
+                None => self.files.push(FileRecord::first(
+                    &edit.path,
+                    edit.before.as_deref(),
+                    written,
+                    edit.ownership.clone(),
+                )),
+            }
+        }
+    }
+
+    /// What the plan's programs wrote into the files they rewrite (after `record_install`).
+    pub fn record_rewritten(&mut self, rewritten: &[Rewritten]) {
+        for file in rewritten {
+            if let Some(record) = self.files.iter_mut().find(|f| f.path == file.path) {
+                record.written_sha256 = file.after.as_deref().map(sha256_hex).unwrap_or_default();
             }
         }
     }
@@ -223,6 +274,42 @@ impl Ledger {
     }
 }
 
+/// `text` with every `license=` value replaced by `sha256:<hex of the value>`; a value sealed
+/// already stays as it is, so sealing twice changes nothing.
+pub fn seal_text(text: &str) -> String {
+    crate::ui::mask::replace_license_values(text, |value| {
+        if value.starts_with("sha256:") {
+            value.to_string()
+        } else {
+            format!("sha256:{}", sha256_hex(value.as_bytes()))
+        }
+    })
+}
+
+fn seal_value(value: &mut Option<KeyValue>) {
+    if let Some(KeyValue::Text(text)) = value {
+        *value = Some(KeyValue::Sealed {
+            sha256: sha256_hex(text.as_bytes()),
+        });
+    }
+}
+
+fn seal(ownership: &mut Ownership) {
+    match ownership {
+        Ownership::Keys { keys } => {
+            for key in keys
+                .iter_mut()
+                .filter(|k| crate::ui::mask::is_secret_key(&k.key))
+            {
+                seal_value(&mut key.before);
+                seal_value(&mut key.after);
+            }
+        }
+        Ownership::Block { text, .. } => *text = seal_text(text),
+        Ownership::Whole | Ownership::Lines { .. } | Ownership::Fragments { .. } => {}
+    }
+}
+
 fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
     match (old, new) {
         (Ownership::Keys { keys: old_keys }, Ownership::Keys { keys: new_keys }) => {
@@ -235,12 +322,111 @@ fn merge_ownership(old: &Ownership, new: &Ownership) -> Ownership {
             }
             Ownership::Keys { keys }
         }
-        // A reinstall splices only what is missing: what the first one inserted stays ours.
-        (Ownership::Fragments { fragments: old }, Ownership::Fragments { fragments: new }) => {
+        // A reinstall with other options took ours out and spliced them anew: these are all.
+        (
+            Ownership::Fragments { .. },
             Ownership::Fragments {
-                fragments: old.iter().chain(new).cloned().collect(),
-            }
-        }
+                fragments,
+                swaps,
+                replaces: true,
+            },
+        ) => Ownership::Fragments {
+            fragments: fragments.clone(),
+            swaps: swaps.clone(),
+            replaces: false,
+        },
+        // A reinstall splices only what is missing: what the first one inserted stays ours.
+        (
+            Ownership::Fragments {
+                fragments: old,
+                swaps: old_swaps,
+                ..
+            },
+            Ownership::Fragments {
+                fragments: new,
+                swaps: new_swaps,
+                ..
+            },
+        ) => Ownership::Fragments {
+            fragments: old.iter().chain(new).cloned().collect(),
+            swaps: old_swaps.iter().chain(new_swaps).cloned().collect(),
+            replaces: false,
+        },
         _ => new.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::marker::MARKER;
+    use crate::plan::reverse::remove_ours;
+
+    const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
+
+    /// What version 1 wrote: every value in plain text.
+    fn version_1() -> String {
+        serde_json::json!({
+            "version": 1,
+            "installs": [],
+            "files": [
+                {"path": "/w/whatap.conf", "action": "modified", "original_sha256": "a",
+                 "backup": "a", "written_sha256": "b", "ownership": {"kind": "keys", "keys": [
+                    {"key": "license", "before": "old-license-0000", "after": LICENSE},
+                    {"key": "whatap.server.host", "before": null, "after": "127.0.0.1"}]}},
+                {"path": "/etc/php.ini", "action": "modified", "original_sha256": "c",
+                 "backup": "c", "written_sha256": "d", "ownership": {"kind": "block",
+                    "style": "ini", "text": format!("; {MARKER}\nwhatap.license={LICENSE}\n; {MARKER}")}}
+            ]
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_version_1_ledger_is_read_and_saved_without_the_license() {
+        let ledger = Ledger::parse(version_1().as_bytes(), Path::new("ledger.json")).unwrap();
+        let saved = String::from_utf8(ledger.to_bytes().unwrap()).unwrap();
+        assert!(!saved.contains(LICENSE), "{saved}");
+        assert!(!saved.contains("old-license-0000"), "{saved}");
+        assert!(saved.contains("\"version\": 2"), "{saved}");
+        assert!(saved.contains("whatap.server.host") && saved.contains("127.0.0.1"));
+        // Sealing twice changes nothing.
+        let again = Ledger::parse(saved.as_bytes(), Path::new("ledger.json")).unwrap();
+        assert_eq!(String::from_utf8(again.to_bytes().unwrap()).unwrap(), saved);
+    }
+
+    #[test]
+    fn sealed_keys_are_taken_back_with_the_value_from_the_backup() {
+        let ledger = Ledger::parse(version_1().as_bytes(), Path::new("l")).unwrap();
+        let sealed = Ledger::parse(&ledger.to_bytes().unwrap(), Path::new("l")).unwrap();
+        let original = b"license=old-license-0000\n";
+        let current = format!("license={LICENSE}\n# edited\nwhatap.server.host=127.0.0.1\n");
+        for ledger in [&ledger, &sealed] {
+            let ownership = &ledger.files[0].ownership;
+            let back = remove_ours(
+                Path::new("/w/whatap.conf"),
+                current.as_bytes(),
+                ownership,
+                Some(original),
+                &mut Vec::new(),
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(back, b"license=old-license-0000\n# edited\n");
+        }
+        // The sealed block still tells our block from an edited one.
+        let block = &sealed.files[1].ownership;
+        let ours = format!("[PHP]\n; {MARKER}\nwhatap.license={LICENSE}\n; {MARKER}\n");
+        let theirs = ours.replace(LICENSE, "someone-elses-key-1234");
+        for (file, intact) in [(ours, true), (theirs, false)] {
+            let result = remove_ours(
+                Path::new("p"),
+                file.as_bytes(),
+                block,
+                None,
+                &mut Vec::new(),
+            );
+            assert_eq!(result.is_ok(), intact, "{file}");
+        }
     }
 }

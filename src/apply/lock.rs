@@ -1,93 +1,114 @@
-//! Two locks keep two whatap runs from ever both writing:
-//! - `<state>/lock`: one whatap at a time per state dir (ledger and backups);
-//! - every directory a plan writes in: one whatap at a time per target, whatever its state dir.
+//! Two kinds of lock keep two whatap runs from ever both writing:
+//! - `<state>/lock`: one whatap at a time per state dir (ledger, backups, temp journal);
+//! - every directory a plan writes in, locked by identity (the directory itself, opened
+//!   without following symlinks): one whatap at a time per target, whatever its state dir.
 //!
-//! Both are `flock`s, which the kernel drops when a process dies: a killed run leaves no stale
-//! lock. Holding one also makes it safe to sweep the temp files a killed run left behind.
+//! Both are taken before the plan that gets applied is made (`StateDir::transaction`), so a
+//! plan never predates another run's writes. Both are `flock`s, which the kernel drops when a
+//! process dies: a killed run leaves no stale lock.
 
-use super::atomic::sweep_stale;
+use super::dir::{Dir, FileId};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
+use rustix::fs::FlockOperation;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub struct LockGuard {
-    _files: Vec<File>,
-}
-
 /// How long to wait for a lock before refusing. Short, but long enough for the lock of a run
-/// that was just killed to go: a child it was forking (`sh -n`) holds a copy until it execs.
+/// that was just killed to go, and for a run on the same files to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// What a lock protects, for the message when another whatap holds it.
 #[derive(Clone, Copy)]
-enum LockScope {
+pub enum LockScope {
     /// The state dir: ledger and backups.
     Host,
     /// A directory the plan writes files in.
     Files,
 }
 
-fn try_flock(file: &File, path: &Path, scope: LockScope) -> Result<()> {
+/// Takes an exclusive `flock` on `fd`, waiting up to `LOCK_WAIT`; refuses (exit 3) when
+/// another whatap still holds it.
+pub fn wait_for(fd: impl AsFd, path: &Path, scope: LockScope) -> Result<()> {
     let deadline = Instant::now() + LOCK_WAIT;
-    let err = loop {
-        // SAFETY: flock on a file descriptor we own; the lock is released when `file` closes.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(());
+    loop {
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(Error::refused(
+                    match scope {
+                        LockScope::Host => crate::msg!("lock-held", path = path.display()),
+                        LockScope::Files => crate::msg!("lock-held-files", path = path.display()),
+                    },
+                    crate::msg!("lock-held-hint"),
+                ));
+            }
+            Err(e) => return Err(Error::io(path, e.into())),
         }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) || Instant::now() > deadline {
-            break err;
+    }
+}
+
+/// The directories a run holds locked, by identity.
+#[derive(Default)]
+pub struct TargetLocks {
+    held: Vec<(FileId, Dir)>,
+}
+
+impl TargetLocks {
+    /// Locks every directory `plan` writes in that is not locked yet, in path order; true when
+    /// it took a new one (the plan must then be made again under it).
+    pub fn acquire(&mut self, plan: &Plan) -> Result<bool> {
+        let mut grew = false;
+        for path in target_dirs(plan) {
+            let (dir, path) = open_nearest(&path)?;
+            let id = dir.id()?;
+            if self.held.iter().any(|(held, _)| *held == id) {
+                continue;
+            }
+            wait_for(dir.as_fd(), &path, LockScope::Files)?;
+            self.held.push((id, dir));
+            grew = true;
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        return Err(Error::refused(
-            match scope {
-                LockScope::Host => crate::msg!("lock-held", path = path.display()),
-                LockScope::Files => crate::msg!("lock-held-files", path = path.display()),
-            },
-            crate::msg!("lock-held-hint"),
-        ));
+        Ok(grew)
     }
-    Err(Error::io(path, err))
+
+    /// The directory at `path`, opened now without following symlinks, refused unless it is
+    /// one this run locked or `created`: the directory the plan was made for, not one put in
+    /// its place since.
+    pub fn verified(&self, path: &Path, created: &[FileId]) -> Result<Dir> {
+        let dir = Dir::open(&crate::plan::target::canonical(path))?;
+        let id = dir.id()?;
+        if self.held.iter().any(|(held, _)| *held == id) || created.contains(&id) {
+            return Ok(dir);
+        }
+        Err(Error::refused(
+            crate::msg!("apply-dir-replaced", path = path.display()),
+            crate::msg!("apply-dir-replaced-hint"),
+        ))
+    }
 }
 
-/// Takes the state dir's lock (`path`) or refuses (exit 3), then removes what a killed run
-/// left in each of `sweep`.
-pub fn acquire(path: &Path, sweep: &[PathBuf]) -> Result<LockGuard> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    try_flock(&file, path, LockScope::Host)?;
-    for dir in sweep {
-        sweep_stale(dir);
+/// The directory at `path`, or (when another run removed it since the plan) the nearest one
+/// above it that exists: the plan is made again under that lock anyway.
+fn open_nearest(path: &Path) -> Result<(Dir, PathBuf)> {
+    for dir in path.ancestors() {
+        match Dir::open(dir) {
+            Ok(opened) => return Ok((opened, dir.to_path_buf())),
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
-    Ok(LockGuard { _files: vec![file] })
+    Err(Error::io(path, std::io::ErrorKind::NotFound.into()))
 }
 
-/// Locks every directory the plan writes in (the nearest existing one for a directory still to
-/// be created), in a fixed order, and sweeps stale temp files there; refuses (exit 3) when
-/// another whatap holds one.
-pub fn acquire_targets(plan: &Plan) -> Result<LockGuard> {
-    let mut files = Vec::new();
-    for dir in target_dirs(plan) {
-        let file = File::open(&dir).map_err(|e| Error::io(&dir, e))?;
-        try_flock(&file, &dir, LockScope::Files)?;
-        sweep_stale(&dir);
-        files.push(file);
-    }
-    Ok(LockGuard { _files: files })
-}
-
+/// Every directory the plan writes in (the nearest existing one for a directory still to be
+/// created), symlinks on the way resolved, sorted. What gets locked is what the resolution
+/// gave now; apply writes only into those very directories (`verified`), so a link changed
+/// later leads nowhere.
 fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
     let paths = plan
         .edits
@@ -101,13 +122,24 @@ fn target_dirs(plan: &Plan) -> Vec<PathBuf> {
                 .chain(&plan.remove_links)
                 .map(|l| l.path.as_path()),
         )
-        .chain(plan.modes.iter().map(|m| m.path.as_path()));
+        .chain(plan.modes.iter().map(|m| m.path.as_path()))
+        .chain(
+            plan.run
+                .iter()
+                .flat_map(|s| &s.rewrites)
+                .map(|r| r.path.as_path()),
+        );
     let mut dirs: Vec<PathBuf> = paths
         .filter_map(|p| p.ancestors().skip(1).find(|d| d.is_dir()))
-        .map(Path::to_path_buf)
+        .map(crate::plan::target::canonical)
         .collect();
-    // A directory to remove is written in too: a killed run's temp file there would keep it.
-    dirs.extend(plan.remove_dirs.iter().filter(|d| d.is_dir()).cloned());
+    // A directory to remove is written in too: a run's temp file there would keep it.
+    dirs.extend(
+        plan.remove_dirs
+            .iter()
+            .filter(|d| d.is_dir())
+            .map(|d| crate::plan::target::canonical(d)),
+    );
     dirs.sort();
     dirs.dedup();
     dirs

@@ -4,134 +4,295 @@
 
 pub mod atomic;
 pub mod checkpoint;
+#[cfg(unix)]
+pub mod dir;
 pub mod ledger;
 pub mod lock;
 pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, Edit, Link, ModeChange, Plan, RunStep, Validation};
+use crate::plan::{Action, Edit, Link, ModeChange, Plan, Rewrite, RunStep, Validation};
 use atomic::WriteSpec;
-use state::StateDir;
-use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use dir::{Dir, FileId, Meta};
+use state::Locked;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
-/// Applies the plan, then runs `commit` (the ledger update that makes it final). On any
-/// failure, including `commit`'s, restores what was already changed and returns `ApplyFailed`
-/// (exit 4), or the refusal that stopped it (exit 3).
-pub fn apply(plan: &Plan, state: &StateDir, commit: impl FnOnce() -> Result<()>) -> Result<()> {
+/// A file a program of the plan rewrote, with what it holds after the whole apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    pub path: PathBuf,
+    pub after: Option<Vec<u8>>,
+}
+
+/// Any failure while applying is a failed apply (exit 4), except a refusal (exit 3).
+pub(crate) fn failed(error: Error) -> Error {
+    match error {
+        Error::Refused { .. } | Error::ApplyFailed { .. } => error,
+        other => Error::ApplyFailed {
+            message: other.to_string(),
+        },
+    }
+}
+
+/// One change apply made, remembered so a later failure can take it back: only ever what
+/// this run did itself, told by identity (a file or directory another run or a person put
+/// there since is left alone).
+enum Done<'a> {
+    CreatedDir {
+        path: &'a Path,
+        id: FileId,
+    },
+    RemovedLink(&'a Link),
+    /// `original`: the file before (its mode and owner come back with a deleted one);
+    /// `written`: the file this run renamed into place, once it existed.
+    Edit {
+        edit: &'a Edit,
+        original: Option<Meta>,
+        written: Option<FileId>,
+    },
+    CreatedLink {
+        link: &'a Link,
+        id: FileId,
+    },
+    Mode(&'a ModeChange),
+    RemovedDir {
+        path: &'a Path,
+        meta: Meta,
+    },
+}
+
+/// The directory `path` is in, opened now and verified to be the one the plan was made for
+/// (locked, or created by this apply), and the name of `path` in it.
+fn parent<'p>(locked: &Locked, created: &[FileId], path: &'p Path) -> Result<(Dir, &'p OsStr)> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => Ok((locked.targets.verified(parent, created)?, name)),
+        _ => Err(Error::Internal(format!(
+            "{}: no parent directory",
+            path.display()
+        ))),
+    }
+}
+
+/// Applies the plan, then runs `commit` (the ledger update that makes it final) with what the
+/// plan's programs rewrote. On any failure, including `commit`'s, takes back what this run
+/// changed and returns `ApplyFailed` (exit 4), or the refusal that stopped it (exit 3). Every
+/// write goes through a directory handle verified against the locks
+/// (`lock::TargetLocks::verified`).
+pub fn apply(
+    plan: &Plan,
+    locked: &Locked,
+    commit: impl FnOnce(&[Rewritten]) -> Result<()>,
+) -> Result<()> {
     let changing: Vec<&Edit> = plan
         .edits
         .iter()
         .filter(|e| e.action() != Action::Unchanged)
         .collect();
-    // Programs first: when one fails, no file has been touched yet.
-    for step in &plan.run {
-        run_step(step)?;
-    }
-    let mut created_dirs: Vec<&Path> = Vec::new();
-    let mut removed_dirs: Vec<(&Path, fs::Metadata)> = Vec::new();
-    let mut modes_done: Vec<&ModeChange> = Vec::new();
-    let mut removed_links: Vec<&Link> = Vec::new();
-    let mut created_links: Vec<&Link> = Vec::new();
-    // Each edit begun, with the mode and owner its file had (a deleted one is put back so).
-    let mut done: Vec<(&Edit, Option<FileMode>)> = Vec::new();
+    let mut created: Vec<FileId> = Vec::new();
+    let mut done: Vec<Done<'_>> = Vec::new();
+    // Files programs rewrite, as planned (backed up with the plan's originals): put back
+    // whatever a later step does.
+    let mut rewrites: Vec<&Rewrite> = Vec::new();
     let result = (|| {
-        for edit in &changing {
-            if let Some(before) = &edit.before {
-                state.write_backup(before)?;
+        // Programs first: when one fails, no file of the plan has been touched yet, and the
+        // files it rewrote are put back.
+        for step in &plan.run {
+            for rewrite in &step.rewrites {
+                let (parent, name) = parent(locked, &created, &rewrite.path)?;
+                atomic::check_unchanged(&parent, name, rewrite.before.as_deref())?;
+                rewrites.push(rewrite);
             }
+            run_step(step)?;
+            checkpoint::step("apply: program run")?;
         }
-        checkpoint::step("apply: backups written")?;
         for dir in &plan.dirs {
-            atomic::create_dir(&dir.path, dir.mode, dir.owner)?;
-            created_dirs.push(&dir.path);
+            let (parent, name) = parent(locked, &created, &dir.path)?;
+            let made = atomic::create_dir(&parent, name, dir.mode, dir.owner, &locked.temps)?;
+            let id = made.id()?;
+            created.push(id);
+            done.push(Done::CreatedDir {
+                path: &dir.path,
+                id,
+            });
         }
         for link in &plan.remove_links {
-            if link.is_in_place() {
-                fs::remove_file(&link.path).map_err(|e| Error::io(&link.path, e))?;
-                removed_links.push(link);
+            let (parent, name) = parent(locked, &created, &link.path)?;
+            if parent.read_link(name).as_deref() == Some(link.target.as_path()) {
+                parent.remove_file(name)?;
+                done.push(Done::RemovedLink(link));
             }
         }
         for edit in &changing {
-            // Listed first: a step failing after the rename must still be undone.
-            let meta = fs::symlink_metadata(&edit.path).ok();
-            done.push((edit, meta.map(|m| (m.mode() & 0o7777, m.uid(), m.gid()))));
-            apply_edit(edit)?;
+            let (parent, name) = parent(locked, &created, &edit.path)?;
+            let original = parent.entry(name)?;
+            let mut written = None;
+            let result = apply_edit(&parent, name, edit, locked, &mut written);
+            // Listed whatever happened: a step failing after the rename must still be undone.
+            done.push(Done::Edit {
+                edit,
+                original,
+                written,
+            });
+            result?;
         }
         for link in &plan.links {
-            std::os::unix::fs::symlink(&link.target, &link.path)
-                .map_err(|e| Error::io(&link.path, e))?;
-            created_links.push(link);
+            let (parent, name) = parent(locked, &created, &link.path)?;
+            parent.symlink(&link.target, name)?;
+            if let Some(meta) = parent.entry(name)? {
+                done.push(Done::CreatedLink { link, id: meta.id });
+            }
         }
         for change in &plan.modes {
-            set_mode(change, change.before, change.after)?;
-            modes_done.push(change);
+            set_mode(locked, &created, change, change.before, change.after)?;
+            done.push(Done::Mode(change));
         }
         for step in &plan.run_after {
             run_step(step)?;
         }
-        for dir in &plan.remove_dirs {
+        for path in &plan.remove_dirs {
             // Only empty directories go; anything the runtime wrote there stays.
-            if let Ok(meta) = fs::symlink_metadata(dir) {
-                if fs::remove_dir(dir).is_ok() {
-                    removed_dirs.push((dir, meta));
+            let (parent, name) = parent(locked, &created, path)?;
+            if let Some(meta) = parent.entry(name)?.filter(Meta::is_dir) {
+                if parent.remove_dir(name).is_ok() {
+                    done.push(Done::RemovedDir { path, meta });
                     checkpoint::step("apply: directory removed")?;
                 }
             }
         }
-        commit()
+        let rewritten = rewrites
+            .iter()
+            .map(|r| {
+                let (parent, name) = parent(locked, &created, &r.path)?;
+                Ok(Rewritten {
+                    path: r.path.clone(),
+                    after: atomic::read_current(&parent, name)?.map(|(bytes, _)| bytes),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        commit(&rewritten)
     })();
     if let Err(error) = result {
-        for (dir, meta) in removed_dirs.iter().rev() {
-            let _ = atomic::create_dir(dir, meta.mode() & 0o7777, Some((meta.uid(), meta.gid())));
+        for step in done.iter().rev() {
+            take_back(step, locked, &mut created);
         }
-        for change in modes_done.iter().rev() {
-            let _ = set_mode(change, change.after, change.before);
+        for rewrite in rewrites.iter().rev() {
+            put_back(rewrite, locked, &created);
         }
-        for link in created_links.iter().rev() {
-            let _ = fs::remove_file(&link.path);
-        }
-        for (edit, meta) in done.iter().rev() {
-            undo_edit(edit, *meta);
-        }
-        for link in removed_links.iter().rev() {
-            let _ = std::os::unix::fs::symlink(&link.target, &link.path);
-        }
-        for dir in created_dirs.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-        return Err(match error {
-            Error::Refused { .. } | Error::ApplyFailed { .. } => error,
-            other => Error::ApplyFailed {
-                message: other.to_string(),
-            },
-        });
+        return Err(failed(error));
     }
     Ok(())
 }
 
+/// Best effort: takes back one change of this run (see `Done`). A directory it puts back is
+/// added to `created`: what was in it comes back next.
+fn take_back(step: &Done<'_>, locked: &Locked, created: &mut Vec<FileId>) {
+    let _ = (|| -> Result<()> {
+        match step {
+            Done::CreatedDir { path, id } => {
+                let (parent, name) = parent(locked, created, path)?;
+                if parent.entry(name)?.is_some_and(|m| m.id == *id) {
+                    parent.remove_dir(name)?;
+                }
+            }
+            Done::RemovedLink(link) => {
+                let (parent, name) = parent(locked, created, &link.path)?;
+                if parent.entry(name)?.is_none() {
+                    parent.symlink(&link.target, name)?;
+                }
+            }
+            Done::Edit {
+                edit,
+                original,
+                written,
+            } => undo_edit(locked, created, edit, *original, *written)?,
+            Done::CreatedLink { link, id } => {
+                let (parent, name) = parent(locked, created, &link.path)?;
+                if parent.entry(name)?.is_some_and(|m| m.id == *id) {
+                    parent.remove_file(name)?;
+                }
+            }
+            Done::Mode(change) => set_mode(locked, created, change, change.after, change.before)?,
+            Done::RemovedDir { path, meta } => {
+                let (parent, name) = parent(locked, created, path)?;
+                if parent.entry(name)?.is_none() {
+                    let owner = Some((meta.uid, meta.gid));
+                    let made =
+                        atomic::create_dir(&parent, name, meta.perm(), owner, &locked.temps)?;
+                    created.push(made.id()?);
+                }
+            }
+        }
+        Ok(())
+    })();
+}
+
 /// Changes a file's mode from `from` to `to`, refusing if it is no longer `from`.
-fn set_mode(change: &ModeChange, from: u32, to: u32) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
+fn set_mode(
+    locked: &Locked,
+    created: &[FileId],
+    change: &ModeChange,
+    from: u32,
+    to: u32,
+) -> Result<()> {
     let path = &change.path;
-    let now = fs::metadata(path).map_err(|e| Error::io(path, e))?.mode() & 0o7777;
-    if now != from {
+    let (parent, name) = parent(locked, created, path)?;
+    let (file, meta) = parent
+        .open_read(name)?
+        .ok_or_else(|| Error::io(path, std::io::ErrorKind::NotFound.into()))?;
+    if meta.perm() != from {
         return Err(Error::refused(
             msg!(
                 "apply-mode-changed",
                 path = path.display(),
-                now = format!("{now:04o}"),
+                now = format!("{:04o}", meta.perm()),
                 expected = format!("{from:04o}")
             ),
             msg!("apply-mode-changed-hint"),
         ));
     }
-    fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| Error::io(path, e))
+    dir::set_owner_and_mode(&file, None, to).map_err(|e| Error::io(path, e))
+}
+
+/// Best effort: a file a program rewrote gets its planned bytes back (or goes, when it did not
+/// exist). The program's other effects (npm's node_modules) stay: it undoes its own failures.
+fn put_back(rewrite: &Rewrite, locked: &Locked, created: &[FileId]) {
+    let _ = (|| -> Result<()> {
+        let (dir, name) = parent(locked, created, &rewrite.path)?;
+        let current = atomic::read_current(&dir, name)?;
+        let now = current.as_ref().map(|(bytes, _)| bytes.as_slice());
+        if now == rewrite.before.as_deref() {
+            return Ok(());
+        }
+        match (&rewrite.before, now) {
+            (Some(before), _) => atomic::write(
+                &dir,
+                name,
+                &WriteSpec {
+                    bytes: before,
+                    expect: now,
+                    create_mode: 0o644,
+                    create_owner: None,
+                    validation: Validation::None,
+                },
+                &locked.temps,
+                &mut None,
+            ),
+            (None, Some(now)) => atomic::remove(&dir, name, now),
+            (None, None) => Ok(()),
+        }
+    })();
 }
 
 fn run_step(step: &RunStep) -> Result<()> {
+    // Never looked up on PATH: the plan names the program (the app's own interpreter).
+    if !step.program.is_absolute() {
+        return Err(Error::Internal(format!(
+            "{}: a plan runs programs by absolute path only",
+            step.display()
+        )));
+    }
     let output = match std::process::Command::new(&step.program)
         .args(&step.args)
         .stdin(std::process::Stdio::null())
@@ -160,10 +321,17 @@ fn run_step(step: &RunStep) -> Result<()> {
     })
 }
 
-fn apply_edit(edit: &Edit) -> Result<()> {
+fn apply_edit(
+    dir: &Dir,
+    name: &OsStr,
+    edit: &Edit,
+    locked: &Locked,
+    written: &mut Option<FileId>,
+) -> Result<()> {
     match (&edit.before, &edit.after) {
         (before, Some(after)) => atomic::write(
-            &edit.path,
+            dir,
+            name,
             &WriteSpec {
                 bytes: after,
                 expect: before.as_deref(),
@@ -171,42 +339,59 @@ fn apply_edit(edit: &Edit) -> Result<()> {
                 create_owner: edit.create_owner,
                 validation: edit.validation,
             },
+            &locked.temps,
+            written,
         ),
-        (Some(before), None) => atomic::remove(&edit.path, before),
+        (Some(before), None) => atomic::remove(dir, name, before),
         (None, None) => Ok(()),
     }
 }
 
-/// A file's mode, uid and gid.
-type FileMode = (u32, u32, u32);
-
-/// Best effort: puts back what `apply_edit` replaced, only while the file still holds what we
-/// wrote (a step that failed before the rename, or a person's change, is left alone).
-fn undo_edit(edit: &Edit, original: Option<FileMode>) {
-    let current = fs::read(&edit.path).ok();
-    if current != edit.after {
-        return;
+/// Puts back what `apply_edit` replaced, only while the file there is the one this run wrote
+/// (a step that failed before the rename, or a file someone else wrote since, is left alone);
+/// a file this run deleted comes back with its own mode and owner.
+fn undo_edit(
+    locked: &Locked,
+    created: &[FileId],
+    edit: &Edit,
+    original: Option<Meta>,
+    written: Option<FileId>,
+) -> Result<()> {
+    let (dir, name) = parent(locked, created, &edit.path)?;
+    let now = dir.entry(name)?;
+    let ours = matches!((now, written), (Some(now), Some(written)) if now.id == written);
+    let deleted_by_us = edit.after.is_none() && now.is_none() && original.is_some();
+    if !ours && !deleted_by_us {
+        return Ok(());
     }
-    let _ = match &edit.before {
-        Some(before) => atomic::write(
-            &edit.path,
-            &WriteSpec {
-                bytes: before,
-                expect: current.as_deref(),
-                create_mode: original.map_or(edit.create_mode, |(mode, _, _)| mode),
-                create_owner: original.map(|(_, uid, gid)| (uid, gid)),
-                validation: Validation::None,
-            },
-        ),
-        None => fs::remove_file(&edit.path).map_err(|e| Error::io(&edit.path, e)),
-    };
+    match &edit.before {
+        Some(before) => {
+            let current = atomic::read_current(&dir, name)?.map(|(bytes, _)| bytes);
+            atomic::write(
+                &dir,
+                name,
+                &WriteSpec {
+                    bytes: before,
+                    expect: current.as_deref(),
+                    create_mode: original.map_or(edit.create_mode, |m| m.perm()),
+                    create_owner: original.map(|m| (m.uid, m.gid)),
+                    validation: Validation::None,
+                },
+                &locked.temps,
+                &mut None,
+            )
+        }
+        None => dir.remove_file(name),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::{DirCreate, Ownership};
+    use state::StateDir;
     use std::collections::BTreeMap;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
     use std::path::PathBuf;
 
@@ -265,21 +450,32 @@ mod tests {
         }
     }
 
+    /// Runs `f` with the locks a real run would hold for `plan`.
+    fn with_locks(state: &StateDir, plan: &Plan, f: impl FnOnce(&Locked)) {
+        let (transaction, _) = state
+            .transaction(false, |_| Ok(plan.clone()), |p: &Plan| Some(p))
+            .unwrap();
+        f(transaction.locked().unwrap());
+    }
+
     #[test]
     fn a_failure_at_any_step_leaves_nothing_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let (tree, state) = (
-            dir.path().join("tree"),
-            StateDir::new(dir.path().join("state")),
-        );
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let (tree, state) = (root.join("tree"), StateDir::new(root.join("state")));
         fs::create_dir(&tree).unwrap();
         let plan = every_kind_of_step(&tree);
         let before = snapshot(&tree);
         let mut failed = 0;
         for n in 1.. {
-            checkpoint::fail_at(Some(n));
-            let result = apply(&plan, &state, || checkpoint::step("commit"));
-            checkpoint::fail_at(None);
+            // Each attempt is a run of its own: a rollback may have put back a directory
+            // (a new one, not the one the last run locked).
+            let mut result = Ok(());
+            with_locks(&state, &plan, |locked| {
+                checkpoint::fail_at(Some(n));
+                result = apply(&plan, locked, |_| checkpoint::step("commit"));
+                checkpoint::fail_at(None);
+            });
             if result.is_ok() {
                 break;
             }
@@ -303,18 +499,131 @@ mod tests {
         );
     }
 
+    /// A program that rewrites a file (npm and package.json): its bytes are put back when a
+    /// later step fails, and reported to the commit when all went well.
     #[test]
-    fn a_stale_temp_file_is_replaced_not_followed() {
+    fn a_file_a_program_rewrote_is_put_back_on_failure() {
         let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("setenv.sh");
-        let outside = dir.path().join("outside");
-        fs::write(&target, b"A=1\n").unwrap();
-        fs::write(&outside, b"secret\n").unwrap();
-        // A killed run's leftover, or a planted symlink under the temp name.
-        std::os::unix::fs::symlink(&outside, atomic::temp_path(&target)).unwrap();
-        apply_edit(&edit(target.clone(), Some(b"A=1\n"), Some(b"A=2\n"))).unwrap();
-        assert_eq!(fs::read(&target).unwrap(), b"A=2\n");
-        assert_eq!(fs::read(&outside).unwrap(), b"secret\n");
-        assert!(!atomic::temp_path(&target).exists());
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let state = StateDir::new(root.join("state"));
+        let manifest = root.join("package.json");
+        let lock = root.join("package-lock.json");
+        fs::write(&manifest, b"{}\n").unwrap();
+        let step = RunStep {
+            args: vec![
+                "-c".into(),
+                format!(
+                    "echo dep >> {0} && echo lock > {1}",
+                    manifest.display(),
+                    lock.display()
+                ),
+            ],
+            rewrites: vec![
+                Rewrite {
+                    path: manifest.clone(),
+                    before: Some(b"{}\n".to_vec()),
+                },
+                Rewrite {
+                    path: lock.clone(),
+                    before: None,
+                },
+            ],
+            ..RunStep::new("/bin/sh", &[])
+        };
+        let conf = root.join("whatap.conf");
+        // The conf is planned as absent but exists: the apply fails after the program ran.
+        fs::write(&conf, b"someone else's\n").unwrap();
+        let failing = Plan {
+            run: vec![step.clone()],
+            edits: vec![edit(conf.clone(), None, Some(b"license=x\n"))],
+            ..Plan::default()
+        };
+        with_locks(&state, &failing, |locked| {
+            let result = apply(&failing, locked, |_| Ok(()));
+            assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+        });
+        assert_eq!(fs::read(&manifest).unwrap(), b"{}\n");
+        assert!(!lock.exists());
+
+        fs::remove_file(&conf).unwrap();
+        let mut seen = Vec::new();
+        let ok = Plan {
+            run: vec![step],
+            ..Plan::default()
+        };
+        with_locks(&state, &ok, |locked| {
+            apply(&ok, locked, |rewritten| {
+                seen = rewritten.to_vec();
+                Ok(())
+            })
+            .unwrap();
+        });
+        assert_eq!(
+            seen,
+            [
+                Rewritten {
+                    path: manifest,
+                    after: Some(b"{}\ndep\n".to_vec()),
+                },
+                Rewritten {
+                    path: lock,
+                    after: Some(b"lock\n".to_vec()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_after_planning_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let (bin, outside) = (root.join("tree/bin"), root.join("outside"));
+        fs::create_dir_all(&bin).unwrap();
+        fs::create_dir(&outside).unwrap();
+        fs::write(bin.join("setenv.sh"), b"A=1\n").unwrap();
+        fs::write(outside.join("setenv.sh"), b"A=1\n").unwrap();
+        let plan = Plan {
+            edits: vec![edit(bin.join("setenv.sh"), Some(b"A=1\n"), Some(b"A=2\n"))],
+            ..Plan::default()
+        };
+        with_locks(&StateDir::new(root.join("state")), &plan, |locked| {
+            // Swapped while the run holds its locks: the write must not follow the link.
+            fs::rename(&bin, root.join("tree/bin.real")).unwrap();
+            std::os::unix::fs::symlink(&outside, &bin).unwrap();
+            let result = apply(&plan, locked, |_| Ok(()));
+            assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+            // A real directory put in its place is not the one locked either.
+            fs::remove_file(&bin).unwrap();
+            fs::create_dir(&bin).unwrap();
+            fs::write(bin.join("setenv.sh"), b"A=1\n").unwrap();
+            let result = apply(&plan, locked, |_| Ok(()));
+            assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+        });
+        assert_eq!(fs::read(outside.join("setenv.sh")).unwrap(), b"A=1\n");
+        assert_eq!(fs::read(bin.join("setenv.sh")).unwrap(), b"A=1\n");
+    }
+
+    #[test]
+    fn a_rollback_leaves_a_file_another_run_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let tree = root.join("tree");
+        fs::create_dir(&tree).unwrap();
+        // The plan creates a jar, then fails; meanwhile the same bytes were written by
+        // another run (the case content-based rollback got wrong).
+        let plan = Plan {
+            edits: vec![
+                edit(tree.join("agent.jar"), None, Some(b"PK")),
+                edit(tree.join("setenv.sh"), None, Some(b"A=1\n")),
+            ],
+            ..Plan::default()
+        };
+        with_locks(&StateDir::new(root.join("state")), &plan, |locked| {
+            fs::write(tree.join("agent.jar"), b"PK").unwrap();
+            let result = apply(&plan, locked, |_| Ok(()));
+            assert!(matches!(result, Err(Error::Refused { .. })), "{result:?}");
+        });
+        assert_eq!(fs::read(tree.join("agent.jar")).unwrap(), b"PK");
+        assert!(!tree.join("setenv.sh").exists());
     }
 }

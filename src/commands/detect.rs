@@ -5,9 +5,9 @@ use crate::ui::Printer;
 use serde::Serialize;
 
 #[derive(Serialize)]
-struct DetectReport {
+struct DetectReport<'a> {
     command: &'static str,
-    runtimes: Vec<Detection>,
+    runtimes: &'a [Detection],
 }
 
 pub fn run(settings: &Settings, printer: &Printer) -> Result<u8> {
@@ -17,11 +17,11 @@ pub fn run(settings: &Settings, printer: &Printer) -> Result<u8> {
         .map(|r| r.detection())
         .collect();
     host.cache.save();
+    printer.document(&DetectReport {
+        command: "detect",
+        runtimes: &runtimes,
+    });
     if printer.json {
-        printer.json(&DetectReport {
-            command: "detect",
-            runtimes,
-        });
         return Ok(0);
     }
     if runtimes.is_empty() {

@@ -1,4 +1,4 @@
-use super::{ChangeReport, Outcome, confirm_and_apply};
+use super::{ChangeReport, Outcome, PlanDoc, confirm_and_apply};
 use crate::apply::ledger::InstallKey;
 use crate::detect::Host;
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
@@ -17,13 +17,13 @@ const NETWORK_TIMEOUT: Duration = Duration::from_millis(1500);
 const PROGRAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Serialize)]
-struct DoctorReport {
+struct DoctorReport<'a> {
     command: &'static str,
     ok: bool,
-    findings: Vec<Finding>,
+    findings: &'a [Finding],
     /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fixes: Option<Vec<ChangeReport>>,
+    fixes: Option<Vec<&'a ChangeReport>>,
 }
 
 #[derive(Serialize)]
@@ -34,11 +34,11 @@ struct RulesReport {
 
 fn list_rules(settings: &Settings, printer: &Printer) -> u8 {
     let rules = doctor::catalog::rules();
+    printer.document(&RulesReport {
+        command: "doctor",
+        rules,
+    });
     if printer.json {
-        printer.json(&RulesReport {
-            command: "doctor",
-            rules,
-        });
         return 0;
     }
     let mut text = String::new();
@@ -80,22 +80,26 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .iter()
         .map(|l| (format!("log {}", l.display()), l.clone()))
         .collect();
-    let mut fix_plans = Vec::new();
+    // Per target, its own facts that carry a fix.
+    let mut own: Vec<Vec<Fact>> = Vec::new();
     for t in &targets {
         let inspection = t.inspect();
-        let plan = doctor::fix_plan(&inspection.facts);
-        if plan.changes_anything() {
-            fix_plans.push((t, plan));
-        }
+        own.push(inspection.facts.clone());
         facts.extend(inspection.facts);
         collectors.extend(inspection.collectors);
         logs.extend(inspection.logs);
         udp_ports.extend(inspection.udp_ports);
         programs.extend(inspection.programs);
+        for secret in &inspection.secrets {
+            printer.add_secret(secret);
+        }
     }
     if doctor.target.is_empty() {
         let covered: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
         let others = runtimes::java::doctor::inspect_other_jvms(&host, &covered);
+        for secret in &others.secrets {
+            printer.add_secret(secret);
+        }
         facts.extend(others.facts);
         collectors.extend(others.collectors);
         logs.extend(others.logs);
@@ -131,15 +135,21 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         })
         .collect();
     host.cache.save();
-    facts.extend(log_facts);
+    let to_fix: Vec<&Box<dyn Runtime>> = targets
+        .iter()
+        .zip(own)
+        .filter(|(t, own)| fix_plan(t.as_ref(), own.clone(), &log_facts).changes_anything())
+        .map(|(t, _)| t)
+        .collect();
+    facts.extend(log_facts.iter().cloned());
     facts.extend(network_facts);
     // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
     let mut seen = std::collections::HashSet::new();
     facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
-        for (target, plan) in &fix_plans {
-            outcomes.push(fix(settings, printer, target.as_ref(), plan)?);
+        for target in &to_fix {
+            outcomes.push(fix(settings, printer, target.as_ref(), &log_facts)?);
         }
         Some(outcomes)
     } else {
@@ -153,40 +163,71 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     let code = if ok { 0 } else { 1 };
     let code = fixes.iter().flatten().map(|o| o.code).fold(code, u8::max);
-    if printer.json {
-        printer.json(&DoctorReport {
+    if !printer.json {
+        printer.report(&render(printer, &targets, &findings));
+        match &fixes {
+            Some(outcomes) if outcomes.is_empty() => {
+                printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
+            }
+            Some(outcomes) => {
+                for outcome in outcomes {
+                    printer.report("\n");
+                    outcome.print_text(printer);
+                }
+            }
+            None => {}
+        }
+    }
+    // Fixes nobody confirmed: the run was refused, and its document is the error's.
+    match fixes.iter().flatten().find_map(|o| o.refusal.as_ref()) {
+        Some(refusal) => {
+            let reports = fixes.iter().flatten().map(|o| &o.report);
+            printer.refusal("doctor", refusal, &PlanDoc::of(reports));
+        }
+        None => printer.document(&DoctorReport {
             command: "doctor",
             ok,
-            findings,
-            fixes: fixes.map(|outcomes| outcomes.into_iter().map(|o| o.report).collect()),
-        });
-        return Ok(code);
-    }
-    printer.report(&render(printer, &targets, &findings));
-    match fixes {
-        Some(outcomes) if outcomes.is_empty() => {
-            printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
-        }
-        Some(outcomes) => {
-            for outcome in outcomes {
-                printer.report("\n");
-                outcome.print(printer);
-            }
-        }
-        None => {}
+            findings: &findings,
+            fixes: fixes
+                .as_ref()
+                .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
+        }),
     }
     Ok(code)
 }
 
+/// A target's safe fixes: for its own facts that carry one, and for the log facts (a `--log`
+/// too) it offers a remedy for: a fix does not depend on where the evidence came from.
+fn fix_plan(target: &dyn Runtime, own: Vec<Fact>, log_facts: &[Fact]) -> Plan {
+    let mut remedied: Vec<Fact> = own.into_iter().filter(|f| f.remedy.is_some()).collect();
+    for fact in log_facts {
+        if remedied.iter().any(|f| f.id == fact.id) {
+            continue;
+        }
+        if let Some(remedy) = target.remedy_for(fact.id) {
+            let mut fact = fact.clone();
+            fact.remedy = Some(remedy);
+            remedied.push(fact);
+        }
+    }
+    doctor::fix_plan(&remedied)
+}
+
 /// Confirms, applies and records a runtime's safe fixes like an install, in the same ledger
-/// record, so `whatap uninstall` of that runtime also takes them back.
+/// record, so `whatap uninstall` of that runtime also takes them back. The fixes are planned
+/// again (the target inspected again) under the locks of what they change.
 fn fix(
     settings: &Settings,
     printer: &Printer,
     target: &dyn Runtime,
-    plan: &Plan,
+    log_facts: &[Fact],
 ) -> Result<Outcome> {
-    let mut transaction = settings.state.begin(!settings.dry_run)?;
+    let (mut transaction, plan) = settings.state.transaction(
+        settings.dry_run,
+        |_| Ok(fix_plan(target, target.inspect().facts, log_facts)),
+        |plan: &Plan| plan.changes_anything().then_some(plan),
+    )?;
+    let plan = &plan;
     let report = ChangeReport::new(
         "fix",
         target.kind().name(),

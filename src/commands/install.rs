@@ -1,9 +1,11 @@
 use super::{AttachReport, ChangeReport, confirm_and_apply};
-use crate::apply::ledger::InstallKey;
+use crate::apply::ledger::{InstallKey, Ledger};
+use crate::apply::state::StateDir;
 use crate::detect::Host;
+use crate::edit::marker;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::Plan;
+use crate::plan::{Ownership, Plan, reverse};
 use crate::runtimes;
 use crate::runtimes::java::{agent::newest_jar_in, attach};
 use crate::settings::{InstallSettings, Settings};
@@ -17,6 +19,10 @@ fn agent_files(settings: &Settings, install: &InstallSettings) -> Result<Option<
     let Some(source) = &install.agent_source else {
         return Ok(None);
     };
+    if !matches!(source, agent::AgentSource::Dir(_)) {
+        // The cache lives in the state dir: created private, used only when trusted.
+        settings.state.ensure_private()?;
+    }
     let progress = ui::progress::reporter(settings, "agent");
     let cache = settings.state.agent_cache();
     let fetch = agent::Fetch {
@@ -32,9 +38,28 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = agent_files(settings, install)?;
-    // Planning validates every input before anything, even the state dir, is created.
-    let planned = target.plan_install(install, dist.as_deref())?;
+    let dist = if target.kind().takes_archive_as_is() {
+        None
+    } else {
+        agent_files(settings, install)?
+    };
+    let id = target.id();
+    // Planned first without locks: every input is validated before anything, even the state
+    // dir, is created; then again under the locks of every directory it writes in, with what
+    // the ledger recorded for an earlier install of this target.
+    let (mut transaction, planned) = settings.state.transaction(
+        settings.dry_run,
+        |ledger| {
+            let install = InstallSettings {
+                recorded: recorded(ledger, &id),
+                ..install.clone()
+            };
+            let planned = target.plan_install(&install, dist.as_deref())?;
+            refuse_blocks_not_ours(&planned.plan, ledger, &settings.state)?;
+            Ok(planned)
+        },
+        |planned| planned.plan.changes_anything().then_some(&planned.plan),
+    )?;
     // A JVM that cannot be attached to is refused before anything is written.
     let attach_to = if install.attach {
         let pid = target.detection().pid.ok_or_else(|| {
@@ -51,11 +76,6 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     } else {
         None
     };
-    // A dry run or a no-op changes nothing: no lock, no ledger write. Apply re-checks every
-    // file against the plan, so a change made between planning and locking is refused.
-    let mut transaction = settings
-        .state
-        .begin(!settings.dry_run && planned.plan.changes_anything())?;
     let mut report = ChangeReport::new(
         "install",
         target.kind().name(),
@@ -66,7 +86,6 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     );
     report.next_steps = planned.next_steps.clone();
     report.warnings = planned.warnings.clone();
-    let id = target.id();
     let base = target.target();
     let mut selectors = runtimes::selector_words(&install.target, target.kind());
     selectors.extend(runtimes::selector_words(&target.selection(), target.kind()));
@@ -98,6 +117,56 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     }
     outcome.print(printer);
     Ok(outcome.code)
+}
+
+/// A WHATAP block the plan would replace must be the one this state dir's ledger recorded,
+/// exactly: replacing a block a person edited would lose the edit, and one nobody recorded
+/// (added by hand, or by an install with another state dir) could not be uninstalled.
+fn refuse_blocks_not_ours(plan: &Plan, ledger: &Ledger, state: &StateDir) -> Result<()> {
+    for edit in &plan.edits {
+        let (Some(before), Ownership::Block { style, .. }) = (&edit.before, &edit.ownership) else {
+            continue;
+        };
+        let Ok(Some(span)) = marker::find_block(before, *style) else {
+            continue;
+        };
+        let path = edit.path.display();
+        match ledger.file(&edit.path).map(|f| &f.ownership) {
+            Some(Ownership::Block { text, .. }) => {
+                if let Some(line) = reverse::block_edited_at(before, span, *style, text) {
+                    return Err(Error::refused(
+                        msg!("install-block-edited", path = path, line = line),
+                        msg!("install-block-edited-hint"),
+                    ));
+                }
+            }
+            _ => {
+                return Err(Error::refused(
+                    msg!(
+                        "install-block-unrecorded",
+                        path = path,
+                        line = span.start + 1,
+                        state = state.path().display()
+                    ),
+                    msg!("install-block-unrecorded-hint"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the ledger recorded for an earlier install of `id`, per file.
+fn recorded(ledger: &Ledger, id: &str) -> Vec<(PathBuf, Ownership)> {
+    let Some(install) = ledger.install(id) else {
+        return Vec::new();
+    };
+    install
+        .paths
+        .iter()
+        .filter_map(|p| ledger.file(p))
+        .map(|f| (f.path.clone(), f.ownership.clone()))
+        .collect()
 }
 
 /// The jar an install puts in place: the copied one, else the newest beside whatap.conf.

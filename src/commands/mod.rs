@@ -5,6 +5,7 @@ pub mod completions;
 pub mod detect;
 pub mod doctor;
 pub mod install;
+pub mod report;
 pub mod uninstall;
 pub mod wizard;
 
@@ -88,7 +89,8 @@ impl ChangeReport {
             command,
             runtime: runtime.to_string(),
             target,
-            changed: false,
+            // A dry run says what the real run would change (Ansible's check mode reads it).
+            changed: settings.dry_run && plan.changes_anything(),
             dry_run: settings.dry_run,
             files,
             run: plan
@@ -104,11 +106,7 @@ impl ChangeReport {
         }
     }
 
-    fn print(&self, printer: &Printer, show_diff: bool) {
-        if printer.json {
-            printer.json(self);
-            return;
-        }
+    fn print_text(&self, printer: &Printer, show_diff: bool) {
         let mut text = String::new();
         if show_diff && !self.diff.is_empty() {
             text.push_str(&printer.diff_text(&self.diff));
@@ -176,14 +174,98 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// As the command's whole output: the report (text and document), or the refusal with the
+    /// plan nobody confirmed (the error document, never a success shape).
     pub fn print(&self, printer: &Printer) {
-        self.report.print(printer, self.show_diff);
-        if let Some(refusal) = &self.refusal {
-            if !printer.json {
-                printer.error(self.report.command, refusal);
+        self.print_text(printer);
+        match &self.refusal {
+            Some(refusal) => {
+                printer.refusal(self.report.command, refusal, &PlanDoc::of([&self.report]))
             }
+            None => printer.document(&self.report),
         }
     }
+
+    /// Only the text, for a command that prints this inside its own report (doctor --fix).
+    fn print_text(&self, printer: &Printer) {
+        if !printer.json {
+            self.report.print_text(printer, self.show_diff);
+        }
+    }
+}
+
+/// A change that was refused: what it would have done, as the error document's `plan`.
+#[derive(Serialize)]
+pub struct PlanDoc<'a> {
+    files: Vec<&'a FileReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    run: Vec<&'a str>,
+    diff: String,
+}
+
+impl<'a> PlanDoc<'a> {
+    fn of(reports: impl IntoIterator<Item = &'a ChangeReport>) -> PlanDoc<'a> {
+        let mut plan = PlanDoc {
+            files: Vec::new(),
+            run: Vec::new(),
+            diff: String::new(),
+        };
+        for report in reports {
+            plan.files.extend(&report.files);
+            plan.run.extend(report.run.iter().map(String::as_str));
+            plan.diff.push_str(&report.diff);
+        }
+        plan
+    }
+}
+
+/// A command line clap refused: clap's own message and exit code, or with `--json` the error
+/// document (bad input, exit 2). `--help` and `--version` print as always.
+pub fn bad_command_line(error: clap::Error, raw: &crate::settings::RawArgs) -> u8 {
+    if !raw.json || !error.use_stderr() {
+        error.exit();
+    }
+    let rendered = error.to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let hint = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| msg!("usage-see-help", command = raw.command));
+    let error = Error::usage(message, hint);
+    let printer = Printer::bare(true);
+    printer.error(&raw.command, &error);
+    printer.print_document(&printer.take_document().unwrap_or_default());
+    error.exit_code()
+}
+
+/// The end of every command: a failure becomes the error (text, and the document that
+/// replaces any other); the document is written to `--output` and printed with `--json`.
+/// Returns the exit code.
+pub fn conclude(settings: &Settings, printer: &Printer, command: &str, result: Result<u8>) -> u8 {
+    let mut code = match result {
+        Ok(code) => code,
+        Err(error) => {
+            printer.error(command, &error);
+            error.exit_code()
+        }
+    };
+    let Some(mut document) = printer.take_document() else {
+        return code;
+    };
+    if let Some(path) = &settings.output {
+        if let Err(error) = crate::apply::atomic::replace(path, document.as_bytes()) {
+            printer.error(command, &error);
+            code = error.exit_code();
+            document = printer.take_document().unwrap_or_default();
+        }
+    }
+    printer.print_document(&document);
+    code
 }
 
 /// Prints the outcome as the command's whole output and returns its exit code.
@@ -201,13 +283,7 @@ pub fn confirm_and_apply(
     mut report: ChangeReport,
     apply: impl FnOnce(&Plan) -> Result<()>,
 ) -> Result<Outcome> {
-    // Held from here to the end: a second whatap on the same files is refused (exit 3), and
-    // temp files a killed run left next to them are swept even when nothing is left to change.
-    let _targets = if settings.dry_run {
-        None
-    } else {
-        Some(crate::apply::lock::acquire_targets(plan)?)
-    };
+    // The caller's transaction holds the locks from before the plan was made to the end.
     let outcome = |code, report, show_diff, refusal| Outcome {
         code,
         report,
@@ -255,7 +331,10 @@ pub fn confirm_and_apply(
 /// After apply: every file holds exactly the planned bytes.
 fn verify(plan: &Plan) -> Result<()> {
     for edit in &plan.edits {
-        let now = std::fs::read(&edit.path).ok();
+        let limit = Some(crate::plan::target::MAX_BINARY_FILE);
+        let now = crate::plan::target::read_regular(&edit.path, limit)
+            .ok()
+            .flatten();
         if now != edit.after {
             return Err(Error::ApplyFailed {
                 message: msg!("verify-differs", path = edit.path.display()),

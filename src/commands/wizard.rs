@@ -335,8 +335,12 @@ fn equivalent_command(answers: &InstallArgs, target: &TargetSettings) -> String 
     }
     flag("--unit", target.unit.clone());
     flag("--start-script", path(&target.start_script));
+    flag("--app-dir", path(&target.app_dir));
     // A PID changes with every restart: only when nothing else names the instance.
-    let named = target.home.is_some() || !target.php_bins.is_empty() || target.unit.is_some();
+    let named = target.home.is_some()
+        || !target.php_bins.is_empty()
+        || target.unit.is_some()
+        || target.app_dir.is_some();
     flag(
         "--pid",
         target.pid.filter(|_| !named).map(|p| p.to_string()),

@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Far more than any host's PHPs need; a bigger file is ignored.
+const MAX_FILE: u64 = 4 << 20;
 
 /// A file as it was when a probe depended on it; `seen: None` means it did not exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,10 +82,17 @@ impl ProbeCache {
         if !fs::metadata(state_root).is_ok_and(|m| m.is_dir() && m.uid() == me) {
             return ProbeCache::off();
         }
-        let entries = fs::File::open(&file)
+        let entries = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&file)
             .ok()
-            // Another user's file could make doctor see a PHP that is not there.
-            .filter(|f| f.metadata().is_ok_and(|m| m.uid() == me))
+            // Another user's file could make doctor see a PHP that is not there; a FIFO or a
+            // huge file is not one we wrote.
+            .filter(|f| {
+                f.metadata()
+                    .is_ok_and(|m| m.uid() == me && m.is_file() && m.len() <= MAX_FILE)
+            })
             .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
             .unwrap_or_default();
         ProbeCache {

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod process;
+pub mod systemd;
 
 use process::Process;
 use std::path::{Path, PathBuf};

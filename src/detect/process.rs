@@ -1,6 +1,7 @@
 //! Running processes from `/proc`: command line, owner, executable. Read directly (not through
 //! a process-table crate) so `doctor` stays instant: only `cmdline` and `status` are opened.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -128,6 +129,28 @@ pub fn all(proc_root: &Path) -> Vec<Process> {
         .collect();
     found.sort_by_key(|p| p.pid);
     found
+}
+
+/// A process's environment (empty when it is another user's and we are not root).
+pub fn environ(pid: u32) -> BTreeMap<String, String> {
+    let Ok(raw) = fs::read(format!("/proc/{pid}/environ")) else {
+        return BTreeMap::new();
+    };
+    parse_cmdline(&raw)
+        .into_iter()
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// User name for a uid, from /etc/passwd (no NSS call: instant and side-effect free).

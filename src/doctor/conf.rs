@@ -24,6 +24,11 @@ pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspe
             return;
         }
     };
+    out.secrets.extend(
+        keys.iter()
+            .filter(|(key, value)| crate::ui::mask::is_secret_key(key) && value.len() >= 8)
+            .map(|(_, value)| value.trim().to_string()),
+    );
     for &key in required {
         if keys.get(key).is_none_or(|v| v.trim().is_empty()) {
             out.facts.push(

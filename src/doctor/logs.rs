@@ -88,7 +88,8 @@ fn fold_into(src: &[u8], dst: &mut Vec<u8>) {
     );
 }
 
-/// The first line that matched a rule in one file, and how many lines matched.
+/// The first line that matched a rule in one file (one per distinct capture: each denied
+/// permission), and how many lines matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogHit {
     pub rule: &'static str,
@@ -126,7 +127,7 @@ pub fn scan_file(path: &Path, tail: Option<u64>) -> std::io::Result<Vec<LogHit>>
         file.seek(SeekFrom::Start(start))?;
     }
     let matcher = matcher();
-    let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
+    let mut hits: BTreeMap<(&'static str, String), LogHit> = BTreeMap::new();
     let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut folded: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut line_no: u64 = 0;
@@ -183,7 +184,7 @@ fn scan_chunk(
     path: &Path,
     count_lines: bool,
     line_no: &mut u64,
-    hits: &mut BTreeMap<&'static str, LogHit>,
+    hits: &mut BTreeMap<(&'static str, String), LogHit>,
 ) {
     fold_into(chunk, folded);
     // `at` is always a line start: the search resumes after the line a hit was in.
@@ -228,7 +229,7 @@ fn scan_line(
     matcher: &Matcher,
     path: &Path,
     line: Option<u64>,
-    hits: &mut BTreeMap<&'static str, LogHit>,
+    hits: &mut BTreeMap<(&'static str, String), LogHit>,
 ) {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_end_matches('\r');
@@ -242,19 +243,24 @@ fn scan_line(
             continue;
         };
         seen.push(rule);
-        let entry = hits.entry(rule).or_insert_with(|| LogHit {
-            rule,
-            file: path.to_path_buf(),
-            line,
-            text: text.trim().chars().take(EVIDENCE_CHARS).collect(),
-            count: 0,
-            captures: pattern
-                .regex
-                .capture_names()
-                .flatten()
-                .filter_map(|name| Some((name.to_string(), caps.name(name)?.as_str().to_string())))
-                .collect(),
-        });
+        let captures: BTreeMap<String, String> = pattern
+            .regex
+            .capture_names()
+            .flatten()
+            .filter_map(|name| Some((name.to_string(), caps.name(name)?.as_str().to_string())))
+            .collect();
+        // One hit per rule, or per distinct capture (each denied permission is a fix).
+        let distinct: Vec<&str> = captures.values().map(String::as_str).collect();
+        let entry = hits
+            .entry((rule, distinct.join("\0")))
+            .or_insert_with(|| LogHit {
+                rule,
+                file: path.to_path_buf(),
+                line,
+                text: text.trim().chars().take(EVIDENCE_CHARS).collect(),
+                count: 0,
+                captures,
+            });
         entry.count += 1;
     }
 }
@@ -268,10 +274,36 @@ pub fn facts(files: &[(String, PathBuf)], tail: Option<u64>) -> Vec<Fact> {
             unique.push(entry);
         }
     }
+    // Newest first within a directory (the runtimes list them so): the `tail` budget of each
+    // (target, directory) goes to the newest files; older ones are read only with --full.
+    let mut spent: Vec<((&str, Option<&Path>), u64)> = Vec::new();
+    let planned: Vec<(&String, &PathBuf, Option<u64>)> = unique
+        .iter()
+        .filter_map(|(target, file)| {
+            let Some(tail) = tail else {
+                return Some((target, file, None));
+            };
+            let key = (target.as_str(), file.parent());
+            let used = match spent.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, used)) => used,
+                None => {
+                    spent.push((key, 0));
+                    &mut spent.last_mut().expect("just pushed").1
+                }
+            };
+            let left = tail.saturating_sub(*used);
+            if left == 0 {
+                return None;
+            }
+            let size = std::fs::metadata(file).map_or(0, |m| m.len());
+            *used += size.min(left);
+            Some((target, file, Some(left)))
+        })
+        .collect();
     let scanned: Vec<(&String, Vec<LogHit>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = unique
-            .iter()
-            .map(|(target, file)| (target, scope.spawn(move || scan_file(file, tail))))
+        let handles: Vec<_> = planned
+            .into_iter()
+            .map(|(target, file, tail)| (target, scope.spawn(move || scan_file(file, tail))))
             .collect();
         handles
             .into_iter()
@@ -309,13 +341,85 @@ fn policy_line(permission: &str, captures: &BTreeMap<String, String>) -> String 
     }
 }
 
+/// Log files newest first (by modification time): the recent ones are read first, and the
+/// log engine's tail budget is spent on them.
+pub fn newest_first(mut logs: Vec<PathBuf>) -> Vec<PathBuf> {
+    logs.sort_by_key(|l| {
+        std::cmp::Reverse(
+            std::fs::metadata(l)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH),
+        )
+    });
+    logs.dedup();
+    logs
+}
+
+/// The files whose name `keep` accepts in each of `dirs` (`dir/*` patterns: a `*` directory
+/// component stands for every subdirectory, as in `servers/*/logs`).
+pub fn logs_in(dirs: &[PathBuf], keep: impl Fn(&str) -> bool + Copy) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        found.extend(
+            expand(dir)
+                .iter()
+                .flat_map(|d| crate::detect::files_in(d, keep)),
+        );
+    }
+    found
+}
+
+/// `a/*/b` as every existing `a/X/b`.
+fn expand(pattern: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::new()];
+    for part in pattern.components() {
+        if part.as_os_str() == "*" {
+            dirs = dirs
+                .iter()
+                .flat_map(|d| {
+                    let mut subs: Vec<PathBuf> = std::fs::read_dir(d)
+                        .map(|e| {
+                            e.flatten()
+                                .map(|e| e.path())
+                                .filter(|p| p.is_dir())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    subs.sort();
+                    subs
+                })
+                .collect();
+        } else {
+            for d in &mut dirs {
+                d.push(part);
+            }
+        }
+    }
+    dirs
+}
+
 /// The newest `whatap-boot-YYYYMMDD.log` in `dir` (the native agents start one a day; the
 /// name sorts by date).
 pub fn newest_boot_log(dir: &Path) -> Option<PathBuf> {
-    crate::detect::files_in(dir, |n| {
-        n.starts_with("whatap-boot-") && n.ends_with(".log")
-    })
-    .pop()
+    newest_dated_log(dir, "whatap-boot-")
+}
+
+/// The newest `<prefix>YYYYMMDD.log` in `dir`.
+pub fn newest_dated_log(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    crate::detect::files_in(dir, |n| n.starts_with(prefix) && n.ends_with(".log")).pop()
+}
+
+/// Each line, alone in a log, matches exactly the rule given (or none).
+#[cfg(test)]
+pub fn assert_rules_of_lines(cases: &[(&str, Option<&str>)]) {
+    use std::io::Write;
+    for (line, rule) in cases {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "{line}").unwrap();
+        let hits = scan_file(file.path(), None).unwrap();
+        let found: Vec<&str> = hits.iter().map(|h| h.rule).collect();
+        assert_eq!(found, rule.iter().copied().collect::<Vec<_>>(), "{line}");
+    }
 }
 
 #[cfg(test)]
@@ -349,7 +453,7 @@ mod tests {
                 })
                 .collect()
         });
-        let mut hits: BTreeMap<&'static str, LogHit> = BTreeMap::new();
+        let mut hits: BTreeMap<(&'static str, String), LogHit> = BTreeMap::new();
         for (index, raw) in text.split(|b| *b == b'\n').enumerate() {
             let line = String::from_utf8_lossy(raw);
             let line = line.trim_end_matches('\r');
@@ -363,18 +467,22 @@ mod tests {
                     continue;
                 };
                 seen.push(rule.id.as_str());
-                let entry = hits.entry(rule.id.as_str()).or_insert_with(|| LogHit {
-                    rule: rule.id.as_str(),
-                    file: path.to_path_buf(),
-                    line: (start == 0).then_some(index as u64 + 1),
-                    text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
-                    count: 0,
-                    captures: regex
-                        .capture_names()
-                        .flatten()
-                        .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().into())))
-                        .collect(),
-                });
+                let captures: BTreeMap<String, String> = regex
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().into())))
+                    .collect();
+                let key = captures.values().cloned().collect::<Vec<_>>().join("\0");
+                let entry = hits
+                    .entry((rule.id.as_str(), key))
+                    .or_insert_with(|| LogHit {
+                        rule: rule.id.as_str(),
+                        file: path.to_path_buf(),
+                        line: (start == 0).then_some(index as u64 + 1),
+                        text: line.trim().chars().take(EVIDENCE_CHARS).collect(),
+                        count: 0,
+                        captures,
+                    });
                 entry.count += 1;
             }
         }
@@ -603,6 +711,25 @@ mod tests {
             policy_line("java.lang.RuntimePermission", &caps("getClassLoader", None)),
             "permission java.lang.RuntimePermission \"getClassLoader\";"
         );
+    }
+
+    #[test]
+    fn every_distinct_denial_is_its_own_hit() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for (permission, target) in [
+            ("java.io.FilePermission\" \"/whatap/whatap.conf", "read"),
+            ("java.util.PropertyPermission\" \"whatap.home", "read"),
+            ("java.io.FilePermission\" \"/whatap/whatap.conf", "read"),
+        ] {
+            writeln!(
+                file,
+                "whatap.error java.security.AccessControlException: access denied (\"{permission}\" \"{target}\")"
+            )
+            .unwrap();
+        }
+        let hits = scan_file(file.path(), None).unwrap();
+        let found: Vec<(Option<u64>, u64)> = hits.iter().map(|h| (h.line, h.count)).collect();
+        assert_eq!(found, [(Some(1), 2), (Some(2), 1)], "{hits:?}");
     }
 
     #[test]

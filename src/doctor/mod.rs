@@ -10,13 +10,14 @@ pub mod network;
 pub mod program;
 
 use catalog::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::ui::i18n::Lang;
 
-#[derive(Debug, Clone, Serialize)]
+/// Also read back from other hosts' documents by `whatap report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub severity: Severity,
@@ -53,6 +54,14 @@ pub fn fix_plan(facts: &[Fact]) -> crate::plan::Plan {
             Remedy::Mode(change) if !plan.modes.contains(change) => plan.modes.push(change.clone()),
             Remedy::Mode(_) => {}
             Remedy::Edit(edit) if !plan.edits.iter().any(|e| e.path == edit.path) => {
+                // A file the fix creates (a drop-in) may need its directory first.
+                if let (None, Some(dir)) = (&edit.before, edit.path.parent()) {
+                    for missing in crate::plan::DirCreate::missing(dir, None) {
+                        if !plan.dirs.contains(&missing) {
+                            plan.dirs.push(missing);
+                        }
+                    }
+                }
                 plan.edits.push((**edit).clone())
             }
             Remedy::Edit(_) => {}
@@ -85,13 +94,15 @@ impl Fact {
                 .entry(key.clone())
                 .or_insert_with(|| words.get(lang).to_string());
         }
+        // Logs, command lines and paths are quoted as found: never raw to a terminal.
+        let visible = |text: String| crate::ui::mask::visible(&text).into_owned();
         Finding {
             id: self.id.to_string(),
             severity: rule.severity,
-            target: self.target,
-            title: catalog::fill(rule.title.get(lang), &details),
-            evidence: self.evidence,
-            fix: catalog::fill(rule.fix.get(lang), &details),
+            target: visible(self.target),
+            title: visible(catalog::fill(rule.title.get(lang), &details)),
+            evidence: visible(self.evidence),
+            fix: visible(catalog::fill(rule.fix.get(lang), &details)),
         }
     }
 }
@@ -114,6 +125,8 @@ pub struct Inspection {
     pub logs: Vec<(String, PathBuf)>,
     /// UDP ports this instance's agent needs (`net_udp_port`), with their target.
     pub udp_ports: Vec<(String, u16)>,
+    /// Licenses found in its whatap.conf: masked wherever doctor quotes them.
+    pub secrets: Vec<String>,
     /// An agent's own check programs, run with the network checks (they reach the collector).
     pub programs: Vec<ProgramCheck>,
 }

@@ -20,26 +20,22 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
     }
     let probes = collector::probe_all(&endpoints, timeout);
     let mut facts = Vec::new();
-    let ruleset = firewall::read_ruleset();
+    let firewalls = firewall::Firewalls::read();
     for c in collectors {
         let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
             continue;
         };
-        if let (Some(ruleset), Some(addr)) = (&ruleset, probe.address) {
-            for block in firewall::blocks(ruleset, addr.ip(), c.port) {
+        if let Some(addr) = probe.address {
+            for block in firewalls.blocks(addr.ip(), c.port) {
                 facts.push(
                     Fact::new(
                         "firewall-blocks-collector",
                         &c.target,
-                        format!(
-                            "{} (TCP to {addr}, from {})",
-                            block.describe(),
-                            c.conf.display()
-                        ),
+                        format!("{block} (TCP to {addr}, from {})", c.conf.display()),
                     )
                     .with("host", c.host.clone())
                     .with("port", c.port.to_string())
-                    .with("rule", block.describe()),
+                    .with("rule", block),
                 );
             }
         }
@@ -91,7 +87,13 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
 }
 
 /// The agents' own daemons (named in the guide) or a JVM running the Java agent.
-const AGENT_DAEMONS: &[&str] = &["whatap_php", "whatap-php", "whatap_python", "whatap_infrad"];
+const AGENT_DAEMONS: &[&str] = &[
+    "whatap_php",
+    "whatap-php",
+    "whatap_python",
+    "whatap_infrad",
+    "whatap_nodejs",
+];
 
 fn is_agent(p: &process::Process) -> bool {
     let name = p

@@ -76,6 +76,36 @@ impl MarkerStyle {
     }
 }
 
+impl MarkerStyle {
+    /// A line that ends the script where it stands (`return 0`, `exit`, `exit /b 0`,
+    /// `goto :eof`): nothing after it runs.
+    fn ends_script(self, body: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+        let text = text.trim().trim_end_matches(';').trim_start_matches('@');
+        let mut words = text.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        match self {
+            MarkerStyle::Shell => matches!(first, "return" | "exit"),
+            MarkerStyle::Bat => {
+                first == "exit" || (first == "goto" && matches!(words.next(), Some(":eof" | "eof")))
+            }
+            MarkerStyle::Ini => false,
+        }
+    }
+}
+
+/// Where a block "at the end" goes: after the last line, unless the script's last command
+/// returns or exits; a block after that would never run, so it goes right before it.
+fn end_index(lines: &[&[u8]], style: MarkerStyle) -> usize {
+    let last = lines
+        .iter()
+        .rposition(|line| !style.is_header_line(line_body(line), false));
+    match last {
+        Some(i) if style.ends_script(line_body(lines[i])) => i,
+        _ => lines.len(),
+    }
+}
+
 /// Where an existing block sits: 0-based line indexes of its two marker lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockSpan {
@@ -176,7 +206,8 @@ pub fn render_block(style: MarkerStyle, inner: &[String], eol: Eol) -> Vec<u8> {
 pub enum InsertAt {
     /// After the last line.
     End,
-    /// After the leading shebang/comment/blank lines, before the first command.
+    /// After the leading shebang/comment/blank lines, before the first command and the comment
+    /// paragraph that describes it (a block between them would split the two).
     AfterHeader,
     /// Before this 0-based line (the one that consumes the options); past the end: `End`.
     BeforeLine(usize),
@@ -188,12 +219,28 @@ pub fn insert_block(content: &[u8], style: MarkerStyle, inner: &[String], at: In
     let block = render_block(style, inner, eol);
     let lines = split_lines(content);
     let index = match at {
-        InsertAt::End => lines.len(),
-        InsertAt::AfterHeader => lines
-            .iter()
-            .enumerate()
-            .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
-            .unwrap_or(lines.len()),
+        InsertAt::End => end_index(&lines, style),
+        InsertAt::AfterHeader => {
+            let code = lines
+                .iter()
+                .enumerate()
+                .position(|(i, line)| !style.is_header_line(line_body(line), i == 0))
+                .unwrap_or(lines.len());
+            // Back over the comment lines right above the code (its own comment), not past
+            // the first line (a shebang or `@echo off` stays first).
+            let blank = |i: usize| {
+                String::from_utf8_lossy(line_body(lines[i]))
+                    .trim()
+                    .is_empty()
+            };
+            let mut at = code;
+            if code < lines.len() {
+                while at > 1 && !blank(at - 1) {
+                    at -= 1;
+                }
+            }
+            at
+        }
         InsertAt::BeforeLine(index) => index.min(lines.len()),
     };
     let mut out = Vec::with_capacity(content.len() + block.len() + 4);
@@ -324,6 +371,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_block_at_the_end_goes_before_a_final_return_or_exit() {
+        for (script, style) in [
+            (&b"#!/bin/sh\nA=1\nreturn 0\n"[..], MarkerStyle::Shell),
+            (b"A=1\nexit\n\n# end\n", MarkerStyle::Shell),
+            (b"A=1\n  exit $?;\n", MarkerStyle::Shell),
+            (b"@echo off\r\nset A=1\r\nexit /b 0\r\n", MarkerStyle::Bat),
+            (b"set A=1\r\nGOTO :EOF", MarkerStyle::Bat),
+        ] {
+            let out = insert_block(script, style, &inner(), InsertAt::End);
+            let text = String::from_utf8_lossy(&out).to_ascii_lowercase();
+            let block = text.rfind("whatap").unwrap();
+            let exit = text
+                .rfind("exit")
+                .or_else(|| text.rfind("return"))
+                .or_else(|| text.rfind("goto"))
+                .unwrap();
+            assert!(block < exit, "{text}");
+            round_trip(script, style, InsertAt::End);
+        }
+        // An exit inside an `if` is not the end of the script.
+        let out = insert_block(
+            b"if x; then\n  exit 1\nfi\n",
+            MarkerStyle::Shell,
+            &inner(),
+            InsertAt::End,
+        );
+        assert!(String::from_utf8_lossy(&out).ends_with("############\n"));
     }
 
     #[test]

@@ -185,6 +185,23 @@ fn server_of(program: &str, args: &[&str]) -> Option<String> {
     None
 }
 
+/// The command word of a line of shell (after `exec`, `nohup`, `env`, `VAR=value`
+/// prefixes): its byte offset, the word, and the words after it; None for blank and comment
+/// lines.
+pub fn command_word(text: &str) -> Option<(usize, &str, Vec<&str>)> {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        return None;
+    }
+    let words = words(text);
+    let first = words
+        .iter()
+        .position(|(_, w)| !PREFIX_WORDS.contains(w) && !is_assignment(w))?;
+    let (offset, program) = words[first];
+    let args: Vec<&str> = words[first + 1..].iter().map(|(_, w)| *w).collect();
+    Some((offset, program, args))
+}
+
 /// The start command on one line of text, if the line runs a Python app.
 pub fn find_start(text: &str) -> Option<StartCommand> {
     find_start_in(text, &Vars::new())
@@ -255,20 +272,11 @@ fn embedding(program: &str) -> Option<String> {
 
 /// The start command on one line of a script whose variables are `vars`.
 pub fn find_start_in(text: &str, vars: &Vars) -> Option<StartCommand> {
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-        return None;
-    }
+    let (offset, word, args) = command_word(text)?;
     if let Some(daemon) = daemon_start(text, vars) {
         return Some(daemon);
     }
-    let words = words(text);
-    let first = words
-        .iter()
-        .position(|(_, w)| !PREFIX_WORDS.contains(w) && !is_assignment(w))?;
-    let (offset, word) = words[first];
     let program = resolve(word, vars);
-    let args: Vec<&str> = words[first + 1..].iter().map(|(_, w)| *w).collect();
     let server = server_of(program, &args).or_else(|| embedding(program))?;
     Some(StartCommand {
         server,
@@ -447,71 +455,23 @@ pub struct ExecStart {
 /// The `ExecStart=` values in effect after reading the unit and its drop-ins in order
 /// (an empty `ExecStart=` resets the list, as systemd does).
 pub fn exec_starts(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<ExecStart> {
-    let mut found: Vec<ExecStart> = Vec::new();
-    for (file, content) in files {
-        let text = String::from_utf8_lossy(content);
-        let mut in_service = false;
-        let mut lines = text.lines().enumerate();
-        while let Some((index, line)) = lines.next() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-                continue;
-            }
-            let Some(value) = trimmed.strip_prefix("ExecStart") else {
-                continue;
-            };
-            let Some(value) = value.trim_start().strip_prefix('=') else {
-                continue;
-            };
-            if !in_service {
-                continue;
-            }
-            let mut value = value.trim().to_string();
-            while value.ends_with('\\') {
-                value.pop();
-                value.truncate(value.trim_end().len());
-                match lines.next() {
-                    Some((_, next)) => {
-                        value.push(' ');
-                        value.push_str(next.trim());
-                    }
-                    None => break,
-                }
-            }
-            if value.is_empty() {
-                found.clear();
-            } else {
-                found.push(ExecStart {
-                    value,
-                    file: file.clone(),
-                    line: index + 1,
-                });
-            }
-        }
-    }
-    found
+    super::unit::list(files, "ExecStart")
+        .into_iter()
+        .map(|s| ExecStart {
+            value: s.value,
+            file: s.file,
+            line: s.line,
+        })
+        .collect()
 }
 
 /// The unit's `User=` (the last assignment wins, as in systemd).
 pub fn unit_user(files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
-    let mut user = None;
-    for (_, content) in files {
-        let mut in_service = false;
-        for line in String::from_utf8_lossy(content).lines() {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_service = trimmed == "[Service]";
-            } else if let Some(("User", value)) =
-                trimmed.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
-            {
-                if in_service {
-                    user = Some(value.to_string()).filter(|v| !v.is_empty());
-                }
-            }
-        }
-    }
-    user
+    super::unit::service_settings(files)
+        .into_iter()
+        .rfind(|s| s.key == "User")
+        .map(|s| s.value)
+        .filter(|v| !v.is_empty())
 }
 
 /// Splits systemd's special executable prefixes (`-`, `+`, `!`, `!!`, `:`, `@`) off a value.

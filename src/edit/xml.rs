@@ -177,11 +177,13 @@ pub fn attribute_value(content: &[u8], element: &Element, name: &str) -> Option<
     None
 }
 
-/// A text to insert at a byte offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A text to insert at a byte offset; `replace` bytes from there are swapped for it (only to
+/// expand a self-closing element `<a/>` into `<a>...</a>`: recorded with the bytes it replaced).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Insertion {
     pub at: usize,
     pub text: String,
+    pub replace: usize,
 }
 
 /// Inserts every text at its offset (offsets of the original content).
@@ -193,10 +195,52 @@ pub fn splice(content: &[u8], insertions: &[Insertion]) -> Vec<u8> {
     for insertion in sorted {
         out.extend_from_slice(&content[from..insertion.at]);
         out.extend_from_slice(insertion.text.as_bytes());
-        from = insertion.at;
+        from = insertion.at + insertion.replace;
     }
     out.extend_from_slice(&content[from..]);
     out
+}
+
+/// A self-closing element we expanded: its bytes before and after.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Swap {
+    pub before: String,
+    pub after: String,
+}
+
+/// Undoes `swaps` (each `after` must be found exactly once), then removes `fragments` as
+/// `remove_fragments` does; the texts not found are returned.
+pub fn remove_ours(
+    content: &[u8],
+    fragments: &[String],
+    swaps: &[Swap],
+) -> Result<(Vec<u8>, Vec<String>), FragmentError> {
+    let mut out = content.to_vec();
+    let mut missing = Vec::new();
+    for swap in swaps {
+        let needle = swap.after.as_bytes();
+        let hits: Vec<usize> = out
+            .windows(needle.len().max(1))
+            .enumerate()
+            .filter(|(_, w)| *w == needle)
+            .map(|(i, _)| i)
+            .collect();
+        match hits.as_slice() {
+            [] => missing.push(swap.after.clone()),
+            [at] => {
+                let at = *at;
+                out.splice(at..at + needle.len(), swap.before.bytes());
+            }
+            [_, second, ..] => {
+                return Err(FragmentError::Ambiguous {
+                    line: line_of(&out, *second),
+                });
+            }
+        }
+    }
+    let (out, more) = remove_fragments(&out, fragments)?;
+    missing.extend(more);
+    Ok((out, missing))
 }
 
 /// Why inserted fragments could not be taken out again.
@@ -268,35 +312,72 @@ pub fn escape(text: &str) -> String {
 
 /// A new element inserted after `after` (a sibling), on its own line with its indentation.
 pub fn sibling_after(content: &[u8], after: &Element, name: &str, text: &str) -> Insertion {
+    sibling_tag_after(
+        content,
+        after,
+        &format!("<{name}>{}</{name}>", escape(text)),
+    )
+}
+
+/// `tag` (a whole element, already escaped) after `after`, on its own line, same indentation.
+pub fn sibling_tag_after(content: &[u8], after: &Element, tag: &str) -> Insertion {
     let indent = indent_at(content, after.start).unwrap_or_default();
     Insertion {
         at: after.end,
         text: format!(
-            "{}{}<{name}>{}</{name}>",
+            "{}{}{tag}",
             newline(content),
-            String::from_utf8_lossy(indent),
-            escape(text)
+            String::from_utf8_lossy(indent)
         ),
+        replace: 0,
     }
 }
 
-/// A new first child element: one level deeper than its parent's indentation (4 spaces, or a
-/// tab when the file indents with tabs).
-pub fn first_child(content: &[u8], parent: &Element, name: &str, text: &str) -> Insertion {
-    let indent = indent_at(content, parent.start).unwrap_or_default();
-    let step = if indent.contains(&b'\t') {
-        "\t"
-    } else {
-        "    "
-    };
+/// `tags` (whole elements, escaped) after `after`, each on its own line, same indentation.
+pub fn siblings_after(content: &[u8], after: &Element, tags: &[String]) -> Insertion {
+    let indent = String::from_utf8_lossy(indent_at(content, after.start).unwrap_or_default());
+    let eol = newline(content);
     Insertion {
-        at: parent.open_end,
-        text: format!(
-            "{}{}{step}<{name}>{}</{name}>",
-            newline(content),
-            String::from_utf8_lossy(indent),
-            escape(text)
-        ),
+        at: after.end,
+        text: tags.iter().map(|t| format!("{eol}{indent}{t}")).collect(),
+        replace: 0,
+    }
+}
+
+/// The indentation step a file uses under `element` (a tab or 4 spaces) and the element's own.
+pub fn indentation(content: &[u8], element: &Element) -> (String, &'static str) {
+    let indent = String::from_utf8_lossy(indent_at(content, element.start).unwrap_or_default());
+    let step = if indent.contains('\t') { "\t" } else { "    " };
+    (indent.into_owned(), step)
+}
+
+/// `tags` (whole elements, escaped) as the first children of `parent`, each on its own line
+/// one level deeper (4 spaces, or a tab when the file indents with tabs). A self-closing
+/// parent (`<jvm-config/>`) is expanded into `<jvm-config>...</jvm-config>`.
+pub fn first_children(content: &[u8], parent: &Element, tags: &[String]) -> Insertion {
+    let (indent, step) = indentation(content, parent);
+    let eol = newline(content);
+    let children: String = tags
+        .iter()
+        .map(|tag| format!("{eol}{indent}{step}{tag}"))
+        .collect();
+    if !parent.empty {
+        return Insertion {
+            at: parent.open_end,
+            text: children,
+            replace: 0,
+        };
+    }
+    let raw = String::from_utf8_lossy(&content[parent.start..parent.end]);
+    let open = raw.trim_end_matches('>').trim_end_matches('/').trim_end();
+    let name: String = open[1..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>')
+        .collect();
+    Insertion {
+        at: parent.start,
+        text: format!("{open}>{children}{eol}{indent}</{name}>"),
+        replace: parent.end - parent.start,
     }
 }
 

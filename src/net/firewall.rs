@@ -1,13 +1,17 @@
-//! Local firewall rules that drop outbound TCP to a collector, read from nftables
-//! (`nft -j list ruleset`). On Debian 12 iptables, firewalld and ufw all program nftables
-//! (iptables-nft backend), so their rules appear in the same ruleset.
+//! Local firewall rules that drop outbound TCP to a collector: nftables (`nft -j list
+//! ruleset`; on Debian 12 iptables-nft, firewalld and ufw program it), the legacy iptables
+//! backend (`iptables-legacy-save`, `ip6tables-legacy-save`; `iptables-save` where it is the
+//! legacy one, as on RHEL/CentOS 7), ufw's `user.rules` and firewalld's `direct.xml` (the rule
+//! as a person wrote it, by file and line). Programs run by absolute path, never a shell.
 //!
 //! A rule counts only when every match in it is understood and satisfied: an unknown match
 //! (interface, conntrack state, marks...) makes the rule not apply, so doctor never blames a
 //! rule it cannot read.
 
+use super::iptables;
 use serde_json::Value;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,18 +39,140 @@ impl Block {
     }
 }
 
-/// The ruleset as JSON, or None when nft is not installed or cannot be read.
-pub fn read_ruleset() -> Option<Value> {
-    let output = Command::new("nft")
-        .args(["-j", "list", "ruleset"])
+/// Where the firewall tools live (absolute paths only: no PATH lookup, no shell).
+const SBIN: &[&str] = &["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/// The first of `names` in the sbin directories.
+fn program(names: &[&str]) -> Option<PathBuf> {
+    names
+        .iter()
+        .flat_map(|n| SBIN.iter().map(move |d| Path::new(d).join(n)))
+        .find(|p| p.is_file())
+}
+
+/// A program's stdout when it succeeds.
+fn run(program: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let output = Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    if !output.status.success() {
-        return None;
+    output.status.success().then_some(output.stdout)
+}
+
+/// The ruleset as JSON, or None when nft is not installed or cannot be read.
+pub fn read_ruleset() -> Option<Value> {
+    let nft = program(&["nft"])?;
+    serde_json::from_slice(&run(&nft, &["-j", "list", "ruleset"])?).ok()
+}
+
+/// The legacy iptables save program for IPv4 or IPv6: `*tables-legacy-save`, else a plain
+/// `*tables-save` that is not the nftables one (whose rules nft already shows).
+fn legacy_save(v6: bool) -> Option<PathBuf> {
+    let base = if v6 { "ip6tables" } else { "iptables" };
+    program(&[&format!("{base}-legacy-save")]).or_else(|| {
+        let plain = program(&[&format!("{base}-save")])?;
+        let real = std::fs::canonicalize(&plain).ok()?;
+        let name = real.file_name()?.to_string_lossy().into_owned();
+        (!name.contains("nft")).then_some(plain)
+    })
+}
+
+/// Every firewall this host has, read once per doctor run.
+#[derive(Default)]
+pub struct Firewalls {
+    nft: Option<Value>,
+    /// (program, its filter table) for IPv4 and IPv6.
+    legacy: Vec<(PathBuf, bool, iptables::Table)>,
+    /// (file, v6, table, the chain to start from, its policy).
+    files: Vec<(PathBuf, bool, iptables::Table, &'static str, String)>,
+}
+
+const UFW_USER: &str = "/etc/ufw/user.rules";
+const UFW_USER6: &str = "/etc/ufw/user6.rules";
+const FIREWALLD_DIRECT: &str = "/etc/firewalld/direct.xml";
+
+impl Firewalls {
+    pub fn read() -> Firewalls {
+        let mut found = Firewalls {
+            nft: read_ruleset(),
+            ..Firewalls::default()
+        };
+        for v6 in [false, true] {
+            if let Some(save) = legacy_save(v6) {
+                if let Some(out) = run(&save, &["-t", "filter"]) {
+                    let table = iptables::parse_filter(&String::from_utf8_lossy(&out));
+                    found.legacy.push((save, v6, table));
+                }
+            }
+        }
+        let ufw_conf = std::fs::read_to_string("/etc/ufw/ufw.conf").unwrap_or_default();
+        if iptables::ufw_setting(&ufw_conf, "ENABLED").as_deref() == Some("yes") {
+            let defaults = std::fs::read_to_string("/etc/default/ufw").unwrap_or_default();
+            let policy = iptables::ufw_setting(&defaults, "DEFAULT_OUTPUT_POLICY")
+                .unwrap_or_else(|| "ACCEPT".to_string());
+            for (file, v6) in [(UFW_USER, false), (UFW_USER6, true)] {
+                if let Ok(text) = std::fs::read_to_string(file) {
+                    let table = iptables::parse_filter(&text);
+                    found
+                        .files
+                        .push((file.into(), v6, table, "ufw-user-output", policy.clone()));
+                }
+            }
+        }
+        if let Ok(content) = std::fs::read(FIREWALLD_DIRECT) {
+            for (v6, ipv) in [(false, "ipv4"), (true, "ipv6")] {
+                let table = iptables::firewalld_direct(&content, ipv);
+                found.files.push((
+                    FIREWALLD_DIRECT.into(),
+                    v6,
+                    table,
+                    "OUTPUT",
+                    "ACCEPT".into(),
+                ));
+            }
+        }
+        found
     }
-    serde_json::from_slice(&output.stdout).ok()
+
+    /// Every rule (or policy) here that drops TCP to `addr:port`, described.
+    pub fn blocks(&self, addr: IpAddr, port: u16) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .nft
+            .as_ref()
+            .map(|r| blocks(r, addr, port).iter().map(Block::describe).collect())
+            .unwrap_or_default();
+        for (save, v6, table) in &self.legacy {
+            if *v6 != addr.is_ipv6() {
+                continue;
+            }
+            let name = save.file_name().unwrap_or_default().to_string_lossy();
+            match iptables::blocked(table, "OUTPUT", addr, port, None) {
+                Some(Ok(rule)) => found.push(format!("{name} table filter: {}", rule.text)),
+                Some(Err(policy)) => {
+                    found.push(format!("{name} table filter chain OUTPUT: policy {policy}"))
+                }
+                None => {}
+            }
+        }
+        for (file, v6, table, chain, policy) in &self.files {
+            if *v6 != addr.is_ipv6() {
+                continue;
+            }
+            match iptables::blocked(table, chain, addr, port, Some(policy)) {
+                Some(Ok(rule)) => {
+                    found.push(format!("{}:{}: {}", file.display(), rule.line, rule.text))
+                }
+                Some(Err(policy)) => found.push(format!(
+                    "{}: chain {chain}: default outgoing policy {policy}",
+                    file.display()
+                )),
+                None => {}
+            }
+        }
+        found
+    }
 }
 
 /// What drops TCP from this host to `addr:port`, per output base chain.
@@ -248,27 +374,9 @@ fn addr_matches(value: &Value, addr: IpAddr) -> bool {
         ) else {
             return false;
         };
-        return in_prefix(addr, net, len as u32);
+        return iptables::in_prefix(addr, net, len as u32);
     }
     value.as_str().and_then(|a| a.parse::<IpAddr>().ok()) == Some(addr)
-}
-
-fn in_prefix(addr: IpAddr, net: IpAddr, len: u32) -> bool {
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) if len <= 32 => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) if len <= 128 => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]

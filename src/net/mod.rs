@@ -2,4 +2,5 @@
 
 pub mod collector;
 pub mod firewall;
+pub mod iptables;
 pub mod sockets;

@@ -10,6 +10,15 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
     for step in &plan.run {
         let line = msg!("diff-run", command = redact(&step.display()));
         out.push_str(&format!("{line}\n"));
+        if !step.rewrites.is_empty() {
+            let files: Vec<String> = step
+                .rewrites
+                .iter()
+                .map(|r| r.path.display().to_string())
+                .collect();
+            let line = msg!("diff-run-rewrites", files = files.join(", "));
+            out.push_str(&format!("{line}\n"));
+        }
     }
     for edit in &plan.edits {
         if edit.action() == Action::Unchanged {

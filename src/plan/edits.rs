@@ -2,7 +2,7 @@
 //! `key=value` config, a copied file. Each reads the current file and computes the new bytes.
 
 use super::target::{self, TargetFile};
-use super::{Edit, KeyRecord, LineRecord, Ownership, Validation};
+use super::{Edit, KeyRecord, KeyValue, LineRecord, Ownership, Validation};
 use crate::edit::Eol;
 use crate::edit::conf;
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
@@ -106,8 +106,8 @@ pub fn keys_bytes(current: &[u8], changes: &[(String, String)]) -> (Vec<u8>, Own
         .iter()
         .map(|(key, value)| KeyRecord {
             key: key.clone(),
-            before: existing.get(key).cloned(),
-            after: Some(value.clone()),
+            before: existing.get(key).cloned().map(KeyValue::Text),
+            after: Some(KeyValue::Text(value.clone())),
         })
         .collect();
     let pairs: Vec<conf::KeyChange<'_>> = changes
@@ -118,10 +118,13 @@ pub fn keys_bytes(current: &[u8], changes: &[(String, String)]) -> (Vec<u8>, Own
 }
 
 /// Splices texts into an existing file (XML, properties): the ledger keeps the texts so
-/// uninstall can take them out again.
+/// uninstall can take them out again. `recorded` is what an earlier install recorded for its
+/// files: our earlier fragments are taken out first, so a reinstall with other options
+/// replaces them instead of meeting them as someone else's agent.
 pub fn splice(
     path: &Path,
     roots: &[PathBuf],
+    recorded: &[(PathBuf, Ownership)],
     insertions: impl FnOnce(&[u8]) -> Result<Vec<crate::edit::xml::Insertion>>,
     validation: Validation,
 ) -> Result<Edit> {
@@ -132,10 +135,46 @@ pub fn splice(
             msg!("no-such-file-config-hint"),
         ));
     };
-    let insertions = insertions(&current)?;
-    let after = crate::edit::xml::splice(&current, &insertions);
-    let fragments = insertions.into_iter().map(|i| i.text).collect();
-    let mut edit = edit_for(file, after, Ownership::Fragments { fragments });
+    let earlier = recorded.iter().find_map(|(p, o)| match o {
+        Ownership::Fragments {
+            fragments, swaps, ..
+        } if *p == file.real => Some((fragments, swaps)),
+        _ => None,
+    });
+    // Only when every earlier text is still there, exactly: otherwise the file is left to the
+    // runtime's own checks as it is.
+    let cleaned = earlier.and_then(|(fragments, swaps)| {
+        match crate::edit::xml::remove_ours(&current, fragments, swaps) {
+            Ok((cleaned, missing)) if missing.is_empty() => Some(cleaned),
+            _ => None,
+        }
+    });
+    let base = cleaned.as_deref().unwrap_or(&current);
+    let insertions = insertions(base)?;
+    let after = crate::edit::xml::splice(base, &insertions);
+    let ownership = if after == current {
+        // Nothing changes: what is recorded stays ours.
+        Ownership::Fragments {
+            fragments: Vec::new(),
+            swaps: Vec::new(),
+            replaces: false,
+        }
+    } else {
+        let (swapped, inserted): (Vec<_>, Vec<_>) =
+            insertions.into_iter().partition(|i| i.replace > 0);
+        Ownership::Fragments {
+            fragments: inserted.into_iter().map(|i| i.text).collect(),
+            swaps: swapped
+                .into_iter()
+                .map(|i| crate::edit::xml::Swap {
+                    before: String::from_utf8_lossy(&base[i.at..i.at + i.replace]).into_owned(),
+                    after: i.text,
+                })
+                .collect(),
+            replaces: cleaned.is_some(),
+        }
+    };
+    let mut edit = edit_for(file, after, ownership);
     edit.validation = validation;
     Ok(edit)
 }

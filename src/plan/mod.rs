@@ -45,8 +45,16 @@ pub enum Ownership {
     /// Lines we rewrote in place (a wrapped start command): each line's text before and after.
     Lines { lines: Vec<LineRecord> },
     /// Texts we spliced into a file (XML elements, attribute words, a value's tail): removing
-    /// each (found exactly once) gives back the original.
-    Fragments { fragments: Vec<String> },
+    /// each (found exactly once) gives back the original. `swaps`: self-closing elements we
+    /// expanded, put back. `replaces`: this plan took out what an earlier install spliced
+    /// (a reinstall with other options), so these are all of ours, not more of them.
+    Fragments {
+        fragments: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        swaps: Vec<crate::edit::xml::Swap>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replaces: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +66,29 @@ pub struct LineRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
     pub key: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<KeyValue>,
+    pub after: Option<KeyValue>,
+}
+
+/// A key's value as a plan holds it, or as the ledger keeps it: a secret (the license) is
+/// kept only as its hash, and its text before install comes back from the file's backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyValue {
+    Text(String),
+    Sealed { sha256: String },
+}
+
+impl KeyValue {
+    /// Whether `text` is this value.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            KeyValue::Text(value) => value == text,
+            KeyValue::Sealed { sha256 } => {
+                *sha256 == crate::apply::atomic::sha256_hex(text.as_bytes())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,8 +140,10 @@ pub struct ModeChange {
 impl DirCreate {
     /// Directories to create for `dir`, parents first; the leaf gets `owner`.
     pub fn missing(dir: &std::path::Path, owner: Option<(u32, u32)>) -> Vec<DirCreate> {
+        // By its real path (`..` and symlinks above it resolved): where it will really be.
+        let dir = &target::canonical_lenient(dir);
         let mut missing = Vec::new();
-        let mut current = Some(dir);
+        let mut current = Some(dir.as_path());
         while let Some(d) = current {
             if d.exists() {
                 break;
@@ -124,7 +155,7 @@ impl DirCreate {
             .into_iter()
             .rev()
             .map(|path| DirCreate {
-                owner: if path == dir { owner } else { None },
+                owner: if path == *dir { owner } else { None },
                 path,
                 mode: 0o755,
             })
@@ -133,7 +164,8 @@ impl DirCreate {
 }
 
 /// A program the plan runs on apply, outside the file edits (pip into the app's own
-/// interpreter, the agent's service started). Run directly, never through a shell.
+/// interpreter, npm into a Node.js app, the agent's service started). Run directly, never
+/// through a shell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStep {
     pub program: PathBuf,
@@ -141,6 +173,23 @@ pub struct RunStep {
     /// A failure does not stop the plan (stopping an agent that already stopped).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub best_effort: bool,
+    /// Files the program rewrites itself (npm: package.json and its lock file), with their
+    /// bytes when planned: re-checked and backed up before it runs, put back when the apply
+    /// fails, and recorded with what the program wrote, so uninstall restores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewrites: Vec<Rewrite>,
+    /// Directories the program creates (npm's `node_modules/.bin`): recorded like the plan's
+    /// own, so uninstall removes them when they are empty again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<PathBuf>,
+}
+
+/// A file a `RunStep` rewrites, and its bytes before (None: it does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub before: Option<Vec<u8>>,
 }
 
 impl RunStep {
@@ -149,6 +198,8 @@ impl RunStep {
             program: program.into(),
             args: args.iter().map(|a| a.to_string()).collect(),
             best_effort: false,
+            rewrites: Vec::new(),
+            creates: Vec::new(),
         }
     }
 
@@ -171,7 +222,8 @@ impl RunStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Undo {
-    /// Run a program (stop the service install started, `pip uninstall` what it added).
+    /// Run a program (stop the service install started, `pip uninstall` or `npm uninstall`
+    /// what it added).
     Run { step: RunStep },
     /// Stop (SIGTERM) the processes named `name` whose working directory is `cwd`: one app's
     /// agent, not every agent of that name (`whatap-stop-agent` is `killall whatap_python`).

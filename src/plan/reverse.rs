@@ -3,9 +3,9 @@
 //! - a file a person edited since loses only our part (block or keys) and keeps their edits;
 //! - a block that was itself altered is refused, naming the file and line.
 
-use super::{Edit, ModeChange, Ownership, Plan, RunStep, Undo, Validation};
+use super::{Edit, KeyValue, ModeChange, Ownership, Plan, RunStep, Undo, Validation};
 use crate::apply::atomic::sha256_hex;
-use crate::apply::ledger::{FileRecord, InstallRecord, Ledger};
+use crate::apply::ledger::{FileRecord, InstallRecord, Ledger, seal_text};
 use crate::apply::state::StateDir;
 use crate::edit::{conf, lines, marker, xml};
 use crate::error::{Error, Result};
@@ -24,6 +24,8 @@ pub fn plan_uninstall(
     install: &InstallRecord,
     state: &StateDir,
 ) -> Result<Reversal> {
+    // Run before the files go back: npm removing its package still sees the package.json that
+    // lists it.
     let mut plan = Plan {
         run: install.on_uninstall.iter().filter_map(undo_step).collect(),
         ..Plan::default()
@@ -80,9 +82,8 @@ fn undo_step(undo: &Undo) -> Option<RunStep> {
             let mut args = vec!["-TERM".to_string()];
             args.extend(pids.iter().map(u32::to_string));
             Some(RunStep {
-                program: "kill".into(),
                 args,
-                best_effort: true,
+                ..RunStep::new("/bin/kill", &[]).best_effort()
             })
         }
     }
@@ -136,7 +137,19 @@ fn reverse_file(
         warnings.push(msg!("uninstall-file-changed", path = path.display()));
         return Ok(None);
     }
-    let Some(after) = remove_ours(path, &current, &record.ownership, warnings)? else {
+    // A sealed value from before install (the license) comes back from the backup.
+    let original = match (&record.backup, has_sealed_before(&record.ownership)) {
+        (Some(name), true) => Some(state.read_backup(name)?),
+        _ => None,
+    };
+    let Some(after) = remove_ours(
+        path,
+        &current,
+        &record.ownership,
+        original.as_deref(),
+        warnings,
+    )?
+    else {
         return Ok(None);
     };
     let after = if after.is_empty() && record.action == Action::Created {
@@ -147,12 +160,35 @@ fn reverse_file(
     Ok(Some(edit(record, current, after)))
 }
 
+fn has_sealed_before(ownership: &Ownership) -> bool {
+    matches!(ownership, Ownership::Keys { keys }
+        if keys.iter().any(|k| matches!(k.before, Some(KeyValue::Sealed { .. }))))
+}
+
+/// Where the block at `span` in `current` differs from the one recorded (`text`, secrets
+/// compared by hash): the 1-based line, or None when it is exactly ours.
+pub fn block_edited_at(
+    current: &[u8],
+    span: marker::BlockSpan,
+    style: marker::MarkerStyle,
+    text: &str,
+) -> Option<usize> {
+    let eol = crate::edit::Eol::detect(current, crate::edit::Eol::Lf);
+    let inner = marker::block_inner(current, span);
+    let ours =
+        String::from_utf8_lossy(&marker::render_block(style, &inner, eol)).replace("\r\n", "\n");
+    let (ours, text) = (seal_text(&ours), seal_text(text));
+    (ours != text).then(|| span.start + 1 + first_difference(&text, &ours))
+}
+
 /// `current` without the part `ownership` describes (our block, or our keys put back to their
-/// values before install); None when our part is no longer there. Pure apart from `warnings`.
+/// values before install, a sealed one taken from `original`, the file's backup); None when
+/// our part is no longer there. Pure apart from `warnings`.
 pub fn remove_ours(
     path: &Path,
     current: &[u8],
     ownership: &Ownership,
+    original: Option<&[u8]>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Vec<u8>>> {
     match ownership {
@@ -163,29 +199,45 @@ pub fn remove_ours(
                 Ok(None) => return Ok(None),
                 Err(e) => return Err(altered(path, e.line())),
             };
-            let eol = crate::edit::Eol::detect(current, crate::edit::Eol::Lf);
-            let inner = marker::block_inner(current, span);
-            let ours = String::from_utf8_lossy(&marker::render_block(*style, &inner, eol))
-                .replace("\r\n", "\n");
-            if &ours != text {
-                let differs = first_difference(text, &ours);
-                return Err(altered(path, span.start + 1 + differs));
+            if let Some(line) = block_edited_at(current, span, *style, text) {
+                return Err(altered(path, line));
             }
             Ok(Some(marker::remove_block(current, span)))
         }
         Ownership::Keys { keys } => {
             let now = conf::parse_raw(current);
+            let then = original.map(conf::parse_raw).unwrap_or_default();
             let mut changes = Vec::new();
             for key in keys {
-                if now.get(&key.key) == key.after.as_ref() {
-                    changes.push((key.key.as_str(), key.before.as_deref()));
-                } else {
+                let still_ours = match (&key.after, now.get(&key.key)) {
+                    (Some(after), Some(value)) => after.matches(value),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !still_ours {
                     warnings.push(msg!(
                         "uninstall-key-changed",
                         path = path.display(),
                         key = key.key
                     ));
+                    continue;
                 }
+                let before = match &key.before {
+                    None => None,
+                    Some(KeyValue::Text(text)) => Some(text.as_str()),
+                    Some(sealed) => match then.get(&key.key) {
+                        Some(text) if sealed.matches(text) => Some(text.as_str()),
+                        _ => {
+                            warnings.push(msg!(
+                                "uninstall-key-unknown",
+                                path = path.display(),
+                                key = key.key
+                            ));
+                            continue;
+                        }
+                    },
+                };
+                changes.push((key.key.as_str(), before));
             }
             Ok(Some(conf::merge(current, &changes)))
         }
@@ -202,8 +254,10 @@ pub fn remove_ours(
                 )),
             }
         }
-        Ownership::Fragments { fragments } => {
-            let (after, missing) = xml::remove_fragments(current, fragments).map_err(|e| {
+        Ownership::Fragments {
+            fragments, swaps, ..
+        } => {
+            let (after, missing) = xml::remove_ours(current, fragments, swaps).map_err(|e| {
                 Error::refused(
                     format!("{}:{e}", path.display()),
                     msg!("uninstall-fragments-broken-hint"),

@@ -184,7 +184,7 @@ fn holds_block(f: &[u8], ownership: &Ownership) -> bool {
 }
 
 fn uninstall(current: &[u8], ownership: &Ownership) -> Vec<u8> {
-    remove_ours(Path::new("f"), current, ownership, &mut Vec::new())
+    remove_ours(Path::new("f"), current, ownership, None, &mut Vec::new())
         .expect("our part is intact")
         .expect("our part is present")
 }

@@ -167,7 +167,7 @@ pub fn read_regular_follow(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
     }
 }
 
-fn too_large(path: &Path, len: u64) -> Error {
+pub(crate) fn too_large(path: &Path, len: u64) -> Error {
     Error::refused(
         msg!("target-too-large", path = path.display(), len = len),
         msg!("target-too-large-hint"),
@@ -176,25 +176,37 @@ fn too_large(path: &Path, len: u64) -> Error {
 
 /// A regular file, with no other hard link (an atomic rename would split them), within `limit`.
 fn check_regular(path: &Path, meta: &fs::Metadata, limit: Option<u64>) -> Result<()> {
-    let kind = meta.file_type();
-    if !kind.is_file() {
+    check_kind(
+        path,
+        meta.file_type().is_file(),
+        meta.nlink(),
+        meta.len(),
+        limit,
+    )
+}
+
+/// `check_regular` on what `fstat` said (apply reads through directory handles).
+pub(crate) fn check_kind(
+    path: &Path,
+    is_file: bool,
+    nlink: u64,
+    len: u64,
+    limit: Option<u64>,
+) -> Result<()> {
+    if !is_file {
         return Err(Error::refused(
             msg!("target-not-regular", path = path.display()),
             msg!("target-not-regular-hint"),
         ));
     }
-    if meta.nlink() > 1 {
+    if nlink > 1 {
         return Err(Error::refused(
-            msg!(
-                "target-hard-links",
-                path = path.display(),
-                links = meta.nlink()
-            ),
+            msg!("target-hard-links", path = path.display(), links = nlink),
             msg!("target-hard-links-hint"),
         ));
     }
-    if limit.is_some_and(|limit| meta.len() > limit) {
-        return Err(too_large(path, meta.len()));
+    if limit.is_some_and(|limit| len > limit) {
+        return Err(too_large(path, len));
     }
     Ok(())
 }
@@ -224,6 +236,21 @@ fn absolute_parent(path: &Path) -> PathBuf {
         (Some(parent), Some(name)) => canonical_lenient(parent).join(name),
         _ => path.to_path_buf(),
     }
+}
+
+/// A path flag made absolute against the current directory.
+pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .map_err(|e| {
+            Error::usage(
+                format!("{flag} {}: {e}", path.display()),
+                msg!("python-absolute-hint"),
+            )
+        })
 }
 
 /// `path` with symlinks resolved, or as given when it does not exist.

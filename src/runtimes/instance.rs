@@ -25,6 +25,17 @@ pub trait Runtime {
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
 
+    /// What to do once uninstall has put the files back.
+    fn uninstall_next_steps(&self) -> Vec<String> {
+        vec![crate::msg!("uninstall-next", runtime = self.kind())]
+    }
+
+    /// The safe fix this instance offers for a finding `id`, whatever the evidence came from
+    /// (its own files, or a `--log` the operator passed).
+    fn remedy_for(&self, _id: &str) -> Option<crate::doctor::Remedy> {
+        None
+    }
+
     /// The target flags that pick this instance again (what the wizard installs).
     fn selection(&self) -> TargetSettings {
         default_selection(self)
@@ -86,6 +97,8 @@ pub enum Selector {
     StartScript,
     /// Python only: the app is known by its WHATAP_HOME (elsewhere it is an install setting).
     WhatapHome,
+    /// Node.js: the app's directory (its package.json).
+    AppDir,
 }
 
 impl Selector {
@@ -98,6 +111,7 @@ impl Selector {
             Selector::Unit => "--unit",
             Selector::StartScript => "--start-script",
             Selector::WhatapHome => "--whatap-home",
+            Selector::AppDir => "--app-dir",
         }
     }
 }

@@ -17,6 +17,7 @@ pub enum RuntimeKind {
     Php,
     Python,
     Infra,
+    Nodejs,
 }
 
 const ALL: [RuntimeKind; 11] = [
@@ -37,7 +38,16 @@ impl RuntimeKind {
     /// Whether install copies agent files the operator supplies (a tracer jar, a PHP module);
     /// the Python and infra agents come as packages.
     pub fn takes_agent_files(self) -> bool {
-        !matches!(self, RuntimeKind::Python | RuntimeKind::Infra)
+        !matches!(
+            self,
+            RuntimeKind::Python | RuntimeKind::Infra | RuntimeKind::Nodejs
+        )
+    }
+
+    /// Whether `--agent-archive` goes to the runtime as given, not unpacked into the cache (an
+    /// npm tarball is installed by npm itself).
+    pub fn takes_archive_as_is(self) -> bool {
+        self == RuntimeKind::Nodejs
     }
 
     /// The kind a ledger record names.
@@ -58,6 +68,7 @@ impl RuntimeKind {
             RuntimeKind::Php => "php",
             RuntimeKind::Python => "python",
             RuntimeKind::Infra => "infra",
+            RuntimeKind::Nodejs => "nodejs",
         }
     }
 }

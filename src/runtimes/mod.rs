@@ -11,10 +11,13 @@ pub mod jboss;
 pub mod jetty;
 pub mod jeus;
 pub mod kind;
+pub mod nodejs;
 pub mod php;
 pub mod python;
 pub mod resin;
+pub mod service;
 pub mod springboot;
+pub mod systemd;
 pub mod tomcat;
 pub mod weblogic;
 pub mod websphere;
@@ -40,6 +43,7 @@ pub const REGISTRY: &[Entry] = &[
     websphere::ENTRY,
     springboot::ENTRY,
     jetty::ENTRY,
+    nodejs::ENTRY,
 ];
 
 pub fn entry(kind: RuntimeKind) -> &'static Entry {
@@ -52,6 +56,17 @@ pub fn entry(kind: RuntimeKind) -> &'static Entry {
 /// Every instance detection finds, of one kind or of all, in a stable order. A kind's
 /// detection runs only when that kind is wanted.
 pub fn detect(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
+    let defaults = TargetSettings {
+        systemd_dir: crate::detect::systemd::UNIT_DIRS[0].into(),
+        ..TargetSettings::default()
+    };
+    detect_unwrapped(host, kind)
+        .into_iter()
+        .map(|r| service::wrap(r, &defaults))
+        .collect()
+}
+
+fn detect_unwrapped(host: &Host, kind: Option<RuntimeKind>) -> Vec<Box<dyn Runtime>> {
     REGISTRY
         .iter()
         .filter(|e| kind.is_none_or(|k| k == e.kind))
@@ -85,19 +100,29 @@ fn guess_kind(target: &TargetSettings) -> RuntimeKind {
 
 /// The instance the target flags name, or the only one detection finds.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>> {
-    // `--php-bin` alone means PHP.
+    // `--php-bin` alone means PHP, `--app-dir` alone Node.js.
     let kind = target
         .runtime
-        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php));
+        .or_else(|| (!target.php_bins.is_empty()).then_some(RuntimeKind::Php))
+        .or_else(|| target.app_dir.is_some().then_some(RuntimeKind::Nodejs));
     if target.is_empty() && !kind.is_some_and(|k| entry(k).needs_no_target) {
         return pick_one(detect(host, kind));
     }
     let kind = kind.unwrap_or_else(|| guess_kind(target));
     let entry = entry(kind);
-    if let Some(flag) = given(target)
+    // Flags that say something about the instance without picking it: `--whatap-home` (where
+    // the agent goes, except for Python), `--unit` for a server a systemd unit runs (its
+    // sandbox).
+    let qualifies = |s: &Selector| {
+        !entry.selectors.contains(s)
+            && (*s == Selector::WhatapHome
+                || (*s == Selector::Unit && service::runs_under_unit(kind)))
+    };
+    let picks: Vec<Selector> = given(target)
         .into_iter()
-        .find(|s| *s != Selector::WhatapHome && !entry.selectors.contains(s))
-    {
+        .filter(|s| !qualifies(s))
+        .collect();
+    if let Some(flag) = picks.iter().find(|s| !entry.selectors.contains(s)) {
         let accepted: Vec<&str> = entry.selectors.iter().map(|s| s.flag()).collect();
         return Err(Error::usage(
             msg!(
@@ -109,7 +134,12 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Box<dyn Runtime>>
             msg!("selector-not-for-runtime-hint"),
         ));
     }
-    (entry.resolve)(target, host)
+    let found = if picks.is_empty() && !entry.needs_no_target {
+        pick_one(detect_unwrapped(host, Some(kind)))?
+    } else {
+        (entry.resolve)(target, host)?
+    };
+    Ok(service::wrap(found, target))
 }
 
 /// The selector flags `target` gives.
@@ -122,6 +152,7 @@ fn given(target: &TargetSettings) -> Vec<Selector> {
         (Selector::Unit, target.unit.is_some()),
         (Selector::StartScript, target.start_script.is_some()),
         (Selector::WhatapHome, target.whatap_home.is_some()),
+        (Selector::AppDir, target.app_dir.is_some()),
     ]
     .into_iter()
     .filter_map(|(s, on)| on.then_some(s))
@@ -154,6 +185,7 @@ pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String>
         (Selector::Home, home),
         (Selector::Base, target.base.as_ref()),
         (Selector::StartScript, target.start_script.as_ref()),
+        (Selector::AppDir, target.app_dir.as_ref()),
     ] {
         if let Some(value) = value {
             add(s, path(value));
@@ -165,10 +197,8 @@ pub fn selector_words(target: &TargetSettings, kind: RuntimeKind) -> Vec<String>
     if let Some(unit) = &target.unit {
         let unit = if unit.contains('/') {
             path(std::path::Path::new(unit))
-        } else if unit.contains('.') {
-            unit.clone()
         } else {
-            format!("{unit}.service")
+            crate::detect::systemd::unit_name(unit)
         };
         add(Selector::Unit, unit);
     }

@@ -29,21 +29,14 @@ fn start(home: &Path, marker: &Path, prefix: &[&str], extra: &[&str]) -> Jvm {
         format!("-Dwhatap.stub.marker={}", marker.display()),
     ]);
     args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(["-cp".to_string(), stub_jar().display().to_string()]);
-    args.extend(
-        [
-            "WhatapStub",
-            "org.apache.catalina.startup.Bootstrap",
-            "start",
-        ]
-        .map(String::from),
-    );
+    args.extend(["-cp".to_string(), stub_app_jar().display().to_string()]);
+    args.extend(["IdleMain", "org.apache.catalina.startup.Bootstrap", "start"].map(String::from));
     let jvm = Jvm::spawn(Command::new(program).args(args).current_dir(home));
     // Until the JVM is up (its cmdline shows the main class).
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let cmdline = fs::read(format!("/proc/{}/cmdline", jvm.pid())).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains("WhatapStub") {
+        if String::from_utf8_lossy(&cmdline).contains("IdleMain") {
             break;
         }
         assert!(Instant::now() < deadline, "JVM did not start");
@@ -100,6 +93,40 @@ fn attach_loads_agentmain_into_a_running_jvm() {
             .unwrap()
             .contains("-javaagent:")
     );
+    // The attached agent is not on the command line, yet doctor and detect see it loaded.
+    let state = dir.path().join("state");
+    let home_arg = home.display().to_string();
+    let doctor = |state: &Path| {
+        let out = whatap(state)
+            .args(["doctor", "--json", "--no-network", "--home", &home_arg])
+            .output()
+            .unwrap();
+        (out.status.code(), finding_ids(&json(&out.stdout)))
+    };
+    let (code, ids) = doctor(&state);
+    assert!(!ids.contains(&"agent-not-loaded".to_string()), "{ids:?}");
+    assert_eq!(code, Some(0), "{ids:?}");
+    let detect = json(
+        &whatap(&state)
+            .args(["detect", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let me = detect["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pid"] == pid)
+        .unwrap_or_else(|| panic!("{detect}"));
+    assert_eq!(me["agent"], "loaded", "{me}");
+    // Uninstalled: still attached now, but gone after a restart: said so.
+    whatap(&state)
+        .args(["uninstall", "--yes", "--home", &home_arg])
+        .assert()
+        .success();
+    let (_, ids) = doctor(&state);
+    assert!(ids.contains(&"agent-attached-only".to_string()), "{ids:?}");
 }
 
 #[test]

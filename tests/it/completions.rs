@@ -85,6 +85,7 @@ fn help_of_every_command() {
         "install",
         "uninstall",
         "doctor",
+        "report",
         "completions",
         "man",
     ] {

@@ -8,11 +8,12 @@
 //! apply step, so a kill at a random time lands on a random step.
 
 use crate::common::*;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 type Tree = BTreeMap<PathBuf, Vec<u8>>;
@@ -20,22 +21,8 @@ type Tree = BTreeMap<PathBuf, Vec<u8>>;
 const KILLS: usize = 1000;
 const STEP_DELAY_US: &str = "700";
 
-fn command(state: &Path, args: &[String]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatap"));
-    cmd.args(args)
-        .env("WHATAP_STATE_DIR", state)
-        .env_remove("WHATAP_LICENSE")
-        .env_remove("WHATAP_HOST")
-        .env("LANG", "C")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
-}
-
 fn run_ok(state: &Path, args: &[String], what: &str) {
-    let out = command(state, args)
+    let out = whatap_process(state, args)
         .stderr(Stdio::piped())
         .output()
         .unwrap();
@@ -57,9 +44,10 @@ struct Scenario {
     new: Tree,
     /// Copies of the installed tree and state dir.
     installed: PathBuf,
-    /// How long a slowed-down install / uninstall takes: kills are spread over it.
-    install_time: Duration,
-    uninstall_time: Duration,
+    /// How long a slowed-down install / uninstall takes: kills are spread over it. Measured
+    /// once, then adapted to the machine's load as runs finish before or after their kill.
+    install_time: Cell<Duration>,
+    uninstall_time: Cell<Duration>,
 }
 
 fn reset(root: &Path, fixture: &str) {
@@ -69,7 +57,7 @@ fn reset(root: &Path, fixture: &str) {
 
 fn timed(state: &Path, args: &[String]) -> Duration {
     let start = Instant::now();
-    let status = command(state, args)
+    let status = whatap_process(state, args)
         .env("WHATAP_TEST_STEP_DELAY_US", STEP_DELAY_US)
         .status()
         .unwrap();
@@ -111,8 +99,8 @@ impl Scenario {
             old,
             new,
             installed,
-            install_time,
-            uninstall_time,
+            install_time: Cell::new(install_time),
+            uninstall_time: Cell::new(uninstall_time),
         }
     }
 
@@ -121,16 +109,19 @@ impl Scenario {
     }
 
     /// Starts `args` slowed down, kills it after a random delay; true when it was killed.
-    fn kill_during(&self, args: &[String], span: Duration) -> bool {
-        let mut child = command(&self.state(), args)
+    /// A run that ended before its kill shortens `span` (the machine got less busy than when
+    /// it was measured), a killed one lengthens it a little: kills keep landing.
+    fn kill_during(&self, args: &[String], span: &Cell<Duration>) -> bool {
+        let mut child = whatap_process(&self.state(), args)
             .env("WHATAP_TEST_STEP_DELAY_US", STEP_DELAY_US)
             .spawn()
             .unwrap();
-        let delay = span.mul_f64(fastrand::f64() * 1.1);
+        let delay = span.get().mul_f64(fastrand::f64() * 1.1);
         std::thread::sleep(delay);
         let _ = child.kill();
-        let status = child.wait().unwrap();
-        status.signal() == Some(libc::SIGKILL)
+        let killed = child.wait().unwrap().signal() == Some(libc::SIGKILL);
+        span.set(span.get().mul_f64(if killed { 1.02 } else { 0.8 }));
+        killed
     }
 
     /// Every path holds its old or its new bytes; anything else is a swept temp file.
@@ -175,7 +166,7 @@ impl Scenario {
         let _ = fs::remove_dir_all(self.state());
         let mut killed = 0;
         for attempt in 0..2 {
-            killed += usize::from(self.kill_during(&self.install, self.install_time));
+            killed += usize::from(self.kill_during(&self.install, &self.install_time));
             let context = format!("{} install trial {trial}.{attempt}", self.fixture);
             if self.assert_old_or_new(&context) {
                 assert!(
@@ -205,7 +196,7 @@ impl Scenario {
         assert_same_tree(&tree_bytes(&self.root), &self.new, "installed copy");
         let mut killed = 0;
         for attempt in 0..2 {
-            killed += usize::from(self.kill_during(&self.uninstall, self.uninstall_time));
+            killed += usize::from(self.kill_during(&self.uninstall, &self.uninstall_time));
             let context = format!("{} uninstall trial {trial}.{attempt}", self.fixture);
             self.assert_old_or_new(&context);
             if tree_bytes(&self.root) != self.old {
@@ -284,7 +275,7 @@ fn two_installs_at_once_never_both_write() {
         let children: Vec<_> = states
             .iter()
             .map(|state| {
-                command(state, &args)
+                whatap_process(state, &args)
                     .env("WHATAP_TEST_STEP_DELAY_US", "20000")
                     .stdout(Stdio::piped())
                     .spawn()
@@ -315,7 +306,7 @@ fn a_failure_at_every_step_changes_nothing() {
     stub_jar();
     let scenario = Scenario::new("tomcat9-setenv-no-newline", &[]);
     let fail_at = |args: &[String], n: usize| {
-        command(&scenario.state(), args)
+        whatap_process(&scenario.state(), args)
             .env("WHATAP_TEST_FAIL_STEP", n.to_string())
             .status()
             .unwrap()

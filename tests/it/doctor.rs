@@ -44,7 +44,7 @@ fn doctor(setup: &Setup) -> (i32, serde_json::Value) {
 }
 
 fn filtered(report: &serde_json::Value, setup: &Setup) -> String {
-    serde_json::to_string_pretty(report)
+    serde_json::to_string_pretty(&without_metadata(report))
         .unwrap()
         .replace(&setup.dir.path().display().to_string(), "[TMP]")
         .replace(

@@ -209,11 +209,12 @@ fn unexecutable_sigar_libraries_are_fixed_recorded_and_uninstalled() {
     let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
     assert_eq!(ids(&report), ["sigar-not-executable"]);
 
-    // Without --yes and without a terminal: the fix is planned, not applied (exit 3).
+    // Without --yes and without a terminal: refused (exit 3), the fix only planned.
     let (code, report) = doctor_json(&state, &["--no-network", "--fix", "--home", &home_arg]);
     assert_eq!(code, 3);
+    assert_eq!(report["error"]["kind"], "refused");
     assert!(
-        report["fixes"][0]["diff"]
+        report["plan"]["diff"]
             .as_str()
             .unwrap()
             .contains("mode 0644 -> 0755")
@@ -273,14 +274,23 @@ fn live_jvm_options_and_ports() {
     );
     let (code, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
     assert_eq!((code, ids(&report)), (0, Vec::<String>::new()));
+    // The agent names itself with the PID instead of a port: the guide's sign of no port.
+    fs::create_dir_all(home.join("whatap/logs")).unwrap();
+    fs::write(
+        home.join("whatap/logs/whatap-tomcat-20261127.log"),
+        format!("20261127 10:00:00.001 ONAME=TOMCAT-10-21-{}\n", _jvm.pid()),
+    )
+    .unwrap();
+    let (_, report) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert_eq!(ids(&report), ["port-not-detected"], "{report}");
 }
 
 /// A network namespace of our own, deleted when the test ends.
 struct Netns(String);
 
 impl Netns {
-    fn create() -> Option<Netns> {
-        let name = format!("whatap-test-{}", std::process::id());
+    fn create(name: &str) -> Option<Netns> {
+        let name = format!("whatap-{name}-{}", std::process::id());
         let ok = Command::new("ip")
             .args(["netns", "add", &name])
             .status()
@@ -311,13 +321,21 @@ impl Drop for Netns {
     }
 }
 
-#[test]
-fn an_nftables_drop_rule_is_named_by_table_and_chain() {
-    let tools = which("nft") && which("ip") && which("python3");
-    if !must_have("nftables + iproute2 + python3 (and root for netns)", tools) {
+/// In a namespace of its own with a collector listening on 127.0.0.1:6600: doctor is clean,
+/// then `rules` block the collector and doctor names the rule (`evidence` in its finding),
+/// then `undo` and doctor is clean again.
+fn firewall_case(name: &str, tools: &[&str], rules: &[&[&str]], undo: &[&str], evidence: &[&str]) {
+    let present = tools.iter().all(|t| which(t)) && which("ip") && which("python3");
+    if !must_have(
+        &format!(
+            "{} + iproute2 + python3 (and root for netns)",
+            tools.join(" + ")
+        ),
+        present,
+    ) {
         return;
     }
-    let Some(ns) = Netns::create() else {
+    let Some(ns) = Netns::create(name) else {
         must_have("permission to create a network namespace (root)", false);
         return;
     };
@@ -351,36 +369,8 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
     };
     let reachable = doctor(&ns);
     assert_eq!(ids(&reachable), Vec::<String>::new(), "{reachable}");
-
-    for rule in [
-        vec!["nft", "add", "table", "inet", "whatap_test"],
-        vec![
-            "nft",
-            "add",
-            "chain",
-            "inet",
-            "whatap_test",
-            "out",
-            "{ type filter hook output priority 0; policy accept; }",
-        ],
-        vec![
-            "nft",
-            "add",
-            "rule",
-            "inet",
-            "whatap_test",
-            "out",
-            "ip",
-            "daddr",
-            "127.0.0.1",
-            "tcp",
-            "dport",
-            "6600",
-            "counter",
-            "drop",
-        ],
-    ] {
-        assert!(ns.exec(&rule).status().unwrap().success(), "{rule:?}");
+    for rule in rules {
+        assert!(ns.exec(rule).status().unwrap().success(), "{rule:?}");
     }
     let blocked = doctor(&ns);
     assert_eq!(
@@ -394,21 +384,80 @@ fn an_nftables_drop_rule_is_named_by_table_and_chain() {
         .iter()
         .find(|f| f["id"] == "firewall-blocks-collector")
         .unwrap();
-    let evidence = firewall["evidence"].as_str().unwrap();
-    assert!(
-        evidence.contains("table inet whatap_test chain out") && evidence.contains("drop"),
-        "{evidence}"
-    );
-
-    assert!(
-        ns.exec(&["nft", "delete", "table", "inet", "whatap_test"])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let found = firewall["evidence"].as_str().unwrap();
+    assert!(evidence.iter().all(|e| found.contains(e)), "{found}");
+    assert!(ns.exec(undo).status().unwrap().success());
     assert_eq!(ids(&doctor(&ns)), Vec::<String>::new());
     let _ = listener.kill();
     let _ = listener.wait();
+}
+
+#[test]
+fn an_nftables_drop_rule_is_named_by_table_and_chain() {
+    firewall_case(
+        "nft",
+        &["nft"],
+        &[
+            &["nft", "add", "table", "inet", "whatap_test"],
+            &[
+                "nft",
+                "add",
+                "chain",
+                "inet",
+                "whatap_test",
+                "out",
+                "{ type filter hook output priority 0; policy accept; }",
+            ],
+            &[
+                "nft",
+                "add",
+                "rule",
+                "inet",
+                "whatap_test",
+                "out",
+                "ip",
+                "daddr",
+                "127.0.0.1",
+                "tcp",
+                "dport",
+                "6600",
+                "counter",
+                "drop",
+            ],
+        ],
+        &["nft", "delete", "table", "inet", "whatap_test"],
+        &["table inet whatap_test chain out", "drop"],
+    );
+}
+
+/// A RHEL/CentOS 7 style host: the rule lives in the legacy iptables backend, which nftables
+/// does not show.
+#[test]
+fn an_iptables_legacy_drop_rule_is_named() {
+    let rule = |op: &'static str| {
+        [
+            "iptables-legacy",
+            op,
+            "OUTPUT",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            "tcp",
+            "--dport",
+            "6600",
+            "-j",
+            "DROP",
+        ]
+    };
+    firewall_case(
+        "legacy",
+        &["iptables-legacy", "iptables-legacy-save"],
+        &[&rule("-A")],
+        &rule("-D"),
+        &[
+            "iptables-legacy-save table filter: -A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 6600 -j DROP",
+        ],
+    );
 }
 
 fn which(tool: &str) -> bool {
@@ -440,4 +489,106 @@ fn a_plain_java_app_with_the_agent_twice_is_still_checked() {
         .map(|f| f["id"].as_str().unwrap())
         .collect();
     assert_eq!(mine[0], "agent-duplicate", "{report}");
+}
+
+const DENIED: &str = r#"whatap.error java.security.AccessControlException: access denied ("java.io.FilePermission" "/whatap/whatap.conf" "read")"#;
+
+#[test]
+fn each_runtimes_own_logs_are_read_without_log_flags() {
+    for (product, name, runtime, log) in [
+        (
+            "tomcat",
+            "tomcat9",
+            "tomcat",
+            "logs/catalina.2026-11-27.log",
+        ),
+        (
+            "jboss",
+            "wildfly-26.1.3.Final",
+            "jboss",
+            "standalone/log/server.log",
+        ),
+        (
+            "jeus",
+            "jeus8",
+            "jeus",
+            "domains/jeus_domain/servers/server1/logs/JeusServer.log",
+        ),
+        ("resin", "resin-4.0.66", "resin", "log/jvm-app-0.log"),
+        (
+            "weblogic",
+            "base_domain",
+            "weblogic",
+            "servers/AdminServer/logs/AdminServer.out",
+        ),
+        (
+            "websphere",
+            "AppSrv01",
+            "websphere",
+            "logs/server1/SystemOut.log",
+        ),
+        (
+            "jetty",
+            "jetty-9.4-tarball",
+            "jetty",
+            "logs/2026_11_27.jetty.log",
+        ),
+    ] {
+        let (dir, home) = product_fixture(product, name);
+        let file = home.join(log);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, format!("INFO started\n{DENIED}\n")).unwrap();
+        let home_arg = home.display().to_string();
+        let (_, report) = doctor_json(
+            dir.path(),
+            &["--no-network", "--runtime", runtime, "--home", &home_arg],
+        );
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "java-policy-permission")
+            .unwrap_or_else(|| panic!("{runtime}: {report}"));
+        assert!(
+            found["evidence"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{log}:2:")),
+            "{runtime}: {found}"
+        );
+    }
+}
+
+#[test]
+fn newest_logs_first_within_the_tail_unless_full() {
+    let (_dir, home, state) = installed("tomcat9");
+    let old = home.join("logs/catalina.2026-11-20.log");
+    fs::write(&old, format!("{DENIED}\n")).unwrap();
+    assert!(
+        Command::new("touch")
+            .args(["-d", "2026-11-20 10:00"])
+            .arg(&old)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The newest log alone fills the recent budget.
+    let mut newest =
+        std::io::BufWriter::new(fs::File::create(home.join("logs/catalina.out")).unwrap());
+    let filler = format!("{}\n", "INFO request served ".repeat(10));
+    for _ in 0..(9 << 20) / filler.len() {
+        newest.write_all(filler.as_bytes()).unwrap();
+    }
+    drop(newest);
+    let home_arg = home.display().to_string();
+    let (_, recent) = doctor_json(&state, &["--no-network", "--home", &home_arg]);
+    assert!(
+        !ids(&recent).contains(&"java-policy-permission".to_string()),
+        "{recent}"
+    );
+    let (_, full) = doctor_json(&state, &["--no-network", "--full", "--home", &home_arg]);
+    assert!(
+        ids(&full).contains(&"java-policy-permission".to_string()),
+        "{full}"
+    );
 }

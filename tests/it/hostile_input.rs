@@ -44,6 +44,15 @@ impl Case {
         self.install_at(&self.home, extra)
     }
 
+    /// `uninstall --yes` succeeds and gives the home back exactly as `tree`.
+    fn assert_uninstall_restores(&self, tree: &std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        whatap(&self.state())
+            .args(["uninstall", "--yes"])
+            .assert()
+            .success();
+        assert_eq!(&tree_bytes(&self.home), tree);
+    }
+
     fn install_at(&self, home: &Path, extra: &[&str]) -> Output {
         whatap(&self.state())
             .args(install_args(home))
@@ -245,11 +254,7 @@ fn markers_in_here_documents_are_refused_and_in_comments_ignored() {
     assert!(out.status.success(), "{}", stderr(&out));
     let setenv = fs::read_to_string(case.home.join("bin/setenv.sh")).unwrap();
     assert!(setenv.starts_with(commented), "{setenv}");
-    whatap(&case.state())
-        .args(["uninstall", "--yes"])
-        .assert()
-        .success();
-    assert_eq!(tree_bytes(&case.home), tree);
+    case.assert_uninstall_restores(&tree);
 }
 
 #[test]
@@ -370,13 +375,19 @@ fn whatap_conf_is_0600_for_the_runtime_user_and_state_is_private() {
     for backup in fs::read_dir(state.join("backups")).unwrap() {
         assert_eq!(backup.unwrap().metadata().unwrap().mode() & 0o777, 0o600);
     }
-    // A state dir someone loosened is tightened on the next run.
-    fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+    // A state dir others may write is refused, never chmodded (state_trust has the rest).
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o775)).unwrap();
+    let out = whatap(&state)
+        .args(["uninstall", "--yes"])
+        .output()
+        .unwrap();
+    assert_clear_error(&out, 3, "writable by other users");
+    assert_eq!(meta(&state).mode() & 0o777, 0o775);
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
     whatap(&state)
         .args(["uninstall", "--yes"])
         .assert()
         .success();
-    assert_eq!(meta(&state).mode() & 0o777, 0o700);
 }
 
 fn nix_root() -> bool {
@@ -414,5 +425,297 @@ fn the_license_is_masked_in_every_output() {
         let out = whatap(&state).args(&args).output().unwrap();
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
         assert!(!text.contains(LICENSE), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn a_fake_sh_first_on_path_is_never_run() {
+    let case = Case::new("tomcat9-setenv-no-newline");
+    // A setenv.sh that does not parse: the check must catch it, whatever PATH says.
+    let setenv = case.home.join("bin/setenv.sh");
+    let mut broken = fs::read(&setenv).unwrap();
+    broken.extend_from_slice(b"\nif then\n");
+    fs::write(&setenv, &broken).unwrap();
+    let fake = case.dir.path().join("fakebin");
+    fs::create_dir(&fake).unwrap();
+    for name in ["sh", "bash", "dash"] {
+        let path = fake.join(name);
+        fs::write(
+            &path,
+            format!("#!/bin/sh\ntouch {}\nexit 0\n", case.canary().display()),
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        fake.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let tree = tree_bytes(&case.home);
+    let out = whatap(&case.state())
+        .args(install_args(&case.home))
+        .arg("--yes")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("-n"), "{}", stderr(&out));
+    assert!(!case.canary().exists(), "a program was found through PATH");
+    assert_eq!(tree_bytes(&case.home), tree);
+}
+
+#[test]
+fn an_edited_or_unrecorded_block_is_refused_by_install() {
+    let case = Case::new("tomcat9");
+    assert!(case.install(&[]).status.success());
+    let setenv = case.home.join("bin/setenv.sh");
+    let edited = fs::read_to_string(&setenv)
+        .unwrap()
+        .replace("-javaagent:", "-Dsite.tuned=1 -javaagent:");
+    fs::write(&setenv, &edited).unwrap();
+    let tree = tree_bytes(&case.home);
+    let out = case.install(&["--port", "8080"]);
+    assert_clear_error(&out, 3, "setenv.sh:");
+    assert_eq!(tree_bytes(&case.home), tree, "the edit was overwritten");
+
+    // A guide block added by hand: no install recorded it.
+    let case = Case::new("tomcat9");
+    let by_hand = "#!/bin/sh\n########## WHATAP ############\nexport CATALINA_OPTS=\"$CATALINA_OPTS -javaagent:/opt/whatap/whatap.agent.tracer-2.2.0.jar\"\n########## WHATAP ############\n";
+    fs::write(case.home.join("bin/setenv.sh"), by_hand).unwrap();
+    let tree = tree_bytes(&case.home);
+    let out = case.install(&[]);
+    assert_clear_error(&out, 3, "setenv.sh:2");
+    assert_eq!(tree_bytes(&case.home), tree);
+    assert!(!case.state().join("ledger.json").exists());
+}
+
+/// `getfacl` of `path` without the header comments.
+fn acl(path: &Path) -> String {
+    let out = std::process::Command::new("getfacl")
+        .args(["--omit-header", "--numeric"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A path and an attribute name as C strings.
+fn c_strings(path: &Path, name: &str) -> (std::ffi::CString, std::ffi::CString) {
+    let c = |bytes: &[u8]| std::ffi::CString::new(bytes).unwrap();
+    (c(path.as_os_str().as_encoded_bytes()), c(name.as_bytes()))
+}
+
+fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    let (c_path, c_name) = c_strings(path, name);
+    let mut buf = vec![0u8; 256];
+    // SAFETY: getxattr into a buffer of the given length, NUL-terminated strings we own.
+    let len = unsafe {
+        libc::getxattr(
+            c_path.as_ptr(),
+            c_name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    (len >= 0).then(|| buf[..len as usize].to_vec())
+}
+
+fn set_xattr(path: &Path, name: &str, value: &[u8]) -> std::io::Result<()> {
+    let (c_path, c_name) = c_strings(path, name);
+    // SAFETY: setxattr with NUL-terminated strings and a value slice we own.
+    let rc = unsafe {
+        libc::setxattr(
+            c_path.as_ptr(),
+            c_name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[test]
+fn acls_and_extended_attributes_survive_install_and_uninstall() {
+    let have_acl = std::process::Command::new("setfacl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !must_have("setfacl/getfacl (Debian package acl)", have_acl) {
+        return;
+    }
+    let case = Case::new("tomcat9-setenv-no-newline");
+    let setenv = case.home.join("bin/setenv.sh");
+    fs::set_permissions(&setenv, fs::Permissions::from_mode(0o640)).unwrap();
+    // catalina.sh runs as the daemon user here: it reads setenv.sh through the ACL.
+    let status = std::process::Command::new("setfacl")
+        .args(["-m", "u:daemon:r"])
+        .arg(&setenv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    set_xattr(&setenv, "user.origin", b"site config").unwrap();
+    // An SELinux label, where the kernel lets root set one without a policy.
+    let label = b"system_u:object_r:bin_t:s0".as_slice();
+    let selinux = set_xattr(&setenv, "security.selinux", label).is_ok();
+    if !selinux {
+        eprintln!("SKIPPED (part): security.selinux cannot be set on this kernel");
+    }
+    let before = (
+        acl(&setenv),
+        xattr(&setenv, "user.origin"),
+        fs::read(&setenv).unwrap(),
+    );
+    assert!(before.0.contains("user:1:r--"), "{}", before.0);
+    let check = |when: &str| {
+        assert_eq!(acl(&setenv), before.0, "{when}: ACL");
+        assert_eq!(
+            xattr(&setenv, "user.origin"),
+            before.1,
+            "{when}: user.origin"
+        );
+        if selinux {
+            assert_eq!(
+                xattr(&setenv, "security.selinux").as_deref(),
+                Some(label),
+                "{when}"
+            );
+        }
+        assert_eq!(
+            fs::metadata(&setenv).unwrap().mode() & 0o777,
+            0o640,
+            "{when}: mode"
+        );
+    };
+    let out = case.install(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(fs::read(&setenv).unwrap(), before.2);
+    check("after install");
+    whatap(&case.state())
+        .args(["uninstall", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(fs::read(&setenv).unwrap(), before.2);
+    check("after uninstall");
+}
+
+#[test]
+fn doctor_masks_licenses_in_log_lines_and_shows_control_characters() {
+    let case = Case::new("tomcat9");
+    assert!(case.install(&[]).status.success());
+    let other = "zyxwvutsrq0987654321abcd";
+    let logs = [
+        (
+            case.dir.path().join("a.log"),
+            format!(
+                "12:00 [WA172] invalid license key error. license={other} \x1b[2J\x1b]0;owned\x07\n"
+            ),
+        ),
+        (
+            case.dir.path().join("b.log"),
+            format!("12:01 WHATAP: license or whatap.server.host error ({LICENSE})\u{9b}31m\n"),
+        ),
+    ];
+    let mut args = vec![
+        "doctor".to_string(),
+        "--no-network".into(),
+        "--home".into(),
+        case.home.display().to_string(),
+    ];
+    for (path, line) in &logs {
+        fs::write(path, line).unwrap();
+        args.extend(["--log".to_string(), path.display().to_string()]);
+    }
+    for json in [false, true] {
+        let mut args = args.clone();
+        if json {
+            args.push("--json".into());
+        }
+        let out = whatap(&case.state()).args(&args).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(text.contains("a.log") && text.contains("b.log"), "{text}");
+        assert!(
+            !text.contains(other) && !text.contains(LICENSE),
+            "license shown: {text}"
+        );
+        assert!(text.contains(&other[other.len() - 4..]), "{text}");
+        for raw in ['\x1b', '\x07', '\u{9b}'] {
+            assert!(!text.contains(raw), "raw {raw:?} emitted (json: {json})");
+        }
+        if !json {
+            assert!(text.contains("\\x1b[2J"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn flag_values_that_would_break_a_file_or_the_system_are_refused() {
+    let case = Case::new("tomcat9");
+    let tree = tree_bytes(&case.home);
+    let runs: [(&str, &str); 11] = [
+        ("--set", "whatap.name=value\\"),
+        ("--set", "whatap.name=a\\u12"),
+        ("--set", "whatap.name=a\x1b[2Jb"),
+        ("--base", "/"),
+        ("--base", "/etc"),
+        ("--home", "/usr/local/"),
+        ("--whatap-home", "/var/lib/../lib"),
+        ("--host", "1.2.3.999"),
+        ("--host", "0.0.0.0"),
+        ("--host", "224.0.0.1"),
+        ("--port", "0"),
+    ];
+    for (flag, value) in runs {
+        let out = case.install_with(flag, value);
+        assert_clear_error(&out, 2, flag);
+        assert_eq!(tree_bytes(&case.home), tree, "{flag} {value:?}");
+    }
+    // A backslash written as Java properties spells it is fine, and reaches whatap.conf.
+    let out = case.install_with("--set", "log_dir=C:\\\\whatap\\\\logs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conf = fs::read_to_string(case.home.join("whatap/whatap.conf")).unwrap();
+    assert!(conf.contains("log_dir=C:\\\\whatap\\\\logs\n"), "{conf}");
+}
+
+#[test]
+fn a_block_never_lands_after_a_final_return() {
+    let case = Case::new("tomcat9");
+    let setenv = case.home.join("bin/setenv.sh");
+    fs::write(&setenv, "#!/bin/sh\nUMASK=0027\nreturn 0\n").unwrap();
+    let tree = tree_bytes(&case.home);
+    assert!(case.install(&[]).status.success());
+    // catalina.sh sources setenv.sh: the options must be set when it returns.
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("f() { . \"$1\"; }; f \"$1\"; printf '%s' \"$CATALINA_OPTS $JAVA_OPTS\"")
+        .arg("sh")
+        .arg(&setenv)
+        .output()
+        .unwrap();
+    let options = String::from_utf8_lossy(&out.stdout);
+    assert!(options.contains("-javaagent:"), "{options:?}");
+    case.assert_uninstall_restores(&tree);
+}
+
+#[test]
+fn a_whatap_home_named_through_dot_dot_or_a_symlink_is_written_where_it_resolves() {
+    let case = Case::new("tomcat9");
+    let real = case.dir.path().join("real");
+    fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, case.dir.path().join("link")).unwrap();
+    let tree = tree_bytes(&case.home);
+    for given in ["real/../real/agent", "link/agent"] {
+        let whatap_home = case.dir.path().join(given);
+        let out = case.install(&["--whatap-home", whatap_home.to_str().unwrap()]);
+        assert!(out.status.success(), "{given}: {}", stderr(&out));
+        assert!(real.join("agent/whatap.conf").is_file(), "{given}");
+        case.assert_uninstall_restores(&tree);
+        assert!(!real.join("agent").exists(), "{given}");
     }
 }

@@ -416,9 +416,11 @@ fn without_yes_and_without_a_terminal_the_plan_is_shown_and_exit_is_3() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+    // The error document with the plan, never the install report.
     let report = json(&out.stdout);
-    assert_eq!(report["changed"], false);
-    assert!(report["diff"].as_str().unwrap().contains("WHATAP"));
+    assert_eq!(report["error"]["exit_code"], 3);
+    assert!(report.get("changed").is_none(), "{report}");
+    assert!(report["plan"]["diff"].as_str().unwrap().contains("WHATAP"));
     assert_eq!(tree_bytes(&home), tree);
 }
 
@@ -495,21 +497,13 @@ fn an_agent_set_elsewhere_is_not_added_twice() {
 
 #[test]
 fn whatap_conf_is_private_and_merged() {
-    let (dir, home) = fixture("tomcat9");
-    let whatap_home = dir.path().join("agent");
-    fs::create_dir_all(&whatap_home).unwrap();
-    let conf = whatap_home.join("whatap.conf");
-    fs::write(
-        &conf,
+    let (dir, _home, conf, install) = fixture_with_whatap_conf(
         "# site comment\r\nlicense=old-license-key-0000\r\nprofile_sql=true\r\n",
-    )
-    .unwrap();
+    );
     fs::set_permissions(&conf, fs::Permissions::from_mode(0o640)).unwrap();
     let state = dir.path().join("state");
     whatap(&state)
-        .args(install_args(&home))
-        .arg("--whatap-home")
-        .arg(&whatap_home)
+        .args(install)
         .args(["--set", "whatap.server.port=6601", "--yes"])
         .assert()
         .success();
@@ -588,5 +582,26 @@ fn reinstall_with_new_options_still_uninstalls_to_the_original() {
             .unwrap_or(0),
         0,
         "stale backups left"
+    );
+}
+
+#[test]
+fn catalina_method_on_a_home_with_its_own_base_warns_that_every_base_shares_it() {
+    let (dir, home) = fixture("tomcat9");
+    let base = dir.path().join("base1");
+    fs::create_dir_all(base.join("conf")).unwrap();
+    let out = whatap(&dir.path().join("state"))
+        .args(install_args(&home))
+        .arg("--base")
+        .arg(&base)
+        .args(["--method", "catalina", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("shared by every CATALINA_BASE"),
+        "{report}"
     );
 }

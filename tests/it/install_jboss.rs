@@ -289,8 +289,8 @@ fn doctor_pkgs_from_a_hand_written_conf_and_from_the_log() {
     );
 }
 
-#[test]
-fn doctor_mbeanserver_on_as5() {
+/// A JBoss AS 5 fixture with the agent installed: (temp dir, home, state dir).
+fn installed_as5() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
     let state = dir.path().join("state");
     whatap(&state)
@@ -298,6 +298,12 @@ fn doctor_mbeanserver_on_as5() {
         .arg("--yes")
         .assert()
         .success();
+    (dir, home, state)
+}
+
+#[test]
+fn doctor_mbeanserver_on_as5() {
+    let (_dir, home, state) = installed_as5();
     fs::create_dir_all(home.join("whatap/logs")).unwrap();
     fs::write(
         home.join("whatap/logs/whatap-jboss-20261127.log"),
@@ -381,8 +387,8 @@ fn doctor_pkgs_from_the_running_process() {
             .arg(format!("-javaagent:{}", stub_jar().display()))
             .arg(format!("{PKGS}org.jboss.byteman"))
             .arg("-cp")
-            .arg(stub_jar())
-            .arg("WhatapStub")
+            .arg(stub_app_jar())
+            .arg("IdleMain")
             .arg("org.jboss.as.standalone")
             .arg(format!("-Djboss.home.dir={}", home.display())),
     );
@@ -415,4 +421,166 @@ fn doctor_pkgs_from_the_running_process() {
     assert_eq!(entry["runtime"], "jboss");
     assert_eq!(entry["agent"], "loaded");
     assert_eq!(entry["details"]["flavor"], "modular");
+}
+
+/// The guide's own block at the top of standalone.sh (`WHATAP_JAR=... | sort | tail -1`).
+fn guide_block(whatap_home: &Path) -> String {
+    format!(
+        "########## WHATAP ############\nWHATAP_HOME={}\nWHATAP_JAR=`ls ${{WHATAP_HOME}}/whatap.agent.tracer-*.jar | sort | tail -1`\nJAVA_OPTS=\"${{JAVA_OPTS}} -javaagent:${{WHATAP_JAR}} -Djboss.modules.system.pkgs=whatap \"\n########## WHATAP ############\n",
+        whatap_home.display()
+    )
+}
+
+fn with_guide_block(home: &Path, whatap_home: &Path) {
+    let script = home.join("bin/standalone.sh");
+    let text = fs::read_to_string(&script).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    fs::write(
+        &script,
+        format!("{first}\n{}{rest}", guide_block(whatap_home)),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_guides_block_in_standalone_sh_is_seen() {
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let state = dir.path().join("state");
+    let whatap_home = dir.path().join("whatap");
+    fs::create_dir_all(&whatap_home).unwrap();
+    fs::copy(
+        stub_jar(),
+        whatap_home.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    with_guide_block(&home, &whatap_home);
+    // A second agent is refused, naming the guide's block by file and line.
+    let before = tree_bytes(&home);
+    let out = whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bin/standalone.sh:2"), "{err}");
+    assert_same_tree(&tree_bytes(&home), &before, "refused install");
+    // Installed first, the guide's block added later: doctor says the next start loads two.
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let state = dir.path().join("state");
+    whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .assert()
+        .success();
+    let home_arg = home.display().to_string();
+    let report = doctor(&state, &["--runtime", "jboss", "--home", &home_arg]);
+    assert!(finding(&report, "agent-duplicate").is_none(), "{report}");
+    with_guide_block(&home, &dir.path().join("whatap"));
+    let report = doctor(&state, &["--runtime", "jboss", "--home", &home_arg]);
+    let duplicate = finding(&report, "agent-duplicate").unwrap_or_else(|| panic!("{report}"));
+    let evidence = duplicate["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("standalone.sh:2") && evidence.contains("standalone.conf:"),
+        "{evidence}"
+    );
+    assert_eq!(report["ok"], false);
+}
+
+/// A domain's host.xml as WildFly ships it (trimmed to what matters here): the host-level
+/// `<jvm name="default">` the servers refer to.
+const HOST_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+
+<host xmlns="urn:jboss:domain:19.0" name="primary">
+    <!-- the JVMs the servers below refer to -->
+    <jvms>
+        <jvm name="default">
+            <heap size="64m" max-size="256m"/>
+            <jvm-options>
+                <option value="-server"/>
+                <option value="-XX:MetaspaceSize=96m"/>
+                <option value="-XX:MaxMetaspaceSize=256m"/>
+            </jvm-options>
+        </jvm>
+        <jvm name="small">
+            <heap size="32m" max-size="64m"/>
+        </jvm>
+    </jvms>
+    <servers>
+        <server name="server-one" group="main-server-group"/>
+        <server name="server-two" group="main-server-group" auto-start="true">
+            <jvm name="small"/>
+            <socket-bindings port-offset="150"/>
+        </server>
+    </servers>
+</host>
+"#;
+
+#[test]
+fn domain_servers_get_the_agent_from_host_xml() {
+    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
+    let xml = home.join("domain/configuration/host.xml");
+    fs::create_dir_all(xml.parent().unwrap()).unwrap();
+    fs::write(&xml, HOST_XML.replace("-XX:MaxMetaspaceSize=256m\"/>", "-XX:MaxMetaspaceSize=256m\"/>\n                <option value=\"-Djboss.modules.system.pkgs=org.jboss.byteman\"/>")).unwrap();
+    let install = jboss_install(&home, &["--method", "host-xml"]);
+    let agent = format!(
+        "-javaagent:{}/whatap/whatap.agent.tracer-0.0.1.jar",
+        home.display()
+    );
+    round_trip(
+        dir.path(),
+        &home,
+        &install,
+        &runtime_uninstall(&home, "jboss", &[]),
+        || {
+            let text = fs::read_to_string(&xml).unwrap();
+            assert!(
+                text.contains(&format!(
+                    "<option value=\"-Djboss.modules.system.pkgs=org.jboss.byteman,whatap\"/>\n                <option value=\"{agent}\"/>\n                <option value=\"-Dwhatap.port=8080\"/>\n            </jvm-options>"
+                )),
+                "{text}"
+            );
+            // A <jvm> without options gets a <jvm-options> of its own.
+            assert!(
+                text.contains(&format!(
+                    "<heap size=\"32m\" max-size=\"64m\"/>\n            <jvm-options>\n                <option value=\"{agent}\"/>"
+                )) || text.contains(&format!("<jvm name=\"small\">\n            <jvm-options>\n                <option value=\"{agent}\"/>")),
+                "{text}"
+            );
+            assert_eq!(text.matches("-javaagent:").count(), 2, "{text}");
+        },
+    );
+}
+
+#[test]
+fn the_mbeanserver_fix_is_offered_when_the_error_came_from_a_log_flag() {
+    let (dir, home, state) = installed_as5();
+    // The server's console log somewhere else, given with --log.
+    let log = dir.path().join("console.log");
+    fs::write(
+        &log,
+        "javax.management.JMRuntimeException: Failed to load MBeanServerBuilder class org.jboss.mx.server.MBeanServerBuilderImpl\n",
+    )
+    .unwrap();
+    let out = whatap(&state)
+        .args([
+            "doctor",
+            "--json",
+            "--no-network",
+            "--fix",
+            "--yes",
+            "--log",
+        ])
+        .arg(&log)
+        .args(["--runtime", "jboss", "--home"])
+        .arg(&home)
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert_eq!(report["fixes"][0]["changed"], true, "{report}");
+    assert!(
+        fs::read_to_string(home.join("bin/run.conf"))
+            .unwrap()
+            .contains("-Djboss.platform.mbeanserver=true "),
+    );
 }

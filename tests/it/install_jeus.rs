@@ -44,7 +44,8 @@ fn jeus8_domain_xml_with_crlf_tabs_and_comments() {
     let config = home.join("domains/jeus_domain/config/domain.xml");
     let (diff, installed) = jeus_round_trip(dir.path(), &home, &config);
     let text = String::from_utf8(installed).unwrap();
-    assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
+    // The managed server only: adminServer gets it with --server.
+    assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 1, "{text}");
     assert!(!text.replace("\r\n", "").contains('\n'), "CRLF kept");
     insta::assert_snapshot!("jeus8-domain", diff);
 }
@@ -112,4 +113,54 @@ fn every_real_jeus_file_round_trips() {
             "{name}: first change is not ours"
         );
     }
+}
+
+#[test]
+fn server_flags_pick_the_servers_and_the_plan_names_them() {
+    let (dir, home) = product_fixture("jeus", "jeus8");
+    let config = home.join("domains/jeus_domain/config/domain.xml");
+    let state = dir.path().join("state");
+    let out = whatap(&state)
+        .args(runtime_install(
+            &home,
+            "jeus",
+            8088,
+            &[
+                "--server",
+                "adminServer",
+                "--server",
+                "server1",
+                "--yes",
+                "--json",
+            ],
+        ))
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("the agent goes to: adminServer, server1"),
+        "{report}"
+    );
+    let text = fs::read_to_string(&config).unwrap();
+    assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
+    let before = tree_bytes(&home);
+    let out = whatap(&state)
+        .args(runtime_install(
+            &home,
+            "jeus",
+            8088,
+            &["--server", "nope", "--yes"],
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--server nope") && err.contains("adminServer, server1"),
+        "{err}"
+    );
+    assert_same_tree(&tree_bytes(&home), &before, "unknown server");
 }

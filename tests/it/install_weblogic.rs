@@ -70,3 +70,95 @@ fn the_server_gets_the_agent_once() {
         );
     }
 }
+
+/// A domain with an admin server and two managed servers (config.xml), a 12c setDomainEnv.sh
+/// that sources setUserOverrides.sh, Node Manager without the start scripts.
+fn managed_domain() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, home) = product_fixture("weblogic", "base_domain");
+    fs::write(
+        home.join("config/config.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<domain xmlns=\"http://xmlns.oracle.com/weblogic/domain\">\n  <name>base_domain</name>\n  <server>\n    <name>AdminServer</name>\n  </server>\n  <server>\n    <name>ms1</name>\n    <listen-port>8001</listen-port>\n  </server>\n  <server>\n    <name>ms2</name>\n    <listen-port>8002</listen-port>\n  </server>\n  <admin-server-name>AdminServer</admin-server-name>\n</domain>\n",
+    )
+    .unwrap();
+    let env = home.join("bin/setDomainEnv.sh");
+    let mut text = fs::read_to_string(&env).unwrap();
+    text.push_str("\nif [ -f ${DOMAIN_HOME}/bin/setUserOverrides.sh ] ; then\n\t. ${DOMAIN_HOME}/bin/setUserOverrides.sh\nfi\n");
+    fs::write(&env, text).unwrap();
+    fs::create_dir_all(home.join("nodemanager")).unwrap();
+    fs::write(
+        home.join("nodemanager/nodemanager.properties"),
+        "ListenPort=5556\nStartScriptEnabled=false\n",
+    )
+    .unwrap();
+    (dir, home)
+}
+
+/// JAVA_OPTIONS after sourcing setDomainEnv.sh as server `name` (from a script in bin/, as
+/// startWebLogic.sh does: setDomainEnv finds DOMAIN_HOME from `$0`).
+fn java_options_for(home: &Path, name: &str) -> String {
+    let script = home.join("bin/print-options.sh");
+    fs::write(
+        &script,
+        format!(
+            ". {}/bin/setDomainEnv.sh\nprintf %s \"$JAVA_OPTIONS\"\n",
+            home.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("/bin/sh")
+        .arg(&script)
+        .current_dir(home.join("bin"))
+        .env("SERVER_NAME", name)
+        .output()
+        .unwrap();
+    fs::remove_file(&script).unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn set_user_overrides_for_the_managed_servers() {
+    let (dir, home) = managed_domain();
+    let install = weblogic_install(&home, &["--method", "set-user-overrides"]);
+    let state = dir.path().join("state");
+    let before = tree_bytes(&home);
+    let out = whatap(&state)
+        .args(&install)
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("the agent goes to: ms1, ms2")
+            && warnings.contains("StartScriptEnabled=false"),
+        "{warnings}"
+    );
+    assert!(java_options_for(&home, "ms1").contains("-javaagent:"));
+    assert!(java_options_for(&home, "ms2").contains("-javaagent:"));
+    assert!(!java_options_for(&home, "AdminServer").contains("-javaagent:"));
+    whatap(&state)
+        .args(runtime_uninstall(&home, "weblogic", &["--yes"]))
+        .assert()
+        .success();
+    assert_same_tree(&tree_bytes(&home), &before, "after uninstall");
+
+    // --server names the admin server too; a setDomainEnv.sh that does not source the file
+    // (before 12.1.2) is refused.
+    whatap(&state)
+        .args(&install)
+        .args(["--server", "AdminServer", "--yes"])
+        .assert()
+        .success();
+    assert!(java_options_for(&home, "AdminServer").contains("-javaagent:"));
+    assert!(!java_options_for(&home, "ms1").contains("-javaagent:"));
+    let (dir, home) = product_fixture("weblogic", "base_domain");
+    let out = whatap(&dir.path().join("state"))
+        .args(weblogic_install(
+            &home,
+            &["--method", "set-user-overrides", "--yes"],
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}

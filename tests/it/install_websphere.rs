@@ -31,3 +31,43 @@ fn generic_jvm_arguments_and_policy() {
     );
     insta::assert_snapshot!("appsrv01", diff);
 }
+
+#[test]
+fn next_steps_name_the_servers_and_the_node_sync() {
+    let (dir, home) = product_fixture("websphere", "AppSrv01");
+    let out = whatap(&dir.path().join("state"))
+        .args(runtime_install(
+            &home,
+            "websphere",
+            9080,
+            &["--dry-run", "--json"],
+        ))
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    let steps = report["next_steps"].to_string();
+    assert!(
+        steps.contains("bin/stopServer.sh server1 && ")
+            && steps.contains("bin/startServer.sh server1")
+            && !steps.contains(" NAME"),
+        "{steps}"
+    );
+    // node01 has a node agent: a deployment manager owns the configuration.
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("node synchronization"),
+        "{report}"
+    );
+    let out = whatap(&dir.path().join("state"))
+        .args(runtime_install(
+            &home,
+            "websphere",
+            9080,
+            &["--server", "server9", "--dry-run"],
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("servers: server1"));
+}

@@ -325,3 +325,102 @@ fn catalina_method_on_a_copy_of_catalina_home() {
         "base after uninstall",
     );
 }
+
+/// Many installs and uninstalls at once on one real CATALINA_BASE, with three state dirs:
+/// every run ends 0 or 3 (refused, nothing changed), the base ends exactly installed or
+/// exactly original, at most one state dir records it; then Debian's Tomcat starts with the
+/// agent and uninstall gives back every byte.
+#[test]
+fn parallel_installs_and_uninstalls_then_tomcat_starts_with_the_agent() {
+    if !have_tomcat10() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let tomcat = Tomcat {
+        home: PathBuf::from(DEBIAN_HOME),
+        base: make_base(dir.path(), port),
+        port,
+        marker: dir.path().join("agent.marker"),
+    };
+    let mut install = install_args(&tomcat.home);
+    install.extend([
+        "--base".into(),
+        tomcat.base.display().to_string(),
+        "--yes".into(),
+    ]);
+    let uninstall: Vec<String> = vec![
+        "uninstall".into(),
+        "--yes".into(),
+        "--home".into(),
+        tomcat.home.display().to_string(),
+        "--base".into(),
+        tomcat.base.display().to_string(),
+    ];
+    // What one install gives, for comparison.
+    let original = config_bytes(&tomcat.base);
+    let reference = dir.path().join("reference-state");
+    whatap(&reference).args(&install).assert().success();
+    let installed = config_bytes(&tomcat.base);
+    whatap(&reference).args(&uninstall).assert().success();
+    assert_same_tree(
+        &config_bytes(&tomcat.base),
+        &original,
+        "reference uninstall",
+    );
+
+    let states: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("s{i}"))).collect();
+    for wave in 0..2 {
+        let children: Vec<_> = (0..12)
+            .map(|i| {
+                let args = if (i + wave) % 3 == 2 {
+                    &uninstall
+                } else {
+                    &install
+                };
+                whatap_process(&states[i % states.len()], args)
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)),
+                "wave {wave}: {:?} {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let now = config_bytes(&tomcat.base);
+        assert!(
+            now == installed || now == original,
+            "wave {wave}: the base is neither installed nor original"
+        );
+    }
+    let recorded: Vec<&PathBuf> = states
+        .iter()
+        .filter(|s| {
+            fs::read_to_string(s.join("ledger.json")).is_ok_and(|l| l.contains("\"tomcat:"))
+        })
+        .collect();
+    assert!(recorded.len() <= 1, "two state dirs record one base");
+    let owner = match recorded.first() {
+        Some(state) => {
+            assert_same_tree(&config_bytes(&tomcat.base), &installed, "recorded");
+            (*state).clone()
+        }
+        None => {
+            assert_same_tree(&config_bytes(&tomcat.base), &original, "not recorded");
+            whatap(&states[0]).args(&install).assert().success();
+            states[0].clone()
+        }
+    };
+    let running = tomcat.start();
+    let marker = fs::read_to_string(&tomcat.marker).expect("stub agent marker");
+    assert!(marker.contains(&format!("pid={}", running.pid)), "{marker}");
+    drop(running);
+    whatap(&owner).args(&uninstall).assert().success();
+    assert_same_tree(&config_bytes(&tomcat.base), &original, "after uninstall");
+}

@@ -73,6 +73,28 @@ fn check(state: &Path, case: &Case) {
     assert_same_tree(&tree_bytes(&case.tree), &before, &what);
 }
 
+/// Each (selector, install extra) of `runtime` checked on `tree`, each with its own state dir
+/// `<root>/<name><i>`.
+fn check_each(
+    root: &Path,
+    name: &str,
+    runtime: &'static str,
+    tree: &Path,
+    cases: Vec<(Vec<String>, Vec<String>)>,
+) {
+    for (i, (selector, install_extra)) in cases.into_iter().enumerate() {
+        check(
+            &root.join(format!("{name}{i}")),
+            &Case {
+                runtime,
+                selector,
+                install_extra,
+                tree: tree.to_path_buf(),
+            },
+        );
+    }
+}
+
 /// The Java servers: `--home` and `--base` from a fixture tree.
 #[test]
 fn java_servers_by_home_and_base() {
@@ -274,23 +296,13 @@ fn python_by_every_selector() {
         extra.extend(python.clone());
         extra
     };
-    let cases = [
+    let cases = vec![
         (path_arg("--home", &home), python.clone()),
         (path_arg("--whatap-home", &home), python.clone()),
         (path_arg("--start-script", &script), with_home(Vec::new())),
         (path_arg("--unit", &unit), with_home(Vec::new())),
     ];
-    for (i, (selector, install_extra)) in cases.into_iter().enumerate() {
-        check(
-            &root.join(format!("state{i}")),
-            &Case {
-                runtime: "python",
-                selector,
-                install_extra,
-                tree: app.clone(),
-            },
-        );
-    }
+    check_each(root, "state", "python", &app, cases);
     // A running app (`python app.py`), its WHATAP_HOME the default `whatap/` in its cwd.
     fs::write(app.join("app.py"), "import time\ntime.sleep(600)\n").unwrap();
     let mut reaper = Reaper::default();
@@ -299,15 +311,71 @@ fn python_by_every_selector() {
             .arg("app.py")
             .current_dir(&app),
     );
-    check(
-        &root.join("state-pid"),
-        &Case {
-            runtime: "python",
-            selector: vec!["--pid".into(), pid.to_string()],
-            install_extra: Vec::new(),
-            tree: app.clone(),
-        },
+    let by_pid = vec![(vec!["--pid".into(), pid.to_string()], Vec::new())];
+    check_each(root, "state-pid", "python", &app, by_pid);
+}
+
+/// Node.js: `--app-dir`, `--start-script` (a start script, or a pm2 ecosystem file with
+/// `--unit` naming its app), `--unit` (a unit file's path) and `--pid` of the running app, on an
+/// app whose package.json already lists the agent (no npm run).
+#[test]
+fn nodejs_by_every_selector() {
+    if node::agent_tarball().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    let app = root.join("shop");
+    node::with_agent_installed(&app, "shop");
+    let script = app.join("start.sh");
+    fs::write(
+        &script,
+        "#!/bin/sh\ncd \"$(dirname \"$0\")\"\nexec node server.js\n",
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let ecosystem = app.join("ecosystem.json");
+    fs::write(
+        &ecosystem,
+        "{\"apps\": [{\"name\": \"shop\", \"script\": \"server.js\"}, {\"name\": \"mail\", \"script\": \"mail.js\"}]}\n",
+    )
+    .unwrap();
+    let unit = app.join("deploy/shop.service");
+    fs::create_dir_all(unit.parent().unwrap()).unwrap();
+    fs::write(
+        &unit,
+        format!(
+            "[Service]\nWorkingDirectory={}\nExecStart=/usr/bin/node server.js\n",
+            app.display()
+        ),
+    )
+    .unwrap();
+    let cases = vec![
+        (
+            path_arg("--app-dir", &app),
+            path_arg("--start-script", &script),
+        ),
+        (path_arg("--start-script", &script), Vec::new()),
+        (
+            [
+                path_arg("--start-script", &ecosystem),
+                words(["--unit", "shop"]),
+            ]
+            .concat(),
+            Vec::new(),
+        ),
+        (path_arg("--unit", &unit), Vec::new()),
+    ];
+    check_each(&root, "state", "nodejs", &app, cases);
+    let mut reaper = Reaper::default();
+    let pid = reaper.spawn(
+        Command::new("node")
+            .arg("server.js")
+            .env("PORT", free_port().to_string())
+            .current_dir(&app),
     );
+    let by_pid = vec![(vec!["--pid".into(), pid.to_string()], Vec::new())];
+    check_each(&root, "state-pid", "nodejs", &app, by_pid);
 }
 
 /// PHP's `--php-bin` (a private PHP with its own php.ini) and infra's `--home`.
@@ -361,10 +429,12 @@ fn php_by_php_bin_and_infra_by_home() {
 fn a_selector_the_runtime_does_not_take_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (runtime, flag) in [
-        ("tomcat", "--unit"),
+        ("tomcat", "--php-bin"),
         ("jetty", "--start-script"),
         ("php", "--home"),
         ("infra", "--pid"),
+        ("nodejs", "--home"),
+        ("python", "--app-dir"),
     ] {
         for command in ["uninstall", "doctor"] {
             let out = whatap(&dir.path().join("state"))

@@ -264,29 +264,31 @@ fn questions_in_korean() {
     assert_eq!(exit_code(&p), 130);
 }
 
-/// How step 1's entry is chosen.
-enum Pick {
-    /// The only runtime found comes preselected: Enter goes on with it.
-    OnlyOne,
-    /// Several found, none preselected: Space on the first, then Enter.
-    First,
-}
-
-/// The wizard on this host's own runtimes (`--runtime KIND`, no path): the entry detection
-/// found is picked in step 1, the questions are answered (the agent source only when the kind
-/// takes agent files), and the plan shown before "Apply these changes?" names `planned` — the
-/// detected kind's own file, so the pick reached install with its kind. Answering no changes
-/// nothing (exit 3).
-fn install_the_detected(kind: &str, pick: Pick, agent: Option<&Path>, planned: &str) -> String {
+/// The wizard on this host's own runtimes (`--runtime KIND`, no path): step 1's list shows what
+/// detection found, and the entry whose line holds `entry` (its home, its PID) is picked —
+/// Enter alone when it came preselected (the only one found), else moved to and selected. The
+/// questions are answered (the agent source only when the kind takes agent files), and the
+/// plan shown before "Apply these changes?" names `planned`: the detected kind's own file, so
+/// the pick reached install with its kind. Answering no changes nothing (exit 3).
+fn install_the_detected(kind: &str, entry: &str, agent: Option<&Path>, planned: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let mut cmd = wizard_command(&state, false);
     cmd.args(["--runtime", kind]);
     let mut p = spawn_command(cmd, Some(60_000)).unwrap();
     let mut seen = p.exp_string("Install the agent into").unwrap();
-    // The list is drawn after the prompt line.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    if let Pick::First = pick {
+    // Every item is drawn as `[ ] text` (or `[x]`, preselected): ours is the last one drawn
+    // before its text appears.
+    let list = p.exp_string(entry).unwrap();
+    seen += &list;
+    let index = list.matches("] ").count().saturating_sub(1);
+    let preselected = list
+        .rfind('[')
+        .is_some_and(|at| list[at..].starts_with("[x]"));
+    if !preselected {
+        for _ in 0..index {
+            key(&mut p, "\x1b[B");
+        }
         key(&mut p, " ");
     }
     key(&mut p, "\r");
@@ -351,13 +353,12 @@ fn the_detected_debian_tomcat_is_picked() {
         return;
     }
     let _alone = host::DETECTABLE.exclusive();
-    let seen = install_the_detected(
+    install_the_detected(
         "tomcat",
-        Pick::OnlyOne,
+        "home /usr/share/tomcat10",
         Some(&stub_jar()),
         "/var/lib/tomcat10/bin/setenv.sh",
     );
-    assert!(seen.contains("/usr/share/tomcat10"), "{seen}");
 }
 
 #[test]
@@ -370,13 +371,12 @@ fn the_detected_debian_jetty_is_picked() {
     }
     let _alone = host::DETECTABLE.exclusive();
     let _default_file = host::hold(&host::ETC_DEFAULT_JETTY9);
-    let seen = install_the_detected(
+    install_the_detected(
         "jetty",
-        Pick::OnlyOne,
+        "home /usr/share/jetty9",
         Some(&stub_jar()),
         "/etc/default/jetty9",
     );
-    assert!(seen.contains("/usr/share/jetty9"), "{seen}");
 }
 
 #[test]
@@ -387,7 +387,13 @@ fn a_detected_php_is_picked() {
     }
     let archive = php_stub_archive();
     let _host_php = host::HOST_PHP.shared();
-    let seen = install_the_detected("php", Pick::First, Some(archive.path()), "whatap.ini");
+    // The CLI (`php` or `php8.2`, whichever PATH lists first).
+    let seen = install_the_detected(
+        "php",
+        "home /usr/bin/php",
+        Some(archive.path()),
+        "whatap.ini",
+    );
     assert!(seen.contains("whatap.so"), "{seen}");
 }
 
@@ -402,7 +408,7 @@ fn a_detected_python_app_is_picked() {
     )
     .unwrap();
     let port = free_port();
-    let _gunicorn = Detectable::spawn(
+    let gunicorn = Detectable::spawn(
         Command::new(venv.join("bin/gunicorn"))
             .args(["-b", &format!("127.0.0.1:{port}"), "app:application"])
             .current_dir(app.path())
@@ -417,7 +423,7 @@ fn a_detected_python_app_is_picked() {
     let home = std::fs::canonicalize(app.path()).unwrap().join("whatap");
     let seen = install_the_detected(
         "python",
-        Pick::OnlyOne,
+        &format!("pid {}", gunicorn.0.id()),
         None,
         &format!("{}/whatap.conf", home.display()),
     );
@@ -437,13 +443,45 @@ fn the_detected_infra_agent_is_picked() {
     let bin = tempfile::tempdir().unwrap();
     let daemon = bin.path().join("whatap_infrad");
     std::fs::copy("/bin/sleep", &daemon).unwrap();
-    let _daemon = Detectable::spawn(Command::new(&daemon).arg("300"));
+    let daemon = Detectable::spawn(Command::new(&daemon).arg("300"));
     let seen = install_the_detected(
         "infra",
-        Pick::OnlyOne,
+        &format!("pid {}", daemon.0.id()),
         None,
         "/usr/whatap/infra/conf/whatap.conf",
     );
     assert!(!seen.contains("Path of the agent"), "{seen}");
     assert!(!Path::new("/usr/whatap/infra").exists());
+}
+
+#[test]
+fn a_detected_node_app_is_picked() {
+    if node::agent_tarball().is_none() {
+        return;
+    }
+    let _alone = host::DETECTABLE.exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let app = std::fs::canonicalize(dir.path()).unwrap().join("shop");
+    node::with_agent_installed(&app, "shop");
+    let port = free_port();
+    let _node = Detectable::spawn(
+        Command::new("/usr/bin/node")
+            .arg("server.js")
+            .current_dir(&app)
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let listening = wait_for(std::time::Duration::from_secs(20), || {
+        http_get(port).is_some()
+    });
+    assert!(listening, "the node app did not start");
+    // No agent question: the package comes with npm (here it is already in the app).
+    let seen = install_the_detected(
+        "nodejs",
+        &format!("home {}", app.display()),
+        None,
+        &format!("{}/whatap/whatap.conf", app.display()),
+    );
+    assert!(!seen.contains("Path of the agent"), "{seen}");
 }

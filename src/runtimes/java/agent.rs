@@ -65,7 +65,11 @@ pub fn newest_jar_in(dir: &Path) -> Option<PathBuf> {
 }
 
 fn version_key(name: &str) -> Vec<(u64, String)> {
-    name.split(['.', '-'])
+    let version = name.strip_prefix(JAR_PREFIX).unwrap_or(name);
+    version
+        .strip_suffix(".jar")
+        .unwrap_or(version)
+        .split(['.', '-'])
         .map(|part| match part.parse::<u64>() {
             Ok(n) => (n, String::new()),
             Err(_) => (0, part.to_string()),
@@ -289,9 +293,11 @@ pub fn runtime_owner(process: Option<&Process>, candidates: &[PathBuf]) -> (u32,
         .unwrap_or((0, 0))
 }
 
-/// Loaded when the JVM has our `-javaagent`, configured when a startup file has our block.
+/// Loaded when the JVM has our `-javaagent` or an attached tracer jar, configured when a
+/// startup file has our block.
 pub fn agent_state(process: Option<&Process>, scans: &[BlockScan]) -> AgentState {
-    if process.is_some_and(Process::has_whatap_agent) {
+    let attached = |p: &Process| !super::attach::open_tracer_jars(p.pid).is_empty();
+    if process.is_some_and(|p| p.has_whatap_agent() || attached(p)) {
         AgentState::Loaded
     } else if scans.iter().any(|s| s.is_ok()) {
         AgentState::Configured
@@ -441,42 +447,89 @@ fn agent_jar_source(
     Ok(jar)
 }
 
-/// Another `-javaagent` for WhaTap outside the block we manage would load the agent twice.
-pub fn stray_agent_lines(
-    files: &[PathBuf],
-    style: MarkerStyle,
-    managed: &Path,
-) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    for scan in scan_blocks(files, style) {
-        let block = scan.map_err(|(file, e)| edits::broken_block(&file, &e))?;
-        if block.file != managed {
-            found.push(msg!(
-                "stray-block",
-                path = block.file.display(),
-                line = block.line
-            ));
+/// The files a server's start reads JVM options from, in the order it reads them (start
+/// script, its conf, setenv), each with how it is written.
+pub type Chain = Vec<(PathBuf, MarkerStyle)>;
+
+/// Every WHATAP block in the chain, or why one is broken.
+pub fn scan_chain(chain: &[(PathBuf, MarkerStyle)]) -> Vec<BlockScan> {
+    chain
+        .iter()
+        .flat_map(|(file, style)| scan_blocks(std::slice::from_ref(file), *style))
+        .collect()
+}
+
+/// One place in a startup file that adds a WhaTap `-javaagent`: a WHATAP block (counted once,
+/// whoever wrote it: ours or the guide's own), or an active line outside any block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSetting {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    pub text: String,
+    pub block: bool,
+}
+
+impl AgentSetting {
+    pub fn describe(&self) -> String {
+        if self.block {
+            msg!("stray-block", path = self.file.display(), line = self.line)
+        } else {
+            format!("{}:{}: {}", self.file.display(), self.line, self.text)
         }
     }
-    for file in files {
+}
+
+/// Every `-javaagent` for WhaTap the chain sets: each is one more agent in the JVM.
+pub fn agent_settings(chain: &[(PathBuf, MarkerStyle)]) -> Vec<AgentSetting> {
+    let mut found = Vec::new();
+    for (file, style) in chain {
         let Ok(content) = crate::plan::target::peek(file) else {
             continue;
         };
-        let span = marker::find_block(&content, style).ok().flatten();
+        let span = marker::find_block(&content, *style).ok().flatten();
+        if let Some(span) = span {
+            let inner = marker::block_inner(&content, span);
+            if inner.iter().any(|l| l.contains("-javaagent")) {
+                found.push(AgentSetting {
+                    file: file.clone(),
+                    line: span.start + 1,
+                    text: String::new(),
+                    block: true,
+                });
+            }
+        }
         for (i, line) in String::from_utf8_lossy(&content).lines().enumerate() {
             let inside = span.is_some_and(|s| i >= s.start && i <= s.end);
-            let comment = line.trim_start().starts_with('#')
-                || line.trim_start().to_ascii_lowercase().starts_with("rem");
-            if !inside
-                && !comment
-                && line.contains("-javaagent:")
-                && line.to_ascii_lowercase().contains("whatap")
-            {
-                found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+            let lower = line.trim_start().to_ascii_lowercase();
+            let comment = lower.starts_with('#')
+                || lower.starts_with("rem ")
+                || lower == "rem"
+                || lower.starts_with("::");
+            if !inside && !comment && line.contains("-javaagent:") && lower.contains("whatap") {
+                found.push(AgentSetting {
+                    file: file.clone(),
+                    line: i + 1,
+                    text: line.trim().to_string(),
+                    block: false,
+                });
             }
         }
     }
-    Ok(found)
+    found
+}
+
+/// Another `-javaagent` for WhaTap in the chain, outside the block we manage in `managed`,
+/// would load the agent twice.
+pub fn stray_agent_lines(chain: &[(PathBuf, MarkerStyle)], managed: &Path) -> Result<Vec<String>> {
+    for scan in scan_chain(chain) {
+        scan.map_err(|(file, e)| edits::broken_block(&file, &e))?;
+    }
+    Ok(agent_settings(chain)
+        .iter()
+        .filter(|s| !(s.block && s.file == managed))
+        .map(AgentSetting::describe)
+        .collect())
 }
 
 /// For runtimes whose options live in XML or properties (no shell, so no `--latest-jar`):
@@ -507,7 +560,7 @@ pub struct BlockInstall<'a> {
     /// The file that gets the block.
     pub script: PathBuf,
     /// Every file the runtime reads JVM options from (checked for a second agent).
-    pub startup_files: &'a [PathBuf],
+    pub chain: &'a [(PathBuf, MarkerStyle)],
     pub style: MarkerStyle,
     pub at: InsertAt,
     /// The runtime's own directories: files outside them (after symlinks) are refused.
@@ -527,7 +580,7 @@ pub fn plan_block_install(
     dist: Option<&Path>,
     render: impl FnOnce(&AgentSpec) -> Result<Vec<String>>,
 ) -> Result<Plan> {
-    let stray = stray_agent_lines(install.startup_files, install.style, &install.script)?;
+    let stray = stray_agent_lines(install.chain, &install.script)?;
     if !stray.is_empty() {
         return Err(Error::refused(
             msg!("agent-set-elsewhere", places = stray.join("; ")),
@@ -607,6 +660,88 @@ mod tests {
         assert_eq!(
             jar_in_block(&latest).as_deref(),
             Some("/w/whatap.agent.tracer-*.jar")
+        );
+    }
+
+    /// The `--latest-jar` shell block, run by `sh` (dash on Debian) over several jar sets:
+    /// the newest version wins, not the last name in byte order.
+    #[test]
+    fn latest_jar_block_picks_the_newest_version_under_sh() {
+        for (jars, newest) in [
+            (&["2.2.9", "2.2.33", "2.2.10"][..], "2.2.33"),
+            (&["2.10.1", "2.9.99", "2.2.33"][..], "2.10.1"),
+            (&["2.2.4", "2.2.33", "2.2.100"][..], "2.2.100"),
+            (&["3.0.0", "2.99.999"][..], "3.0.0"),
+            (&["2.2.33"][..], "2.2.33"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            for v in jars {
+                fs::write(dir.path().join(format!("{JAR_PREFIX}{v}.jar")), b"PK").unwrap();
+            }
+            let lines = agent_block(
+                MarkerStyle::Shell,
+                "JAVA_OPTS",
+                dir.path(),
+                "x.jar",
+                true,
+                " -Dwhatap.port=1",
+            )
+            .unwrap();
+            let script = format!(
+                "JAVA_OPTS=-Xmx1g\n{}\nprintf %s \"$JAVA_OPTS\"\n",
+                lines.join("\n")
+            );
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!(
+                    "-Xmx1g -javaagent:{}/{JAR_PREFIX}{newest}.jar -Dwhatap.port=1 ",
+                    dir.path().display()
+                ),
+                "{jars:?}"
+            );
+            let by_rust = newest_jar_in(dir.path()).unwrap();
+            assert!(
+                by_rust.ends_with(format!("{JAR_PREFIX}{newest}.jar")),
+                "{jars:?}"
+            );
+        }
+    }
+
+    /// The `.bat` form, golden: cmd.exe has no version sort, so each X.Y.Z becomes
+    /// X*1000000+Y*1000+Z and the highest wins (run under wine by the Windows issue).
+    #[test]
+    fn latest_jar_block_bat_form() {
+        let lines = agent_block(
+            MarkerStyle::Bat,
+            "JAVA_OPTS",
+            Path::new("C:\\whatap"),
+            "x.jar",
+            true,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            lines[6],
+            "for /f \"delims=\" %%f in ('dir /b \"%WHATAP_HOME%\\whatap.agent.tracer-*.jar\" 2^>nul') do for /f \"tokens=4-6 delims=.-\" %%a in (\"%%f\") do for /f %%v in ('set /a %%a*1000000+%%b*1000+%%c') do for /f %%m in ('echo %%WHATAP_MAX%%') do if %%v gtr %%m (set \"WHATAP_MAX=%%v\" & set \"WHATAP_JAR=%%f\")"
+        );
+        assert_eq!(lines[1], "set WHATAP_HOME=C:\\whatap");
+        assert_eq!(
+            lines[8],
+            "  set JAVA_OPTS=%JAVA_OPTS% -javaagent:%WHATAP_HOME%\\%WHATAP_JAR%"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("/on")),
+            "name order is gone"
         );
     }
 

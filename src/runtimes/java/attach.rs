@@ -193,6 +193,54 @@ impl Jvm {
     }
 }
 
+/// WhaTap tracer jars loaded into a running JVM without being on its command line: an agent
+/// attached to it (attach.sh, `install --attach`) stays open in `/proc/PID/fd` (its jar is on
+/// the system class path from then on) and, on JDK 8, mapped in `/proc/PID/maps`. Canonical
+/// paths, sorted, each once; none when /proc cannot be read (another user's JVM, not root).
+pub fn open_tracer_jars(pid: u32) -> Vec<PathBuf> {
+    open_tracer_jars_in(Path::new("/proc"), pid)
+}
+
+fn open_tracer_jars_in(proc_root: &Path, pid: u32) -> Vec<PathBuf> {
+    let dir = proc_root.join(pid.to_string());
+    let mut found: Vec<PathBuf> = fs::read_dir(dir.join("fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter_map(|fd| fs::read_link(fd.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(maps) = fs::read_to_string(dir.join("maps")) {
+        found.extend(
+            maps.lines()
+                .filter_map(|l| l.find(" /").map(|at| PathBuf::from(l[at + 1..].trim_end()))),
+        );
+    }
+    // A jar deleted since (an uninstall) still runs in the JVM: the kernel marks it so.
+    let found =
+        found.into_iter().map(
+            |p| match p.to_str().and_then(|s| s.strip_suffix(" (deleted)")) {
+                Some(live) => PathBuf::from(live),
+                None => p,
+            },
+        );
+    let mut jars: Vec<PathBuf> = found
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_tracer_file)
+        })
+        .collect();
+    jars.sort();
+    jars.dedup();
+    jars
+}
+
+/// A WhaTap agent jar by its file name (`whatap.agent.tracer-2.2.33.jar`, `whatap.agent.jar`).
+fn is_tracer_file(name: &str) -> bool {
+    name.starts_with("whatap.agent") && name.ends_with(".jar")
+}
+
 /// Is the process an IBM J9 / OpenJ9 JVM (its J9 libraries are mapped)?
 pub fn is_j9(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|maps| j9_maps(&maps))
@@ -325,6 +373,27 @@ mod tests {
         );
         assert!(parse_load_reply("101\n").is_err());
         assert!(parse_load_reply("0\ncom.sun.tools.attach.AgentLoadException: x\n").is_err());
+    }
+
+    #[test]
+    fn open_tracer_jars_come_from_fds_and_maps() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("7");
+        fs::create_dir_all(dir.join("fd")).unwrap();
+        let jar = root.path().join("whatap.agent.tracer-2.2.33.jar");
+        fs::write(&jar, b"PK").unwrap();
+        std::os::unix::fs::symlink(&jar, dir.join("fd/3")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", dir.join("fd/4")).unwrap();
+        fs::write(
+            dir.join("maps"),
+            "7f00-7f01 r--s 0 08:01 1 /w/whatap.agent.tracer-2.2.9.jar\n7f02-7f03 r-xp 0 08:01 2 /usr/lib/jvm/lib/libjava.so\n7f04-7f05 rw-p 0 0 0 \n",
+        )
+        .unwrap();
+        assert_eq!(
+            open_tracer_jars_in(root.path(), 7),
+            [jar, PathBuf::from("/w/whatap.agent.tracer-2.2.9.jar")]
+        );
+        assert!(open_tracer_jars_in(root.path(), 8).is_empty());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! `detect`'s report, doctor's shared checks (block, jar, whatap.conf, the live JVM).
 
 pub mod agent;
+
+pub use crate::doctor::logs::logs_in;
 pub mod attach;
 pub mod doctor;
 
@@ -29,12 +31,29 @@ pub trait JavaServer {
     fn process(&self) -> Option<&Process>;
     /// What `whatap detect` reports besides the process and the agent state.
     fn describe(&self) -> Description;
+    /// Every file its start reads JVM options from, in the order it reads them (start script
+    /// -> conf -> setenv): where any `-javaagent` that reaches the JVM is set. Servers whose
+    /// options live in XML or properties scan those themselves and have no chain.
+    fn startup_chain(&self) -> agent::Chain {
+        Vec::new()
+    }
     /// The WHATAP blocks (or agent options) its startup files hold.
-    fn scan_blocks(&self) -> Vec<BlockScan>;
+    fn scan_blocks(&self) -> Vec<BlockScan> {
+        agent::scan_chain(&self.startup_chain())
+    }
     fn restart_hint(&self) -> String;
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan>;
-    /// Checks of its own beyond the shared Java ones (its logs, its rules).
+    /// Its own logs (server.log, catalina.out, SystemOut.log, ...): doctor reads them by
+    /// default, newest first (`logs_in` lists them).
+    fn log_files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    /// Checks of its own beyond the shared Java ones (its rules).
     fn inspect_more(&self, _label: &str, _out: &mut Inspection) {}
+    /// The safe fix it offers for a finding, whatever the evidence came from.
+    fn remedy_for(&self, _id: &str) -> Option<crate::doctor::Remedy> {
+        None
+    }
     /// The flags that pick it again, where home and base do not (Spring Boot: its unit).
     fn selection(&self) -> Option<TargetSettings> {
         None
@@ -97,9 +116,15 @@ impl<T: JavaServer> Runtime for T {
         let mut out = doctor::inspect(&doctor::JavaTarget {
             label: label.clone(),
             blocks: self.scan_blocks(),
+            settings: agent::agent_settings(&self.startup_chain()),
             process: self.process(),
             restart: self.restart_hint(),
         });
+        out.logs.extend(
+            crate::doctor::logs::newest_first(self.log_files())
+                .into_iter()
+                .map(|log| (label.clone(), log)),
+        );
         self.inspect_more(&label, &mut out);
         out
     }
@@ -107,6 +132,38 @@ impl<T: JavaServer> Runtime for T {
     fn selection(&self) -> TargetSettings {
         JavaServer::selection(self).unwrap_or_else(|| default_selection(self))
     }
+
+    fn remedy_for(&self, id: &str) -> Option<crate::doctor::Remedy> {
+        JavaServer::remedy_for(self, id)
+    }
+}
+
+/// The servers of a domain that get the agent: the `--server` names (each must be one of
+/// `all`), else every server but the admin server (which gets it only when it is alone).
+pub fn chosen_servers(
+    all: &[String],
+    admin: Option<&str>,
+    wanted: &[String],
+) -> Result<Vec<String>> {
+    if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
+        return Err(Error::usage(
+            msg!("server-unknown", server = unknown, servers = all.join(", ")),
+            msg!("server-unknown-hint"),
+        ));
+    }
+    if !wanted.is_empty() {
+        return Ok(wanted.to_vec());
+    }
+    let managed: Vec<String> = all
+        .iter()
+        .filter(|s| Some(s.as_str()) != admin)
+        .cloned()
+        .collect();
+    Ok(if managed.is_empty() {
+        all.to_vec()
+    } else {
+        managed
+    })
 }
 
 /// What a server's resolve says when the target flags point at something else.

@@ -9,12 +9,13 @@ use crate::detect::process::{self, Process};
 use crate::detect::{Host, files_in};
 use crate::doctor::{Fact, Inspection, Remedy};
 use crate::edit::marker::{self, InsertAt, MarkerStyle};
+use crate::edit::xml::{self, Element, Insertion};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical;
 use crate::plan::{Validation, edits, target};
 use crate::runtimes::instance::{Entry, InstallPlan, JAVA_SELECTORS, boxed};
-use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan, FoundBlock};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
@@ -63,6 +64,16 @@ impl Mode {
     }
 }
 
+/// Where `--method` puts the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The mode's conf file (run.conf, standalone.conf, domain.conf): the JVM its script starts.
+    Conf(Mode),
+    /// `<jvm-options>` of every `<jvm>` in the host controller's host.xml: the managed servers
+    /// of a domain (domain.conf reaches only the process and host controllers).
+    HostXml,
+}
+
 #[derive(Debug, Clone)]
 pub struct Jboss {
     pub home: PathBuf,
@@ -100,6 +111,45 @@ impl Jboss {
         files
     }
 
+    /// The start script of a mode: standalone.sh, domain.sh, AS 5's run.sh (`.bat` on Windows).
+    fn start_script(&self, mode: Mode) -> (PathBuf, MarkerStyle) {
+        let stem = match (self.flavor, mode) {
+            (Flavor::Legacy, _) => "run",
+            (_, Mode::Standalone) => "standalone",
+            (_, Mode::Domain) => "domain",
+        };
+        if self.windows {
+            (self.bin(&format!("{stem}.bat")), MarkerStyle::Bat)
+        } else {
+            (self.bin(&format!("{stem}.sh")), MarkerStyle::Shell)
+        }
+    }
+
+    /// What a mode's start reads JVM options from: its script (where the guide puts its
+    /// block), then the conf it sources. The PowerShell twin is another start, not this one.
+    fn chain(&self, mode: Mode) -> agent::Chain {
+        let mut chain = vec![self.start_script(mode)];
+        chain.extend(self.conf_files(mode).into_iter().take(1));
+        chain
+    }
+
+    /// The host controller's host.xml: `--host-config` on its command line, else host.xml.
+    fn host_xml(&self) -> PathBuf {
+        let args = self
+            .process
+            .as_ref()
+            .map(|p| p.args.as_slice())
+            .unwrap_or_default();
+        let named = args.iter().enumerate().find_map(|(i, a)| {
+            a.strip_prefix("--host-config=")
+                .map(str::to_string)
+                .or_else(|| (a == "--host-config").then(|| args.get(i + 1).cloned())?)
+        });
+        self.home
+            .join("domain/configuration")
+            .join(named.unwrap_or_else(|| "host.xml".to_string()))
+    }
+
     /// Every conf file of every mode (for doctor and the second-agent check).
     fn all_conf_files(&self) -> Vec<(PathBuf, MarkerStyle)> {
         let mut files = self.conf_files(Mode::Standalone);
@@ -109,13 +159,14 @@ impl Jboss {
         files
     }
 
-    /// The `--method` chosen (default: the mode it runs in) and its ledger name.
-    fn method(&self, value: Option<&str>) -> Result<(Mode, &'static str)> {
+    /// The `--method` chosen (default: standalone.conf, or host.xml for a domain) and its
+    /// ledger name.
+    fn method(&self, value: Option<&str>) -> Result<(Method, &'static str)> {
         match self.flavor {
             Flavor::Legacy => java::method(
-                &[("run-conf", Mode::Standalone), ("run-conf", Mode::Domain)],
+                &[("run-conf", Method::Conf(Mode::Standalone))],
                 value,
-                self.mode,
+                Method::Conf(Mode::Standalone),
                 |other| {
                     Error::usage(
                         msg!("jboss-method-legacy", method = other),
@@ -124,9 +175,16 @@ impl Jboss {
                 },
             ),
             Flavor::Modular => java::method(
-                &[("standalone", Mode::Standalone), ("domain", Mode::Domain)],
+                &[
+                    ("standalone", Method::Conf(Mode::Standalone)),
+                    ("domain", Method::Conf(Mode::Domain)),
+                    ("host-xml", Method::HostXml),
+                ],
                 value,
-                self.mode,
+                match self.mode {
+                    Mode::Standalone => Method::Conf(Mode::Standalone),
+                    Mode::Domain => Method::HostXml,
+                },
                 |other| {
                     Error::usage(
                         msg!("jboss-method", method = other),
@@ -632,6 +690,155 @@ impl Jboss {
     }
 }
 
+/// The `-javaagent` and `-D` options as `<option value="..."/>` tags in every host-level
+/// `<jvm>` of host.xml (`<jvms>`), and `whatap` joined to an existing
+/// `-Djboss.modules.system.pkgs` option (else one more option). A `<jvm>` already holding
+/// exactly ours is left alone; another WhaTap agent there is a refusal.
+pub fn host_xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
+    let all = xml::elements(content).map_err(|e| {
+        Error::refused(
+            msg!("xml-not-well-formed", file = "host.xml", error = e),
+            msg!("xml-not-well-formed-hint", runtime = "JBoss"),
+        )
+    })?;
+    let jvms: Vec<&Element> = all
+        .iter()
+        .filter(|e| e.name == "jvm" && e.ancestors.last().is_some_and(|a| a == "jvms"))
+        .collect();
+    if jvms.is_empty() {
+        return Err(Error::refused(
+            msg!("jboss-host-xml-no-jvm"),
+            msg!("jboss-host-xml-no-jvm-hint"),
+        ));
+    }
+    let value_of = |e: &Element| {
+        xml::attribute_value(content, e, "value").map(|span| {
+            (
+                String::from_utf8_lossy(&content[span.clone()]).into_owned(),
+                span,
+            )
+        })
+    };
+    let mut insertions = Vec::new();
+    for jvm in jvms {
+        let jvm_options = xml::children(&all, jvm, "jvm-options").into_iter().next();
+        let existing: Vec<(&Element, String, std::ops::Range<usize>)> = jvm_options
+            .map(|o| xml::children(&all, o, "option"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| value_of(e).map(|(v, span)| (e, v, span)))
+            .collect();
+        let values: Vec<&str> = existing.iter().map(|(_, v, _)| v.as_str()).collect();
+        if let Some(agent) = values.iter().find(|v| {
+            v.strip_prefix("-javaagent:")
+                .is_some_and(process::is_whatap_agent)
+        }) {
+            if options.split_whitespace().all(|o| values.contains(&o)) {
+                continue;
+            }
+            return Err(Error::refused(
+                msg!("jboss-host-xml-agent-present", current = agent),
+                msg!("agent-present-hint"),
+            ));
+        }
+        let mut new: Vec<String> = options.split_whitespace().map(str::to_string).collect();
+        match existing
+            .iter()
+            .rfind(|(_, v, _)| v.starts_with(&format!("-D{PKGS}=")))
+        {
+            Some((_, value, span)) if !pkgs_has_whatap(&value[PKGS.len() + 3..]) => insertions
+                .push(Insertion {
+                    at: span.end,
+                    text: ",whatap".to_string(),
+                    replace: 0,
+                }),
+            Some(_) => {}
+            None => new.push(format!("-D{PKGS}=whatap")),
+        }
+        let tags: Vec<String> = new
+            .iter()
+            .map(|o| format!("<option value=\"{}\"/>", xml::escape(o)))
+            .collect();
+        insertions.push(match (jvm_options, existing.last()) {
+            (Some(_), Some((last, _, _))) => xml::siblings_after(content, last, &tags),
+            (Some(parent), None) => xml::first_children(content, parent, &tags),
+            (None, _) => {
+                // A <jvm-options> of its own, one level under the <jvm> (expanded if `<jvm/>`).
+                let (indent, step) = xml::indentation(content, jvm);
+                let eol = xml::newline(content);
+                let inner: String = tags
+                    .iter()
+                    .map(|t| format!("{eol}{indent}{step}{step}{t}"))
+                    .collect();
+                let block = format!("<jvm-options>{inner}{eol}{indent}{step}</jvm-options>");
+                xml::first_children(content, jvm, &[block])
+            }
+        });
+    }
+    Ok(insertions)
+}
+
+impl Jboss {
+    /// The WhaTap `-javaagent` options host.xml gives the managed servers, as found blocks.
+    fn host_xml_agents(&self) -> Vec<BlockScan> {
+        if self.flavor != Flavor::Modular {
+            return Vec::new();
+        }
+        let file = self.host_xml();
+        let Ok(content) = crate::plan::target::peek(&file) else {
+            return Vec::new();
+        };
+        let Ok(all) = xml::elements(&content) else {
+            return Vec::new();
+        };
+        all.iter()
+            .filter(|e| e.name == "option")
+            .filter_map(|e| {
+                let span = xml::attribute_value(&content, e, "value")?;
+                let value = String::from_utf8_lossy(&content[span]).into_owned();
+                value
+                    .strip_prefix("-javaagent:")
+                    .is_some_and(process::is_whatap_agent)
+                    .then(|| {
+                        Ok(FoundBlock {
+                            file: file.clone(),
+                            line: content[..e.start].iter().filter(|&&b| b == b'\n').count() + 1,
+                            inner: vec![value],
+                        })
+                    })
+            })
+            .collect()
+    }
+
+    /// `--method host-xml`: the managed servers of a domain get the agent from host.xml.
+    fn plan_host_xml(
+        &self,
+        settings: &InstallSettings,
+        dist: Option<&Path>,
+        method: &str,
+    ) -> Result<InstallPlan> {
+        let file = self.host_xml();
+        let (_, options, roots, mut plan) =
+            agent::fixed_agent_plan(settings, dist, &self.home, self.owner())?;
+        plan.edits.push(edits::splice(
+            &file,
+            &roots,
+            &settings.recorded,
+            |content| host_xml_insertions(content, &options),
+            Validation::Xml,
+        )?);
+        Ok(InstallPlan {
+            plan,
+            method: method.to_string(),
+            next_steps: vec![msg!(
+                "jboss-host-xml-restart",
+                script = self.start_script(Mode::Domain).0.display()
+            )],
+            warnings: Vec::new(),
+        })
+    }
+}
+
 impl JavaServer for Jboss {
     const KIND: RuntimeKind = RuntimeKind::Jboss;
 
@@ -661,21 +868,24 @@ impl JavaServer for Jboss {
         }
     }
 
+    fn startup_chain(&self) -> agent::Chain {
+        self.chain(self.mode)
+    }
+
+    /// Every start script and conf of every mode, and the agent options in host.xml.
     fn scan_blocks(&self) -> Vec<BlockScan> {
-        self.all_conf_files()
-            .into_iter()
-            .flat_map(|(file, style)| agent::scan_blocks(&[file], style))
-            .collect()
+        let mut files = vec![self.start_script(Mode::Standalone)];
+        if self.flavor == Flavor::Modular {
+            files.push(self.start_script(Mode::Domain));
+        }
+        files.extend(self.all_conf_files());
+        let mut found = agent::scan_chain(&files);
+        found.extend(self.host_xml_agents());
+        found
     }
 
     fn restart_hint(&self) -> String {
-        let script = match (self.flavor, self.mode) {
-            (Flavor::Legacy, _) => "run",
-            (_, Mode::Standalone) => "standalone",
-            (_, Mode::Domain) => "domain",
-        };
-        let ext = if self.windows { "bat" } else { "sh" };
-        let how = format!("{}", self.bin(&format!("{script}.{ext}")).display());
+        let how = self.start_script(self.mode).0.display().to_string();
         match &self.process {
             Some(p) => msg!("runtime-restart", runtime = "JBoss", pid = p.pid, how = how),
             None => msg!("runtime-start", runtime = "JBoss", how = how),
@@ -683,20 +893,19 @@ impl JavaServer for Jboss {
     }
 
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
-        let (mode, method_name) = self.method(settings.method.as_deref())?;
+        let (method, method_name) = self.method(settings.method.as_deref())?;
+        let mode = match method {
+            Method::Conf(mode) => mode,
+            Method::HostXml => return self.plan_host_xml(settings, dist, method_name),
+        };
         let files = self.conf_files(mode);
         let (script, style) = files[0].clone();
         let modular = self.flavor == Flavor::Modular;
         let spec = AgentSpec::resolve(settings, dist, &self.home.join("whatap"), style)?;
-        let same_style: Vec<PathBuf> = self
-            .all_conf_files()
-            .into_iter()
-            .filter(|(_, s)| *s == style)
-            .map(|(f, _)| f)
-            .collect();
+        let chain = self.chain(mode);
         let install = BlockInstall {
             script,
-            startup_files: &same_style,
+            chain: &chain,
             style,
             // run.conf and standalone.conf set JAVA_OPTS only when it is empty: ours goes after.
             at: InsertAt::End,
@@ -728,8 +937,7 @@ impl JavaServer for Jboss {
                     msg!("jboss-latest-jar-ps1-hint"),
                 ));
             }
-            let stray =
-                agent::stray_agent_lines(std::slice::from_ref(ps1), MarkerStyle::Shell, ps1)?;
+            let stray = agent::stray_agent_lines(&[(ps1.clone(), MarkerStyle::Shell)], ps1)?;
             if !stray.is_empty() {
                 return Err(Error::refused(
                     msg!("agent-set-in", places = stray.join("; ")),
@@ -751,7 +959,7 @@ impl JavaServer for Jboss {
         if self.windows {
             warnings.push(msg!("jboss-windows-tree"));
         }
-        if mode == Mode::Domain {
+        if mode == Mode::Domain && modular {
             warnings.push(msg!("jboss-domain-mode"));
         }
         Ok(InstallPlan {
@@ -760,6 +968,17 @@ impl JavaServer for Jboss {
             next_steps: vec![self.restart_hint()],
             warnings,
         })
+    }
+
+    fn log_files(&self) -> Vec<PathBuf> {
+        self.server_logs()
+    }
+
+    /// AS 5's MBeanServerBuilder fix, also when the error came from a `--log`.
+    fn remedy_for(&self, id: &str) -> Option<Remedy> {
+        (id == "jboss-mbeanserver" && self.flavor == Flavor::Legacy)
+            .then(|| self.mbeanserver_remedy())
+            .flatten()
     }
 
     fn inspect_more(&self, label: &str, out: &mut Inspection) {

@@ -307,8 +307,20 @@ impl JavaServer for Jetty {
         }
     }
 
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), MarkerStyle::Shell)
+    fn startup_chain(&self) -> agent::Chain {
+        self.startup_files()
+            .into_iter()
+            .map(|f| (f, MarkerStyle::Shell))
+            .collect()
+    }
+
+    /// `$JETTY_BASE/logs` (`yyyy_mm_dd.jetty.log`, `jetty.out`), Debian's `/var/log/jettyN`.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.base.join("logs")];
+        if let (Some(_), Some(n)) = (self.debian_default(), self.home.file_name()) {
+            dirs.push(Path::new("/var/log").join(n));
+        }
+        java::logs_in(&dirs, |n| n.ends_with(".log") || n.ends_with(".out"))
     }
 
     fn restart_hint(&self) -> String {
@@ -359,7 +371,7 @@ impl JavaServer for Jetty {
             }
             Method::StartIni => (self.start_ini(), InsertAt::End),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let default_dir = self
             .debian_default()
             .and_then(|d| d.parent().map(Path::to_path_buf));
@@ -367,7 +379,7 @@ impl JavaServer for Jetty {
         dirs.extend(default_dir.as_deref());
         let install = BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style: MarkerStyle::Shell,
             at,
             dirs: &dirs,

@@ -200,9 +200,15 @@ fn child_text(content: &[u8], all: &[Element], parent: &Element, name: &str) -> 
         .unwrap_or_default()
 }
 
-/// JEUS 7/8: a `<jvm-option>` after the last one of each server. Servers whose options already
-/// hold exactly ours are left alone; a different WhaTap agent there is a refusal.
-pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
+/// JEUS 7/8: a `<jvm-option>` after the last one of each chosen server (`--server`, else
+/// every server but the admin server: `<admin-server-name>`, by default `adminServer`).
+/// Servers whose options already hold exactly ours are left alone; a different WhaTap agent
+/// there is a refusal. Returns the insertions and the servers chosen.
+pub fn domain_insertions(
+    content: &[u8],
+    option: &str,
+    wanted: &[String],
+) -> Result<(Vec<Insertion>, Vec<String>)> {
     let all = xml::elements(content).map_err(|e| bad_xml(&e))?;
     let mut insertions = Vec::new();
     let servers: Vec<&Element> = all
@@ -215,8 +221,20 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
             msg!("jeus-no-servers-hint"),
         ));
     }
-    for server in servers {
-        let name = child_text(content, &all, server, "name");
+    let admin = all
+        .iter()
+        .find(|e| e.name == "admin-server-name")
+        .map(|e| String::from_utf8_lossy(e.text(content)).trim().to_string())
+        .unwrap_or_else(|| "adminServer".to_string());
+    let names: Vec<String> = servers
+        .iter()
+        .map(|s| child_text(content, &all, s, "name"))
+        .collect();
+    let chosen = java::chosen_servers(&names, Some(&admin), wanted)?;
+    for (server, name) in servers.into_iter().zip(names) {
+        if !chosen.contains(&name) {
+            continue;
+        }
         let Some(config) = xml::children(&all, server, "jvm-config").into_iter().next() else {
             return Err(Error::refused(
                 msg!("jeus-no-jvm-config", server = name),
@@ -232,10 +250,14 @@ pub fn domain_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>>
         }
         insertions.push(match options.last() {
             Some(last) => xml::sibling_after(content, last, "jvm-option", option),
-            None => xml::first_child(content, config, "jvm-option", option),
+            None => xml::first_children(
+                content,
+                config,
+                &[format!("<jvm-option>{}</jvm-option>", xml::escape(option))],
+            ),
         });
     }
-    Ok(insertions)
+    Ok((insertions, chosen))
 }
 
 /// JEUS 6: the options appended to each engine container's `<command-option>`.
@@ -279,6 +301,7 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
                 insertions.push(Insertion {
                     at: command.open_end + trimmed,
                     text: format!(" {}", xml::escape(option)),
+                    replace: 0,
                 });
             }
             None => {
@@ -370,6 +393,21 @@ impl JavaServer for Jeus {
         self.scan()
     }
 
+    /// JEUS 7/8: `domains/<d>/servers/*/logs/JeusServer*.log`; JEUS 6: `logs/<node>/`.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let dir = match self.generation {
+            Generation::Domain => self
+                .config
+                .parent()
+                .and_then(Path::parent)
+                .map(|d| d.join("servers/*/logs")),
+            Generation::Main => Some(self.home.join("logs/*")),
+        };
+        java::logs_in(&dir.into_iter().collect::<Vec<_>>(), |n| {
+            n.starts_with("JeusServer") && n.ends_with(".log")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let how = match self.generation {
             Generation::Domain => msg!("jeus-restart-servers"),
@@ -389,15 +427,26 @@ impl JavaServer for Jeus {
         let (_, option, roots, mut plan) =
             agent::fixed_agent_plan(settings, dist, &self.home, owner)?;
         let generation = self.generation;
+        let mut chosen = Vec::new();
         plan.edits.push(edits::splice(
             &self.config,
             &roots,
+            &settings.recorded,
             |content| match generation {
-                Generation::Domain => domain_insertions(content, &option),
+                Generation::Domain => {
+                    let (insertions, servers) =
+                        domain_insertions(content, &option, &settings.target.servers)?;
+                    chosen = servers;
+                    Ok(insertions)
+                }
                 Generation::Main => main_insertions(content, &option),
             },
             Validation::Xml,
         )?);
+        let mut warnings = Vec::new();
+        if !chosen.is_empty() {
+            warnings.push(msg!("servers-chosen", servers = chosen.join(", ")));
+        }
         Ok(InstallPlan {
             plan,
             method: match generation {
@@ -406,7 +455,7 @@ impl JavaServer for Jeus {
             }
             .to_string(),
             next_steps: vec![self.restart_hint()],
-            warnings: Vec::new(),
+            warnings,
         })
     }
 }
@@ -418,18 +467,20 @@ mod tests {
     #[test]
     fn a_jvm_option_per_server_after_the_last_one() {
         let doc = b"<domain>\n\t<servers>\n\t\t<server>\n\t\t\t<name>a</name>\n\t\t\t<jvm-config>\n\t\t\t\t<jvm-option>-Xmx1g</jvm-option>\n\t\t\t</jvm-config>\n\t\t</server>\n\t\t<server>\n\t\t\t<name>b</name>\n\t\t\t<jvm-config>\n\t\t\t</jvm-config>\n\t\t</server>\n\t</servers>\n</domain>\n";
-        let insertions = domain_insertions(doc, "-javaagent:/w/whatap.agent.tracer-1.jar").unwrap();
+        let (insertions, _) =
+            domain_insertions(doc, "-javaagent:/w/whatap.agent.tracer-1.jar", &[]).unwrap();
         let out = xml::splice(doc, &insertions);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("<jvm-option>-Xmx1g</jvm-option>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n"), "{text}");
         assert!(text.contains("<jvm-config>\n\t\t\t\t<jvm-option>-javaagent:/w/whatap.agent.tracer-1.jar</jvm-option>\n\t\t\t</jvm-config>"), "{text}");
         // Installed again: nothing more.
         assert!(
-            domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar")
+            domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-1.jar", &[])
                 .unwrap()
+                .0
                 .is_empty()
         );
-        assert!(domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-2.jar").is_err());
+        assert!(domain_insertions(&out, "-javaagent:/w/whatap.agent.tracer-2.jar", &[]).is_err());
     }
 
     #[test]

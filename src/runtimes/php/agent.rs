@@ -22,6 +22,8 @@ pub const DEFAULT_HOME: &str = "/usr/whatap/php";
 pub const SERVICE_SCRIPT: &str = "/etc/init.d/whatap-php";
 const SERVICE_UNIT: &str = "/etc/systemd/system/whatap-php.service";
 const UNIT_NAME: &str = "whatap-php.service";
+/// By absolute path: a plan never finds a program through PATH.
+const SYSTEMCTL: &str = "/bin/systemctl";
 const PIDFILE: &str = "/run/whatap-php.pid";
 /// The first comment line of both our service files: what tells ours from the package's.
 const OURS: &str = "# Written by `whatap install --runtime php`";
@@ -142,11 +144,11 @@ pub fn plan(
         });
     } else {
         out.start = vec![
-            RunStep::new("systemctl", &["daemon-reload"]),
-            RunStep::new("systemctl", &["enable", "--now", UNIT_NAME]),
+            RunStep::new(SYSTEMCTL, &["daemon-reload"]),
+            RunStep::new(SYSTEMCTL, &["enable", "--now", UNIT_NAME]),
         ];
         plan.undo.push(Undo::Run {
-            step: RunStep::new("systemctl", &["disable", "--now", UNIT_NAME]).best_effort(),
+            step: RunStep::new(SYSTEMCTL, &["disable", "--now", UNIT_NAME]).best_effort(),
         });
     }
     plan.edits.push(edit);

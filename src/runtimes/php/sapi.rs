@@ -638,7 +638,8 @@ pub fn find_binaries(host: &Host) -> Vec<PathBuf> {
     let mut seen = Vec::new();
     let mut found = Vec::new();
     for path in candidates {
-        if !executable(&path) {
+        // Root runs only a PHP that root owns and no one else can replace (PATH included).
+        if !executable(&path) || !crate::apply::atomic::may_run(&path) {
             continue;
         }
         let real = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());

@@ -3,11 +3,13 @@
 
 use crate::detect::Host;
 use crate::detect::process::{self, Process};
+use crate::detect::systemd::{UNIT_DIRS, unit_name};
 use crate::edit::wrap;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::target::canonical_lenient;
 use crate::runtimes::instance::AgentState;
+use crate::runtimes::systemd::{DROPIN_NAME, dropin_dir};
 use crate::settings::TargetSettings;
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,34 +17,6 @@ use std::path::{Path, PathBuf};
 
 /// The native agent process `whatap-start-agent` starts (cwd = WHATAP_HOME).
 pub const AGENT_PROCESS: &str = "whatap_python";
-/// Where systemd looks for units, most specific first.
-pub const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
-/// Our drop-in's name in `<unit>.d/`.
-pub const DROPIN_NAME: &str = "whatap.conf";
-
-/// `app` -> `app.service`; a name with a suffix is kept.
-pub fn unit_name(unit: &str) -> String {
-    if unit.contains('.') {
-        unit.to_string()
-    } else {
-        format!("{unit}.service")
-    }
-}
-
-/// Where install puts the drop-in for `--unit`: beside a unit file given as a path, else in
-/// /etc/systemd/system.
-pub fn dropin_dir(unit: &str) -> PathBuf {
-    if unit.contains('/') {
-        PathBuf::from(format!("{unit}.d"))
-    } else {
-        Path::new(UNIT_DIRS[0]).join(format!("{}.d", unit_name(unit)))
-    }
-}
 
 /// A running Python app process (the master, not its workers).
 #[derive(Debug, Clone)]
@@ -91,38 +65,6 @@ pub struct PythonApp {
     pub app: Option<AppProcess>,
     /// PIDs of `whatap_python` agents running from this WHATAP_HOME.
     pub agents: Vec<u32>,
-}
-
-fn read_environ(pid: u32) -> BTreeMap<String, String> {
-    let Ok(raw) = fs::read(format!("/proc/{pid}/environ")) else {
-        return BTreeMap::new();
-    };
-    process::parse_cmdline(&raw)
-        .into_iter()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-fn parent_pid(pid: u32) -> Option<u32> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-/// `.../system.slice/app.service` in `/proc/PID/cgroup` names the unit.
-fn cgroup_unit(pid: u32) -> Option<String> {
-    let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    cgroup.lines().find_map(|line| {
-        line.rsplit('/')
-            .next()
-            .filter(|u| u.ends_with(".service") && !u.starts_with("user@"))
-            .map(str::to_string)
-    })
 }
 
 /// Where supervisord reads its configuration when not given `-c`.
@@ -228,7 +170,7 @@ fn same_command(command: &str, argv: &[String]) -> bool {
 
 /// The supervisor program that started `p`: found through its parent supervisord's config.
 fn supervisor_program(p: &Process) -> Option<(PathBuf, String)> {
-    let parent = process::read(&process::proc_root(), parent_pid(p.pid)?)?;
+    let parent = process::read(&process::proc_root(), process::parent_pid(p.pid)?)?;
     if !parent
         .args
         .iter()
@@ -284,7 +226,7 @@ fn ini_environ(args: &[String], cwd: Option<&Path>) -> BTreeMap<String, String> 
 fn app_process(p: &Process) -> Option<AppProcess> {
     let server = wrap::server_of_argv(&p.args)?;
     let cwd = fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
-    let mut environ = read_environ(p.pid);
+    let mut environ = process::environ(p.pid);
     if server == "uwsgi" && !environ.is_empty() {
         environ.extend(ini_environ(&p.args, cwd.as_deref()));
     }
@@ -292,7 +234,7 @@ fn app_process(p: &Process) -> Option<AppProcess> {
         server,
         environ,
         cwd,
-        unit: cgroup_unit(p.pid),
+        unit: crate::detect::systemd::unit_of(p.pid),
         supervisor: supervisor_program(p),
         process: p.clone(),
     })
@@ -332,7 +274,7 @@ fn build(whatap_home: PathBuf, app: Option<AppProcess>, host: &Host) -> PythonAp
 pub fn detect(host: &Host) -> Vec<PythonApp> {
     let apps: Vec<AppProcess> = host.processes.iter().filter_map(app_process).collect();
     let masters = apps.iter().filter(|a| {
-        let parent = parent_pid(a.process.pid);
+        let parent = process::parent_pid(a.process.pid);
         !apps
             .iter()
             .any(|other| Some(other.process.pid) == parent && other.process.args == a.process.args)
@@ -347,19 +289,7 @@ pub fn detect(host: &Host) -> Vec<PythonApp> {
     found
 }
 
-pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
-    if path.is_absolute() {
-        return Ok(path.to_path_buf());
-    }
-    std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .map_err(|e| {
-            Error::usage(
-                format!("{flag} {}: {e}", path.display()),
-                msg!("python-absolute-hint"),
-            )
-        })
-}
+pub use crate::plan::target::absolute;
 
 /// The WHATAP_HOME the flags name: `--home`, or install's `--whatap-home` (the same directory).
 fn named_home(target: &TargetSettings) -> Result<Option<&PathBuf>> {

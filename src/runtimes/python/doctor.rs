@@ -272,12 +272,6 @@ mod tests {
             ("[2026-11-27  00:42:38] : WA000 - WHATAP AGENT START!", None),
             ("2026/11/27 00:42:38 [WA001-01] Start agent ", None),
         ];
-        for (line, rule) in cases {
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).unwrap();
-            let hits = crate::doctor::logs::scan_file(file.path(), None).unwrap();
-            let found: Vec<&str> = hits.iter().map(|h| h.rule).collect();
-            assert_eq!(found, rule.into_iter().collect::<Vec<_>>(), "{line}");
-        }
+        crate::doctor::logs::assert_rules_of_lines(&cases);
     }
 }

@@ -2,9 +2,7 @@
 //! wrapped with `whatap-start-agent` (a systemd drop-in, a supervisor `command =`, a start
 //! script), and whatap-python installed into the app's own interpreter with its `-m pip`.
 
-use super::app::{
-    AGENT_PROCESS, AppProcess, DROPIN_NAME, PythonApp, UNIT_DIRS, absolute, dropin_dir, unit_name,
-};
+use super::app::{AGENT_PROCESS, AppProcess, PythonApp, absolute};
 use super::embedded::{self, ConfKind};
 use crate::detect::process;
 use crate::edit::conf;
@@ -16,6 +14,7 @@ use crate::plan::target::canonical_lenient;
 use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
+use crate::runtimes::systemd::{UnitFiles, unit_files};
 use crate::settings::InstallSettings;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -104,70 +103,6 @@ enum WrapTarget {
     Unit(UnitFiles),
     /// Nothing we can edit: print the command.
     Print,
-}
-
-struct UnitFiles {
-    name: String,
-    dropin: PathBuf,
-    /// Unit file then drop-ins, in the order systemd reads them (ours left out).
-    sources: Vec<(PathBuf, Vec<u8>)>,
-}
-
-fn unit_files(unit: &str) -> Result<UnitFiles> {
-    let dropin_dir = dropin_dir(unit);
-    let unit_file = if unit.contains('/') {
-        PathBuf::from(unit)
-    } else {
-        let name = unit_name(unit);
-        UNIT_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(&name))
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Error::usage(
-                    msg!(
-                        "python-unit-missing",
-                        unit = unit,
-                        dirs = UNIT_DIRS.join(", ")
-                    ),
-                    msg!("python-unit-missing-hint"),
-                )
-            })?
-    };
-    let name = unit_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let main = crate::plan::target::peek(&unit_file).map_err(|e| {
-        Error::usage(
-            format!("--unit {}: {e}", unit_file.display()),
-            msg!("python-unit-unreadable-hint"),
-        )
-    })?;
-    let mut sources = vec![(unit_file, main)];
-    let mut dropins: Vec<PathBuf> = UNIT_DIRS
-        .iter()
-        .map(|d| Path::new(d).join(format!("{name}.d")))
-        .chain([dropin_dir.clone()])
-        .filter_map(|d| fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "conf")
-                && p.file_name().is_some_and(|n| n != DROPIN_NAME)
-        })
-        .collect();
-    dropins.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-    dropins.dedup();
-    for path in dropins {
-        if let Ok(bytes) = crate::plan::target::peek(&path) {
-            sources.push((path, bytes));
-        }
-    }
-    Ok(UnitFiles {
-        name,
-        dropin: dropin_dir.join(DROPIN_NAME),
-        sources,
-    })
 }
 
 fn check_value(flag: &str, value: &str) -> Result<()> {

@@ -205,6 +205,7 @@ pub fn properties_insertions(content: &[u8], options: &str) -> Result<Vec<Insert
         return Ok(vec![Insertion {
             at,
             text: format!(" {options}"),
+            replace: 0,
         }]);
     }
     let eol = xml::newline(content);
@@ -217,6 +218,7 @@ pub fn properties_insertions(content: &[u8], options: &str) -> Result<Vec<Insert
     Ok(vec![Insertion {
         at: content.len(),
         text,
+        replace: 0,
     }])
 }
 
@@ -255,20 +257,14 @@ pub fn xml_insertions(content: &[u8], options: &str) -> Result<Vec<Insertion>> {
             ));
         }
         // One option per <jvm-arg>: Resin passes each element as one argument.
-        let after = args.last().copied();
-        for option in options.split_whitespace() {
-            let insertion = match after {
-                Some(last) => xml::sibling_after(content, last, "jvm-arg", option),
-                None => xml::first_child(content, default, "jvm-arg", option),
-            };
-            // Later options follow the one just inserted: same place, text appended.
-            match insertions.last_mut() {
-                Some(Insertion { at, text }) if *at == insertion.at => {
-                    text.push_str(&insertion.text)
-                }
-                _ => insertions.push(insertion),
-            }
-        }
+        let tags: Vec<String> = options
+            .split_whitespace()
+            .map(|o| format!("<jvm-arg>{}</jvm-arg>", xml::escape(o)))
+            .collect();
+        insertions.push(match args.last() {
+            Some(last) => xml::siblings_after(content, last, &tags),
+            None => xml::first_children(content, default, &tags),
+        });
     }
     Ok(insertions)
 }
@@ -292,6 +288,13 @@ impl JavaServer for Resin {
         self.scan()
     }
 
+    /// `log/jvm-<server>.log`: the server JVM's stdout, where the agent prints.
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.home.join("log")], |n| {
+            n.starts_with("jvm-") && n.ends_with(".log")
+        })
+    }
+
     fn restart_hint(&self) -> String {
         let how = format!("{}/bin/resin.sh restart", self.home.display());
         match &self.process {
@@ -312,12 +315,14 @@ impl JavaServer for Resin {
             Method::Properties => edits::splice(
                 &self.properties(),
                 &roots,
+                &settings.recorded,
                 |c| properties_insertions(c, &options),
                 Validation::None,
             )?,
             Method::Xml => edits::splice(
                 &self.xml(),
                 &roots,
+                &settings.recorded,
                 |c| xml_insertions(c, &options),
                 Validation::Xml,
             )?,

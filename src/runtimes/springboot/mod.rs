@@ -1,22 +1,23 @@
 //! Spring Boot and any plain `java -jar app.jar`. No server config to edit: the agent goes into
 //! JAVA_TOOL_OPTIONS, which every HotSpot JVM reads whatever the command line looks like —
 //! through a systemd drop-in (`<unit>.d/whatap.conf`, the unit found from /proc/PID/cgroup or
-//! given with `--unit`), or at the top of the start script given with `--start-script`. A
-//! JAVA_TOOL_OPTIONS the application already has is kept: ours is appended to it.
+//! given with `--unit`), or right before the java command of the start script given with
+//! `--start-script`. A JAVA_TOOL_OPTIONS the application already has (its unit and drop-ins,
+//! else its environment) is kept: ours is appended to it.
 
-use crate::detect::Host;
-use crate::detect::process::Process;
+use crate::detect::process::{self, Process};
+use crate::detect::{Host, systemd};
 use crate::edit::marker::{InsertAt, MarkerStyle};
+use crate::edit::unit;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::plan::{Plan, edits, target};
 use crate::runtimes::instance::{Entry, InstallPlan, Selector, boxed};
-use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall, BlockScan};
+use crate::runtimes::java::agent::{self, AgentSpec, BlockInstall};
 use crate::runtimes::java::{self, Description, JavaServer};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub const ENTRY: Entry = Entry {
@@ -79,24 +80,82 @@ pub fn app_jar(args: &[String]) -> Option<PathBuf> {
     None
 }
 
-/// The systemd service a process runs in, from its /proc/PID/cgroup text.
-pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
-    cgroup.lines().find_map(|line| {
-        let path = line.rsplit(':').next()?;
-        path.split('/')
-            .rev()
-            .find(|part| part.ends_with(".service"))
-            .map(str::to_string)
-    })
+/// The line (0-based) that runs the JVM in a start script, and where a block must go to reach
+/// it: right before the command (before its first line when continued with `\`), so it comes
+/// after every assignment that would drop it. None when no line runs `java`.
+pub fn java_command_line(content: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(content);
+    let lines: Vec<&str> = text.lines().collect();
+    let continued = |i: usize| i > 0 && lines[i - 1].trim_end().ends_with('\\');
+    let at = (0..lines.len()).find(|&i| !continued(i) && runs_java(lines[i]))?;
+    let mut start = at;
+    while continued(start) {
+        start -= 1;
+    }
+    Some(start)
 }
 
-/// A variable's value in a NUL-separated /proc/PID/environ.
-fn environ_value(environ: &[u8], name: &str) -> Option<String> {
-    let prefix = format!("{name}=");
-    environ
-        .split(|&b| b == 0)
-        .map(String::from_utf8_lossy)
-        .find_map(|kv| kv.strip_prefix(&prefix).map(str::to_string))
+/// Does a shell line run the JVM: its command word (after `exec`, `nohup`, `env`, `VAR=value`
+/// prefixes) is `java`, a path ending in `/java`, or `$JAVA`-like?
+fn runs_java(line: &str) -> bool {
+    let line = line.trim_start();
+    if line.starts_with('#') {
+        return false;
+    }
+    let words = line
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''));
+    for word in words {
+        if matches!(
+            word,
+            "exec" | "nohup" | "env" | "setsid" | "then" | "do" | "else"
+        ) || (word.contains('=') && !word.starts_with('-') && !word.starts_with('$'))
+        {
+            continue;
+        }
+        let name = word.rsplit('/').next().unwrap_or(word);
+        return name == "java"
+            || matches!(
+                word.trim_start_matches('$')
+                    .trim_matches(|c| c == '{' || c == '}'),
+                "JAVA" | "JAVACMD" | "JAVA_CMD" | "JAVA_EXE" | "JAVA_BIN"
+            );
+    }
+    false
+}
+
+/// The unit's own `JAVA_TOOL_OPTIONS`: its file and drop-ins read the way systemd does
+/// (the unit, then `<unit>.d/*.conf` by name, later `Environment=` wins, an empty one resets),
+/// from every unit directory. `skip` is our own drop-in. The second value is a drop-in that
+/// sorts after ours and sets it (it would drop ours).
+pub fn unit_tool_options(
+    unit: &str,
+    dirs: &[PathBuf],
+    skip: &Path,
+) -> (Option<String>, Option<PathBuf>) {
+    let files: Vec<PathBuf> = systemd::unit_files(unit, dirs)
+        .into_iter()
+        .filter(|f| f != skip)
+        .collect();
+    let ours = skip.file_name();
+    let mut value = None;
+    let mut after_ours = None;
+    for setting in unit::list(&systemd::read(&files), "Environment") {
+        let drop_in = setting
+            .file
+            .parent()
+            .is_some_and(|d| d.ends_with(format!("{unit}.d")));
+        let later = drop_in && setting.file.file_name() > ours;
+        for assignment in unit::words(&setting.value) {
+            if let Some(v) = assignment.strip_prefix(&format!("{TOOL_OPTIONS}=")) {
+                value = Some(v.to_string());
+                if later {
+                    after_ours = Some(setting.file.clone());
+                }
+            }
+        }
+    }
+    (value.filter(|v| !v.trim().is_empty()), after_ours)
 }
 
 impl SpringBoot {
@@ -116,18 +175,49 @@ impl SpringBoot {
         }
     }
 
-    /// The JAVA_TOOL_OPTIONS the application runs with now (its environment), to keep.
-    fn current_tool_options(&self) -> Option<String> {
-        let process = self.process.as_ref()?;
-        let environ = fs::read(format!("/proc/{}/environ", process.pid)).ok()?;
-        environ_value(&environ, TOOL_OPTIONS).filter(|v| !v.trim().is_empty())
+    /// The JAVA_TOOL_OPTIONS the application gets without us, to keep: what its unit and
+    /// drop-ins set, else what it runs with now (its environment). Refused when a drop-in
+    /// read after ours sets it (it would drop the agent).
+    fn current_tool_options(&self) -> Result<Option<String>> {
+        if let (Place::Unit { unit, systemd_dir }, Some(ours)) = (&self.place, self.drop_in()) {
+            let dirs = systemd::search_dirs(systemd_dir);
+            let (value, later) = unit_tool_options(unit, &dirs, &ours);
+            if let Some(file) = later {
+                return Err(Error::refused(
+                    msg!(
+                        "springboot-drop-in-later",
+                        path = file.display(),
+                        variable = TOOL_OPTIONS
+                    ),
+                    msg!("springboot-drop-in-later-hint"),
+                ));
+            }
+            if value.is_some() {
+                return Ok(value);
+            }
+        }
+        let Some(process) = self.process.as_ref() else {
+            return Ok(None);
+        };
+        // What an earlier install added (the app runs with it since) is not the app's own.
+        let own = process::environ(process.pid).get(TOOL_OPTIONS).map(|v| {
+            v.split_whitespace()
+                .filter(|w| {
+                    !w.starts_with("-Dwhatap.")
+                        && !w
+                            .strip_prefix("-javaagent:")
+                            .is_some_and(crate::detect::process::is_whatap_agent)
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        Ok(own.filter(|v| !v.trim().is_empty()))
     }
 }
 
 pub fn from_process(p: &Process, systemd_dir: &Path) -> Option<SpringBoot> {
     let jar = app_jar(&p.args)?;
-    let cgroup = fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
-    let unit = unit_from_cgroup(&cgroup)?;
+    let unit = systemd::unit_of(p.pid)?;
     Some(SpringBoot {
         place: Place::Unit {
             unit,
@@ -219,11 +309,7 @@ fn normalize_unit(unit: &str) -> Result<String> {
             msg!("springboot-bad-unit-hint"),
         ));
     }
-    Ok(if unit.ends_with(".service") {
-        unit.to_string()
-    } else {
-        format!("{unit}.service")
-    })
+    Ok(systemd::unit_name(unit))
 }
 
 /// The drop-in: JAVA_TOOL_OPTIONS with what the service already has, then the agent. systemd
@@ -282,8 +368,11 @@ impl JavaServer for SpringBoot {
         }
     }
 
-    fn scan_blocks(&self) -> Vec<BlockScan> {
-        agent::scan_blocks(&self.files(), MarkerStyle::Shell)
+    fn startup_chain(&self) -> agent::Chain {
+        self.files()
+            .into_iter()
+            .map(|f| (f, MarkerStyle::Shell))
+            .collect()
     }
 
     fn restart_hint(&self) -> String {
@@ -329,9 +418,15 @@ impl JavaServer for SpringBoot {
                 let drop_in = self.drop_in().expect("unit place");
                 let dir = drop_in.parent().expect("drop-in dir").to_path_buf();
                 let roots = target::owned_roots(&[&dir]);
-                let text = drop_in_text(self.current_tool_options().as_deref(), &agent)?;
+                let text = drop_in_text(self.current_tool_options()?.as_deref(), &agent)?;
                 let file = target::read(&drop_in, &roots)?;
-                if let Some(content) = &file.content {
+                // Our own drop-in from an earlier install is replaced (other options); a
+                // file someone else wrote there is not.
+                let ours = settings
+                    .recorded
+                    .iter()
+                    .any(|(p, o)| *p == file.real && *o == crate::plan::Ownership::Whole);
+                if let Some(content) = file.content.as_ref().filter(|_| !ours) {
                     if content != text.as_bytes() {
                         return Err(Error::refused(
                             msg!("springboot-drop-in-exists", path = drop_in.display()),
@@ -352,14 +447,22 @@ impl JavaServer for SpringBoot {
             }
             Place::Script(script) => {
                 let dir = script.parent().unwrap_or(Path::new("/"));
+                let content = target::peek(script).map_err(|e| Error::io(script, e))?;
+                let Some(java_line) = java_command_line(&content) else {
+                    return Err(Error::refused(
+                        msg!("springboot-script-no-java", path = script.display()),
+                        msg!("springboot-script-no-java-hint"),
+                    ));
+                };
                 let spec =
                     AgentSpec::resolve(settings, dist, &dir.join("whatap"), MarkerStyle::Shell)?;
-                let files = vec![script.clone()];
+                let chain = vec![(script.clone(), MarkerStyle::Shell)];
                 let install = BlockInstall {
                     script: script.clone(),
-                    startup_files: &files,
+                    chain: &chain,
                     style: MarkerStyle::Shell,
-                    at: InsertAt::AfterHeader,
+                    // Right before the java command: after anything that resets the variable.
+                    at: InsertAt::BeforeLine(java_line),
                     dirs: &[dir],
                     owner,
                     shell: true,
@@ -443,18 +546,15 @@ mod tests {
     }
 
     #[test]
-    fn unit_from_cgroup_v1_and_v2() {
+    fn the_java_command_line_of_a_script() {
+        let script = b"#!/bin/sh\nJAVA=/opt/jdk/bin/java\nif [ -n \"$X\" ]; then\n  nohup env A=1 \"$JAVA\" \\\n    -jar app.jar &\nfi\n";
+        assert_eq!(java_command_line(script), Some(3));
         assert_eq!(
-            unit_from_cgroup("0::/system.slice/orders.service\n").as_deref(),
-            Some("orders.service")
+            java_command_line(b"exec /usr/bin/java -jar a.jar\n"),
+            Some(0)
         );
         assert_eq!(
-            unit_from_cgroup("12:pids:/\n1:name=systemd:/system.slice/app@2.service\n").as_deref(),
-            Some("app@2.service")
-        );
-        assert_eq!(unit_from_cgroup("0::/\n"), None);
-        assert_eq!(
-            unit_from_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
+            java_command_line(b"# java -jar a.jar\nexec ./run.sh\n"),
             None
         );
     }
@@ -466,10 +566,6 @@ mod tests {
             "Environment=\"JAVA_TOOL_OPTIONS=-Dfile.encoding=UTF-8 -javaagent:/w/a.jar\"\n"
         ));
         assert!(drop_in_text(Some("-Dx=\"y\""), "-javaagent:/w/a.jar").is_err());
-        assert_eq!(
-            environ_value(b"A=1\0JAVA_TOOL_OPTIONS=-Dq=1\0", TOOL_OPTIONS).as_deref(),
-            Some("-Dq=1")
-        );
         assert_eq!(normalize_unit("orders").unwrap(), "orders.service");
         assert!(normalize_unit("../etc").is_err());
     }

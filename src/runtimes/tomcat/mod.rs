@@ -3,7 +3,6 @@
 
 use crate::detect::Host;
 use crate::detect::process::Process;
-use crate::doctor::Inspection;
 use crate::edit::marker::{InsertAt, MarkerStyle};
 use crate::error::{Error, Result};
 use crate::msg;
@@ -82,16 +81,6 @@ impl Tomcat {
         } else {
             in_base
         }
-    }
-
-    /// Every file catalina.sh reads options from, in the order it reads them.
-    pub fn startup_files(&self) -> Vec<PathBuf> {
-        let mut files = vec![self.catalina_script(), self.script(&self.base, "setenv")];
-        let home_setenv = self.script(&self.home, "setenv");
-        if !files.contains(&home_setenv) {
-            files.push(home_setenv);
-        }
-        files
     }
 
     /// The user the JVM runs as: the live process, else the owner of `logs/`, else the base.
@@ -317,9 +306,12 @@ impl JavaServer for Tomcat {
         }
     }
 
-    /// Every WHATAP block in the startup files, or why one is broken.
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), self.style)
+    /// catalina.sh, then the one setenv it sources (the base's, else the home's).
+    fn startup_chain(&self) -> agent::Chain {
+        vec![
+            (self.catalina_script(), self.style),
+            (self.setenv_script(), self.style),
+        ]
     }
 
     fn restart_hint(&self) -> String {
@@ -344,10 +336,10 @@ impl JavaServer for Tomcat {
             Method::Setenv => self.setenv_script(),
             Method::Catalina => self.catalina_script(),
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let install = agent::BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style,
             at: match method {
                 Method::Setenv => InsertAt::End,
@@ -371,6 +363,15 @@ impl JavaServer for Tomcat {
         if style == MarkerStyle::Bat {
             warnings.push(crate::msg!("tomcat-windows-tree"));
         }
+        // catalina.sh belongs to the home: every base started from it gets this base's jar.
+        if method == Method::Catalina && self.base != self.home {
+            warnings.push(crate::msg!(
+                "tomcat-catalina-shared",
+                home = self.home.display(),
+                jar = spec.jar().display(),
+                base = self.base.display()
+            ));
+        }
         let next_steps = vec![restart_hint(self)];
         Ok(InstallPlan {
             plan,
@@ -380,10 +381,10 @@ impl JavaServer for Tomcat {
         })
     }
 
-    fn inspect_more(&self, label: &str, out: &mut Inspection) {
-        let catalina_out = self.base.join("logs/catalina.out");
-        if catalina_out.is_file() {
-            out.logs.push((label.to_string(), catalina_out));
-        }
+    /// catalina.out and the dated catalina.YYYY-MM-DD.log files.
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.base.join("logs")], |n| {
+            n == "catalina.out" || (n.starts_with("catalina.") && n.ends_with(".log"))
+        })
     }
 }

@@ -33,11 +33,15 @@ const MAIN: &str = "weblogic.Server";
 pub enum Method {
     StartWebLogic,
     SetDomainEnv,
+    /// `bin/setUserOverrides.sh`, which setDomainEnv sources (12.1.2+): Oracle's place for a
+    /// domain's own options, kept across domain upgrades and pack/unpack.
+    SetUserOverrides,
 }
 
 const METHODS: &[(&str, Method)] = &[
     ("start-weblogic", Method::StartWebLogic),
     ("set-domain-env", Method::SetDomainEnv),
+    ("set-user-overrides", Method::SetUserOverrides),
 ];
 
 #[derive(Debug, Clone)]
@@ -59,7 +63,36 @@ impl Weblogic {
     }
 
     fn startup_files(&self) -> Vec<PathBuf> {
-        vec![self.script("setDomainEnv"), self.script("startWebLogic")]
+        vec![
+            self.script("startWebLogic"),
+            self.script("setDomainEnv"),
+            self.script("setUserOverrides"),
+        ]
+    }
+
+    /// The servers config.xml names, and its admin server (`AdminServer` when it says none).
+    fn servers(&self) -> (Vec<String>, String) {
+        let file = self.domain.join("config/config.xml");
+        let content = crate::plan::target::peek(&file).unwrap_or_default();
+        let all = crate::edit::xml::elements(&content).unwrap_or_default();
+        let text = |e: &crate::edit::xml::Element| {
+            String::from_utf8_lossy(e.text(&content)).trim().to_string()
+        };
+        let names = all
+            .iter()
+            .filter(|e| e.name == "server" && e.ancestors.len() == 1)
+            .filter_map(|s| {
+                crate::edit::xml::children(&all, s, "name")
+                    .first()
+                    .map(|n| text(n))
+            })
+            .collect();
+        let admin = all
+            .iter()
+            .find(|e| e.name == "admin-server-name")
+            .map(text)
+            .unwrap_or_else(|| "AdminServer".to_string());
+        (names, admin)
     }
 }
 
@@ -157,8 +190,18 @@ impl JavaServer for Weblogic {
         Description::home(&self.domain)
     }
 
-    fn scan_blocks(&self) -> Vec<agent::BlockScan> {
-        agent::scan_blocks(&self.startup_files(), self.style)
+    fn startup_chain(&self) -> agent::Chain {
+        self.startup_files()
+            .into_iter()
+            .map(|f| (f, self.style))
+            .collect()
+    }
+
+    /// `servers/*/logs/`: each server's log and its stdout (`.out`, where the agent prints).
+    fn log_files(&self) -> Vec<PathBuf> {
+        java::logs_in(&[self.domain.join("servers/*/logs")], |n| {
+            n.ends_with(".log") || n.ends_with(".out")
+        })
     }
 
     fn restart_hint(&self) -> String {
@@ -190,6 +233,20 @@ impl JavaServer for Weblogic {
             },
         )?;
         let spec = AgentSpec::resolve(settings, dist, &self.domain.join("whatap"), self.style)?;
+        // Which servers: --server, else the managed ones (every server when the domain has
+        // only its admin server); SERVER_NAME tells them apart when the scripts run.
+        let (mut names, admin) = self.servers();
+        if !names.contains(&admin) {
+            names.push(admin.clone());
+        }
+        let chosen = java::chosen_servers(&names, Some(&admin), &settings.target.servers)?;
+        let guard = (chosen.len() < names.len()).then(|| chosen.join("|"));
+        if guard.is_some() && self.style == MarkerStyle::Bat {
+            return Err(Error::usage(
+                msg!("weblogic-servers-cmd"),
+                msg!("weblogic-servers-cmd-hint"),
+            ));
+        }
         let (script, at) = match method {
             Method::StartWebLogic => {
                 let script = self.script("startWebLogic");
@@ -198,11 +255,23 @@ impl JavaServer for Weblogic {
                 (script, after_set_domain_env(&content))
             }
             Method::SetDomainEnv => (self.script("setDomainEnv"), InsertAt::End),
+            Method::SetUserOverrides => {
+                let env = self.script("setDomainEnv");
+                let sources = crate::plan::target::peek(&env)
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("setUserOverrides"));
+                if !sources {
+                    return Err(Error::refused(
+                        msg!("weblogic-no-user-overrides", path = env.display()),
+                        msg!("weblogic-no-user-overrides-hint"),
+                    ));
+                }
+                (self.script("setUserOverrides"), InsertAt::End)
+            }
         };
-        let startup_files = self.startup_files();
+        let chain = self.startup_chain();
         let install = BlockInstall {
             script,
-            startup_files: &startup_files,
+            chain: &chain,
             style: self.style,
             at,
             dirs: &[&self.domain],
@@ -213,20 +282,32 @@ impl JavaServer for Weblogic {
             shell: self.style == MarkerStyle::Shell,
         };
         let plan = agent::plan_block_install(&install, &spec, settings, dist, |spec| {
-            agent::agent_block(
+            let mut lines = agent::agent_block(
                 self.style,
                 "JAVA_OPTIONS",
                 &spec.whatap_home,
                 &spec.jar_name,
                 settings.latest_jar,
                 &spec.options,
-            )
+            )?;
+            if let (Some(servers), Some(last)) = (&guard, lines.last_mut()) {
+                *last = format!("case \"${{SERVER_NAME}}\" in {servers}) {last} ;; esac");
+            }
+            Ok(lines)
         })?;
+        let mut warnings = vec![msg!("servers-chosen", servers = chosen.join(", "))];
+        // Node Manager starts servers without the scripts unless StartScriptEnabled=true.
+        let nm = self.domain.join("nodemanager/nodemanager.properties");
+        if crate::plan::target::peek(&nm)
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("StartScriptEnabled=false"))
+        {
+            warnings.push(msg!("weblogic-node-manager", path = nm.display()));
+        }
         Ok(InstallPlan {
             plan,
             method: method_name.to_string(),
             next_steps: vec![self.restart_hint()],
-            warnings: Vec::new(),
+            warnings,
         })
     }
 }

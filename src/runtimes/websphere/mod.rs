@@ -163,6 +163,10 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
         .and_then(|b| b.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let mut ws = build(profile, server.as_deref(), None)?;
+    // --server: those application servers of the profile (each must be one).
+    let names: Vec<String> = ws.servers.iter().map(|s| s.name.clone()).collect();
+    let chosen = java::chosen_servers(&names, None, &target.servers)?;
+    ws.servers.retain(|s| chosen.contains(&s.name));
     ws.process =
         java::running(host, from_process, |w| w.profile == ws.profile).and_then(|w| w.process);
     Ok(ws)
@@ -208,6 +212,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
             vec![Insertion {
                 at: tag_end,
                 text: format!(" genericJvmArguments=\"{}\"", xml::escape(&value)),
+                replace: 0,
             }],
             Some(value),
         ));
@@ -236,6 +241,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
                 inside.push(Insertion {
                     at: end,
                     text: ",whatap".to_string(),
+                    replace: 0,
                 });
             }
         }
@@ -247,6 +253,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
             inside.push(Insertion {
                 at: end,
                 text: ",whatap.*".to_string(),
+                replace: 0,
             });
         }
     }
@@ -257,6 +264,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
     inside.push(Insertion {
         at: current.trim_end().len(),
         text: added,
+        replace: 0,
     });
     let value = String::from_utf8_lossy(&xml::splice(current.as_bytes(), &inside)).into_owned();
     let insertions = inside
@@ -264,6 +272,7 @@ pub fn jvm_insertions(content: &[u8], agent: &str) -> Result<(Vec<Insertion>, Op
         .map(|i| Insertion {
             at: span.start + i.at,
             text: xml::escape(&i.text),
+            replace: 0,
         })
         .collect();
     Ok((insertions, Some(value)))
@@ -292,6 +301,7 @@ pub fn policy_insertions(content: &[u8], whatap_home: &Path) -> Vec<Insertion> {
     vec![Insertion {
         at: content.len(),
         text,
+        replace: 0,
     }]
 }
 
@@ -358,13 +368,33 @@ impl JavaServer for Websphere {
         self.scan()
     }
 
+    /// `logs/<server>/SystemOut.log` and `SystemErr.log` of each server.
+    fn log_files(&self) -> Vec<PathBuf> {
+        let dirs: Vec<PathBuf> = self
+            .servers
+            .iter()
+            .map(|s| self.profile.join("logs").join(&s.name))
+            .collect();
+        java::logs_in(&dirs, |n| {
+            n.starts_with("SystemOut") || n.starts_with("SystemErr")
+        })
+    }
+
     fn restart_hint(&self) -> String {
-        let names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
-        msg!(
-            "websphere-restart",
-            servers = names.join(", "),
-            profile = self.profile.display()
-        )
+        let commands: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| {
+                let bin = self.profile.join("bin");
+                format!(
+                    "{stop} {name} && {start} {name}",
+                    stop = bin.join("stopServer.sh").display(),
+                    start = bin.join("startServer.sh").display(),
+                    name = s.name
+                )
+            })
+            .collect();
+        msg!("websphere-restart", commands = commands.join("; "))
     }
 
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
@@ -386,6 +416,7 @@ impl JavaServer for Websphere {
             plan.edits.push(edits::splice(
                 &server.xml,
                 &roots,
+                &settings.recorded,
                 |content| {
                     let (insertions, new_value) = jvm_insertions(content, &agent)?;
                     value = new_value;
@@ -402,12 +433,26 @@ impl JavaServer for Websphere {
             }
         }
         let mut warnings = Vec::new();
+        // A managed node: the deployment manager owns the master configuration and the next
+        // node synchronization puts its server.xml back over this one.
+        for server in &self.servers {
+            let node = server.xml.parent().and_then(Path::parent);
+            if node.is_some_and(|servers| servers.join("nodeagent").is_dir()) {
+                warnings.push(msg!(
+                    "websphere-node-sync",
+                    server = server.name,
+                    node = server.node,
+                    cell = server.cell
+                ));
+            }
+        }
         let policy = self.profile.join("properties/server.policy");
         if policy.is_file() {
             let home = spec.whatap_home.clone();
             plan.edits.push(edits::splice(
                 &policy,
                 &roots,
+                &settings.recorded,
                 |content| Ok(policy_insertions(content, &home)),
                 Validation::None,
             )?);

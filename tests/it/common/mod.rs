@@ -2,14 +2,19 @@
 
 pub mod host;
 pub mod http;
+pub mod node;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub const LICENSE: &str = "x41pl22ek7jhv-z43cebasdv4il7-z62p3l35fj5502";
 pub const LICENSE_TAIL: &str = "5502";
@@ -37,6 +42,32 @@ pub fn whatap(state: &Path) -> Command {
         .env("LANG", "C")
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// The binary as a `std::process::Command` (to spawn runs side by side, to kill one): the same
+/// environment as `whatap`, no stdin, output discarded unless the caller pipes it.
+pub fn whatap_process(state: &Path, args: &[String]) -> process::Command {
+    let mut cmd = process::Command::new(env!("CARGO_BIN_EXE_whatap"));
+    cmd.args(args)
+        .env("WHATAP_STATE_DIR", state)
+        .env_remove("WHATAP_LICENSE")
+        .env_remove("WHATAP_HOST")
+        .env_remove("WHATAP_LANG")
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .stdin(process::Stdio::null())
+        .stdout(process::Stdio::null())
+        .stderr(process::Stdio::null());
+    cmd
+}
+
+/// The ledger of `state` must hold no license key (only hashes; the backups hold bytes).
+pub fn assert_no_license_in_ledger(state: &Path) {
+    let ledger = fs::read_to_string(state.join("ledger.json")).unwrap_or_default();
+    assert!(
+        !ledger.contains(LICENSE),
+        "the ledger holds the license: {ledger}"
+    );
 }
 
 pub fn copy_tree(from: &Path, to: &Path) {
@@ -70,6 +101,22 @@ pub fn product_fixture(product: &str, name: &str) -> (tempfile::TempDir, PathBuf
     let home = dir.path().join(name);
     copy_tree(&repo().join("fixtures").join(product).join(name), &home);
     (dir, home)
+}
+
+/// The tomcat9 fixture with a WhaTap home of its own (`<tmp>/agent`) whose whatap.conf holds
+/// `conf`: (temp dir, home, whatap.conf, install args with `--whatap-home`).
+pub fn fixture_with_whatap_conf(conf: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Vec<String>) {
+    let (dir, home) = fixture("tomcat9");
+    let whatap_home = dir.path().join("agent");
+    fs::create_dir_all(&whatap_home).unwrap();
+    let path = whatap_home.join("whatap.conf");
+    fs::write(&path, conf).unwrap();
+    let args = with_flag(
+        install_args(&home),
+        "--whatap-home",
+        &whatap_home.display().to_string(),
+    );
+    (dir, home, path, args)
 }
 
 /// A stand-in `java` that prints each argument on its own line: proves the command line a
@@ -156,38 +203,60 @@ pub fn tree_mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
 pub fn stub_jar() -> PathBuf {
     static JAR: OnceLock<PathBuf> = OnceLock::new();
     JAR.get_or_init(|| {
-        // The directory name changes with the manifest, so an old build is never reused.
-        let out = repo().join("target/stub-agent-2");
-        fs::create_dir_all(&out).unwrap();
-        let jar = out.join("whatap.agent.tracer-0.0.1.jar");
-        let lock = fs::File::create(out.join(".lock")).unwrap();
-        // SAFETY: flock on our own descriptor; released when `lock` drops.
-        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        if !jar.exists() {
-            let build = tempfile::tempdir_in(&out).unwrap();
-            let src = repo().join("tests/stub-agent/WhatapStub.java");
-            run(process::Command::new("javac")
-                .args(["--release", "11", "-d"])
-                .arg(build.path())
-                .arg(&src));
-            fs::write(
-                build.path().join("MANIFEST.MF"),
-                "Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n",
-            )
-            .unwrap();
-            let tmp_jar = build.path().join("stub.jar");
-            run(process::Command::new("jar")
-                .arg("cfm")
-                .arg(&tmp_jar)
-                .arg(build.path().join("MANIFEST.MF"))
-                .arg("-C")
-                .arg(build.path())
-                .arg("WhatapStub.class"));
-            fs::rename(&tmp_jar, &jar).unwrap();
-        }
-        jar
+        built_jar(
+            "whatap.agent.tracer-0.0.1.jar",
+            "WhatapStub",
+            Some("Premain-Class: WhatapStub\nAgent-Class: WhatapStub\nMain-Class: WhatapStub\n"),
+        )
     })
     .clone()
+}
+
+/// `IdleMain` (tests/stub-agent/IdleMain.java) in a jar of its own, for a JVM's class path:
+/// the agent's classes then come only from the agent jar, as the real tracer's do (doctor
+/// finds an attached agent by its jar open in the JVM).
+pub fn stub_app_jar() -> PathBuf {
+    static JAR: OnceLock<PathBuf> = OnceLock::new();
+    JAR.get_or_init(|| built_jar("stub-app.jar", "IdleMain", None))
+        .clone()
+}
+
+/// `tests/stub-agent/<class>.java` compiled into `target/stub-agent-3/<name>` (with
+/// `manifest`), once: a file lock keeps parallel runs from building it twice.
+fn built_jar(name: &str, class: &str, manifest: Option<&str>) -> PathBuf {
+    // The directory name changes with the jars' contents, so an old build is never reused.
+    let out = repo().join("target/stub-agent-3");
+    fs::create_dir_all(&out).unwrap();
+    let jar = out.join(name);
+    let lock = fs::File::create(out.join(".lock")).unwrap();
+    // SAFETY: flock on our own descriptor; released when `lock` drops.
+    unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    if !jar.exists() {
+        let build = tempfile::tempdir_in(&out).unwrap();
+        run(process::Command::new("javac")
+            .args(["--release", "11", "-d"])
+            .arg(build.path())
+            .arg(repo().join(format!("tests/stub-agent/{class}.java"))));
+        let tmp_jar = build.path().join("built.jar");
+        let mut cmd = process::Command::new("jar");
+        match manifest {
+            Some(text) => {
+                fs::write(build.path().join("MANIFEST.MF"), text).unwrap();
+                cmd.arg("cfm")
+                    .arg(&tmp_jar)
+                    .arg(build.path().join("MANIFEST.MF"));
+            }
+            None => {
+                cmd.arg("cf").arg(&tmp_jar);
+            }
+        }
+        run(cmd
+            .arg("-C")
+            .arg(build.path())
+            .arg(format!("{class}.class")));
+        fs::rename(&tmp_jar, &jar).unwrap();
+    }
+    jar
 }
 
 fn run(cmd: &mut process::Command) {
@@ -205,6 +274,7 @@ pub fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
         .arg("--yes")
         .assert()
         .success();
+    assert_no_license_in_ledger(&state);
     (dir, home, state)
 }
 
@@ -319,8 +389,8 @@ impl Jvm {
         }
         cmd.args(options)
             .arg("-cp")
-            .arg(stub_jar())
-            .arg("WhatapStub");
+            .arg(stub_app_jar())
+            .arg("IdleMain");
         if tomcat_home.is_some() {
             cmd.args(["org.apache.catalina.startup.Bootstrap", "start"]);
         }
@@ -523,6 +593,7 @@ pub fn round_trip(
         .unwrap()
         .replace(&tmp.display().to_string(), "[TMP]");
     assert_ne!(tree_bytes(tree), before, "install changed nothing");
+    assert_no_license_in_ledger(&state);
     check();
     let again = whatap(&state)
         .args(install)
@@ -641,6 +712,34 @@ pub fn php_stub_archive() -> tempfile::TempDir {
     dir
 }
 
+/// A collector stand-in: accepts and counts connections, then drops them.
+pub fn collector() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+/// The response to `GET /` on a loopback port, None when nothing answers.
+pub fn http_get(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
 /// The stand-in for the proprietary whatap-php agent daemon (`whatap_php`), compiled with gcc
 /// from tests/php-agent once per `cargo test` run (a file lock serializes concurrent runs).
 pub fn php_stub_agent() -> PathBuf {
@@ -692,4 +791,25 @@ pub fn json_ok(cmd: &mut Command, what: &str) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     json(&out.stdout)
+}
+
+/// A document without the metadata that changes from run to run and host to host
+/// (`schema_version`, `whatap_version`, `host`, `generated_at`), for snapshots.
+pub fn without_metadata(doc: &serde_json::Value) -> serde_json::Value {
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        for key in ["schema_version", "whatap_version", "host", "generated_at"] {
+            map.remove(key);
+        }
+    }
+    doc
+}
+
+/// The string `key` of every item of the array `list` (hosts of a report, ids, ...).
+pub fn column(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_string())
+        .collect()
 }
