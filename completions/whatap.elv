@@ -34,30 +34,15 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand detect 'List the runtimes found on this host'
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand detect 'List the runtimes found on this host'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+            cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'whatap;detect'= {
-            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
-            cand --state-dir 'Ledger, backups and lock'
-            cand --lang 'Message language (default from LANG / LC_ALL)'
-            cand --json 'One JSON document on stdout; human text goes to stderr'
-            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
-            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
-            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
-            cand -v 'More detail'
-            cand --verbose 'More detail'
-            cand -q 'Only errors'
-            cand --quiet 'Only errors'
-            cand --no-color 'No colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
         }
         &'whatap;install'= {
             cand --runtime 'Runtime kind'
@@ -71,7 +56,9 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --whatap-home 'Where the agent jar and whatap.conf go (default: <base>/whatap); python: the app''s WHATAP_HOME, which also picks it for uninstall and doctor; php: where the whatap-php agent goes (default /usr/whatap/php)'
             cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
             cand --app-dir 'nodejs: the application''s directory (where its package.json is)'
-            cand --license 'Project access key'
+            cand --config 'Answers file (TOML): keys are the long flag names (`agent-jar = "/opt/x.jar"`, `set = ["profile_sql=true"]`); flags and environment variables win over it'
+            cand --license 'Project access key; `-` reads it from stdin (kept out of shell history and `ps`)'
+            cand --license-file 'A file holding the project access key (its first line)'
             cand --host 'Collector hosts, `/`-separated as in whatap.conf (commas accepted)'
             cand --agent-jar 'The whatap.agent.tracer-X.Y.Z.jar to install'
             cand --agent-archive 'The agent distribution: a directory, a .zip / .tar.gz, or an http(s) URL to download (Node.js: the npm tarball whatap-X.Y.Z.tgz, or a directory holding it)'
@@ -79,12 +66,13 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --name '-Dwhatap.name: application name pattern, e.g. {type}-{ip2}-{ip3}-{port}'
             cand --oname '-Dwhatap.oname: a fixed application name'
             cand --cypher-level 'whatap.conf cypher_level'
-            cand --set 'Any other whatap.conf key (repeatable)'
+            cand --set 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)'
             cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml'
             cand --python 'Python: the app''s interpreter, or its virtualenv directory'
             cand --app-name 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
             cand --app-process-name 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name'
             cand --sha256 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)'
+            cand --cacert 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy''s or an internal mirror''s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too'
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
@@ -146,6 +134,10 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --server 'JEUS, WebLogic, WebSphere: a server that gets the agent (repeatable; default: the managed servers, not the admin server)'
             cand --app-dir 'nodejs: the application''s directory (where its package.json is)'
             cand --log 'Also scan this log file (repeatable)'
+            cand --only 'Run only these checks (finding ids, comma-separated or repeated; see --list-rules)'
+            cand --skip 'Leave these checks out (finding ids, comma-separated or repeated)'
+            cand --fail-on 'Which findings make the exit code 1'
+            cand --bundle 'Also write a support archive for WhaTap support: reports, masked confs, our blocks, the ledger, log tails, JVM command lines, firewall rules, versions (no full license)'
             cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --state-dir 'Ledger, backups and lock'
             cand --lang 'Message language (default from LANG / LC_ALL)'
@@ -165,15 +157,47 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'whatap;report'= {
-            cand --html 'Also write the summary as one self-contained HTML page'
-            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+        &'whatap;detect'= {
             cand --state-dir 'Ledger, backups and lock'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
             cand --lang 'Message language (default from LANG / LC_ALL)'
-            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
             cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;report'= {
+            cand --html 'Also write the summary as one self-contained HTML page'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
+            cand -v 'More detail'
+            cand --verbose 'More detail'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-color 'No colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'whatap;history'= {
+            cand --output 'Also write the JSON document (the result, or the error) to FILE, atomically'
+            cand --state-dir 'Ledger, backups and lock'
+            cand --lang 'Message language (default from LANG / LC_ALL)'
+            cand -y 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --yes 'Assume yes; required for changes when stdin is not a TTY or CI=true'
+            cand --dry-run 'Build and show the plan (a unified diff of every file); change nothing'
+            cand --json 'One JSON document on stdout; human text goes to stderr'
             cand -v 'More detail'
             cand --verbose 'More detail'
             cand -q 'Only errors'
@@ -216,16 +240,15 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --help 'Print help'
         }
         &'whatap;help'= {
-            cand detect 'List the runtimes found on this host'
             cand install 'Detect -> plan -> show -> confirm -> apply -> verify'
             cand uninstall 'Reverse what install recorded'
             cand doctor 'Diagnose; exit 1 when any error-level finding'
+            cand detect 'List the runtimes found on this host'
             cand report 'Fleet summary of many `doctor --json` files: hosts x findings, what to look at first'
+            cand history 'The append-only log of every change this tool applied on this host'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff): `whatap man | man -l -`'
             cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'whatap;help;detect'= {
         }
         &'whatap;help;install'= {
         }
@@ -233,7 +256,11 @@ set edit:completion:arg-completer[whatap] = {|@words|
         }
         &'whatap;help;doctor'= {
         }
+        &'whatap;help;detect'= {
+        }
         &'whatap;help;report'= {
+        }
+        &'whatap;help;history'= {
         }
         &'whatap;help;completions'= {
         }

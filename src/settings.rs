@@ -7,9 +7,10 @@ use crate::cli::{self, Cli, RuntimeArg};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::runtimes::kind::RuntimeKind;
+use crate::ui::codeset::Codeset;
 use crate::ui::i18n::Lang;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/whatap";
 
@@ -22,14 +23,24 @@ pub struct Settings {
     pub output: Option<PathBuf>,
     pub state: StateDir,
     pub lang: Lang,
+    /// The terminal's character set: text for a person is written in it.
+    pub codeset: Codeset,
     pub quiet: bool,
     pub verbose: bool,
-    pub color: bool,
+    /// Colour, decided for each stream on its own: a report redirected to a file gets none
+    /// while the notes on the terminal keep theirs.
+    pub color: Colors,
     /// A person can answer prompts: stdin and stderr are terminals and CI is not set.
     pub interactive: bool,
     /// `install` may ask for what its flags lack: stdin and stdout are terminals, CI is not
     /// set, and neither --json nor --yes asks for no questions.
     pub wizard: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Colors {
+    pub stdout: bool,
+    pub stderr: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,6 +103,8 @@ pub struct InstallSettings {
     pub latest_jar: bool,
     pub sha256: Option<String>,
     pub offline: bool,
+    /// `--cacert`: an extra CA bundle (PEM) for downloads.
+    pub cacert: Option<PathBuf>,
     /// Load the agent into the running JVM after install (HotSpot attach).
     pub attach: bool,
     /// Only switch what is installed on or off; license and hosts are not needed then.
@@ -125,7 +138,7 @@ impl InstallSettings {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DoctorSettings {
     pub target: TargetSettings,
     pub network: bool,
@@ -133,6 +146,11 @@ pub struct DoctorSettings {
     pub logs: Vec<PathBuf>,
     pub full: bool,
     pub fix: bool,
+    /// `--only` / `--skip`, ids known to the catalog.
+    pub checks: crate::doctor::checks::Filter,
+    pub fail_on: cli::FailOn,
+    /// `--bundle FILE`, made absolute: where the support archive goes.
+    pub bundle: Option<PathBuf>,
 }
 
 /// `whatap report`: the documents to read and where the page goes.
@@ -146,6 +164,8 @@ pub struct ReportSettings {
 pub struct RawArgs {
     pub json: bool,
     pub command: String,
+    /// `--lang` as typed, read before clap parses (its `--help` is in that language).
+    pub lang: Option<cli::Lang>,
 }
 
 impl RawArgs {
@@ -162,6 +182,17 @@ impl RawArgs {
             .collect();
         RawArgs {
             json: args.iter().any(|a| a == "--json"),
+            lang: args
+                .iter()
+                .zip(args.iter().skip(1).map(Some).chain([None]))
+                .find_map(|(a, next)| match a.strip_prefix("--lang=") {
+                    Some(value) => Some(value),
+                    None if a == "--lang" => next.map(String::as_str),
+                    None => None,
+                })
+                .map(str::to_string)
+                .or_else(|| std::env::var("WHATAP_LANG").ok())
+                .and_then(|value| clap::ValueEnum::from_str(&value, true).ok()),
             command: args
                 .iter()
                 .find(|a| names.contains(a))
@@ -174,7 +205,14 @@ impl RawArgs {
 pub struct Environment {
     pub ci: bool,
     pub no_color: bool,
+    /// CLICOLOR_FORCE set (and not 0): colour even where no terminal is.
+    pub force_color: bool,
+    /// TERM=dumb or CLICOLOR=0: this terminal shows no colour.
+    pub dumb_terminal: bool,
+    /// The locale messages follow (LC_ALL, LC_MESSAGES, LANG).
     pub locale: Option<String>,
+    /// The locale the terminal's characters follow (LC_ALL, LC_CTYPE, LANG).
+    pub ctype_locale: Option<String>,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
     pub stdout_tty: bool,
@@ -186,8 +224,14 @@ impl Environment {
         Environment {
             ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
             no_color: var("NO_COLOR").is_some(),
+            force_color: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+            dumb_terminal: var("TERM").is_some_and(|t| t == "dumb")
+                || var("CLICOLOR").is_some_and(|v| v == "0"),
             locale: var("LC_ALL")
                 .or_else(|| var("LC_MESSAGES"))
+                .or_else(|| var("LANG")),
+            ctype_locale: var("LC_ALL")
+                .or_else(|| var("LC_CTYPE"))
                 .or_else(|| var("LANG")),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
@@ -196,14 +240,35 @@ impl Environment {
     }
 }
 
-/// `--lang`, else the locale (`ko*` is Korean), else English.
+/// Colour on a stream: never with --no-color or NO_COLOR, always with CLICOLOR_FORCE, else
+/// only when the stream is a terminal that shows colour.
+fn colors(no_color_flag: bool, env: &Environment) -> Colors {
+    let on = |tty: bool| {
+        !no_color_flag && !env.no_color && (env.force_color || (tty && !env.dumb_terminal))
+    };
+    Colors {
+        stdout: on(env.stdout_tty),
+        stderr: on(env.stderr_tty),
+    }
+}
+
+/// `--lang`, else the locale (`ko*` is Korean), else English; English too where the
+/// terminal's codeset cannot show Hangul.
 pub fn lang(flag: Option<cli::Lang>, env: &Environment) -> Lang {
-    match flag {
+    let wanted = match flag {
         Some(cli::Lang::Ko) => Lang::Ko,
         Some(cli::Lang::En) => Lang::En,
         None if env.locale.as_deref().is_some_and(|l| l.starts_with("ko")) => Lang::Ko,
         None => Lang::En,
+    };
+    match codeset(env).shows_hangul() {
+        true => wanted,
+        false => Lang::En,
     }
+}
+
+pub fn codeset(env: &Environment) -> Codeset {
+    Codeset::of_locale(env.ctype_locale.as_deref())
 }
 
 pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
@@ -220,9 +285,10 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
         )),
         lang: lang(g.lang, env),
+        codeset: codeset(env),
         quiet: g.quiet,
         verbose: g.verbose,
-        color: !g.no_color && !env.no_color && env.stderr_tty && !g.json,
+        color: colors(g.no_color, env),
         interactive: env.stdin_tty && env.stderr_tty && !env.ci,
         wizard: env.stdin_tty && env.stdout_tty && !env.ci && !g.json && !g.yes,
     }
@@ -270,6 +336,31 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
             msg!("log-missing-hint"),
         ));
     }
+    if let Some(dir) = args
+        .bundle
+        .clone()
+        .map(absolute)
+        .as_deref()
+        .and_then(Path::parent)
+    {
+        if !dir.is_dir() {
+            return Err(Error::usage(
+                msg!("bundle-dir-missing", path = dir.display()),
+                msg!("bundle-dir-missing-hint"),
+            ));
+        }
+    }
+    for (flag, ids) in [("--only", &args.only), ("--skip", &args.skip)] {
+        if let Some(unknown) = ids
+            .iter()
+            .find(|id| !crate::doctor::catalog::rules().iter().any(|r| r.id == **id))
+        {
+            return Err(Error::usage(
+                msg!("doctor-unknown-check", flag = flag, id = unknown),
+                msg!("doctor-unknown-check-hint"),
+            ));
+        }
+    }
     Ok(DoctorSettings {
         target: target(&args.target),
         network: !args.no_network,
@@ -277,6 +368,12 @@ pub fn doctor(args: &cli::DoctorArgs) -> Result<DoctorSettings> {
         logs: args.logs.clone(),
         full: args.full,
         fix: args.fix,
+        checks: crate::doctor::checks::Filter {
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        },
+        fail_on: args.fail_on,
+        bundle: args.bundle.clone().map(absolute),
     })
 }
 
@@ -304,11 +401,180 @@ pub fn report(args: &cli::ReportArgs) -> Result<ReportSettings> {
     }
     Ok(ReportSettings {
         files,
-        html: args
-            .html
-            .as_deref()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
+        html: args.html.clone().map(absolute),
     })
+}
+
+/// Where an install value came from; the stronger wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Unset,
+    AnswersFile,
+    Environment,
+    Flag,
+}
+
+/// The install flags as they count: flags > environment (clap read both) > the `--config`
+/// answers file > defaults, and the license read from `--license-file` or stdin
+/// (`--license -`). `matches` are the install subcommand's, to tell flags and environment
+/// from defaults.
+pub fn install_args(
+    args: &cli::InstallArgs,
+    matches: &clap::ArgMatches,
+) -> Result<cli::InstallArgs> {
+    let given = |id: &str| match matches.value_source(id) {
+        Some(clap::parser::ValueSource::CommandLine) => Source::Flag,
+        Some(clap::parser::ValueSource::EnvVariable) => Source::Environment,
+        _ => Source::Unset,
+    };
+    let mut merged = args.clone();
+    let answered = match &args.config {
+        Some(file) => answers(file, &mut merged, &given)?,
+        None => Vec::new(),
+    };
+    let source = |id: &str| match given(id) {
+        Source::Unset if answered.iter().any(|a| a == id) => Source::AnswersFile,
+        other => other,
+    };
+    let (key, file) = (source("license"), source("license_file"));
+    if key != Source::Unset && key == file {
+        return Err(Error::usage(
+            msg!("license-two-sources"),
+            msg!("license-two-sources-hint"),
+        ));
+    }
+    if file > key {
+        let path = merged.license_file.take().unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::usage(
+                msg!("license-file-unreadable", path = path.display(), error = e),
+                msg!("license-file-unreadable-hint"),
+            )
+        })?;
+        merged.license = Some(first_line(&text));
+    } else if merged.license.as_deref() == Some("-") {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::io("stdin", e))?;
+        merged.license = Some(first_line(&line));
+    }
+    merged.license_file = None;
+    Ok(merged)
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Fills what neither a flag nor the environment set from the answers file `file` (TOML, keys
+/// = the install command's long flag names, arrays for repeatable flags); returns the ids it
+/// set. Its values go through the same parser as flags.
+fn answers(
+    file: &Path,
+    merged: &mut cli::InstallArgs,
+    given: &dyn Fn(&str) -> Source,
+) -> Result<Vec<String>> {
+    use clap::{CommandFactory, FromArgMatches};
+    let bad = |why: String| {
+        Error::usage(
+            msg!("config-invalid", path = file.display(), why = why),
+            msg!("config-invalid-hint"),
+        )
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| bad(e.to_string()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    let command = Cli::command();
+    let install = command
+        .find_subcommand("install")
+        .ok_or_else(|| Error::Internal("no install command".into()))?;
+    let mut words = vec!["whatap".to_string(), "install".to_string()];
+    let mut ids = Vec::new();
+    for (key, value) in &table {
+        let arg = install
+            .get_arguments()
+            .find(|a| a.get_long() == Some(key.as_str()) && !a.is_global_set() && key != "config")
+            .ok_or_else(|| bad(msg!("config-unknown-key", key = key)))?;
+        let flag = format!("--{key}");
+        let values = match value {
+            toml::Value::Array(items) => items.clone(),
+            one => vec![one.clone()],
+        };
+        for value in values {
+            match value {
+                toml::Value::Boolean(true) => words.push(flag.clone()),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(text) => words.extend([flag.clone(), text]),
+                toml::Value::Integer(n) => words.extend([flag.clone(), n.to_string()]),
+                _ => return Err(bad(msg!("config-bad-value", key = key))),
+            }
+        }
+        ids.push(arg.get_id().to_string());
+    }
+    let parsed = command
+        .try_get_matches_from(&words)
+        .map_err(|e| {
+            let text = e.to_string();
+            bad(text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string())
+        })
+        .and_then(|m| {
+            let (_, sub) = m.subcommand().ok_or_else(|| bad("install".into()))?;
+            cli::InstallArgs::from_arg_matches(sub).map_err(|e| bad(e.to_string()))
+        })?;
+    let from_file = |id: &str| given(id) == Source::Unset && ids.iter().any(|i| i == id);
+    macro_rules! take {
+        ($($field:ident).+ = $id:literal) => {
+            if from_file($id) {
+                merged.$($field).+ = parsed.$($field).+.clone();
+            }
+        };
+    }
+    take!(target.runtime = "runtime");
+    take!(target.home = "home");
+    take!(target.base = "base");
+    take!(target.pid = "pid");
+    take!(target.php_bin = "php_bin");
+    take!(target.unit = "unit");
+    take!(target.start_script = "start_script");
+    take!(target.systemd_dir = "systemd_dir");
+    take!(target.whatap_home = "whatap_home");
+    take!(target.servers = "servers");
+    take!(target.app_dir = "app_dir");
+    take!(license = "license");
+    take!(license_file = "license_file");
+    take!(host = "host");
+    take!(agent_jar = "agent_jar");
+    take!(agent_archive = "agent_archive");
+    take!(port = "port");
+    take!(name = "name");
+    take!(oname = "oname");
+    take!(cypher_level = "cypher_level");
+    take!(set = "set");
+    take!(method = "method");
+    take!(latest_jar = "latest_jar");
+    take!(python = "python");
+    take!(app_name = "app_name");
+    take!(app_process_name = "app_process_name");
+    take!(break_system_packages = "break_system_packages");
+    take!(pause = "pause");
+    take!(resume = "resume");
+    take!(attach = "attach");
+    take!(sha256 = "sha256");
+    take!(offline = "offline");
+    take!(cacert = "cacert");
+    Ok(ids
+        .into_iter()
+        .filter(|id| given(id) == Source::Unset)
+        .collect())
 }
 
 pub fn install(args: &cli::InstallArgs) -> Result<InstallSettings> {
@@ -374,6 +640,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
     for path in [
         &args.agent_jar,
         &args.agent_archive,
+        &args.cacert,
         &args.target.whatap_home,
         &args.python,
         &args.target.start_script,
@@ -415,6 +682,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        cacert: args.cacert.clone(),
         recorded: Vec::new(),
     })
 }
@@ -653,6 +921,56 @@ fn refuse_system_dirs(flags: &[(&str, Option<&std::path::Path>)]) -> Result<()> 
 mod tests {
     use super::*;
 
+    fn env(stdout_tty: bool, stderr_tty: bool) -> Environment {
+        Environment {
+            ci: false,
+            no_color: false,
+            force_color: false,
+            dumb_terminal: false,
+            locale: None,
+            ctype_locale: None,
+            stdin_tty: true,
+            stderr_tty,
+            stdout_tty,
+        }
+    }
+
+    #[test]
+    fn colour_is_decided_per_stream() {
+        // `whatap doctor > report.txt` from a terminal: the file gets none, the notes do.
+        let redirected = colors(false, &env(false, true));
+        assert_eq!(
+            redirected,
+            Colors {
+                stdout: false,
+                stderr: true
+            }
+        );
+        assert_eq!(colors(true, &env(true, true)), Colors::default());
+        let dumb = Environment {
+            dumb_terminal: true,
+            ..env(true, true)
+        };
+        assert_eq!(colors(false, &dumb), Colors::default());
+        let no_color = Environment {
+            no_color: true,
+            force_color: true,
+            ..env(true, true)
+        };
+        assert_eq!(colors(false, &no_color), Colors::default());
+        let forced = Environment {
+            force_color: true,
+            ..env(false, false)
+        };
+        assert_eq!(
+            colors(false, &forced),
+            Colors {
+                stdout: true,
+                stderr: true
+            }
+        );
+    }
+
     #[test]
     fn hosts_accept_slashes_and_commas() {
         assert_eq!(
@@ -737,5 +1055,24 @@ mod tests {
         );
         assert!(parse_set("license=x").is_err());
         assert!(parse_set("novalue").is_err());
+    }
+
+    /// Every install flag can come from the answers file: each has its line in `answers`.
+    #[test]
+    fn the_answers_file_takes_every_install_flag() {
+        use clap::CommandFactory;
+        let source = include_str!("settings.rs");
+        let command = Cli::command();
+        let install = command.find_subcommand("install").unwrap();
+        for arg in install.get_arguments().filter(|a| !a.is_global_set()) {
+            let id = arg.get_id().as_str();
+            if id == "config" {
+                continue;
+            }
+            assert!(
+                source.contains(&format!("= \"{id}\");")),
+                "answers() does not take {id}"
+            );
+        }
     }
 }

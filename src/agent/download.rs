@@ -1,6 +1,9 @@
 //! HTTP(S) download into a `.part` file that survives a dropped connection: each retry asks
 //! for the missing bytes with `Range` and starts over only when the server ignores it.
-//! Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (reqwest reads them).
+//! Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (reqwest reads them). Servers are
+//! trusted by the OS trust store (SSL_CERT_FILE / SSL_CERT_DIR replace it, as for OpenSSL), the
+//! bundled web roots and `--cacert`: a TLS-inspecting proxy or an internal mirror signs with a
+//! CA only the host knows.
 
 use super::Progress;
 use crate::error::{Error, Result};
@@ -16,13 +19,35 @@ const ATTEMPTS: u32 = 5;
 /// No agent distribution comes near this; a bigger body is not what the user meant.
 const MAX_BYTES: u64 = 1 << 30;
 
-pub fn client() -> Result<Client> {
-    Client::builder()
+pub fn client(cacert: Option<&Path>) -> Result<Client> {
+    let mut builder = Client::builder()
         .user_agent(concat!("whatap-installer/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_secs(1800))
+        .timeout(Duration::from_secs(1800));
+    if let Some(file) = cacert {
+        for cert in ca_bundle(file)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
         .build()
         .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
+}
+
+/// The certificates of the PEM file `--cacert` names; none is bad input.
+fn ca_bundle(file: &Path) -> Result<Vec<reqwest::Certificate>> {
+    let bad = |why: String| {
+        Error::usage(
+            crate::msg!("cacert-invalid", path = file.display(), why = why),
+            crate::msg!("cacert-invalid-hint"),
+        )
+    };
+    let pem = fs::read(file).map_err(|e| bad(e.to_string()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        Ok(_) => Err(bad(crate::msg!("cacert-no-certificate"))),
+        Err(e) => Err(bad(error_chain(&e))),
+    }
 }
 
 fn flag_error(url: &str, why: impl std::fmt::Display) -> Error {

@@ -55,6 +55,8 @@ pub struct Fetch<'a> {
     /// Expected sha256 (lowercase hex), from --sha256.
     pub sha256: Option<&'a str>,
     pub offline: bool,
+    /// `--cacert`: trusted for downloads beside the OS trust store.
+    pub cacert: Option<&'a Path>,
     /// The state dir's agent cache (`StateDir::agent_cache`).
     pub cache: &'a Path,
     pub progress: &'a dyn Progress,
@@ -150,7 +152,7 @@ pub fn verify_file(path: &Path, expected: Option<&str>) -> Result<String> {
 }
 
 fn from_url(url: &str, fetch: &Fetch, cache: &Path) -> Result<PathBuf> {
-    let client = download::client()?;
+    let client = download::client(fetch.cacert)?;
     let expected = match fetch.sha256 {
         Some(sha) => sha.to_string(),
         None => {

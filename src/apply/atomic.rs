@@ -239,6 +239,11 @@ pub fn write(
 /// through its directory's handle like any other; outside a transaction, so its temp name is
 /// not journaled (a kill leaves it; nothing ever removes what it cannot prove is its own).
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_with_mode(path, bytes, 0o644)
+}
+
+/// `replace`, a new file created with `create_mode` (0600 for what only root should read).
+pub fn replace_with_mode(path: &Path, bytes: &[u8], create_mode: u32) -> Result<()> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(Error::Internal(format!(
             "{}: not a file path",
@@ -250,7 +255,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let spec = WriteSpec {
         bytes,
         expect: current.as_deref(),
-        create_mode: 0o644,
+        create_mode,
         create_owner: None,
         validation: Validation::None,
     };

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod checkpoint;
 #[cfg(unix)]
 pub mod dir;
+pub mod history;
 pub mod ledger;
 pub mod lock;
 pub mod state;

@@ -9,6 +9,7 @@
 //! <state>/temp-journal   temp files a run is creating (apply::atomic::Temps)
 //! <state>/cache/agents/  downloaded and unpacked agent archives (agent::unpacked)
 //! <state>/cache/probes.json  what `php -i` told, per binary (detect::cache; read-only runs)
+//! <state>/history.jsonl  every change applied, appended (apply::history)
 //! ```
 //!
 //! Root trusts nothing in it that someone else could have written: the state dir and every
@@ -20,6 +21,7 @@
 
 use super::atomic::{self, Temps, WriteSpec};
 use super::dir::{Dir, Meta};
+use super::history;
 use super::ledger::{InstallKey, Ledger};
 use super::lock::{self, LockScope, TargetLocks};
 use super::{apply, checkpoint, failed};
@@ -31,7 +33,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 const LOCK: &str = "lock";
-const LEDGER: &str = "ledger.json";
+pub const LEDGER: &str = "ledger.json";
+/// Every change applied, one JSON line each, appended (`apply::history`).
+pub const HISTORY: &str = "history.jsonl";
+/// The history grows by a line per change: this is decades of changes.
+const MAX_HISTORY: u64 = 64 * 1024 * 1024;
 const BACKUPS: &str = "backups";
 /// A ledger is a few KiB per install: anything near this is not one.
 const MAX_LEDGER: u64 = 16 * 1024 * 1024;
@@ -56,6 +62,31 @@ impl StateDir {
     /// Where the original `bytes` of a modified file are kept.
     pub fn backup_of(&self, bytes: &[u8]) -> PathBuf {
         self.root.join(BACKUPS).join(atomic::sha256_hex(bytes))
+    }
+
+    pub fn history_file(&self) -> PathBuf {
+        self.root.join(HISTORY)
+    }
+
+    /// The ledger as it is now, read without the lock; empty when there is no state dir.
+    pub fn read_ledger(&self) -> Result<Ledger> {
+        self.peek_ledger()
+    }
+
+    /// The bytes of a state file (`LEDGER`, `HISTORY`) read as the ledger is (a private
+    /// regular file of ours, no symlink followed, size capped); None when it does not exist.
+    pub fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(root) = self.open(false)? else {
+            return Ok(None);
+        };
+        let path = root.join(OsStr::new(name));
+        match root.read(OsStr::new(name), MAX_HISTORY.max(MAX_LEDGER))? {
+            Some((bytes, meta)) => {
+                check_private_file(&path, &meta)?;
+                Ok(Some(bytes))
+            }
+            None => Ok(None),
+        }
     }
 
     pub fn agent_cache(&self) -> PathBuf {
@@ -306,6 +337,16 @@ impl Locked {
         self.write_private(&self.root, name, &bytes, current)
     }
 
+    /// Appends `entry` to the history (created 0600), opened without following a symlink and
+    /// checked like the ledger before a byte is written.
+    fn append_history(&self, entry: &history::Entry) -> Result<()> {
+        let name = OsStr::new(HISTORY);
+        let path = self.root.join(name);
+        let mut file = self.root.append(name, 0o600)?;
+        check_private_file(&path, &Meta::of(&file).map_err(|e| Error::io(&path, e))?)?;
+        history::write_line(&mut file, &path, entry)
+    }
+
     /// A state file written whole (0600 when new), replacing `current`.
     fn write_private(
         &self,
@@ -502,18 +543,33 @@ impl Transaction<'_> {
         if result.is_err() {
             locked.collect_garbage(ledger);
         }
-        result.map_err(failed)
+        self.remember(key.id, plan, result.map_err(failed))
     }
 
     /// Applies an uninstall's reversal; forgetting the install is its commit, so when the
     /// ledger cannot be saved the files are put back as installed.
     pub fn apply_forgetting(&mut self, plan: &Plan, id: &str) -> Result<()> {
         let (locked, ledger) = self.parts()?;
-        apply(plan, locked, |_| {
+        let outcome = apply(plan, locked, |_| {
             save_changed(locked, ledger, |l| l.forget_install(id), |_| Ok(()))
-        })?;
-        locked.collect_garbage(ledger);
+        });
+        if outcome.is_ok() {
+            locked.collect_garbage(ledger);
+        }
+        self.remember(id, plan, outcome)?;
         Ok(())
+    }
+
+    /// Appends what applying `plan` did to the history, then hands `outcome` on. The change
+    /// is done (or rolled back) by now: a history that cannot be written is reported, as an
+    /// I/O error naming the file, after the fact.
+    fn remember(&self, id: &str, plan: &Plan, outcome: Result<()>) -> Result<()> {
+        let entry = history::Entry::of(id, plan, &outcome);
+        let written = match &self.locked {
+            Some(locked) => locked.append_history(&entry),
+            None => Err(self.unlocked()),
+        };
+        outcome.and(written)
     }
 
     /// Forgets an install whose files are all back to their originals already.

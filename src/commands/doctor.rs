@@ -1,6 +1,8 @@
 use super::{ChangeReport, Outcome, PlanDoc, confirm_and_apply};
 use crate::apply::ledger::InstallKey;
+use crate::cli::FailOn;
 use crate::detect::Host;
+use crate::doctor::checks::{self, Check, Scope, Status};
 use crate::doctor::{self, Fact, Finding, catalog::Severity};
 use crate::error::Result;
 use crate::plan::Plan;
@@ -21,9 +23,14 @@ struct DoctorReport<'a> {
     command: &'static str,
     ok: bool,
     findings: &'a [Finding],
+    /// Every rule of the catalog: pass, fail or skip, and why.
+    checks: &'a [Check],
     /// With --fix: per runtime, the plan of safe fixes and what was done with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     fixes: Option<Vec<&'a ChangeReport>>,
+    /// With --bundle: the support archive written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<super::bundle::BundleReport>,
 }
 
 #[derive(Serialize)]
@@ -41,16 +48,25 @@ fn list_rules(settings: &Settings, printer: &Printer) -> u8 {
     if printer.json {
         return 0;
     }
+    let rows: Vec<Vec<String>> = rules
+        .iter()
+        .map(|rule| {
+            let planned = match rule.implemented {
+                true => String::new(),
+                false => format!("  {}", crate::msg!("doctor-rule-planned")),
+            };
+            vec![
+                rule.id.clone(),
+                severity_label(rule.severity),
+                rule.looks_at.join(","),
+                format!("{}{planned}", rule.title.get(settings.lang)),
+            ]
+        })
+        .collect();
     let mut text = String::new();
-    for rule in rules {
-        let state = if rule.implemented { "" } else { "  (planned)" };
-        text.push_str(&format!(
-            "{:<28} {:<8} {:<28} {}{state}\n",
-            rule.id,
-            format!("{:?}", rule.severity).to_lowercase(),
-            rule.looks_at.join(","),
-            rule.title.get(settings.lang)
-        ));
+    for line in crate::ui::table::align(&rows) {
+        text.push_str(&line);
+        text.push('\n');
     }
     printer.report(&text);
     0
@@ -109,12 +125,26 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     } else {
         Some(doctor::logs::DEFAULT_TAIL)
     };
+    // What `--only` / `--skip` leave out is not even looked at (the bundle still takes logs).
+    let filter = &doctor.checks;
+    let log_files: Vec<PathBuf> = logs.iter().map(|(_, path)| path.clone()).collect();
+    let confs: Vec<PathBuf> = collectors.iter().map(|c| c.conf.clone()).collect();
+    if !filter.wants_logs() {
+        logs.clear();
+    }
+    let probe = doctor.network
+        && doctor::catalog::rules()
+            .iter()
+            .any(|r| r.network && filter.selects(&r.id));
     // Logs and network are independent and each may take a moment: run them side by side.
     let (log_facts, network_facts) = std::thread::scope(|scope| {
         let network = scope.spawn(|| {
             // The UDP port is local, so it is checked even with --no-network.
-            let mut facts = doctor::network::udp_conflicts(&udp_ports);
-            if doctor.network {
+            let mut facts = match filter.selects("udp-port-conflict") {
+                true => doctor::network::udp_conflicts(&udp_ports),
+                false => Vec::new(),
+            };
+            if probe {
                 facts.extend(doctor::network::inspect(&collectors, NETWORK_TIMEOUT));
                 facts.extend(doctor::program::run(&programs, PROGRAM_TIMEOUT));
             }
@@ -146,6 +176,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     // One cause several instances share (the PHP agent every SAPI talks to) is one finding.
     let mut seen = std::collections::HashSet::new();
     facts.retain(|f| seen.insert((f.id, f.target.clone(), f.evidence.clone())));
+    facts.retain(|f| filter.selects(f.id));
     let fixes = if doctor.fix {
         let mut outcomes = Vec::new();
         for target in &to_fix {
@@ -160,11 +191,36 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
         .map(|f| f.into_finding(settings.lang))
         .collect();
     doctor::sort(&mut findings);
+    let mut present: std::collections::BTreeSet<String> = targets
+        .iter()
+        .map(|t| t.kind().name().to_string())
+        .collect();
+    let jvms = doctor.target.is_empty() && host.java_processes().next().is_some();
+    if jvms || targets.iter().any(|t| t.kind().is_java()) {
+        present.insert("java".to_string());
+    }
+    let checks = checks::checks(
+        &Scope {
+            filter,
+            network: doctor.network,
+            present,
+            logs: logs.len(),
+        },
+        &findings,
+    );
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
-    let code = if ok { 0 } else { 1 };
+    let failing = |f: &Finding| match doctor.fail_on {
+        FailOn::Error => f.severity == Severity::Error,
+        FailOn::Warning => f.severity <= Severity::Warning,
+        FailOn::Never => false,
+    };
+    let code = u8::from(findings.iter().any(failing));
     let code = fixes.iter().flatten().map(|o| o.code).fold(code, u8::max);
     if !printer.json {
         printer.report(&render(printer, &targets, &findings));
+        if settings.verbose {
+            printer.report(&render_checks(printer, &checks));
+        }
         match &fixes {
             Some(outcomes) if outcomes.is_empty() => {
                 printer.report(&format!("\n{}\n", crate::msg!("doctor-fix-nothing")))
@@ -184,14 +240,54 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
             let reports = fixes.iter().flatten().map(|o| &o.report);
             printer.refusal("doctor", refusal, &PlanDoc::of(reports));
         }
-        None => printer.document(&DoctorReport {
-            command: "doctor",
-            ok,
-            findings: &findings,
-            fixes: fixes
-                .as_ref()
-                .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
-        }),
+        None => {
+            let mut report = DoctorReport {
+                command: "doctor",
+                ok,
+                findings: &findings,
+                checks: &checks,
+                fixes: fixes
+                    .as_ref()
+                    .map(|outcomes| outcomes.iter().map(|o| &o.report).collect()),
+                bundle: None,
+            };
+            if let Some(out) = &doctor.bundle {
+                let mut pids: Vec<u32> = targets.iter().filter_map(|t| t.detection().pid).collect();
+                if doctor.target.is_empty() {
+                    pids.extend(host.java_processes().map(|p| p.pid));
+                }
+                pids.sort();
+                pids.dedup();
+                let gathered = super::bundle::Gathered {
+                    doctor: printer.stamped(&report),
+                    detect: super::detect::document(printer, &host),
+                    dirs: targets
+                        .iter()
+                        .flat_map(|t| [t.target(), t.detection().home])
+                        .collect(),
+                    confs,
+                    logs: log_files,
+                    pids,
+                    host: &host,
+                    runtimes: targets
+                        .iter()
+                        .map(|t| {
+                            let d = t.detection();
+                            let version = d.version.unwrap_or_else(|| "?".into());
+                            format!("{} {version} {}", d.runtime, d.home.display())
+                        })
+                        .collect(),
+                };
+                let written = super::bundle::write(settings, printer, &gathered, out)?;
+                printer.note(&crate::msg!(
+                    "bundle-written",
+                    path = written.path.display(),
+                    entries = written.entries
+                ));
+                report.bundle = Some(written);
+            }
+            printer.document(&report);
+        }
     }
     Ok(code)
 }
@@ -275,10 +371,11 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
         ));
     }
     for f in findings {
+        let label = severity_label(f.severity);
         let tag = match f.severity {
-            Severity::Error => printer.red("error"),
-            Severity::Warning => printer.yellow("warning"),
-            Severity::Info => printer.dim("info"),
+            Severity::Error => printer.red(&label),
+            Severity::Warning => printer.yellow(&label),
+            Severity::Info => printer.dim(&label),
         };
         text.push_str(&format!("\n{tag} [{}] {}\n", f.id, f.title));
         for (label, value) in [
@@ -294,6 +391,39 @@ fn render(printer: &Printer, targets: &[Box<dyn Runtime>], findings: &[Finding])
             "\n{}\n",
             printer.green(&crate::msg!("doctor-no-errors"))
         ));
+    }
+    text
+}
+
+/// A severity as the reader's language names it.
+fn severity_label(severity: Severity) -> String {
+    match severity {
+        Severity::Error => crate::msg!("severity-error"),
+        Severity::Warning => crate::msg!("severity-warning"),
+        Severity::Info => crate::msg!("severity-info"),
+    }
+}
+
+/// `-v`: what passed and what was skipped, and why (failures are the findings above).
+fn render_checks(printer: &Printer, checks: &[Check]) -> String {
+    let mut text = String::new();
+    for (status, heading) in [
+        (Status::Pass, crate::msg!("doctor-checks-passed")),
+        (Status::Skip, crate::msg!("doctor-checks-skipped")),
+    ] {
+        let rows: Vec<Vec<String>> = checks
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| vec![format!("  {}", c.id), c.why.clone()])
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        text.push_str(&format!("\n{}\n", printer.bold(&heading)));
+        for line in crate::ui::table::align(&rows) {
+            text.push_str(&line);
+            text.push('\n');
+        }
     }
     text
 }

@@ -28,6 +28,7 @@ fn agent_files(settings: &Settings, install: &InstallSettings) -> Result<Option<
     let fetch = agent::Fetch {
         sha256: install.sha256.as_deref(),
         offline: install.offline,
+        cacert: install.cacert.as_deref(),
         cache: &cache,
         progress: progress.as_ref(),
     };

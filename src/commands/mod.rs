@@ -1,9 +1,11 @@
 //! One module per subcommand: typed settings in, exit status out. The shared tail of every
 //! command that changes files (show -> confirm -> apply -> verify -> report) lives here.
 
+pub mod bundle;
 pub mod completions;
 pub mod detect;
 pub mod doctor;
+pub mod history;
 pub mod install;
 pub mod report;
 pub mod uninstall;
@@ -112,32 +114,26 @@ impl ChangeReport {
             text.push_str(&printer.diff_text(&self.diff));
             text.push('\n');
         }
-        let verb = match (self.command, self.dry_run, self.changed) {
-            (_, true, _) => msg!("report-dry-run"),
-            ("install", _, true) => msg!("report-installed"),
-            ("uninstall", _, true) => msg!("report-uninstalled"),
-            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
-                msg!("report-not-applied")
+        // One whole-sentence template per outcome: Korean puts the verb elsewhere than English.
+        let (runtime, target) = (&self.runtime, self.target.display());
+        let header = match (self.command, self.dry_run, self.changed) {
+            (_, true, _) => msg!("report-dry-run", runtime = runtime, target = target),
+            ("install", _, true) => msg!("report-installed", runtime = runtime, target = target),
+            ("uninstall", _, true) => {
+                msg!("report-uninstalled", runtime = runtime, target = target)
             }
-            (_, _, false) => msg!("report-nothing"),
-            _ => msg!("report-done"),
+            (_, _, false) if self.files.iter().any(|f| f.action != Action::Unchanged) => {
+                msg!("report-not-applied", runtime = runtime, target = target)
+            }
+            (_, _, false) => msg!("report-nothing", runtime = runtime, target = target),
+            _ => msg!("report-done", runtime = runtime, target = target),
         };
-        text.push_str(&format!(
-            "{} {} {}\n",
-            printer.bold(&verb),
-            self.runtime,
-            self.target.display()
-        ));
+        text.push_str(&format!("{}\n", printer.bold(&header)));
         for step in &self.run {
             text.push_str(&format!("  {:<9} {step}\n", "run"));
         }
         for file in &self.files {
-            let action = match file.action {
-                Action::Created => msg!("action-created"),
-                Action::Modified => msg!("action-modified"),
-                Action::Deleted => msg!("action-deleted"),
-                Action::Unchanged => msg!("action-unchanged"),
-            };
+            let action = action_word(file.action);
             text.push_str(&format!("  {action:<9} {}\n", file.path.display()));
         }
         if let Some(attach) = &self.attach {
@@ -266,6 +262,16 @@ pub fn conclude(settings: &Settings, printer: &Printer, command: &str, result: R
     }
     printer.print_document(&document);
     code
+}
+
+/// What happened to a file, as the reports say it.
+pub fn action_word(action: Action) -> String {
+    match action {
+        Action::Created => msg!("action-created"),
+        Action::Modified => msg!("action-modified"),
+        Action::Deleted => msg!("action-deleted"),
+        Action::Unchanged => msg!("action-unchanged"),
+    }
 }
 
 /// Prints the outcome as the command's whole output and returns its exit code.

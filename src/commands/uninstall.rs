@@ -52,7 +52,14 @@ pub fn run(settings: &Settings, target: &TargetSettings, printer: &Printer) -> R
     };
     report.next_steps = match runtime.filter(|r| r.id() == install.id) {
         Some(runtime) => runtime.uninstall_next_steps(),
-        None => vec![crate::msg!("uninstall-next", runtime = install.runtime)],
+        // A JVM is 재기동 in Korean, a service or an interpreter 재시작: two sentences.
+        None if RuntimeKind::from_name(&install.runtime).is_some_and(|k| k.is_java()) => {
+            vec![crate::msg!("uninstall-next", runtime = install.runtime)]
+        }
+        None => vec![crate::msg!(
+            "uninstall-next-service",
+            runtime = install.runtime
+        )],
     };
     if !reversal.plan.changes_anything() && !settings.dry_run {
         // Every file is already back to its original: just forget the record.

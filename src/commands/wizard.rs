@@ -8,7 +8,7 @@ use crate::detect::Host;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::net::collector;
-use crate::runtimes::{self, Runtime, RuntimeKind};
+use crate::runtimes::{self, Detection, Runtime, RuntimeKind};
 use crate::settings::{self, DoctorSettings, Settings, TargetSettings};
 use crate::ui::{self, Printer};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
@@ -27,10 +27,16 @@ fn asked<T>(answer: dialoguer::Result<T>) -> Result<T> {
 }
 
 pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result<u8> {
+    // dialoguer writes its prompts as UTF-8 itself: on another codeset they are asked in
+    // English, which every terminal shows.
+    if settings.codeset != ui::codeset::Codeset::Utf8 {
+        ui::i18n::set_lang(ui::i18n::Lang::En);
+    }
     let interrupted = msg!("wizard-interrupted");
     ui::interrupt::exit_cleanly_on_interrupt(&interrupted);
     let colorful = ColorfulTheme::default();
-    let theme: &dyn Theme = if settings.color {
+    // dialoguer draws on stderr.
+    let theme: &dyn Theme = if settings.color.stderr {
         &colorful
     } else {
         &SimpleTheme
@@ -92,10 +98,7 @@ pub fn run(settings: &Settings, args: &InstallArgs, printer: &Printer) -> Result
             let doctor = DoctorSettings {
                 target: install.target.clone(),
                 network: true,
-                list_rules: false,
-                logs: Vec::new(),
-                full: false,
-                fix: false,
+                ..DoctorSettings::default()
             };
             super::doctor::run(settings, &doctor, printer)?;
         }
@@ -149,15 +152,17 @@ fn choose_targets(
     if found.is_empty() {
         printer.note(&msg!("wizard-nothing-detected"));
     } else {
-        let items: Vec<String> = found
+        let detections: Vec<_> = found.iter().map(|r| r.detection()).collect();
+        let rows: Vec<Vec<String>> = detections
             .iter()
-            .map(|r| super::detect::describe(printer, &r.detection()))
+            .map(|d| super::detect::columns(printer, d))
             .collect();
+        printer.note(&printer.dim(&msg!("wizard-pick-help")));
         let chosen = asked(
             MultiSelect::with_theme(theme)
                 .with_prompt(msg!("wizard-pick-targets"))
-                .items(&items)
-                .defaults(&vec![found.len() == 1; found.len()])
+                .items(ui::table::align(&rows))
+                .defaults(&preselected(&detections))
                 .interact(),
         )?;
         picked = merge_php(
@@ -180,6 +185,16 @@ fn choose_targets(
         });
     }
     Ok(picked)
+}
+
+/// What Enter alone installs into: every running instance, else the only one found.
+fn preselected(found: &[Detection]) -> Vec<bool> {
+    let running: Vec<bool> = found.iter().map(|d| d.pid.is_some()).collect();
+    if running.contains(&true) {
+        running
+    } else {
+        vec![found.len() == 1; found.len()]
+    }
 }
 
 /// PHP is installed for every chosen PHP at once (one ledger record): one target naming each.
@@ -420,6 +435,29 @@ mod tests {
              --agent-jar /tmp/a.jar --port 8080 --name '{type}-{ip2}' --yes"
         );
         assert!(!line.contains("--license"));
+    }
+
+    #[test]
+    fn running_instances_are_preselected() {
+        let found = |pids: &[Option<u32>]| -> Vec<Detection> {
+            pids.iter()
+                .map(|&pid| Detection {
+                    runtime: RuntimeKind::Tomcat,
+                    version: None,
+                    home: "/opt/tomcat".into(),
+                    base: None,
+                    pid,
+                    user: None,
+                    agent: crate::runtimes::instance::AgentState::None,
+                    details: Default::default(),
+                })
+                .collect()
+        };
+        // The operator's case: Debian's tomcat10 installed but stopped, one Tomcat running.
+        assert_eq!(preselected(&found(&[None, Some(42)])), [false, true]);
+        assert_eq!(preselected(&found(&[Some(1), Some(2)])), [true, true]);
+        assert_eq!(preselected(&found(&[None])), [true]);
+        assert_eq!(preselected(&found(&[None, None])), [false, false]);
     }
 
     #[test]

@@ -153,29 +153,50 @@ pub fn parent_pid(pid: u32) -> Option<u32> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// User name for a uid, from /etc/passwd (no NSS call: instant and side-effect free).
+/// User name for a uid, through NSS: service accounts from LDAP / SSSD / systemd are in no
+/// /etc/passwd.
 pub fn user_name(uid: u32) -> Option<String> {
-    let passwd = fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id: u32 = fields.nth(1)?.parse().ok()?;
-        (id == uid).then(|| name.to_string())
+    passwd_entry(|entry, buf, found| {
+        // SAFETY: every pointer is valid for the call; `buf` is as long as said.
+        unsafe { libc::getpwuid_r(uid, entry, buf.as_mut_ptr(), buf.len(), found) }
     })
+    .map(|(name, _, _)| name)
 }
 
-/// (uid, gid) of a user name, from /etc/passwd.
+/// (uid, gid) of a user name, through NSS.
 pub fn user_ids(name: &str) -> Option<(u32, u32)> {
-    let passwd = fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        match fields.as_slice() {
-            [user, _, uid, gid, ..] if *user == name => {
-                Some((uid.parse().ok()?, gid.parse().ok()?))
-            }
-            _ => None,
-        }
+    let name = std::ffi::CString::new(name).ok()?;
+    passwd_entry(|entry, buf, found| {
+        // SAFETY: as above; `name` is NUL-terminated and outlives the call.
+        unsafe { libc::getpwnam_r(name.as_ptr(), entry, buf.as_mut_ptr(), buf.len(), found) }
     })
+    .map(|(_, uid, gid)| (uid, gid))
+}
+
+/// One passwd entry from a reentrant NSS lookup: (name, uid, gid); None when there is none
+/// or the lookup fails. The buffer grows while the entry does not fit.
+fn passwd_entry(
+    lookup: impl Fn(*mut libc::passwd, &mut [libc::c_char], *mut *mut libc::passwd) -> libc::c_int,
+) -> Option<(String, u32, u32)> {
+    let mut buf: Vec<libc::c_char> = vec![0; 1024];
+    loop {
+        // SAFETY: passwd is plain data; all-zero is a valid value to be overwritten.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        match lookup(&mut entry, &mut buf, &mut found) {
+            libc::ERANGE if buf.len() < 1 << 20 => buf.resize(buf.len() * 2, 0),
+            0 if !found.is_null() && !entry.pw_name.is_null() => {
+                // SAFETY: on success pw_name points into `buf`, NUL-terminated.
+                let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+                return Some((
+                    name.to_string_lossy().into_owned(),
+                    entry.pw_uid,
+                    entry.pw_gid,
+                ));
+            }
+            _ => return None,
+        }
+    }
 }
 
 pub fn proc_root() -> PathBuf {
@@ -185,6 +206,14 @@ pub fn proc_root() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_resolve_both_ways() {
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+        assert_eq!(user_ids("root"), Some((0, 0)));
+        assert_eq!(user_ids("no-such-user-here"), None);
+        assert_eq!(user_ids("ro\0ot"), None);
+    }
 
     #[test]
     fn recognises_whatap_agents() {

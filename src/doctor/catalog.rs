@@ -36,6 +36,12 @@ pub struct Rule {
     pub severity: Severity,
     pub looks_at: Vec<String>,
     pub implemented: bool,
+    /// The runtime kinds the rule is about (`java`: every Java server); empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtimes: Vec<String>,
+    /// The check needs the network (skipped with `--no-network`).
+    #[serde(default)]
+    pub network: bool,
     pub title: Words,
     pub fix: Words,
     /// Log lines that show this failure; scanned by `doctor::logs`.

@@ -35,7 +35,11 @@ pub fn inspect_conf(label: &str, path: &Path, required: &[&str], out: &mut Inspe
                 Fact::new(
                     "conf-missing-key",
                     label,
-                    format!("{}: no {key}=", path.display()),
+                    crate::msg!(
+                        "evidence-conf-key-missing",
+                        file = path.display(),
+                        key = key
+                    ),
                 )
                 .with("key", key)
                 .with("file", path.display().to_string()),

@@ -57,10 +57,7 @@ fn inspect_vm(
         facts.push(Fact::new(
             "ibm-jdk-attach",
             label,
-            format!(
-                "PID {}: IBM J9/OpenJ9 JVM without -javaagent for WhaTap",
-                p.pid
-            ),
+            crate::msg!("evidence-j9-without-javaagent", pid = p.pid),
         ));
     }
     if !agent_on_command_line {
@@ -85,11 +82,13 @@ fn inspect_vm(
             facts.push(Fact::new(
                 "websphere-allowed-packages",
                 label,
-                format!(
-                    "PID {}: -Dcom.ibm.ws.classloader.server.alwaysAllowedPackages={}",
-                    p.pid,
-                    value.unwrap_or("(not set)")
-                ),
+                match value {
+                    Some(value) => format!(
+                        "PID {}: -Dcom.ibm.ws.classloader.server.alwaysAllowedPackages={value}",
+                        p.pid
+                    ),
+                    None => crate::msg!("evidence-websphere-packages-unset", pid = p.pid),
+                },
             ));
         }
     }
@@ -99,10 +98,7 @@ fn inspect_vm(
         facts.push(Fact::new(
             "port-not-detected",
             label,
-            format!(
-                "PID {}: listens on no TCP port and has no -Dwhatap.port",
-                p.pid
-            ),
+            crate::msg!("evidence-no-port", pid = p.pid),
         ));
     }
     facts

@@ -3,6 +3,7 @@
 //! live in its folder under `runtimes/` and return `Fact`s; the printer renders findings.
 
 pub mod catalog;
+pub mod checks;
 pub mod conf;
 pub mod jvm;
 pub mod logs;

@@ -31,7 +31,12 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
                     Fact::new(
                         "firewall-blocks-collector",
                         &c.target,
-                        format!("{block} (TCP to {addr}, from {})", c.conf.display()),
+                        crate::msg!(
+                            "evidence-firewall",
+                            rule = block,
+                            addr = addr,
+                            file = c.conf.display()
+                        ),
                     )
                     .with("host", c.host.clone())
                     .with("port", c.port.to_string())
@@ -77,7 +82,12 @@ pub fn udp_conflicts(ports: &[(String, u16)]) -> Vec<Fact> {
                 Fact::new(
                     "udp-port-conflict",
                     target,
-                    format!("UDP {port} held by PID {pid}: {command}"),
+                    crate::msg!(
+                        "evidence-udp-held",
+                        port = port,
+                        pid = pid,
+                        command = command
+                    ),
                 )
                 .with("port", port.to_string()),
             );

@@ -79,6 +79,29 @@ fn legacy_save(v6: bool) -> Option<PathBuf> {
     })
 }
 
+/// Every firewall's rules as their own tools print them (for the support bundle): a name and
+/// the text, for each firewall this host has.
+pub fn dumps() -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    if let Some(out) = program(&["nft"]).and_then(|nft| run(&nft, &["list", "ruleset"])) {
+        found.push(("nft-list-ruleset.txt".to_string(), out));
+    }
+    for v6 in [false, true] {
+        if let Some(save) = legacy_save(v6) {
+            if let Some(out) = run(&save, &[]) {
+                let name = save.file_name().unwrap_or_default().to_string_lossy();
+                found.push((format!("{name}.txt"), out));
+            }
+        }
+    }
+    for file in [UFW_USER, UFW_USER6, FIREWALLD_DIRECT] {
+        if let Ok(bytes) = std::fs::read(file) {
+            found.push((file.trim_start_matches('/').replace('/', "_"), bytes));
+        }
+    }
+    found
+}
+
 /// Every firewall this host has, read once per doctor run.
 #[derive(Default)]
 pub struct Firewalls {

@@ -50,6 +50,21 @@ impl RuntimeKind {
         self == RuntimeKind::Nodejs
     }
 
+    /// A Java server (the doctor catalog's `runtimes = ["java"]`).
+    pub fn is_java(self) -> bool {
+        matches!(
+            self,
+            RuntimeKind::Tomcat
+                | RuntimeKind::Jboss
+                | RuntimeKind::Weblogic
+                | RuntimeKind::Websphere
+                | RuntimeKind::Jeus
+                | RuntimeKind::Jetty
+                | RuntimeKind::Resin
+                | RuntimeKind::Springboot
+        )
+    }
+
     /// The kind a ledger record names.
     pub fn from_name(name: &str) -> Option<RuntimeKind> {
         ALL.iter().copied().find(|k| k.name() == name)

@@ -251,11 +251,10 @@ mod tests {
         }
     }
 
-    /// Detection takes the process list as data: one fake `/proc` command line per runtime.
-    #[test]
-    fn every_runtime_is_detected_from_its_command_line() {
+    /// One fake `/proc` command line per Java server, on the fixture trees.
+    fn fake_host() -> Host {
         let java = || "/usr/lib/jvm/java-17-openjdk-amd64/bin/java".to_string();
-        let host = Host {
+        Host {
             processes: vec![
                 process(
                     101,
@@ -326,7 +325,13 @@ mod tests {
                 ),
             ],
             cache: Default::default(),
-        };
+        }
+    }
+
+    /// Detection takes the process list as data: one fake `/proc` command line per runtime.
+    #[test]
+    fn every_runtime_is_detected_from_its_command_line() {
+        let host = fake_host();
         let mut found: Vec<(u32, RuntimeKind)> = detect(&host, None)
             .iter()
             .filter_map(|r| Some((r.detection().pid?, r.kind())))
@@ -344,5 +349,35 @@ mod tests {
                 (107, RuntimeKind::Websphere),
             ]
         );
+    }
+
+    /// The wizard installs into what it lists by the flags `selection` gives: every instance
+    /// detection finds (running or installed), of every kind, resolves back to itself.
+    #[test]
+    fn every_detected_instance_is_picked_again_by_its_selection() {
+        let host = fake_host();
+        let found = detect(&host, None);
+        assert!(found.len() >= 7);
+        for runtime in &found {
+            let selection = runtime.selection();
+            let again = resolve(&selection, &host)
+                .unwrap_or_else(|e| panic!("{} {selection:?}: {e}", runtime.id()));
+            assert_eq!(again.id(), runtime.id(), "{selection:?}");
+            assert_eq!(again.kind(), runtime.kind());
+        }
+    }
+
+    /// The doctor catalog's `runtimes` name kinds (or `java`, every Java server).
+    #[test]
+    fn catalog_runtimes_are_kinds_or_java() {
+        for rule in crate::doctor::catalog::rules() {
+            for name in &rule.runtimes {
+                assert!(
+                    name == "java" || RuntimeKind::from_name(name).is_some(),
+                    "{}: {name}",
+                    rule.id
+                );
+            }
+        }
     }
 }

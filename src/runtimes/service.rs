@@ -170,12 +170,12 @@ impl Runtime for InService {
             let mut fact = Fact::new(
                 "systemd-read-only-home",
                 &label,
-                format!(
-                    "{}:{}: ProtectSystem={} and no ReadWritePaths= for {}",
-                    why.file.display(),
-                    why.line,
-                    why.value,
-                    home.display()
+                crate::msg!(
+                    "evidence-protect-system",
+                    file = why.file.display(),
+                    line = why.line,
+                    value = why.value,
+                    home = home.display()
                 ),
             )
             .with("unit", self.unit.clone())

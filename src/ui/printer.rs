@@ -13,7 +13,11 @@ use std::io::Write;
 pub struct Printer {
     pub json: bool,
     pub quiet: bool,
-    color: bool,
+    /// Colour per stream: text is styled when either takes colour, and the styles are taken
+    /// out again on the way to a stream that takes none.
+    color: crate::settings::Colors,
+    /// The terminal's character set: every text line is written in it (JSON stays UTF-8).
+    codeset: super::codeset::Codeset,
     /// `--output FILE`: the document is wanted even when stdout gets text.
     to_file: bool,
     secrets: RefCell<Vec<String>>,
@@ -58,6 +62,7 @@ impl Printer {
             json: settings.json,
             quiet: settings.quiet,
             color: settings.color,
+            codeset: settings.codeset,
             to_file: settings.output.is_some(),
             secrets: RefCell::new(Vec::new()),
             document: RefCell::new(None),
@@ -69,7 +74,8 @@ impl Printer {
         Printer {
             json,
             quiet: false,
-            color: false,
+            color: crate::settings::Colors::default(),
+            codeset: super::codeset::Codeset::Utf8,
             to_file: false,
             secrets: RefCell::new(Vec::new()),
             document: RefCell::new(None),
@@ -86,7 +92,7 @@ impl Printer {
     }
 
     fn style(&self, style: Style) -> Style {
-        if self.color {
+        if self.color.stdout || self.color.stderr {
             style.force_styling(true)
         } else {
             style.force_styling(false)
@@ -123,6 +129,11 @@ impl Printer {
     /// The command's document, with the metadata every document carries; replaces any
     /// document set before. Delivered by `take_document` when the command is over.
     pub fn document<T: Serialize + ?Sized>(&self, value: &T) {
+        *self.document.borrow_mut() = Some(self.stamped(value));
+    }
+
+    /// `value` as a document: with the metadata, secrets masked, pretty-printed.
+    pub fn stamped<T: Serialize + ?Sized>(&self, value: &T) -> String {
         let stamped = Stamped {
             document: value,
             schema_version: SCHEMA_VERSION,
@@ -132,7 +143,7 @@ impl Printer {
         };
         let text = serde_json::to_string_pretty(&stamped)
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-        *self.document.borrow_mut() = Some(format!("{}\n", self.redact(&text)));
+        format!("{}\n", self.redact(&text))
     }
 
     /// The document set last (None when the command has none, e.g. text only).
@@ -154,17 +165,27 @@ impl Printer {
         }
         let text = self.redact(text);
         if self.json {
-            let _ = write!(std::io::stderr().lock(), "{text}");
+            self.to_stderr(&text);
         } else {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            let text = uncolored_unless(self.color.stdout, &text);
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(&self.codeset.encode(&text));
         }
     }
 
     /// Progress and notes: always stderr, silent with -q.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{}", self.redact(text));
+            self.to_stderr(&format!("{}\n", self.redact(text)));
         }
+    }
+
+    fn to_stderr(&self, text: &str) {
+        let text = uncolored_unless(self.color.stderr, text);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(&self.codeset.encode(&text));
     }
 
     /// A unified diff, coloured by line.
@@ -217,22 +238,30 @@ impl Printer {
         // One line each: a path or value with a line break or escape sequence in it is shown
         // escaped, not emitted raw.
         let line = |text: &str| self.redact(&super::mask::visible(text));
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{} {}",
+        let mut text = format!(
+            "{} {}\n",
             self.red(&crate::msg!("label-error")),
             line(&error.to_string())
         );
         if let Some(hint) = error.hint() {
             let label = crate::msg!("label-hint");
-            let _ = writeln!(err, "  {} {}", self.yellow(&label), line(hint));
+            text.push_str(&format!("  {} {}\n", self.yellow(&label), line(hint)));
         }
+        self.to_stderr(&text);
+    }
+}
+
+/// `text` as is on a stream that takes colour, else without its escape codes.
+fn uncolored_unless(color: bool, text: &str) -> std::borrow::Cow<'_, str> {
+    if color {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        console::strip_ansi_codes(text)
     }
 }
 
 /// This host's name as the kernel knows it (`uname -n`).
-fn hostname() -> String {
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;

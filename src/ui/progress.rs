@@ -39,6 +39,36 @@ pub fn reporter(settings: &Settings, label: &str) -> Box<dyn Progress> {
     Box::new(Bar(bar))
 }
 
+/// Counts steps (`label 3/12`) on stderr for a person watching a terminal; silent otherwise.
+pub struct Counter(Option<ProgressBar>);
+
+impl Counter {
+    pub fn step(&self, what: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(what.to_string());
+            bar.inc(1);
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn counter(settings: &Settings, label: &str, total: u64) -> Counter {
+    if settings.json || settings.quiet || !std::io::stderr().is_terminal() {
+        return Counter(None);
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let template = format!("{label} {{bar:30}} {{pos}}/{{len}} {{wide_msg}}");
+    bar.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Counter(Some(bar))
+}
+
 pub struct Spinner(Option<ProgressBar>);
 
 impl Spinner {

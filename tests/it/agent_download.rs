@@ -496,3 +496,200 @@ fn an_archive_with_too_many_entries_is_refused() {
     assert!(unpacked_in_cache(&state).is_empty());
     assert_same_tree(&tree_bytes(&home), &before, "too many entries");
 }
+
+/// `openssl s_server -WWW` on 127.0.0.1 serving `root`, with a certificate signed by a CA
+/// made here (a TLS-inspecting proxy's or an internal mirror's stand-in); killed on drop.
+struct TlsServer {
+    child: std::process::Child,
+    port: u16,
+    ca: PathBuf,
+}
+
+impl TlsServer {
+    fn start(root: &Path) -> TlsServer {
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(root)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"],
+                &key[..],
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=whatap test CA",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"],
+                &key[..],
+                &[
+                    "-keyout",
+                    "srv.key",
+                    "-out",
+                    "srv.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        fs::write(
+            root.join("ext"),
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "srv.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "srv.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        let mut child = std::process::Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                "127.0.0.1:0",
+                "-cert",
+                "srv.pem",
+                "-key",
+                "srv.key",
+                "-WWW",
+            ])
+            .current_dir(root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // It prints `ACCEPT 127.0.0.1:PORT` once it listens on the port it was given.
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let port = lines
+            .by_ref()
+            .map_while(|l| l.ok())
+            .find_map(|l| {
+                l.strip_prefix("ACCEPT 127.0.0.1:")
+                    .and_then(|p| p.trim().parse().ok())
+            })
+            .expect("openssl s_server did not listen");
+        std::thread::spawn(move || lines.for_each(drop));
+        TlsServer {
+            child,
+            port,
+            ca: root.join("ca.pem"),
+        }
+    }
+
+    fn url(&self, file: &str) -> String {
+        format!("https://127.0.0.1:{}/{file}", self.port)
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_mirror_signed_by_a_private_ca_needs_cacert_or_ssl_cert_file() {
+    let openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output();
+    if !must_have("openssl", openssl.is_ok_and(|o| o.status.success())) {
+        return;
+    }
+    let (dir, home) = fixture("tomcat9");
+    let root = dir.path().join("mirror");
+    fs::create_dir_all(&root).unwrap();
+    let archive = distribution_tar_gz();
+    fs::write(root.join("whatap.tar.gz"), &archive).unwrap();
+    fs::write(root.join("whatap.tar.gz.sha256"), sha256(&archive)).unwrap();
+    let server = TlsServer::start(&root);
+    let url = server.url("whatap.tar.gz");
+    let before = tree_bytes(&home);
+    let state = dir.path().join("state");
+
+    // The bundled roots and the OS store do not know the CA: refused, the hint names --cacert.
+    let out = run(&state, &home, &["--agent-archive", &url, "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("certificate") && err.contains("--cacert"),
+        "{err}"
+    );
+    assert_same_tree(&tree_bytes(&home), &before, "untrusted mirror");
+
+    let ca = server.ca.to_str().unwrap();
+    ok(&run(
+        &state,
+        &home,
+        &["--agent-archive", &url, "--cacert", ca, "--dry-run"],
+    ));
+    // SSL_CERT_FILE, as OpenSSL and curl read it.
+    let out = whatap(&dir.path().join("state2"))
+        .env("SSL_CERT_FILE", ca)
+        .args(install_args_without_agent(&home))
+        .args(["--agent-archive", &url, "--dry-run"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_same_tree(&tree_bytes(&home), &before, "dry runs");
+
+    // A --cacert that is no PEM file: exit 2 naming it, nothing fetched.
+    let out = run(
+        &state,
+        &home,
+        &[
+            "--agent-archive",
+            &url,
+            "--cacert",
+            "/etc/hostname",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cacert /etc/hostname"));
+}

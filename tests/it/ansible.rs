@@ -307,7 +307,15 @@ fn collection_installs_checks_diagnoses_and_uninstalls_a_debian_tomcat() {
     let found = &result["found"];
     assert_eq!(found["failed"], false, "{found:#}");
     assert_eq!(finding_ids(found), ["license-invalid"], "{found:#}");
-    assert!(found["checks"].is_array());
+    // The binary's checks[]: the log rule that found the license failed, the others say why.
+    let checks = found["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["id"] == "license-invalid" && c["status"] == "fail"),
+        "{found:#}"
+    );
+    assert!(checks.iter().all(|c| c["why"].is_string()), "{found:#}");
     assert_eq!(found["document"]["command"], "doctor");
     assert_eq!(result["failing"]["failed"], true, "{result:#}");
     assert!(

@@ -79,16 +79,7 @@ fn committed_man_pages_are_current() {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    for command in [
-        "",
-        "detect",
-        "install",
-        "uninstall",
-        "doctor",
-        "report",
-        "completions",
-        "man",
-    ] {
+    for command in [""].into_iter().chain(COMMANDS) {
         let mut cmd = whatap(dir.path());
         if !command.is_empty() {
             cmd.arg(command);
@@ -109,5 +100,84 @@ fn help_of_every_command() {
             format!("help-{name}"),
             String::from_utf8(out.stdout).unwrap()
         );
+    }
+}
+
+const COMMANDS: [&str; 8] = [
+    "detect",
+    "install",
+    "uninstall",
+    "doctor",
+    "report",
+    "history",
+    "completions",
+    "man",
+];
+
+fn help(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = whatap(dir.path())
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every `--help` ends with examples of that command; install's flags come under headings;
+/// a global flag that means nothing for a command is not offered there, yet still accepted.
+#[test]
+fn help_has_examples_headings_and_only_the_flags_that_matter() {
+    for command in COMMANDS {
+        let text = help(&[command]);
+        let examples = text.split("Examples:\n").nth(1).unwrap_or_default();
+        assert!(
+            examples.contains(&format!("whatap {command}")),
+            "{command} --help has no example of itself:\n{text}"
+        );
+    }
+    let install = help(&["install"]);
+    for heading in [
+        "Target (which runtime):",
+        "License and collector:",
+        "Agent files:",
+        "Agent options:",
+        "Python and PHP:",
+        "Global options:",
+    ] {
+        assert!(install.contains(heading), "{heading}\n{install}");
+    }
+    let detect = help(&["detect"]);
+    assert!(
+        !detect.contains("--yes") && !detect.contains("--dry-run"),
+        "{detect}"
+    );
+    assert!(help(&["doctor"]).contains("--yes"));
+    let dir = tempfile::tempdir().unwrap();
+    whatap(dir.path())
+        .args(["detect", "--yes", "--dry-run", "--json"])
+        .assert()
+        .success();
+}
+
+/// Man pages carry EXAMPLES, ENVIRONMENT, FILES and EXIT STATUS.
+#[test]
+fn man_pages_have_examples_environment_files_and_exit_status() {
+    for page in COMMANDS
+        .iter()
+        .map(|c| format!("whatap-{c}.1"))
+        .chain(["whatap.1".to_string()])
+    {
+        let text = fs::read_to_string(repo().join("man").join(&page)).unwrap();
+        for section in [
+            ".SH EXAMPLES",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"EXIT STATUS\"",
+        ] {
+            assert!(text.contains(section), "{page} lacks {section}");
+        }
+        assert!(!text.contains(".SH EXTRA"), "{page}");
     }
 }

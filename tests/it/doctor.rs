@@ -43,8 +43,11 @@ fn doctor(setup: &Setup) -> (i32, serde_json::Value) {
     (out.status.code().unwrap(), report)
 }
 
+/// The findings as pinned: checks[] (one per catalog rule, its own test) left out.
 fn filtered(report: &serde_json::Value, setup: &Setup) -> String {
-    serde_json::to_string_pretty(&without_metadata(report))
+    let mut report = without_metadata(report);
+    report.as_object_mut().unwrap().remove("checks");
+    serde_json::to_string_pretty(&report)
         .unwrap()
         .replace(&setup.dir.path().display().to_string(), "[TMP]")
         .replace(
@@ -252,4 +255,129 @@ fn catalog_is_listed() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     insta::assert_snapshot!("rule-ids", ids.join("\n"));
+}
+
+fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}: {report}"))
+}
+
+fn doctor_with(setup: &Setup, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = whatap(&setup.state)
+        .args(["doctor", "--json", "--home"])
+        .arg(&setup.home)
+        .args(extra)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), json(&out.stdout))
+}
+
+/// An install with an error (the jar gone) and a warning (Sigar's library not executable),
+/// seen through checks[], --only, --skip and --fail-on.
+#[test]
+fn checks_say_pass_fail_skip_and_why_and_the_filters_choose_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = installed();
+    fs::remove_file(setup.home.join("whatap/whatap.agent.tracer-0.0.1.jar")).unwrap();
+    let lib1 = setup.home.join("whatap/lib1");
+    fs::create_dir_all(&lib1).unwrap();
+    fs::write(lib1.join("libsigar-amd64-linux.so"), b"\x7fELF").unwrap();
+    fs::set_permissions(
+        lib1.join("libsigar-amd64-linux.so"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+
+    let (code, report) = doctor(&setup);
+    assert_eq!(code, 1, "{report}");
+    let rules = report["checks"].as_array().unwrap().len();
+    assert!(rules >= 36, "{report}");
+    assert_eq!(check(&report, "agent-jar-missing")["status"], "fail");
+    assert_eq!(check(&report, "sigar-not-executable")["status"], "fail");
+    assert_eq!(check(&report, "conf-missing-key")["status"], "pass");
+    // The collector listens: the probe ran and passed.
+    assert_eq!(check(&report, "collector-unreachable")["status"], "pass");
+    let php = check(&report, "php-api-not-found");
+    assert_eq!(php["status"], "skip");
+    assert!(php["why"].as_str().unwrap().contains("php"), "{php}");
+    for c in report["checks"].as_array().unwrap() {
+        assert!(!c["why"].as_str().unwrap().is_empty(), "{c}");
+    }
+
+    // --skip: the error is left out, the warning alone does not fail the run...
+    let (code, report) = doctor_with(&setup, &["--skip", "agent-jar-missing"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(finding_ids(&report), ["sigar-not-executable"]);
+    assert_eq!(check(&report, "agent-jar-missing")["status"], "skip");
+    // ...unless --fail-on warning says it does.
+    let (code, _) = doctor_with(
+        &setup,
+        &["--skip", "agent-jar-missing", "--fail-on", "warning"],
+    );
+    assert_eq!(code, 1);
+    // --fail-on never: the error is still reported, the exit code is 0.
+    let (code, report) = doctor_with(&setup, &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["ok"], false);
+    assert!(finding_ids(&report).contains(&"agent-jar-missing".to_string()));
+
+    // --only (comma-separated): one check runs, every other is skipped with that reason.
+    let (code, report) = doctor_with(&setup, &["--only", "conf-missing-key,agent-duplicate"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(finding_ids(&report).is_empty(), "{report}");
+    assert_eq!(check(&report, "conf-missing-key")["status"], "pass");
+    let skipped = check(&report, "agent-jar-missing");
+    assert_eq!(skipped["status"], "skip");
+    assert!(skipped["why"].as_str().unwrap().contains("--only"));
+    // --no-network: the network's checks are skipped, not passed.
+    let (_, report) = doctor_with(&setup, &["--no-network"]);
+    let network = check(&report, "collector-unreachable");
+    assert_eq!(network["status"], "skip");
+    assert!(network["why"].as_str().unwrap().contains("--no-network"));
+
+    // An id that is no check: exit 2, nothing run.
+    let out = whatap(&setup.state)
+        .args(["doctor", "--only", "agent-jar-mising", "--home"])
+        .arg(&setup.home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("agent-jar-mising") && err.contains("--list-rules"),
+        "{err}"
+    );
+}
+
+/// `-v` lists what passed and what was skipped, and why; without it only the findings.
+#[test]
+fn verbose_lists_the_checks_that_passed() {
+    let setup = installed();
+    let text = |extra: &[&str]| {
+        let out = whatap(&setup.state)
+            .args(["doctor", "--no-network", "--home"])
+            .arg(&setup.home)
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let quiet = text(&[]);
+    assert!(!quiet.contains("Checks passed"), "{quiet}");
+    let verbose = text(&["-v"]);
+    assert!(verbose.contains("Checks passed"), "{verbose}");
+    let line = verbose
+        .lines()
+        .find(|l| l.trim_start().starts_with("agent-jar-missing"))
+        .unwrap_or_else(|| panic!("{verbose}"));
+    assert!(line.contains("nothing found"), "{line}");
+    assert!(verbose.contains("Checks skipped"), "{verbose}");
+    assert!(
+        verbose.contains("needs the network (--no-network)"),
+        "{verbose}"
+    );
 }

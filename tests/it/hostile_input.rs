@@ -350,7 +350,7 @@ fn uninstall_refuses_a_recorded_file_swapped_for_a_symlink() {
 
 #[test]
 fn whatap_conf_is_0600_for_the_runtime_user_and_state_is_private() {
-    if !must_have("root (to chown to the runtime's user)", nix_root()) {
+    if !must_have("root (to chown to the runtime's user)", is_root()) {
         return;
     }
     let case = Case::new("tomcat9-setenv-no-newline");
@@ -388,11 +388,6 @@ fn whatap_conf_is_0600_for_the_runtime_user_and_state_is_private() {
         .args(["uninstall", "--yes"])
         .assert()
         .success();
-}
-
-fn nix_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 #[test]

@@ -154,6 +154,17 @@ fn every_command_matches_its_schema() {
         "change",
         0,
     );
+    let history = check(&state, &["history"], "history", 0);
+    let results: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["result"].as_str().unwrap())
+        .collect();
+    assert!(
+        results.contains(&"rolled-back") && results.contains(&"applied"),
+        "{history:#}"
+    );
 
     // Errors: usage (2), refused (3), internal (5).
     check(&state, &["install", "--home", &home_s], "error", 2);

@@ -33,7 +33,7 @@ fn errors_and_hints_follow_the_chosen_language() {
     for korean in [&by_flag, &by_env, &by_locale] {
         assert!(korean.contains("오류: --license가 필요합니다"), "{korean}");
         assert!(
-            korean.contains("도움말:") && korean.contains("라이선스"),
+            korean.contains("조치:") && korean.contains("라이선스"),
             "{korean}"
         );
     }
@@ -70,7 +70,7 @@ fn reports_and_next_steps_in_korean() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("계획 (dry run"), "{text}");
+    assert!(text.contains("계획(시험 실행"), "{text}");
     assert!(text.contains("생성"), "{text}");
     assert!(
         text.contains("다음 단계: 에이전트가 로드되도록 Tomcat을 시작하세요"),
@@ -126,4 +126,42 @@ fn refused_installs_explain_themselves_in_korean() {
         "{english}"
     );
     assert_eq!(std::fs::read(&outside).unwrap(), b"# outside\n");
+}
+
+/// `--help` speaks Korean with `--lang ko`, `WHATAP_LANG=ko` or a Korean UTF-8 locale; on an
+/// EUC-KR terminal (clap writes UTF-8) it stays English.
+#[test]
+fn help_in_korean() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = whatap(dir.path());
+        cmd.args(args).arg("--help");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for text in [
+        help(&["doctor", "--lang", "ko"], &[]),
+        help(&["doctor"], &[("WHATAP_LANG", "ko")]),
+        help(&["doctor"], &[("LANG", "ko_KR.UTF-8")]),
+    ] {
+        assert!(
+            text.contains("진단합니다") && text.contains("공통 옵션"),
+            "{text}"
+        );
+        assert!(
+            text.contains("수집 서버와 방화벽 점검을 건너뜁니다"),
+            "{text}"
+        );
+    }
+    let install = help(&["install", "--lang=ko"], &[]);
+    assert!(install.contains("라이선스 키와 수집 서버:"), "{install}");
+    let euc_kr = help(&["doctor"], &[("LANG", "ko_KR.eucKR")]);
+    assert!(
+        euc_kr.contains("Skip collector and firewall checks"),
+        "{euc_kr}"
+    );
 }

@@ -250,9 +250,20 @@ fn uwsgi_ini_with_the_agent_started_by_the_app() {
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
 
     reaper.kill_all();
-    uninstall(&state, &["--start-script", &i]);
+    // An agent a uWSGI worker started late on a busy machine could still rewrite whatap.conf
+    // (whatap-python writes its UDP port there) while uninstall removes it.
+    for pid in pids_named_in("whatap_python", &home) {
+        // SAFETY: kill(2) on an agent this test's app started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    assert!(agent_gone(&home), "an agent from {h} still runs");
+    let report = uninstall(&state, &["--start-script", &i]);
     assert_eq!(fs::read_to_string(&ini).unwrap(), original);
-    assert!(!home.join("whatap.conf").exists());
+    assert!(
+        !home.join("whatap.conf").exists(),
+        "{report:#}\n{}",
+        fs::read_to_string(home.join("whatap.conf")).unwrap_or_default()
+    );
 }
 
 /// A real Apache with mod_wsgi: its conf gets the guide's `SetEnv WHATAP_HOME` before the WSGI

@@ -2,140 +2,11 @@
 //! the stub agent built with javac, `whatap install`, a real start, the agent's marker,
 //! `doctor` against the live JVM, a stop by PID, `whatap uninstall`, byte-for-byte compare.
 
+use crate::common::tomcat::*;
 use crate::common::*;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-const DEBIAN_HOME: &str = "/usr/share/tomcat10";
-const DEBIAN_CONF: &str = "/etc/tomcat10";
-
-/// A CATALINA_BASE of our own: Debian's conf, a loopback HTTP port, one page.
-fn make_base(root: &Path, port: u16) -> PathBuf {
-    let base = root.join("base");
-    for dir in ["conf", "logs", "temp", "work", "webapps/ROOT"] {
-        fs::create_dir_all(base.join(dir)).unwrap();
-    }
-    for file in [
-        "catalina.properties",
-        "context.xml",
-        "logging.properties",
-        "tomcat-users.xml",
-        "web.xml",
-    ] {
-        fs::copy(
-            Path::new(DEBIAN_CONF).join(file),
-            base.join("conf").join(file),
-        )
-        .unwrap();
-    }
-    let server = fs::read_to_string(Path::new(DEBIAN_CONF).join("server.xml")).unwrap();
-    let server = server.replace(
-        "port=\"8080\"",
-        &format!("port=\"{port}\" address=\"127.0.0.1\""),
-    );
-    fs::write(base.join("conf/server.xml"), server).unwrap();
-    fs::write(base.join("webapps/ROOT/index.html"), "hello from tomcat\n").unwrap();
-    base
-}
-
-struct Tomcat {
-    home: PathBuf,
-    base: PathBuf,
-    port: u16,
-    marker: PathBuf,
-}
-
-impl Tomcat {
-    fn pid_file(&self) -> PathBuf {
-        self.base.join("temp/tomcat.pid")
-    }
-
-    /// Starts it and waits until it answers; stopped when the `Running` is dropped.
-    fn start(&self) -> Running<'_> {
-        let detectable = host::DETECTABLE.shared();
-        let status = Command::new(self.home.join("bin/catalina.sh"))
-            .arg("start")
-            .env("CATALINA_HOME", &self.home)
-            .env("CATALINA_BASE", &self.base)
-            .env("CATALINA_PID", self.pid_file())
-            .env(
-                "JAVA_OPTS",
-                format!("-Dwhatap.stub.marker={}", self.marker.display()),
-            )
-            .status()
-            .unwrap();
-        assert!(status.success(), "catalina.sh start failed");
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Some(body) = http_get(self.port) {
-                assert!(body.contains("hello from tomcat"), "{body}");
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Tomcat did not answer: {}",
-                self.catalina_out()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let pid = fs::read_to_string(self.pid_file())
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        Running {
-            tomcat: self,
-            pid,
-            _detectable: detectable,
-        }
-    }
-
-    /// Debian's server.xml disables the shutdown port: stop by PID.
-    fn stop(&self, pid: u32) {
-        Command::new("kill").arg(pid.to_string()).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Path::new(&format!("/proc/{pid}")).exists() {
-            if Instant::now() > deadline {
-                Command::new("kill")
-                    .args(["-9", &pid.to_string()])
-                    .status()
-                    .unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = fs::remove_file(self.pid_file());
-    }
-
-    fn catalina_out(&self) -> String {
-        fs::read_to_string(self.base.join("logs/catalina.out")).unwrap_or_default()
-    }
-}
-
-/// Stops Tomcat even when an assertion fails half way. `whatap detect` lists it while it runs.
-struct Running<'a> {
-    tomcat: &'a Tomcat,
-    pid: u32,
-    _detectable: host::Shared,
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        self.tomcat.stop(self.pid);
-    }
-}
-
-fn http_get(port: u16) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).ok()?;
-    body.starts_with("HTTP/1.1 200").then_some(body)
-}
 
 fn doctor(state: &Path, tomcat: &Tomcat) -> (i32, serde_json::Value) {
     let out = whatap(state)
@@ -161,13 +32,6 @@ fn config_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
                 .any(|skip| p.starts_with(skip))
         })
         .collect()
-}
-
-fn have_tomcat10() -> bool {
-    must_have(
-        "tomcat10 (Debian package)",
-        Path::new(DEBIAN_HOME).join("bin/catalina.sh").exists(),
-    )
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! confirmation (nothing changed either time), and no questions at all when CI is set.
 
 use crate::common::http::{Server, sha256, zip_with};
+use crate::common::tomcat::*;
 use crate::common::*;
 use rexpect::session::{PtySession, spawn_command};
 use std::net::TcpListener;
@@ -176,7 +177,7 @@ fn no_questions_when_ci_is_set() {
     assert_eq!(exit_code(&p), 2);
 }
 
-/// Step 1 without --home: whatever detection lists is left unpicked and a path is typed.
+/// Step 1 without --home: whatever detection lists is unpicked and a path is typed.
 /// The run stops at the confirmation, after the diff showed the typed tree's files.
 #[test]
 fn a_typed_path_when_no_detected_runtime_is_picked() {
@@ -187,16 +188,20 @@ fn a_typed_path_when_no_detected_runtime_is_picked() {
     let state = dir.path().join("state");
     let detected = whatap(&state).args(["detect", "--json"]).output().unwrap();
     let detected: serde_json::Value = serde_json::from_slice(&detected.stdout).unwrap();
-    let count = detected["runtimes"].as_array().unwrap().len();
+    let detected = detected["runtimes"].as_array().unwrap().clone();
     let before = tree_bytes(&home);
 
     let mut p = spawn_command(wizard_command(&state, false), Some(30_000)).unwrap();
-    if count > 0 {
+    if !detected.is_empty() {
         p.exp_string("Install the agent into").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
-        if count == 1 {
-            // A single runtime comes preselected: unpick it.
-            key(&mut p, " ");
+        // What runs is preselected (or the only one found): unpick each, row by row.
+        let running = detected.iter().any(|r| r["pid"].is_u64());
+        for runtime in &detected {
+            if runtime["pid"].is_u64() || (!running && detected.len() == 1) {
+                key(&mut p, " ");
+            }
+            key(&mut p, "\x1b[B");
         }
         key(&mut p, "\r");
     }
@@ -355,10 +360,41 @@ fn the_detected_debian_tomcat_is_picked() {
     let _alone = host::DETECTABLE.exclusive();
     install_the_detected(
         "tomcat",
-        "home /usr/share/tomcat10",
+        "home: /usr/share/tomcat10",
         Some(&stub_jar()),
         "/var/lib/tomcat10/bin/setenv.sh",
     );
+}
+
+/// The operator's case from the field: one Tomcat runs (Debian's tomcat10 on a private
+/// CATALINA_BASE) while Debian's own tree is installed and stopped. The running one comes
+/// preselected, so Enter alone goes on with it: the plan is for its base.
+#[test]
+fn enter_goes_on_with_the_one_running_tomcat() {
+    if !have_tomcat10() {
+        return;
+    }
+    let alone = host::DETECTABLE.exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let tomcat = Tomcat {
+        home: DEBIAN_HOME.into(),
+        base: make_base(dir.path(), port),
+        port,
+        marker: dir.path().join("agent.marker"),
+    };
+    let running = tomcat.start_while_exclusive(&alone);
+    let seen = install_the_detected(
+        "tomcat",
+        &format!("PID {}", running.pid),
+        Some(&stub_jar()),
+        &format!("{}/bin/setenv.sh", tomcat.base.display()),
+    );
+    assert!(
+        seen.contains("[x] tomcat") && seen.contains(&format!("PID {}", running.pid)),
+        "{seen}"
+    );
+    drop(running);
 }
 
 #[test]
@@ -373,7 +409,7 @@ fn the_detected_debian_jetty_is_picked() {
     let _default_file = host::hold(&host::ETC_DEFAULT_JETTY9);
     install_the_detected(
         "jetty",
-        "home /usr/share/jetty9",
+        "/usr/share/jetty9  ",
         Some(&stub_jar()),
         "/etc/default/jetty9",
     );
@@ -388,12 +424,7 @@ fn a_detected_php_is_picked() {
     let archive = php_stub_archive();
     let _host_php = host::HOST_PHP.shared();
     // The CLI (`php` or `php8.2`, whichever PATH lists first).
-    let seen = install_the_detected(
-        "php",
-        "home /usr/bin/php",
-        Some(archive.path()),
-        "whatap.ini",
-    );
+    let seen = install_the_detected("php", "/usr/bin/php", Some(archive.path()), "whatap.ini");
     assert!(seen.contains("whatap.so"), "{seen}");
 }
 
@@ -423,7 +454,7 @@ fn a_detected_python_app_is_picked() {
     let home = std::fs::canonicalize(app.path()).unwrap().join("whatap");
     let seen = install_the_detected(
         "python",
-        &format!("pid {}", gunicorn.0.id()),
+        &format!("PID {}", gunicorn.0.id()),
         None,
         &format!("{}/whatap.conf", home.display()),
     );
@@ -446,7 +477,7 @@ fn the_detected_infra_agent_is_picked() {
     let daemon = Detectable::spawn(Command::new(&daemon).arg("300"));
     let seen = install_the_detected(
         "infra",
-        &format!("pid {}", daemon.0.id()),
+        &format!("PID {}", daemon.0.id()),
         None,
         "/usr/whatap/infra/conf/whatap.conf",
     );
@@ -479,7 +510,7 @@ fn a_detected_node_app_is_picked() {
     // No agent question: the package comes with npm (here it is already in the app).
     let seen = install_the_detected(
         "nodejs",
-        &format!("home {}", app.display()),
+        &format!("{}  running", app.display()),
         None,
         &format!("{}/whatap/whatap.conf", app.display()),
     );

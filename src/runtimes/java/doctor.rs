@@ -146,10 +146,7 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
                 Fact::new(
                     "agent-not-loaded",
                     label,
-                    format!(
-                        "PID {}: no -javaagent for WhaTap on its command line, no tracer jar open in it",
-                        process.pid
-                    ),
+                    crate::msg!("evidence-agent-not-loaded", pid = process.pid),
                 )
                 .with("restart", target.restart.clone()),
             ),
@@ -195,17 +192,14 @@ pub fn inspect(target: &JavaTarget<'_>) -> Inspection {
         out.facts.push(Fact::new(
             "ibm-jdk-attach",
             label,
-            format!(
-                "PID {}: IBM J9/OpenJ9 JVM without -javaagent for WhaTap",
-                process.pid
-            ),
+            crate::msg!("evidence-j9-without-javaagent", pid = process.pid),
         ));
     }
     if !configured && loaded.count() == 0 {
         out.facts.push(Fact::new(
             "agent-not-configured",
             label,
-            "no WHATAP block in the startup files, no -javaagent for WhaTap",
+            crate::msg!("evidence-agent-not-configured"),
         ));
     }
     confs.sort();
@@ -287,7 +281,11 @@ fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
             let mut fact = Fact::new(
                 "sigar-not-executable",
                 label,
-                format!("{}: mode {mode:04o}", lib.display()),
+                crate::msg!(
+                    "evidence-file-mode",
+                    file = lib.display(),
+                    mode = format!("{mode:04o}")
+                ),
             )
             .with("file", lib.display().to_string());
             // The guide's `chmod +x`: execute for whoever may read.

@@ -179,13 +179,14 @@ pub struct Pointing {
 /// The server `--pid` names (the process must be one), or else the home directory the flags
 /// name: `--home` (or `--base` where the server has no base), checked to be its home.
 pub fn pointed<'a, T>(
+    host: &Host,
     target: &'a TargetSettings,
     from_process: fn(&Process) -> Option<T>,
     is_home: fn(&Path) -> bool,
     words: &Pointing,
 ) -> Result<std::result::Result<T, &'a Path>> {
     if let Some(pid) = target.pid {
-        return by_pid(pid, from_process, words.pid_not_it).map(Ok);
+        return by_pid(host, pid, from_process, words.pid_not_it).map(Ok);
     }
     let dir = match words.home_required {
         Some(required) => target.home.as_ref().ok_or_else(required)?,
@@ -213,18 +214,23 @@ pub fn running<T>(
         .find(|found| same(found))
 }
 
-/// The runtime a `--pid` names: the process must exist and `parse` must recognise it.
+/// The runtime a `--pid` names: the process must exist (in the host's one look at its
+/// processes, or started since) and `parse` must recognise it.
 pub fn by_pid<T>(
+    host: &Host,
     pid: u32,
     parse: impl Fn(&Process) -> Option<T>,
     not_it: impl FnOnce(u32) -> Error,
 ) -> Result<T> {
-    let p = process::read(&process::proc_root(), pid).ok_or_else(|| {
-        Error::usage(
-            msg!("pid-no-such-process", pid = pid),
-            msg!("pid-no-such-process-java-hint"),
-        )
-    })?;
+    let seen = host.processes.iter().find(|p| p.pid == pid).cloned();
+    let p = seen
+        .or_else(|| process::read(&process::proc_root(), pid))
+        .ok_or_else(|| {
+            Error::usage(
+                msg!("pid-no-such-process", pid = pid),
+                msg!("pid-no-such-process-java-hint"),
+            )
+        })?;
     parse(&p).ok_or_else(|| not_it(pid))
 }
 

@@ -382,7 +382,7 @@ const POINTING: java::Pointing = java::Pointing {
 
 /// `--pid` or `--home`: the running server of that home (its mode), else the home standalone.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jboss> {
-    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let home = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(home) => home,
     };
@@ -595,9 +595,13 @@ impl Jboss {
                         "jboss-modules-system-pkgs",
                         label,
                         format!(
-                            "{}:{}: -javaagent for WhaTap without whatap in -D{PKGS}",
+                            "{}:{}: {}",
                             file.display(),
-                            line + 1
+                            line + 1,
+                            crate::msg!(
+                                "evidence-jboss-pkgs-missing",
+                                option = format!("-D{PKGS}")
+                            )
                         ),
                     )
                     .with("file", file.display().to_string()),
@@ -646,9 +650,10 @@ impl Jboss {
                     Fact::new(
                         "jboss-modules-system-pkgs",
                         label,
-                        format!(
-                            "PID {}: -D{PKGS}={pkgs} (the last one on its command line)",
-                            p.pid
+                        crate::msg!(
+                            "evidence-jboss-pkgs-last",
+                            pid = p.pid,
+                            option = format!("-D{PKGS}={pkgs}")
                         ),
                     )
                 })

@@ -222,7 +222,7 @@ const POINTING: java::Pointing = java::Pointing {
 };
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jetty> {
-    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let home = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(home) => home,
     };

@@ -176,7 +176,7 @@ const POINTING: java::Pointing = java::Pointing {
 
 /// `--home JEUS_HOME`, and `--base` for one domain (7/8) or node (6) of it.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Jeus> {
-    let home = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let home = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(home) => home,
     };

@@ -86,10 +86,11 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
             out.facts.push(Fact::new(
                 "php-agent-not-running",
                 "whatap-php",
-                format!(
-                    "PHP loads {MODULE_FILE}, but no {} process runs to take its data (service: {})",
-                    agent::AGENT_BINARY,
-                    agent::SERVICE_SCRIPT
+                crate::msg!(
+                    "evidence-php-agent-not-running",
+                    module = MODULE_FILE,
+                    agent = agent::AGENT_BINARY,
+                    service = agent::SERVICE_SCRIPT
                 ),
             ));
         }
@@ -106,13 +107,14 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
                 out.facts.push(Fact::new(
                     "php-restart-needed",
                     &label,
-                    format!(
-                        "{} changed {}s after the master (PID {pid}) started",
-                        file.display(),
-                        changed
+                    crate::msg!(
+                        "evidence-php-changed-after-start",
+                        file = file.display(),
+                        seconds = changed
                             .duration_since(started)
                             .unwrap_or_default()
-                            .as_secs()
+                            .as_secs(),
+                        pid = pid
                     ),
                 ));
             }

@@ -80,10 +80,11 @@ fn permissions(label: &str, home: &Path, pid: u32, out: &mut Inspection) {
             Fact::new(
                 "python-conf-error",
                 label,
-                format!(
-                    "{}: not readable by the app's user (uid {}, PID {pid})",
-                    conf.display(),
-                    who.uid
+                crate::msg!(
+                    "evidence-python-conf-unreadable",
+                    file = conf.display(),
+                    uid = who.uid,
+                    pid = pid
                 ),
             )
             .with("file", conf.display().to_string()),
@@ -91,19 +92,24 @@ fn permissions(label: &str, home: &Path, pid: u32, out: &mut Inspection) {
     }
     let logs = home.join("logs");
     let (dir, what) = if logs.is_dir() {
-        (logs.as_path(), "not writable")
+        (
+            logs.as_path(),
+            crate::msg!("evidence-python-logs-not-writable"),
+        )
     } else {
-        (home, "cannot create logs/ in it")
+        (home, crate::msg!("evidence-python-logs-not-creatable"))
     };
     if home.exists() && !may(&who, dir, 2 | 1) {
         out.facts.push(
             Fact::new(
                 "python-log-error",
                 label,
-                format!(
-                    "{}: {what} as the app's user (uid {}, PID {pid})",
-                    dir.display(),
-                    who.uid
+                crate::msg!(
+                    "evidence-python-logs",
+                    dir = dir.display(),
+                    what = what,
+                    uid = who.uid,
+                    pid = pid
                 ),
             )
             .with("file", dir.display().to_string()),
@@ -166,12 +172,13 @@ pub fn inspect(app: &PythonApp) -> Inspection {
                 Fact::new(
                     "conf-missing-key",
                     &label,
-                    format!(
-                        "{}: apm_enabled is {}; whatap-start-agent starts no agent unless it is `true`",
-                        conf_path.display(),
-                        keys.get("apm_enabled")
+                    crate::msg!(
+                        "evidence-apm-enabled",
+                        file = conf_path.display(),
+                        value = keys
+                            .get("apm_enabled")
                             .map(|v| format!("{v:?}"))
-                            .unwrap_or_else(|| "not set".to_string())
+                            .unwrap_or_else(|| crate::msg!("evidence-not-set"))
                     ),
                 )
                 .with("key", "apm_enabled=true")
@@ -186,18 +193,21 @@ pub fn inspect(app: &PythonApp) -> Inspection {
             Some(true) if app.agents.is_empty() => out.facts.push(Fact::new(
                 "python-agent-not-running",
                 &label,
-                format!(
-                    "PID {pid} ({}) runs through whatap-start-agent, but no {AGENT_PROCESS} runs from {}",
-                    process.server,
-                    app.whatap_home.display()
+                crate::msg!(
+                    "evidence-python-agent-not-running",
+                    pid = pid,
+                    server = process.server,
+                    agent = AGENT_PROCESS,
+                    home = app.whatap_home.display()
                 ),
             )),
             Some(false) => out.facts.push(Fact::new(
                 "python-not-wrapped",
                 &label,
-                format!(
-                    "PID {pid}: {} (no whatap bootstrap on its PYTHONPATH)",
-                    process.process.args.join(" ")
+                crate::msg!(
+                    "evidence-python-not-wrapped",
+                    pid = pid,
+                    command = process.process.args.join(" ")
                 ),
             )),
             _ => {}
@@ -208,9 +218,10 @@ pub fn inspect(app: &PythonApp) -> Inspection {
                     Fact::new(
                         "python-package-missing",
                         &label,
-                        format!(
-                            "PID {pid} runs {}; no whatap package in its site-packages",
-                            interpreter.display()
+                        crate::msg!(
+                            "evidence-python-package-missing",
+                            pid = pid,
+                            python = interpreter.display()
                         ),
                     )
                     .with("python", interpreter.display().to_string()),

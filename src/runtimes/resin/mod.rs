@@ -163,7 +163,7 @@ const POINTING: java::Pointing = java::Pointing {
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Resin> {
     // An explicit --home needs only its config (a tree without lib/ is still Resin's).
     let has_config = |dir: &Path| dir.join("conf/resin.xml").is_file();
-    let home = match java::pointed(target, from_process, has_config, &POINTING)? {
+    let home = match java::pointed(host, target, from_process, has_config, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(home) => home,
     };

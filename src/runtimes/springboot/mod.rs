@@ -242,6 +242,7 @@ fn is_candidate(p: &Process) -> bool {
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<SpringBoot> {
     let process = match target.pid {
         Some(pid) => Some(java::by_pid(
+            host,
             pid,
             |p| is_candidate(p).then(|| p.clone()),
             |pid| {

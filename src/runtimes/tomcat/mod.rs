@@ -193,7 +193,7 @@ fn check_dir(flag: &str, dir: &Path) -> Result<()> {
 /// the home itself), or `--base` of a running or self-contained Tomcat.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Tomcat> {
     if let Some(pid) = target.pid {
-        return java::by_pid(pid, from_process, |pid| {
+        return java::by_pid(host, pid, from_process, |pid| {
             Error::usage(
                 msg!("tomcat-pid-not-it", pid = pid, class = BOOTSTRAP_CLASS),
                 msg!("tomcat-pid-not-it-hint"),

@@ -153,7 +153,7 @@ const POINTING: java::Pointing = java::Pointing {
 };
 
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Weblogic> {
-    let domain = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let domain = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(domain) => domain,
     };

@@ -153,7 +153,7 @@ fn no_server(profile: &Path) -> Error {
 
 /// `--home PROFILE`, and `--base .../servers/NAME` for one server of it.
 pub fn resolve(target: &TargetSettings, host: &Host) -> Result<Websphere> {
-    let profile = match java::pointed(target, from_process, is_home, &POINTING)? {
+    let profile = match java::pointed(host, target, from_process, is_home, &POINTING)? {
         Ok(running) => return Ok(running),
         Err(profile) => profile,
     };

@@ -3,6 +3,7 @@
 pub mod host;
 pub mod http;
 pub mod node;
+pub mod tomcat;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
@@ -337,6 +338,12 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Running as root (namespaces, mounts, another user's processes).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// Is this run required to have every real part (CI), or may it skip loudly?

@@ -41,11 +41,21 @@ options:
     default: false
   fail_on:
     description:
-      - Which findings fail the task - C(error) (any error finding), C(warning) (any error or
-        warning finding) or C(never).
+      - C(--fail-on), which findings fail the task - C(error) (any error finding), C(warning)
+        (any error or warning finding) or C(never). The binary decides (its exit code 1).
     type: str
     choices: [error, warning, never]
     default: never
+  only:
+    description:
+      - C(--only), run only these checks (finding ids, see C(whatap doctor --list-rules)).
+    type: list
+    elements: str
+  skip:
+    description:
+      - C(--skip), leave these checks out.
+    type: list
+    elements: str
 '''
 
 EXAMPLES = r'''
@@ -78,10 +88,12 @@ findings:
   sample: [{"id": "agent-not-loaded", "severity": "error", "target": "tomcat /var/lib/tomcat10",
             "title": "...", "evidence": "PID 1234", "fix": "..."}]
 checks:
-  description: Every check with its status (pass fail skip) and why, when the binary reports them.
+  description: Every check of the catalog with its status (pass fail skip) and why.
   returned: always
   type: list
   elements: dict
+  sample: [{"id": "agent-not-loaded", "status": "fail", "why": "1 finding(s); the first: PID 1234: ..."},
+           {"id": "php-api-mismatch", "status": "skip", "why": "nothing of this kind on this host: php"}]
 fixes:
   description: With I(fix), one install-style report per runtime.
   returned: when fix is true
@@ -101,10 +113,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.whatap.apm.plugins.module_utils.whatap import (
     TARGET_OPTIONS, argument_spec, flags, metadata, run)
 
-# The severities each fail_on value fails on.
-FAILING = dict(error=('error',), warning=('error', 'warning'), never=())
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
@@ -113,16 +121,18 @@ def main():
             full=dict(type='bool', default=False),
             fix=dict(type='bool', default=False),
             fail_on=dict(type='str', choices=['error', 'warning', 'never'], default='never'),
+            only=dict(type='list', elements='str'),
+            skip=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    args = flags(params, list(TARGET_OPTIONS) + ['log', 'full', 'fix'])
+    args = flags(params, list(TARGET_OPTIONS) + ['log', 'full', 'fix', 'only', 'skip', 'fail_on'])
     if not params['network']:
         args.append('--no-network')
     if params['fix']:
         args.append('--yes')
-    # Exit 1 means error findings: still a document, still a successful run.
+    # Exit 1 means findings at fail_on's level (the binary's --fail-on): still a document.
     rc, document = run(module, 'doctor', args)
     findings = document.get('findings', [])
     fixes = document.get('fixes')
@@ -136,11 +146,10 @@ def main():
     )
     if fixes is not None:
         result['fixes'] = fixes
-    failing = [f for f in findings if f.get('severity') in FAILING[params['fail_on']]]
-    if failing:
-        ids = sorted(set(f.get('id') for f in failing))
-        module.fail_json(msg='doctor: %d finding(s) at fail_on=%s: %s'
-                         % (len(failing), params['fail_on'], ', '.join(ids)), **result)
+    if rc == 1:
+        ids = sorted(set(c.get('id') for c in result['checks'] if c.get('status') == 'fail'))
+        module.fail_json(msg='doctor: findings at fail_on=%s; failed checks: %s'
+                         % (params['fail_on'], ', '.join(ids)), **result)
     module.exit_json(**result)
 
 
