@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     ui::i18n::set_lang(settings.lang);
     let printer = ui::Printer::new(&settings);
     let (name, result) = match &cli.command {
-        Command::Detect => ("detect", commands::detect::run(&printer)),
+        Command::Detect => ("detect", commands::detect::run(&settings, &printer)),
         Command::Install(args) => {
             let sub = matches.subcommand_matches("install").unwrap_or(&matches);
             let run =

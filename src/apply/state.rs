@@ -8,6 +8,7 @@
 //! <state>/backups/<sha>  the original bytes of every file an install modified
 //! <state>/temp-journal   temp files a run is creating (apply::atomic::Temps)
 //! <state>/cache/agents/  downloaded and unpacked agent archives (agent::unpacked)
+//! <state>/cache/probes.json  what `php -i` told, per binary (detect::cache; read-only runs)
 //! <state>/history.jsonl  every change applied, appended (apply::history)
 //! ```
 //!
@@ -90,6 +91,19 @@ impl StateDir {
 
     pub fn agent_cache(&self) -> PathBuf {
         self.root.join("cache/agents")
+    }
+
+    /// Probe results for `detect` and `doctor`: used while the state dir exists and passes the
+    /// same checks as for install (see above), never creating it (a read-only run leaves no
+    /// state dir behind).
+    pub fn probe_cache(&self) -> crate::detect::cache::ProbeCache {
+        match self.open(false) {
+            Ok(Some(_)) => crate::detect::cache::ProbeCache::open(
+                self.root.join("cache/probes.json"),
+                &self.root,
+            ),
+            _ => crate::detect::cache::ProbeCache::off(),
+        }
     }
 
     /// Creates the state dir (0700) if it is missing, and checks that it can be trusted.

@@ -2,6 +2,7 @@ use crate::error::Result;
 use crate::msg;
 use crate::runtimes::Detection;
 use crate::runtimes::instance::AgentState;
+use crate::settings::Settings;
 use crate::ui::Printer;
 use serde::Serialize;
 
@@ -11,9 +12,10 @@ struct DetectReport<'a> {
     runtimes: &'a [Detection],
 }
 
-pub fn run(printer: &Printer) -> Result<u8> {
-    let host = crate::detect::Host::scan();
+pub fn run(settings: &Settings, printer: &Printer) -> Result<u8> {
+    let host = crate::detect::Host::scan_cached(settings.state.probe_cache());
     let runtimes = found(&host);
+    host.cache.save();
     printer.document(&DetectReport {
         command: "detect",
         runtimes: &runtimes,

@@ -76,7 +76,12 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
     if doctor.list_rules {
         return Ok(list_rules(settings, printer));
     }
-    let host = Host::scan();
+    // Read-only unless --fix: probe results may come from (and go to) the state dir's cache.
+    let host = if doctor.fix {
+        Host::scan()
+    } else {
+        Host::scan_cached(settings.state.probe_cache())
+    };
     let targets = if doctor.target.is_empty() {
         runtimes::detect(&host, doctor.target.runtime)
     } else {
@@ -159,6 +164,7 @@ pub fn run(settings: &Settings, doctor: &DoctorSettings, printer: &Printer) -> R
                 .any(|f| f.id == l.id && (f.target == l.target || f.evidence.starts_with(file)))
         })
         .collect();
+    host.cache.save();
     let to_fix: Vec<&Box<dyn Runtime>> = targets
         .iter()
         .zip(own)

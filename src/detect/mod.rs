@@ -1,5 +1,6 @@
 //! Detection: running processes and install trees -> what runtimes this host has.
 
+pub mod cache;
 pub mod process;
 pub mod systemd;
 
@@ -9,12 +10,20 @@ use std::path::{Path, PathBuf};
 /// One look at the host, taken once per command and shared by every runtime's detection.
 pub struct Host {
     pub processes: Vec<Process>,
+    /// Probe results kept between runs; off unless the command is read-only.
+    pub cache: std::sync::Arc<cache::ProbeCache>,
 }
 
 impl Host {
     pub fn scan() -> Host {
+        Host::scan_cached(cache::ProbeCache::off())
+    }
+
+    /// A look that reuses (and keeps) probe results: for `detect` and `doctor`, which only read.
+    pub fn scan_cached(cache: cache::ProbeCache) -> Host {
         Host {
             processes: process::all(&process::proc_root()),
+            cache: std::sync::Arc::new(cache),
         }
     }
 

@@ -93,13 +93,22 @@ fn parse_ids(status: &str, field: &str) -> Option<u32> {
         .and_then(|effective| effective.parse().ok())
 }
 
+/// A /proc file whole. /proc reports no size, so `fs::read` would start from a 32-byte read
+/// and grow; one page is enough for nearly every command line and status.
+fn read_proc(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(4096);
+    fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 pub fn read(proc_root: &Path, pid: u32) -> Option<Process> {
     let dir = proc_root.join(pid.to_string());
-    let args = parse_cmdline(&fs::read(dir.join("cmdline")).ok()?);
+    let args = parse_cmdline(&read_proc(&dir.join("cmdline"))?);
     if args.is_empty() {
         return None;
     }
-    let status = fs::read_to_string(dir.join("status")).ok()?;
+    let status = String::from_utf8(read_proc(&dir.join("status"))?).ok()?;
     Some(Process {
         pid,
         uid: parse_ids(&status, "Uid:")?,

@@ -324,6 +324,7 @@ mod tests {
                     ],
                 ),
             ],
+            cache: Default::default(),
         }
     }
 

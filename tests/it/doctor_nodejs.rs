@@ -8,6 +8,7 @@
 use crate::common::node::*;
 use crate::common::*;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -174,7 +175,17 @@ fn a_running_app_without_the_agent_on_a_node_too_old_for_the_package() {
     let pid = run_node(&mut reaper, &app, "server.js", &[("PORT", &port_text)]);
     assert!(wait_for(Duration::from_secs(20), || http_get(port).is_some()));
     let state = dir.path().join("state");
+    // A state dir: `node --version` is kept in its probe cache and the second run reuses it.
+    fs::create_dir(&state).unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
     let report = doctor(&state, &["--pid", &pid.to_string()], "en");
+    let cached = fs::read_to_string(state.join("cache/probes.json")).unwrap();
+    assert!(cached.contains(" --version"), "{cached}");
+    let again = doctor(&state, &["--pid", &pid.to_string()], "en");
+    assert_eq!(
+        finding(&again, "nodejs-version-unsupported"),
+        finding(&report, "nodejs-version-unsupported")
+    );
     assert!(
         finding(&report, "nodejs-agent-not-loaded")["evidence"]
             .as_str()

@@ -1126,3 +1126,67 @@ fn dry_run_diffs() {
     );
     assert!(!state.path().exists() || !state.path().join("ledger.json").exists());
 }
+
+/// `doctor` probes each PHP once (`-i` lists the modules too) and keeps the answer in the
+/// state dir: a second run starts no PHP and says the same; a changed php.ini is probed
+/// again; without a state dir nothing is kept and none is created; `--runtime tomcat` never
+/// starts a PHP at all.
+#[test]
+fn php_probes_run_once_are_cached_in_the_state_dir_and_invalidated() {
+    if !have_php() {
+        return;
+    }
+    let _php = host::HOST_PHP.shared();
+    let dir = tempfile::tempdir().unwrap();
+    let (ini, php) = php_with_ini(dir.path(), "[PHP]\nmemory_limit = 64M\n");
+    // The private PHP, logging each start: named `php` in its own dir, for PATH below.
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    let calls = dir.path().join("calls");
+    let logged = bin.join("php");
+    fs::write(
+        &logged,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> {}\nexec {} \"$@\"\n",
+            calls.display(),
+            php.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&logged, fs::Permissions::from_mode(0o755)).unwrap();
+    let started = || fs::read_to_string(&calls).unwrap_or_default();
+    let state = tempfile::tempdir().unwrap();
+
+    let first = doctor_php(state.path(), &logged);
+    assert_eq!(started(), "-i\n", "one probe, `-i` only");
+    assert!(state.path().join("cache/probes.json").exists());
+    assert_eq!(doctor_php(state.path(), &logged), first, "cached answer");
+    assert_eq!(started(), "-i\n", "the second run started no PHP");
+
+    fs::write(&ini, "[PHP]\nmemory_limit = 96M\n").unwrap();
+    assert_eq!(doctor_php(state.path(), &logged), first);
+    assert_eq!(started(), "-i\n-i\n", "a changed php.ini is probed again");
+
+    let absent = dir.path().join("no-state");
+    assert_eq!(doctor_php(&absent, &logged), first);
+    assert_eq!(doctor_php(&absent, &logged), first);
+    assert_eq!(started(), "-i\n".repeat(4), "no state dir: no cache");
+    assert!(!absent.exists(), "a read-only doctor created the state dir");
+
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = whatap(&absent)
+        .env("PATH", &path)
+        .args(["doctor", "--runtime", "tomcat", "--no-network", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    assert_eq!(
+        started(),
+        "-i\n".repeat(4),
+        "--runtime tomcat started a PHP"
+    );
+}

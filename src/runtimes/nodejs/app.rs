@@ -308,6 +308,8 @@ pub struct NodeApp {
     pub whatap_home: PathBuf,
     /// Daemons running from the WhaTap home.
     pub daemons: Vec<Daemon>,
+    /// Where doctor keeps `node --version` between runs.
+    pub cache: std::sync::Arc<crate::detect::cache::ProbeCache>,
 }
 
 /// Daemons whose working directory is `home` (the package starts them there).
@@ -497,6 +499,7 @@ fn build(
     );
     NodeApp {
         daemons: daemons(host, &whatap_home),
+        cache: host.cache.clone(),
         app_dir,
         process,
         launcher,

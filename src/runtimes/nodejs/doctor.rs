@@ -37,7 +37,7 @@ fn engines_fact(label: &str, app: &NodeApp, out: &mut Inspection) {
     let Some(range) = manifest["engines"]["node"].as_str() else {
         return;
     };
-    let Ok(version) = package::node_version(&exe) else {
+    let Ok(version) = package::node_version_cached(&exe, &app.cache) else {
         return;
     };
     if version.satisfies(range) == Some(false) {

@@ -2,6 +2,7 @@
 //! the registry's metadata), which Node.js versions the package supports (`engines.node`), the
 //! app's node and npm. Programs are run directly, never through a shell.
 
+use crate::detect::cache::{self, ProbeCache};
 use crate::error::{Error, Result};
 use crate::msg;
 use std::io::Read;
@@ -167,6 +168,19 @@ pub fn node_version(node: &Path) -> Result<Version> {
             msg!("nodejs-cannot-run-hint"),
         )
     })
+}
+
+/// `node_version` through the probe cache: doctor asks it for every running app, and each ask
+/// starts a node (tens of milliseconds); the answer holds while the binary is unchanged.
+pub fn node_version_cached(node: &Path, cache: &ProbeCache) -> Result<Version> {
+    let key = format!("{} --version", node.display());
+    if let Some((major, minor, patch)) = cache.get(&key) {
+        return Ok(Version(major, minor, patch));
+    }
+    let stamp = cache::stamp(node);
+    let version = node_version(node)?;
+    cache.put(&key, vec![stamp], &(version.0, version.1, version.2));
+    Ok(version)
 }
 
 /// The npm of a node: beside it (`/usr/bin/npm`, an nvm `bin/`), else the one on PATH.

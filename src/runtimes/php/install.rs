@@ -596,6 +596,8 @@ mod tests {
             server: None,
             info: Ok(Default::default()),
             master: None,
+            listed: Default::default(),
+            cache: Default::default(),
         };
         assert_eq!(
             app_lines(&fpm, &InstallSettings::default()),

@@ -2,6 +2,7 @@
 //! probed once with their own `-i` (run without a shell), and where each SAPI's ini files are.
 
 use crate::detect::Host;
+use crate::detect::cache::{self, ProbeCache, Stamp};
 use crate::edit::eol::{line_body, split_lines};
 use crate::edit::marker::{self, MarkerStyle};
 use crate::error::{Error, Result};
@@ -15,7 +16,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub const MODULE_FILE: &str = "whatap.so";
 pub const INI_FILE: &str = "whatap.ini";
@@ -73,7 +75,7 @@ impl Sapi {
 }
 
 /// What `php -i` tells about one PHP build and SAPI.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PhpInfo {
     pub version: Option<String>,
     pub api: String,
@@ -178,7 +180,9 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
     let mut child = command
         .spawn()
         .map_err(|e| msg!("php-cannot-run", error = e))?;
-    // Read both pipes on threads so a chatty PHP cannot block on a full pipe.
+    let pid = child.id();
+    // Read both pipes on threads so a chatty PHP cannot block on a full pipe; wait on a third
+    // so the deadline is a channel timeout, not a polling loop.
     let mut out = child.stdout.take().expect("piped");
     let mut err = child.stderr.take().expect("piped");
     let out_reader = std::thread::spawn(move || {
@@ -191,17 +195,18 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
         let _ = err.read_to_end(&mut buf);
         buf
     });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > PROBE_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(e.to_string()),
+    let (done, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = match exited.recv_timeout(PROBE_TIMEOUT) {
+        Ok(status) => status.map_err(|e| e.to_string())?,
+        Err(_) => {
+            // SAFETY: kill has no memory preconditions; the child is not reaped yet (its
+            // waiter still waits), so the pid is still ours.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            let _ = exited.recv();
+            return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
         }
     };
     let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
@@ -213,24 +218,79 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
     })
 }
 
-/// `<binary> -i`, parsed; the error says why there is no PHP API.
-pub fn probe(binary: &Path) -> std::result::Result<PhpInfo, String> {
+/// `<binary> -i`: what this PHP is, and whether it loads `whatap` as configured now (the
+/// output lists every loaded module, so one run answers both).
+fn probe_listing(binary: &Path) -> std::result::Result<(PhpInfo, bool), String> {
     let ran = run(binary, &["-i"], &[])?;
-    parse_info(&ran.stdout).ok_or_else(|| {
-        let said = ran
-            .stderr
-            .lines()
-            .chain(ran.stdout.lines())
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map(str::to_string)
-            .unwrap_or_else(|| msg!("php-no-output"));
-        if ran.success {
-            msg!("php-ran-no-api", binary = binary.display(), said = said)
-        } else {
-            msg!("php-failed-no-api", binary = binary.display(), said = said)
+    match parse_info(&ran.stdout) {
+        Some(info) => Ok((info, module_listed(&ran.stdout))),
+        None => {
+            let said = ran
+                .stderr
+                .lines()
+                .chain(ran.stdout.lines())
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| msg!("php-no-output"));
+            Err(if ran.success {
+                msg!("php-ran-no-api", binary = binary.display(), said = said)
+            } else {
+                msg!("php-failed-no-api", binary = binary.display(), said = said)
+            })
         }
-    })
+    }
+}
+
+/// The environment that changes which ini files a PHP reads: part of every cache key.
+fn ini_env() -> String {
+    ["PHPRC", "PHP_INI_SCAN_DIR"]
+        .iter()
+        .map(|k| format!("{k}={}", std::env::var(k).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The files a probe's answer depends on besides the binary: the ini file and scan dir it
+/// read and the module it would load. None without a php.ini: where PHP looked for one is not
+/// known, so such an answer is not kept.
+fn ini_stamps(
+    info: &PhpInfo,
+    ini_file: Option<&Path>,
+    scan_dir: Option<&Path>,
+) -> Option<Vec<Stamp>> {
+    let mut stamps = vec![cache::stamp(ini_file?)];
+    stamps.extend(scan_dir.map(cache::stamp_dir).unwrap_or_default());
+    stamps.extend(
+        info.extension_dir
+            .as_ref()
+            .map(|d| cache::stamp(&d.join(MODULE_FILE))),
+    );
+    Some(stamps)
+}
+
+/// `probe_listing`, through the cache.
+fn probe_cached(
+    binary: &Path,
+    cache: &ProbeCache,
+) -> (std::result::Result<PhpInfo, String>, Option<bool>) {
+    let key = format!("{} -i {}", binary.display(), ini_env());
+    if let Some((info, listed)) = cache.get::<(PhpInfo, bool)>(&key) {
+        return (Ok(info), Some(listed));
+    }
+    let before = cache::stamp(binary);
+    match probe_listing(binary) {
+        Ok((info, listed)) => {
+            if let Some(mut stamps) =
+                ini_stamps(&info, info.ini_file.as_deref(), info.scan_dir.as_deref())
+            {
+                stamps.insert(0, before);
+                cache.put(&key, stamps, &(&info, listed));
+            }
+            (Ok(info), Some(listed))
+        }
+        Err(why) => (Err(why), None),
+    }
 }
 
 /// One PHP SAPI: the binary probed, what it said, and where its ini files are.
@@ -245,6 +305,11 @@ pub struct PhpSapi {
     pub info: std::result::Result<PhpInfo, String>,
     /// The running master (FPM, Apache), if any.
     pub master: Option<u32>,
+    /// Whether it loads the `whatap` module as configured, from the first probe that told
+    /// (`-i` for a binary; Apache's is asked when first wanted). None: cannot tell.
+    pub listed: OnceLock<Option<bool>>,
+    /// Where the module check of `doctor` is kept between runs.
+    pub cache: Arc<ProbeCache>,
 }
 
 /// Where this SAPI's whatap settings go.
@@ -350,38 +415,43 @@ impl PhpSapi {
         target::owned_roots(&refs)
     }
 
-    /// The binary whose `-m` tells what this SAPI loads, with the env that makes it read the
-    /// SAPI's ini files (mod_php cannot be asked: the CLI of the same PHP reads Apache's).
-    fn module_probe(&self) -> (PathBuf, Vec<String>, Vec<(String, String)>) {
-        match (&self.server, &self.info) {
-            (Some(_), Ok(info)) => {
-                let mut args = vec!["-m".to_string()];
-                if let Some(ini) = &info.ini_file {
-                    args = vec!["-c".into(), ini.display().to_string(), "-m".into()];
-                }
-                let scan = info
-                    .scan_dir
-                    .as_ref()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default();
-                (
-                    self.binary.clone(),
-                    args,
-                    vec![("PHP_INI_SCAN_DIR".into(), scan)],
-                )
-            }
-            _ => (self.binary.clone(), vec!["-m".into()], Vec::new()),
-        }
+    /// Whether this SAPI loads the `whatap` module as configured when it was probed; None:
+    /// cannot tell.
+    pub fn loads_whatap(&self) -> Option<bool> {
+        *self.listed.get_or_init(|| self.apache_listed())
     }
 
-    /// Whether this SAPI loads the `whatap` module as configured now; None: cannot tell.
-    pub fn loads_whatap(&self) -> Option<bool> {
-        self.info.as_ref().ok()?;
-        let (binary, args, env) = self.module_probe();
+    /// mod_php cannot be asked: the CLI of the same PHP reads Apache's ini files, with `-m`.
+    fn apache_listed(&self) -> Option<bool> {
+        let info = self.info.as_ref().ok()?;
+        let mut args = vec!["-m".to_string()];
+        if let Some(ini) = &info.ini_file {
+            args = vec!["-c".into(), ini.display().to_string(), "-m".into()];
+        }
+        let scan = info
+            .scan_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        let key = format!(
+            "{} {} PHP_INI_SCAN_DIR={scan}",
+            self.binary.display(),
+            args.join(" ")
+        );
+        if let Some(listed) = self.cache.get::<bool>(&key) {
+            return Some(listed);
+        }
+        let before = cache::stamp(&self.binary);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let ran = run(&binary, &args, &env).ok()?;
-        Some(module_listed(&ran.stdout))
+        let ran = run(&self.binary, &args, &[("PHP_INI_SCAN_DIR", &scan)]).ok()?;
+        let listed = module_listed(&ran.stdout);
+        if let Some(mut stamps) =
+            ini_stamps(info, info.ini_file.as_deref(), info.scan_dir.as_deref())
+        {
+            stamps.insert(0, before);
+            self.cache.put(&key, stamps, &listed);
+        }
+        Some(listed)
     }
 
     /// Loads `module` into this PHP with no ini at all; Err is PHP's own complaint.
@@ -391,27 +461,36 @@ impl PhpSapi {
             return Ok(());
         }
         let extension = format!("extension={}", module.display());
-        let ran = run(&self.binary, &["-n", "-d", &extension, "-m"], &[])?;
-        if module_listed(&ran.stdout) {
-            return Ok(());
+        let key = format!("{} -n -d {extension} -m", self.binary.display());
+        // Kept as PHP's own words (no message text: the next run may speak another language).
+        let complaint = match self.cache.get::<Option<Vec<String>>>(&key) {
+            Some(complaint) => complaint,
+            None => {
+                let stamps = vec![cache::stamp(&self.binary), cache::stamp(module)];
+                let ran = run(&self.binary, &["-n", "-d", &extension, "-m"], &[])?;
+                let complaint = (!module_listed(&ran.stdout)).then(|| {
+                    ran.stdout
+                        .lines()
+                        .chain(ran.stderr.lines())
+                        .map(str::trim)
+                        .filter(|l| {
+                            l.contains("compiled with")
+                                || l.contains("Unable to load")
+                                || l.contains("Unable to initialize")
+                                || l.contains("Invalid library")
+                        })
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                });
+                self.cache.put(&key, stamps, &complaint);
+                complaint
+            }
+        };
+        match complaint {
+            None => Ok(()),
+            Some(said) if said.is_empty() => Err(msg!("php-module-not-listed")),
+            Some(said) => Err(said.join("; ")),
         }
-        let said: Vec<&str> = ran
-            .stdout
-            .lines()
-            .chain(ran.stderr.lines())
-            .map(str::trim)
-            .filter(|l| {
-                l.contains("compiled with")
-                    || l.contains("Unable to load")
-                    || l.contains("Unable to initialize")
-                    || l.contains("Invalid library")
-            })
-            .collect();
-        Err(if said.is_empty() {
-            msg!("php-module-not-listed")
-        } else {
-            said.join("; ")
-        })
     }
 
     pub fn detection(&self) -> Detection {
@@ -482,8 +561,12 @@ impl PhpSapi {
     }
 }
 
-fn module_listed(modules: &str) -> bool {
-    modules.lines().any(|l| l.trim() == "whatap")
+/// `whatap` among the modules of `-m`, or of `-i` (its own line as text, a named heading in the
+/// HTML php-cgi prints).
+fn module_listed(output: &str) -> bool {
+    output
+        .lines()
+        .any(|l| l.trim() == "whatap" || l.contains("name=\"module_whatap\""))
 }
 
 /// Some(true) for `extension=whatap.so`, Some(false) for it commented out with `;`.
@@ -580,7 +663,7 @@ fn master_of(binary: &Path, host: &Host) -> Option<u32> {
 
 /// One SAPI per binary, probed.
 pub fn probe_binary(binary: &Path, host: &Host) -> PhpSapi {
-    let info = probe(binary);
+    let (info, listed) = probe_cached(binary, &host.cache);
     let sapi = Sapi::from_server_api(
         info.as_ref().ok().and_then(|i| i.server_api.as_deref()),
         binary,
@@ -595,7 +678,24 @@ pub fn probe_binary(binary: &Path, host: &Host) -> PhpSapi {
             master_of(binary, host)
         },
         info,
+        listed: OnceLock::from(listed),
+        cache: host.cache.clone(),
     }
+}
+
+/// Every binary probed at once: each `php -i` is a process start, and they do not wait on
+/// each other.
+fn probe_all(binaries: &[PathBuf], host: &Host) -> Vec<PhpSapi> {
+    std::thread::scope(|scope| {
+        let probes: Vec<_> = binaries
+            .iter()
+            .map(|b| scope.spawn(move || probe_binary(b, host)))
+            .collect();
+        probes
+            .into_iter()
+            .map(|p| p.join().expect("a probe does not panic"))
+            .collect()
+    })
 }
 
 /// `LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so` lines Apache will read,
@@ -700,6 +800,8 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
             master: master_of(&httpd, host),
             server: Some((httpd, module)),
             info,
+            listed: OnceLock::new(),
+            cache: host.cache.clone(),
         });
     }
     out
@@ -707,10 +809,7 @@ fn apache_sapis(clis: &[PhpSapi], host: &Host) -> Vec<PhpSapi> {
 
 /// Every PHP SAPI on the host.
 pub fn detect(host: &Host) -> Vec<PhpSapi> {
-    let mut sapis: Vec<PhpSapi> = find_binaries(host)
-        .iter()
-        .map(|b| probe_binary(b, host))
-        .collect();
+    let mut sapis = probe_all(&find_binaries(host), host);
     let apache = apache_sapis(&sapis, host);
     sapis.extend(apache);
     sapis
@@ -734,7 +833,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
         }
         return Ok(PhpGroup { sapis });
     }
-    let mut sapis = Vec::new();
+    let mut binaries = Vec::new();
     let mut servers = Vec::new();
     for bin in &target.php_bins {
         if !executable(bin) {
@@ -746,14 +845,15 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
         if is_httpd(bin) {
             servers.push(crate::os::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
         } else {
-            sapis.push(probe_binary(bin, host));
+            binaries.push(bin.clone());
         }
     }
+    let mut sapis = probe_all(&binaries, host);
     if !servers.is_empty() {
         // mod_php is read through a CLI of the same PHP: the named ones, else the host's.
         let mut clis = sapis.clone();
         if apache_sapis(&clis, host).iter().any(|a| a.info.is_err()) {
-            clis.extend(find_binaries(host).iter().map(|b| probe_binary(b, host)));
+            clis.extend(probe_all(&find_binaries(host), host));
         }
         let apache: Vec<PhpSapi> = apache_sapis(&clis, host)
             .into_iter()

@@ -135,7 +135,8 @@ pub fn version(home: &Path) -> Option<String> {
         }
     }
     let jar = fs::File::open(home.join("lib/catalina.jar")).ok()?;
-    let mut archive = zip::ZipArchive::new(jar).ok()?;
+    // Buffered: the zip reader walks the central directory in reads of a few bytes.
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(jar)).ok()?;
     let mut entry = archive
         .by_name("org/apache/catalina/util/ServerInfo.properties")
         .ok()?;

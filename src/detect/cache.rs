@@ -1,0 +1,230 @@
+//! What probing a program told (`php -i`), kept between runs in the state dir
+//! (`StateDir::probe_cache`) so a read-only `detect` or `doctor` need not start it again. An
+//! entry is valid while every file it depended on (the binary, the ini files it read) has the
+//! same size, inode, mtime and ctime; any change and it is probed again. No state dir, one we
+//! cannot write, or a cache file another user owns: nothing is cached, nothing fails.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Far more than any host's PHPs need; a bigger file is ignored.
+const MAX_FILE: u64 = 4 << 20;
+
+/// A file as it was when a probe depended on it; `seen: None` means it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    path: PathBuf,
+    seen: Option<[i64; 6]>,
+}
+
+/// `path` as it is now (symlinks followed: the file a program really reads).
+pub fn stamp(path: &Path) -> Stamp {
+    let seen = fs::metadata(path).ok().map(|m| {
+        [
+            m.size() as i64,
+            m.ino() as i64,
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        ]
+    });
+    Stamp {
+        path: path.to_path_buf(),
+        seen,
+    }
+}
+
+/// A directory's own stamp (entries added, removed, renamed) and every entry's.
+pub fn stamp_dir(dir: &Path) -> Vec<Stamp> {
+    let mut stamps = vec![stamp(dir)];
+    stamps.extend(
+        crate::detect::files_in(dir, |_| true)
+            .iter()
+            .map(|p| stamp(p)),
+    );
+    stamps
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    stamps: Vec<Stamp>,
+    value: serde_json::Value,
+}
+
+#[derive(Debug, Default)]
+pub struct ProbeCache {
+    /// None: caching is off for this run.
+    file: Option<PathBuf>,
+    entries: Mutex<BTreeMap<String, Entry>>,
+    changed: AtomicBool,
+}
+
+impl ProbeCache {
+    /// No caching (install probes afresh: it writes where the probe says).
+    pub fn off() -> ProbeCache {
+        ProbeCache::default()
+    }
+
+    /// The cache kept in `file`, used only when `state_root` exists (a read-only command never
+    /// creates the state dir) and is ours, as install requires (`ensure_private_dir`): whoever
+    /// owns it could swap the file under us.
+    pub fn open(file: PathBuf, state_root: &Path) -> ProbeCache {
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if !fs::metadata(state_root).is_ok_and(|m| m.is_dir() && m.uid() == me) {
+            return ProbeCache::off();
+        }
+        let entries = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&file)
+            .ok()
+            // Another user's file could make doctor see a PHP that is not there; a FIFO or a
+            // huge file is not one we wrote.
+            .filter(|f| {
+                f.metadata()
+                    .is_ok_and(|m| m.uid() == me && m.is_file() && m.len() <= MAX_FILE)
+            })
+            .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
+            .unwrap_or_default();
+        ProbeCache {
+            file: Some(file),
+            entries: Mutex::new(entries),
+            changed: AtomicBool::new(false),
+        }
+    }
+
+    /// The value kept under `key`, if every file it depended on is unchanged.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.file.as_ref()?;
+        let entries = self.entries.lock().ok()?;
+        let entry = entries.get(key)?;
+        if entry.stamps.iter().any(|s| stamp(&s.path) != *s) {
+            return None;
+        }
+        serde_json::from_value(entry.value.clone()).ok()
+    }
+
+    /// Keeps `value` under `key` while the files `stamps` describe stay as they are.
+    pub fn put<T: Serialize>(&self, key: &str, stamps: Vec<Stamp>, value: &T) {
+        if self.file.is_none() {
+            return;
+        }
+        let Ok(value) = serde_json::to_value(value) else {
+            return;
+        };
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(key.to_string(), Entry { stamps, value });
+            self.changed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the cache if anything was added (temp file + rename; failures are ignored: a
+    /// cache that cannot be written is only a slower next run).
+    pub fn save(&self) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        if !self.changed.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(dir) = file.parent() else {
+            return;
+        };
+        if !dir.is_dir() && fs::DirBuilder::new().mode(0o700).create(dir).is_err() {
+            return;
+        }
+        let Ok(entries) = self.entries.lock() else {
+            return;
+        };
+        let Ok(mut temp) = tempfile::NamedTempFile::new_in(dir) else {
+            return;
+        };
+        if serde_json::to_writer(&mut temp, &*entries).is_ok() && temp.flush().is_ok() {
+            let _ = temp.persist(file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_lives_while_its_files_are_unchanged() {
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("cache/probes.json");
+        let dep = state.path().join("php.ini");
+        fs::write(&dep, "a=1\n").unwrap();
+        let cache = ProbeCache::open(file.clone(), state.path());
+        cache.put("k", vec![stamp(&dep)], &42u32);
+        cache.save();
+        let again = ProbeCache::open(file.clone(), state.path());
+        assert_eq!(again.get::<u32>("k"), Some(42));
+        fs::write(&dep, "a=2\n").unwrap();
+        assert_eq!(again.get::<u32>("k"), None, "a changed file invalidates");
+        let gone = state.path().join("absent.ini");
+        again.put("k2", vec![stamp(&gone)], &7u32);
+        assert_eq!(again.get::<u32>("k2"), Some(7));
+        fs::write(&gone, "").unwrap();
+        assert_eq!(
+            again.get::<u32>("k2"),
+            None,
+            "a file that appeared invalidates"
+        );
+    }
+
+    #[test]
+    fn no_state_dir_no_cache_and_nothing_created() {
+        let parent = tempfile::tempdir().unwrap();
+        let root = parent.path().join("state");
+        let cache = ProbeCache::open(root.join("cache/probes.json"), &root);
+        cache.put("k", Vec::new(), &1u8);
+        cache.save();
+        assert_eq!(cache.get::<u8>("k"), None);
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn the_file_is_private_and_nobody_elses_file_or_state_dir_is_used() {
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("cache/probes.json");
+        let cache = ProbeCache::open(file.clone(), state.path());
+        cache.put("k", Vec::new(), &1u8);
+        cache.save();
+        assert_eq!(fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(file.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED: only root can hand a file to another user");
+            return;
+        }
+        std::os::unix::fs::chown(&file, Some(4242), Some(4242)).unwrap();
+        assert_eq!(
+            ProbeCache::open(file.clone(), state.path()).get::<u8>("k"),
+            None
+        );
+        std::os::unix::fs::chown(&file, Some(0), Some(0)).unwrap();
+        assert_eq!(
+            ProbeCache::open(file.clone(), state.path()).get::<u8>("k"),
+            Some(1)
+        );
+        std::os::unix::fs::chown(state.path(), Some(4242), Some(4242)).unwrap();
+        let foreign = ProbeCache::open(file.clone(), state.path());
+        assert_eq!(foreign.get::<u8>("k"), None);
+        foreign.put("k2", Vec::new(), &2u8);
+        foreign.save();
+        assert!(!fs::read_to_string(&file).unwrap().contains("k2"));
+    }
+}
