@@ -4,6 +4,17 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the version, the target triple it was built for and the commit (build.rs);
+/// `-V` and the man pages say only the version.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("WHATAP_TARGET"),
+    ", commit ",
+    env!("WHATAP_COMMIT"),
+    ")"
+);
+
 /// `--help` headings: flags grouped by what they are about.
 const GLOBAL: &str = "Global options";
 const TARGET: &str = "Target (which runtime)";
@@ -132,6 +143,7 @@ pub fn command() -> clap::Command {
     after_help = EXAMPLES_WHATAP,
     name = "whatap",
     version,
+    long_version = LONG_VERSION,
     about = "Install WhaTap APM agents safely and find out why monitoring does not work",
     long_about = "Install WhaTap APM agents safely and find out why monitoring does not work.\n\n\
         Every change is a plan: shown as a diff (--dry-run), confirmed (or --yes), applied \

@@ -91,5 +91,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// No space left (or the quota reached).
 pub fn is_full(error: &std::io::Error) -> bool {
-    matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+    #[cfg(unix)]
+    let full = [libc::ENOSPC, libc::EDQUOT];
+    // ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL, ERROR_DISK_QUOTA_EXCEEDED
+    #[cfg(windows)]
+    let full = [39, 112, 1295];
+    error
+        .raw_os_error()
+        .is_some_and(|code| full.contains(&code))
 }

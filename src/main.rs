@@ -12,6 +12,7 @@ mod fleet;
 #[cfg(test)]
 mod fuzz;
 mod net;
+mod os;
 mod plan;
 mod runtimes;
 mod settings;

@@ -12,8 +12,6 @@ use crate::ui::i18n::Lang;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/whatap";
-
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub json: bool,
@@ -282,7 +280,7 @@ pub fn resolve(cli: &Cli, env: &Environment) -> Settings {
         state: StateDir::new(absolute(
             g.state_dir
                 .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+                .unwrap_or_else(crate::os::default_state_dir),
         )),
         lang: lang(g.lang, env),
         codeset: codeset(env),

@@ -235,8 +235,7 @@ fn unpack_cached(archive: &Path, sha: &str, cache: &Path) -> Result<PathBuf> {
         .map_err(|e| Error::io(cache, e))?;
     unpack::unpack(archive, format, stage.path())?;
     let staged = stage.keep();
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(&staged, fs::Permissions::from_mode(0o755));
+    let _ = crate::os::set_mode(&staged, 0o755);
     if let Err(e) = fs::rename(&staged, &dest) {
         let _ = fs::remove_dir_all(&staged);
         if !dest.is_dir() {

@@ -4,10 +4,16 @@
 
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::OpenOptionsExt;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+
+// The file-type bits of a zip entry's Unix mode: an archive's, whatever the host OS.
+const S_IFMT: u32 = 0o170_000;
+const S_IFLNK: u32 = 0o120_000;
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
 
 /// Limits far above any agent distribution (tens of MiB), far below a zip bomb.
 pub struct Limits {
@@ -150,16 +156,16 @@ fn unpack_zip(file: fs::File, dest: &Path, budget: &mut Budget) -> Result<()> {
         budget.entry(&name)?;
         let relative = safe_relative(&name).map_err(|why| refused(archive, &name, why))?;
         let mode = entry.unix_mode().unwrap_or(0);
-        let kind = mode & libc::S_IFMT;
-        if kind == libc::S_IFLNK {
+        let kind = mode & S_IFMT;
+        if kind == S_IFLNK {
             return Err(refused(archive, &name, msg!("entry-why-symlink")));
         }
-        if kind != 0 && kind != libc::S_IFREG && kind != libc::S_IFDIR {
+        if kind != 0 && kind != S_IFREG && kind != S_IFDIR {
             return Err(refused(archive, &name, msg!("entry-why-special")));
         }
         let Some(relative) = relative else { continue };
         let path = dest.join(&relative);
-        if entry.is_dir() || kind == libc::S_IFDIR {
+        if entry.is_dir() || kind == S_IFDIR {
             fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         } else {
             budget.write(&name, &path, mode & 0o111 != 0, &mut entry)?;

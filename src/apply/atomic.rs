@@ -7,13 +7,12 @@ use super::checkpoint;
 use super::dir::{self, Dir, FileId, Meta};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::MetadataExt;
 use crate::plan::Validation;
 use std::cell::Cell;
 use std::ffi::{OsStr, OsString};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -104,7 +103,7 @@ impl Temps {
             hasher.finish()
         ));
         if let Some(state) = &self.state {
-            let mut line = hex(dir.join(&name).as_os_str().as_bytes());
+            let mut line = hex(&crate::os::path_bytes(&dir.join(&name)));
             line.push('\n');
             let mut journal = state.append(OsStr::new(JOURNAL), 0o600)?;
             journal
@@ -134,7 +133,7 @@ fn unhex(text: &[u8]) -> Option<PathBuf> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect::<Option<Vec<u8>>>()?;
-    Some(PathBuf::from(OsString::from_vec(bytes)))
+    crate::os::path_from_bytes(bytes)
 }
 
 /// Removes a killed run's temp file or (empty) temp directory, reached without following
@@ -354,7 +353,7 @@ fn validate_shell(bytes: &[u8], target: &Path) -> Result<()> {
 /// Whether this process may run `path`: anything for an ordinary user, a trusted program
 /// (see `trusted_program`) for root.
 pub fn may_run(path: &Path) -> bool {
-    !rustix::process::geteuid().is_root() || trusted_program(path).is_ok()
+    crate::os::euid() != 0 || trusted_program(path).is_ok()
 }
 
 /// A program whatap runs as root must be owned by root and writable by no one else.

@@ -14,7 +14,6 @@ use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
@@ -223,15 +222,8 @@ impl Dir {
             return Ok(None);
         };
         let path = self.join(name);
-        crate::plan::target::check_kind(&path, meta.is_file(), meta.nlink, meta.len, Some(limit))?;
-        let mut bytes = Vec::with_capacity(meta.len as usize);
-        (&file)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(&path, e))?;
-        if bytes.len() as u64 > limit {
-            return Err(crate::plan::target::too_large(&path, bytes.len() as u64));
-        }
+        let (is_file, nlink, len) = (meta.is_file(), meta.nlink, meta.len);
+        let bytes = crate::plan::target::read_checked(&path, &file, is_file, nlink, len, limit)?;
         Ok(Some((bytes, meta)))
     }
 
@@ -359,6 +351,20 @@ impl Dir {
 
 /// Sets owner then mode on an open file (chown clears set-id bits, so it goes first); a
 /// no-op owner change is skipped (an unprivileged user may not even "change" to itself).
+/// What a lock is taken on: an open file or directory.
+pub trait Lockable: AsFd {}
+
+impl<T: AsFd> Lockable for T {}
+
+/// An exclusive `flock` without waiting: false when another process holds it.
+pub fn try_lock(fd: impl AsFd) -> std::io::Result<bool> {
+    match rfs::flock(fd, rfs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn set_owner_and_mode(
     file: impl AsFd,
     owner: Option<(u32, u32)>,

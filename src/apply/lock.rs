@@ -4,14 +4,12 @@
 //!   without following symlinks): one whatap at a time per target, whatever its state dir.
 //!
 //! Both are taken before the plan that gets applied is made (`StateDir::transaction`), so a
-//! plan never predates another run's writes. Both are `flock`s, which the kernel drops when a
-//! process dies: a killed run leaves no stale lock.
+//! plan never predates another run's writes. Both are `flock`s (`LockFileEx` on Windows),
+//! which the kernel drops when a process dies: a killed run leaves no stale lock.
 
 use super::dir::{Dir, FileId};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use rustix::fs::FlockOperation;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -30,15 +28,15 @@ pub enum LockScope {
 
 /// Takes an exclusive `flock` on `fd`, waiting up to `LOCK_WAIT`; refuses (exit 3) when
 /// another whatap still holds it.
-pub fn wait_for(fd: impl AsFd, path: &Path, scope: LockScope) -> Result<()> {
+pub fn wait_for(fd: impl super::dir::Lockable, path: &Path, scope: LockScope) -> Result<()> {
     let deadline = Instant::now() + LOCK_WAIT;
     loop {
-        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return Ok(()),
-            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+        match super::dir::try_lock(&fd) {
+            Ok(true) => return Ok(()),
+            Ok(false) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(rustix::io::Errno::WOULDBLOCK) => {
+            Ok(false) => {
                 return Err(Error::refused(
                     match scope {
                         LockScope::Host => crate::msg!("lock-held", path = path.display()),
@@ -47,7 +45,7 @@ pub fn wait_for(fd: impl AsFd, path: &Path, scope: LockScope) -> Result<()> {
                     crate::msg!("lock-held-hint"),
                 ));
             }
-            Err(e) => return Err(Error::io(path, e.into())),
+            Err(e) => return Err(Error::io(path, e)),
         }
     }
 }

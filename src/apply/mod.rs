@@ -5,6 +5,10 @@
 pub mod atomic;
 pub mod checkpoint;
 #[cfg(unix)]
+#[cfg(unix)]
+pub mod dir;
+#[cfg(windows)]
+#[path = "dir_windows.rs"]
 pub mod dir;
 pub mod history;
 pub mod ledger;

@@ -426,7 +426,7 @@ fn load_ledger(root: &Dir) -> Result<Ledger> {
 }
 
 fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
+    crate::os::euid()
 }
 
 fn foreign_owner(path: &Path, owner: u32) -> Error {

@@ -18,7 +18,10 @@ pub fn run(shell: clap_complete::Shell) -> u8 {
 
 /// The top page on stdout, or every page (whatap.1, whatap-install.1, ...) into `dir`.
 pub fn man(dir: Option<&Path>) -> Result<u8> {
-    let mut command = crate::cli::command().disable_help_subcommand(true);
+    // The pages are committed and shipped for every target: they name the version only.
+    let mut command = crate::cli::command()
+        .disable_help_subcommand(true)
+        .long_version(None::<&str>);
     // Built, so each subcommand's page is named and titled `whatap-<name>`.
     command.build();
     match dir {

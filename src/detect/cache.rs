@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Far more than any host's PHPs need; a bigger file is ignored.
+#[cfg(unix)]
 const MAX_FILE: u64 = 4 << 20;
 
 /// A file as it was when a probe depended on it; `seen: None` means it did not exist.
@@ -26,6 +28,23 @@ pub struct Stamp {
 
 /// `path` as it is now (symlinks followed: the file a program really reads).
 pub fn stamp(path: &Path) -> Stamp {
+    #[cfg(windows)]
+    let seen = fs::metadata(path).ok().map(|m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        [
+            m.len() as i64,
+            0,
+            modified.as_secs() as i64,
+            modified.subsec_nanos() as i64,
+            0,
+            0,
+        ]
+    });
+    #[cfg(unix)]
     let seen = fs::metadata(path).ok().map(|m| {
         [
             m.size() as i64,
@@ -76,6 +95,14 @@ impl ProbeCache {
     /// The cache kept in `file`, used only when `state_root` exists (a read-only command never
     /// creates the state dir) and is ours, as install requires (`ensure_private_dir`): whoever
     /// owns it could swap the file under us.
+    #[cfg(windows)]
+    pub fn open(_file: PathBuf, _state_root: &Path) -> ProbeCache {
+        // PHP is probed on Unix hosts only: nothing to keep.
+        ProbeCache::off()
+    }
+
+    /// The cache kept in `file` (see the Windows twin above).
+    #[cfg(unix)]
     pub fn open(file: PathBuf, state_root: &Path) -> ProbeCache {
         // SAFETY: geteuid has no preconditions.
         let me = unsafe { libc::geteuid() };
@@ -139,7 +166,11 @@ impl ProbeCache {
         let Some(dir) = file.parent() else {
             return;
         };
-        if !dir.is_dir() && fs::DirBuilder::new().mode(0o700).create(dir).is_err() {
+        #[cfg(unix)]
+        let create = |dir| fs::DirBuilder::new().mode(0o700).create(dir);
+        #[cfg(windows)]
+        let create = |dir| fs::DirBuilder::new().create(dir);
+        if !dir.is_dir() && create(dir).is_err() {
             return;
         }
         let Ok(entries) = self.entries.lock() else {

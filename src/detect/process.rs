@@ -69,7 +69,7 @@ pub fn named_in(p: &Process, name: &str, cwd: &Path) -> bool {
 
 /// PIDs of the processes `named_in` picks, from a fresh look at /proc.
 pub fn running_in(name: &str, cwd: &Path) -> Vec<u32> {
-    let cwd = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let cwd = crate::os::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     all(&proc_root())
         .iter()
         .filter(|p| named_in(p, name, &cwd))
@@ -154,7 +154,21 @@ pub fn parent_pid(pid: u32) -> Option<u32> {
 }
 
 /// User name for a uid, through NSS: service accounts from LDAP / SSSD / systemd are in no
+/// /etc/passwd. (Windows has no uids: no name.)
+#[cfg(windows)]
+pub fn user_name(_uid: u32) -> Option<String> {
+    None
+}
+
+/// (uid, gid) of a user name (Windows: none; files keep their ACLs).
+#[cfg(windows)]
+pub fn user_ids(_name: &str) -> Option<(u32, u32)> {
+    None
+}
+
+/// User name for a uid, through NSS: service accounts from LDAP / SSSD / systemd are in no
 /// /etc/passwd.
+#[cfg(unix)]
 pub fn user_name(uid: u32) -> Option<String> {
     passwd_entry(|entry, buf, found| {
         // SAFETY: every pointer is valid for the call; `buf` is as long as said.
@@ -164,6 +178,7 @@ pub fn user_name(uid: u32) -> Option<String> {
 }
 
 /// (uid, gid) of a user name, through NSS.
+#[cfg(unix)]
 pub fn user_ids(name: &str) -> Option<(u32, u32)> {
     let name = std::ffi::CString::new(name).ok()?;
     passwd_entry(|entry, buf, found| {
@@ -175,6 +190,7 @@ pub fn user_ids(name: &str) -> Option<(u32, u32)> {
 
 /// One passwd entry from a reentrant NSS lookup: (name, uid, gid); None when there is none
 /// or the lookup fails. The buffer grows while the entry does not fit.
+#[cfg(unix)]
 fn passwd_entry(
     lookup: impl Fn(*mut libc::passwd, &mut [libc::c_char], *mut *mut libc::passwd) -> libc::c_int,
 ) -> Option<(String, u32, u32)> {

@@ -25,6 +25,19 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
         let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
             continue;
         };
+        // nftables, iptables, ufw and firewalld are Linux's; Windows Defender Firewall's
+        // rules are not read, and the report says so rather than implying none block.
+        if cfg!(windows) && probe.error.is_some() {
+            facts.push(
+                Fact::new(
+                    "firewall-not-checked",
+                    &c.target,
+                    format!("TCP to {}:{} (from {})", c.host, c.port, c.conf.display()),
+                )
+                .with("host", c.host.clone())
+                .with("port", c.port.to_string()),
+            );
+        }
         if let Some(addr) = probe.address {
             for block in firewalls.blocks(addr.ip(), c.port) {
                 facts.push(

@@ -73,7 +73,7 @@ fn legacy_save(v6: bool) -> Option<PathBuf> {
     let base = if v6 { "ip6tables" } else { "iptables" };
     program(&[&format!("{base}-legacy-save")]).or_else(|| {
         let plain = program(&[&format!("{base}-save")])?;
-        let real = std::fs::canonicalize(&plain).ok()?;
+        let real = crate::os::canonicalize(&plain).ok()?;
         let name = real.file_name()?.to_string_lossy().into_owned();
         (!name.contains("nft")).then_some(plain)
     })
@@ -118,6 +118,10 @@ const FIREWALLD_DIRECT: &str = "/etc/firewalld/direct.xml";
 
 impl Firewalls {
     pub fn read() -> Firewalls {
+        if cfg!(windows) {
+            // None of the programs and files below exist there (see doctor::network).
+            return Firewalls::default();
+        }
         let mut found = Firewalls {
             nft: read_ruleset(),
             ..Firewalls::default()

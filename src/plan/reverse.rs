@@ -49,7 +49,7 @@ pub fn plan_uninstall(
         }
     }
     for change in &install.modes {
-        use std::os::unix::fs::MetadataExt;
+        use crate::os::MetadataExt;
         // Only a mode still as we set it goes back; a person's later chmod is theirs.
         if fs::metadata(&change.path).is_ok_and(|m| m.mode() & 0o7777 == change.after) {
             plan.modes.push(ModeChange {

@@ -4,11 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::msg;
-use std::ffi::CString;
+use crate::os::{self, MetadataExt};
 use std::fs;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Larger files are not startup scripts or configs; refuse rather than load them.
@@ -36,7 +34,7 @@ pub fn owned_roots(dirs: &[&Path]) -> Vec<PathBuf> {
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 if entry.file_type().is_ok_and(|t| t.is_symlink()) {
-                    if let Ok(real) = fs::canonicalize(entry.path()) {
+                    if let Ok(real) = crate::os::canonicalize(entry.path()) {
                         if real.is_dir() {
                             roots.push(real);
                         }
@@ -62,7 +60,7 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
     let link = fs::symlink_metadata(path);
     let (real, via) = match &link {
         Ok(meta) if meta.file_type().is_symlink() => {
-            let real = fs::canonicalize(path).map_err(|_| {
+            let real = crate::os::canonicalize(path).map_err(|_| {
                 Error::refused(
                     msg!("target-symlink-dangling", path = path.display()),
                     msg!("target-symlink-dangling-hint"),
@@ -113,14 +111,10 @@ fn read_limited(path: &Path, roots: &[PathBuf], limit: Option<u64>) -> Result<Ta
 /// when it is gone. Opened without following symlinks and without blocking, checked on the
 /// open descriptor, so a swap between the check and the read cannot fool it.
 pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> {
-    let file = match fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
+    let file = match os::open_no_follow(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if os::is_symlink_refusal(&e) => {
             return Err(Error::refused(
                 msg!("target-now-symlink", path = path.display()),
                 msg!("target-now-symlink-hint"),
@@ -145,10 +139,7 @@ pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> 
 /// within the text limit, opened without blocking, so a FIFO or device put in its place
 /// cannot hang the command.
 pub fn peek(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+    let file = os::open_no_block(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() || meta.len() > MAX_TEXT_FILE {
         return Err(std::io::Error::other("not a regular file of text size"));
@@ -160,7 +151,7 @@ pub fn peek(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Like `read_regular`, for a path the operator gave (a symlink to the file is fine).
 pub fn read_regular_follow(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
-    match fs::canonicalize(path) {
+    match crate::os::canonicalize(path) {
         Ok(real) => read_regular(&real, Some(limit)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(path, e)),
@@ -211,9 +202,37 @@ pub(crate) fn check_kind(
     Ok(())
 }
 
+/// `file`'s bytes after `check_kind`, refused past `limit` (it may have grown since `fstat`).
+pub(crate) fn read_checked(
+    path: &Path,
+    file: &fs::File,
+    is_file: bool,
+    nlink: u64,
+    len: u64,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    check_kind(path, is_file, nlink, len, Some(limit))?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Windows has no mode bits to ask: a read-only target fails at its write and is rolled back.
+#[cfg(windows)]
+pub fn check_dir_writable(_: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// Refuses when the directory a file will be written in is not writable (read-only mount).
+#[cfg(unix)]
 pub fn check_dir_writable(dir: &Path) -> Result<()> {
-    let Ok(c_path) = CString::new(dir.as_os_str().as_bytes()) else {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
         return Err(Error::usage(
             msg!("path-nul-byte", path = dir.display()),
             msg!("path-nul-byte-hint"),
@@ -255,14 +274,14 @@ pub fn absolute(flag: &str, path: &Path) -> Result<PathBuf> {
 
 /// `path` with symlinks resolved, or as given when it does not exist.
 pub fn canonical(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    crate::os::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `path` canonicalized as far as it exists; the missing rest (a WhaTap home still to be
 /// created) appended as given, so an id is the same before and after install creates it.
 pub fn canonical_lenient(path: &Path) -> PathBuf {
     for existing in path.ancestors() {
-        if let Ok(real) = fs::canonicalize(existing) {
+        if let Ok(real) = crate::os::canonicalize(existing) {
             let rest = path.strip_prefix(existing).unwrap_or(Path::new(""));
             // Joining "" would add a trailing slash to a path that exists whole.
             return if rest.as_os_str().is_empty() {
@@ -282,7 +301,7 @@ mod tests {
     #[test]
     fn a_directory_the_plan_creates_is_owned() {
         let dir = tempfile::tempdir().unwrap();
-        let real = fs::canonicalize(dir.path()).unwrap();
+        let real = crate::os::canonicalize(dir.path()).unwrap();
         let new_home = dir.path().join("whatap/agent");
         assert_eq!(canonical_lenient(&new_home), real.join("whatap/agent"));
         let roots = owned_roots(&[&new_home]);

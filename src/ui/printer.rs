@@ -262,14 +262,7 @@ fn uncolored_unless(color: bool, text: &str) -> std::borrow::Cow<'_, str> {
 
 /// This host's name as the kernel knows it (`uname -n`).
 pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match ok {
-        true if len > 0 => String::from_utf8_lossy(&buf[..len]).into_owned(),
-        _ => "localhost".to_string(),
-    }
+    crate::os::hostname().unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Now, as every document's `generated_at` says it.

@@ -5,6 +5,8 @@ rem %%WHATAP_MAX%% is read by a child cmd, so each jar sees the highest key so f
 set WHATAP_MAX=-1
 set WHATAP_JAR=
 for /f "delims=" %%f in ('dir /b "%WHATAP_HOME%\whatap.agent.tracer-*.jar" 2^>nul') do for /f "tokens=4-6 delims=.-" %%a in ("%%f") do for /f %%v in ('set /a %%a*1000000+%%b*1000+%%c') do for /f %%m in ('echo %%WHATAP_MAX%%') do if %%v gtr %%m (set "WHATAP_MAX=%%v" & set "WHATAP_JAR=%%f")
+rem cmd.exe breaks the guard below when {{var}} is unset, so it is defined first.
+if not defined {{var}} set "{{var}}= "
 if x%{{var}}:whatap=%==x%{{var}}% (
   set {{var}}=%{{var}}% -javaagent:%WHATAP_HOME%\%WHATAP_JAR%{{options}}
 )

@@ -6,7 +6,7 @@ use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 #[derive(serde::Deserialize)]
@@ -458,17 +458,6 @@ fn an_iptables_legacy_drop_rule_is_named() {
             "iptables-legacy-save table filter: -A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 6600 -j DROP",
         ],
     );
-}
-
-fn which(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
-        || [
-            PathBuf::from("/usr/sbin").join(tool),
-            PathBuf::from("/sbin").join(tool),
-        ]
-        .iter()
-        .any(|p| p.is_file())
 }
 
 #[test]

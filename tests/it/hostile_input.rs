@@ -64,10 +64,6 @@ impl Case {
     }
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Exit `code`, `error: <one line naming what>` then `hint:`, the license never in full.
 fn assert_clear_error(out: &Output, code: i32, names: &str) {
     let text = stderr(out);

@@ -6,12 +6,12 @@ use crate::edit::marker::{self, InsertAt, MarkerError};
 use crate::edit::{MarkerStyle, template};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::MetadataExt;
 use crate::plan::target::canonical;
 use crate::plan::{DirCreate, Edit, Plan, Validation, edits, target};
 use crate::runtimes::instance::AgentState;
 use crate::settings::InstallSettings;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const JAR_PREFIX: &str = "whatap.agent.tracer-";
@@ -149,10 +149,7 @@ pub fn distribution_edits(
             } else if kind.is_file()
                 && !(top && (is_tracer_jar_name(&name) || name == "whatap.conf"))
             {
-                use std::os::unix::fs::PermissionsExt;
-                let executable = entry
-                    .metadata()
-                    .is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+                let executable = entry.metadata().is_ok_and(|m| m.mode() & 0o111 != 0);
                 let mut copy = edits::copy(&entry.path(), &dest, roots)?;
                 copy.create_mode = if executable { 0o755 } else { 0o644 };
                 copy.create_owner = Some(owner);
@@ -330,7 +327,11 @@ impl AgentSpec {
             Some(dir) if dir.is_relative() => {
                 return Err(Error::usage(
                     msg!("whatap-home-relative", path = dir.display()),
-                    msg!("whatap-home-relative-hint"),
+                    if cfg!(windows) {
+                        msg!("whatap-home-relative-hint-windows")
+                    } else {
+                        msg!("whatap-home-relative-hint")
+                    },
                 ));
             }
             Some(dir) => dir.clone(),
@@ -342,11 +343,7 @@ impl AgentSpec {
                 msg!("whatap-home-not-dir-hint"),
             ));
         }
-        check_plain(
-            "--whatap-home",
-            &whatap_home.to_string_lossy(),
-            MarkerStyle::Shell,
-        )?;
+        check_plain("--whatap-home", &whatap_home.to_string_lossy(), style)?;
         let source = agent_jar_source(settings, dist, &whatap_home)?;
         let jar_name = source
             .file_name()
@@ -736,7 +733,7 @@ mod tests {
         );
         assert_eq!(lines[1], "set WHATAP_HOME=C:\\whatap");
         assert_eq!(
-            lines[8],
+            lines[10],
             "  set JAVA_OPTS=%JAVA_OPTS% -javaagent:%WHATAP_HOME%\\%WHATAP_JAR%"
         );
         assert!(

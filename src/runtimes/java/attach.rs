@@ -10,10 +10,14 @@
 //! the last `NSpid` of /proc/PID/status, and the socket is spoken to as the JVM's uid/gid (the
 //! JVM accepts only its own user or root).
 
+// Windows builds keep the protocol code (and its tests) but never reach it: `open` refuses.
+#![cfg_attr(windows, allow(dead_code, unused_imports))]
+
 use crate::error::{Error, Result};
 use crate::msg;
 use std::fs;
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -53,8 +57,20 @@ fn parse_status(status: &str) -> Option<(u32, u32, u32)> {
 }
 
 impl Jvm {
+    #[cfg(unix)]
     pub fn open(pid: u32) -> Result<Jvm> {
         Self::open_in(Path::new("/proc"), pid)
+    }
+
+    /// The protocol above is Linux HotSpot's: on Windows `--attach` is refused before anything.
+    #[cfg(windows)]
+    pub fn open(_: u32) -> Result<Jvm> {
+        Err(unsupported())
+    }
+
+    #[cfg(windows)]
+    pub fn load_agent(&self, _: &Path, _: Option<&str>) -> Result<String> {
+        Err(unsupported())
     }
 
     fn open_in(proc_root: &Path, pid: u32) -> Result<Jvm> {
@@ -118,6 +134,7 @@ impl Jvm {
     }
 
     /// Loads `jar` as a Java agent (its agentmain runs with `args`); the JVM's reply on success.
+    #[cfg(unix)]
     pub fn load_agent(&self, jar: &Path, args: Option<&str>) -> Result<String> {
         self.check_jar(jar)?;
         let _as_jvm_user = Identity::become_user(self.uid, self.gid)?;
@@ -153,6 +170,7 @@ impl Jvm {
     }
 
     /// Opens the attach listener if it is not open yet: attach file + SIGQUIT, then wait.
+    #[cfg(unix)]
     fn start_listener(&self) -> Result<()> {
         if self.socket().exists() {
             return Ok(());
@@ -191,6 +209,11 @@ impl Jvm {
         }
         Ok(())
     }
+}
+
+#[cfg(windows)]
+fn unsupported() -> Error {
+    Error::usage(msg!("attach-windows"), msg!("attach-disabled-hint"))
 }
 
 /// WhaTap tracer jars loaded into a running JVM without being on its command line: an agent
@@ -291,10 +314,12 @@ fn parse_load_reply(reply: &str) -> std::result::Result<(), String> {
 /// Effective uid/gid switched to the JVM's user while attaching (root only), switched back on
 /// drop: the JVM accepts attach files and socket peers of its own user (or root), and a root
 /// whatap must not leave root-owned files in the JVM's directories.
+#[cfg(unix)]
 struct Identity {
     restore: Option<(u32, u32)>,
 }
 
+#[cfg(unix)]
 impl Identity {
     fn become_user(uid: u32, gid: u32) -> Result<Identity> {
         // SAFETY: plain getters.
@@ -321,6 +346,7 @@ impl Identity {
     }
 }
 
+#[cfg(unix)]
 impl Drop for Identity {
     fn drop(&mut self) {
         if let Some((euid, egid)) = self.restore {

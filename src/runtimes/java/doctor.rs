@@ -270,11 +270,11 @@ pub fn agent_logs(whatap_home: &Path) -> Vec<PathBuf> {
 
 /// Sigar's native libraries in `$WHATAP_HOME/lib1` must be executable to load.
 fn sigar_not_executable(label: &str, whatap_home: &Path) -> Vec<Fact> {
-    use std::os::unix::fs::PermissionsExt;
+    use crate::os::MetadataExt;
     files_in(&whatap_home.join("lib1"), |n| n.ends_with(".so"))
         .into_iter()
         .filter_map(|lib| {
-            let mode = fs::metadata(&lib).ok()?.permissions().mode() & 0o7777;
+            let mode = fs::metadata(&lib).ok()?.mode() & 0o7777;
             (mode & 0o111 == 0).then_some((lib, mode))
         })
         .map(|(lib, mode)| {

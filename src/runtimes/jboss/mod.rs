@@ -961,7 +961,8 @@ impl JavaServer for Jboss {
             plan.edits.push(edit);
         }
         let mut warnings = Vec::new();
-        if self.windows {
+        // Said only where a Windows tree is edited from Linux (a mount, an image being built).
+        if self.windows && cfg!(unix) {
             warnings.push(msg!("jboss-windows-tree"));
         }
         if mode == Mode::Domain && modular {

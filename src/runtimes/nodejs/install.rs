@@ -12,13 +12,13 @@ use crate::edit::conf;
 use crate::edit::marker::MarkerStyle;
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::MetadataExt;
 use crate::plan::target::{self, absolute, canonical_lenient};
 use crate::plan::{DirCreate, Plan, Rewrite, RunStep, Undo, edits};
 use crate::runtimes::instance::InstallPlan;
 use crate::runtimes::java::agent::check_plain;
 use crate::runtimes::systemd;
 use crate::settings::InstallSettings;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// npm flags for every run: no audit or funding calls, and no package's install scripts run

@@ -164,8 +164,12 @@ fn process_start(pid: u32) -> Option<SystemTime> {
         .trim()
         .parse()
         .ok()?;
+    #[cfg(unix)]
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    // /proc is Linux's; a Windows build never gets this far, its value is only a type's.
+    #[cfg(windows)]
+    let hz = 100;
     let hz = u64::try_from(hz).ok().filter(|h| *h > 0)?;
     Some(UNIX_EPOCH + Duration::from_secs(boot) + Duration::from_millis(ticks * 1000 / hz))
 }

@@ -204,8 +204,15 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
         Err(_) => {
             // SAFETY: kill has no memory preconditions; the child is not reaped yet (its
             // waiter still waits), so the pid is still ours.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            #[cfg(unix)]
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL)
+            };
+            // PHP is probed on Unix hosts; elsewhere a hung probe is left to its waiter.
+            #[cfg(unix)]
             let _ = exited.recv();
+            #[cfg(windows)]
+            let _ = pid;
             return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
         }
     };
@@ -597,8 +604,8 @@ pub fn is_php_name(name: &str) -> bool {
 }
 
 fn executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    use crate::os::MetadataExt;
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
 }
 
 /// Every PHP binary: PATH, the usual dirs, /opt/*/bin, running processes; one per real file.
@@ -642,7 +649,7 @@ pub fn find_binaries(host: &Host) -> Vec<PathBuf> {
         if !executable(&path) || !crate::apply::atomic::may_run(&path) {
             continue;
         }
-        let real = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let real = crate::os::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if !seen.contains(&real) {
             seen.push(real);
             found.push(path);
@@ -653,7 +660,7 @@ pub fn find_binaries(host: &Host) -> Vec<PathBuf> {
 
 /// The running master of `binary` (the oldest process running that file), if any.
 fn master_of(binary: &Path, host: &Host) -> Option<u32> {
-    let real = fs::canonicalize(binary).ok()?;
+    let real = crate::os::canonicalize(binary).ok()?;
     host.processes
         .iter()
         .filter(|p| fs::read_link(format!("/proc/{}/exe", p.pid)).is_ok_and(|e| e == real))
@@ -843,7 +850,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
             ));
         }
         if is_httpd(bin) {
-            servers.push(fs::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
+            servers.push(crate::os::canonicalize(bin).unwrap_or_else(|_| bin.clone()));
         } else {
             binaries.push(bin.clone());
         }
@@ -859,7 +866,8 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
             .into_iter()
             .filter(|a| {
                 a.server.as_ref().is_some_and(|(httpd, _)| {
-                    servers.contains(&fs::canonicalize(httpd).unwrap_or_else(|_| httpd.clone()))
+                    servers
+                        .contains(&crate::os::canonicalize(httpd).unwrap_or_else(|_| httpd.clone()))
                 })
             })
             .collect();
@@ -876,7 +884,7 @@ pub fn resolve(target: &TargetSettings, host: &Host) -> Result<PhpGroup> {
 
 /// `apache2`, `httpd`: `--php-bin` names Apache to mean its mod_php.
 fn is_httpd(path: &Path) -> bool {
-    let name = file_name(&fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    let name = file_name(&crate::os::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
     name == "apache2" || name == "httpd"
 }
 

@@ -7,8 +7,8 @@
 use super::app::{AGENT_PROCESS, PythonApp};
 use crate::doctor::{Fact, Inspection};
 use crate::edit::conf;
+use crate::os::MetadataExt;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The agent's default `net_udp_port`.

@@ -10,6 +10,7 @@ use crate::edit::marker::MarkerStyle;
 use crate::edit::wrap::{self, START_AGENT};
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::os::MetadataExt;
 use crate::plan::target::canonical_lenient;
 use crate::plan::{DirCreate, Plan, RunStep, Undo, Validation, edits, target};
 use crate::runtimes::instance::InstallPlan;
@@ -17,7 +18,6 @@ use crate::runtimes::java::agent::check_plain;
 use crate::runtimes::systemd::{UnitFiles, unit_files};
 use crate::settings::InstallSettings;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 const PACKAGE: &str = "whatap-python";

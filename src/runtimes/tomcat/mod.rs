@@ -360,7 +360,8 @@ impl JavaServer for Tomcat {
             )
         })?;
         let mut warnings = Vec::new();
-        if style == MarkerStyle::Bat {
+        // Said only where a Windows tree is edited from Linux (a mount, an image being built).
+        if style == MarkerStyle::Bat && cfg!(unix) {
             warnings.push(crate::msg!("tomcat-windows-tree"));
         }
         // catalina.sh belongs to the home: every base started from it gets this base's jar.

@@ -340,6 +340,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A finished command's stderr as text.
+pub fn stderr(out: &process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Where `tool` is: on PATH, or in /usr/sbin or /sbin (not on a non-root PATH).
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&paths)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
+pub fn which(tool: &str) -> bool {
+    find_tool(tool).is_some()
+}
+
 /// Running as root (namespaces, mounts, another user's processes).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.

@@ -1,0 +1,512 @@
+//! whatap.exe (x86_64-pc-windows-gnu, built with Debian's mingw-w64) under Debian's wine64,
+//! against the real Windows start scripts in ../shared/corpus: what install writes is what
+//! wine's cmd.exe hands to java.exe (a stub built with mingw that records its command line),
+//! and uninstall gives back every byte.
+//!
+//! One wine prefix for the module, created once under target/windows/ and reused by later
+//! runs (wineboot takes seconds); each test works in its own directories of its C: drive.
+
+use crate::common::{self, LICENSE};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const WINE: &str = "/usr/lib/wine/wine64";
+const TARGET: &str = "x86_64-pc-windows-gnu";
+const MINGW: &str = "x86_64-w64-mingw32-gcc";
+
+struct Wine {
+    prefix: PathBuf,
+    exe: PathBuf,
+    java: PathBuf,
+}
+
+impl Wine {
+    fn drive_c(&self) -> PathBuf {
+        self.prefix.join("drive_c")
+    }
+
+    /// A program run by wine in the module's prefix, with no debug chatter.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(WINE);
+        cmd.arg(program)
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("LANG", "C")
+            .env("NO_COLOR", "1")
+            .env_remove("WHATAP_LICENSE")
+            .env_remove("WHATAP_HOST")
+            .env_remove("WHATAP_LANG")
+            .env_remove("WHATAP_STATE_DIR");
+        cmd
+    }
+
+    fn whatap(&self) -> Command {
+        self.command(&self.exe.to_string_lossy())
+    }
+
+    /// `dir` of drive C: (`C:\dir`), emptied.
+    fn fresh_dir(&self, dir: &str) -> PathBuf {
+        let path = self.drive_c().join(dir);
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// A JRE at `C:\<dir>` whose bin\java.exe appends its command line to `C:\<dir>\cmdline.txt`.
+    fn stub_jre(&self, dir: &str) -> PathBuf {
+        let jre = self.fresh_dir(dir);
+        fs::create_dir(jre.join("bin")).unwrap();
+        fs::copy(&self.java, jre.join("bin/java.exe")).unwrap();
+        jre
+    }
+
+    /// `cmd /c <script> <args>` under wine, started in `C:\<bin>` (as a person would: Tomcat's
+    /// scripts find their home from there), with the stub JRE `jre` as JAVA_HOME and JRE_HOME;
+    /// the command lines java.exe was started with.
+    fn run_script(&self, jre: &str, bin: &str, script: &str, args: &[&str]) -> String {
+        let log = self.drive_c().join(jre).join("cmdline.txt");
+        let _ = fs::remove_file(&log);
+        let out = self
+            .command("cmd")
+            .args(["/c", script])
+            .args(args)
+            .current_dir(self.drive_c().join(bin))
+            .env("JAVA_HOME", format!("C:\\{jre}"))
+            .env("JRE_HOME", format!("C:\\{jre}"))
+            .env("WHATAP_STUB_JAVA_OUT", format!("C:\\{jre}\\cmdline.txt"))
+            .env("NOPAUSE", "true")
+            .output()
+            .unwrap();
+        fs::read_to_string(&log).unwrap_or_else(|e| {
+            panic!(
+                "{script} never started java.exe ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+}
+
+fn ok(out: &Output, what: &str) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::json(&out.stdout)
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn target_installed() -> bool {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .is_dir()
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new(program).arg("--version").output().is_ok()
+}
+
+/// The module's wine: whatap.exe built, the stubs compiled, the prefix booted; None (after a
+/// loud SKIPPED) where wine64, mingw-w64 or the Rust target is missing and CI is not set.
+fn wine() -> Option<&'static Wine> {
+    static WINE_SETUP: OnceLock<Option<Wine>> = OnceLock::new();
+    WINE_SETUP
+        .get_or_init(|| {
+            let present = Path::new(WINE).exists() && on_path(MINGW) && target_installed();
+            if !common::must_have(
+                "wine64 + mingw-w64 + the x86_64-pc-windows-gnu Rust target",
+                present,
+            ) {
+                return None;
+            }
+            let out = common::repo().join("target/windows");
+            fs::create_dir_all(&out).unwrap();
+            // Its own target dir: the test run's cargo keeps the main one locked.
+            run(
+                Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+                    .args(["build", "--quiet", "--target", TARGET, "--target-dir"])
+                    .arg(out.join("build"))
+                    .current_dir(common::repo()),
+            );
+            let exe = out.join("build").join(TARGET).join("debug/whatap.exe");
+            let sources = common::repo().join("tests/windows");
+            let java = out.join("java.exe");
+            run(Command::new(MINGW)
+                .args(["-O2", "-Wall", "-o"])
+                .arg(&java)
+                .arg(sources.join("java.c")));
+            let prng = out.join("bcryptprimitives.dll");
+            run(Command::new(MINGW)
+                .args(["-O2", "-Wall", "-shared", "-o"])
+                .arg(&prng)
+                .arg(sources.join("bcryptprimitives.c"))
+                .arg(sources.join("bcryptprimitives.def"))
+                .arg("-ladvapi32"));
+            let prefix = out.join("prefix");
+            if !prefix.join("system.reg").is_file() {
+                // Booted under a temp name and renamed: a killed boot is never taken as done.
+                let booting = out.join("prefix.booting");
+                let _ = fs::remove_dir_all(&booting);
+                run(Command::new(WINE)
+                    .args(["wineboot", "--init"])
+                    .env("WINEPREFIX", &booting)
+                    .env("WINEDEBUG", "-all")
+                    // No Mono/Gecko installer prompts: neither is needed.
+                    .env("WINEDLLOVERRIDES", "mscoree,mshtml="));
+                run(Command::new("/usr/lib/wine/wineserver")
+                    .arg("--wait")
+                    .env("WINEPREFIX", &booting));
+                let _ = fs::remove_dir_all(&prefix);
+                fs::rename(&booting, &prefix).unwrap();
+            }
+            fs::copy(
+                &prng,
+                prefix.join("drive_c/windows/system32/bcryptprimitives.dll"),
+            )
+            .unwrap();
+            Some(Wine { prefix, exe, java })
+        })
+        .as_ref()
+}
+
+#[test]
+fn whatap_exe_runs_under_wine() {
+    let Some(wine) = wine() else { return };
+    let out = wine.whatap().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout);
+    let prefix = format!("whatap {} ({TARGET}, commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+}
+
+/// scripts/dist.sh's Windows zip (built by .ci/run into target/dist, or `WHATAP_DIST_DIR`):
+/// listed in SHA256SUMS with its sum, `whatap-<ver>-<target>/whatap.exe` with the man pages,
+/// completions and licenses beside it, and that whatap.exe runs under wine.
+#[test]
+fn the_dist_zip_holds_a_whatap_exe_that_runs() {
+    let Some(wine) = wine() else { return };
+    let dist = std::env::var_os("WHATAP_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo().join("target/dist"));
+    let name = format!("whatap-{}-{TARGET}", env!("CARGO_PKG_VERSION"));
+    let zip_path = dist.join(format!("{name}.zip"));
+    if !common::must_have(
+        &format!("{} (built by scripts/dist.sh)", zip_path.display()),
+        zip_path.is_file(),
+    ) {
+        return;
+    }
+    let bytes = fs::read(&zip_path).unwrap();
+    let sums = fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    let line = format!("{}  {name}.zip", common::http::sha256(&bytes));
+    assert!(
+        sums.lines().any(|l| l == line),
+        "{line} not in SHA256SUMS:\n{sums}"
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    for file in [
+        "whatap.exe",
+        "README.md",
+        "LICENSE",
+        "THIRD-PARTY-LICENSES.txt",
+    ] {
+        assert!(
+            names.contains(&format!("{name}/{file}")),
+            "{file}: {names:?}"
+        );
+    }
+    assert!(
+        names.iter().any(|n| n.ends_with(".1")),
+        "no man page: {names:?}"
+    );
+    let dir = wine.fresh_dir("dist-zip");
+    let mut exe = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name(&format!("{name}/whatap.exe")).unwrap(),
+        &mut exe,
+    )
+    .unwrap();
+    fs::write(dir.join("whatap.exe"), exe).unwrap();
+    let out = wine
+        .command("C:\\dist-zip\\whatap.exe")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && version.contains(TARGET),
+        "{version}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Windows paths as operators type them: `C:\\...` is absolute, a relative home and one with a
+/// space (java.exe would get half a path from the unquoted JAVA_OPTS) are refused with exit 2,
+/// naming the flag, nothing written.
+#[test]
+fn windows_paths_are_checked() {
+    let Some(wine) = wine() else { return };
+    let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
+    let agent = wine.fresh_dir("tc-paths-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let before = common::tree_bytes(&tree);
+    for (home, says) in [
+        ("C:\\Program Files\\whatap", "cannot be written safely"),
+        ("whatap", "C:\\whatap"),
+    ] {
+        let out = wine
+            .whatap()
+            .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-paths"])
+            .args([
+                "--whatap-home",
+                home,
+                "--license",
+                LICENSE,
+                "--host",
+                "127.0.0.1",
+            ])
+            .args([
+                "--agent-jar",
+                "C:\\tc-paths-agent\\whatap.agent.tracer-0.0.1.jar",
+            ])
+            .arg("--yes")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{home}: {stderr}");
+        assert!(
+            stderr.contains("--whatap-home") && stderr.contains(says),
+            "{stderr}"
+        );
+    }
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after refusals");
+}
+
+/// A server tree at `C:\<name>` copied from ../shared/corpus/<corpus> (made writable, as an
+/// unpacked release is), with `extra` empty files added, and a stub JRE at `C:\<name>-jre`.
+fn server_tree(wine: &Wine, name: &str, corpus: &str, extra: &[&str]) -> PathBuf {
+    let tree = wine.fresh_dir(name);
+    common::copy_tree(&common::repo().join("../shared/corpus").join(corpus), &tree);
+    for file in common::tree_bytes(&tree).keys() {
+        let path = tree.join(file);
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(&path, perms).unwrap();
+    }
+    for file in extra {
+        let path = tree.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, b"").unwrap();
+    }
+    wine.stub_jre(&format!("{name}-jre"));
+    tree
+}
+
+/// install (the stub agent from `C:\<name>-agent`, the WhaTap home `whatap_home`, `--yes
+/// --json`), `check` on the installed tree, `<script> <args>` run from `C:\<name>\bin`: the
+/// java.exe command lines it gave; then the same install (changes nothing), uninstall (every
+/// byte back, the WhaTap home gone) and the script again (no -javaagent any more).
+struct Server<'a> {
+    /// `C:\<name>`, the tree.
+    name: &'a str,
+    runtime: &'a str,
+    whatap_home: &'a str,
+    /// The start script run from `C:\<name>\bin`, and its arguments.
+    script: (&'a str, &'a [&'a str]),
+    /// `WHATAP_STATE_DIR`; None: the default (%ProgramData%\whatap).
+    state: Option<&'a str>,
+    /// More install flags.
+    extra: &'a [&'a str],
+}
+
+fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> String {
+    let Server {
+        name,
+        runtime,
+        whatap_home,
+        script: (script, args),
+        state,
+        extra,
+    } = *server;
+    let tree = wine.drive_c().join(name);
+    let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
+    let _ = fs::remove_dir_all(&home_dir);
+    let agent = wine.fresh_dir(&format!("{name}-agent"));
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let before = common::tree_bytes(&tree);
+    let home = format!("C:\\{name}");
+    let jar = format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar");
+    let install = [
+        "install",
+        "--runtime",
+        runtime,
+        "--home",
+        &home,
+        "--whatap-home",
+        whatap_home,
+        "--agent-jar",
+        &jar,
+    ]
+    .into_iter()
+    .chain(common::LICENSED_YES_JSON)
+    .chain(extra.iter().copied())
+    .collect::<Vec<_>>();
+    let whatap = || {
+        let mut cmd = wine.whatap();
+        if let Some(state) = state {
+            cmd.env("WHATAP_STATE_DIR", state);
+        }
+        cmd
+    };
+    let report = ok(&whatap().args(&install).output().unwrap(), "install");
+    assert_eq!(report["changed"], true, "{report}");
+    check(&tree);
+    let jre = format!("{name}-jre");
+    let bin = format!("{name}/bin");
+    let java = wine.run_script(&jre, &bin, script, args);
+    let again = ok(&whatap().args(&install).output().unwrap(), "again");
+    assert_eq!(again["changed"], false, "{again}");
+    let uninstall = [
+        "uninstall",
+        "--runtime",
+        runtime,
+        "--home",
+        &home,
+        "--yes",
+        "--json",
+    ];
+    ok(&whatap().args(uninstall).output().unwrap(), "uninstall");
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after uninstall");
+    assert!(!home_dir.exists(), "{whatap_home} left behind");
+    let plain = wine.run_script(&jre, &bin, script, args);
+    assert!(!plain.contains("javaagent"), "after uninstall: {plain}");
+    java
+}
+
+/// The real Tomcat 9 Windows bin/ tree at C:\tc: install writes the guide's block into
+/// setenv.bat (CRLF), `catalina.bat run` hands -javaagent:C:\whatap\... to java.exe (with
+/// JAVA_OPTS unset, as on a stock machine), a second install changes nothing, uninstall gives
+/// back every byte; the ledger lives in %ProgramData%\whatap.
+#[test]
+fn tomcat_bat_reaches_java_exe() {
+    let Some(wine) = wine() else { return };
+    server_tree(
+        wine,
+        "tc",
+        "tomcat-win/9.0.98",
+        &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
+    );
+    let state = wine.drive_c().join("ProgramData/whatap");
+    // Nothing listens there: doctor reports the collector and that no firewall was read.
+    let port = common::free_port();
+    let _ = fs::remove_dir_all(&state);
+    let server = Server {
+        name: "tc",
+        runtime: "tomcat",
+        whatap_home: "C:\\whatap",
+        script: ("catalina.bat", &["run"]),
+        state: None,
+        extra: &["--set", &format!("whatap.server.port={port}")],
+    };
+    let java = round_trip(wine, &server, |tc| {
+        assert_eq!(
+            fs::read_to_string(tc.join("bin/setenv.bat")).unwrap(),
+            "rem ########## WHATAP ############\r\n\
+                 rem Added by `whatap install`; remove with `whatap uninstall`.\r\n\
+                 rem cmd.exe breaks the guard below when JAVA_OPTS is unset, so it is defined first.\r\n\
+                 if not defined JAVA_OPTS set \"JAVA_OPTS= \"\r\n\
+                 if x%JAVA_OPTS:whatap=%==x%JAVA_OPTS% (\r\n\
+                 \x20 set JAVA_OPTS=%JAVA_OPTS% -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar\r\n\
+                 )\r\n\
+                 rem ########## WHATAP ############\r\n"
+        );
+        assert!(
+            state.join("ledger.json").is_file(),
+            "no ledger in %ProgramData%\\whatap"
+        );
+        let doctor = wine
+            .whatap()
+            .args(["doctor", "--home", "C:\\tc", "--json"])
+            .output()
+            .unwrap();
+        let report = common::json(&doctor.stdout);
+        assert_eq!(doctor.status.code(), Some(1), "{report}");
+        let ids = common::finding_ids(&report);
+        assert!(
+            ids.contains(&"collector-unreachable".to_string())
+                && ids.contains(&"firewall-not-checked".to_string()),
+            "{report}"
+        );
+    });
+    assert!(
+        java.contains(" -javaagent:C:\\whatap\\whatap.agent.tracer-0.0.1.jar ")
+            && java.contains("org.apache.catalina.startup.Bootstrap"),
+        "java.exe got: {java}"
+    );
+}
+
+/// WildFly 29's Windows scripts at C:\wildfly: the block at the end of standalone.conf.bat
+/// (with `whatap` added to JBOSS_MODULES_SYSTEM_PKGS) reaches java.exe. standalone.bat itself
+/// cannot run under wine 8, whose cmd.exe runs both sides of `a | b && c || d` (it stops at its
+/// -Djava.security.manager check), so a driver does what standalone.bat does with the conf:
+/// calls it, then starts java with JAVA_OPTS.
+#[test]
+fn wildfly_standalone_conf_bat_reaches_java_exe() {
+    let Some(wine) = wine() else { return };
+    server_tree(
+        wine,
+        "wildfly",
+        "wildfly-win/29.0.1.Final",
+        &["jboss-modules.jar"],
+    );
+    fs::write(
+        wine.drive_c().join("wildfly-jre/start.bat"),
+        "@echo off\r\n\
+         call \"C:\\wildfly\\bin\\standalone.conf.bat\"\r\n\
+         \"%JAVA_HOME%\\bin\\java.exe\" %JAVA_OPTS% -jar \"C:\\wildfly\\jboss-modules.jar\"\r\n",
+    )
+    .unwrap();
+    let server = Server {
+        name: "wildfly",
+        runtime: "jboss",
+        whatap_home: "C:\\whatap-wf",
+        script: ("C:\\wildfly-jre\\start.bat", &[]),
+        state: Some("C:\\wildfly-state"),
+        extra: &[],
+    };
+    let java = round_trip(wine, &server, |_| {});
+    assert!(
+        java.contains(" -javaagent:C:\\whatap-wf\\whatap.agent.tracer-0.0.1.jar")
+            && java.contains("-Djboss.modules.system.pkgs=org.jboss.byteman,whatap")
+            && java.contains("-Xmx512M"),
+        "java.exe got: {java}"
+    );
+}
