@@ -271,19 +271,7 @@ fn put_back(rewrite: &Rewrite, locked: &Locked, created: &[FileId]) {
             return Ok(());
         }
         match (&rewrite.before, now) {
-            (Some(before), _) => atomic::write(
-                &dir,
-                name,
-                &WriteSpec {
-                    bytes: before,
-                    expect: now,
-                    create_mode: 0o644,
-                    create_owner: None,
-                    validation: Validation::None,
-                },
-                &locked.temps,
-                &mut None,
-            ),
+            (Some(before), _) => write_back(&dir, name, before, now, 0o644, None, locked),
             (None, Some(now)) => atomic::remove(&dir, name, now),
             (None, None) => Ok(()),
         }
@@ -372,22 +360,39 @@ fn undo_edit(
     match &edit.before {
         Some(before) => {
             let current = atomic::read_current(&dir, name)?.map(|(bytes, _)| bytes);
-            atomic::write(
+            write_back(
                 &dir,
                 name,
-                &WriteSpec {
-                    bytes: before,
-                    expect: current.as_deref(),
-                    create_mode: original.map_or(edit.create_mode, |m| m.perm()),
-                    create_owner: original.map(|m| (m.uid, m.gid)),
-                    validation: Validation::None,
-                },
-                &locked.temps,
-                &mut None,
+                before,
+                current.as_deref(),
+                original.map_or(edit.create_mode, |m| m.perm()),
+                original.map(|m| (m.uid, m.gid)),
+                locked,
             )
         }
         None => dir.remove_file(name),
     }
+}
+
+/// Puts `bytes` back as `name` while it still holds `current`, without the script check: what
+/// a rollback restores is what the file held before (or what a program's rewrite replaced).
+fn write_back(
+    dir: &Dir,
+    name: &OsStr,
+    bytes: &[u8],
+    current: Option<&[u8]>,
+    create_mode: u32,
+    create_owner: Option<(u32, u32)>,
+    locked: &Locked,
+) -> Result<()> {
+    let spec = WriteSpec {
+        bytes,
+        expect: current,
+        create_mode,
+        create_owner,
+        validation: Validation::None,
+    };
+    atomic::write(dir, name, &spec, &locked.temps, &mut None)
 }
 
 #[cfg(test)]

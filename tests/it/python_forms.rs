@@ -249,13 +249,12 @@ fn uwsgi_ini_with_the_agent_started_by_the_app() {
     let ids = doctor(&state, &["--whatap-home", &h]);
     assert!(!ids.iter().any(|i| i.starts_with("python-")), "{ids:?}");
 
-    reaper.kill_all();
     // An agent a uWSGI worker started late on a busy machine could still rewrite whatap.conf
-    // (whatap-python writes its UDP port there) while uninstall removes it.
+    // (whatap-python writes its UDP port there) while uninstall removes it: reaped too.
     for pid in pids_named_in("whatap_python", &home) {
-        // SAFETY: kill(2) on an agent this test's app started.
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        reaper.pid(pid);
     }
+    reaper.kill_all();
     assert!(agent_gone(&home), "an agent from {h} still runs");
     let report = uninstall(&state, &["--start-script", &i]);
     assert_eq!(fs::read_to_string(&ini).unwrap(), original);

@@ -202,15 +202,14 @@ pub fn run(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> std::result::R
     let status = match exited.recv_timeout(PROBE_TIMEOUT) {
         Ok(status) => status.map_err(|e| e.to_string())?,
         Err(_) => {
-            // SAFETY: kill has no memory preconditions; the child is not reaped yet (its
-            // waiter still waits), so the pid is still ours.
-            #[cfg(unix)]
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGKILL)
-            };
             // PHP is probed on Unix hosts; elsewhere a hung probe is left to its waiter.
             #[cfg(unix)]
-            let _ = exited.recv();
+            {
+                // SAFETY: kill has no memory preconditions; the child is not reaped yet (its
+                // waiter still waits), so the pid is still ours.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                let _ = exited.recv();
+            }
             #[cfg(windows)]
             let _ = pid;
             return Err(msg!("php-probe-timeout", seconds = PROBE_TIMEOUT.as_secs()));
