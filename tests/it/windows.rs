@@ -510,3 +510,80 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
         "java.exe got: {java}"
     );
 }
+
+/// A Windows WebLogic domain at C:\wl (AdminServer, ms1, ms2) with `--server ms1`, by
+/// startWebLogic.cmd and by setUserOverrides.cmd: wine's cmd.exe gives java.exe the agent when
+/// startManagedWebLogic.cmd starts ms1, not for ms2 nor for the admin server; uninstall gives
+/// back every byte.
+#[test]
+fn weblogic_cmd_server_guard_picks_the_server() {
+    let Some(wine) = wine() else { return };
+    let agent = wine.fresh_dir("wl-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    wine.stub_jre("wl-jre");
+    for method in ["start-weblogic", "set-user-overrides"] {
+        let tree = wine.fresh_dir("wl");
+        crate::install_weblogic::windows_managed_domain(&tree, "C:\\wl");
+        let before = common::tree_bytes(&tree);
+        let whatap = |args: &[&str]| {
+            let out = wine
+                .whatap()
+                .env("WHATAP_STATE_DIR", "C:\\wl-state")
+                .args(args)
+                .output()
+                .unwrap();
+            ok(&out, &format!("{method}: {args:?}"))
+        };
+        whatap(
+            &[
+                "install",
+                "--runtime",
+                "weblogic",
+                "--home",
+                "C:\\wl",
+                "--whatap-home",
+                "C:\\whatap-wl",
+                "--agent-jar",
+                "C:\\wl-agent\\whatap.agent.tracer-0.0.1.jar",
+                "--method",
+                method,
+                "--server",
+                "ms1",
+            ]
+            .into_iter()
+            .chain(common::LICENSED_YES_JSON)
+            .collect::<Vec<_>>(),
+        );
+        let java = |script: &str, args: &[&str]| wine.run_script("wl-jre", "wl/bin", script, args);
+        let ms1 = java("startManagedWebLogic.cmd", &["ms1"]);
+        assert!(
+            ms1.contains(" -javaagent:C:\\whatap-wl\\whatap.agent.tracer-0.0.1.jar ")
+                && ms1.contains("-Dweblogic.Name=ms1 "),
+            "{method}: ms1's java.exe got: {ms1}"
+        );
+        let ms2 = java("startManagedWebLogic.cmd", &["ms2"]);
+        assert!(
+            ms2.contains("-Dweblogic.Name=ms2 ") && !ms2.contains("javaagent"),
+            "{method}: ms2's java.exe got: {ms2}"
+        );
+        let admin = java("startWebLogic.cmd", &[]);
+        assert!(
+            admin.contains("-Dweblogic.Name=AdminServer ") && !admin.contains("javaagent"),
+            "{method}: the admin server's java.exe got: {admin}"
+        );
+        whatap(&[
+            "uninstall",
+            "--runtime",
+            "weblogic",
+            "--home",
+            "C:\\wl",
+            "--yes",
+            "--json",
+        ]);
+        common::assert_same_tree(&common::tree_bytes(&tree), &before, method);
+    }
+}
