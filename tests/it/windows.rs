@@ -587,3 +587,78 @@ fn weblogic_cmd_server_guard_picks_the_server() {
         common::assert_same_tree(&common::tree_bytes(&tree), &before, method);
     }
 }
+
+/// The guide's newest-jar `.bat` block (`--latest-jar`) run by wine's cmd.exe: with the
+/// tracers 0.0.1, 2.2.9 and 2.2.33 in the WhaTap home, `catalina.bat run` hands java.exe
+/// 2.2.33, the newest by version (by name, 2.2.9 sorts last).
+#[test]
+fn the_latest_jar_bat_block_picks_the_newest_version() {
+    let Some(wine) = wine() else { return };
+    let tree = server_tree(
+        wine,
+        "tc-latest",
+        "tomcat-win/9.0.98",
+        &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
+    );
+    let agent = wine.fresh_dir("tc-latest-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let home = wine.drive_c().join("whatap-latest");
+    let _ = fs::remove_dir_all(&home);
+    let before = common::tree_bytes(&tree);
+    let whatap = |args: &[&str]| {
+        let out = wine
+            .whatap()
+            .env("WHATAP_STATE_DIR", "C:\\tc-latest-state")
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&out, &format!("{args:?}"))
+    };
+    whatap(
+        &[
+            "install",
+            "--runtime",
+            "tomcat",
+            "--home",
+            "C:\\tc-latest",
+            "--whatap-home",
+            "C:\\whatap-latest",
+            "--agent-jar",
+            "C:\\tc-latest-agent\\whatap.agent.tracer-0.0.1.jar",
+            "--latest-jar",
+        ]
+        .into_iter()
+        .chain(common::LICENSED_YES_JSON)
+        .collect::<Vec<_>>(),
+    );
+    let newer = [
+        "whatap.agent.tracer-2.2.9.jar",
+        "whatap.agent.tracer-2.2.33.jar",
+    ];
+    for jar in newer {
+        fs::copy(common::stub_jar(), home.join(jar)).unwrap();
+    }
+    let java = wine.run_script("tc-latest-jre", "tc-latest/bin", "catalina.bat", &["run"]);
+    assert!(
+        java.contains(" -javaagent:C:\\whatap-latest\\whatap.agent.tracer-2.2.33.jar ")
+            && java.matches("-javaagent:").count() == 1,
+        "java.exe got: {java}"
+    );
+    for jar in newer {
+        fs::remove_file(home.join(jar)).unwrap();
+    }
+    whatap(&[
+        "uninstall",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc-latest",
+        "--yes",
+        "--json",
+    ]);
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after uninstall");
+}
