@@ -146,23 +146,12 @@ fn server_flags_pick_the_servers_and_the_plan_names_them() {
     );
     let text = fs::read_to_string(&config).unwrap();
     assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
-    let before = tree_bytes(&home);
-    let out = whatap(&state)
-        .args(runtime_install(
-            &home,
-            "jeus",
-            8088,
-            &["--server", "nope", "--yes"],
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--server nope") && err.contains("adminServer, server1"),
-        "{err}"
+    refuses_unknown_server(
+        &state,
+        &home,
+        &runtime_install(&home, "jeus", 8088, &[]),
+        "adminServer, server1",
     );
-    assert_same_tree(&tree_bytes(&home), &before, "unknown server");
 }
 
 /// A JEUS 6 node from the real quickstart JEUSMain.xml (node `qs`, engine container
@@ -192,22 +181,11 @@ fn jeus6_two_containers() -> (tempfile::TempDir, std::path::PathBuf, std::path::
 fn jeus6_server_flag_picks_engine_containers_by_name_or_node_name() {
     let (dir, home, config) = jeus6_two_containers();
     // Default: every engine container, named in the plan.
-    let out = whatap(&dir.path().join("state"))
-        .args(runtime_install(
-            &home,
-            "jeus",
-            8088,
-            &["--dry-run", "--json"],
-        ))
-        .output()
-        .unwrap();
-    let report = json(&out.stdout);
-    assert!(out.status.success(), "{report}");
+    let state = dir.path().join("state");
+    let install = runtime_install(&home, "jeus", 8088, &[]);
     assert!(
-        report["warnings"]
-            .to_string()
-            .contains("engine containers: container1, container2"),
-        "{report}"
+        plan_warnings(&state, &install).contains("engine containers: container1, container2"),
+        "default"
     );
     // The JEUS 6 full name `<node>_<container>` picks container2 only; the round trip is exact.
     let original = fs::read_to_string(&config).unwrap();
@@ -231,44 +209,14 @@ fn jeus6_server_flag_picks_engine_containers_by_name_or_node_name() {
             assert!(installed.contains(container1), "container1 untouched");
         },
     );
-    // The short name works too.
-    let out = whatap(&dir.path().join("state"))
-        .args(runtime_install(
-            &home,
-            "jeus",
-            8088,
-            &["--server", "container1", "--dry-run", "--json"],
-        ))
-        .output()
-        .unwrap();
-    let report = json(&out.stdout);
+    // The short name works too; an unknown one is exit 2 with the names there are.
+    let warnings = plan_warnings(
+        &state,
+        &with_flag(install.clone(), "--server", "container1"),
+    );
     assert!(
-        report["warnings"]
-            .to_string()
-            .contains("engine containers: container1 ("),
-        "{report}"
+        warnings.contains("engine containers: container1 ("),
+        "{warnings}"
     );
-    // An unknown name: exit 2, the names there are, nothing touched.
-    let before = tree_bytes(&home);
-    let out = whatap(&dir.path().join("state"))
-        .args(runtime_install(
-            &home,
-            "jeus",
-            8088,
-            &["--server", "nope", "--yes"],
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--server nope") && err.contains("container1, container2"),
-        "{err}"
-    );
-    assert_eq!(
-        err.trim().lines().count(),
-        2,
-        "one line and its hint: {err}"
-    );
-    assert_same_tree(&tree_bytes(&home), &before, "unknown container");
+    refuses_unknown_server(&state, &home, &install, "container1, container2");
 }

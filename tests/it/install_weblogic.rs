@@ -207,24 +207,13 @@ fn server_flag_on_a_windows_domain() {
         let home = dir.path().join("wl");
         windows_managed_domain(&home, "C:\\wl");
         let path = home.join("bin").join(file);
-        let out = whatap(&dir.path().join("state"))
-            .args(weblogic_install(
-                &home,
-                &["--method", method, "--server", "ms1", "--dry-run", "--json"],
-            ))
-            .output()
-            .unwrap();
-        let report = json(&out.stdout);
-        assert!(
-            report["warnings"]
-                .to_string()
-                .contains("the agent goes to: ms1"),
-            "{report}"
-        );
+        let install = weblogic_install(&home, &["--method", method, "--server", "ms1"]);
+        let warnings = plan_warnings(&dir.path().join("state"), &install);
+        assert!(warnings.contains("the agent goes to: ms1"), "{warnings}");
         round_trip(
             dir.path(),
             &home,
-            &weblogic_install(&home, &["--method", method, "--server", "ms1"]),
+            &install,
             &runtime_uninstall(&home, "weblogic", &[]),
             || {
                 let text = fs::read_to_string(&path).unwrap();

@@ -62,6 +62,29 @@ impl Wine {
         jre
     }
 
+    /// whatap.exe `args` with the state dir `state` (a Windows path), which must succeed: its
+    /// JSON.
+    fn run_whatap(&self, state: &str, args: &[&str]) -> serde_json::Value {
+        let out = self
+            .whatap()
+            .env("WHATAP_STATE_DIR", state)
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&out, &format!("{args:?}"))
+    }
+
+    /// The stub agent as `C:\<dir>\whatap.agent.tracer-0.0.1.jar` (`dir` emptied first): that
+    /// path, for `--agent-jar`.
+    fn stub_agent(&self, dir: &str) -> String {
+        fs::copy(
+            common::stub_jar(),
+            self.fresh_dir(dir).join("whatap.agent.tracer-0.0.1.jar"),
+        )
+        .unwrap();
+        format!("C:\\{dir}\\whatap.agent.tracer-0.0.1.jar")
+    }
+
     /// `cmd /c <script> <args>` under wine, started in `C:\<bin>` (as a person would: Tomcat's
     /// scripts find their home from there), with the stub JRE `jre` as JAVA_HOME and JRE_HOME;
     /// the command lines java.exe was started with.
@@ -266,12 +289,7 @@ fn the_dist_zip_holds_a_whatap_exe_that_runs() {
 fn windows_paths_are_checked() {
     let Some(wine) = wine() else { return };
     let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
-    let agent = wine.fresh_dir("tc-paths-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let agent = wine.stub_agent("tc-paths-agent");
     let before = common::tree_bytes(&tree);
     for (home, says) in [
         ("C:\\Program Files\\whatap", "cannot be written safely"),
@@ -288,10 +306,7 @@ fn windows_paths_are_checked() {
                 "--host",
                 "127.0.0.1",
             ])
-            .args([
-                "--agent-jar",
-                "C:\\tc-paths-agent\\whatap.agent.tracer-0.0.1.jar",
-            ])
+            .args(["--agent-jar", &agent])
             .arg("--yes")
             .output()
             .unwrap();
@@ -355,15 +370,9 @@ fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> St
     let tree = wine.drive_c().join(name);
     let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
     let _ = fs::remove_dir_all(&home_dir);
-    let agent = wine.fresh_dir(&format!("{name}-agent"));
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let jar = wine.stub_agent(&format!("{name}-agent"));
     let before = common::tree_bytes(&tree);
     let home = format!("C:\\{name}");
-    let jar = format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar");
     let install = [
         "install",
         "--runtime",
@@ -518,26 +527,13 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
 #[test]
 fn weblogic_cmd_server_guard_picks_the_server() {
     let Some(wine) = wine() else { return };
-    let agent = wine.fresh_dir("wl-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let agent = wine.stub_agent("wl-agent");
     wine.stub_jre("wl-jre");
     for method in ["start-weblogic", "set-user-overrides"] {
         let tree = wine.fresh_dir("wl");
         crate::install_weblogic::windows_managed_domain(&tree, "C:\\wl");
         let before = common::tree_bytes(&tree);
-        let whatap = |args: &[&str]| {
-            let out = wine
-                .whatap()
-                .env("WHATAP_STATE_DIR", "C:\\wl-state")
-                .args(args)
-                .output()
-                .unwrap();
-            ok(&out, &format!("{method}: {args:?}"))
-        };
+        let whatap = |args: &[&str]| wine.run_whatap("C:\\wl-state", args);
         whatap(
             &[
                 "install",
@@ -548,7 +544,7 @@ fn weblogic_cmd_server_guard_picks_the_server() {
                 "--whatap-home",
                 "C:\\whatap-wl",
                 "--agent-jar",
-                "C:\\wl-agent\\whatap.agent.tracer-0.0.1.jar",
+                &agent,
                 "--method",
                 method,
                 "--server",
@@ -600,24 +596,11 @@ fn the_latest_jar_bat_block_picks_the_newest_version() {
         "tomcat-win/9.0.98",
         &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
     );
-    let agent = wine.fresh_dir("tc-latest-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let agent = wine.stub_agent("tc-latest-agent");
     let home = wine.drive_c().join("whatap-latest");
     let _ = fs::remove_dir_all(&home);
     let before = common::tree_bytes(&tree);
-    let whatap = |args: &[&str]| {
-        let out = wine
-            .whatap()
-            .env("WHATAP_STATE_DIR", "C:\\tc-latest-state")
-            .args(args)
-            .output()
-            .unwrap();
-        ok(&out, &format!("{args:?}"))
-    };
+    let whatap = |args: &[&str]| wine.run_whatap("C:\\tc-latest-state", args);
     whatap(
         &[
             "install",
@@ -628,7 +611,7 @@ fn the_latest_jar_bat_block_picks_the_newest_version() {
             "--whatap-home",
             "C:\\whatap-latest",
             "--agent-jar",
-            "C:\\tc-latest-agent\\whatap.agent.tracer-0.0.1.jar",
+            &agent,
             "--latest-jar",
         ]
         .into_iter()
