@@ -62,6 +62,29 @@ impl Wine {
         jre
     }
 
+    /// whatap.exe `args` with the state dir `state` (a Windows path), which must succeed: its
+    /// JSON.
+    fn run_whatap(&self, state: &str, args: &[&str]) -> serde_json::Value {
+        let out = self
+            .whatap()
+            .env("WHATAP_STATE_DIR", state)
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&out, &format!("{args:?}"))
+    }
+
+    /// The stub agent as `C:\<dir>\whatap.agent.tracer-0.0.1.jar` (`dir` emptied first): that
+    /// path, for `--agent-jar`.
+    fn stub_agent(&self, dir: &str) -> String {
+        fs::copy(
+            common::stub_jar(),
+            self.fresh_dir(dir).join("whatap.agent.tracer-0.0.1.jar"),
+        )
+        .unwrap();
+        format!("C:\\{dir}\\whatap.agent.tracer-0.0.1.jar")
+    }
+
     /// `cmd /c <script> <args>` under wine, started in `C:\<bin>` (as a person would: Tomcat's
     /// scripts find their home from there), with the stub JRE `jre` as JAVA_HOME and JRE_HOME;
     /// the command lines java.exe was started with.
@@ -266,12 +289,7 @@ fn the_dist_zip_holds_a_whatap_exe_that_runs() {
 fn windows_paths_are_checked() {
     let Some(wine) = wine() else { return };
     let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
-    let agent = wine.fresh_dir("tc-paths-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let agent = wine.stub_agent("tc-paths-agent");
     let before = common::tree_bytes(&tree);
     for (home, says) in [
         ("C:\\Program Files\\whatap", "cannot be written safely"),
@@ -288,10 +306,7 @@ fn windows_paths_are_checked() {
                 "--host",
                 "127.0.0.1",
             ])
-            .args([
-                "--agent-jar",
-                "C:\\tc-paths-agent\\whatap.agent.tracer-0.0.1.jar",
-            ])
+            .args(["--agent-jar", &agent])
             .arg("--yes")
             .output()
             .unwrap();
@@ -355,15 +370,9 @@ fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> St
     let tree = wine.drive_c().join(name);
     let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
     let _ = fs::remove_dir_all(&home_dir);
-    let agent = wine.fresh_dir(&format!("{name}-agent"));
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let jar = wine.stub_agent(&format!("{name}-agent"));
     let before = common::tree_bytes(&tree);
     let home = format!("C:\\{name}");
-    let jar = format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar");
     let install = [
         "install",
         "--runtime",
@@ -509,4 +518,130 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
             && java.contains("-Xmx512M"),
         "java.exe got: {java}"
     );
+}
+
+/// A Windows WebLogic domain at C:\wl (AdminServer, ms1, ms2) with `--server ms1`, by
+/// startWebLogic.cmd and by setUserOverrides.cmd: wine's cmd.exe gives java.exe the agent when
+/// startManagedWebLogic.cmd starts ms1, not for ms2 nor for the admin server; uninstall gives
+/// back every byte.
+#[test]
+fn weblogic_cmd_server_guard_picks_the_server() {
+    let Some(wine) = wine() else { return };
+    let agent = wine.stub_agent("wl-agent");
+    wine.stub_jre("wl-jre");
+    for method in ["start-weblogic", "set-user-overrides"] {
+        let tree = wine.fresh_dir("wl");
+        crate::install_weblogic::windows_managed_domain(&tree, "C:\\wl");
+        let before = common::tree_bytes(&tree);
+        let whatap = |args: &[&str]| wine.run_whatap("C:\\wl-state", args);
+        whatap(
+            &[
+                "install",
+                "--runtime",
+                "weblogic",
+                "--home",
+                "C:\\wl",
+                "--whatap-home",
+                "C:\\whatap-wl",
+                "--agent-jar",
+                &agent,
+                "--method",
+                method,
+                "--server",
+                "ms1",
+            ]
+            .into_iter()
+            .chain(common::LICENSED_YES_JSON)
+            .collect::<Vec<_>>(),
+        );
+        let java = |script: &str, args: &[&str]| wine.run_script("wl-jre", "wl/bin", script, args);
+        let ms1 = java("startManagedWebLogic.cmd", &["ms1"]);
+        assert!(
+            ms1.contains(" -javaagent:C:\\whatap-wl\\whatap.agent.tracer-0.0.1.jar ")
+                && ms1.contains("-Dweblogic.Name=ms1 "),
+            "{method}: ms1's java.exe got: {ms1}"
+        );
+        let ms2 = java("startManagedWebLogic.cmd", &["ms2"]);
+        assert!(
+            ms2.contains("-Dweblogic.Name=ms2 ") && !ms2.contains("javaagent"),
+            "{method}: ms2's java.exe got: {ms2}"
+        );
+        let admin = java("startWebLogic.cmd", &[]);
+        assert!(
+            admin.contains("-Dweblogic.Name=AdminServer ") && !admin.contains("javaagent"),
+            "{method}: the admin server's java.exe got: {admin}"
+        );
+        whatap(&[
+            "uninstall",
+            "--runtime",
+            "weblogic",
+            "--home",
+            "C:\\wl",
+            "--yes",
+            "--json",
+        ]);
+        common::assert_same_tree(&common::tree_bytes(&tree), &before, method);
+    }
+}
+
+/// The guide's newest-jar `.bat` block (`--latest-jar`) run by wine's cmd.exe: with the
+/// tracers 0.0.1, 2.2.9 and 2.2.33 in the WhaTap home, `catalina.bat run` hands java.exe
+/// 2.2.33, the newest by version (by name, 2.2.9 sorts last).
+#[test]
+fn the_latest_jar_bat_block_picks_the_newest_version() {
+    let Some(wine) = wine() else { return };
+    let tree = server_tree(
+        wine,
+        "tc-latest",
+        "tomcat-win/9.0.98",
+        &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
+    );
+    let agent = wine.stub_agent("tc-latest-agent");
+    let home = wine.drive_c().join("whatap-latest");
+    let _ = fs::remove_dir_all(&home);
+    let before = common::tree_bytes(&tree);
+    let whatap = |args: &[&str]| wine.run_whatap("C:\\tc-latest-state", args);
+    whatap(
+        &[
+            "install",
+            "--runtime",
+            "tomcat",
+            "--home",
+            "C:\\tc-latest",
+            "--whatap-home",
+            "C:\\whatap-latest",
+            "--agent-jar",
+            &agent,
+            "--latest-jar",
+        ]
+        .into_iter()
+        .chain(common::LICENSED_YES_JSON)
+        .collect::<Vec<_>>(),
+    );
+    let newer = [
+        "whatap.agent.tracer-2.2.9.jar",
+        "whatap.agent.tracer-2.2.33.jar",
+    ];
+    for jar in newer {
+        fs::copy(common::stub_jar(), home.join(jar)).unwrap();
+    }
+    let java = wine.run_script("tc-latest-jre", "tc-latest/bin", "catalina.bat", &["run"]);
+    assert!(
+        java.contains(" -javaagent:C:\\whatap-latest\\whatap.agent.tracer-2.2.33.jar ")
+            && java.matches("-javaagent:").count() == 1,
+        "java.exe got: {java}"
+    );
+    for jar in newer {
+        fs::remove_file(home.join(jar)).unwrap();
+    }
+    whatap(&[
+        "uninstall",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc-latest",
+        "--yes",
+        "--json",
+    ]);
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after uninstall");
 }
