@@ -844,6 +844,287 @@ fn vendor_deb_and_rpm_packages_install_the_module_and_the_agent() {
     }
 }
 
+/// The guide's whatap-php service script as the package installs it: empty `export` lines that
+/// install fills, the agent run by start-stop-daemon from /usr/whatap/php.
+const PACKAGE_SERVICE_SCRIPT: &str = "#!/bin/sh
+export WHATAP_HOME=/usr/whatap/php
+export WHATAP_PHP_BIN=
+export WHATAP_PHP_EXT_HOME=
+export WHATAP_PHP_EXT_SRC=
+export WHATAP_CONFIG_HOME=
+DAEMON=$WHATAP_HOME/whatap_php
+PIDFILE=/run/whatap-php.pid
+case \"$1\" in
+  start) start-stop-daemon --start --quiet --oknodo --background --make-pidfile --pidfile $PIDFILE --chdir $WHATAP_HOME --exec $DAEMON ;;
+  stop) start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/5 --pidfile $PIDFILE --exec $DAEMON; rm -f $PIDFILE ;;
+  restart) \"$0\" stop && \"$0\" start ;;
+esac
+";
+
+/// A signed apt repository in the vendor's layout (`<root>/debian/release.gpg`, the flat
+/// `debian/unstable/` with InRelease, Packages and the .debs), served on 127.0.0.1.
+fn apt_repository(dir: &Path, debs: &[PathBuf]) -> crate::common::http::Server {
+    let gnupg = dir.join("gnupg");
+    fs::create_dir_all(&gnupg).unwrap();
+    fs::set_permissions(&gnupg, fs::Permissions::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &gnupg)
+            .args(["--batch", "--quiet", "--yes", "--passphrase", ""])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "whatap test <test@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let suite = dir.join("debian/unstable");
+    fs::create_dir_all(&suite).unwrap();
+    for deb in debs {
+        fs::copy(deb, suite.join(deb.file_name().unwrap())).unwrap();
+    }
+    let scan = Command::new("dpkg-scanpackages")
+        .args(["unstable", "/dev/null"])
+        .current_dir(dir.join("debian"))
+        .output()
+        .unwrap();
+    assert!(scan.status.success());
+    let packages = scan.stdout;
+    let release = format!(
+        "Origin: test\nSuite: unstable\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nSHA256:\n {} {} Packages\n",
+        crate::common::http::sha256(&packages),
+        packages.len()
+    );
+    fs::write(suite.join("Release"), &release).unwrap();
+    gpg(&[
+        "--clearsign",
+        "-o",
+        "debian/unstable/InRelease",
+        "debian/unstable/Release",
+    ]);
+    let server = crate::common::http::Server::start();
+    server.put("/debian/release.gpg", &gpg(&["--armor", "--export"]), None);
+    server.put(
+        "/debian/unstable/InRelease",
+        &fs::read(suite.join("InRelease")).unwrap(),
+        None,
+    );
+    server.put("/debian/unstable/Packages", &packages, None);
+    for deb in debs {
+        let name = deb.file_name().unwrap().to_string_lossy();
+        server.put(
+            &format!("/debian/unstable/{name}"),
+            &fs::read(deb).unwrap(),
+            None,
+        );
+    }
+    server
+}
+
+/// Purges the whatap-php package a test installed and the agent home it leaves (logs).
+struct PackageGuard;
+
+impl Drop for PackageGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("dpkg")
+            .args(["--purge", "whatap-php"])
+            .output();
+        let _ = fs::remove_dir_all("/usr/whatap/php");
+        let _ = fs::remove_dir("/usr/whatap");
+    }
+}
+
+/// `--install-package` on Debian: the vendor's repository (a real signed apt repository on
+/// 127.0.0.1 through `--package-repo`) gives whatap-php to a real `apt-get`, run as the
+/// commands the install showed, with the sources list, key and package lists in the state dir
+/// only (the host's apt configuration is the same after). A repository without the package
+/// stops at that command with apt's own words (exit 4, nothing written). With the package, the
+/// install fills its service script's exports, the agent runs, the CLI loads the module,
+/// doctor is clean; uninstall gives /etc/php and the script back byte for byte. The
+/// test purges the package.
+#[test]
+fn install_package_runs_apt_get_against_the_vendor_repository() {
+    if !have_php()
+        || !must_have(
+            "dpkg-deb + dpkg-scanpackages (dpkg-dev) + gpg + apt-get",
+            [
+                "/usr/bin/dpkg-deb",
+                "/usr/bin/dpkg-scanpackages",
+                "/usr/bin/gpg",
+                "/usr/bin/apt-get",
+            ]
+            .iter()
+            .all(|p| Path::new(p).exists()),
+        )
+    {
+        return;
+    }
+    let _serial = host::HOST_PHP.exclusive();
+    let installed = Command::new("dpkg")
+        .args(["-s", "whatap-php"])
+        .output()
+        .unwrap();
+    if installed.status.success() || Path::new("/usr/whatap/php").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "whatap-php is installed on this host"
+        );
+        eprintln!("SKIPPED: whatap-php is installed on this host");
+        return;
+    }
+    let guard = HostPhpGuard::new();
+    let before = guard.etc.clone();
+    let apt_before = tree_bytes(Path::new("/etc/apt"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deb");
+    package_tree(&root);
+    fs::create_dir_all(root.join("etc/init.d")).unwrap();
+    fs::write(root.join("etc/init.d/whatap-php"), PACKAGE_SERVICE_SCRIPT).unwrap();
+    fs::set_permissions(
+        root.join("etc/init.d/whatap-php"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        "Package: whatap-php\nVersion: 2.7.0\nArchitecture: all\nMaintainer: Test <test@example.com>\nDescription: stand-in for the WhaTap PHP agent\n",
+    )
+    .unwrap();
+    let deb = dir.path().join("whatap-php_2.7.0_all.deb");
+    run_ok(
+        Command::new("dpkg-deb")
+            .args(["--root-owner-group", "--build"])
+            .arg(&root)
+            .arg(&deb),
+    );
+    let state = dir.path().join("state");
+    let udp = free_udp_port();
+    let install = |repo: &str| -> Vec<String> {
+        [
+            "install",
+            "--runtime",
+            "php",
+            "--license",
+            LICENSE,
+            "--host",
+            "127.0.0.1",
+            "--php-bin",
+            PHP,
+            "--install-package",
+            "--package-repo",
+            repo,
+            "--yes",
+            "--json",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain(["--set".to_string(), format!("net_udp_port={udp}")])
+        .collect()
+    };
+
+    // A repository without the package: apt-get install fails, and says why.
+    let empty = apt_repository(&dir.path().join("empty"), &[]);
+    let out = whatap_run(&state, install(&empty.url("")));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("install whatap-php") && text.contains("Unable to locate package whatap-php"),
+        "{text}"
+    );
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after a failed package install",
+    );
+
+    let _package = PackageGuard;
+    let service = AgentService::new(Path::new("/usr/whatap/php"));
+    let repo = apt_repository(&dir.path().join("repo"), &[deb]);
+    let dry = whatap_run(
+        &state,
+        install(&repo.url(""))
+            .into_iter()
+            .chain(["--dry-run".to_string()]),
+    );
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let steps = json(&dry)["package_steps"].to_string();
+    assert!(
+        steps.contains("DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get -q -y"),
+        "{steps}"
+    );
+    assert!(
+        !Path::new("/usr/whatap/php").exists(),
+        "a dry run installed the package"
+    );
+
+    let report = whatap_ok(&state, install(&repo.url("")));
+    assert_eq!(report["changed"], true);
+    let script = fs::read_to_string(&service.script).unwrap();
+    assert!(
+        script.contains(&format!("export WHATAP_PHP_BIN={PHP}\n")),
+        "{script}"
+    );
+    assert!(
+        service.running().is_some(),
+        "the package's service started no agent"
+    );
+    assert!(lists_whatap(&cli_modules()), "php -m does not list whatap");
+    let doctor = whatap_run(
+        &state,
+        [
+            "doctor",
+            "--runtime",
+            "php",
+            "--no-network",
+            "--json",
+            "--php-bin",
+            PHP,
+        ],
+    );
+    assert_eq!(finding_ids(&json(&doctor)), Vec::<String>::new());
+    // Installed: a second run installs nothing and changes nothing.
+    assert_eq!(whatap_ok(&state, install(&repo.url("")))["changed"], false);
+
+    let agent = service.running();
+    whatap_ok(&state, ["uninstall", "--runtime", "php", "--yes"]);
+    assert_eq!(
+        fs::read_to_string(&service.script).unwrap(),
+        PACKAGE_SERVICE_SCRIPT
+    );
+    assert!(
+        crate::common::wait_for(Duration::from_secs(10), || {
+            agent.is_none_or(|pid| !runs(pid, Path::new("/usr/whatap/php/whatap_php")))
+        }),
+        "uninstall did not stop the agent"
+    );
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after uninstall",
+    );
+    assert_same_tree(&tree_bytes(Path::new("/etc/apt")), &apt_before, "/etc/apt");
+}
+
 /// A test that fails with the stub agent daemon running must not leave it behind for the next
 /// PHP test: the AgentService guard stops it, also when its binary is already gone (a failed
 /// uninstall's half) and its pidfile too.
