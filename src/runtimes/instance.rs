@@ -186,3 +186,26 @@ pub struct Detection {
     pub agent: AgentState,
     pub details: BTreeMap<String, serde_json::Value>,
 }
+
+impl Detection {
+    /// An app runtime's (Node.js, Python): known by its directory, with the process that runs
+    /// it when one does; no version, no base.
+    pub fn app(
+        runtime: RuntimeKind,
+        home: PathBuf,
+        process: Option<&Process>,
+        agent: AgentState,
+        details: BTreeMap<String, serde_json::Value>,
+    ) -> Detection {
+        Detection {
+            runtime,
+            version: None,
+            home,
+            base: None,
+            pid: process.map(|p| p.pid),
+            user: process.and_then(|p| crate::detect::process::user_name(p.uid)),
+            agent,
+            details,
+        }
+    }
+}
