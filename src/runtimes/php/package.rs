@@ -7,7 +7,7 @@
 //! `yum install -y whatap-php`. The install then takes the module and the agent from the
 //! package's home, like an installed package.
 
-use super::agent::{DEFAULT_HOME, SERVICE_SCRIPT};
+use super::agent::{DEFAULT_HOME, SERVICE_SCRIPT, is_ours};
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::os::system_program;
@@ -23,8 +23,10 @@ pub fn prepare(settings: &InstallSettings, cache: &Path) -> Result<Option<Prepar
         return Ok(None);
     }
     let dist = PathBuf::from(DEFAULT_HOME);
-    // Installed already (by an earlier run or by hand): nothing to run, install from it.
-    if Path::new(SERVICE_SCRIPT).is_file() && dist.is_dir() {
+    // Installed already (by an earlier run or by hand): nothing to run, install from it. A
+    // service script of ours (an install from an archive) is no package.
+    let script = Path::new(SERVICE_SCRIPT);
+    if script.is_file() && !is_ours(script) && dist.is_dir() {
         return Ok(Some(Prepared {
             dist,
             ..Prepared::default()
