@@ -451,6 +451,13 @@ impl AgentService {
         }
         pid
     }
+
+    /// The agent a service start just launched: start-stop-daemon --background returns before
+    /// the daemon has exec'd (its pidfile may name start-stop-daemon's child for a moment).
+    fn started(&self) -> Option<u32> {
+        crate::common::wait_for(Duration::from_secs(10), || self.running().is_some());
+        self.running()
+    }
 }
 
 impl Drop for AgentService {
@@ -549,7 +556,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         );
     }
     let agent = service
-        .running()
+        .started()
         .expect("the service started no whatap_php");
     let boot = crate::common::wait_for(Duration::from_secs(10), || {
         fs::read_dir(agent_home.join("logs"))
@@ -796,7 +803,7 @@ fn vendor_deb_and_rpm_packages_install_the_module_and_the_agent() {
             .chain(["--set".into(), format!("net_udp_port={}", free_udp_port())])
             .collect();
         whatap_ok(state, &install);
-        assert!(service.running().is_some(), "{what}: no whatap_php runs");
+        assert!(service.started().is_some(), "{what}: no whatap_php runs");
         assert_eq!(
             fs::read(agent_home.join("whatap_php")).unwrap(),
             fs::read(php_stub_agent()).unwrap(),
@@ -1085,7 +1092,7 @@ fn install_package_runs_apt_get_against_the_vendor_repository() {
         "{script}"
     );
     assert!(
-        service.running().is_some(),
+        service.started().is_some(),
         "the package's service started no agent"
     );
     assert!(lists_whatap(&cli_modules()), "php -m does not list whatap");
@@ -1153,7 +1160,7 @@ fn a_failed_test_leaves_no_agent_daemon_behind() {
             format!("net_udp_port={}", free_udp_port()),
         ]);
         whatap_ok(state.path(), &install);
-        pid = service.running();
+        pid = service.started();
         assert!(pid.is_some(), "the install started no agent");
         fs::remove_file(agent_home.join("whatap_php")).unwrap();
         fs::remove_file("/run/whatap-php.pid").unwrap();
