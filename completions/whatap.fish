@@ -85,6 +85,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Pyt
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l sha256 -d 'Expected sha256 of --agent-archive (default for a URL: the `<URL>.sha256` file)' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l package-repo -d 'The vendor\'s package repository --install-package uses (a mirror)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l cacert -d 'An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy\'s or an internal mirror\'s; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l output -d 'Also write the JSON document (the result, or the error) to FILE, atomically' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l state-dir -d 'Ledger, backups and lock' -r -F
@@ -96,6 +97,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l pause -d 'PHP:
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l resume -d 'PHP: uncomment `extension=whatap.so` again after --pause'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l attach -d 'Also load the agent into the running JVM now (javaagent + onetime attach)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l offline -d 'No network: --agent-archive comes from the cache or a local path'
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l install-package -d 'PHP: install the vendor\'s whatap-php package first (apt-get / yum, as the guide does; each command is shown before it runs)'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l json -d 'One JSON document on stdout; human text goes to stderr'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -s y -l yes -d 'Assume yes; required for changes when stdin is not a TTY or CI=true'
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l dry-run -d 'Build and show the plan (a unified diff of every file); change nothing'

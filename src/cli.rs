@@ -366,6 +366,13 @@ pub struct InstallArgs {
     /// No network: --agent-archive comes from the cache or a local path
     #[arg(long, env = "WHATAP_OFFLINE", help_heading = AGENT_FILES)]
     pub offline: bool,
+    /// PHP: install the vendor's whatap-php package first (apt-get / yum, as the guide does;
+    /// each command is shown before it runs)
+    #[arg(long, env = "WHATAP_INSTALL_PACKAGE", conflicts_with = "agent_archive", help_heading = AGENT_FILES)]
+    pub install_package: bool,
+    /// The vendor's package repository --install-package uses (a mirror)
+    #[arg(long, env = "WHATAP_PACKAGE_REPO", value_name = "URL", default_value = "http://repo.whatap.io", help_heading = AGENT_FILES)]
+    pub package_repo: String,
     /// An extra CA (PEM) trusted for downloads, e.g. a TLS-inspecting proxy's or an internal
     /// mirror's; the OS trust store (or SSL_CERT_FILE / SSL_CERT_DIR) is trusted too
     #[arg(long, env = "WHATAP_CACERT", value_name = "FILE", help_heading = AGENT_FILES)]

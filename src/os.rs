@@ -134,6 +134,17 @@ pub fn program_data() -> std::path::PathBuf {
         .map_or_else(|| "C:\\ProgramData".into(), Into::into)
 }
 
+/// Where system programs live: a program is run by absolute path, never found through PATH.
+const SYSTEM_BIN: &[&str] = &["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/// The system program `name` in the sbin/bin directories.
+pub fn system_program(name: &str) -> Option<std::path::PathBuf> {
+    SYSTEM_BIN
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
 /// The machine's host name, for reports.
 pub fn hostname() -> Option<String> {
     #[cfg(unix)]

@@ -101,6 +101,9 @@ pub struct InstallSettings {
     pub latest_jar: bool,
     pub sha256: Option<String>,
     pub offline: bool,
+    /// `--install-package`: the vendor's package installed first, from `package_repo`.
+    pub install_package: bool,
+    pub package_repo: String,
     /// `--cacert`: an extra CA bundle (PEM) for downloads.
     pub cacert: Option<PathBuf>,
     /// Load the agent into the running JVM after install (HotSpot attach).
@@ -568,6 +571,8 @@ fn answers(
     take!(attach = "attach");
     take!(sha256 = "sha256");
     take!(offline = "offline");
+    take!(install_package = "install_package");
+    take!(package_repo = "package_repo");
     take!(cacert = "cacert");
     Ok(ids
         .into_iter()
@@ -680,6 +685,8 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         attach: args.attach,
         sha256: args.sha256.as_deref().map(parse_sha256).transpose()?,
         offline: args.offline,
+        install_package: args.install_package,
+        package_repo: args.package_repo.clone(),
         cacert: args.cacert.clone(),
         recorded: Vec::new(),
     })

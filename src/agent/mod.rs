@@ -1,4 +1,5 @@
-//! Where the agent distribution comes from: a directory, a local `.zip` / `.tar.gz`, or a URL.
+//! Where the agent distribution comes from: a directory, a local `.zip` / `.tar.gz` (or the
+//! vendor's `.deb` / `.rpm`), or a URL.
 //! Archives are checked (sha256), unpacked safely into the cache in the state dir, and the
 //! unpacked directory is what the runtimes install from, through the plan like any file.
 //!
@@ -7,6 +8,7 @@
 //! `--offline`), `downloads/<sha256 of URL>.part` an unfinished download.
 
 pub mod download;
+mod package;
 pub mod unpack;
 
 use crate::error::{Error, Result};
@@ -74,8 +76,16 @@ pub fn unpacked(source: &AgentSource, fetch: &Fetch) -> Result<PathBuf> {
     Ok(distribution_root(dir))
 }
 
-/// Archives usually wrap everything in one top directory (`whatap/`): step into it.
+/// Archives usually wrap everything in one top directory (`whatap/`): step into it. A system
+/// package holds the agent's home as `usr/whatap/<agent>/` beside its service files: that home
+/// is the distribution, as the vendor's tar gives it.
 fn distribution_root(mut dir: PathBuf) -> PathBuf {
+    let homes = crate::detect::files_in(&dir.join("usr/whatap"), |_| true);
+    if let [home] = homes.as_slice() {
+        if home.is_dir() {
+            dir = home.clone();
+        }
+    }
     loop {
         let entries: Vec<_> = match fs::read_dir(&dir) {
             Ok(entries) => entries.flatten().collect(),

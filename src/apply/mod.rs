@@ -278,7 +278,7 @@ fn put_back(rewrite: &Rewrite, locked: &Locked, created: &[FileId]) {
     })();
 }
 
-fn run_step(step: &RunStep) -> Result<()> {
+pub fn run_step(step: &RunStep) -> Result<()> {
     // Never looked up on PATH: the plan names the program (the app's own interpreter).
     if !step.program.is_absolute() {
         return Err(Error::Internal(format!(

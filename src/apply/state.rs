@@ -93,6 +93,11 @@ impl StateDir {
         self.root.join("cache/agents")
     }
 
+    /// What `--install-package` gives the package manager (sources list, key, package lists).
+    pub fn package_cache(&self) -> PathBuf {
+        self.root.join("cache/packages")
+    }
+
     /// Probe results for `detect` and `doctor`: used while the state dir exists and passes the
     /// same checks as for install (see above), never creating it (a read-only run leaves no
     /// state dir behind).

@@ -39,11 +39,16 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
-    let dist = if target.kind().takes_archive_as_is() {
+    let mut dist = if target.kind().takes_archive_as_is() {
         None
     } else {
         agent_files(settings, install)?
     };
+    match prepare(settings, install, target.as_ref(), printer)? {
+        Prepare::Nothing => {}
+        Prepare::Dist(prepared) => dist = Some(prepared),
+        Prepare::Shown => return Ok(0),
+    }
     let id = target.id();
     // Planned first without locks: every input is validated before anything, even the state
     // dir, is created; then again under the locks of every directory it writes in, with what
@@ -118,6 +123,92 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     }
     outcome.print(printer);
     Ok(outcome.code)
+}
+
+enum Prepare {
+    Nothing,
+    Dist(PathBuf),
+    /// A dry run: the commands were shown; the rest cannot be planned without the package.
+    Shown,
+}
+
+/// `--install-package`: the runtime's package commands, shown and confirmed like a plan, then
+/// run (argument vectors, stopping at the first failure with its stderr) before the install
+/// is planned from the distribution they leave.
+fn prepare(
+    settings: &Settings,
+    install: &InstallSettings,
+    target: &dyn runtimes::instance::Runtime,
+    printer: &Printer,
+) -> Result<Prepare> {
+    let Some(prepared) = target.prepare_install(install, &settings.state.package_cache())? else {
+        return Ok(Prepare::Nothing);
+    };
+    if prepared.steps.is_empty() {
+        return Ok(Prepare::Dist(prepared.dist));
+    }
+    let mut text = format!("{}\n", msg!("install-package-plan"));
+    for (url, path) in &prepared.downloads {
+        let line = msg!("install-package-download", url = url, path = path.display());
+        text.push_str(&format!("  {line}\n"));
+    }
+    for step in &prepared.steps {
+        text.push_str(&format!("  $ {}\n", step.display()));
+    }
+    printer.report(&text);
+    if settings.dry_run {
+        printer.note(&msg!("install-package-dry-run"));
+        let steps: Vec<String> = prepared.steps.iter().map(|s| s.display()).collect();
+        printer.document(&serde_json::json!({
+            "command": "install",
+            "dry_run": true,
+            "changed": false,
+            "package_steps": steps,
+        }));
+        return Ok(Prepare::Shown);
+    }
+    if !settings.yes && (!settings.interactive || settings.json) {
+        return Err(Error::refused(
+            msg!("refused-no-terminal"),
+            msg!("refused-no-terminal-hint"),
+        ));
+    }
+    if !settings.yes && !super::asked_to_apply() {
+        return Err(Error::refused(
+            msg!("refused-not-confirmed"),
+            msg!("refused-not-confirmed-hint"),
+        ));
+    }
+    settings.state.ensure_private()?;
+    let write = |path: &std::path::Path, bytes: &[u8]| -> Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    };
+    for dir in &prepared.dirs {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    for (path, bytes) in &prepared.files {
+        write(path, bytes)?;
+    }
+    if !prepared.downloads.is_empty() {
+        let client = agent::download::client(install.cacert.as_deref())?;
+        for (url, path) in &prepared.downloads {
+            let text = agent::download::fetch_text(&client, url)?.ok_or_else(|| {
+                Error::usage(
+                    msg!("install-package-not-found", url = url),
+                    msg!("install-package-not-found-hint"),
+                )
+            })?;
+            write(path, text.as_bytes())?;
+        }
+    }
+    for step in &prepared.steps {
+        printer.note(&format!("$ {}", step.display()));
+        crate::apply::run_step(step)?;
+    }
+    Ok(Prepare::Dist(prepared.dist))
 }
 
 /// A WHATAP block the plan would replace must be the one this state dir's ledger recorded,

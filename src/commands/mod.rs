@@ -305,12 +305,7 @@ pub fn confirm_and_apply(
     if !settings.yes {
         if settings.interactive && !settings.json {
             printer.report(&printer.diff_text(&report.diff));
-            let go = dialoguer::Confirm::new()
-                .with_prompt(msg!("prompt-apply"))
-                .default(false)
-                .interact()
-                .unwrap_or(false);
-            if !go {
+            if !asked_to_apply() {
                 return Err(Error::refused(
                     msg!("refused-not-confirmed"),
                     msg!("refused-not-confirmed-hint"),
@@ -332,6 +327,15 @@ pub fn confirm_and_apply(
     verify(plan)?;
     report.changed = true;
     Ok(outcome(0, report, settings.verbose, None))
+}
+
+/// "Apply these changes?" on the terminal; no answer is no.
+pub fn asked_to_apply() -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(msg!("prompt-apply"))
+        .default(false)
+        .interact()
+        .unwrap_or(false)
 }
 
 /// After apply: every file holds exactly the planned bytes.

@@ -132,6 +132,14 @@ pub struct Inspection {
     pub programs: Vec<ProgramCheck>,
 }
 
+impl Inspection {
+    /// Logs to scan with the catalog's log rules, as `label`'s.
+    pub fn scan_logs(&mut self, label: &str, logs: impl IntoIterator<Item = PathBuf>) {
+        self.logs
+            .extend(logs.into_iter().map(|log| (label.to_string(), log)));
+    }
+}
+
 /// A program whose own check doctor runs (the infra agent's `whatap_infrad ... test`, the
 /// guide's way to find why a server does not show up): a non-zero exit is the finding `id`.
 #[derive(Debug, Clone)]

@@ -39,15 +39,9 @@ impl Block {
     }
 }
 
-/// Where the firewall tools live (absolute paths only: no PATH lookup, no shell).
-const SBIN: &[&str] = &["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
-
-/// The first of `names` in the sbin directories.
+/// The first of `names` in the sbin directories (absolute paths only: no PATH lookup).
 fn program(names: &[&str]) -> Option<PathBuf> {
-    names
-        .iter()
-        .flat_map(|n| SBIN.iter().map(move |d| Path::new(d).join(n)))
-        .find(|p| p.is_file())
+    names.iter().find_map(|n| crate::os::system_program(n))
 }
 
 /// A program's stdout when it succeeds.

@@ -25,6 +25,22 @@ pub trait Runtime {
     /// What doctor finds for this instance (no network: the command probes collectors).
     fn inspect(&self) -> Inspection;
 
+    /// What `--install-package` puts in place before the install can be planned (PHP: the
+    /// vendor's package); `cache` is the state dir's cache. Only PHP has a package to install.
+    fn prepare_install(
+        &self,
+        settings: &InstallSettings,
+        _cache: &Path,
+    ) -> Result<Option<Prepared>> {
+        if settings.install_package {
+            return Err(crate::error::Error::usage(
+                crate::msg!("install-package-php-only", runtime = self.kind()),
+                crate::msg!("install-package-php-only-hint"),
+            ));
+        }
+        Ok(None)
+    }
+
     /// What to do once uninstall has put the files back.
     fn uninstall_next_steps(&self) -> Vec<String> {
         vec![crate::msg!("uninstall-next", runtime = self.kind())]
@@ -54,6 +70,19 @@ pub trait Runtime {
             d.home.display()
         )
     }
+}
+
+/// The package commands `--install-package` runs before planning, shown and confirmed like a
+/// plan: the files they read (written into the state dir's cache first), the small text
+/// files they need downloaded there (a repository key), the programs run (absolute paths,
+/// argument vectors), and the agent distribution they leave.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+    pub dirs: Vec<PathBuf>,
+    pub downloads: Vec<(String, PathBuf)>,
+    pub steps: Vec<crate::plan::RunStep>,
+    pub dist: PathBuf,
 }
 
 /// `--runtime`, `--home`, `--base` and `--pid` of what `detection` reports.
@@ -156,4 +185,27 @@ pub struct Detection {
     pub user: Option<String>,
     pub agent: AgentState,
     pub details: BTreeMap<String, serde_json::Value>,
+}
+
+impl Detection {
+    /// An app runtime's (Node.js, Python): known by its directory, with the process that runs
+    /// it when one does; no version, no base.
+    pub fn app(
+        runtime: RuntimeKind,
+        home: PathBuf,
+        process: Option<&Process>,
+        agent: AgentState,
+        details: BTreeMap<String, serde_json::Value>,
+    ) -> Detection {
+        Detection {
+            runtime,
+            version: None,
+            home,
+            base: None,
+            pid: process.map(|p| p.pid),
+            user: process.and_then(|p| crate::detect::process::user_name(p.uid)),
+            agent,
+            details,
+        }
+    }
 }

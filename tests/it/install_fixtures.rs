@@ -601,3 +601,23 @@ fn catalina_method_on_a_home_with_its_own_base_warns_that_every_base_shares_it()
         "{warnings}"
     );
 }
+
+/// `--install-package` means something only for PHP: a Tomcat install refuses it (exit 2)
+/// instead of ignoring it, and nothing is written.
+#[test]
+fn install_package_is_refused_for_a_java_server() {
+    let (dir, home) = fixture("tomcat9");
+    let before = tree_bytes(dir.path());
+    let state = tempfile::tempdir().unwrap();
+    let out = whatap(state.path())
+        .args(["install", "--home"])
+        .arg(&home)
+        .arg("--install-package")
+        .args(LICENSED_YES_JSON)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("--install-package"), "{text}");
+    assert_same_tree(&tree_bytes(dir.path()), &before, "after the refusal");
+}

@@ -6,7 +6,8 @@
 
 use crate::common::{
     LICENSE, LICENSE_TAIL, assert_same_tree, finding_ids, free_port, host, must_have, php_api,
-    php_stub_archive, php_stub_archive_with_agent, php_stub_module, repo, tree_bytes, whatap,
+    php_stub_agent, php_stub_archive, php_stub_archive_with_agent, php_stub_module, repo,
+    tree_bytes, whatap,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -404,28 +405,81 @@ fn php_args<'a>(first: &'a [&'a str], bins: &'a [&'a str]) -> Vec<&'a str> {
     first.iter().chain(bins).copied().collect()
 }
 
-/// The whatap-php agent our service runs: its PID from the service's pidfile, if it runs.
+/// The whatap-php agent our service runs: its PID from the service's pidfile, if it runs (its
+/// binary may be gone already: `/proc/PID/exe` then ends in " (deleted)").
 fn agent_pid(home: &Path) -> Option<u32> {
     let pid: u32 = fs::read_to_string("/run/whatap-php.pid")
         .ok()?
         .trim()
         .parse()
         .ok()?;
-    let exe = fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    (exe == home.join("whatap_php")).then_some(pid)
+    runs(pid, &home.join("whatap_php")).then_some(pid)
 }
 
-/// Stops the agent and removes the service script if a test left them, even when it fails.
+/// Whether process `pid` runs the program `exe`.
+fn runs(pid: u32, exe: &Path) -> bool {
+    fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|link| {
+        let link = link.to_string_lossy();
+        Path::new(link.strip_suffix(" (deleted)").unwrap_or(&link)) == exe
+    })
+}
+
+/// The agent service a test's install sets up. Dropped, even when the test fails, it stops the
+/// service as uninstall would (the undo step the ledger recorded: `whatap-php stop`), kills
+/// any stub daemon still running from the test's agent home (by the pidfile or the PID the test
+/// saw), and removes the service script: a daemon left running would break the next PHP test.
 struct AgentService {
     script: PathBuf,
     home: PathBuf,
+    seen: std::cell::Cell<Option<u32>>,
+}
+
+impl AgentService {
+    fn new(home: &Path) -> AgentService {
+        AgentService {
+            script: PathBuf::from("/etc/init.d/whatap-php"),
+            home: home.to_path_buf(),
+            seen: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The running agent (remembered for Drop).
+    fn running(&self) -> Option<u32> {
+        let pid = agent_pid(&self.home);
+        if pid.is_some() {
+            self.seen.set(pid);
+        }
+        pid
+    }
+
+    /// The agent a service start just launched: start-stop-daemon --background returns before
+    /// the daemon has exec'd (its pidfile may name start-stop-daemon's child for a moment).
+    fn started(&self) -> Option<u32> {
+        crate::common::wait_for(Duration::from_secs(10), || self.running().is_some());
+        self.running()
+    }
 }
 
 impl Drop for AgentService {
     fn drop(&mut self) {
-        if let Some(pid) = agent_pid(&self.home) {
-            // SAFETY: kill(2) on the daemon this test's install started.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        let ours = fs::read_to_string(&self.script)
+            .is_ok_and(|t| t.contains(&format!("WHATAP_HOME={}\n", self.home.display())));
+        if ours {
+            let _ = Command::new(&self.script)
+                .arg("stop")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let exe = self.home.join("whatap_php");
+        for pid in [agent_pid(&self.home), self.seen.get()]
+            .into_iter()
+            .flatten()
+        {
+            if runs(pid, &exe) {
+                // SAFETY: kill(2) on the stub daemon this test's install started.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
         }
         let _ = fs::remove_file(&self.script);
         let _ = fs::remove_file("/run/whatap-php.pid");
@@ -462,10 +516,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let www = web_root();
     let agent_dir = tempfile::tempdir().unwrap();
     let agent_home = agent_dir.path().join("php");
-    let service = AgentService {
-        script: PathBuf::from("/etc/init.d/whatap-php"),
-        home: agent_home.clone(),
-    };
+    let service = AgentService::new(&agent_home);
     assert!(
         !service.script.exists(),
         "a whatap-php service script is already installed"
@@ -504,7 +555,9 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
             "{line} not in {script}"
         );
     }
-    let agent = agent_pid(&agent_home).expect("the service started no whatap_php");
+    let agent = service
+        .started()
+        .expect("the service started no whatap_php");
     let boot = crate::common::wait_for(Duration::from_secs(10), || {
         fs::read_dir(agent_home.join("logs"))
             .into_iter()
@@ -550,7 +603,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
 
     let again = whatap_ok(state, &install);
     assert_eq!(again["changed"], false, "second install changed something");
-    assert!(agent_pid(&agent_home).is_some(), "the agent stopped");
+    assert!(service.running().is_some(), "the agent stopped");
 
     let [cli, fpm, apache] = loaded();
     assert!(cli.0, "php -m does not list whatap after install");
@@ -577,7 +630,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let start = Command::new(&service.script).arg("start").status().unwrap();
     assert!(start.success());
     assert!(crate::common::wait_for(Duration::from_secs(10), || {
-        agent_pid(&agent_home).is_some()
+        service.running().is_some()
     }));
     assert_eq!(doctor_all(), Vec::<String>::new());
 
@@ -595,7 +648,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         "not loaded after --resume"
     );
 
-    let agent = agent_pid(&agent_home);
+    let agent = service.running();
     whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
     assert!(
         !service.script.exists(),
@@ -623,6 +676,505 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     assert!(!lists_whatap(&cli_modules()));
 }
 
+/// The vendor's package tree: the agent's home usr/whatap/php with the stub daemon and the stub
+/// module (modules/x64/whatap_<API>.so), its template.ini, and a /usr/bin link to the daemon
+/// (packages hold links; the install leaves them out).
+fn package_tree(root: &Path) {
+    let home = root.join("usr/whatap/php");
+    let modules = home.join("modules/x64");
+    fs::create_dir_all(&modules).unwrap();
+    fs::copy(php_stub_agent(), home.join("whatap_php")).unwrap();
+    let module = php_stub_module();
+    fs::copy(&module, modules.join(module.file_name().unwrap())).unwrap();
+    fs::write(home.join("template.ini"), "whatap.license=\n").unwrap();
+    fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::os::unix::fs::symlink("../whatap/php/whatap_php", root.join("usr/bin/whatap_php"))
+        .unwrap();
+}
+
+fn run_ok(command: &mut Command) {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A real whatap-php .deb built by `dpkg-deb --build` (data.tar.xz, dpkg's default).
+fn whatap_php_deb(dir: &Path) -> PathBuf {
+    let root = dir.join("deb");
+    package_tree(&root);
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        "Package: whatap-php\nVersion: 2.7.0\nArchitecture: amd64\nMaintainer: Test <test@example.com>\nDescription: stand-in for the WhaTap PHP agent\n",
+    )
+    .unwrap();
+    let deb = dir.join("whatap-php_2.7.0_amd64.deb");
+    run_ok(
+        Command::new("dpkg-deb")
+            .args(["--root-owner-group", "-Zxz", "--build"])
+            .arg(&root)
+            .arg(&deb),
+    );
+    deb
+}
+
+/// A real whatap-php .rpm built by `rpmbuild` with a zstd payload (Debian's rpm writes gzip
+/// unless told; RHEL's and Fedora's write xz or zstd).
+fn whatap_php_rpm(dir: &Path) -> PathBuf {
+    let tree = dir.join("rpm-tree");
+    package_tree(&tree);
+    let spec = dir.join("whatap-php.spec");
+    fs::write(
+        &spec,
+        format!(
+            "Name: whatap-php\nVersion: 2.7.0\nRelease: 1\nSummary: stand-in\nLicense: Proprietary\n\
+             %define debug_package %{{nil}}\n%define __os_install_post %{{nil}}\n\
+             %description\nstand-in for the WhaTap PHP agent\n\
+             %install\ncp -a {}/. %{{buildroot}}/\n\
+             %files\n/usr/whatap/php\n/usr/bin/whatap_php\n",
+            tree.display()
+        ),
+    )
+    .unwrap();
+    let top = dir.join("rpmbuild");
+    run_ok(
+        Command::new("rpmbuild")
+            .args(["-bb", "--nodeps", "--quiet", "--define"])
+            .arg(format!("_topdir {}", top.display()))
+            .args(["--define", "_binary_payload w19.zstdio"])
+            .arg(&spec),
+    );
+    let rpms = top.join("RPMS");
+    let arch = fs::read_dir(&rpms).unwrap().next().unwrap().unwrap().path();
+    fs::read_dir(arch).unwrap().next().unwrap().unwrap().path()
+}
+
+/// The vendor's whatap-php .deb and .rpm, real packages built by dpkg-deb and rpmbuild, given
+/// as `--agent-archive` to an install on Debian's PHP CLI and FPM: the module and the agent
+/// daemon come out of the package (xz and zstd payloads), the agent runs, both SAPIs load the
+/// module, doctor is clean; uninstall stops the agent and gives every byte back.
+#[test]
+fn vendor_deb_and_rpm_packages_install_the_module_and_the_agent() {
+    if !have_php()
+        || !have_servers()
+        || !must_have(
+            "dpkg-deb + rpmbuild (dpkg, rpm) + xz + zstd",
+            [
+                "/usr/bin/dpkg-deb",
+                "/usr/bin/rpmbuild",
+                "/usr/bin/xz",
+                "/usr/bin/zstd",
+            ]
+            .iter()
+            .all(|p| Path::new(p).exists()),
+        )
+    {
+        return;
+    }
+    let _serial = host::HOST_PHP.exclusive();
+    let guard = HostPhpGuard::new();
+    let before = guard.etc.clone();
+    let packages = tempfile::tempdir().unwrap();
+    let run = web_root();
+    let www = web_root();
+    for package in [
+        whatap_php_deb(packages.path()),
+        whatap_php_rpm(packages.path()),
+    ] {
+        let what = package.file_name().unwrap().to_string_lossy().into_owned();
+        let state = tempfile::tempdir().unwrap();
+        let state = state.path();
+        let agent_dir = tempfile::tempdir().unwrap();
+        let agent_home = agent_dir.path().join("php");
+        let service = AgentService::new(&agent_home);
+        assert!(
+            !service.script.exists(),
+            "a whatap-php service is installed"
+        );
+        let bins = ["--php-bin", PHP, "--php-bin", FPM];
+        let install: Vec<String> = install_args(&package)
+            .into_iter()
+            .chain(bins.iter().map(|b| b.to_string()))
+            .chain(["--whatap-home".into(), agent_home.display().to_string()])
+            .chain(["--set".into(), format!("net_udp_port={}", free_udp_port())])
+            .collect();
+        whatap_ok(state, &install);
+        assert!(service.started().is_some(), "{what}: no whatap_php runs");
+        assert_eq!(
+            fs::read(agent_home.join("whatap_php")).unwrap(),
+            fs::read(php_stub_agent()).unwrap(),
+            "{what}: the agent daemon is not the package's"
+        );
+        assert_eq!(
+            fs::read(&guard.module).unwrap(),
+            fs::read(php_stub_module()).unwrap(),
+            "{what}: whatap.so is not the package's"
+        );
+        assert!(lists_whatap(&cli_modules()), "{what}: php -m");
+        let servers = start_servers(run.path(), www.path());
+        let fpm = probe_json(&fcgi_get(servers.fpm_port, &www.path().join("probe.php")));
+        assert_eq!(fpm["loaded"], true, "{what}: FPM did not load whatap");
+        drop(servers);
+        let doctor = whatap_run(
+            state,
+            php_args(
+                &["doctor", "--runtime", "php", "--no-network", "--json"],
+                &bins,
+            ),
+        );
+        assert_eq!(finding_ids(&json(&doctor)), Vec::<String>::new(), "{what}");
+        assert_eq!(
+            whatap_ok(state, &install)["changed"],
+            false,
+            "{what}: twice"
+        );
+
+        let agent = service.running();
+        whatap_ok(state, ["uninstall", "--runtime", "php", "--yes"]);
+        assert!(
+            crate::common::wait_for(Duration::from_secs(10), || {
+                agent.is_none_or(|pid| !runs(pid, &agent_home.join("whatap_php")))
+            }),
+            "{what}: uninstall did not stop the agent"
+        );
+        assert!(!service.script.exists(), "{what}: service script left");
+        assert_same_tree(
+            &tree_bytes(Path::new(ETC_PHP)),
+            &before,
+            &format!("/etc/php/8.2 after uninstalling {what}"),
+        );
+        assert_eq!(fs::read(&guard.module).ok(), guard.module_before, "{what}");
+    }
+}
+
+/// The guide's whatap-php service script as the package installs it: empty `export` lines that
+/// install fills, the agent run by start-stop-daemon from /usr/whatap/php.
+const PACKAGE_SERVICE_SCRIPT: &str = "#!/bin/sh
+export WHATAP_HOME=/usr/whatap/php
+export WHATAP_PHP_BIN=
+export WHATAP_PHP_EXT_HOME=
+export WHATAP_PHP_EXT_SRC=
+export WHATAP_CONFIG_HOME=
+DAEMON=$WHATAP_HOME/whatap_php
+PIDFILE=/run/whatap-php.pid
+case \"$1\" in
+  start) start-stop-daemon --start --quiet --oknodo --background --make-pidfile --pidfile $PIDFILE --chdir $WHATAP_HOME --exec $DAEMON ;;
+  stop) start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/5 --pidfile $PIDFILE --exec $DAEMON; rm -f $PIDFILE ;;
+  restart) \"$0\" stop && \"$0\" start ;;
+esac
+";
+
+/// A signed apt repository in the vendor's layout (`<root>/debian/release.gpg`, the flat
+/// `debian/unstable/` with InRelease, Packages and the .debs), served on 127.0.0.1.
+fn apt_repository(dir: &Path, debs: &[PathBuf]) -> crate::common::http::Server {
+    let gnupg = dir.join("gnupg");
+    fs::create_dir_all(&gnupg).unwrap();
+    fs::set_permissions(&gnupg, fs::Permissions::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &gnupg)
+            .args(["--batch", "--quiet", "--yes", "--passphrase", ""])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "whatap test <test@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let suite = dir.join("debian/unstable");
+    fs::create_dir_all(&suite).unwrap();
+    for deb in debs {
+        fs::copy(deb, suite.join(deb.file_name().unwrap())).unwrap();
+    }
+    let scan = Command::new("dpkg-scanpackages")
+        .args(["unstable", "/dev/null"])
+        .current_dir(dir.join("debian"))
+        .output()
+        .unwrap();
+    assert!(scan.status.success());
+    let packages = scan.stdout;
+    let release = format!(
+        "Origin: test\nSuite: unstable\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nSHA256:\n {} {} Packages\n",
+        crate::common::http::sha256(&packages),
+        packages.len()
+    );
+    fs::write(suite.join("Release"), &release).unwrap();
+    gpg(&[
+        "--clearsign",
+        "-o",
+        "debian/unstable/InRelease",
+        "debian/unstable/Release",
+    ]);
+    let server = crate::common::http::Server::start();
+    server.put("/debian/release.gpg", &gpg(&["--armor", "--export"]), None);
+    server.put(
+        "/debian/unstable/InRelease",
+        &fs::read(suite.join("InRelease")).unwrap(),
+        None,
+    );
+    server.put("/debian/unstable/Packages", &packages, None);
+    for deb in debs {
+        let name = deb.file_name().unwrap().to_string_lossy();
+        server.put(
+            &format!("/debian/unstable/{name}"),
+            &fs::read(deb).unwrap(),
+            None,
+        );
+    }
+    server
+}
+
+/// Purges the whatap-php package a test installed and the agent home it leaves (logs).
+struct PackageGuard;
+
+impl Drop for PackageGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("dpkg")
+            .args(["--purge", "whatap-php"])
+            .output();
+        let _ = fs::remove_dir_all("/usr/whatap/php");
+        let _ = fs::remove_dir("/usr/whatap");
+    }
+}
+
+/// `--install-package` on Debian: the vendor's repository (a real signed apt repository on
+/// 127.0.0.1 through `--package-repo`) gives whatap-php to a real `apt-get`, run as the
+/// commands the install showed, with the sources list, key and package lists in the state dir
+/// only (the host's apt configuration is the same after). A repository without the package
+/// stops at that command with apt's own words (exit 4, nothing written). With the package, the
+/// install fills its service script's exports, the agent runs, the CLI loads the module,
+/// doctor is clean; uninstall gives /etc/php and the script back byte for byte. The
+/// test purges the package.
+#[test]
+fn install_package_runs_apt_get_against_the_vendor_repository() {
+    if !have_php()
+        || !must_have(
+            "dpkg-deb + dpkg-scanpackages (dpkg-dev) + gpg + apt-get",
+            [
+                "/usr/bin/dpkg-deb",
+                "/usr/bin/dpkg-scanpackages",
+                "/usr/bin/gpg",
+                "/usr/bin/apt-get",
+            ]
+            .iter()
+            .all(|p| Path::new(p).exists()),
+        )
+    {
+        return;
+    }
+    let _serial = host::HOST_PHP.exclusive();
+    let installed = Command::new("dpkg")
+        .args(["-s", "whatap-php"])
+        .output()
+        .unwrap();
+    if installed.status.success() || Path::new("/usr/whatap/php").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "whatap-php is installed on this host"
+        );
+        eprintln!("SKIPPED: whatap-php is installed on this host");
+        return;
+    }
+    let guard = HostPhpGuard::new();
+    let before = guard.etc.clone();
+    let apt_before = tree_bytes(Path::new("/etc/apt"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deb");
+    package_tree(&root);
+    fs::create_dir_all(root.join("etc/init.d")).unwrap();
+    fs::write(root.join("etc/init.d/whatap-php"), PACKAGE_SERVICE_SCRIPT).unwrap();
+    fs::set_permissions(
+        root.join("etc/init.d/whatap-php"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        "Package: whatap-php\nVersion: 2.7.0\nArchitecture: all\nMaintainer: Test <test@example.com>\nDescription: stand-in for the WhaTap PHP agent\n",
+    )
+    .unwrap();
+    let deb = dir.path().join("whatap-php_2.7.0_all.deb");
+    run_ok(
+        Command::new("dpkg-deb")
+            .args(["--root-owner-group", "--build"])
+            .arg(&root)
+            .arg(&deb),
+    );
+    let state = dir.path().join("state");
+    let udp = free_udp_port();
+    let install = |repo: &str| -> Vec<String> {
+        [
+            "install",
+            "--runtime",
+            "php",
+            "--license",
+            LICENSE,
+            "--host",
+            "127.0.0.1",
+            "--php-bin",
+            PHP,
+            "--install-package",
+            "--package-repo",
+            repo,
+            "--yes",
+            "--json",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain(["--set".to_string(), format!("net_udp_port={udp}")])
+        .collect()
+    };
+
+    // A repository without the package: apt-get install fails, and says why.
+    let empty = apt_repository(&dir.path().join("empty"), &[]);
+    let out = whatap_run(&state, install(&empty.url("")));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("install whatap-php") && text.contains("Unable to locate package whatap-php"),
+        "{text}"
+    );
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after a failed package install",
+    );
+
+    let _package = PackageGuard;
+    let service = AgentService::new(Path::new("/usr/whatap/php"));
+    let repo = apt_repository(&dir.path().join("repo"), &[deb]);
+    let dry = whatap_run(
+        &state,
+        install(&repo.url(""))
+            .into_iter()
+            .chain(["--dry-run".to_string()]),
+    );
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let steps = json(&dry)["package_steps"].to_string();
+    assert!(
+        steps.contains("DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get -q -y"),
+        "{steps}"
+    );
+    assert!(
+        !Path::new("/usr/whatap/php").exists(),
+        "a dry run installed the package"
+    );
+
+    let report = whatap_ok(&state, install(&repo.url("")));
+    assert_eq!(report["changed"], true);
+    let script = fs::read_to_string(&service.script).unwrap();
+    assert!(
+        script.contains(&format!("export WHATAP_PHP_BIN={PHP}\n")),
+        "{script}"
+    );
+    assert!(
+        service.started().is_some(),
+        "the package's service started no agent"
+    );
+    assert!(lists_whatap(&cli_modules()), "php -m does not list whatap");
+    let doctor = whatap_run(
+        &state,
+        [
+            "doctor",
+            "--runtime",
+            "php",
+            "--no-network",
+            "--json",
+            "--php-bin",
+            PHP,
+        ],
+    );
+    assert_eq!(finding_ids(&json(&doctor)), Vec::<String>::new());
+    // Installed: a second run installs nothing and changes nothing.
+    assert_eq!(whatap_ok(&state, install(&repo.url("")))["changed"], false);
+
+    let agent = service.running();
+    whatap_ok(&state, ["uninstall", "--runtime", "php", "--yes"]);
+    assert_eq!(
+        fs::read_to_string(&service.script).unwrap(),
+        PACKAGE_SERVICE_SCRIPT
+    );
+    assert!(
+        crate::common::wait_for(Duration::from_secs(10), || {
+            agent.is_none_or(|pid| !runs(pid, Path::new("/usr/whatap/php/whatap_php")))
+        }),
+        "uninstall did not stop the agent"
+    );
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after uninstall",
+    );
+    assert_same_tree(&tree_bytes(Path::new("/etc/apt")), &apt_before, "/etc/apt");
+}
+
+/// A test that fails with the stub agent daemon running must not leave it behind for the next
+/// PHP test: the AgentService guard stops it, also when its binary is already gone (a failed
+/// uninstall's half) and its pidfile too.
+#[test]
+fn a_failed_test_leaves_no_agent_daemon_behind() {
+    if !have_php() {
+        return;
+    }
+    let _serial = host::HOST_PHP.exclusive();
+    let _guard = HostPhpGuard::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
+    let archive = php_stub_archive_with_agent();
+    let state = tempfile::tempdir().unwrap();
+    let agent_home = dir.path().join("agent");
+    let mut pid = None;
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let service = AgentService::new(&agent_home);
+        let mut install = install_args(archive.path());
+        install.extend([
+            "--php-bin".into(),
+            php.display().to_string(),
+            "--whatap-home".into(),
+            agent_home.display().to_string(),
+            "--set".into(),
+            format!("net_udp_port={}", free_udp_port()),
+        ]);
+        whatap_ok(state.path(), &install);
+        pid = service.started();
+        assert!(pid.is_some(), "the install started no agent");
+        fs::remove_file(agent_home.join("whatap_php")).unwrap();
+        fs::remove_file("/run/whatap-php.pid").unwrap();
+        panic!("the test fails here, with the agent running");
+    }));
+    assert!(failed.is_err());
+    let pid = pid.expect("no agent was started");
+    let exe = agent_home.join("whatap_php");
+    assert!(
+        crate::common::wait_for(Duration::from_secs(10), || !runs(pid, &exe)),
+        "the stub daemon {pid} outlived the failed test"
+    );
+}
+
 /// An installed whatap-php package keeps its own service script: install fills the guide's
 /// export lines (WHATAP_CONFIG_HOME included) and restarts it; uninstall stops it and gives the
 /// script back byte for byte.
@@ -635,10 +1187,7 @@ fn the_package_service_script_gets_the_guides_exports() {
     let dir = tempfile::tempdir().unwrap();
     let (_, php) = php_with_ini(dir.path(), "[PHP]\n");
     let calls = dir.path().join("calls");
-    let service = AgentService {
-        script: PathBuf::from("/etc/init.d/whatap-php"),
-        home: dir.path().join("none"),
-    };
+    let service = AgentService::new(&dir.path().join("none"));
     assert!(!service.script.exists());
     let original = format!(
         "#!/bin/sh\nexport WHATAP_PHP_BIN=\nexport WHATAP_PHP_EXT_HOME=\nexport WHATAP_PHP_EXT_SRC=\nexport WHATAP_CONFIG_HOME=\ncase \"$1\" in\n  *) echo \"$1 $WHATAP_PHP_BIN\" >> {} ;;\nesac\n",

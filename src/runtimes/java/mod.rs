@@ -120,11 +120,7 @@ impl<T: JavaServer> Runtime for T {
             process: self.process(),
             restart: self.restart_hint(),
         });
-        out.logs.extend(
-            crate::doctor::logs::newest_first(self.log_files())
-                .into_iter()
-                .map(|log| (label.clone(), log)),
-        );
+        out.scan_logs(&label, crate::doctor::logs::newest_first(self.log_files()));
         self.inspect_more(&label, &mut out);
         out
     }

@@ -10,7 +10,6 @@ mod install;
 mod package;
 mod start;
 
-use crate::detect::process;
 use crate::doctor::Inspection;
 use crate::error::Result;
 use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
@@ -72,19 +71,13 @@ impl Runtime for NodeApp {
         if let Some(entry) = self.process.as_ref().and_then(|p| p.entry.as_ref()) {
             details.insert("entry".to_string(), entry.display().to_string().into());
         }
-        Detection {
-            runtime: RuntimeKind::Nodejs,
-            version: None,
-            home: self.app_dir.clone(),
-            base: None,
-            pid: self.process.as_ref().map(|p| p.process.pid),
-            user: self
-                .process
-                .as_ref()
-                .and_then(|p| process::user_name(p.process.uid)),
-            agent: self.agent_state(),
+        Detection::app(
+            RuntimeKind::Nodejs,
+            self.app_dir.clone(),
+            self.process.as_ref().map(|p| &p.process),
+            self.agent_state(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings, _: Option<&Path>) -> Result<InstallPlan> {

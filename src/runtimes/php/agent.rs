@@ -53,7 +53,7 @@ fn systemd_runs() -> bool {
     Path::new("/run/systemd/system").is_dir()
 }
 
-fn is_ours(path: &Path) -> bool {
+pub(super) fn is_ours(path: &Path) -> bool {
     crate::plan::target::peek(path)
         .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(OURS))
 }

@@ -15,8 +15,9 @@ pub fn inspect(sapi: &PhpSapi) -> Inspection {
     // Where the agent writes (the guide: `/usr/whatap/php/logs/whatap-boot-*.log`), scanned
     // with the catalog's log rules (license rejected, ...) like every agent log.
     let home = agent::agent_home();
-    out.logs.extend(
-        crate::doctor::logs::newest_boot_log(&home.join("logs")).map(|log| (label.clone(), log)),
+    out.scan_logs(
+        &label,
+        crate::doctor::logs::newest_boot_log(&home.join("logs")),
     );
     let info = match &sapi.info {
         Ok(info) => info,

@@ -7,11 +7,14 @@
 mod agent;
 mod doctor;
 mod install;
+mod package;
 pub mod sapi;
 
 use crate::doctor::Inspection;
 use crate::error::Result;
-use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
+use crate::runtimes::instance::{
+    Detection, Entry, InstallPlan, Prepared, Runtime, Selector, boxed,
+};
 use crate::runtimes::kind::RuntimeKind;
 use crate::settings::{InstallSettings, TargetSettings};
 use sapi::{PhpGroup, PhpSapi};
@@ -54,6 +57,14 @@ impl Runtime for PhpGroup {
         install::plan(&self.sapis, settings, dist)
     }
 
+    fn prepare_install(
+        &self,
+        settings: &InstallSettings,
+        cache: &Path,
+    ) -> Result<Option<Prepared>> {
+        package::prepare(settings, cache)
+    }
+
     fn inspect(&self) -> Inspection {
         let mut out = Inspection::default();
         for sapi in &self.sapis {
@@ -94,6 +105,14 @@ impl Runtime for PhpSapi {
 
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
         install::plan(std::slice::from_ref(self), settings, dist)
+    }
+
+    fn prepare_install(
+        &self,
+        settings: &InstallSettings,
+        cache: &Path,
+    ) -> Result<Option<Prepared>> {
+        package::prepare(settings, cache)
     }
 
     fn inspect(&self) -> Inspection {

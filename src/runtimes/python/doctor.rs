@@ -231,11 +231,7 @@ pub fn inspect(app: &PythonApp) -> Inspection {
     }
     // Scanned with the catalog's log rules (python-conf-error, python-log-error,
     // license-invalid) by `doctor::logs`, with every other runtime's logs.
-    out.logs.extend(
-        agent_logs(&app.whatap_home)
-            .into_iter()
-            .map(|log| (label.clone(), log)),
-    );
+    out.scan_logs(&label, agent_logs(&app.whatap_home));
     out
 }
 

@@ -8,7 +8,6 @@ mod doctor;
 mod embedded;
 mod install;
 
-use crate::detect::process;
 use crate::doctor::Inspection;
 use crate::error::Result;
 use crate::runtimes::instance::{Detection, Entry, InstallPlan, Runtime, Selector, boxed};
@@ -61,19 +60,13 @@ impl Runtime for PythonApp {
                 details.insert("unit".to_string(), unit.clone().into());
             }
         }
-        Detection {
-            runtime: RuntimeKind::Python,
-            version: None,
-            home: self.whatap_home.clone(),
-            base: None,
-            pid: self.app.as_ref().map(|a| a.process.pid),
-            user: self
-                .app
-                .as_ref()
-                .and_then(|a| process::user_name(a.process.uid)),
-            agent: self.agent_state(),
+        Detection::app(
+            RuntimeKind::Python,
+            self.whatap_home.clone(),
+            self.app.as_ref().map(|a| &a.process),
+            self.agent_state(),
             details,
-        }
+        )
     }
 
     fn plan_install(&self, settings: &InstallSettings, _: Option<&Path>) -> Result<InstallPlan> {
