@@ -98,6 +98,8 @@ pub struct InstallSettings {
     /// whatap.conf keys beyond license and host, in flag order.
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
+    /// `--service`: a Procrun service's registry options instead of a start script.
+    pub service: Option<String>,
     pub latest_jar: bool,
     pub sha256: Option<String>,
     pub offline: bool,
@@ -558,6 +560,7 @@ fn answers(
     take!(cypher_level = "cypher_level");
     take!(set = "set");
     take!(method = "method");
+    take!(service = "service");
     take!(latest_jar = "latest_jar");
     take!(python = "python");
     take!(app_name = "app_name");
@@ -669,6 +672,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         oname: args.oname.clone(),
         conf,
         method: args.method.clone(),
+        service: args.service.clone(),
         latest_jar: args.latest_jar,
         python: PythonSettings {
             interpreter: args.python.clone(),

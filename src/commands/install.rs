@@ -39,6 +39,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
+    if install.service.is_some() && target.kind() != runtimes::RuntimeKind::Tomcat {
+        return Err(Error::usage(
+            msg!("service-tomcat-only", runtime = target.kind().name()),
+            msg!("service-tomcat-only-hint"),
+        ));
+    }
     let dist = if target.kind().takes_archive_as_is() {
         None
     } else {

@@ -510,3 +510,254 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
         "java.exe got: {java}"
     );
 }
+
+const PROCRUN: &str = "HKLM\\SOFTWARE\\Apache Software Foundation\\Procrun 2.0";
+
+impl Wine {
+    /// `wine reg <args>` in the module's prefix; its output, or None when it failed.
+    fn reg(&self, args: &[&str]) -> Option<String> {
+        let out = self.command("reg").args(args).output().unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `key` exported by `reg export`: its values' types and bytes, exactly (hex).
+    fn reg_export(&self, key: &str, file: &str) -> String {
+        self.reg(&["export", key, &format!("C:\\{file}"), "/y"])
+            .unwrap_or_else(|| panic!("reg export {key}"));
+        let bytes = fs::read(self.drive_c().join(file)).unwrap();
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    }
+
+    /// A Procrun service `name` registered afresh, its `Parameters\Java` key (under `root`)
+    /// holding `Options` (REG_MULTI_SZ, `\0` between options) when given.
+    fn procrun_service(&self, root: &str, name: &str, options: Option<&str>) -> String {
+        let _ = self.reg(&["delete", &format!("{root}\\{name}"), "/f"]);
+        let key = format!("{root}\\{name}\\Parameters\\Java");
+        let mut args = vec!["add", key.as_str(), "/f"];
+        if let Some(options) = options {
+            args.extend(["/v", "Options", "/t", "REG_MULTI_SZ", "/d", options]);
+        }
+        self.reg(&args)
+            .unwrap_or_else(|| panic!("reg add {key} failed"));
+        key
+    }
+}
+
+/// The install arguments for the Tomcat tree at `C:\<name>` (the stub agent from
+/// `C:\<name>-agent`) as the Procrun service `service`.
+fn service_install(wine: &Wine, name: &str, service: &str) -> Vec<String> {
+    server_tree(wine, name, "tomcat-win/9.0.98", &[]);
+    let agent = wine.fresh_dir(&format!("{name}-agent"));
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-whatap")));
+    let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-state")));
+    [
+        "install",
+        "--runtime",
+        "tomcat",
+        "--home",
+        &format!("C:\\{name}"),
+        "--whatap-home",
+        &format!("C:\\{name}-whatap"),
+        "--agent-jar",
+        &format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar"),
+        "--service",
+        service,
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain(common::LICENSED_YES_JSON.iter().map(|s| s.to_string()))
+    .collect()
+}
+
+/// Tomcat as a Windows service (Procrun): `--service` puts -javaagent at the end of the
+/// service's Java Options in wine's registry (REG_MULTI_SZ, one option a string), shown as a
+/// diff by --dry-run first; detect names the service; a second install changes nothing;
+/// uninstall gives back the value's exact type and bytes. A wrong name lists the services.
+#[test]
+fn tomcat_service_java_options_round_trip() {
+    let Some(wine) = wine() else { return };
+    let key = wine.procrun_service(
+        PROCRUN,
+        "Tomcat9",
+        Some("-Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m"),
+    );
+    let before = wine.reg_export(&key, "tc-svc-before.reg");
+    let install = service_install(wine, "tc-svc", "tomcat9");
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-svc-state");
+    let jar = "-javaagent:C:\\tc-svc-whatap\\whatap.agent.tracer-0.0.1.jar";
+
+    let mut dry = install.clone();
+    dry.push("--dry-run".into());
+    let report = ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(&dry)
+            .output()
+            .unwrap(),
+        "dry run",
+    );
+    let diff = report["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("Procrun 2.0\\Tomcat9\\Parameters\\Java\\Options\n")
+            && diff.contains(" -Xss4m\n")
+            && diff.contains(&format!("+{jar}\n")),
+        "{diff}"
+    );
+    assert_eq!(wine.reg_export(&key, "tc-svc-now.reg"), before, "dry run");
+
+    let detect = ok(
+        &wine.whatap().args(["detect", "--json"]).output().unwrap(),
+        "detect",
+    );
+    assert!(
+        detect.to_string().contains("\"service\":\"Tomcat9\""),
+        "{detect}"
+    );
+
+    let report = ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(&install)
+            .output()
+            .unwrap(),
+        "install",
+    );
+    assert_eq!(report["changed"], true, "{report}");
+    let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+    assert!(
+        value.contains(&format!(
+            "REG_MULTI_SZ    -Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m\\0{jar}"
+        )),
+        "{value}"
+    );
+    assert!(!wine.drive_c().join("tc-svc/bin/setenv.bat").exists());
+    let again = ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(&install)
+            .output()
+            .unwrap(),
+        "again",
+    );
+    assert_eq!(again["changed"], false, "{again}");
+
+    let uninstall = ["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-svc"];
+    ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(uninstall)
+            .args(["--yes", "--json"])
+            .output()
+            .unwrap(),
+        "uninstall",
+    );
+    assert_eq!(wine.reg_export(&key, "tc-svc-after.reg"), before);
+    assert!(!wine.drive_c().join("tc-svc-whatap").exists());
+
+    let mut wrong = install.clone();
+    let at = wrong.iter().position(|a| a == "tomcat9").unwrap();
+    wrong[at] = "Tomcat7".into();
+    let out = wine
+        .whatap()
+        .env(state.0, state.1)
+        .args(&wrong)
+        .output()
+        .unwrap();
+    let report = common::json(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    let error = &report["error"];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("--service Tomcat7")
+            && error["hint"].as_str().unwrap().contains("Tomcat9"),
+        "{report}"
+    );
+}
+
+/// A 32-bit prunsrv's service (under WOW6432Node) with no Options value yet: install creates
+/// it, uninstall deletes it again.
+#[test]
+fn tomcat_service_absent_options_come_back_absent() {
+    let Some(wine) = wine() else { return };
+    let wow = PROCRUN.replace("SOFTWARE\\", "SOFTWARE\\WOW6432Node\\");
+    let key = wine.procrun_service(&wow, "TomcatWow", None);
+    let install = service_install(wine, "tc-wow", "TomcatWow");
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-wow-state");
+    ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(&install)
+            .output()
+            .unwrap(),
+        "install",
+    );
+    let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+    assert!(
+        value.contains(
+            "REG_MULTI_SZ    -javaagent:C:\\tc-wow-whatap\\whatap.agent.tracer-0.0.1.jar"
+        ),
+        "{value}"
+    );
+    ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-wow"])
+            .args(["--yes", "--json"])
+            .output()
+            .unwrap(),
+        "uninstall",
+    );
+    assert_eq!(
+        wine.reg(&["query", &key, "/v", "Options"]),
+        None,
+        "not deleted"
+    );
+}
+
+/// Off Windows `--service` is a one-line usage error naming the flag; nothing is written.
+#[test]
+fn service_is_refused_off_windows() {
+    let tree = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::repo().join("../shared/corpus/tomcat-win/9.0.98"),
+        tree.path(),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let jar = common::stub_jar();
+    let out = common::whatap(state.path())
+        .args(["install", "--runtime", "tomcat", "--home"])
+        .arg(tree.path())
+        .arg("--agent-jar")
+        .arg(&jar)
+        .args(["--service", "Tomcat9"])
+        .args(&common::LICENSED_YES_JSON[..5])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--service Tomcat9") && stderr.contains("Windows"),
+        "{stderr}"
+    );
+    assert!(!tree.path().join("bin/setenv.bat").exists());
+    assert!(!tree.path().join("whatap").exists());
+}
