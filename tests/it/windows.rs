@@ -667,6 +667,26 @@ fn tomcat_service_java_options_round_trip() {
         "uninstall",
     );
     assert_eq!(wine.reg_export(&key, "tc-svc-after.reg"), before);
+    let history = ok(
+        &wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+        "history",
+    );
+    let options = format!("{key}\\Options");
+    let entries = history["entries"].as_array().unwrap();
+    assert!(
+        entries.len() == 2
+            && entries.iter().all(|e| e["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == options.as_str())),
+        "{history}"
+    );
     assert!(!wine.drive_c().join("tc-svc-whatap").exists());
 
     let mut wrong = install.clone();
