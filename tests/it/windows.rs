@@ -781,3 +781,80 @@ fn service_is_refused_off_windows() {
     assert!(!tree.path().join("bin/setenv.bat").exists());
     assert!(!tree.path().join("whatap").exists());
 }
+
+/// A Tomcat JVM running under wine (the stub java.exe staying up, started before install, so
+/// without the agent): detect finds it from Windows' process list (its command line read from
+/// its PEB), and doctor says the installed agent is not loaded in it.
+#[test]
+fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
+    let Some(wine) = wine() else { return };
+    server_tree(wine, "tc-ps", "tomcat-win/9.0.98", &[]);
+    let agent = wine.fresh_dir("tc-ps-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let _ = fs::remove_dir_all(wine.drive_c().join("tc-ps-state"));
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-ps-state");
+    let started = wine.drive_c().join("tc-ps-jre/cmdline.txt");
+    let mut jvm = wine
+        .command("C:\\tc-ps-jre\\bin\\java.exe")
+        .args(["-Dcatalina.home=C:\\tc-ps", "-Dcatalina.base=C:\\tc-ps"])
+        .args(["-classpath", "C:\\tc-ps\\bin\\bootstrap.jar"])
+        .args(["org.apache.catalina.startup.Bootstrap", "start"])
+        .env("WHATAP_STUB_JAVA_OUT", "C:\\tc-ps-jre\\cmdline.txt")
+        .env("WHATAP_STUB_JAVA_SECONDS", "300")
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "java.exe never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let result = std::panic::catch_unwind(|| {
+        let detect = ok(
+            &wine.whatap().args(["detect", "--json"]).output().unwrap(),
+            "detect",
+        );
+        let found = detect["runtimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["home"] == "C:\\tc-ps")
+            .unwrap_or_else(|| panic!("{detect}"))
+            .clone();
+        assert!(found["pid"].is_u64(), "{found}");
+        ok(
+            &wine
+                .whatap()
+                .env(state.0, state.1)
+                .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-ps"])
+                .args(["--whatap-home", "C:\\tc-ps-whatap", "--agent-jar"])
+                .arg("C:\\tc-ps-agent\\whatap.agent.tracer-0.0.1.jar")
+                .args(common::LICENSED_YES_JSON)
+                .output()
+                .unwrap(),
+            "install",
+        );
+        let doctor = wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(["doctor", "--home", "C:\\tc-ps", "--json"])
+            .output()
+            .unwrap();
+        let report = common::json(&doctor.stdout);
+        assert!(
+            common::finding_ids(&report).contains(&"agent-not-loaded".to_string()),
+            "{report}"
+        );
+    });
+    let _ = jvm.kill();
+    let _ = jvm.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
