@@ -858,3 +858,111 @@ fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// Other trees the guide covers on Windows, by whatap.exe with Windows paths, their files in
+/// CRLF: WebLogic's `startWebLogic.cmd` domain, Jetty's `start.ini` and the infra agent's
+/// `conf\whatap.conf`. Each: the file written keeps CRLF and names `C:\...` paths, a second
+/// install changes nothing, uninstall gives back every byte.
+#[test]
+fn weblogic_jetty_and_infra_trees_round_trip() {
+    let Some(wine) = wine() else { return };
+    let crlf = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n")
+            .into_bytes()
+    };
+    // WebLogic: the domain's bin\ scripts as they are on Windows (CRLF).
+    let weblogic = wine.fresh_dir("wl-domain");
+    common::copy_tree(
+        &common::repo().join("fixtures/weblogic/windows_domain"),
+        &weblogic,
+    );
+    // Jetty 9.4: start.jar and start.ini, the ini in CRLF as a Windows editor saves it.
+    let jetty = wine.fresh_dir("jetty-win");
+    common::copy_tree(
+        &common::repo().join("fixtures/jetty/jetty-9.4-tarball"),
+        &jetty,
+    );
+    let ini = fs::read(jetty.join("start.ini")).unwrap();
+    fs::write(jetty.join("start.ini"), crlf(&ini)).unwrap();
+    // The infra agent's home with its conf (CRLF, a key of the operator's).
+    let infra = wine.fresh_dir("WhatapInfra");
+    fs::create_dir(infra.join("conf")).unwrap();
+    fs::write(
+        infra.join("conf/whatap.conf"),
+        b"# infra\r\nnet_udp_port=6600\r\n",
+    )
+    .unwrap();
+    let agent = wine.fresh_dir("trees-agent");
+    fs::copy(
+        common::stub_jar(),
+        agent.join("whatap.agent.tracer-0.0.1.jar"),
+    )
+    .unwrap();
+    let jar = "C:\\trees-agent\\whatap.agent.tracer-0.0.1.jar";
+    let cases: [(&str, &Path, &[&str], &str, &str); 3] = [
+        (
+            "weblogic",
+            &weblogic,
+            &["--whatap-home", "C:\\wl-whatap", "--agent-jar", jar],
+            "bin/startWebLogic.cmd",
+            "-javaagent:C:\\wl-whatap\\whatap.agent.tracer-0.0.1.jar",
+        ),
+        (
+            "jetty",
+            &jetty,
+            &[
+                "--whatap-home",
+                "C:\\jetty-whatap",
+                "--agent-jar",
+                jar,
+                "--method",
+                "start-ini",
+            ],
+            "start.ini",
+            "-javaagent:C:\\jetty-whatap\\whatap.agent.tracer-0.0.1.jar",
+        ),
+        ("infra", &infra, &[], "conf/whatap.conf", "license="),
+    ];
+    for (runtime, tree, extra, file, says) in cases {
+        let home = format!("C:\\{}", tree.file_name().unwrap().to_string_lossy());
+        let state = format!("C:\\{runtime}-trees-state");
+        let _ = fs::remove_dir_all(wine.drive_c().join(&state[3..]));
+        let before = common::tree_bytes(tree);
+        let install = |what: &str| {
+            let out = wine
+                .whatap()
+                .env("WHATAP_STATE_DIR", &state)
+                .args(["install", "--runtime", runtime, "--home", &home])
+                .args(extra)
+                .args(common::LICENSED_YES_JSON)
+                .output()
+                .unwrap();
+            ok(&out, &format!("{runtime} {what}"))
+        };
+        assert_eq!(install("install")["changed"], true, "{runtime}");
+        let written = fs::read_to_string(tree.join(file)).unwrap();
+        assert!(written.contains(says), "{runtime}: {written}");
+        assert!(
+            !written.replace("\r\n", "").contains('\n'),
+            "{runtime}: {file} lost its CRLF: {written:?}"
+        );
+        assert_eq!(install("again")["changed"], false, "{runtime}");
+        ok(
+            &wine
+                .whatap()
+                .env("WHATAP_STATE_DIR", &state)
+                .args(["uninstall", "--runtime", runtime, "--home", &home])
+                .args(["--yes", "--json"])
+                .output()
+                .unwrap(),
+            &format!("{runtime} uninstall"),
+        );
+        common::assert_same_tree(
+            &common::tree_bytes(tree),
+            &before,
+            &format!("{runtime} after uninstall"),
+        );
+    }
+}
