@@ -900,9 +900,26 @@ const SYSTEM_DIRS: &[&str] = &[
 
 /// Refuses (exit 2) a `--home`, `--base` or `--whatap-home` that is a system directory, as
 /// typed or once `..` and symlinks are resolved.
+/// A network share (`\\server\share\...`, or `\\?\UNC\...`): only Windows paths have one.
+/// Refused where an install writes: the atomic replace, the directory identity and the locks
+/// apply relies on are those of a local volume, and a share's root has no parent to lock.
+fn is_unc(path: &std::path::Path) -> bool {
+    use std::path::{Component, Prefix};
+    matches!(
+        path.components().next(),
+        Some(Component::Prefix(p)) if matches!(p.kind(), Prefix::UNC(..) | Prefix::VerbatimUNC(..))
+    )
+}
+
 fn refuse_system_dirs(flags: &[(&str, Option<&std::path::Path>)]) -> Result<()> {
     for (flag, path) in flags {
         let Some(path) = path else { continue };
+        if is_unc(path) {
+            return Err(Error::usage(
+                msg!("path-unc", flag = flag, path = path.display()),
+                msg!("path-unc-hint", flag = flag),
+            ));
+        }
         let typed = absolute(path.to_path_buf());
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| typed.clone());
         let lexical: PathBuf = typed.components().collect();

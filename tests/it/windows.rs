@@ -261,7 +261,8 @@ fn the_dist_zip_holds_a_whatap_exe_that_runs() {
 
 /// Windows paths as operators type them: `C:\\...` is absolute, a relative home and one with a
 /// space (java.exe would get half a path from the unquoted JAVA_OPTS) are refused with exit 2,
-/// naming the flag, nothing written.
+/// naming the flag, nothing written; so is a UNC path (`\\\\server\\share\\...`) for
+/// `--home` or `--whatap-home`.
 #[test]
 fn windows_paths_are_checked() {
     let Some(wine) = wine() else { return };
@@ -273,13 +274,37 @@ fn windows_paths_are_checked() {
     )
     .unwrap();
     let before = common::tree_bytes(&tree);
-    for (home, says) in [
-        ("C:\\Program Files\\whatap", "cannot be written safely"),
-        ("whatap", "C:\\whatap"),
+    for (flag, tomcat, home, says) in [
+        (
+            "--whatap-home",
+            "C:\\tc-paths",
+            "C:\\Program Files\\whatap",
+            "cannot be written safely",
+        ),
+        ("--whatap-home", "C:\\tc-paths", "whatap", "C:\\whatap"),
+        // A network share, either way it is spelled, for the home or the agent's directory.
+        (
+            "--whatap-home",
+            "C:\\tc-paths",
+            "\\\\server\\share\\whatap",
+            "network share",
+        ),
+        (
+            "--home",
+            "\\\\server\\share\\tc",
+            "C:\\whatap",
+            "network share",
+        ),
+        (
+            "--home",
+            "\\\\?\\UNC\\server\\share\\tc",
+            "C:\\whatap",
+            "network share",
+        ),
     ] {
         let out = wine
             .whatap()
-            .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-paths"])
+            .args(["install", "--runtime", "tomcat", "--home", tomcat])
             .args([
                 "--whatap-home",
                 home,
@@ -296,11 +321,8 @@ fn windows_paths_are_checked() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{home}: {stderr}");
-        assert!(
-            stderr.contains("--whatap-home") && stderr.contains(says),
-            "{stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "{tomcat} {home}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(says), "{stderr}");
     }
     common::assert_same_tree(&common::tree_bytes(&tree), &before, "after refusals");
 }
