@@ -46,6 +46,22 @@ impl Wine {
         self.command(&self.exe.to_string_lossy())
     }
 
+    /// whatap.exe `args` with the state dir `state`: its JSON document, the run asserted ok.
+    fn whatap_ok<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        state: &str,
+        args: &[S],
+        what: &str,
+    ) -> serde_json::Value {
+        let out = self
+            .whatap()
+            .env("WHATAP_STATE_DIR", state)
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&out, what)
+    }
+
     /// `dir` of drive C: (`C:\dir`), emptied.
     fn fresh_dir(&self, dir: &str) -> PathBuf {
         let path = self.drive_c().join(dir);
@@ -621,15 +637,7 @@ fn tomcat_service_java_options_round_trip() {
 
     let mut dry = install.clone();
     dry.push("--dry-run".into());
-    let report = ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(&dry)
-            .output()
-            .unwrap(),
-        "dry run",
-    );
+    let report = wine.whatap_ok(state.1, &dry, "dry run");
     let diff = report["diff"].as_str().unwrap();
     assert!(
         diff.contains("Procrun 2.0\\Tomcat9\\Parameters\\Java\\Options\n")
@@ -648,15 +656,7 @@ fn tomcat_service_java_options_round_trip() {
         "{detect}"
     );
 
-    let report = ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(&install)
-            .output()
-            .unwrap(),
-        "install",
-    );
+    let report = wine.whatap_ok(state.1, &install, "install");
     assert_eq!(report["changed"], true, "{report}");
     let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
     assert!(
@@ -666,38 +666,17 @@ fn tomcat_service_java_options_round_trip() {
         "{value}"
     );
     assert!(!wine.drive_c().join("tc-svc/bin/setenv.bat").exists());
-    let again = ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(&install)
-            .output()
-            .unwrap(),
-        "again",
-    );
+    let again = wine.whatap_ok(state.1, &install, "again");
     assert_eq!(again["changed"], false, "{again}");
 
     let uninstall = ["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-svc"];
-    ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(uninstall)
-            .args(["--yes", "--json"])
-            .output()
-            .unwrap(),
+    wine.whatap_ok(
+        state.1,
+        &[&uninstall[..], &["--yes", "--json"]].concat(),
         "uninstall",
     );
     assert_eq!(wine.reg_export(&key, "tc-svc-after.reg"), before);
-    let history = ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(["history", "--json"])
-            .output()
-            .unwrap(),
-        "history",
-    );
+    let history = wine.whatap_ok(state.1, &["history", "--json"], "history");
     let options = format!("{key}\\Options");
     let entries = history["entries"].as_array().unwrap();
     assert!(
@@ -742,15 +721,7 @@ fn tomcat_service_absent_options_come_back_absent() {
     let key = wine.procrun_service(&wow, "TomcatWow", None);
     let install = service_install(wine, "tc-wow", "TomcatWow");
     let state = ("WHATAP_STATE_DIR", "C:\\tc-wow-state");
-    ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(&install)
-            .output()
-            .unwrap(),
-        "install",
-    );
+    wine.whatap_ok(state.1, &install, "install");
     let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
     assert!(
         value.contains(
@@ -758,14 +729,17 @@ fn tomcat_service_absent_options_come_back_absent() {
         ),
         "{value}"
     );
-    ok(
-        &wine
-            .whatap()
-            .env(state.0, state.1)
-            .args(["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-wow"])
-            .args(["--yes", "--json"])
-            .output()
-            .unwrap(),
+    let uninstall = [
+        "uninstall",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc-wow",
+        "--yes",
+    ];
+    wine.whatap_ok(
+        state.1,
+        &[&uninstall[..], &["--json"]].concat(),
         "uninstall",
     );
     assert_eq!(
@@ -850,18 +824,14 @@ fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
             .unwrap_or_else(|| panic!("{detect}"))
             .clone();
         assert!(found["pid"].is_u64(), "{found}");
-        ok(
-            &wine
-                .whatap()
-                .env(state.0, state.1)
-                .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-ps"])
-                .args(["--whatap-home", "C:\\tc-ps-whatap", "--agent-jar"])
-                .arg("C:\\tc-ps-agent\\whatap.agent.tracer-0.0.1.jar")
-                .args(common::LICENSED_YES_JSON)
-                .output()
-                .unwrap(),
-            "install",
-        );
+        let install = [
+            &["install", "--runtime", "tomcat", "--home", "C:\\tc-ps"][..],
+            &["--whatap-home", "C:\\tc-ps-whatap", "--agent-jar"],
+            &["C:\\tc-ps-agent\\whatap.agent.tracer-0.0.1.jar"],
+            &common::LICENSED_YES_JSON,
+        ]
+        .concat();
+        wine.whatap_ok(state.1, &install, "install");
         let doctor = wine
             .whatap()
             .env(state.0, state.1)
@@ -952,16 +922,10 @@ fn weblogic_jetty_and_infra_trees_round_trip() {
         let state = format!("C:\\{runtime}-trees-state");
         let _ = fs::remove_dir_all(wine.drive_c().join(&state[3..]));
         let before = common::tree_bytes(tree);
+        let target = ["--runtime", runtime, "--home", &home];
         let install = |what: &str| {
-            let out = wine
-                .whatap()
-                .env("WHATAP_STATE_DIR", &state)
-                .args(["install", "--runtime", runtime, "--home", &home])
-                .args(extra)
-                .args(common::LICENSED_YES_JSON)
-                .output()
-                .unwrap();
-            ok(&out, &format!("{runtime} {what}"))
+            let args = [&["install"][..], &target, extra, &common::LICENSED_YES_JSON].concat();
+            wine.whatap_ok(&state, &args, &format!("{runtime} {what}"))
         };
         assert_eq!(install("install")["changed"], true, "{runtime}");
         let written = fs::read_to_string(tree.join(file)).unwrap();
@@ -971,16 +935,8 @@ fn weblogic_jetty_and_infra_trees_round_trip() {
             "{runtime}: {file} lost its CRLF: {written:?}"
         );
         assert_eq!(install("again")["changed"], false, "{runtime}");
-        ok(
-            &wine
-                .whatap()
-                .env("WHATAP_STATE_DIR", &state)
-                .args(["uninstall", "--runtime", runtime, "--home", &home])
-                .args(["--yes", "--json"])
-                .output()
-                .unwrap(),
-            &format!("{runtime} uninstall"),
-        );
+        let uninstall = [&["uninstall"][..], &target, &["--yes", "--json"]].concat();
+        wine.whatap_ok(&state, &uninstall, &format!("{runtime} uninstall"));
         common::assert_same_tree(
             &common::tree_bytes(tree),
             &before,
