@@ -5,11 +5,11 @@
 pub mod atomic;
 pub mod checkpoint;
 #[cfg(unix)]
-#[cfg(unix)]
 pub mod dir;
 #[cfg(windows)]
 #[path = "dir_windows.rs"]
 pub mod dir;
+mod dir_shared;
 pub mod history;
 pub mod ledger;
 pub mod lock;
