@@ -112,6 +112,9 @@ pub struct InstallSettings {
     /// What an earlier install of the same target recorded, per file (from the ledger, filled
     /// by the install command): a reinstall replaces our own parts instead of refusing them.
     pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
+    /// The strings an earlier install of the same target added to registry values (a
+    /// service's JVM options): a reinstall replaces them instead of refusing them.
+    pub recorded_registry: Vec<String>,
     pub python: PythonSettings,
 }
 
@@ -686,6 +689,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         offline: args.offline,
         cacert: args.cacert.clone(),
         recorded: Vec::new(),
+        recorded_registry: Vec::new(),
     })
 }
 

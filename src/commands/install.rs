@@ -59,6 +59,10 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
         |ledger| {
             let install = InstallSettings {
                 recorded: recorded(ledger, &id),
+                recorded_registry: ledger
+                    .install(&id)
+                    .map(|i| i.registry.iter().flat_map(|r| r.added.clone()).collect())
+                    .unwrap_or_default(),
                 ..install.clone()
             };
             let planned = target.plan_install(&install, dist.as_deref())?;

@@ -668,6 +668,19 @@ fn tomcat_service_java_options_round_trip() {
     assert!(!wine.drive_c().join("tc-svc/bin/setenv.bat").exists());
     let again = wine.whatap_ok(state.1, &install, "again");
     assert_eq!(again["changed"], false, "{again}");
+    // A reinstall with other options replaces what the last one added, keeps the rest.
+    for port in ["8080", "9090"] {
+        let other = [&install[..], &["--port".to_string(), port.to_string()]].concat();
+        wine.whatap_ok(state.1, &other, "reinstall");
+        let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+        let line = value.lines().find(|l| l.contains("REG_MULTI_SZ")).unwrap();
+        assert!(
+            line.trim_end().ends_with(&format!(
+                "REG_MULTI_SZ    -Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m\\0{jar}\\0-Dwhatap.port={port}"
+            )),
+            "{value}"
+        );
+    }
 
     let uninstall = ["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-svc"];
     wine.whatap_ok(
@@ -680,7 +693,7 @@ fn tomcat_service_java_options_round_trip() {
     let options = format!("{key}\\Options");
     let entries = history["entries"].as_array().unwrap();
     assert!(
-        entries.len() == 2
+        entries.len() == 4
             && entries.iter().all(|e| e["files"]
                 .as_array()
                 .unwrap()

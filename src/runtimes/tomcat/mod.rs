@@ -452,8 +452,11 @@ fn plan_service(
     spec.plan_files(settings, dist, &roots, tomcat.runtime_owner(), &mut plan)?;
     let mut options = vec![format!("-javaagent:{}", spec.jar().display())];
     options.extend(spec.options.split_whitespace().map(str::to_string));
-    plan.registry
-        .push(procrun::plan_options(&service, &options)?);
+    plan.registry.push(procrun::plan_options(
+        &service,
+        &options,
+        &settings.recorded_registry,
+    )?);
     let how = format!("net stop {0}, then net start {0}", service.name);
     Ok(InstallPlan {
         plan,

@@ -83,9 +83,10 @@ pub fn find(name: &str) -> Result<Service> {
 }
 
 /// The change that adds `options` (-javaagent first) to the service's JVM options, after
-/// what is there; unchanged when they are all there already. Refused when the value is not
-/// a `REG_MULTI_SZ`, or holds another WhaTap agent (it would load twice).
-pub fn plan_options(service: &Service, options: &[String]) -> Result<RegChange> {
+/// what is there, in place of what an earlier install added (`ours`: a reinstall with another
+/// jar or port); unchanged when they are all there already. Refused when the value is not a
+/// `REG_MULTI_SZ`, or holds another WhaTap agent (it would load twice).
+pub fn plan_options(service: &Service, options: &[String], ours: &[String]) -> Result<RegChange> {
     let before = registry::read(&service.key, OPTIONS)?;
     let display = format!("{}\\{OPTIONS}", service.key);
     let current = match &before {
@@ -97,7 +98,12 @@ pub fn plan_options(service: &Service, options: &[String]) -> Result<RegChange> 
             )
         })?,
     };
-    if let Some(other) = current
+    let kept: Vec<String> = current
+        .iter()
+        .filter(|o| options.contains(o) || !ours.contains(o))
+        .cloned()
+        .collect();
+    if let Some(other) = kept
         .iter()
         .find(|o| o.starts_with("-javaagent:") && o.contains("whatap") && !options.contains(o))
     {
@@ -109,8 +115,8 @@ pub fn plan_options(service: &Service, options: &[String]) -> Result<RegChange> 
             msg!("agent-set-elsewhere-hint"),
         ));
     }
-    let mut wanted = current.clone();
-    wanted.extend(options.iter().filter(|o| !current.contains(o)).cloned());
+    let mut wanted = kept.clone();
+    wanted.extend(options.iter().filter(|o| !kept.contains(o)).cloned());
     let after = if wanted == current {
         before.clone()
     } else {
