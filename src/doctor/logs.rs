@@ -514,7 +514,9 @@ mod tests {
                 examples.push(e.clone());
                 examples.push(e.to_ascii_lowercase());
                 examples.push(e.to_ascii_uppercase());
-                examples.push(e[..e.len() / 2].to_string());
+                // Half of it, cut on a character boundary (some examples are Korean).
+                let half = (0..=e.len() / 2).rev().find(|&i| e.is_char_boundary(i));
+                examples.push(e[..half.unwrap_or(0)].to_string());
                 examples.push(e.replace(&log.literal, &log.literal[1..]));
                 examples.push(format!("prefix {e} suffix"));
             }

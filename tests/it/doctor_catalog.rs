@@ -581,3 +581,139 @@ fn newest_logs_first_within_the_tail_unless_full() {
         "{full}"
     );
 }
+
+/// What the vendor's own checker, whatap-doctor (whatap-python's whatap/doctor.py, from PyPI in
+/// the test venv), prints for the guide's errors, run for real and read with `--log`: a
+/// whatap.conf without the license and host, no whatap.conf, and an interpreter without the
+/// package.
+#[test]
+fn the_vendor_whatap_doctor_output_is_matched() {
+    let Some(venv) = python_venv() else { return };
+    let doctor_py = fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages/whatap/doctor.py"))
+        .find(|p| p.is_file());
+    if !must_have(
+        "whatap-doctor (whatap/doctor.py) in the venv's whatap-python",
+        doctor_py.is_some(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("app");
+    fs::create_dir(&home).unwrap();
+    let run = |program: &Path, args: &[&Path], log: &str| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(&home)
+            .env("WHATAP_HOME", &home)
+            .env("NO_COLOR", "1")
+            .env("PYTHONIOENCODING", "utf-8")
+            .output()
+            .unwrap();
+        let path = dir.path().join(log);
+        fs::write(&path, [out.stdout, out.stderr].concat()).unwrap();
+        path
+    };
+    fs::write(home.join("whatap.conf"), "app_name=shop\n").unwrap();
+    let missing_keys = run(&venv.join("bin/whatap-doctor"), &[], "keys.log");
+    fs::remove_file(home.join("whatap.conf")).unwrap();
+    let no_conf = run(&venv.join("bin/whatap-doctor"), &[], "noconf.log");
+    // The system's python3, isolated: no whatap package to import.
+    let python = Path::new("/usr/bin/python3");
+    let no_package = run(
+        python,
+        &[
+            Path::new("-I"),
+            Path::new("-S"),
+            doctor_py.as_deref().unwrap(),
+        ],
+        "nopkg.log",
+    );
+    for (log, id, says) in [
+        (
+            &missing_keys,
+            "conf-missing-key",
+            "license, whatap.server.host",
+        ),
+        (&no_conf, "python-conf-error", "whatap.conf: 없음"),
+        (
+            &no_package,
+            "python-package-missing",
+            "whatap-python: 미설치",
+        ),
+    ] {
+        let text = fs::read_to_string(log).unwrap();
+        assert!(text.contains(says), "whatap-doctor said: {text}");
+        let (_, report) = doctor_json(
+            dir.path(),
+            &["--no-network", "--log", &log.display().to_string()],
+        );
+        assert!(
+            log_ids(&report).contains(&id.to_string()),
+            "{id}: {text}\n{report}"
+        );
+    }
+}
+
+/// A real JVM given a `-javaagent` whose premain class is newer than it (a whatap/agent class
+/// file stamped version 99): what it prints is `agent-java-unsupported`.
+#[test]
+fn a_jvm_too_old_for_the_agent_jar_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src/whatap/agent");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(
+        src.join("Premain.java"),
+        "package whatap.agent;\npublic class Premain { public static void premain(String a) {} }\n",
+    )
+    .unwrap();
+    let classes = dir.path().join("classes");
+    assert!(
+        Command::new("javac")
+            .arg("-d")
+            .arg(&classes)
+            .arg(src.join("Premain.java"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The class file's major version (bytes 6-7) out of every JVM's reach.
+    let class = classes.join("whatap/agent/Premain.class");
+    let mut bytes = fs::read(&class).unwrap();
+    bytes[6..8].copy_from_slice(&99u16.to_be_bytes());
+    fs::write(&class, bytes).unwrap();
+    let manifest = dir.path().join("manifest.txt");
+    fs::write(&manifest, "Premain-Class: whatap.agent.Premain\n").unwrap();
+    let jar = dir.path().join("whatap.agent.tracer-9.9.9.jar");
+    assert!(
+        Command::new("jar")
+            .arg("cfm")
+            .arg(&jar)
+            .arg(&manifest)
+            .arg("-C")
+            .arg(&classes)
+            .arg(".")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Command::new("java")
+        .arg(format!("-javaagent:{}", jar.display()))
+        .arg("-version")
+        .output()
+        .unwrap();
+    let log = dir.path().join("catalina.out");
+    fs::write(&log, [out.stdout, out.stderr].concat()).unwrap();
+    let (_, report) = doctor_json(
+        dir.path(),
+        &["--no-network", "--log", &log.display().to_string()],
+    );
+    assert_eq!(
+        log_ids(&report),
+        ["agent-java-unsupported"],
+        "{}\n{report}",
+        fs::read_to_string(&log).unwrap()
+    );
+}

@@ -590,18 +590,14 @@ fn catalina_method_on_a_home_with_its_own_base_warns_that_every_base_shares_it()
     let (dir, home) = fixture("tomcat9");
     let base = dir.path().join("base1");
     fs::create_dir_all(base.join("conf")).unwrap();
-    let out = whatap(&dir.path().join("state"))
-        .args(install_args(&home))
-        .arg("--base")
-        .arg(&base)
-        .args(["--method", "catalina", "--dry-run", "--json"])
-        .output()
-        .unwrap();
-    let report = json(&out.stdout);
+    let install = with_flag(
+        with_flag(install_args(&home), "--base", &base.display().to_string()),
+        "--method",
+        "catalina",
+    );
+    let warnings = plan_warnings(&dir.path().join("state"), &install);
     assert!(
-        report["warnings"]
-            .to_string()
-            .contains("shared by every CATALINA_BASE"),
-        "{report}"
+        warnings.contains("shared by every CATALINA_BASE"),
+        "{warnings}"
     );
 }

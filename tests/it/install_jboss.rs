@@ -153,12 +153,7 @@ fn the_start_scripts_pass_the_merged_options() {
         ),
         ("jboss-5.1.0.GA", "run.sh", "org.jboss.Main"),
     ] {
-        let (dir, home) = product_fixture("jboss", name);
-        whatap(&dir.path().join("state"))
-            .args(jboss_install(&home, &[]))
-            .arg("--yes")
-            .assert()
-            .success();
+        let (dir, home, _) = installed(name);
         let out = Command::new(home.join("bin").join(script))
             .env("JAVA", stub_java(dir.path()))
             .env_remove("JAVA_OPTS")
@@ -197,6 +192,42 @@ fn bad_method_is_usage_error() {
     );
 }
 
+/// A fixture with the agent installed: (temp dir, home, state dir).
+fn installed(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, home) = product_fixture("jboss", name);
+    let state = dir.path().join("state");
+    whatap(&state)
+        .args(jboss_install(&home, &[]))
+        .arg("--yes")
+        .assert()
+        .success();
+    (dir, home, state)
+}
+
+/// `line` as the whole of the log `rel` under `home` (its directories made).
+fn write_log(home: &Path, rel: &str, line: &str) {
+    let path = home.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, format!("{line}\n")).unwrap();
+}
+
+/// Asserts a finding's `key` (evidence, fix) says `words`.
+fn says(found: &serde_json::Value, key: &str, words: &str) {
+    assert!(found[key].as_str().unwrap().contains(words), "{found}");
+}
+
+/// `doctor --json --no-network --fix --yes --runtime jboss --home HOME` + `extra`.
+fn doctor_fix(state: &Path, home: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = whatap(state)
+        .args(["doctor", "--json", "--no-network", "--fix", "--yes"])
+        .args(extra)
+        .args(["--runtime", "jboss", "--home"])
+        .arg(home)
+        .output()
+        .unwrap();
+    json(&out.stdout)
+}
+
 fn doctor(state: &Path, args: &[&str]) -> serde_json::Value {
     let out = whatap(state)
         .args(["doctor", "--json", "--no-network"])
@@ -228,101 +259,53 @@ fn doctor_pkgs_from_a_hand_written_conf_and_from_the_log() {
     fs::write(&conf, text).unwrap();
     let report = doctor(&state, &["--home", &home_arg]);
     let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("config finding");
-    assert!(
-        pkgs["evidence"]
-            .as_str()
-            .unwrap()
-            .contains("standalone.conf:"),
-        "{pkgs}"
-    );
+    says(pkgs, "evidence", "standalone.conf:");
     assert_eq!(pkgs["severity"], "error");
 
     // Installed by whatap (merged): quiet; the server log's ClassNotFoundException still fires.
-    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
-    let state = dir.path().join("state");
+    let (_dir, home, state) = installed("wildfly-26.1.3.Final");
     let home_arg = home.display().to_string();
-    whatap(&state)
-        .args(jboss_install(&home, &[]))
-        .arg("--yes")
-        .assert()
-        .success();
     let quiet = doctor(&state, &["--home", &home_arg]);
     assert!(
         finding(&quiet, "jboss-modules-system-pkgs").is_none(),
         "{quiet}"
     );
-    fs::create_dir_all(home.join("standalone/log")).unwrap();
-    fs::write(
-        home.join("standalone/log/server.log"),
-        "11:38:46,148 ERROR [org.apache.catalina.core.ContainerBase.[jboss.web].[default-host].[/].[default]] (http--0.0.0.0-8080-1) Servlet.service() for servlet default threw exception: java.lang.ClassNotFoundException: whatap.agent.trace.TraceMain from [Module \"javax.servlet.api:main\" from local module loader @67d7d474 (roots: /jboss-as-7.1.1.Final/modules)]\n",
-    )
-    .unwrap();
+    write_log(
+        &home,
+        "standalone/log/server.log",
+        "11:38:46,148 ERROR [org.apache.catalina.core.ContainerBase.[jboss.web].[default-host].[/].[default]] (http--0.0.0.0-8080-1) Servlet.service() for servlet default threw exception: java.lang.ClassNotFoundException: whatap.agent.trace.TraceMain from [Module \"javax.servlet.api:main\" from local module loader @67d7d474 (roots: /jboss-as-7.1.1.Final/modules)]",
+    );
     let report = doctor(&state, &["--home", &home_arg]);
     let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("log finding");
-    assert!(
-        pkgs["evidence"]
-            .as_str()
-            .unwrap()
-            .contains("server.log: 11:38:46,148 ERROR"),
-        "{pkgs}"
-    );
+    says(pkgs, "evidence", "server.log: 11:38:46,148 ERROR");
 
     // The logmanager error in the agent's log: the fix names the jar found in the tree.
-    fs::create_dir_all(home.join("whatap/logs")).unwrap();
-    fs::write(
-        home.join("whatap/logs/whatap-boot-20261127.log"),
-        "java.lang.IllegalStateException: The LogManager was not properly installed (you must set the \"java.util.logging.manager\" system property to \"org.jboss.logmanager.LogManager\")\n",
-    )
-    .unwrap();
+    write_log(
+        &home,
+        "whatap/logs/whatap-boot-20261127.log",
+        "java.lang.IllegalStateException: The LogManager was not properly installed (you must set the \"java.util.logging.manager\" system property to \"org.jboss.logmanager.LogManager\")",
+    );
     let report = doctor(&state, &["--home", &home_arg]);
     let logmanager = finding(&report, "jboss-logmanager").expect("logmanager finding");
-    assert!(
-        logmanager["fix"]
-            .as_str()
-            .unwrap()
-            .contains("-Xbootclasspath/a:")
-            && logmanager["fix"]
-                .as_str()
-                .unwrap()
-                .contains("jboss-logmanager-2.1.19.Final.jar"),
-        "{logmanager}"
-    );
-}
-
-/// A JBoss AS 5 fixture with the agent installed: (temp dir, home, state dir).
-fn installed_as5() -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let (dir, home) = product_fixture("jboss", "jboss-5.1.0.GA");
-    let state = dir.path().join("state");
-    whatap(&state)
-        .args(jboss_install(&home, &[]))
-        .arg("--yes")
-        .assert()
-        .success();
-    (dir, home, state)
+    says(logmanager, "fix", "-Xbootclasspath/a:");
+    says(logmanager, "fix", "jboss-logmanager-2.1.19.Final.jar");
 }
 
 #[test]
 fn doctor_mbeanserver_on_as5() {
-    let (_dir, home, state) = installed_as5();
-    fs::create_dir_all(home.join("whatap/logs")).unwrap();
-    fs::write(
-        home.join("whatap/logs/whatap-jboss-20261127.log"),
-        "whatap.error java.lang.ClassCastException: org.jboss.mx.server.MBeanServerImpl cannot be cast (javax.management.MBeanServerBuilder)\n",
-    )
-    .unwrap();
+    let (_dir, home, state) = installed("jboss-5.1.0.GA");
+    write_log(
+        &home,
+        "whatap/logs/whatap-jboss-20261127.log",
+        "whatap.error java.lang.ClassCastException: org.jboss.mx.server.MBeanServerImpl cannot be cast (javax.management.MBeanServerBuilder)",
+    );
     let report = doctor(
         &state,
         &["--runtime", "jboss", "--home", &home.display().to_string()],
     );
     let found = finding(&report, "jboss-mbeanserver").expect("mbeanserver finding");
-    assert!(
-        found["fix"]
-            .as_str()
-            .unwrap()
-            .contains("-Djboss.platform.mbeanserver=true"),
-        "{found}"
-    );
-    assert!(found["fix"].as_str().unwrap().contains("bin/run.conf"));
+    says(found, "fix", "-Djboss.platform.mbeanserver=true");
+    says(found, "fix", "bin/run.conf");
     let ids: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -337,23 +320,7 @@ fn doctor_mbeanserver_on_as5() {
 
     // --fix adds the option to our block in run.conf, recorded: uninstall still restores it.
     let run_conf = home.join("bin/run.conf");
-    let fix = || -> serde_json::Value {
-        let out = whatap(&state)
-            .args([
-                "doctor",
-                "--json",
-                "--no-network",
-                "--fix",
-                "--yes",
-                "--runtime",
-                "jboss",
-                "--home",
-            ])
-            .arg(&home)
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let fix = || doctor_fix(&state, &home, &[]);
     let fixed = fix();
     assert_eq!(fixed["fixes"][0]["changed"], true, "{fixed}");
     let text = fs::read_to_string(&run_conf).unwrap();
@@ -396,12 +363,10 @@ fn doctor_pkgs_from_the_running_process() {
     let pid = jvm.pid().to_string();
     let report = doctor(&state, &["--pid", &pid]);
     let pkgs = finding(&report, "jboss-modules-system-pkgs").expect("process finding");
-    assert!(
-        pkgs["evidence"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("PID {pid}: {PKGS}org.jboss.byteman")),
-        "{pkgs}"
+    says(
+        pkgs,
+        "evidence",
+        &format!("PID {pid}: {PKGS}org.jboss.byteman"),
     );
     // detect sees it as a running JBoss with the agent loaded.
     let detect = json(
@@ -466,13 +431,7 @@ fn the_guides_block_in_standalone_sh_is_seen() {
     assert!(err.contains("bin/standalone.sh:2"), "{err}");
     assert_same_tree(&tree_bytes(&home), &before, "refused install");
     // Installed first, the guide's block added later: doctor says the next start loads two.
-    let (dir, home) = product_fixture("jboss", "wildfly-26.1.3.Final");
-    let state = dir.path().join("state");
-    whatap(&state)
-        .args(jboss_install(&home, &[]))
-        .arg("--yes")
-        .assert()
-        .success();
+    let (dir, home, state) = installed("wildfly-26.1.3.Final");
     let home_arg = home.display().to_string();
     let report = doctor(&state, &["--runtime", "jboss", "--home", &home_arg]);
     assert!(finding(&report, "agent-duplicate").is_none(), "{report}");
@@ -554,7 +513,7 @@ fn domain_servers_get_the_agent_from_host_xml() {
 
 #[test]
 fn the_mbeanserver_fix_is_offered_when_the_error_came_from_a_log_flag() {
-    let (dir, home, state) = installed_as5();
+    let (dir, home, state) = installed("jboss-5.1.0.GA");
     // The server's console log somewhere else, given with --log.
     let log = dir.path().join("console.log");
     fs::write(
@@ -562,21 +521,7 @@ fn the_mbeanserver_fix_is_offered_when_the_error_came_from_a_log_flag() {
         "javax.management.JMRuntimeException: Failed to load MBeanServerBuilder class org.jboss.mx.server.MBeanServerBuilderImpl\n",
     )
     .unwrap();
-    let out = whatap(&state)
-        .args([
-            "doctor",
-            "--json",
-            "--no-network",
-            "--fix",
-            "--yes",
-            "--log",
-        ])
-        .arg(&log)
-        .args(["--runtime", "jboss", "--home"])
-        .arg(&home)
-        .output()
-        .unwrap();
-    let report = json(&out.stdout);
+    let report = doctor_fix(&state, &home, &["--log", &log.display().to_string()]);
     assert_eq!(report["fixes"][0]["changed"], true, "{report}");
     assert!(
         fs::read_to_string(home.join("bin/run.conf"))

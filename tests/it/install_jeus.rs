@@ -146,21 +146,77 @@ fn server_flags_pick_the_servers_and_the_plan_names_them() {
     );
     let text = fs::read_to_string(&config).unwrap();
     assert_eq!(text.matches("<jvm-option>-javaagent:").count(), 2, "{text}");
-    let before = tree_bytes(&home);
-    let out = whatap(&state)
-        .args(runtime_install(
-            &home,
-            "jeus",
-            8088,
-            &["--server", "nope", "--yes"],
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--server nope") && err.contains("adminServer, server1"),
-        "{err}"
+    refuses_unknown_server(
+        &state,
+        &home,
+        &runtime_install(&home, "jeus", 8088, &[]),
+        "adminServer, server1",
     );
-    assert_same_tree(&tree_bytes(&home), &before, "unknown server");
+}
+
+/// A JEUS 6 node from the real quickstart JEUSMain.xml (node `qs`, engine container
+/// `container1`), with a second engine container added before `</node>`.
+fn jeus6_two_containers() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let real = corpus("jeus-xml")
+        .into_iter()
+        .find(|f| {
+            f.to_string_lossy()
+                .contains("quickstart_config_qs-JEUSMain")
+        })
+        .expect("the quickstart JEUSMain.xml in ../shared/corpus/jeus-xml");
+    let text = fs::read_to_string(real).unwrap().replacen(
+        "    </node>",
+        "        <engine-container>\n            <name>container2</name>\n            <command-option>-Xmx128m</command-option>\n        </engine-container>\n    </node>",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("jeus6");
+    let config = home.join("config/qs/JEUSMain.xml");
+    fs::create_dir_all(config.parent().unwrap()).unwrap();
+    fs::write(&config, text).unwrap();
+    (dir, home, config)
+}
+
+#[test]
+fn jeus6_server_flag_picks_engine_containers_by_name_or_node_name() {
+    let (dir, home, config) = jeus6_two_containers();
+    // Default: every engine container, named in the plan.
+    let state = dir.path().join("state");
+    let install = runtime_install(&home, "jeus", 8088, &[]);
+    assert!(
+        plan_warnings(&state, &install).contains("engine containers: container1, container2"),
+        "default"
+    );
+    // The JEUS 6 full name `<node>_<container>` picks container2 only; the round trip is exact.
+    let original = fs::read_to_string(&config).unwrap();
+    round_trip(
+        dir.path(),
+        &home,
+        &runtime_install(&home, "jeus", 8088, &["--server", "qs_container2"]),
+        &runtime_uninstall(&home, "jeus", &[]),
+        || {
+            let installed = fs::read_to_string(&config).unwrap();
+            assert_well_formed(installed.as_bytes(), "JEUSMain.xml");
+            assert_eq!(installed.matches("-javaagent:").count(), 1, "{installed}");
+            assert!(
+                installed.contains("<command-option>-Xmx128m -javaagent:"),
+                "{installed}"
+            );
+            let container1 = original
+                .lines()
+                .find(|l| l.contains("<command-option>"))
+                .unwrap();
+            assert!(installed.contains(container1), "container1 untouched");
+        },
+    );
+    // The short name works too; an unknown one is exit 2 with the names there are.
+    let warnings = plan_warnings(
+        &state,
+        &with_flag(install.clone(), "--server", "container1"),
+    );
+    assert!(
+        warnings.contains("engine containers: container1 ("),
+        "{warnings}"
+    );
+    refuses_unknown_server(&state, &home, &install, "container1, container2");
 }

@@ -1,6 +1,7 @@
 //! WebLogic domains: the block after startWebLogic.sh sources setDomainEnv.sh (proved by
 //! running the patched script with a stub `java`), setDomainEnv.sh when asked, a Windows
-//! domain's startWebLogic.cmd (CRLF, no final newline); golden diffs, byte-identical uninstall.
+//! domain's startWebLogic.cmd (CRLF, no final newline) with `--server` (a `%SERVER_NAME%`
+//! guard, run under wine in windows.rs); golden diffs, byte-identical uninstall.
 
 use crate::common::*;
 use std::fs;
@@ -75,11 +76,7 @@ fn the_server_gets_the_agent_once() {
 /// that sources setUserOverrides.sh, Node Manager without the start scripts.
 fn managed_domain() -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, home) = product_fixture("weblogic", "base_domain");
-    fs::write(
-        home.join("config/config.xml"),
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<domain xmlns=\"http://xmlns.oracle.com/weblogic/domain\">\n  <name>base_domain</name>\n  <server>\n    <name>AdminServer</name>\n  </server>\n  <server>\n    <name>ms1</name>\n    <listen-port>8001</listen-port>\n  </server>\n  <server>\n    <name>ms2</name>\n    <listen-port>8002</listen-port>\n  </server>\n  <admin-server-name>AdminServer</admin-server-name>\n</domain>\n",
-    )
-    .unwrap();
+    write_managed_config(&home);
     let env = home.join("bin/setDomainEnv.sh");
     let mut text = fs::read_to_string(&env).unwrap();
     text.push_str("\nif [ -f ${DOMAIN_HOME}/bin/setUserOverrides.sh ] ; then\n\t. ${DOMAIN_HOME}/bin/setUserOverrides.sh\nfi\n");
@@ -91,6 +88,40 @@ fn managed_domain() -> (tempfile::TempDir, std::path::PathBuf) {
     )
     .unwrap();
     (dir, home)
+}
+
+/// config/config.xml with an admin server and two managed servers, ms1 and ms2.
+fn write_managed_config(home: &Path) {
+    fs::create_dir_all(home.join("config")).unwrap();
+    fs::write(
+        home.join("config/config.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<domain xmlns=\"http://xmlns.oracle.com/weblogic/domain\">\n  <name>base_domain</name>\n  <server>\n    <name>AdminServer</name>\n  </server>\n  <server>\n    <name>ms1</name>\n    <listen-port>8001</listen-port>\n  </server>\n  <server>\n    <name>ms2</name>\n    <listen-port>8002</listen-port>\n  </server>\n  <admin-server-name>AdminServer</admin-server-name>\n</domain>\n",
+    )
+    .unwrap();
+}
+
+/// The windows_domain fixture at `home` as a 12c Windows domain of AdminServer, ms1 and ms2:
+/// DOMAIN_HOME set to `domain_home`, setDomainEnv.cmd defaulting SERVER_NAME to AdminServer
+/// and calling setUserOverrides.cmd, and startManagedWebLogic.cmd (`NAME`) as the
+/// Configuration Wizard writes it in shape.
+pub fn windows_managed_domain(home: &Path, domain_home: &str) {
+    copy_tree(&repo().join("fixtures/weblogic/windows_domain"), home);
+    write_managed_config(home);
+    let start = home.join("bin/startWebLogic.cmd");
+    let text = fs::read_to_string(&start).unwrap().replace(
+        "C:\\oracle\\user_projects\\domains\\windows_domain",
+        domain_home,
+    );
+    fs::write(&start, text).unwrap();
+    let env = home.join("bin/setDomainEnv.cmd");
+    let mut text = fs::read_to_string(&env).unwrap();
+    text.push_str("if \"%SERVER_NAME%\"==\"\" set SERVER_NAME=AdminServer\r\nif exist %DOMAIN_HOME%\\bin\\setUserOverrides.cmd (\r\n  call %DOMAIN_HOME%\\bin\\setUserOverrides.cmd\r\n)\r\n");
+    fs::write(&env, text).unwrap();
+    fs::write(
+        home.join("bin/startManagedWebLogic.cmd"),
+        format!("@ECHO OFF\r\nSETLOCAL\r\nset DOMAIN_HOME={domain_home}\r\nset SERVER_NAME=%1\r\ncall \"%DOMAIN_HOME%\\bin\\startWebLogic.cmd\"\r\nENDLOCAL\r\n"),
+    )
+    .unwrap();
 }
 
 /// JAVA_OPTIONS after sourcing setDomainEnv.sh as server `name` (from a script in bin/, as
@@ -161,4 +192,64 @@ fn set_user_overrides_for_the_managed_servers() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+}
+
+/// `--server ms1` on a Windows domain: the block in startWebLogic.cmd (or the
+/// setUserOverrides.cmd it creates) jumps over itself for any other SERVER_NAME, CRLF kept,
+/// uninstall gives back every byte. windows.rs runs the scripts under wine.
+#[test]
+fn server_flag_on_a_windows_domain() {
+    for (method, file) in [
+        ("start-weblogic", "startWebLogic.cmd"),
+        ("set-user-overrides", "setUserOverrides.cmd"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("wl");
+        windows_managed_domain(&home, "C:\\wl");
+        let path = home.join("bin").join(file);
+        let install = weblogic_install(&home, &["--method", method, "--server", "ms1"]);
+        let warnings = plan_warnings(&dir.path().join("state"), &install);
+        assert!(warnings.contains("the agent goes to: ms1"), "{warnings}");
+        round_trip(
+            dir.path(),
+            &home,
+            &install,
+            &runtime_uninstall(&home, "weblogic", &[]),
+            || {
+                let text = fs::read_to_string(&path).unwrap();
+                assert!(
+                    text.contains(
+                        "\r\nif not \"%SERVER_NAME%\"==\"ms1\" goto whatap_other_server\r\n"
+                    ) && text.contains("\r\n:whatap_other_server\r\n"),
+                    "{method}: {text}"
+                );
+                assert!(
+                    !text.replace("\r\n", "").contains('\n'),
+                    "{method}: CRLF kept"
+                );
+            },
+        );
+    }
+}
+
+/// A server name that the shell or cmd.exe would read as syntax is not written into a guard:
+/// exit 3, nothing touched.
+#[test]
+fn a_server_name_the_guard_cannot_hold_is_refused() {
+    let (dir, home) = managed_domain();
+    let config = home.join("config/config.xml");
+    let text = fs::read_to_string(&config).unwrap().replace("ms2", "ms*");
+    fs::write(&config, text).unwrap();
+    let before = tree_bytes(&home);
+    let out = whatap(&dir.path().join("state"))
+        .args(weblogic_install(&home, &["--server", "ms*", "--yes"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("server ms* of config.xml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_tree(&tree_bytes(&home), &before, "unsafe name");
 }

@@ -59,15 +59,10 @@ fn next_steps_name_the_servers_and_the_node_sync() {
             .contains("node synchronization"),
         "{report}"
     );
-    let out = whatap(&dir.path().join("state"))
-        .args(runtime_install(
-            &home,
-            "websphere",
-            9080,
-            &["--server", "server9", "--dry-run"],
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("servers: server1"));
+    refuses_unknown_server(
+        &dir.path().join("state"),
+        &home,
+        &runtime_install(&home, "websphere", 9080, &[]),
+        "server1",
+    );
 }

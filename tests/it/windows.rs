@@ -46,22 +46,6 @@ impl Wine {
         self.command(&self.exe.to_string_lossy())
     }
 
-    /// whatap.exe `args` with the state dir `state`: its JSON document, the run asserted ok.
-    fn whatap_ok<S: AsRef<std::ffi::OsStr>>(
-        &self,
-        state: &str,
-        args: &[S],
-        what: &str,
-    ) -> serde_json::Value {
-        let out = self
-            .whatap()
-            .env("WHATAP_STATE_DIR", state)
-            .args(args)
-            .output()
-            .unwrap();
-        ok(&out, what)
-    }
-
     /// `dir` of drive C: (`C:\dir`), emptied.
     fn fresh_dir(&self, dir: &str) -> PathBuf {
         let path = self.drive_c().join(dir);
@@ -76,6 +60,33 @@ impl Wine {
         fs::create_dir(jre.join("bin")).unwrap();
         fs::copy(&self.java, jre.join("bin/java.exe")).unwrap();
         jre
+    }
+
+    /// whatap.exe `args` with the state dir `state` (a Windows path), which must succeed: its
+    /// JSON.
+    fn run_whatap<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+        &self,
+        state: &str,
+        args: &[S],
+    ) -> serde_json::Value {
+        let out = self
+            .whatap()
+            .env("WHATAP_STATE_DIR", state)
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&out, &format!("{args:?}"))
+    }
+
+    /// The stub agent as `C:\<dir>\whatap.agent.tracer-0.0.1.jar` (`dir` emptied first): that
+    /// path, for `--agent-jar`.
+    fn stub_agent(&self, dir: &str) -> String {
+        fs::copy(
+            common::stub_jar(),
+            self.fresh_dir(dir).join("whatap.agent.tracer-0.0.1.jar"),
+        )
+        .unwrap();
+        format!("C:\\{dir}\\whatap.agent.tracer-0.0.1.jar")
     }
 
     /// `cmd /c <script> <args>` under wine, started in `C:\<bin>` (as a person would: Tomcat's
@@ -283,12 +294,7 @@ fn the_dist_zip_holds_a_whatap_exe_that_runs() {
 fn windows_paths_are_checked() {
     let Some(wine) = wine() else { return };
     let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
-    let agent = wine.fresh_dir("tc-paths-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let agent = wine.stub_agent("tc-paths-agent");
     let before = common::tree_bytes(&tree);
     for (flag, tomcat, home, says) in [
         (
@@ -329,10 +335,7 @@ fn windows_paths_are_checked() {
                 "--host",
                 "127.0.0.1",
             ])
-            .args([
-                "--agent-jar",
-                "C:\\tc-paths-agent\\whatap.agent.tracer-0.0.1.jar",
-            ])
+            .args(["--agent-jar", &agent])
             .arg("--yes")
             .output()
             .unwrap();
@@ -393,15 +396,9 @@ fn round_trip(wine: &Wine, server: &Server<'_>, check: impl FnOnce(&Path)) -> St
     let tree = wine.drive_c().join(name);
     let home_dir = wine.drive_c().join(whatap_home.trim_start_matches("C:\\"));
     let _ = fs::remove_dir_all(&home_dir);
-    let agent = wine.fresh_dir(&format!("{name}-agent"));
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let jar = wine.stub_agent(&format!("{name}-agent"));
     let before = common::tree_bytes(&tree);
     let home = format!("C:\\{name}");
-    let jar = format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar");
     let install = [
         "install",
         "--runtime",
@@ -591,12 +588,7 @@ impl Wine {
 /// `C:\<name>-agent`) as the Procrun service `service`.
 fn service_install(wine: &Wine, name: &str, service: &str) -> Vec<String> {
     server_tree(wine, name, "tomcat-win/9.0.98", &[]);
-    let agent = wine.fresh_dir(&format!("{name}-agent"));
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let jar = wine.stub_agent(&format!("{name}-agent"));
     let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-whatap")));
     let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-state")));
     [
@@ -608,7 +600,7 @@ fn service_install(wine: &Wine, name: &str, service: &str) -> Vec<String> {
         "--whatap-home",
         &format!("C:\\{name}-whatap"),
         "--agent-jar",
-        &format!("C:\\{name}-agent\\whatap.agent.tracer-0.0.1.jar"),
+        &jar,
         "--service",
         service,
     ]
@@ -637,7 +629,7 @@ fn tomcat_service_java_options_round_trip() {
 
     let mut dry = install.clone();
     dry.push("--dry-run".into());
-    let report = wine.whatap_ok(state.1, &dry, "dry run");
+    let report = wine.run_whatap(state.1, &dry);
     let diff = report["diff"].as_str().unwrap();
     assert!(
         diff.contains("Procrun 2.0\\Tomcat9\\Parameters\\Java\\Options\n")
@@ -656,7 +648,7 @@ fn tomcat_service_java_options_round_trip() {
         "{detect}"
     );
 
-    let report = wine.whatap_ok(state.1, &install, "install");
+    let report = wine.run_whatap(state.1, &install);
     assert_eq!(report["changed"], true, "{report}");
     let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
     assert!(
@@ -666,12 +658,12 @@ fn tomcat_service_java_options_round_trip() {
         "{value}"
     );
     assert!(!wine.drive_c().join("tc-svc/bin/setenv.bat").exists());
-    let again = wine.whatap_ok(state.1, &install, "again");
+    let again = wine.run_whatap(state.1, &install);
     assert_eq!(again["changed"], false, "{again}");
     // A reinstall with other options replaces what the last one added, keeps the rest.
     for port in ["8080", "9090"] {
         let other = [&install[..], &["--port".to_string(), port.to_string()]].concat();
-        wine.whatap_ok(state.1, &other, "reinstall");
+        wine.run_whatap(state.1, &other);
         let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
         let line = value.lines().find(|l| l.contains("REG_MULTI_SZ")).unwrap();
         assert!(
@@ -683,13 +675,9 @@ fn tomcat_service_java_options_round_trip() {
     }
 
     let uninstall = ["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-svc"];
-    wine.whatap_ok(
-        state.1,
-        &[&uninstall[..], &["--yes", "--json"]].concat(),
-        "uninstall",
-    );
+    wine.run_whatap(state.1, &[&uninstall[..], &["--yes", "--json"]].concat());
     assert_eq!(wine.reg_export(&key, "tc-svc-after.reg"), before);
-    let history = wine.whatap_ok(state.1, &["history", "--json"], "history");
+    let history = wine.run_whatap(state.1, &["history", "--json"]);
     let options = format!("{key}\\Options");
     let entries = history["entries"].as_array().unwrap();
     assert!(
@@ -734,7 +722,7 @@ fn tomcat_service_absent_options_come_back_absent() {
     let key = wine.procrun_service(&wow, "TomcatWow", None);
     let install = service_install(wine, "tc-wow", "TomcatWow");
     let state = ("WHATAP_STATE_DIR", "C:\\tc-wow-state");
-    wine.whatap_ok(state.1, &install, "install");
+    wine.run_whatap(state.1, &install);
     let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
     assert!(
         value.contains(
@@ -750,11 +738,7 @@ fn tomcat_service_absent_options_come_back_absent() {
         "C:\\tc-wow",
         "--yes",
     ];
-    wine.whatap_ok(
-        state.1,
-        &[&uninstall[..], &["--json"]].concat(),
-        "uninstall",
-    );
+    wine.run_whatap(state.1, &[&uninstall[..], &["--json"]].concat());
     assert_eq!(
         wine.reg(&["query", &key, "/v", "Options"]),
         None,
@@ -798,12 +782,7 @@ fn service_is_refused_off_windows() {
 fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
     let Some(wine) = wine() else { return };
     server_tree(wine, "tc-ps", "tomcat-win/9.0.98", &[]);
-    let agent = wine.fresh_dir("tc-ps-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
+    let jar = wine.stub_agent("tc-ps-agent");
     let _ = fs::remove_dir_all(wine.drive_c().join("tc-ps-state"));
     let state = ("WHATAP_STATE_DIR", "C:\\tc-ps-state");
     let started = wine.drive_c().join("tc-ps-jre/cmdline.txt");
@@ -840,11 +819,11 @@ fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
         let install = [
             &["install", "--runtime", "tomcat", "--home", "C:\\tc-ps"][..],
             &["--whatap-home", "C:\\tc-ps-whatap", "--agent-jar"],
-            &["C:\\tc-ps-agent\\whatap.agent.tracer-0.0.1.jar"],
+            &[jar.as_str()],
             &common::LICENSED_YES_JSON,
         ]
         .concat();
-        wine.whatap_ok(state.1, &install, "install");
+        wine.run_whatap(state.1, &install);
         let doctor = wine
             .whatap()
             .env(state.0, state.1)
@@ -899,13 +878,7 @@ fn weblogic_jetty_and_infra_trees_round_trip() {
         b"# infra\r\nnet_udp_port=6600\r\n",
     )
     .unwrap();
-    let agent = wine.fresh_dir("trees-agent");
-    fs::copy(
-        common::stub_jar(),
-        agent.join("whatap.agent.tracer-0.0.1.jar"),
-    )
-    .unwrap();
-    let jar = "C:\\trees-agent\\whatap.agent.tracer-0.0.1.jar";
+    let jar = &wine.stub_agent("trees-agent");
     let cases: [(&str, &Path, &[&str], &str, &str); 3] = [
         (
             "weblogic",
@@ -936,24 +909,150 @@ fn weblogic_jetty_and_infra_trees_round_trip() {
         let _ = fs::remove_dir_all(wine.drive_c().join(&state[3..]));
         let before = common::tree_bytes(tree);
         let target = ["--runtime", runtime, "--home", &home];
-        let install = |what: &str| {
+        let install = || {
             let args = [&["install"][..], &target, extra, &common::LICENSED_YES_JSON].concat();
-            wine.whatap_ok(&state, &args, &format!("{runtime} {what}"))
+            wine.run_whatap(&state, &args)
         };
-        assert_eq!(install("install")["changed"], true, "{runtime}");
+        assert_eq!(install()["changed"], true, "{runtime}");
         let written = fs::read_to_string(tree.join(file)).unwrap();
         assert!(written.contains(says), "{runtime}: {written}");
         assert!(
             !written.replace("\r\n", "").contains('\n'),
             "{runtime}: {file} lost its CRLF: {written:?}"
         );
-        assert_eq!(install("again")["changed"], false, "{runtime}");
+        assert_eq!(install()["changed"], false, "{runtime}");
         let uninstall = [&["uninstall"][..], &target, &["--yes", "--json"]].concat();
-        wine.whatap_ok(&state, &uninstall, &format!("{runtime} uninstall"));
+        wine.run_whatap(&state, &uninstall);
         common::assert_same_tree(
             &common::tree_bytes(tree),
             &before,
             &format!("{runtime} after uninstall"),
         );
     }
+}
+
+/// A Windows WebLogic domain at C:\wl (AdminServer, ms1, ms2) with `--server ms1`, by
+/// startWebLogic.cmd and by setUserOverrides.cmd: wine's cmd.exe gives java.exe the agent when
+/// startManagedWebLogic.cmd starts ms1, not for ms2 nor for the admin server; uninstall gives
+/// back every byte.
+#[test]
+fn weblogic_cmd_server_guard_picks_the_server() {
+    let Some(wine) = wine() else { return };
+    let agent = wine.stub_agent("wl-agent");
+    wine.stub_jre("wl-jre");
+    for method in ["start-weblogic", "set-user-overrides"] {
+        let tree = wine.fresh_dir("wl");
+        crate::install_weblogic::windows_managed_domain(&tree, "C:\\wl");
+        let before = common::tree_bytes(&tree);
+        let whatap = |args: &[&str]| wine.run_whatap("C:\\wl-state", args);
+        whatap(
+            &[
+                "install",
+                "--runtime",
+                "weblogic",
+                "--home",
+                "C:\\wl",
+                "--whatap-home",
+                "C:\\whatap-wl",
+                "--agent-jar",
+                &agent,
+                "--method",
+                method,
+                "--server",
+                "ms1",
+            ]
+            .into_iter()
+            .chain(common::LICENSED_YES_JSON)
+            .collect::<Vec<_>>(),
+        );
+        let java = |script: &str, args: &[&str]| wine.run_script("wl-jre", "wl/bin", script, args);
+        let ms1 = java("startManagedWebLogic.cmd", &["ms1"]);
+        assert!(
+            ms1.contains(" -javaagent:C:\\whatap-wl\\whatap.agent.tracer-0.0.1.jar ")
+                && ms1.contains("-Dweblogic.Name=ms1 "),
+            "{method}: ms1's java.exe got: {ms1}"
+        );
+        let ms2 = java("startManagedWebLogic.cmd", &["ms2"]);
+        assert!(
+            ms2.contains("-Dweblogic.Name=ms2 ") && !ms2.contains("javaagent"),
+            "{method}: ms2's java.exe got: {ms2}"
+        );
+        let admin = java("startWebLogic.cmd", &[]);
+        assert!(
+            admin.contains("-Dweblogic.Name=AdminServer ") && !admin.contains("javaagent"),
+            "{method}: the admin server's java.exe got: {admin}"
+        );
+        whatap(&[
+            "uninstall",
+            "--runtime",
+            "weblogic",
+            "--home",
+            "C:\\wl",
+            "--yes",
+            "--json",
+        ]);
+        common::assert_same_tree(&common::tree_bytes(&tree), &before, method);
+    }
+}
+
+/// The guide's newest-jar `.bat` block (`--latest-jar`) run by wine's cmd.exe: with the
+/// tracers 0.0.1, 2.2.9 and 2.2.33 in the WhaTap home, `catalina.bat run` hands java.exe
+/// 2.2.33, the newest by version (by name, 2.2.9 sorts last).
+#[test]
+fn the_latest_jar_bat_block_picks_the_newest_version() {
+    let Some(wine) = wine() else { return };
+    let tree = server_tree(
+        wine,
+        "tc-latest",
+        "tomcat-win/9.0.98",
+        &["lib/.keep", "logs/.keep", "temp/.keep", "work/.keep"],
+    );
+    let agent = wine.stub_agent("tc-latest-agent");
+    let home = wine.drive_c().join("whatap-latest");
+    let _ = fs::remove_dir_all(&home);
+    let before = common::tree_bytes(&tree);
+    let whatap = |args: &[&str]| wine.run_whatap("C:\\tc-latest-state", args);
+    whatap(
+        &[
+            "install",
+            "--runtime",
+            "tomcat",
+            "--home",
+            "C:\\tc-latest",
+            "--whatap-home",
+            "C:\\whatap-latest",
+            "--agent-jar",
+            &agent,
+            "--latest-jar",
+        ]
+        .into_iter()
+        .chain(common::LICENSED_YES_JSON)
+        .collect::<Vec<_>>(),
+    );
+    let newer = [
+        "whatap.agent.tracer-2.2.9.jar",
+        "whatap.agent.tracer-2.2.33.jar",
+    ];
+    for jar in newer {
+        fs::copy(common::stub_jar(), home.join(jar)).unwrap();
+    }
+    let java = wine.run_script("tc-latest-jre", "tc-latest/bin", "catalina.bat", &["run"]);
+    assert!(
+        java.contains(" -javaagent:C:\\whatap-latest\\whatap.agent.tracer-2.2.33.jar ")
+            && java.matches("-javaagent:").count() == 1,
+        "java.exe got: {java}"
+    );
+    for jar in newer {
+        fs::remove_file(home.join(jar)).unwrap();
+    }
+    whatap(&[
+        "uninstall",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc-latest",
+        "--yes",
+        "--json",
+    ]);
+    common::assert_same_tree(&common::tree_bytes(&tree), &before, "after uninstall");
 }

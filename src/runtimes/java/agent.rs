@@ -729,11 +729,15 @@ mod tests {
         .unwrap();
         assert_eq!(
             lines[6],
-            "for /f \"delims=\" %%f in ('dir /b \"%WHATAP_HOME%\\whatap.agent.tracer-*.jar\" 2^>nul') do for /f \"tokens=4-6 delims=.-\" %%a in (\"%%f\") do for /f %%v in ('set /a %%a*1000000+%%b*1000+%%c') do for /f %%m in ('echo %%WHATAP_MAX%%') do if %%v gtr %%m (set \"WHATAP_MAX=%%v\" & set \"WHATAP_JAR=%%f\")"
+            "for /f \"delims=\" %%f in ('dir /b \"%WHATAP_HOME%\\whatap.agent.tracer-*.jar\" 2^>nul') do call :whatap_newer \"%%f\""
+        );
+        assert_eq!(
+            lines[10],
+            "for /f \"tokens=4-6 delims=.-\" %%a in (\"%~1\") do set /a WHATAP_KEY=%%a*1000000+%%b*1000+%%c 2>nul"
         );
         assert_eq!(lines[1], "set WHATAP_HOME=C:\\whatap");
         assert_eq!(
-            lines[10],
+            lines[18],
             "  set JAVA_OPTS=%JAVA_OPTS% -javaagent:%WHATAP_HOME%\\%WHATAP_JAR%"
         );
         assert!(

@@ -260,8 +260,30 @@ pub fn domain_insertions(
     Ok((insertions, chosen))
 }
 
-/// JEUS 6: the options appended to each engine container's `<command-option>`.
-pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
+/// The engine containers `--server` picks, by `<name>` or by the `<node>_<name>` form JEUS 6
+/// itself uses (jeusadmin, container logs); every container when none is named.
+fn chosen_containers(names: &[(String, String)], wanted: &[String]) -> Result<Vec<String>> {
+    let short: Vec<String> = names.iter().map(|(_, name)| name.clone()).collect();
+    let mut picked: Vec<String> = Vec::new();
+    for w in wanted {
+        let name = names
+            .iter()
+            .find(|(node, name)| w == name || *w == format!("{node}_{name}"))
+            .map_or_else(|| w.clone(), |(_, name)| name.clone());
+        if !picked.contains(&name) {
+            picked.push(name);
+        }
+    }
+    java::chosen_servers(&short, None, &picked)
+}
+
+/// JEUS 6: the options appended to the `<command-option>` of each chosen engine container
+/// (`--server`, else all of them). Returns the insertions and the containers chosen.
+pub fn main_insertions(
+    content: &[u8],
+    option: &str,
+    wanted: &[String],
+) -> Result<(Vec<Insertion>, Vec<String>)> {
     let all = xml::elements(content).map_err(|e| bad_xml(&e))?;
     let containers: Vec<&Element> = all
         .iter()
@@ -273,9 +295,23 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
             msg!("jeus-no-engine-container-hint"),
         ));
     }
+    let names: Vec<(String, String)> = containers
+        .iter()
+        .map(|c| {
+            let node = all
+                .iter()
+                .find(|n| n.name == "node" && n.start < c.start && c.end <= n.end)
+                .map(|n| child_text(content, &all, n, "name"))
+                .unwrap_or_default();
+            (node, child_text(content, &all, c, "name"))
+        })
+        .collect();
+    let chosen = chosen_containers(&names, wanted)?;
     let mut insertions = Vec::new();
-    for container in containers {
-        let name = child_text(content, &all, container, "name");
+    for (container, (_, name)) in containers.into_iter().zip(names) {
+        if !chosen.contains(&name) {
+            continue;
+        }
         match xml::children(&all, container, "command-option").first() {
             Some(command) if command.empty => {
                 return Err(Error::refused(
@@ -321,7 +357,7 @@ pub fn main_insertions(content: &[u8], option: &str) -> Result<Vec<Insertion>> {
             }
         }
     }
-    Ok(insertions)
+    Ok((insertions, chosen))
 }
 
 fn bad_xml(e: &xml::XmlError) -> Error {
@@ -439,13 +475,21 @@ impl JavaServer for Jeus {
                     chosen = servers;
                     Ok(insertions)
                 }
-                Generation::Main => main_insertions(content, &option),
+                Generation::Main => {
+                    let (insertions, containers) =
+                        main_insertions(content, &option, &settings.target.servers)?;
+                    chosen = containers;
+                    Ok(insertions)
+                }
             },
             Validation::Xml,
         )?);
         let mut warnings = Vec::new();
         if !chosen.is_empty() {
-            warnings.push(msg!("servers-chosen", servers = chosen.join(", ")));
+            warnings.push(match generation {
+                Generation::Domain => msg!("servers-chosen", servers = chosen.join(", ")),
+                Generation::Main => msg!("jeus-containers-chosen", containers = chosen.join(", ")),
+            });
         }
         Ok(InstallPlan {
             plan,
@@ -487,11 +531,11 @@ mod tests {
     fn command_option_gets_the_agent_appended() {
         let doc = b"<jeus-system><node><engine-container><name>c1</name><command-option>-Xmx256m\n  </command-option></engine-container><engine-container><name>c2</name></engine-container></node></jeus-system>";
         let option = "-javaagent:/w/whatap.agent.tracer-1.jar";
-        let out = xml::splice(doc, &main_insertions(doc, option).unwrap());
+        let out = xml::splice(doc, &main_insertions(doc, option, &[]).unwrap().0);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("<command-option>-Xmx256m -javaagent:/w/whatap.agent.tracer-1.jar\n  </command-option>"), "{text}");
         assert!(text.contains("<name>c2</name>\n<command-option>-javaagent:/w/whatap.agent.tracer-1.jar</command-option>"), "{text}");
-        assert!(main_insertions(&out, option).unwrap().is_empty());
+        assert!(main_insertions(&out, option, &[]).unwrap().0.is_empty());
     }
 
     #[test]

@@ -240,11 +240,16 @@ impl JavaServer for Weblogic {
             names.push(admin.clone());
         }
         let chosen = java::chosen_servers(&names, Some(&admin), &settings.target.servers)?;
-        let guard = (chosen.len() < names.len()).then(|| chosen.join("|"));
-        if guard.is_some() && self.style == MarkerStyle::Bat {
-            return Err(Error::usage(
-                msg!("weblogic-servers-cmd"),
-                msg!("weblogic-servers-cmd-hint"),
+        let guard = (chosen.len() < names.len()).then_some(&chosen);
+        // The names go into a script: nothing the shell or cmd.exe would read as syntax.
+        let unsafe_name = |n: &&String| {
+            !n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        if let Some(name) = guard.into_iter().flatten().find(unsafe_name) {
+            return Err(Error::refused(
+                msg!("weblogic-server-name-unsafe", server = name),
+                msg!("weblogic-server-name-unsafe-hint"),
             ));
         }
         let (script, at) = match method {
@@ -290,8 +295,8 @@ impl JavaServer for Weblogic {
                 settings.latest_jar,
                 &spec.options,
             )?;
-            if let (Some(servers), Some(last)) = (&guard, lines.last_mut()) {
-                *last = format!("case \"${{SERVER_NAME}}\" in {servers}) {last} ;; esac");
+            if let Some(servers) = guard {
+                server_guard(self.style, servers, &mut lines);
             }
             Ok(lines)
         })?;
@@ -312,9 +317,47 @@ impl JavaServer for Weblogic {
     }
 }
 
+/// Only the chosen servers run the block, told apart by SERVER_NAME: sh wraps its last line
+/// in a `case`; cmd.exe (no `case`, and a parenthesized guard would expand JAVA_OPTIONS before
+/// the block defines it) jumps over the block for any other server.
+fn server_guard(style: MarkerStyle, servers: &[String], lines: &mut Vec<String>) {
+    if style == MarkerStyle::Bat {
+        let others: String = servers
+            .iter()
+            .map(|s| format!("if not \"%SERVER_NAME%\"==\"{s}\" "))
+            .collect();
+        lines.insert(1, format!("{others}goto whatap_other_server"));
+        lines.push(":whatap_other_server".to_string());
+    } else if let Some(last) = lines.last_mut() {
+        *last = format!(
+            "case \"${{SERVER_NAME}}\" in {}) {last} ;; esac",
+            servers.join("|")
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cmd_guard_skips_the_block_for_other_servers() {
+        let mut lines = vec!["rem ours".to_string(), "set X=1".to_string()];
+        server_guard(
+            MarkerStyle::Bat,
+            &["ms1".to_string(), "ms2".to_string()],
+            &mut lines,
+        );
+        assert_eq!(
+            lines,
+            [
+                "rem ours",
+                "if not \"%SERVER_NAME%\"==\"ms1\" if not \"%SERVER_NAME%\"==\"ms2\" goto whatap_other_server",
+                "set X=1",
+                ":whatap_other_server",
+            ]
+        );
+    }
 
     #[test]
     fn block_goes_after_set_domain_env() {

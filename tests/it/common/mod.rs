@@ -168,6 +168,36 @@ pub fn tree_bytes(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     map
 }
 
+/// `install` + `--dry-run --json`, which must succeed: the plan's warnings, as JSON text.
+pub fn plan_warnings(state: &Path, install: &[String]) -> String {
+    let out = whatap(state)
+        .args(install)
+        .args(["--dry-run", "--json"])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    report["warnings"].to_string()
+}
+
+/// `install` + `--server unknown --yes`: exit 2, one line naming the servers there are
+/// (`servers`, as listed), nothing under `tree` touched.
+pub fn refuses_unknown_server(state: &Path, tree: &Path, install: &[String], servers: &str) {
+    let before = tree_bytes(tree);
+    let out = whatap(state)
+        .args(install)
+        .args(["--server", "unknown", "--yes"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--server unknown") && err.contains(&format!("servers: {servers})")),
+        "{err}"
+    );
+    assert_same_tree(&tree_bytes(tree), &before, "unknown server");
+}
+
 /// Asserts two trees are equal, naming the paths that differ (not dumping bytes).
 pub fn assert_same_tree(
     found: &BTreeMap<PathBuf, Vec<u8>>,
