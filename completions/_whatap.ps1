@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'whatap' -ScriptBlock {
             [CompletionResult]::new('--cypher-level', '--cypher-level', [CompletionResultType]::ParameterName, 'whatap.conf cypher_level')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Tomcat on Windows: the Procrun service (Tomcat9, ...) whose Java Options get the -javaagent option, instead of setenv.bat')
             [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'Python: the app''s interpreter, or its virtualenv directory')
             [CompletionResult]::new('--app-name', '--app-name', [CompletionResultType]::ParameterName, 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)')
             [CompletionResult]::new('--app-process-name', '--app-process-name', [CompletionResultType]::ParameterName, 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name')

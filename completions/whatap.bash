@@ -411,7 +411,7 @@ _whatap() {
             return 0
             ;;
         whatap__subcmd__install)
-            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --config --license --license-file --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --install-package --package-repo --cacert --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
+            opts="-y -v -q -h --runtime --home --base --pid --php-bin --unit --start-script --systemd-dir --whatap-home --server --app-dir --config --license --license-file --host --agent-jar --agent-archive --port --name --oname --cypher-level --set --method --service --latest-jar --python --app-name --app-process-name --break-system-packages --pause --resume --attach --sha256 --offline --install-package --package-repo --cacert --json --yes --dry-run --output --state-dir --lang --verbose --quiet --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +506,10 @@ _whatap() {
                     return 0
                     ;;
                 --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

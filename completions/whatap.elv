@@ -68,6 +68,7 @@ set edit:completion:arg-completer[whatap] = {|@words|
             cand --cypher-level 'whatap.conf cypher_level'
             cand --set 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)'
             cand --method 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml'
+            cand --service 'Tomcat on Windows: the Procrun service (Tomcat9, ...) whose Java Options get the -javaagent option, instead of setenv.bat'
             cand --python 'Python: the app''s interpreter, or its virtualenv directory'
             cand --app-name 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)'
             cand --app-process-name 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name'

@@ -81,6 +81,7 @@ complete -c whatap -n "__fish_whatap_using_subcommand install" -l cypher-level -
 256\t''"
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l set -d 'Any other whatap.conf key (repeatable; WHATAP_SET holds one)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l method -d 'Where the option goes: tomcat setenv|catalina, jetty default|jetty-sh|start-ini, jboss standalone|host-xml|domain|run-conf, weblogic start-weblogic|set-domain-env|set-user-overrides, resin properties|xml' -r
+complete -c whatap -n "__fish_whatap_using_subcommand install" -l service -d 'Tomcat on Windows: the Procrun service (Tomcat9, ...) whose Java Options get the -javaagent option, instead of setenv.bat' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l python -d 'Python: the app\'s interpreter, or its virtualenv directory' -r -F
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-name -d 'Python, Node.js: whatap.conf app_name; PHP: whatap.app_name (default APHP / FPHP)' -r
 complete -c whatap -n "__fish_whatap_using_subcommand install" -l app-process-name -d 'Python, Node.js: whatap.conf app_process_name (uwsgi, gunicorn, node, ...); PHP: whatap.app_process_name' -r

@@ -334,6 +334,10 @@ pub struct InstallArgs {
     /// start-weblogic|set-domain-env|set-user-overrides, resin properties|xml
     #[arg(long, env = "WHATAP_METHOD", value_name = "NAME", help_heading = AGENT_OPTIONS)]
     pub method: Option<String>,
+    /// Tomcat on Windows: the Procrun service (Tomcat9, ...) whose Java Options get the
+    /// -javaagent option, instead of setenv.bat
+    #[arg(long, env = "WHATAP_SERVICE", value_name = "NAME", help_heading = AGENT_OPTIONS)]
+    pub service: Option<String>,
     /// Pick the newest whatap.agent.tracer-*.jar at each start
     #[arg(long, env = "WHATAP_LATEST_JAR", help_heading = AGENT_FILES)]
     pub latest_jar: bool,

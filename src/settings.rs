@@ -98,6 +98,8 @@ pub struct InstallSettings {
     /// whatap.conf keys beyond license and host, in flag order.
     pub conf: Vec<(String, String)>,
     pub method: Option<String>,
+    /// `--service`: a Procrun service's registry options instead of a start script.
+    pub service: Option<String>,
     pub latest_jar: bool,
     pub sha256: Option<String>,
     pub offline: bool,
@@ -113,6 +115,9 @@ pub struct InstallSettings {
     /// What an earlier install of the same target recorded, per file (from the ledger, filled
     /// by the install command): a reinstall replaces our own parts instead of refusing them.
     pub recorded: Vec<(PathBuf, crate::plan::Ownership)>,
+    /// The strings an earlier install of the same target added to registry values (a
+    /// service's JVM options): a reinstall replaces them instead of refusing them.
+    pub recorded_registry: Vec<String>,
     pub python: PythonSettings,
 }
 
@@ -561,6 +566,7 @@ fn answers(
     take!(cypher_level = "cypher_level");
     take!(set = "set");
     take!(method = "method");
+    take!(service = "service");
     take!(latest_jar = "latest_jar");
     take!(python = "python");
     take!(app_name = "app_name");
@@ -674,6 +680,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         oname: args.oname.clone(),
         conf,
         method: args.method.clone(),
+        service: args.service.clone(),
         latest_jar: args.latest_jar,
         python: PythonSettings {
             interpreter: args.python.clone(),
@@ -689,6 +696,7 @@ pub fn install_into(args: &cli::InstallArgs, target: TargetSettings) -> Result<I
         package_repo: args.package_repo.clone(),
         cacert: args.cacert.clone(),
         recorded: Vec::new(),
+        recorded_registry: Vec::new(),
     })
 }
 
@@ -903,9 +911,26 @@ const SYSTEM_DIRS: &[&str] = &[
 
 /// Refuses (exit 2) a `--home`, `--base` or `--whatap-home` that is a system directory, as
 /// typed or once `..` and symlinks are resolved.
+/// A network share (`\\server\share\...`, or `\\?\UNC\...`): only Windows paths have one.
+/// Refused where an install writes: the atomic replace, the directory identity and the locks
+/// apply relies on are those of a local volume, and a share's root has no parent to lock.
+fn is_unc(path: &std::path::Path) -> bool {
+    use std::path::{Component, Prefix};
+    matches!(
+        path.components().next(),
+        Some(Component::Prefix(p)) if matches!(p.kind(), Prefix::UNC(..) | Prefix::VerbatimUNC(..))
+    )
+}
+
 fn refuse_system_dirs(flags: &[(&str, Option<&std::path::Path>)]) -> Result<()> {
     for (flag, path) in flags {
         let Some(path) = path else { continue };
+        if is_unc(path) {
+            return Err(Error::usage(
+                msg!("path-unc", flag = flag, path = path.display()),
+                msg!("path-unc-hint", flag = flag),
+            ));
+        }
         let typed = absolute(path.to_path_buf());
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| typed.clone());
         let lexical: PathBuf = typed.components().collect();

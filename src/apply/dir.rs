@@ -8,6 +8,7 @@
 //! to reason about. `cap-std` would add a sandbox we do not need and no xattr calls.
 //! This is the unix implementation; a Windows port provides the same small API.
 
+use super::dir_shared::{self, now_symlink};
 use crate::error::{Error, Result};
 use crate::msg;
 use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
@@ -99,13 +100,6 @@ fn io_error(path: &Path, errno: Errno) -> Error {
     Error::io(path, std::io::Error::from(errno))
 }
 
-fn now_symlink(path: &Path) -> Error {
-    Error::refused(
-        msg!("target-now-symlink", path = path.display()),
-        msg!("target-now-symlink-hint"),
-    )
-}
-
 const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::NOFOLLOW)
@@ -124,12 +118,7 @@ impl Dir {
         path: &Path,
         mut check: impl FnMut(&Path, &Meta) -> Result<()>,
     ) -> Result<Dir> {
-        if !path.is_absolute() {
-            return Err(Error::Internal(format!(
-                "{}: not an absolute path",
-                path.display()
-            )));
-        }
+        dir_shared::require_absolute(path)?;
         let root = Path::new("/");
         let fd =
             rfs::openat(rfs::CWD, root, DIR_FLAGS, Mode::empty()).map_err(|e| io_error(root, e))?;

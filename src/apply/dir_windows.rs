@@ -7,6 +7,7 @@
 //! (nothing of ours in the operator's tree); locks are `LockFileEx`, dropped by the kernel when
 //! the process dies.
 
+use super::dir_shared::{self, now_symlink};
 use crate::error::{Error, Result};
 use crate::msg;
 use std::ffi::{OsStr, OsString};
@@ -102,13 +103,6 @@ fn io_error(path: &Path, error: io::Error) -> Error {
     Error::io(path, error)
 }
 
-fn now_symlink(path: &Path) -> Error {
-    Error::refused(
-        msg!("target-now-symlink", path = path.display()),
-        msg!("target-now-symlink-hint"),
-    )
-}
-
 /// Opens `path` itself (a directory too, a reparse point not followed).
 fn open_entry(path: &Path, write: bool) -> io::Result<File> {
     OpenOptions::new()
@@ -129,12 +123,7 @@ impl Dir {
         path: &Path,
         mut check: impl FnMut(&Path, &Meta) -> Result<()>,
     ) -> Result<Dir> {
-        if !path.is_absolute() {
-            return Err(Error::Internal(format!(
-                "{}: not an absolute path",
-                path.display()
-            )));
-        }
+        dir_shared::require_absolute(path)?;
         let mut dir = None;
         for ancestor in path.ancestors().collect::<Vec<_>>().into_iter().rev() {
             let opened = Dir::open_path(ancestor)?;

@@ -56,6 +56,16 @@ impl Entry {
                     path: e.path.clone(),
                     action: e.action(),
                 })
+                // A registry value by its `HKLM\...\name`, as the report lists it.
+                .chain(
+                    plan.registry
+                        .iter()
+                        .filter(|r| r.action() != Action::Unchanged)
+                        .map(|r| FileEntry {
+                            path: r.display().into(),
+                            action: r.action(),
+                        }),
+                )
                 .collect(),
         }
     }

@@ -6,7 +6,7 @@ use super::Rewritten;
 use super::atomic::sha256_hex;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan, Undo};
+use crate::plan::{Action, KeyRecord, KeyValue, Link, ModeChange, Ownership, Plan, RegValue, Undo};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -45,6 +45,21 @@ pub struct InstallRecord {
     /// Python agent, remove a package this install added (pip's, npm's).
     #[serde(default)]
     pub on_uninstall: Vec<Undo>,
+    /// Registry values this install set (a Procrun service's JVM options).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegRecord>,
+}
+
+/// A registry value an install set: its value before the first install, exactly (None:
+/// absent), what the last install wrote, and the strings it added (taken out again when a
+/// person changed the value since).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegRecord {
+    pub key: String,
+    pub name: String,
+    pub original: Option<RegValue>,
+    pub written: RegValue,
+    pub added: Vec<String>,
 }
 
 /// What names an install record.
@@ -181,6 +196,7 @@ impl Ledger {
                     links_created: Vec::new(),
                     selectors: Vec::new(),
                     on_uninstall: Vec::new(),
+                    registry: Vec::new(),
                 });
                 self.installs.len() - 1
             }
@@ -213,6 +229,33 @@ impl Ledger {
         for link in &plan.links {
             if !self.installs[index].links_created.contains(link) {
                 self.installs[index].links_created.push(link.clone());
+            }
+        }
+        for change in &plan.registry {
+            let Some(written) = &change.after else {
+                continue;
+            };
+            let added = added_strings(change.before.as_ref(), written);
+            let records = &mut self.installs[index].registry;
+            match records
+                .iter_mut()
+                .find(|r| r.key == change.key && r.name == change.name)
+            {
+                Some(record) => {
+                    record.written = written.clone();
+                    for s in added {
+                        if !record.added.contains(&s) {
+                            record.added.push(s);
+                        }
+                    }
+                }
+                None => records.push(RegRecord {
+                    key: change.key.clone(),
+                    name: change.name.clone(),
+                    original: change.before.clone(),
+                    written: written.clone(),
+                    added,
+                }),
             }
         }
         // What a program will write is not known yet: recorded as unchanged until
@@ -272,6 +315,17 @@ impl Ledger {
     pub fn referenced_backups(&self) -> Vec<String> {
         self.files.iter().filter_map(|f| f.backup.clone()).collect()
     }
+}
+
+/// The strings `after` holds that `before` did not (both `REG_MULTI_SZ`; none otherwise).
+fn added_strings(before: Option<&RegValue>, after: &RegValue) -> Vec<String> {
+    let before = before.and_then(RegValue::strings).unwrap_or_default();
+    after
+        .strings()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| !before.contains(s))
+        .collect()
 }
 
 /// `text` with every `license=` value replaced by `sha256:<hex of the value>`; a value sealed

@@ -5,19 +5,20 @@
 pub mod atomic;
 pub mod checkpoint;
 #[cfg(unix)]
-#[cfg(unix)]
 pub mod dir;
 #[cfg(windows)]
 #[path = "dir_windows.rs"]
 pub mod dir;
+mod dir_shared;
 pub mod history;
 pub mod ledger;
 pub mod lock;
+pub mod registry;
 pub mod state;
 
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Action, Edit, Link, ModeChange, Plan, Rewrite, RunStep, Validation};
+use crate::plan::{Action, Edit, Link, ModeChange, Plan, RegChange, Rewrite, RunStep, Validation};
 use atomic::WriteSpec;
 use dir::{Dir, FileId, Meta};
 use state::Locked;
@@ -62,6 +63,7 @@ enum Done<'a> {
         id: FileId,
     },
     Mode(&'a ModeChange),
+    Registry(&'a RegChange),
     RemovedDir {
         path: &'a Path,
         meta: Meta,
@@ -153,6 +155,17 @@ pub fn apply(
             set_mode(locked, &created, change, change.before, change.after)?;
             done.push(Done::Mode(change));
         }
+        // Before run_after: a service started then already reads its new options.
+        for change in plan
+            .registry
+            .iter()
+            .filter(|r| r.action() != Action::Unchanged)
+        {
+            let result = registry::write(change);
+            // Listed whatever happened, as edits are: taken back only while it is ours.
+            done.push(Done::Registry(change));
+            result?;
+        }
         for step in &plan.run_after {
             run_step(step)?;
         }
@@ -219,6 +232,7 @@ fn take_back(step: &Done<'_>, locked: &Locked, created: &mut Vec<FileId>) {
                 }
             }
             Done::Mode(change) => set_mode(locked, created, change, change.after, change.before)?,
+            Done::Registry(change) => registry::take_back(change)?,
             Done::RemovedDir { path, meta } => {
                 let (parent, name) = parent(locked, created, path)?;
                 if parent.entry(name)?.is_none() {

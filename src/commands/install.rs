@@ -39,6 +39,12 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     printer.add_secret(&install.license);
     let host = Host::scan();
     let target = runtimes::resolve(&install.target, &host)?;
+    if install.service.is_some() && target.kind() != runtimes::RuntimeKind::Tomcat {
+        return Err(Error::usage(
+            msg!("service-tomcat-only", runtime = target.kind().name()),
+            msg!("service-tomcat-only-hint"),
+        ));
+    }
     let mut dist = if target.kind().takes_archive_as_is() {
         None
     } else {
@@ -58,6 +64,10 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
         |ledger| {
             let install = InstallSettings {
                 recorded: recorded(ledger, &id),
+                recorded_registry: ledger
+                    .install(&id)
+                    .map(|i| i.registry.iter().flat_map(|r| r.added.clone()).collect())
+                    .unwrap_or_default(),
                 ..install.clone()
             };
             let planned = target.plan_install(&install, dist.as_deref())?;

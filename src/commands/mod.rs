@@ -86,6 +86,12 @@ impl ChangeReport {
                 },
             })
             .chain(links)
+            // A registry value is listed by its `HKLM\...\name`; the ledger keeps its original.
+            .chain(plan.registry.iter().map(|r| FileReport {
+                path: PathBuf::from(r.display()),
+                action: r.action(),
+                backup: None,
+            }))
             .collect();
         ChangeReport {
             command,

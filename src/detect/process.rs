@@ -117,7 +117,14 @@ pub fn read(proc_root: &Path, pid: u32) -> Option<Process> {
     })
 }
 
+/// Every process visible to us, by PID (Windows: from a Toolhelp snapshot, no /proc).
+#[cfg(windows)]
+pub fn all(_proc_root: &Path) -> Vec<Process> {
+    windows::all()
+}
+
 /// Every process visible to us, by PID.
+#[cfg(unix)]
 pub fn all(proc_root: &Path) -> Vec<Process> {
     let Ok(entries) = fs::read_dir(proc_root) else {
         return Vec::new();
@@ -259,5 +266,167 @@ mod tests {
     fn sees_this_test_process() {
         let me = read(&proc_root(), std::process::id()).expect("own process");
         assert!(!me.args.is_empty());
+    }
+}
+
+/// Windows processes: the PIDs of a Toolhelp snapshot, each one's command line read from its
+/// PEB, split as the C runtime splits it (`CommandLineToArgvW`).
+/// A process we may not open (another user's, when not elevated) is left out, as /proc's are.
+#[cfg(windows)]
+mod windows {
+    use super::Process;
+    use windows_sys::Wdk::System::Threading::{NtQueryInformationProcess, ProcessBasicInformation};
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE, LocalFree};
+    use windows_sys::Win32::System::Diagnostics::Debug::ReadProcessMemory;
+    use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+        CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW,
+        TH32CS_SNAPPROCESS,
+    };
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, PROCESS_QUERY_INFORMATION, PROCESS_VM_READ,
+    };
+    use windows_sys::Win32::UI::Shell::CommandLineToArgvW;
+
+    /// A handle closed when dropped.
+    struct Handle(HANDLE);
+
+    impl Drop for Handle {
+        fn drop(&mut self) {
+            // SAFETY: an open handle of ours, closed once.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+
+    pub fn all() -> Vec<Process> {
+        // SAFETY: no pointers; the handle is checked before use.
+        let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+        if snapshot == INVALID_HANDLE_VALUE {
+            return Vec::new();
+        }
+        let snapshot = Handle(snapshot);
+        let mut pids = Vec::new();
+        let mut entry = PROCESSENTRY32W {
+            dwSize: std::mem::size_of::<PROCESSENTRY32W>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: `entry` is a PROCESSENTRY32W with dwSize set, as both calls require.
+        let mut more = unsafe { Process32FirstW(snapshot.0, &mut entry) } != 0;
+        while more {
+            pids.push(entry.th32ProcessID);
+            // SAFETY: as above.
+            more = unsafe { Process32NextW(snapshot.0, &mut entry) } != 0;
+        }
+        let mut found: Vec<Process> = pids
+            .into_iter()
+            .filter_map(|pid| {
+                let args = command_line(pid).map(|line| split(&line))?;
+                (!args.is_empty()).then_some(Process {
+                    pid,
+                    uid: 0,
+                    gid: 0,
+                    args,
+                })
+            })
+            .collect();
+        found.sort_by_key(|p| p.pid);
+        found
+    }
+
+    /// PROCESS_BASIC_INFORMATION (x64): what is read of it is the PEB's address.
+    #[repr(C)]
+    #[derive(Default)]
+    struct BasicInformation {
+        exit_status: i32,
+        peb: usize,
+        affinity_mask: usize,
+        base_priority: i32,
+        pid: usize,
+        parent_pid: usize,
+    }
+
+    /// x64 offsets: PEB.ProcessParameters, RTL_USER_PROCESS_PARAMETERS.CommandLine.
+    const PEB_PARAMETERS: usize = 0x20;
+    const PARAMETERS_COMMAND_LINE: usize = 0x70;
+
+    /// `len` bytes at `address` in `process`.
+    fn read_memory(process: &Handle, address: usize, len: usize) -> Option<Vec<u8>> {
+        let mut bytes = vec![0u8; len];
+        let mut read = 0usize;
+        // SAFETY: `bytes` holds `len` bytes; the address is only read by the kernel.
+        let ok = unsafe {
+            ReadProcessMemory(
+                process.0,
+                address as *const _,
+                bytes.as_mut_ptr().cast(),
+                len,
+                &mut read,
+            )
+        };
+        (ok != 0 && read == len).then_some(bytes)
+    }
+
+    fn usize_at(bytes: &[u8], at: usize) -> Option<usize> {
+        Some(usize::from_le_bytes(
+            bytes.get(at..at + 8)?.try_into().ok()?,
+        ))
+    }
+
+    /// The process's command line (what `GetCommandLineW` returns inside it), UTF-16 and
+    /// NUL-terminated: read from its PEB, which every Windows version (and wine) has, where
+    /// `ProcessCommandLineInformation` needs Windows 8.1 and is missing in wine 8.
+    fn command_line(pid: u32) -> Option<Vec<u16>> {
+        // SAFETY: no pointers; a null handle is checked.
+        let process = unsafe { OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, 0, pid) };
+        if process.is_null() {
+            return None;
+        }
+        let process = Handle(process);
+        let mut basic = BasicInformation::default();
+        let mut len = 0u32;
+        // SAFETY: `basic` is a PROCESS_BASIC_INFORMATION-sized buffer of ours.
+        let status = unsafe {
+            NtQueryInformationProcess(
+                process.0,
+                ProcessBasicInformation,
+                (&mut basic as *mut BasicInformation).cast(),
+                std::mem::size_of::<BasicInformation>() as u32,
+                &mut len,
+            )
+        };
+        if status < 0 || basic.peb == 0 {
+            return None;
+        }
+        let parameters = usize_at(&read_memory(&process, basic.peb + PEB_PARAMETERS, 8)?, 0)?;
+        // UNICODE_STRING: Length (bytes, u16), MaximumLength, padding, Buffer.
+        let string = read_memory(&process, parameters + PARAMETERS_COMMAND_LINE, 16)?;
+        let bytes = u16::from_le_bytes([string[0], string[1]]) as usize;
+        let text = read_memory(&process, usize_at(&string, 8)?, bytes)?;
+        Some(
+            text.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .chain([0])
+                .collect(),
+        )
+    }
+
+    /// `line` (NUL-terminated) split into arguments as the C runtime does.
+    fn split(line: &[u16]) -> Vec<String> {
+        let mut count = 0;
+        // SAFETY: `line` is NUL-terminated; the array returned is freed once with LocalFree.
+        unsafe {
+            let argv = CommandLineToArgvW(line.as_ptr(), &mut count);
+            if argv.is_null() {
+                return Vec::new();
+            }
+            let args = (0..count.max(0) as usize)
+                .map(|i| {
+                    let arg = *argv.add(i);
+                    let len = (0..).take_while(|&n| *arg.add(n) != 0).count();
+                    String::from_utf16_lossy(std::slice::from_raw_parts(arg, len))
+                })
+                .collect();
+            LocalFree(argv.cast());
+            args
+        }
     }
 }

@@ -25,9 +25,9 @@ pub fn inspect(collectors: &[CollectorRef], timeout: Duration) -> Vec<Fact> {
         let Some(probe) = probes.iter().find(|p| p.host == c.host && p.port == c.port) else {
             continue;
         };
-        // nftables, iptables, ufw and firewalld are Linux's; Windows Defender Firewall's
-        // rules are not read, and the report says so rather than implying none block.
-        if cfg!(windows) && probe.error.is_some() {
+        // Windows Defender Firewall's rules are read through netsh where it lists them in
+        // English; where not, the report says so rather than implying none block.
+        if !firewalls.checked() && probe.error.is_some() {
             facts.push(
                 Fact::new(
                     "firewall-not-checked",

@@ -104,6 +104,8 @@ pub struct Firewalls {
     legacy: Vec<(PathBuf, bool, iptables::Table)>,
     /// (file, v6, table, the chain to start from, its policy).
     files: Vec<(PathBuf, bool, iptables::Table, &'static str, String)>,
+    /// Windows Defender Firewall's outbound rules, when netsh listed them.
+    windows: Option<Vec<super::advfirewall::Rule>>,
 }
 
 const UFW_USER: &str = "/etc/ufw/user.rules";
@@ -113,8 +115,11 @@ const FIREWALLD_DIRECT: &str = "/etc/firewalld/direct.xml";
 impl Firewalls {
     pub fn read() -> Firewalls {
         if cfg!(windows) {
-            // None of the programs and files below exist there (see doctor::network).
-            return Firewalls::default();
+            // None of the programs and files below exist there.
+            return Firewalls {
+                windows: super::advfirewall::read(),
+                ..Firewalls::default()
+            };
         }
         let mut found = Firewalls {
             nft: read_ruleset(),
@@ -157,6 +162,12 @@ impl Firewalls {
         found
     }
 
+    /// Whether the host's firewall could be read: always off Windows (each of Linux's is read
+    /// where present), on Windows when netsh listed its rules.
+    pub fn checked(&self) -> bool {
+        !cfg!(windows) || self.windows.is_some()
+    }
+
     /// Every rule (or policy) here that drops TCP to `addr:port`, described.
     pub fn blocks(&self, addr: IpAddr, port: u16) -> Vec<String> {
         let mut found: Vec<String> = self
@@ -164,6 +175,13 @@ impl Firewalls {
             .as_ref()
             .map(|r| blocks(r, addr, port).iter().map(Block::describe).collect())
             .unwrap_or_default();
+        found.extend(
+            self.windows
+                .iter()
+                .flatten()
+                .filter(|r| r.blocks(addr, port))
+                .map(super::advfirewall::Rule::describe),
+        );
         for (save, v6, table) in &self.legacy {
             if *v6 != addr.is_ipv6() {
                 continue;

@@ -1,6 +1,6 @@
 //! Unified diff of a plan, as `--dry-run` and the confirmation prompt show it.
 
-use super::{Action, Edit, Plan};
+use super::{Action, Edit, Ownership, Plan, RegChange, RegValue, Validation};
 use crate::msg;
 use similar::{ChangeTag, TextDiff};
 
@@ -33,6 +33,11 @@ pub fn render(plan: &Plan, redact: &dyn Fn(&str) -> String) -> String {
             mode.after,
             mode.path.display()
         ));
+    }
+    for change in &plan.registry {
+        if change.action() != Action::Unchanged {
+            out.push_str(&render_edit(&registry_text(change), redact));
+        }
     }
     for link in &plan.remove_links {
         let line = msg!(
@@ -121,6 +126,27 @@ fn render_edit(edit: &Edit, redact: &dyn Fn(&str) -> String) -> String {
         }
     }
     out
+}
+
+/// A registry value as a text file for the diff: a `REG_MULTI_SZ` one string a line.
+fn registry_text(change: &RegChange) -> Edit {
+    let text = |value: &Option<RegValue>| {
+        value.as_ref().map(|v| match v.strings() {
+            Some(strings) => strings.iter().map(|s| format!("{s}\n")).collect::<String>(),
+            None => format!("(type {}, {} bytes)\n", v.kind, v.data.len()),
+        })
+    };
+    Edit {
+        path: change.display().into(),
+        via: None,
+        before: text(&change.before).map(String::into_bytes),
+        after: text(&change.after).map(String::into_bytes),
+        create_mode: 0,
+        create_owner: None,
+        validation: Validation::None,
+        ownership: Ownership::Whole,
+        binary: false,
+    }
 }
 
 fn hunk_range(start: usize, len: usize) -> String {

@@ -244,6 +244,76 @@ impl Link {
     }
 }
 
+/// A Windows registry value exactly as read: its type (`REG_MULTI_SZ` is 7) and raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegValue {
+    pub kind: u32,
+    pub data: Vec<u8>,
+}
+
+impl RegValue {
+    pub const MULTI_SZ: u32 = 7;
+
+    /// A `REG_MULTI_SZ` of `strings`: UTF-16LE, each ended by a NUL, the list by one more.
+    pub fn multi_sz(strings: &[String]) -> RegValue {
+        let mut units: Vec<u16> = Vec::new();
+        for s in strings {
+            units.extend(s.encode_utf16());
+            units.push(0);
+        }
+        units.push(0);
+        RegValue {
+            kind: RegValue::MULTI_SZ,
+            data: units.iter().flat_map(|u| u.to_le_bytes()).collect(),
+        }
+    }
+
+    /// The strings of a `REG_MULTI_SZ` (an empty one has none); None for any other type.
+    pub fn strings(&self) -> Option<Vec<String>> {
+        if self.kind != RegValue::MULTI_SZ {
+            return None;
+        }
+        let units: Vec<u16> = self
+            .data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Some(
+            units
+                .split(|u| *u == 0)
+                .filter(|s| !s.is_empty())
+                .map(String::from_utf16_lossy)
+                .collect(),
+        )
+    }
+}
+
+/// A registry value a plan sets or deletes (a Procrun service's JVM options): `key` is the
+/// full key (`HKLM\SOFTWARE\...`), `name` the value's; None is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegChange {
+    pub key: String,
+    pub name: String,
+    pub before: Option<RegValue>,
+    pub after: Option<RegValue>,
+}
+
+impl RegChange {
+    /// `key\name`, as the plan and the report show it.
+    pub fn display(&self) -> String {
+        format!("{}\\{}", self.key, self.name)
+    }
+
+    pub fn action(&self) -> Action {
+        match (&self.before, &self.after) {
+            (None, Some(_)) => Action::Created,
+            (Some(_), None) => Action::Deleted,
+            (before, after) if before == after => Action::Unchanged,
+            _ => Action::Modified,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Programs run before any file is written.
@@ -263,6 +333,8 @@ pub struct Plan {
     pub remove_links: Vec<Link>,
     /// Directories to remove (if empty) after the edits, deepest first.
     pub remove_dirs: Vec<PathBuf>,
+    /// Registry values set after the files (Windows only).
+    pub registry: Vec<RegChange>,
 }
 
 impl Plan {
@@ -275,5 +347,30 @@ impl Plan {
             || !self.links.is_empty()
             || !self.remove_links.is_empty()
             || self.edits.iter().any(|e| e.action() != Action::Unchanged)
+            || self
+                .registry
+                .iter()
+                .any(|r| r.action() != Action::Unchanged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RegValue;
+
+    /// The bytes `reg add /t REG_MULTI_SZ /d "a\0b"` stores, both ways.
+    #[test]
+    fn multi_sz_is_utf16_strings_each_nul_ended_then_one_more() {
+        let strings = vec!["-Xss4m".to_string(), "-Dx=C:\\é".to_string()];
+        let value = RegValue::multi_sz(&strings);
+        let mut expected: Vec<u8> = Vec::new();
+        for unit in "-Xss4m\0-Dx=C:\\é\0\0".encode_utf16() {
+            expected.extend(unit.to_le_bytes());
+        }
+        assert_eq!(value.data, expected);
+        assert_eq!(value.strings(), Some(strings));
+        assert_eq!(RegValue::multi_sz(&[]).strings(), Some(Vec::new()));
+        let text = RegValue { kind: 1, ..value };
+        assert_eq!(text.strings(), None);
     }
 }

@@ -3,9 +3,12 @@
 //! - a file a person edited since loses only our part (block or keys) and keeps their edits;
 //! - a block that was itself altered is refused, naming the file and line.
 
-use super::{Edit, KeyValue, ModeChange, Ownership, Plan, RunStep, Undo, Validation};
+use super::{
+    Edit, KeyValue, ModeChange, Ownership, Plan, RegChange, RegValue, RunStep, Undo, Validation,
+};
 use crate::apply::atomic::sha256_hex;
-use crate::apply::ledger::{FileRecord, InstallRecord, Ledger, seal_text};
+use crate::apply::ledger::{FileRecord, InstallRecord, Ledger, RegRecord, seal_text};
+use crate::apply::registry;
 use crate::apply::state::StateDir;
 use crate::edit::{conf, lines, marker, xml};
 use crate::error::{Error, Result};
@@ -59,6 +62,10 @@ pub fn plan_uninstall(
             });
         }
     }
+    for record in &install.registry {
+        plan.registry
+            .extend(reverse_registry(record, &mut warnings)?);
+    }
     plan.remove_links = install
         .links_created
         .iter()
@@ -87,6 +94,41 @@ fn undo_step(undo: &Undo) -> Option<RunStep> {
             })
         }
     }
+}
+
+/// A registry value back to its original, exactly (type and bytes; deleted when it was
+/// absent) while it is what install wrote; when a person changed it since, only the strings
+/// install added come out.
+fn reverse_registry(record: &RegRecord, warnings: &mut Vec<String>) -> Result<Option<RegChange>> {
+    let change = |after: Option<RegValue>, now: RegValue| RegChange {
+        key: record.key.clone(),
+        name: record.name.clone(),
+        before: Some(now),
+        after,
+    };
+    let path = format!("{}\\{}", record.key, record.name);
+    let Some(now) = registry::read(&record.key, &record.name)? else {
+        if record.original.is_some() {
+            warnings.push(msg!("uninstall-file-gone", path = path));
+        }
+        return Ok(None);
+    };
+    if now == record.written {
+        return Ok(Some(change(record.original.clone(), now)));
+    }
+    let Some(strings) = now.strings() else {
+        warnings.push(msg!("uninstall-file-changed", path = path));
+        return Ok(None);
+    };
+    let kept: Vec<String> = strings
+        .iter()
+        .filter(|s| !record.added.contains(s))
+        .cloned()
+        .collect();
+    if kept == strings {
+        return Ok(None);
+    }
+    Ok(Some(change(Some(RegValue::multi_sz(&kept)), now)))
 }
 
 fn edit(record: &FileRecord, before: Vec<u8>, after: Option<Vec<u8>>) -> Edit {

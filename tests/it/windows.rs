@@ -64,7 +64,11 @@ impl Wine {
 
     /// whatap.exe `args` with the state dir `state` (a Windows path), which must succeed: its
     /// JSON.
-    fn run_whatap(&self, state: &str, args: &[&str]) -> serde_json::Value {
+    fn run_whatap<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+        &self,
+        state: &str,
+        args: &[S],
+    ) -> serde_json::Value {
         let out = self
             .whatap()
             .env("WHATAP_STATE_DIR", state)
@@ -284,20 +288,45 @@ fn the_dist_zip_holds_a_whatap_exe_that_runs() {
 
 /// Windows paths as operators type them: `C:\\...` is absolute, a relative home and one with a
 /// space (java.exe would get half a path from the unquoted JAVA_OPTS) are refused with exit 2,
-/// naming the flag, nothing written.
+/// naming the flag, nothing written; so is a UNC path (`\\\\server\\share\\...`) for
+/// `--home` or `--whatap-home`.
 #[test]
 fn windows_paths_are_checked() {
     let Some(wine) = wine() else { return };
     let tree = server_tree(wine, "tc-paths", "tomcat-win/9.0.98", &[]);
     let agent = wine.stub_agent("tc-paths-agent");
     let before = common::tree_bytes(&tree);
-    for (home, says) in [
-        ("C:\\Program Files\\whatap", "cannot be written safely"),
-        ("whatap", "C:\\whatap"),
+    for (flag, tomcat, home, says) in [
+        (
+            "--whatap-home",
+            "C:\\tc-paths",
+            "C:\\Program Files\\whatap",
+            "cannot be written safely",
+        ),
+        ("--whatap-home", "C:\\tc-paths", "whatap", "C:\\whatap"),
+        // A network share, either way it is spelled, for the home or the agent's directory.
+        (
+            "--whatap-home",
+            "C:\\tc-paths",
+            "\\\\server\\share\\whatap",
+            "network share",
+        ),
+        (
+            "--home",
+            "\\\\server\\share\\tc",
+            "C:\\whatap",
+            "network share",
+        ),
+        (
+            "--home",
+            "\\\\?\\UNC\\server\\share\\tc",
+            "C:\\whatap",
+            "network share",
+        ),
     ] {
         let out = wine
             .whatap()
-            .args(["install", "--runtime", "tomcat", "--home", "C:\\tc-paths"])
+            .args(["install", "--runtime", "tomcat", "--home", tomcat])
             .args([
                 "--whatap-home",
                 home,
@@ -311,11 +340,8 @@ fn windows_paths_are_checked() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{home}: {stderr}");
-        assert!(
-            stderr.contains("--whatap-home") && stderr.contains(says),
-            "{stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "{tomcat} {home}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(says), "{stderr}");
     }
     common::assert_same_tree(&common::tree_bytes(&tree), &before, "after refusals");
 }
@@ -518,6 +544,391 @@ fn wildfly_standalone_conf_bat_reaches_java_exe() {
             && java.contains("-Xmx512M"),
         "java.exe got: {java}"
     );
+}
+
+const PROCRUN: &str = "HKLM\\SOFTWARE\\Apache Software Foundation\\Procrun 2.0";
+
+impl Wine {
+    /// `wine reg <args>` in the module's prefix; its output, or None when it failed.
+    fn reg(&self, args: &[&str]) -> Option<String> {
+        let out = self.command("reg").args(args).output().unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `key` exported by `reg export`: its values' types and bytes, exactly (hex).
+    fn reg_export(&self, key: &str, file: &str) -> String {
+        self.reg(&["export", key, &format!("C:\\{file}"), "/y"])
+            .unwrap_or_else(|| panic!("reg export {key}"));
+        let bytes = fs::read(self.drive_c().join(file)).unwrap();
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    }
+
+    /// A Procrun service `name` registered afresh, its `Parameters\Java` key (under `root`)
+    /// holding `Options` (REG_MULTI_SZ, `\0` between options) when given.
+    fn procrun_service(&self, root: &str, name: &str, options: Option<&str>) -> String {
+        let _ = self.reg(&["delete", &format!("{root}\\{name}"), "/f"]);
+        let key = format!("{root}\\{name}\\Parameters\\Java");
+        let mut args = vec!["add", key.as_str(), "/f"];
+        if let Some(options) = options {
+            args.extend(["/v", "Options", "/t", "REG_MULTI_SZ", "/d", options]);
+        }
+        self.reg(&args)
+            .unwrap_or_else(|| panic!("reg add {key} failed"));
+        key
+    }
+}
+
+/// The install arguments for the Tomcat tree at `C:\<name>` (the stub agent from
+/// `C:\<name>-agent`) as the Procrun service `service`.
+fn service_install(wine: &Wine, name: &str, service: &str) -> Vec<String> {
+    server_tree(wine, name, "tomcat-win/9.0.98", &[]);
+    let jar = wine.stub_agent(&format!("{name}-agent"));
+    let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-whatap")));
+    let _ = fs::remove_dir_all(wine.drive_c().join(format!("{name}-state")));
+    [
+        "install",
+        "--runtime",
+        "tomcat",
+        "--home",
+        &format!("C:\\{name}"),
+        "--whatap-home",
+        &format!("C:\\{name}-whatap"),
+        "--agent-jar",
+        &jar,
+        "--service",
+        service,
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain(common::LICENSED_YES_JSON.iter().map(|s| s.to_string()))
+    .collect()
+}
+
+/// Tomcat as a Windows service (Procrun): `--service` puts -javaagent at the end of the
+/// service's Java Options in wine's registry (REG_MULTI_SZ, one option a string), shown as a
+/// diff by --dry-run first; detect names the service; a second install changes nothing;
+/// uninstall gives back the value's exact type and bytes. A wrong name lists the services.
+#[test]
+fn tomcat_service_java_options_round_trip() {
+    let Some(wine) = wine() else { return };
+    let key = wine.procrun_service(
+        PROCRUN,
+        "Tomcat9",
+        Some("-Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m"),
+    );
+    let before = wine.reg_export(&key, "tc-svc-before.reg");
+    let install = service_install(wine, "tc-svc", "tomcat9");
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-svc-state");
+    let jar = "-javaagent:C:\\tc-svc-whatap\\whatap.agent.tracer-0.0.1.jar";
+
+    let mut dry = install.clone();
+    dry.push("--dry-run".into());
+    let report = wine.run_whatap(state.1, &dry);
+    let diff = report["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("Procrun 2.0\\Tomcat9\\Parameters\\Java\\Options\n")
+            && diff.contains(" -Xss4m\n")
+            && diff.contains(&format!("+{jar}\n")),
+        "{diff}"
+    );
+    assert_eq!(wine.reg_export(&key, "tc-svc-now.reg"), before, "dry run");
+
+    let detect = ok(
+        &wine.whatap().args(["detect", "--json"]).output().unwrap(),
+        "detect",
+    );
+    assert!(
+        detect.to_string().contains("\"service\":\"Tomcat9\""),
+        "{detect}"
+    );
+
+    let report = wine.run_whatap(state.1, &install);
+    assert_eq!(report["changed"], true, "{report}");
+    let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+    assert!(
+        value.contains(&format!(
+            "REG_MULTI_SZ    -Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m\\0{jar}"
+        )),
+        "{value}"
+    );
+    assert!(!wine.drive_c().join("tc-svc/bin/setenv.bat").exists());
+    let again = wine.run_whatap(state.1, &install);
+    assert_eq!(again["changed"], false, "{again}");
+    // A reinstall with other options replaces what the last one added, keeps the rest.
+    for port in ["8080", "9090"] {
+        let other = [&install[..], &["--port".to_string(), port.to_string()]].concat();
+        wine.run_whatap(state.1, &other);
+        let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+        let line = value.lines().find(|l| l.contains("REG_MULTI_SZ")).unwrap();
+        assert!(
+            line.trim_end().ends_with(&format!(
+                "REG_MULTI_SZ    -Dcatalina.home=C:\\tc-svc\\0-Dcatalina.base=C:\\tc-svc\\0-Xss4m\\0{jar}\\0-Dwhatap.port={port}"
+            )),
+            "{value}"
+        );
+    }
+
+    let uninstall = ["uninstall", "--runtime", "tomcat", "--home", "C:\\tc-svc"];
+    wine.run_whatap(state.1, &[&uninstall[..], &["--yes", "--json"]].concat());
+    assert_eq!(wine.reg_export(&key, "tc-svc-after.reg"), before);
+    let history = wine.run_whatap(state.1, &["history", "--json"]);
+    let options = format!("{key}\\Options");
+    let entries = history["entries"].as_array().unwrap();
+    assert!(
+        entries.len() == 4
+            && entries.iter().all(|e| e["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == options.as_str())),
+        "{history}"
+    );
+    assert!(!wine.drive_c().join("tc-svc-whatap").exists());
+
+    let mut wrong = install.clone();
+    let at = wrong.iter().position(|a| a == "tomcat9").unwrap();
+    wrong[at] = "Tomcat7".into();
+    let out = wine
+        .whatap()
+        .env(state.0, state.1)
+        .args(&wrong)
+        .output()
+        .unwrap();
+    let report = common::json(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    let error = &report["error"];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("--service Tomcat7")
+            && error["hint"].as_str().unwrap().contains("Tomcat9"),
+        "{report}"
+    );
+}
+
+/// A 32-bit prunsrv's service (under WOW6432Node) with no Options value yet: install creates
+/// it, uninstall deletes it again.
+#[test]
+fn tomcat_service_absent_options_come_back_absent() {
+    let Some(wine) = wine() else { return };
+    let wow = PROCRUN.replace("SOFTWARE\\", "SOFTWARE\\WOW6432Node\\");
+    let key = wine.procrun_service(&wow, "TomcatWow", None);
+    let install = service_install(wine, "tc-wow", "TomcatWow");
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-wow-state");
+    wine.run_whatap(state.1, &install);
+    let value = wine.reg(&["query", &key, "/v", "Options"]).unwrap();
+    assert!(
+        value.contains(
+            "REG_MULTI_SZ    -javaagent:C:\\tc-wow-whatap\\whatap.agent.tracer-0.0.1.jar"
+        ),
+        "{value}"
+    );
+    let uninstall = [
+        "uninstall",
+        "--runtime",
+        "tomcat",
+        "--home",
+        "C:\\tc-wow",
+        "--yes",
+    ];
+    wine.run_whatap(state.1, &[&uninstall[..], &["--json"]].concat());
+    assert_eq!(
+        wine.reg(&["query", &key, "/v", "Options"]),
+        None,
+        "not deleted"
+    );
+}
+
+/// Off Windows `--service` is a one-line usage error naming the flag; nothing is written.
+#[test]
+fn service_is_refused_off_windows() {
+    let tree = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::repo().join("../shared/corpus/tomcat-win/9.0.98"),
+        tree.path(),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let jar = common::stub_jar();
+    let out = common::whatap(state.path())
+        .args(["install", "--runtime", "tomcat", "--home"])
+        .arg(tree.path())
+        .arg("--agent-jar")
+        .arg(&jar)
+        .args(["--service", "Tomcat9"])
+        .args(&common::LICENSED_YES_JSON[..5])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--service Tomcat9") && stderr.contains("Windows"),
+        "{stderr}"
+    );
+    assert!(!tree.path().join("bin/setenv.bat").exists());
+    assert!(!tree.path().join("whatap").exists());
+}
+
+/// A Tomcat JVM running under wine (the stub java.exe staying up, started before install, so
+/// without the agent): detect finds it from Windows' process list (its command line read from
+/// its PEB), and doctor says the installed agent is not loaded in it.
+#[test]
+fn a_running_windows_jvm_is_seen_by_detect_and_doctor() {
+    let Some(wine) = wine() else { return };
+    server_tree(wine, "tc-ps", "tomcat-win/9.0.98", &[]);
+    let jar = wine.stub_agent("tc-ps-agent");
+    let _ = fs::remove_dir_all(wine.drive_c().join("tc-ps-state"));
+    let state = ("WHATAP_STATE_DIR", "C:\\tc-ps-state");
+    let started = wine.drive_c().join("tc-ps-jre/cmdline.txt");
+    let mut jvm = wine
+        .command("C:\\tc-ps-jre\\bin\\java.exe")
+        .args(["-Dcatalina.home=C:\\tc-ps", "-Dcatalina.base=C:\\tc-ps"])
+        .args(["-classpath", "C:\\tc-ps\\bin\\bootstrap.jar"])
+        .args(["org.apache.catalina.startup.Bootstrap", "start"])
+        .env("WHATAP_STUB_JAVA_OUT", "C:\\tc-ps-jre\\cmdline.txt")
+        .env("WHATAP_STUB_JAVA_SECONDS", "300")
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "java.exe never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let result = std::panic::catch_unwind(|| {
+        let detect = ok(
+            &wine.whatap().args(["detect", "--json"]).output().unwrap(),
+            "detect",
+        );
+        let found = detect["runtimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["home"] == "C:\\tc-ps")
+            .unwrap_or_else(|| panic!("{detect}"))
+            .clone();
+        assert!(found["pid"].is_u64(), "{found}");
+        let install = [
+            &["install", "--runtime", "tomcat", "--home", "C:\\tc-ps"][..],
+            &["--whatap-home", "C:\\tc-ps-whatap", "--agent-jar"],
+            &[jar.as_str()],
+            &common::LICENSED_YES_JSON,
+        ]
+        .concat();
+        wine.run_whatap(state.1, &install);
+        let doctor = wine
+            .whatap()
+            .env(state.0, state.1)
+            .args(["doctor", "--home", "C:\\tc-ps", "--json"])
+            .output()
+            .unwrap();
+        let report = common::json(&doctor.stdout);
+        assert!(
+            common::finding_ids(&report).contains(&"agent-not-loaded".to_string()),
+            "{report}"
+        );
+    });
+    let _ = jvm.kill();
+    let _ = jvm.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Other trees the guide covers on Windows, by whatap.exe with Windows paths, their files in
+/// CRLF: WebLogic's `startWebLogic.cmd` domain, Jetty's `start.ini` and the infra agent's
+/// `conf\whatap.conf`. Each: the file written keeps CRLF and names `C:\...` paths, a second
+/// install changes nothing, uninstall gives back every byte.
+#[test]
+fn weblogic_jetty_and_infra_trees_round_trip() {
+    let Some(wine) = wine() else { return };
+    let crlf = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n")
+            .into_bytes()
+    };
+    // WebLogic: the domain's bin\ scripts as they are on Windows (CRLF).
+    let weblogic = wine.fresh_dir("wl-domain");
+    common::copy_tree(
+        &common::repo().join("fixtures/weblogic/windows_domain"),
+        &weblogic,
+    );
+    // Jetty 9.4: start.jar and start.ini, the ini in CRLF as a Windows editor saves it.
+    let jetty = wine.fresh_dir("jetty-win");
+    common::copy_tree(
+        &common::repo().join("fixtures/jetty/jetty-9.4-tarball"),
+        &jetty,
+    );
+    let ini = fs::read(jetty.join("start.ini")).unwrap();
+    fs::write(jetty.join("start.ini"), crlf(&ini)).unwrap();
+    // The infra agent's home with its conf (CRLF, a key of the operator's).
+    let infra = wine.fresh_dir("WhatapInfra");
+    fs::create_dir(infra.join("conf")).unwrap();
+    fs::write(
+        infra.join("conf/whatap.conf"),
+        b"# infra\r\nnet_udp_port=6600\r\n",
+    )
+    .unwrap();
+    let jar = &wine.stub_agent("trees-agent");
+    let cases: [(&str, &Path, &[&str], &str, &str); 3] = [
+        (
+            "weblogic",
+            &weblogic,
+            &["--whatap-home", "C:\\wl-whatap", "--agent-jar", jar],
+            "bin/startWebLogic.cmd",
+            "-javaagent:C:\\wl-whatap\\whatap.agent.tracer-0.0.1.jar",
+        ),
+        (
+            "jetty",
+            &jetty,
+            &[
+                "--whatap-home",
+                "C:\\jetty-whatap",
+                "--agent-jar",
+                jar,
+                "--method",
+                "start-ini",
+            ],
+            "start.ini",
+            "-javaagent:C:\\jetty-whatap\\whatap.agent.tracer-0.0.1.jar",
+        ),
+        ("infra", &infra, &[], "conf/whatap.conf", "license="),
+    ];
+    for (runtime, tree, extra, file, says) in cases {
+        let home = format!("C:\\{}", tree.file_name().unwrap().to_string_lossy());
+        let state = format!("C:\\{runtime}-trees-state");
+        let _ = fs::remove_dir_all(wine.drive_c().join(&state[3..]));
+        let before = common::tree_bytes(tree);
+        let target = ["--runtime", runtime, "--home", &home];
+        let install = || {
+            let args = [&["install"][..], &target, extra, &common::LICENSED_YES_JSON].concat();
+            wine.run_whatap(&state, &args)
+        };
+        assert_eq!(install()["changed"], true, "{runtime}");
+        let written = fs::read_to_string(tree.join(file)).unwrap();
+        assert!(written.contains(says), "{runtime}: {written}");
+        assert!(
+            !written.replace("\r\n", "").contains('\n'),
+            "{runtime}: {file} lost its CRLF: {written:?}"
+        );
+        assert_eq!(install()["changed"], false, "{runtime}");
+        let uninstall = [&["uninstall"][..], &target, &["--yes", "--json"]].concat();
+        wine.run_whatap(&state, &uninstall);
+        common::assert_same_tree(
+            &common::tree_bytes(tree),
+            &before,
+            &format!("{runtime} after uninstall"),
+        );
+    }
 }
 
 /// A Windows WebLogic domain at C:\wl (AdminServer, ms1, ms2) with `--server ms1`, by

@@ -1,5 +1,6 @@
 /* A stand-in java.exe for the Windows tests: appends its whole command line (as Windows
- * passed it, UTF-8) and a newline to the file named by %WHATAP_STUB_JAVA_OUT%, then exits 0.
+ * passed it, UTF-8) and a newline to the file named by %WHATAP_STUB_JAVA_OUT%, then exits 0;
+ * with %WHATAP_STUB_JAVA_SECONDS% set, it first stays up that long (a running JVM to detect).
  * Built with mingw-w64 by tests/it/windows.rs: what reaches the JVM is what is checked. */
 #include <windows.h>
 #include <stdio.h>
@@ -17,5 +18,7 @@ int main(void) {
     if (!f) return 4;
     fprintf(f, "%s\n", utf8);
     fclose(f);
+    const wchar_t *seconds = _wgetenv(L"WHATAP_STUB_JAVA_SECONDS");
+    if (seconds) Sleep(1000 * (DWORD)_wtoi(seconds));
     return 0;
 }

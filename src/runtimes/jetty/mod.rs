@@ -352,12 +352,14 @@ impl JavaServer for Jetty {
                 msg!("jetty-latest-jar-start-ini-hint"),
             ));
         }
-        let spec = AgentSpec::resolve(
-            settings,
-            dist,
-            &self.default_whatap_home(),
-            MarkerStyle::Shell,
-        )?;
+        // start.ini is no shell: a line is one argument as written, so a Windows path's
+        // backslashes are safe there (checked as for a .bat file).
+        let checked_as = if method == Method::StartIni {
+            MarkerStyle::Bat
+        } else {
+            MarkerStyle::Shell
+        };
+        let spec = AgentSpec::resolve(settings, dist, &self.default_whatap_home(), checked_as)?;
         let (script, at) = match method {
             Method::Default => (
                 self.debian_default().expect("method checked"),

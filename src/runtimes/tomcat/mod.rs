@@ -1,6 +1,8 @@
 //! Apache Tomcat 7 to 11: tarball layouts (CATALINA_HOME = CATALINA_BASE or a separate base),
 //! Debian's split layout (`/usr/share/tomcatN` + `/var/lib/tomcatN`), Windows trees (.bat).
 
+mod procrun;
+
 use crate::detect::Host;
 use crate::detect::process::Process;
 use crate::edit::marker::{InsertAt, MarkerStyle};
@@ -55,6 +57,8 @@ pub struct Tomcat {
     pub version: Option<String>,
     pub process: Option<Process>,
     pub style: MarkerStyle,
+    /// The Procrun service it runs as (Windows), when detection found one.
+    pub service: Option<String>,
 }
 
 impl Tomcat {
@@ -121,6 +125,7 @@ fn build(home: &Path, base: &Path, process: Option<Process>) -> Tomcat {
         base,
         process,
         style,
+        service: None,
     }
 }
 
@@ -160,9 +165,28 @@ fn from_process(p: &Process) -> Option<Tomcat> {
     Some(build(&home, &base, Some(p.clone())))
 }
 
-/// Running Tomcats first, then trees in the usual places that no running one covers.
+/// A Procrun service's Tomcat, from its `-Dcatalina.home` / `-Dcatalina.base` options.
+fn from_service(service: &procrun::Service) -> Option<Tomcat> {
+    let home = PathBuf::from(service.system_property("catalina.home")?);
+    let base = service
+        .system_property("catalina.base")
+        .map_or_else(|| home.clone(), PathBuf::from);
+    Some(Tomcat {
+        service: Some(service.name.clone()),
+        ..build(&home, &base, None)
+    })
+}
+
+/// Running Tomcats first, then Procrun services (Windows), then trees in the usual places
+/// that none of those covers.
 pub fn detect(host: &Host) -> Vec<Tomcat> {
     let mut found: Vec<Tomcat> = host.java_processes().filter_map(from_process).collect();
+    for tomcat in procrun::services().iter().filter_map(from_service) {
+        match found.iter_mut().find(|t| t.base == tomcat.base) {
+            Some(running) => running.service = tomcat.service,
+            None => found.push(tomcat),
+        }
+    }
     for (parent, prefix) in SEARCH_GLOBS {
         let Ok(entries) = fs::read_dir(parent) else {
             continue;
@@ -298,10 +322,15 @@ impl JavaServer for Tomcat {
         } else {
             "unix"
         };
+        let mut details: std::collections::BTreeMap<String, String> =
+            [("layout".to_string(), layout.to_string())].into();
+        if let Some(service) = &self.service {
+            details.insert("service".to_string(), service.clone());
+        }
         Description {
             base: Some(self.base.clone()),
             version: self.version.clone(),
-            details: [("layout".to_string(), layout.to_string())].into(),
+            details,
             ..Description::home(&self.home)
         }
     }
@@ -319,6 +348,9 @@ impl JavaServer for Tomcat {
     }
 
     fn plan_install(&self, settings: &InstallSettings, dist: Option<&Path>) -> Result<InstallPlan> {
+        if let Some(service) = &settings.service {
+            return plan_service(self, service, settings, dist);
+        }
         let (method, method_name) = java::method(
             METHODS,
             settings.method.as_deref(),
@@ -388,4 +420,48 @@ impl JavaServer for Tomcat {
             n == "catalina.out" || (n.starts_with("catalina.") && n.ends_with(".log"))
         })
     }
+}
+
+/// `--service NAME`: the agent files as for a tree, and -javaagent (then the `-D` options) in
+/// the Procrun service's JVM options instead of a start script, which the service never runs.
+fn plan_service(
+    tomcat: &Tomcat,
+    name: &str,
+    settings: &InstallSettings,
+    dist: Option<&Path>,
+) -> Result<InstallPlan> {
+    let service = procrun::find(name)?;
+    if settings.method.is_some() || settings.latest_jar {
+        // The registry holds one fixed option: no script picks a method or the newest jar.
+        return Err(Error::usage(
+            msg!("service-no-method"),
+            msg!("service-no-method-hint"),
+        ));
+    }
+    let spec = agent::AgentSpec::resolve(
+        settings,
+        dist,
+        &tomcat.base.join("whatap"),
+        MarkerStyle::Bat,
+    )?;
+    let roots = target::owned_roots(&[&tomcat.home, &tomcat.base, &spec.whatap_home]);
+    if let Some(dir) = spec.whatap_home.ancestors().find(|d| d.is_dir()) {
+        target::check_dir_writable(dir)?;
+    }
+    let mut plan = crate::plan::Plan::default();
+    spec.plan_files(settings, dist, &roots, tomcat.runtime_owner(), &mut plan)?;
+    let mut options = vec![format!("-javaagent:{}", spec.jar().display())];
+    options.extend(spec.options.split_whitespace().map(str::to_string));
+    plan.registry.push(procrun::plan_options(
+        &service,
+        &options,
+        &settings.recorded_registry,
+    )?);
+    let how = format!("net stop {0}, then net start {0}", service.name);
+    Ok(InstallPlan {
+        plan,
+        method: "service".to_string(),
+        next_steps: vec![crate::msg!("tomcat-start", how = how)],
+        warnings: Vec::new(),
+    })
 }
