@@ -27,7 +27,17 @@ struct Pattern {
     rule: &'static Rule,
     /// The literal, ASCII lower case: a line that lacks it cannot match.
     literal: memmem::Finder<'static>,
-    regex: Regex,
+    source: &'static str,
+    /// Compiled when a line first holds the literal: most logs never match most patterns,
+    /// and compiling all of them costs a doctor run more memory than anything else it does.
+    regex: OnceLock<Regex>,
+}
+
+impl Pattern {
+    fn regex(&self) -> &Regex {
+        self.regex
+            .get_or_init(|| Regex::new(self.source).expect("catalog regexes compile (unit test)"))
+    }
 }
 
 struct Matcher {
@@ -50,7 +60,8 @@ fn matcher() -> &'static Matcher {
                 patterns.push(Pattern {
                     rule,
                     literal: memmem::Finder::new(literal.as_bytes()).into_owned(),
-                    regex: Regex::new(&log.regex).expect("catalog regexes compile (unit test)"),
+                    source: &log.regex,
+                    regex: OnceLock::new(),
                 });
                 let key = prefilter_key(&literal).to_string();
                 if !literals.contains(&key) {
@@ -239,12 +250,12 @@ fn scan_line(
         if seen.contains(&rule) || pattern.literal.find(folded).is_none() {
             continue;
         }
-        let Some(caps) = pattern.regex.captures(text) else {
+        let Some(caps) = pattern.regex().captures(text) else {
             continue;
         };
         seen.push(rule);
         let captures: BTreeMap<String, String> = pattern
-            .regex
+            .regex()
             .capture_names()
             .flatten()
             .filter_map(|name| Some((name.to_string(), caps.name(name)?.as_str().to_string())))
