@@ -27,17 +27,7 @@ struct Pattern {
     rule: &'static Rule,
     /// The literal, ASCII lower case: a line that lacks it cannot match.
     literal: memmem::Finder<'static>,
-    source: &'static str,
-    /// Compiled when a line first holds the literal: most logs never match most patterns,
-    /// and compiling all of them costs a doctor run more memory than anything else it does.
-    regex: OnceLock<Regex>,
-}
-
-impl Pattern {
-    fn regex(&self) -> &Regex {
-        self.regex
-            .get_or_init(|| Regex::new(self.source).expect("catalog regexes compile (unit test)"))
-    }
+    regex: Regex,
 }
 
 struct Matcher {
@@ -60,8 +50,7 @@ fn matcher() -> &'static Matcher {
                 patterns.push(Pattern {
                     rule,
                     literal: memmem::Finder::new(literal.as_bytes()).into_owned(),
-                    source: &log.regex,
-                    regex: OnceLock::new(),
+                    regex: Regex::new(&log.regex).expect("catalog regexes compile (unit test)"),
                 });
                 let key = prefilter_key(&literal).to_string();
                 if !literals.contains(&key) {
@@ -250,12 +239,12 @@ fn scan_line(
         if seen.contains(&rule) || pattern.literal.find(folded).is_none() {
             continue;
         }
-        let Some(caps) = pattern.regex().captures(text) else {
+        let Some(caps) = pattern.regex.captures(text) else {
             continue;
         };
         seen.push(rule);
         let captures: BTreeMap<String, String> = pattern
-            .regex()
+            .regex
             .capture_names()
             .flatten()
             .filter_map(|name| Some((name.to_string(), caps.name(name)?.as_str().to_string())))
@@ -525,7 +514,9 @@ mod tests {
                 examples.push(e.clone());
                 examples.push(e.to_ascii_lowercase());
                 examples.push(e.to_ascii_uppercase());
-                examples.push(e[..e.len() / 2].to_string());
+                // Half of it, cut on a character boundary (some examples are Korean).
+                let half = (0..=e.len() / 2).rev().find(|&i| e.is_char_boundary(i));
+                examples.push(e[..half.unwrap_or(0)].to_string());
                 examples.push(e.replace(&log.literal, &log.literal[1..]));
                 examples.push(format!("prefix {e} suffix"));
             }
