@@ -78,6 +78,17 @@ struct Entry {
     value: serde_json::Value,
 }
 
+/// Only the entries that still hold: one whose binary is gone or changed (an upgraded or
+/// removed PHP, a PHP under a new path) would otherwise stay in the file for ever, since no
+/// probe looks it up again. True when any was dropped (the file is then written).
+#[cfg(unix)]
+fn prune(mut entries: BTreeMap<String, Entry>) -> (BTreeMap<String, Entry>, bool) {
+    let before = entries.len();
+    entries.retain(|_, e| e.stamps.iter().all(|s| stamp(&s.path) == *s));
+    let pruned = entries.len() != before;
+    (entries, pruned)
+}
+
 #[derive(Debug, Default)]
 pub struct ProbeCache {
     /// None: caching is off for this run.
@@ -122,10 +133,11 @@ impl ProbeCache {
             })
             .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
             .unwrap_or_default();
+        let (entries, pruned) = prune(entries);
         ProbeCache {
             file: Some(file),
             entries: Mutex::new(entries),
-            changed: AtomicBool::new(false),
+            changed: AtomicBool::new(pruned),
         }
     }
 
@@ -211,6 +223,28 @@ mod tests {
             None,
             "a file that appeared invalidates"
         );
+    }
+
+    #[test]
+    fn entries_of_gone_or_changed_files_are_dropped_from_the_file() {
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("cache/probes.json");
+        let php = state.path().join("php");
+        let old_php = state.path().join("php7.4");
+        fs::write(&php, "v1").unwrap();
+        fs::write(&old_php, "v1").unwrap();
+        let cache = ProbeCache::open(file.clone(), state.path());
+        cache.put("php -i", vec![stamp(&php)], &1u8);
+        cache.put("php7.4 -i", vec![stamp(&old_php)], &2u8);
+        cache.put("none", vec![stamp(&state.path().join("absent"))], &3u8);
+        cache.save();
+        // The old PHP removed, the other upgraded: a run that asks for neither still drops both.
+        fs::remove_file(&old_php).unwrap();
+        fs::write(&php, "v2").unwrap();
+        ProbeCache::open(file.clone(), state.path()).save();
+        let kept: BTreeMap<String, serde_json::Value> =
+            serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+        assert_eq!(kept.keys().collect::<Vec<_>>(), ["none"]);
     }
 
     #[test]

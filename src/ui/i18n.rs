@@ -5,12 +5,11 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Display;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const CATALOG: &str = include_str!("../../messages/messages.toml");
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 struct Entry {
     en: String,
     ko: String,
@@ -24,10 +23,17 @@ pub enum Lang {
 
 static KOREAN: AtomicBool = AtomicBool::new(false);
 
-fn catalog() -> &'static BTreeMap<String, Entry> {
-    static PARSED: OnceLock<BTreeMap<String, Entry>> = OnceLock::new();
-    // The catalog is compiled in and checked by the tests below; a broken one cannot ship.
-    PARSED.get_or_init(|| toml::from_str(CATALOG).unwrap_or_default())
+/// The entry `id`: only its own `[id]` table is parsed (up to the next table header), not the
+/// whole catalog, whose parse was the largest allocation of a doctor run. The catalog is
+/// compiled in, and a test checks that every table read this way equals the full parse.
+fn entry(id: &str) -> Option<Entry> {
+    let header = format!("\n[{id}]\n");
+    let start = CATALOG.find(&header)? + 1;
+    let end = CATALOG[start + header.len() - 1..]
+        .find("\n[")
+        .map_or(CATALOG.len(), |at| start + header.len() - 1 + at);
+    let mut table: BTreeMap<String, Entry> = toml::from_str(&CATALOG[start..end]).ok()?;
+    table.remove(id)
 }
 
 pub fn set_lang(lang: Lang) {
@@ -44,12 +50,12 @@ pub fn lang() -> Lang {
 
 /// The message `id` with each `{name}` replaced; the id itself when unknown (tests forbid it).
 pub fn render(id: &str, args: &[(&str, &dyn Display)]) -> String {
-    let Some(entry) = catalog().get(id) else {
+    let Some(entry) = entry(id) else {
         return id.to_string();
     };
     let mut text = match lang() {
-        Lang::En => entry.en.clone(),
-        Lang::Ko => entry.ko.clone(),
+        Lang::En => entry.en,
+        Lang::Ko => entry.ko,
     };
     for (name, value) in args {
         text = text.replace(&format!("{{{name}}}"), &value.to_string());
@@ -68,6 +74,19 @@ macro_rules! msg {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    fn catalog() -> &'static BTreeMap<String, Entry> {
+        static PARSED: std::sync::OnceLock<BTreeMap<String, Entry>> = std::sync::OnceLock::new();
+        PARSED.get_or_init(|| toml::from_str(CATALOG).expect("messages.toml parses"))
+    }
+
+    #[test]
+    fn each_entry_read_alone_is_the_full_parses() {
+        for (id, full) in catalog() {
+            assert_eq!(entry(id).as_ref(), Some(full), "{id}");
+        }
+        assert_eq!(entry("no-such-id"), None);
+    }
 
     fn placeholders(text: &str) -> BTreeSet<String> {
         regex::Regex::new(r"\{([a-z_]+)\}")

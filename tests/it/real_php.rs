@@ -360,6 +360,32 @@ fn loaded_everywhere(run: &Path, www: &Path) -> [(bool, String); 3] {
     ]
 }
 
+/// Whether Apache's mod_php loads whatap, three ways that must agree: `whatap detect` without a
+/// state dir (nothing cached: it reads Apache's ini files itself and asks PHP only when they
+/// cannot tell), the CLI reading those files (`-c` + `PHP_INI_SCAN_DIR`), and the real Apache
+/// (`served`, from its probe page).
+fn assert_apache_seen_alike(served: bool) {
+    let none = tempfile::tempdir().unwrap();
+    let report = whatap_ok(&none.path().join("none"), ["detect"]);
+    let apache = report["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["details"]["sapi"] == "apache2")
+        .unwrap_or_else(|| panic!("no mod_php in {report}"));
+    let cli = Command::new(PHP)
+        .args(["-c", &format!("{ETC_PHP}/apache2/php.ini"), "-m"])
+        .env("PHP_INI_SCAN_DIR", format!("{ETC_PHP}/apache2/conf.d"))
+        .output()
+        .unwrap();
+    let cli = lists_whatap(&String::from_utf8_lossy(&cli.stdout));
+    assert_eq!(
+        (apache["agent"] == "loaded", cli),
+        (served, served),
+        "detect's mod_php {apache}, the CLI with Apache's ini files and Apache itself disagree"
+    );
+}
+
 /// `whatap ARGS` with a private state dir.
 fn whatap_run<S: AsRef<std::ffi::OsStr>>(
     state: &Path,
@@ -539,6 +565,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     let none = |found: &[(bool, String); 3]| found.iter().all(|(loaded, _)| !loaded);
 
     assert!(none(&loaded()), "whatap loaded before install");
+    assert_apache_seen_alike(false);
 
     // The CLI and Apache first: FPM does not load it, and doctor says so.
     let first = whatap_ok(state, install_for(&["--php-bin", PHP, "--php-bin", APACHE])).to_string();
@@ -609,6 +636,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
     assert!(cli.0, "php -m does not list whatap after install");
     assert_eq!(fpm, (true, "FPHP".to_string()));
     assert_eq!(apache, (true, "APHP".to_string()));
+    assert_apache_seen_alike(true);
     let doctor_all = || {
         finding_ids(&json(&whatap_run(
             state,
@@ -639,6 +667,7 @@ fn cli_fpm_and_apache_install_pause_resume_uninstall() {
         php_args(&["install", "--runtime", "php", "--pause", "--yes"], &bins),
     );
     assert!(none(&loaded()), "still loaded after --pause");
+    assert_apache_seen_alike(false);
     whatap_ok(
         state,
         php_args(&["install", "--runtime", "php", "--resume", "--yes"], &bins),

@@ -427,9 +427,17 @@ impl PhpSapi {
         *self.listed.get_or_init(|| self.apache_listed())
     }
 
-    /// mod_php cannot be asked: the CLI of the same PHP reads Apache's ini files, with `-m`.
+    /// mod_php cannot be asked: the CLI of the same PHP reads Apache's ini files, with `-m`;
+    /// only when the files themselves cannot tell (see `ini_set_listed`).
     fn apache_listed(&self) -> Option<bool> {
         let info = self.info.as_ref().ok()?;
+        if let Some(listed) = info
+            .ini_file
+            .as_deref()
+            .and_then(|ini| ini_set_listed(ini, info.scan_dir.as_deref()))
+        {
+            return Some(listed);
+        }
         let mut args = vec!["-m".to_string()];
         if let Some(ini) = &info.ini_file {
             args = vec!["-c".into(), ini.display().to_string(), "-m".into()];
@@ -573,6 +581,43 @@ fn module_listed(output: &str) -> bool {
     output
         .lines()
         .any(|l| l.trim() == "whatap" || l.contains("name=\"module_whatap\""))
+}
+
+/// What `php -c INI -m` with `PHP_INI_SCAN_DIR=SCAN` would say about `whatap`, read from the
+/// files instead of starting PHP (the doctor of a host without whatap then starts one PHP fewer):
+/// Some(false) when neither php.ini nor a `*.ini` of the scan dir has an active `extension` /
+/// `zend_extension` line that could name whatap. None (ask PHP) when one has (only PHP knows
+/// whether the module loads), when a value is built from `${...}`, or a file cannot be read.
+/// Like PHP, a scan dir entry that is not a regular file (a dangling link) is skipped.
+fn ini_set_listed(ini: &Path, scan: Option<&Path>) -> Option<bool> {
+    let mut files = vec![ini.to_path_buf()];
+    if let Some(scan) = scan {
+        files.extend(
+            fs::read_dir(scan)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "ini"))
+                .filter(|p| fs::metadata(p).is_ok_and(|m| m.is_file())),
+        );
+    }
+    for file in files {
+        let text = fs::read(&file).ok()?;
+        let maybe = split_lines(&text).iter().any(|line| {
+            let line = String::from_utf8_lossy(line_body(line));
+            let Some((key, value)) = line.trim_start().split_once('=') else {
+                return false;
+            };
+            // A commented line's key starts with `;` and matches neither.
+            let key = key.trim().to_ascii_lowercase();
+            (key == "extension" || key == "zend_extension")
+                && (value.to_ascii_lowercase().contains("whatap") || value.contains('$'))
+        });
+        if maybe {
+            return None;
+        }
+    }
+    Some(false)
 }
 
 /// Some(true) for `extension=whatap.so`, Some(false) for it commented out with `;`.
@@ -970,6 +1015,39 @@ mod tests {
         ] {
             assert!(!is_php_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn ini_set_without_an_active_whatap_line_needs_no_php() {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = dir.path().join("php.ini");
+        let scan = dir.path().join("conf.d");
+        fs::create_dir(&scan).unwrap();
+        fs::write(&ini, "[PHP]\nextension=opcache\n;extension=whatap.so\n").unwrap();
+        fs::write(scan.join("20-pdo.ini"), "extension = pdo.so\n").unwrap();
+        // Not `*.ini`, or a dangling link: PHP reads neither.
+        fs::write(scan.join("whatap.ini.dpkg-old"), "extension=whatap.so\n").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("gone.ini"), scan.join("20-whatap.ini"))
+            .unwrap();
+        assert_eq!(ini_set_listed(&ini, Some(&scan)), Some(false));
+        assert_eq!(ini_set_listed(&ini, None), Some(false));
+
+        // Only PHP knows whether an active line's module loads, or where `${X}` points.
+        for line in [
+            "extension=whatap.so",
+            " Extension = \"WhaTap\" ; ours",
+            "zend_extension=/opt/whatap/whatap.so",
+            "extension=${PHP_EXT}",
+        ] {
+            fs::write(scan.join("30-x.ini"), format!("{line}\r\n")).unwrap();
+            assert_eq!(ini_set_listed(&ini, Some(&scan)), None, "{line}");
+        }
+        fs::write(scan.join("30-x.ini"), "whatap.license=x\n").unwrap();
+        assert_eq!(ini_set_listed(&ini, Some(&scan)), Some(false));
+        // Unreadable or missing: ask PHP.
+        assert_eq!(ini_set_listed(&dir.path().join("none.ini"), None), None);
+        assert_eq!(ini_set_listed(&ini, Some(&dir.path().join("none"))), None);
     }
 
     #[test]
