@@ -5,7 +5,7 @@ use crate::detect::Host;
 use crate::edit::marker;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::plan::{Ownership, Plan, reverse};
+use crate::plan::{Ownership, Plan, RunStep, Undo, reverse};
 use crate::runtimes;
 use crate::runtimes::java::{agent::newest_jar_in, attach};
 use crate::settings::{InstallSettings, Settings};
@@ -50,9 +50,10 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
     } else {
         agent_files(settings, install)?
     };
+    let mut remove = None;
     match prepare(settings, install, target.as_ref(), printer)? {
         Prepare::Nothing => {}
-        Prepare::Dist(prepared) => dist = Some(prepared),
+        Prepare::Dist(prepared, removal) => (dist, remove) = (Some(prepared), removal),
         Prepare::Shown => return Ok(0),
     }
     let id = target.id();
@@ -70,7 +71,14 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
                     .unwrap_or_default(),
                 ..install.clone()
             };
-            let planned = target.plan_install(&install, dist.as_deref())?;
+            let mut planned = target.plan_install(&install, dist.as_deref())?;
+            // The package these commands installed goes again with the install.
+            if let Some(step) = &remove {
+                planned
+                    .plan
+                    .undo
+                    .push(Undo::RunAfter { step: step.clone() });
+            }
             refuse_blocks_not_ours(&planned.plan, ledger, &settings.state)?;
             Ok(planned)
         },
@@ -137,7 +145,9 @@ pub fn run(settings: &Settings, install: &InstallSettings, printer: &Printer) ->
 
 enum Prepare {
     Nothing,
-    Dist(PathBuf),
+    /// The distribution to install from, and what removes the package that was just put in
+    /// place (None when it was there before).
+    Dist(PathBuf, Option<RunStep>),
     /// A dry run: the commands were shown; the rest cannot be planned without the package.
     Shown,
 }
@@ -155,7 +165,7 @@ fn prepare(
         return Ok(Prepare::Nothing);
     };
     if prepared.steps.is_empty() {
-        return Ok(Prepare::Dist(prepared.dist));
+        return Ok(Prepare::Dist(prepared.dist, None));
     }
     let mut text = format!("{}\n", msg!("install-package-plan"));
     for (url, path) in &prepared.downloads {
@@ -218,7 +228,7 @@ fn prepare(
         printer.note(&format!("$ {}", step.display()));
         crate::apply::run_step(step)?;
     }
-    Ok(Prepare::Dist(prepared.dist))
+    Ok(Prepare::Dist(prepared.dist, prepared.remove))
 }
 
 /// A WHATAP block the plan would replace must be the one this state dir's ledger recorded,

@@ -225,6 +225,9 @@ pub enum Undo {
     /// Run a program (stop the service install started, `pip uninstall` or `npm uninstall`
     /// what it added).
     Run { step: RunStep },
+    /// Run a program once the files are restored: remove the package install put in place
+    /// (`apt-get purge whatap-php`), whose files were given back their package bytes first.
+    RunAfter { step: RunStep },
     /// Stop (SIGTERM) the processes named `name` whose working directory is `cwd`: one app's
     /// agent, not every agent of that name (`whatap-stop-agent` is `killall whatap_python`).
     StopAgent { name: String, cwd: PathBuf },

@@ -28,9 +28,14 @@ pub fn plan_uninstall(
     state: &StateDir,
 ) -> Result<Reversal> {
     // Run before the files go back: npm removing its package still sees the package.json that
-    // lists it.
+    // lists it. A system package goes after: it owns files the ledger restores.
+    let (after, before): (Vec<&Undo>, Vec<&Undo>) = install
+        .on_uninstall
+        .iter()
+        .partition(|u| matches!(u, Undo::RunAfter { .. }));
     let mut plan = Plan {
-        run: install.on_uninstall.iter().filter_map(undo_step).collect(),
+        run: before.into_iter().filter_map(undo_step).collect(),
+        run_after: after.into_iter().filter_map(undo_step).collect(),
         ..Plan::default()
     };
     let mut warnings = Vec::new();
@@ -80,7 +85,7 @@ pub fn plan_uninstall(
 /// no longer runs). Stopping is best effort: a process gone by then is not a failure.
 fn undo_step(undo: &Undo) -> Option<RunStep> {
     match undo {
-        Undo::Run { step } => Some(step.clone()),
+        Undo::Run { step } | Undo::RunAfter { step } => Some(step.clone()),
         Undo::StopAgent { name, cwd } => {
             let pids = crate::detect::process::running_in(name, cwd);
             if pids.is_empty() {
@@ -330,4 +335,40 @@ fn altered(path: &Path, line: usize) -> Error {
         msg!("uninstall-block-edited", path = path.display(), line = line),
         msg!("uninstall-block-edited-hint"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A package install put in place is removed after the files it owns are restored; the
+    /// agent is stopped before.
+    #[test]
+    fn a_package_goes_after_the_files_come_back() {
+        let stop = RunStep::new("/etc/init.d/whatap-php", &["stop"]).best_effort();
+        let purge = RunStep::new("/usr/bin/env", &["apt-get", "purge", "whatap-php"]);
+        let install = InstallRecord {
+            id: "php:/usr/bin/php".into(),
+            runtime: "php".into(),
+            target: "/usr/bin/php".into(),
+            method: String::new(),
+            installed_at: 0,
+            paths: Vec::new(),
+            dirs_created: Vec::new(),
+            links_created: Vec::new(),
+            modes: Vec::new(),
+            selectors: Vec::new(),
+            on_uninstall: vec![
+                Undo::RunAfter {
+                    step: purge.clone(),
+                },
+                Undo::Run { step: stop.clone() },
+            ],
+            registry: Vec::new(),
+        };
+        let state = StateDir::new("/nonexistent/state".into());
+        let reversal = plan_uninstall(&Ledger::default(), &install, &state).unwrap();
+        assert_eq!(reversal.plan.run, [stop]);
+        assert_eq!(reversal.plan.run_after, [purge]);
+    }
 }

@@ -82,6 +82,9 @@ pub struct Prepared {
     pub dirs: Vec<PathBuf>,
     pub downloads: Vec<(String, PathBuf)>,
     pub steps: Vec<crate::plan::RunStep>,
+    /// What removes what `steps` installed (`apt-get purge`): recorded for `uninstall`, which
+    /// runs it once the files are back, only when `steps` ran.
+    pub remove: Option<crate::plan::RunStep>,
     pub dist: PathBuf,
 }
 

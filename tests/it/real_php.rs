@@ -968,7 +968,8 @@ fn apt_repository(dir: &Path, debs: &[PathBuf]) -> crate::common::http::Server {
     server
 }
 
-/// Purges the whatap-php package a test installed and the agent home it leaves (logs).
+/// Purges the whatap-php package a test left installed (the one it installed by hand, or
+/// uninstall's when the test failed before it) and the agent home it leaves (logs).
 struct PackageGuard;
 
 impl Drop for PackageGuard {
@@ -981,14 +982,25 @@ impl Drop for PackageGuard {
     }
 }
 
+/// dpkg knows whatap-php as installed.
+fn package_installed() -> bool {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", "whatap-php"])
+        .output()
+        .unwrap();
+    out.status.success() && out.stdout == b"installed"
+}
+
 /// `--install-package` on Debian: the vendor's repository (a real signed apt repository on
 /// 127.0.0.1 through `--package-repo`) gives whatap-php to a real `apt-get`, run as the
 /// commands the install showed, with the sources list, key and package lists in the state dir
 /// only (the host's apt configuration is the same after). A repository without the package
 /// stops at that command with apt's own words (exit 4, nothing written). With the package, the
 /// install fills its service script's exports, the agent runs, the CLI loads the module,
-/// doctor is clean; uninstall gives /etc/php and the script back byte for byte. The
-/// test purges the package.
+/// doctor is clean; uninstall (its dry run shows the purge and runs nothing) stops the agent,
+/// gives /etc/php and the script back byte for byte, then purges the package with the same
+/// apt options: dpkg no longer has it, none of its files is left (only the agent's own logs),
+/// /etc/apt is unchanged. A package that was installed before `--install-package` stays.
 #[test]
 fn install_package_runs_apt_get_against_the_vendor_repository() {
     if !have_php()
@@ -1091,7 +1103,7 @@ fn install_package_runs_apt_get_against_the_vendor_repository() {
 
     let _package = PackageGuard;
     let service = AgentService::new(Path::new("/usr/whatap/php"));
-    let repo = apt_repository(&dir.path().join("repo"), &[deb]);
+    let repo = apt_repository(&dir.path().join("repo"), std::slice::from_ref(&deb));
     let dry = whatap_run(
         &state,
         install(&repo.url(""))
@@ -1141,11 +1153,21 @@ fn install_package_runs_apt_get_against_the_vendor_repository() {
     // Installed: a second run installs nothing and changes nothing.
     assert_eq!(whatap_ok(&state, install(&repo.url("")))["changed"], false);
 
+    let uninstall = ["uninstall", "--runtime", "php", "--yes", "--json"];
+    let dry = whatap_ok(&state, uninstall.iter().chain(&["--dry-run"]));
+    let purge = "DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get -q -y -o Dir::Etc::SourceList=";
+    let run = dry["run"].to_string();
+    assert!(
+        run.contains(purge) && run.contains("purge whatap-php"),
+        "{run}"
+    );
+    assert!(package_installed(), "a dry run removed the package");
+
     let agent = service.running();
-    whatap_ok(&state, ["uninstall", "--runtime", "php", "--yes"]);
-    assert_eq!(
-        fs::read_to_string(&service.script).unwrap(),
-        PACKAGE_SERVICE_SCRIPT
+    let report = whatap_ok(&state, uninstall);
+    assert!(
+        report["run"].to_string().contains("purge whatap-php"),
+        "{report}"
     );
     assert!(
         crate::common::wait_for(Duration::from_secs(10), || {
@@ -1153,12 +1175,43 @@ fn install_package_runs_apt_get_against_the_vendor_repository() {
         }),
         "uninstall did not stop the agent"
     );
+    assert!(!package_installed(), "uninstall left whatap-php installed");
+    assert!(!service.script.exists(), "the package's script is left");
+    assert!(fs::symlink_metadata("/usr/bin/whatap_php").is_err());
+    // The agent's logs are its own, not the package's: dpkg keeps them, so does uninstall.
+    let left = tree_bytes(Path::new("/usr/whatap/php"));
+    let left: Vec<&PathBuf> = left.keys().filter(|p| !p.starts_with("logs")).collect();
+    assert_eq!(left, Vec::<&PathBuf>::new(), "package files left");
+    assert!(!Path::new("/usr/whatap/php/modules").exists());
     assert_same_tree(
         &tree_bytes(Path::new(ETC_PHP)),
         &before,
         "/etc/php/8.2 after uninstall",
     );
     assert_same_tree(&tree_bytes(Path::new("/etc/apt")), &apt_before, "/etc/apt");
+
+    // Installed before (by hand): the install runs no apt and uninstall leaves the package.
+    run_ok(Command::new("dpkg").arg("-i").arg(&deb));
+    let state = dir.path().join("state-preinstalled");
+    let report = whatap_ok(&state, install(&repo.url("")));
+    assert_eq!(report["changed"], true);
+    let dry = whatap_ok(&state, uninstall.iter().chain(&["--dry-run"]));
+    assert!(!dry["run"].to_string().contains("purge"), "{dry}");
+    let report = whatap_ok(&state, uninstall);
+    assert!(!report["run"].to_string().contains("purge"), "{report}");
+    assert!(
+        package_installed(),
+        "uninstall removed a package it did not install"
+    );
+    assert_eq!(
+        fs::read_to_string(&service.script).unwrap(),
+        PACKAGE_SERVICE_SCRIPT
+    );
+    assert_same_tree(
+        &tree_bytes(Path::new(ETC_PHP)),
+        &before,
+        "/etc/php/8.2 after the second uninstall",
+    );
 }
 
 /// A test that fails with the stub agent daemon running must not leave it behind for the next

@@ -56,8 +56,9 @@ pub fn prepare(settings: &InstallSettings, cache: &Path) -> Result<Option<Prepar
             Prepared {
                 steps: vec![
                     RunStep::new(rpm, &["-Uvh", "--replacepkgs", &repo_rpm]),
-                    RunStep::new(yum, &["install", "-y", PACKAGE]),
+                    RunStep::new(&yum, &["install", "-y", PACKAGE]),
                 ],
+                remove: Some(RunStep::new(yum, &["remove", "-y", PACKAGE])),
                 ..Prepared::default()
             }
         }
@@ -104,6 +105,8 @@ fn apt_steps(apt: &Path, env: &Path, repo: &str, dir: &Path) -> Prepared {
         dirs: vec![lists.join("partial"), archives.join("partial")],
         downloads: vec![(format!("{repo}/debian/release.gpg"), key)],
         steps: vec![apt_get(&["update"]), apt_get(&["install", PACKAGE])],
+        // The same options: the same apt configuration removes it.
+        remove: Some(apt_get(&["purge", PACKAGE])),
         dist: PathBuf::new(),
     }
 }
@@ -137,6 +140,12 @@ mod tests {
                     "/usr/bin/env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get {options} install whatap-php"
                 ),
             ]
+        );
+        assert_eq!(
+            prepared.remove.as_ref().map(RunStep::display),
+            Some(format!(
+                "/usr/bin/env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get {options} purge whatap-php"
+            ))
         );
         assert_eq!(
             prepared.files,
