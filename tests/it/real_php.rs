@@ -173,19 +173,34 @@ fn start_apache(dir: &Path, root: &Path, port: u16) -> Server {
 }
 
 fn http_get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    // A freshly started Apache may reset its first connections while its children come up
+    // (seen once in CI): the request is retried for a while, then the last error fails.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let response = loop {
+        match http_request(port, path) {
+            Ok(response) => break response,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("GET {path} on {port}: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("GET {path} on {port}: {e}"),
+        }
+    };
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     assert!(
         head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
         "{response}"
     );
     body.to_string()
+}
+
+fn http_request(port: u16, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
 }
 
 fn fcgi_record(kind: u8, content: &[u8]) -> Vec<u8> {
